@@ -1,0 +1,72 @@
+//! Command-line front end: `spindle [FILE...]` opens the GUI, subcommands run
+//! headless. Errors print one line `error: <file>: <problem>` on stderr and
+//! exit with code 2.
+
+mod inspect;
+mod synth;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Spindle: deep learning on EEG and audio recordings.
+#[derive(Debug, Parser)]
+#[command(
+    name = "spindle",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Recordings or folders to open in the app (default: the bundled sample_data/).
+    paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Show the header, channels, annotations and warnings of recordings.
+    Inspect(inspect::InspectArgs),
+    /// Write the teaching datasets (EEG as EDF+ with labels, audio as WAV folders).
+    Synth(synth::SynthArgs),
+}
+
+/// Exit code for bad input or a failed command.
+const FAILURE: u8 = 2;
+
+/// Runs the parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Some(Command::Inspect(args)) => inspect::run(&args),
+        Some(Command::Synth(args)) => synth::run(&args),
+        None => open_gui(cli.paths),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if e.downcast_ref::<Reported>().is_none() {
+                eprintln!("error: {e:#}");
+            }
+            ExitCode::from(FAILURE)
+        }
+    }
+}
+
+#[cfg(feature = "gui")]
+fn open_gui(paths: Vec<PathBuf>) -> anyhow::Result<()> {
+    spindle::gui::run(paths)
+}
+
+#[cfg(not(feature = "gui"))]
+fn open_gui(_paths: Vec<PathBuf>) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "this build has no GUI (built without the `gui` feature); run `spindle --help` for the commands"
+    )
+}
+
+/// Failures already reported on stderr (one line per file); only the exit code remains.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} file(s) failed")]
+struct Reported(usize);

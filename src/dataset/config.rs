@@ -1,0 +1,59 @@
+//! Settings for turning labeled recordings into a dataset.
+
+use std::collections::BTreeMap;
+
+/// How windows are standardized before they reach the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Normalization {
+    /// Per-channel z-score with mean and standard deviation of the training windows.
+    #[default]
+    ZScore,
+    /// No scaling: the model sees physical units.
+    None,
+}
+
+/// Everything that decides which windows a dataset holds and how they look.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DatasetConfig {
+    /// Window length in seconds; `None`: the median duration of the labeled segments.
+    pub window_s: Option<f64>,
+    /// Step between windows in seconds; `None`: equal to the window (no overlap).
+    pub stride_s: Option<f64>,
+    /// Only these classes (after merging); empty: all.
+    pub classes: Vec<String>,
+    /// Renames applied to label texts before anything else (`from -> to`), to merge classes.
+    pub merge: BTreeMap<String, String>,
+    /// Treat unlabeled time as a class of this name.
+    pub unlabeled_class: Option<String>,
+    /// Only these channels, by label; empty: the channels every recording has.
+    pub channels: Vec<String>,
+    /// Resample every channel to this rate (Hz); `None`: the most common rate.
+    pub rate_hz: Option<f64>,
+    /// Standardization fitted on the training windows.
+    pub normalization: Normalization,
+    /// Share of the training recordings (or time, per class) held out for validation.
+    pub validation_fraction: f64,
+    /// Share held out for testing when no test recordings are given.
+    pub test_fraction: f64,
+    /// Seed for choosing held-out recordings.
+    pub seed: u64,
+}
+
+impl Default for DatasetConfig {
+    fn default() -> Self {
+        Self {
+            window_s: None,
+            stride_s: None,
+            classes: Vec::new(),
+            merge: BTreeMap::new(),
+            unlabeled_class: None,
+            channels: Vec::new(),
+            rate_hz: None,
+            normalization: Normalization::ZScore,
+            validation_fraction: 0.2,
+            test_fraction: 0.2,
+            seed: 0,
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! Datasets: labeled windows cut from recordings (or whole files of a labeled
+//! audio folder), split by recording so that no window and no overlap of two
+//! windows straddles two splits, normalized with statistics of the training
+//! windows only.
+
+mod build;
+mod config;
+mod error;
+mod normalize;
+mod resample;
+mod source;
+mod split;
+mod windows;
+
+pub use build::extract_signals;
+pub use build::{Dataset, DatasetSummary, SplitData, build_dataset};
+pub use config::{DatasetConfig, Normalization};
+pub use error::DatasetError;
+pub use normalize::ChannelStats;
+pub use source::{LoadedSource, load_sources};
+pub use split::SplitName;
+pub use windows::{WindowRef, cut_windows, median_duration_s};

@@ -1,0 +1,98 @@
+//! Loading what the user gave for training: recording files, folders of
+//! recordings, and labeled audio folders (`root/<class>/*.wav`).
+
+use std::path::{Path, PathBuf};
+
+use super::DatasetError;
+use crate::recording::{
+    Label, LabelSet, Recording, is_audio_folder, is_recording_path, labels_for_recording,
+    read_recording, scan_audio_folder,
+};
+
+/// A recording with its labels, ready to be cut into windows.
+#[derive(Debug, Clone)]
+pub struct LoadedSource {
+    /// The recording.
+    pub recording: Recording,
+    /// Its labels (the sidecar, else the file's annotations).
+    pub labels: LabelSet,
+    /// True for a file of a labeled audio folder: the whole file is one example.
+    pub whole_file: bool,
+}
+
+impl LoadedSource {
+    /// The recording's file.
+    pub fn path(&self) -> &Path {
+        &self.recording.path
+    }
+}
+
+/// Reads every recording named by `paths` (files, folders of recordings, or
+/// labeled audio folders), in a stable order. Warnings name files that hold no
+/// labels.
+pub fn load_sources(
+    paths: &[PathBuf],
+    warnings: &mut Vec<String>,
+) -> Result<Vec<LoadedSource>, DatasetError> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            if is_audio_folder(path) {
+                let folder = scan_audio_folder(path)?;
+                for file in folder.files {
+                    let recording = read_recording(&file.path)?;
+                    let duration = recording.duration_s();
+                    let labels = LabelSet::new(vec![Label::new(0.0, duration, file.class)]);
+                    out.push(LoadedSource {
+                        recording,
+                        labels,
+                        whole_file: true,
+                    });
+                }
+            } else {
+                let files = recordings_in(path)?;
+                for file in files {
+                    out.push(load_file(&file, warnings)?);
+                }
+            }
+        } else {
+            out.push(load_file(path, warnings)?);
+        }
+    }
+    Ok(out)
+}
+
+fn load_file(path: &Path, warnings: &mut Vec<String>) -> Result<LoadedSource, DatasetError> {
+    let recording = read_recording(path)?;
+    let (labels, _) = labels_for_recording(path, &recording.annotations)?;
+    if labels.is_empty() {
+        warnings.push(format!(
+            "{}: no labels (no events.tsv beside it and no annotations in it)",
+            path.display()
+        ));
+    }
+    Ok(LoadedSource {
+        recording,
+        labels,
+        whole_file: false,
+    })
+}
+
+/// The recording files directly inside `dir`, sorted by name.
+fn recordings_in(dir: &Path) -> Result<Vec<PathBuf>, DatasetError> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| crate::recording::RecordingError::io(dir, e))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && is_recording_path(p))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(DatasetError::Invalid(format!(
+            "{}: no recordings in this folder (EDF, BDF, .vhdr or WAV files, or class folders of WAV files)",
+            dir.display()
+        )));
+    }
+    Ok(files)
+}

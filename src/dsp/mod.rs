@@ -1,0 +1,19 @@
+//! Signal processing for display and analysis: zero-phase display filters,
+//! min/max pyramids and the viewer's per-column decimation, spectra and
+//! spectrograms, axis numbers. Pure library code: no egui.
+
+pub mod axis;
+pub mod bench;
+mod filter;
+mod intervals;
+mod pyramid;
+mod spectrum;
+mod trace;
+
+pub use axis::{format_hms, nice_step, robust_amplitude, time_ticks};
+pub use bench::{FrameTiming, ViewerBench, bench_viewer_frame};
+pub use filter::{Biquad, DisplayFilter};
+pub use intervals::IntervalIndex;
+pub use pyramid::{BASE_BLOCK, FACTOR, MinMaxPyramid, min_max};
+pub use spectrum::{Psd, Spectrogram, fft, hann, heat, spectrogram, welch_length, welch_psd};
+pub use trace::{ChannelData, MAX_FILTERED_SAMPLES, PieceKind, TimeWindow, Trace, TracePiece};

@@ -1,0 +1,354 @@
+//! The viewer's data path: what one channel looks like in a time window that
+//! is `width_px` pixel columns wide, as pieces of per-column min/max (zoomed
+//! out) or of single samples (zoomed in), split at gaps in the data.
+
+use std::ops::Range;
+
+use super::{DisplayFilter, MinMaxPyramid, min_max};
+use crate::recording::Segment;
+
+/// At most this many samples of a channel are filtered per frame; wider spans
+/// are drawn unfiltered (see [`Trace::filter_skipped`]).
+pub const MAX_FILTERED_SAMPLES: usize = 1 << 18;
+
+/// A time window mapped onto pixel columns.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimeWindow {
+    /// Time at the left edge, seconds from the recording's start.
+    pub start_s: f64,
+    /// Time at the right edge, seconds.
+    pub end_s: f64,
+    /// Number of pixel columns.
+    pub width_px: usize,
+}
+
+impl TimeWindow {
+    /// Pixels per second.
+    pub fn px_per_s(&self) -> f64 {
+        self.width_px as f64 / (self.end_s - self.start_s).max(1e-9)
+    }
+
+    /// The x position in pixels (from the left edge) of time `t_s`.
+    pub fn x_of(&self, t_s: f64) -> f64 {
+        (t_s - self.start_s) * self.px_per_s()
+    }
+
+    /// The time in seconds at x position `x_px` (from the left edge).
+    pub fn t_of(&self, x_px: f64) -> f64 {
+        self.start_s + x_px / self.px_per_s()
+    }
+}
+
+/// One channel's samples and where they sit in time.
+#[derive(Debug, Clone, Copy)]
+pub struct ChannelData<'a> {
+    /// Physical samples in time order, concatenated across gaps.
+    pub samples: &'a [f32],
+    /// The pyramid built from `samples`.
+    pub pyramid: &'a MinMaxPyramid,
+    /// Samples per second (Hz).
+    pub rate_hz: f64,
+    /// Runs of contiguous data (the recording's segments); empty means one run
+    /// from 0 s.
+    pub segments: &'a [Segment],
+}
+
+/// How a [`TracePiece`]'s values are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PieceKind {
+    /// One `[min, max]` per pixel column.
+    Envelope,
+    /// One sample per entry (`[v, v]`), joined by lines.
+    Samples,
+}
+
+/// A run of values without gaps: entry `i` sits at `x0_px + i * dx_px`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TracePiece {
+    /// x of the first entry, pixels from the window's left edge.
+    pub x0_px: f32,
+    /// Pixels between entries.
+    pub dx_px: f32,
+    /// How to draw the entries.
+    pub kind: PieceKind,
+    /// The entries, as a range of [`Trace::values`].
+    pub range: Range<usize>,
+}
+
+/// What one channel looks like in a window; reused across frames to avoid
+/// allocating.
+#[derive(Debug, Clone, Default)]
+pub struct Trace {
+    /// Runs of data; a gap in the recording separates two pieces.
+    pub pieces: Vec<TracePiece>,
+    /// `[min, max]` per entry, in physical units.
+    pub values: Vec<[f32; 2]>,
+    /// True when a display filter was asked for but the span was too long
+    /// (over [`MAX_FILTERED_SAMPLES`]) so the raw data is shown.
+    pub filter_skipped: bool,
+    scratch: Vec<f32>,
+}
+
+impl Trace {
+    /// Fills this trace with channel `ch` seen through `window`, filtered by
+    /// `filter` when given and active.
+    pub fn compute(
+        &mut self,
+        ch: ChannelData<'_>,
+        window: TimeWindow,
+        filter: Option<&DisplayFilter>,
+    ) {
+        self.pieces.clear();
+        self.values.clear();
+        self.filter_skipped = false;
+        if ch.rate_hz <= 0.0 || window.width_px == 0 || window.end_s <= window.start_s {
+            return;
+        }
+        let whole = [Segment {
+            onset_s: 0.0,
+            duration_s: ch.samples.len() as f64 / ch.rate_hz,
+        }];
+        let segments = if ch.segments.is_empty() {
+            &whole[..]
+        } else {
+            ch.segments
+        };
+        let filter = filter.filter(|f| f.is_active());
+        let mut data_s = 0.0;
+        for seg in segments {
+            let seg_data_s = data_s;
+            data_s += seg.duration_s;
+            let seg_end_s = seg.onset_s + seg.duration_s;
+            let vis0 = window.start_s.max(seg.onset_s);
+            let vis1 = window.end_s.min(seg_end_s);
+            if vis1 <= vis0 {
+                continue;
+            }
+            let first_sample = (seg_data_s * ch.rate_hz).round() as usize;
+            let end_sample = (((seg_data_s + seg.duration_s) * ch.rate_hz).round() as usize)
+                .min(ch.samples.len());
+            if first_sample >= end_sample {
+                continue;
+            }
+            // Sample position (fractional) of time t inside this segment.
+            let pos = |t: f64| first_sample as f64 + (t - seg.onset_s) * ch.rate_hz;
+            let lo = (pos(vis0).floor() as usize).clamp(first_sample, end_sample - 1);
+            let hi = (pos(vis1).ceil() as usize + 1).clamp(lo + 1, end_sample);
+            // The samples the piece reads, possibly filtered, with their offset.
+            let (source, offset): (&[f32], usize) = match filter {
+                Some(f) if hi - lo <= MAX_FILTERED_SAMPLES => {
+                    let margin = f.margin_samples(ch.rate_hz);
+                    let a = lo.saturating_sub(margin).max(first_sample);
+                    let b = (hi + margin).min(end_sample);
+                    self.scratch.clear();
+                    self.scratch.extend_from_slice(&ch.samples[a..b]);
+                    f.apply_zero_phase(&mut self.scratch, ch.rate_hz);
+                    (&self.scratch, a)
+                }
+                Some(_) => {
+                    self.filter_skipped = true;
+                    (ch.samples, 0)
+                }
+                None => (ch.samples, 0),
+            };
+            let use_pyramid = offset == 0 && std::ptr::eq(source, ch.samples);
+            let start = self.values.len();
+            let px_per_s = window.px_per_s();
+            let samples_per_px = ch.rate_hz / px_per_s;
+            if samples_per_px < 1.0 {
+                for i in lo..hi {
+                    let v = source[i - offset];
+                    self.values.push([v, v]);
+                }
+                let t_lo = seg.onset_s + (lo - first_sample) as f64 / ch.rate_hz;
+                self.pieces.push(TracePiece {
+                    x0_px: window.x_of(t_lo) as f32,
+                    dx_px: (px_per_s / ch.rate_hz) as f32,
+                    kind: PieceKind::Samples,
+                    range: start..self.values.len(),
+                });
+            } else {
+                let c0 = window.x_of(vis0).floor().max(0.0) as usize;
+                let c1 = (window.x_of(vis1).ceil() as usize).min(window.width_px);
+                for c in c0..c1 {
+                    let ta = window.t_of(c as f64).max(vis0);
+                    let tb = window.t_of((c + 1) as f64).min(vis1);
+                    let a = (pos(ta).floor() as usize).clamp(first_sample, end_sample - 1);
+                    let b = (pos(tb).ceil() as usize).clamp(a + 1, end_sample);
+                    let (mn, mx) = if use_pyramid {
+                        ch.pyramid.range_min_max(ch.samples, a, b)
+                    } else {
+                        let a = a.clamp(offset, offset + source.len() - 1);
+                        let b = b.clamp(a + 1, offset + source.len());
+                        min_max(&source[a - offset..b - offset])
+                    };
+                    self.values.push([mn, mx]);
+                }
+                self.pieces.push(TracePiece {
+                    x0_px: c0 as f32 + 0.5,
+                    dx_px: 1.0,
+                    kind: PieceKind::Envelope,
+                    range: start..self.values.len(),
+                });
+            }
+        }
+    }
+}
+
+impl Trace {
+    /// Appends the screen points of `piece` to `out`: x from `x_origin_px`,
+    /// y = `y_center_px - value * px_per_unit`, clamped to `y_min..=y_max`.
+    /// Envelopes zig-zag between min and max so one polyline draws them.
+    /// Non-finite values are skipped.
+    #[allow(clippy::too_many_arguments)]
+    pub fn piece_points(
+        &self,
+        piece: &TracePiece,
+        x_origin_px: f32,
+        y_center_px: f32,
+        px_per_unit: f32,
+        y_min: f32,
+        y_max: f32,
+        out: &mut Vec<[f32; 2]>,
+    ) {
+        let y = |v: f32| (y_center_px - v * px_per_unit).clamp(y_min, y_max);
+        let values = &self.values[piece.range.clone()];
+        out.reserve(values.len() * 2);
+        for (i, &[mn, mx]) in values.iter().enumerate() {
+            if !(mn.is_finite() && mx.is_finite()) {
+                continue;
+            }
+            let x = x_origin_px + piece.x0_px + i as f32 * piece.dx_px;
+            match piece.kind {
+                PieceKind::Samples => out.push([x, y(mn)]),
+                PieceKind::Envelope if i % 2 == 0 => {
+                    out.push([x, y(mn)]);
+                    out.push([x, y(mx)]);
+                }
+                PieceKind::Envelope => {
+                    out.push([x, y(mx)]);
+                    out.push([x, y(mn)]);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ramp(n: usize) -> Vec<f32> {
+        (0..n).map(|i| i as f32).collect()
+    }
+
+    #[test]
+    fn zoomed_out_gives_one_envelope_per_column() {
+        let samples = ramp(256 * 100);
+        let pyramid = MinMaxPyramid::build(&samples);
+        let ch = ChannelData {
+            samples: &samples,
+            pyramid: &pyramid,
+            rate_hz: 256.0,
+            segments: &[],
+        };
+        let mut trace = Trace::default();
+        let window = TimeWindow {
+            start_s: 0.0,
+            end_s: 100.0,
+            width_px: 1000,
+        };
+        trace.compute(ch, window, None);
+        assert_eq!(trace.pieces.len(), 1);
+        assert_eq!(trace.pieces[0].kind, PieceKind::Envelope);
+        assert_eq!(trace.values.len(), 1000);
+        // Column 10 covers samples 256..282 (0.1 s at 256 Hz).
+        let [mn, mx] = trace.values[10];
+        assert!(mn <= 256.0 && mx >= 281.0 && mx <= 300.0, "{mn} {mx}");
+    }
+
+    #[test]
+    fn zoomed_in_gives_samples() {
+        let samples = ramp(256 * 10);
+        let pyramid = MinMaxPyramid::build(&samples);
+        let ch = ChannelData {
+            samples: &samples,
+            pyramid: &pyramid,
+            rate_hz: 256.0,
+            segments: &[],
+        };
+        let mut trace = Trace::default();
+        let window = TimeWindow {
+            start_s: 1.0,
+            end_s: 2.0,
+            width_px: 1024,
+        };
+        trace.compute(ch, window, None);
+        assert_eq!(trace.pieces[0].kind, PieceKind::Samples);
+        assert_eq!(trace.values[0][0], 256.0);
+        assert!((trace.pieces[0].dx_px - 4.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn gaps_split_pieces_and_shift_time() {
+        // Two 1 s runs at 0 s and 3 s: a 2 s gap between them.
+        let samples = ramp(200);
+        let pyramid = MinMaxPyramid::build(&samples);
+        let segments = [
+            Segment {
+                onset_s: 0.0,
+                duration_s: 1.0,
+            },
+            Segment {
+                onset_s: 3.0,
+                duration_s: 1.0,
+            },
+        ];
+        let ch = ChannelData {
+            samples: &samples,
+            pyramid: &pyramid,
+            rate_hz: 100.0,
+            segments: &segments,
+        };
+        let mut trace = Trace::default();
+        let window = TimeWindow {
+            start_s: 0.0,
+            end_s: 4.0,
+            width_px: 40,
+        };
+        trace.compute(ch, window, None);
+        assert_eq!(trace.pieces.len(), 2);
+        assert_eq!(trace.pieces[1].x0_px, 30.5);
+        assert_eq!(trace.values[trace.pieces[1].range.start][0], 100.0);
+    }
+
+    #[test]
+    fn filter_on_visible_span() {
+        let samples: Vec<f32> = (0..2560).map(|i| 50.0 + (i as f32 * 0.3).sin()).collect();
+        let pyramid = MinMaxPyramid::build(&samples);
+        let ch = ChannelData {
+            samples: &samples,
+            pyramid: &pyramid,
+            rate_hz: 256.0,
+            segments: &[],
+        };
+        let filter = DisplayFilter {
+            highpass_hz: Some(1.0),
+            ..Default::default()
+        };
+        let mut trace = Trace::default();
+        let window = TimeWindow {
+            start_s: 4.0,
+            end_s: 6.0,
+            width_px: 100,
+        };
+        trace.compute(ch, window, Some(&filter));
+        assert!(!trace.filter_skipped);
+        assert!(
+            trace
+                .values
+                .iter()
+                .all(|[a, b]| a.abs() < 2.0 && b.abs() < 2.0)
+        );
+    }
+}

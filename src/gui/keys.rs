@@ -1,0 +1,123 @@
+//! Keyboard control of the viewer and labeling: arrows and page keys scroll,
+//! +/- zoom, Up/Down gain, 1-9 label, Delete removes, Ctrl+Z / Ctrl+Shift+Z
+//! undo and redo.
+
+use eframe::egui::{Context, Key, Modifiers};
+
+use super::session::Session;
+use super::viewer::current_class;
+use crate::labeling::{Edit, LabelScheme, epoch};
+use crate::recording::Label;
+
+const DIGITS: [Key; 9] = [
+    Key::Num1,
+    Key::Num2,
+    Key::Num3,
+    Key::Num4,
+    Key::Num5,
+    Key::Num6,
+    Key::Num7,
+    Key::Num8,
+    Key::Num9,
+];
+
+/// Handles this frame's keys for session `s`. Does nothing while a text field
+/// has the keyboard.
+pub fn handle(ctx: &Context, s: &mut Session, scheme: &LabelScheme, page_s: f64, errors: &mut Vec<String>) {
+    if ctx.egui_wants_keyboard_input() {
+        return;
+    }
+    let now_s = ctx.input(|i| i.time);
+    let pressed = |mods: Modifiers, key: Key| ctx.input_mut(|i| i.consume_key(mods, key));
+
+    // Undo / redo first: Ctrl+Shift+Z would also match Ctrl+Z.
+    if pressed(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z) || pressed(Modifiers::COMMAND, Key::Y) {
+        s.redo(now_s);
+    } else if pressed(Modifiers::COMMAND, Key::Z) {
+        s.undo(now_s);
+    }
+
+    let center = s.start_s + s.span_s / 2.0;
+    if s.epoch_mode {
+        let page = s.page(page_s);
+        if pressed(Modifiers::NONE, Key::ArrowRight) || pressed(Modifiers::NONE, Key::PageDown) {
+            s.go_to_page(page + 1, page_s);
+        }
+        if pressed(Modifiers::NONE, Key::ArrowLeft) || pressed(Modifiers::NONE, Key::PageUp) {
+            s.go_to_page(page.saturating_sub(1), page_s);
+        }
+    } else {
+        if pressed(Modifiers::NONE, Key::ArrowRight) {
+            s.scroll(s.span_s * 0.1);
+        }
+        if pressed(Modifiers::NONE, Key::ArrowLeft) {
+            s.scroll(-s.span_s * 0.1);
+        }
+        if pressed(Modifiers::NONE, Key::PageDown) {
+            s.scroll(s.span_s);
+        }
+        if pressed(Modifiers::NONE, Key::PageUp) {
+            s.scroll(-s.span_s);
+        }
+        if pressed(Modifiers::NONE, Key::Plus) || pressed(Modifiers::NONE, Key::Equals) {
+            s.zoom(0.5, center);
+        }
+        if pressed(Modifiers::NONE, Key::Minus) {
+            s.zoom(2.0, center);
+        }
+    }
+    if pressed(Modifiers::NONE, Key::Home) {
+        s.set_view(0.0, s.span_s);
+    }
+    if pressed(Modifiers::NONE, Key::End) {
+        s.set_view(s.duration_s(), s.span_s);
+    }
+    if pressed(Modifiers::NONE, Key::ArrowUp) {
+        s.gain *= 1.25;
+    }
+    if pressed(Modifiers::NONE, Key::ArrowDown) {
+        s.gain /= 1.25;
+    }
+    if pressed(Modifiers::NONE, Key::Escape) {
+        s.selection = None;
+    }
+    if (pressed(Modifiers::NONE, Key::Delete) || pressed(Modifiers::NONE, Key::Backspace))
+        && let Some(sel) = s.selection.take()
+        && let Err(e) = s.apply(Edit::Remove(sel), now_s)
+    {
+        errors.push(e);
+    }
+
+    for (k, key) in DIGITS.iter().enumerate() {
+        if !pressed(Modifiers::NONE, *key) {
+            continue;
+        }
+        let digit = k as u8 + 1;
+        let Some(class) = scheme.by_hotkey(digit).map(|c| c.name.clone()) else {
+            errors.push(format!("no label class has hotkey {digit}; set one in the Labels panel"));
+            continue;
+        };
+        if let Some(sel) = s.selection.clone() {
+            // Relabel the selection.
+            if sel.trial_type != class {
+                let after = Label { trial_type: class, ..sel.clone() };
+                if let Err(e) = s.apply(Edit::Change { before: sel, after }, now_s) {
+                    errors.push(e);
+                }
+            }
+        } else if s.epoch_mode {
+            // Score the page and move on.
+            let page = s.page(page_s);
+            if let Some(edit) = epoch::score_page(s.doc.labels(), page, page_s, &class)
+                && let Err(e) = s.apply(edit, now_s)
+            {
+                errors.push(e);
+            }
+            s.selection = None;
+            s.go_to_page(page + 1, page_s);
+        } else {
+            s.active_class = Some(class);
+        }
+    }
+    let _ = current_class;
+}

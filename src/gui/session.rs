@@ -1,0 +1,279 @@
+//! The recording open in the viewer: its data, its labels under edit, and how
+//! it is being viewed.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::dsp::{IntervalIndex, MinMaxPyramid, Trace};
+use crate::labeling::{AutosaveClock, Edit, LabelDocument, epoch};
+use crate::recording::{Label, LabelSource, Recording, sidecar_path, write_events_tsv};
+
+use super::worker::Loaded;
+
+/// How one channel is shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelView {
+    /// Drawn or hidden.
+    pub visible: bool,
+    /// Marked bad (drawn dimmed, named in red).
+    pub bad: bool,
+    /// Gain on top of the global gain.
+    pub gain: f32,
+}
+
+/// A drag in progress on the traces.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DragMode {
+    /// Creating a label from this time (seconds).
+    Create {
+        /// Where the drag began, seconds.
+        anchor_s: f64,
+    },
+    /// Moving one edge of a label.
+    Resize {
+        /// The label as it was before the drag.
+        before: Label,
+        /// True for the start edge, false for the end edge.
+        start_edge: bool,
+    },
+    /// Panning the view; the start time when the drag began, seconds.
+    Pan {
+        /// View start when the drag began, seconds.
+        start_s: f64,
+    },
+}
+
+/// An open recording and its view.
+pub struct Session {
+    /// The data.
+    pub recording: Arc<Recording>,
+    /// One pyramid per channel.
+    pub pyramids: Vec<MinMaxPyramid>,
+    /// Robust amplitude per channel (physical units).
+    pub amplitudes: Vec<f32>,
+    /// The labels under edit.
+    pub doc: LabelDocument,
+    /// Where the labels came from when opened.
+    pub source: LabelSource,
+    /// The class of an audio-folder file.
+    pub class: Option<String>,
+    /// Autosave timing.
+    pub autosave: AutosaveClock,
+    /// False when the sidecar could not be read: saving would overwrite it.
+    pub autosave_enabled: bool,
+    /// Index of the labels' spans, rebuilt when `index_revision` is behind.
+    pub label_index: IntervalIndex,
+    /// The document revision `label_index` was built from.
+    pub index_revision: Option<u64>,
+    /// Left edge of the view, seconds.
+    pub start_s: f64,
+    /// Width of the view, seconds.
+    pub span_s: f64,
+    /// Global gain.
+    pub gain: f32,
+    /// Per-channel display, by channel index.
+    pub channels: Vec<ChannelView>,
+    /// Drawing order of the channels (channel indices).
+    pub order: Vec<usize>,
+    /// The selected label.
+    pub selection: Option<Label>,
+    /// A drag in progress.
+    pub drag: Option<DragMode>,
+    /// Epoch-scoring mode on.
+    pub epoch_mode: bool,
+    /// The class new labels get.
+    pub active_class: Option<String>,
+    /// Reused per-channel traces.
+    pub traces: Vec<Trace>,
+    /// Seconds it took to open.
+    pub load_s: f64,
+    /// Whether a save failed (shown in the status bar).
+    pub last_save_error: Option<String>,
+}
+
+impl Session {
+    /// A session for a loaded recording, showing the first `window_s` seconds.
+    pub fn new(loaded: Loaded, window_s: f64) -> Self {
+        let n = loaded.recording.channels.len();
+        let mut s = Self {
+            pyramids: loaded.pyramids,
+            amplitudes: loaded.amplitudes,
+            doc: LabelDocument::new(loaded.labels),
+            source: loaded.source,
+            class: loaded.class,
+            autosave: AutosaveClock::default(),
+            autosave_enabled: loaded.warning.is_none(),
+            label_index: IntervalIndex::default(),
+            index_revision: None,
+            start_s: 0.0,
+            span_s: window_s,
+            gain: 1.0,
+            channels: vec![
+                ChannelView {
+                    visible: true,
+                    bad: false,
+                    gain: 1.0,
+                };
+                n
+            ],
+            order: (0..n).collect(),
+            selection: None,
+            drag: None,
+            epoch_mode: false,
+            active_class: None,
+            traces: (0..n).map(|_| Trace::default()).collect(),
+            load_s: loaded.seconds,
+            last_save_error: None,
+            recording: loaded.recording,
+        };
+        if s.is_audio() {
+            s.span_s = s.duration_s();
+        }
+        s.set_view(0.0, s.span_s);
+        s
+    }
+
+    /// The recording's duration, seconds.
+    pub fn duration_s(&self) -> f64 {
+        self.recording.duration_s()
+    }
+
+    /// True for audio (a fast-sampled single-channel recording, e.g. WAV).
+    pub fn is_audio(&self) -> bool {
+        self.recording.channels.iter().any(|c| c.rate_hz >= 4000.0)
+    }
+
+    /// The shortest span the viewer zooms to, seconds: 1 s for EEG, 10 ms for audio.
+    pub fn min_span_s(&self) -> f64 {
+        let min = if self.is_audio() { 0.01 } else { 1.0 };
+        min.min(self.duration_s().max(1e-3))
+    }
+
+    /// Shows `[start_s, start_s + span_s]`, clamped to the recording.
+    pub fn set_view(&mut self, start_s: f64, span_s: f64) {
+        let duration = self.duration_s().max(1e-3);
+        let span = span_s.clamp(self.min_span_s(), duration);
+        self.span_s = span;
+        self.start_s = start_s.clamp(0.0, (duration - span).max(0.0));
+    }
+
+    /// Scrolls by `dt_s` seconds.
+    pub fn scroll(&mut self, dt_s: f64) {
+        self.set_view(self.start_s + dt_s, self.span_s);
+    }
+
+    /// Zooms by `factor` (< 1 zooms in) keeping time `at_s` in place.
+    pub fn zoom(&mut self, factor: f64, at_s: f64) {
+        let span = (self.span_s * factor).clamp(self.min_span_s(), self.duration_s().max(1e-3));
+        let frac = ((at_s - self.start_s) / self.span_s).clamp(0.0, 1.0);
+        self.set_view(at_s - frac * span, span);
+    }
+
+    /// The visible time range, seconds.
+    pub fn view_range(&self) -> (f64, f64) {
+        (self.start_s, self.start_s + self.span_s)
+    }
+
+    /// The page shown in epoch mode (the page holding the view's start).
+    pub fn page(&self, page_s: f64) -> usize {
+        epoch::page_of(self.start_s, page_s)
+    }
+
+    /// Shows page `page` of `page_s` seconds.
+    pub fn go_to_page(&mut self, page: usize, page_s: f64) {
+        let last = epoch::page_count(self.duration_s(), page_s).saturating_sub(1);
+        let page = page.min(last);
+        self.span_s = page_s;
+        self.start_s = page as f64 * page_s;
+    }
+
+    /// Applies `edit` at time `now_s` (egui time), selects what it leaves and
+    /// schedules an autosave. Returns the error text if it failed.
+    pub fn apply(&mut self, edit: Edit, now_s: f64) -> Result<(), String> {
+        let kept = self.doc.apply(edit).map_err(|e| e.to_string())?;
+        self.selection = kept;
+        self.autosave.note_edit(now_s);
+        Ok(())
+    }
+
+    /// Undoes the last edit; false when there was none.
+    pub fn undo(&mut self, now_s: f64) -> bool {
+        match self.doc.undo() {
+            Some(kept) => {
+                self.selection = kept;
+                self.autosave.note_edit(now_s);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Redoes the last undone edit; false when there was none.
+    pub fn redo(&mut self, now_s: f64) -> bool {
+        match self.doc.redo() {
+            Some(kept) => {
+                self.selection = kept;
+                self.autosave.note_edit(now_s);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The labels' sidecar file.
+    pub fn sidecar(&self) -> PathBuf {
+        sidecar_path(&self.recording.path)
+    }
+
+    /// Writes the labels to the sidecar when they changed; errors name the file.
+    pub fn save(&mut self) -> Result<(), String> {
+        if !self.doc.is_dirty() {
+            self.autosave.saved();
+            return Ok(());
+        }
+        if !self.autosave_enabled {
+            return Err(format!(
+                "labels not saved: {} could not be read when opened; fix or move it first",
+                self.sidecar().display()
+            ));
+        }
+        let revision = self.doc.revision();
+        let result = write_events_tsv(&self.sidecar(), self.doc.labels());
+        match result {
+            Ok(()) => {
+                self.doc.mark_saved(revision);
+                self.autosave.saved();
+                self.source = LabelSource::Sidecar(self.sidecar());
+                self.last_save_error = None;
+                Ok(())
+            }
+            Err(e) => {
+                let msg = format!("labels not saved: {e}");
+                self.last_save_error = Some(msg.clone());
+                Err(msg)
+            }
+        }
+    }
+
+    /// Rebuilds the label index if the labels changed since it was built.
+    pub fn refresh_index(&mut self) {
+        if self.index_revision != Some(self.doc.revision()) {
+            self.label_index = IntervalIndex::new(
+                self.doc
+                    .labels()
+                    .labels
+                    .iter()
+                    .map(|l| (l.onset_s, l.onset_s + l.duration_s)),
+            );
+            self.index_revision = Some(self.doc.revision());
+        }
+    }
+
+    /// Moves channel at drawing position `pos` by `delta` positions.
+    pub fn move_channel(&mut self, pos: usize, delta: isize) {
+        let target = pos as isize + delta;
+        if target >= 0 && (target as usize) < self.order.len() && pos < self.order.len() {
+            self.order.swap(pos, target as usize);
+        }
+    }
+}

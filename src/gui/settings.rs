@@ -1,0 +1,63 @@
+//! UI settings kept between runs (eframe persistence).
+
+use std::path::{Path, PathBuf};
+
+use crate::dsp::DisplayFilter;
+
+/// How many recent files and folders are remembered.
+const MAX_RECENT: usize = 10;
+
+/// The color theme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum ThemeChoice {
+    /// Follow the operating system.
+    #[default]
+    System,
+    /// Light.
+    Light,
+    /// Dark.
+    Dark,
+}
+
+/// Everything the app remembers between runs.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// The color theme.
+    pub theme: ThemeChoice,
+    /// Recently opened files and folders, newest first.
+    pub recent: Vec<PathBuf>,
+    /// The viewer's display filters.
+    pub filter: DisplayFilter,
+    /// Seconds shown across the viewer when a recording opens.
+    pub window_s: f64,
+    /// Page length of epoch-scoring mode, seconds.
+    pub page_s: f64,
+    /// Whether the spectrum panel is shown.
+    pub show_spectrum: bool,
+    /// Whether the label panel is shown.
+    pub show_labels: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            theme: ThemeChoice::System,
+            recent: Vec::new(),
+            filter: DisplayFilter::default(),
+            window_s: 10.0,
+            page_s: 30.0,
+            show_spectrum: false,
+            show_labels: true,
+        }
+    }
+}
+
+impl Settings {
+    /// Puts `path` first in the recent list (once), keeping at most ten.
+    pub fn push_recent(&mut self, path: &Path) {
+        self.recent.retain(|p| p != path);
+        self.recent.insert(0, path.to_path_buf());
+        self.recent.truncate(MAX_RECENT);
+    }
+}

@@ -1,0 +1,306 @@
+//! Background work for the GUI: scanning folders, opening recordings (with
+//! their pyramids) and exporting, on worker threads that report [`Event`]s
+//! over bounded channels and wake the UI.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
+use eframe::egui;
+
+use crate::dsp::{MinMaxPyramid, robust_amplitude};
+use crate::recording::{
+    EdfWriteOptions, LabelSet, LabelSource, Recording, is_audio_folder, is_recording_path,
+    labels_for_recording, read_recording, write_edf,
+};
+
+/// Folders deeper than this below the opened one are not scanned.
+const MAX_SCAN_DEPTH: usize = 4;
+
+/// A recording listed in the browser.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// The file.
+    pub path: PathBuf,
+    /// Path relative to the scanned folder, for display.
+    pub name: String,
+    /// Duration in seconds.
+    pub duration_s: f64,
+    /// Number of data channels.
+    pub channels: usize,
+    /// Highest channel rate, Hz.
+    pub rate_hz: f64,
+    /// Number of labels (sidecar or file annotations).
+    pub labels: usize,
+    /// The class of a file in an audio folder (`root/<class>/x.wav`).
+    pub class: Option<String>,
+    /// Why the file could not be read, if it could not.
+    pub error: Option<String>,
+}
+
+/// A recording read and prepared for viewing.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The recording.
+    pub recording: Arc<Recording>,
+    /// One min/max pyramid per channel.
+    pub pyramids: Vec<MinMaxPyramid>,
+    /// Robust amplitude per channel, physical units (for default scaling).
+    pub amplitudes: Vec<f32>,
+    /// Its labels.
+    pub labels: LabelSet,
+    /// Where they came from.
+    pub source: LabelSource,
+    /// The class of a file in an audio folder.
+    pub class: Option<String>,
+    /// A problem with the labels that did not stop the opening.
+    pub warning: Option<String>,
+    /// Seconds spent reading and preparing.
+    pub seconds: f64,
+}
+
+/// Work for the workers.
+#[derive(Debug)]
+pub enum Command {
+    /// List the recordings under a folder.
+    Scan(PathBuf),
+    /// Open a recording.
+    Open(PathBuf),
+    /// Write a recording with these labels as EDF+ annotations to a path.
+    Export(Arc<Recording>, LabelSet, PathBuf),
+}
+
+/// What the workers report.
+#[derive(Debug)]
+pub enum Event {
+    /// A recording found while scanning `root`.
+    Found(PathBuf, Entry),
+    /// Scanning `root` finished.
+    ScanDone(PathBuf),
+    /// A recording is open.
+    Opened(Box<Loaded>),
+    /// An export finished at this path.
+    Exported(PathBuf),
+    /// A job failed; the message names the file and the problem.
+    Failed(String),
+}
+
+/// Wakes the UI when an event arrives; the context is set on the first frame.
+#[derive(Clone, Default)]
+struct Waker(Arc<OnceLock<egui::Context>>);
+
+impl Waker {
+    fn wake(&self) {
+        if let Some(ctx) = self.0.get() {
+            ctx.request_repaint();
+        }
+    }
+}
+
+/// The GUI's handle on its worker threads.
+pub struct Workers {
+    scan_tx: Sender<Command>,
+    load_tx: Sender<Command>,
+    events: Receiver<Event>,
+    waker: Waker,
+    busy: usize,
+}
+
+impl Workers {
+    /// Starts the scanner and loader threads.
+    pub fn spawn() -> Self {
+        let (event_tx, events) = bounded(256);
+        let waker = Waker::default();
+        let scan_tx = spawn_worker("spindle-scan", event_tx.clone(), waker.clone());
+        let load_tx = spawn_worker("spindle-load", event_tx, waker.clone());
+        Self {
+            scan_tx,
+            load_tx,
+            events,
+            waker,
+            busy: 0,
+        }
+    }
+
+    /// Lets the workers wake `ctx` when they have news.
+    pub fn set_context(&self, ctx: &egui::Context) {
+        let _ = self.waker.0.set(ctx.clone());
+    }
+
+    /// Queues `command`; an error message when the queue is full or the worker is gone.
+    pub fn send(&mut self, command: Command) -> Result<(), String> {
+        let tx = match command {
+            Command::Scan(_) => &self.scan_tx,
+            Command::Open(_) | Command::Export(..) => &self.load_tx,
+        };
+        match tx.try_send(command) {
+            Ok(()) => {
+                self.busy += 1;
+                Ok(())
+            }
+            Err(TrySendError::Full(_)) => Err("too many jobs queued; try again in a moment".into()),
+            Err(TrySendError::Disconnected(_)) => Err("the background worker stopped".into()),
+        }
+    }
+
+    /// The events that arrived since the last call.
+    pub fn drain(&mut self) -> Vec<Event> {
+        let events: Vec<Event> = self.events.try_iter().collect();
+        for e in &events {
+            if !matches!(e, Event::Found(..)) {
+                self.busy = self.busy.saturating_sub(1);
+            }
+        }
+        events
+    }
+
+    /// True while a queued job has not reported its end.
+    pub fn is_busy(&self) -> bool {
+        self.busy > 0
+    }
+}
+
+fn spawn_worker(name: &str, events: Sender<Event>, waker: Waker) -> Sender<Command> {
+    let (tx, rx) = bounded::<Command>(16);
+    let spawned = std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(move || {
+            for command in rx {
+                if !run(command, &events, &waker) {
+                    break;
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        // Without the thread the channel is disconnected and `send` reports it.
+        eprintln!("error: could not start the {name} thread: {e}");
+    }
+    tx
+}
+
+/// Runs one command; false when the UI has gone away.
+fn run(command: Command, events: &Sender<Event>, waker: &Waker) -> bool {
+    let send = |e: Event| {
+        let ok = events.send(e).is_ok();
+        waker.wake();
+        ok
+    };
+    match command {
+        Command::Scan(root) => {
+            let mut files = Vec::new();
+            collect_recordings(&root, 0, &mut files);
+            files.sort();
+            for path in files {
+                if !send(Event::Found(root.clone(), describe(&root, &path))) {
+                    return false;
+                }
+            }
+            send(Event::ScanDone(root))
+        }
+        Command::Open(path) => match open(&path) {
+            Ok(loaded) => send(Event::Opened(Box::new(loaded))),
+            Err(e) => send(Event::Failed(e)),
+        },
+        Command::Export(rec, labels, path) => {
+            let mut out = (*rec).clone();
+            out.annotations = labels.to_annotations();
+            match write_edf(&path, &out, &EdfWriteOptions::default()) {
+                Ok(()) => send(Event::Exported(path)),
+                Err(e) => send(Event::Failed(format!("export failed: {e}"))),
+            }
+        }
+    }
+}
+
+fn collect_recordings(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    let Ok(read) = std::fs::read_dir(dir) else { return };
+    for entry in read.flatten() {
+        let path = entry.path();
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if hidden {
+            continue;
+        }
+        if path.is_dir() {
+            if depth < MAX_SCAN_DEPTH {
+                collect_recordings(&path, depth + 1, out);
+            }
+        } else if is_recording_path(&path) {
+            out.push(path);
+        }
+    }
+}
+
+/// The class of `path` when it sits in an audio folder (`root/<class>/x.wav`).
+fn audio_class(path: &Path) -> Option<String> {
+    let class_dir = path.parent()?;
+    let root = class_dir.parent()?;
+    let is_wav = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("wav"));
+    (is_wav && is_audio_folder(root)).then(|| class_dir.file_name()?.to_str().map(str::to_owned))?
+}
+
+fn describe(root: &Path, path: &Path) -> Entry {
+    let name = path
+        .strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string();
+    let mut entry = Entry {
+        path: path.to_path_buf(),
+        name,
+        duration_s: 0.0,
+        channels: 0,
+        rate_hz: 0.0,
+        labels: 0,
+        class: audio_class(path),
+        error: None,
+    };
+    match read_recording(path) {
+        Ok(rec) => {
+            entry.duration_s = rec.duration_s();
+            entry.channels = rec.channels.len();
+            entry.rate_hz = rec.channels.iter().map(|c| c.rate_hz).fold(0.0, f64::max);
+            match labels_for_recording(path, &rec.annotations) {
+                Ok((labels, _)) => entry.labels = labels.len(),
+                Err(e) => entry.error = Some(e.to_string()),
+            }
+        }
+        Err(e) => entry.error = Some(e.to_string()),
+    }
+    entry
+}
+
+fn open(path: &Path) -> Result<Loaded, String> {
+    let started = Instant::now();
+    let recording = read_recording(path).map_err(|e| e.to_string())?;
+    let pyramids = recording
+        .channels
+        .iter()
+        .map(|c| MinMaxPyramid::build(&c.samples))
+        .collect();
+    let amplitudes = recording
+        .channels
+        .iter()
+        .map(|c| robust_amplitude(&c.samples))
+        .collect();
+    let (labels, source, warning) = match labels_for_recording(path, &recording.annotations) {
+        Ok((labels, source)) => (labels, source, None),
+        Err(e) => (
+            LabelSet::from_annotations(&recording.annotations),
+            LabelSource::FileAnnotations,
+            Some(format!("labels not loaded: {e}")),
+        ),
+    };
+    Ok(Loaded {
+        recording: Arc::new(recording),
+        pyramids,
+        amplitudes,
+        labels,
+        source,
+        class: audio_class(path),
+        warning,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}

@@ -1,0 +1,17 @@
+//! Label editing, independent of any GUI: edits as values applied to a
+//! [`LabelSet`](crate::recording::LabelSet), undo/redo history, autosave
+//! timing, the folder's label scheme (names, colors, hotkeys), epoch scoring
+//! and hit testing.
+
+mod autosave;
+mod document;
+mod edit;
+pub mod epoch;
+mod hit;
+mod scheme;
+
+pub use autosave::{AutosaveClock, DEADLINE_S, QUIET_S};
+pub use document::LabelDocument;
+pub use edit::{Edit, EditError};
+pub use hit::{Hit, HitPart, hit_test};
+pub use scheme::{LabelClass, LabelScheme, SCHEME_FILE};

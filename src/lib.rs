@@ -1,0 +1,15 @@
+//! Spindle: a workbench for deep learning on EEG and audio recordings.
+//!
+//! The library holds everything that is not drawing; the GUI and the CLI are
+//! thin front ends over it. Lower layers never import higher ones:
+//! `recording` -> `dsp` -> `dataset` -> `model` -> `train` -> `eval`.
+
+pub mod dataset;
+pub mod dsp;
+pub mod eval;
+#[cfg(feature = "gui")]
+pub mod gui;
+pub mod labeling;
+pub mod recording;
+pub mod rng;
+pub mod synth;

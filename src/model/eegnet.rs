@@ -1,0 +1,323 @@
+//! EEGNet v4 (Lawhern et al. 2018), layer for layer as braindecode's `EEGNet`.
+//!
+//! ```text
+//! x [B, C, T]
+//! conv_temporal   F1 filters (1 x K) per channel, K/2 zeros each side, no bias
+//! bnorm_temporal
+//! conv_spatial    D filters (C x 1) per temporal filter (depthwise), no bias, max-norm 1
+//! bnorm_1, ELU, avg-pool (1 x pool1), dropout
+//! conv_separable  depthwise (1 x Kd) + pointwise (1 x 1) to F2, no bias
+//! bnorm_2, ELU, avg-pool (1 x pool2), dropout
+//! final_layer     conv over all remaining time = linear on the flattened features, bias
+//! ```
+//!
+//! The 2-D convolutions of the original become 1-D ones (candle's `conv2d`
+//! is a slow direct loop): the temporal convolution runs on `[B*C, 1, T]`,
+//! the depthwise spatial one is a batched matrix product, and depthwise +
+//! pointwise are merged into one convolution with the same parameters.
+
+use candle_core::{D, Module, Result, Tensor, Var};
+use candle_nn::VarBuilder;
+
+use super::conv::{Conv1d, Padding, WeightInit};
+use super::dense::{Dense, dropout};
+use super::init::glorot;
+use super::norm::BatchNorm;
+use super::pool::avg_pool1d;
+use super::summary::{ReceptiveField, Trace, pooled_len, valid_len};
+use super::{InputShape, ModelError, ModelSpec, Network, Traced};
+
+/// The hyper-parameters of [`ModelSpec::EegNet`], unpacked.
+#[derive(Debug, Clone, Copy)]
+struct Config {
+    f1: usize,
+    d: usize,
+    f2: usize,
+    kernel_length: usize,
+    depthwise_kernel_length: usize,
+    pool1: usize,
+    pool2: usize,
+    dropout: f64,
+    batch_norm_momentum: f64,
+    batch_norm_eps: f64,
+    spatial_max_norm: Option<f64>,
+}
+
+impl Config {
+    fn from_spec(spec: &ModelSpec) -> Result<Self> {
+        let ModelSpec::EegNet {
+            f1,
+            d,
+            f2,
+            kernel_length,
+            depthwise_kernel_length,
+            pool1,
+            pool2,
+            dropout,
+            batch_norm_momentum,
+            batch_norm_eps,
+            spatial_max_norm,
+        } = spec
+        else {
+            candle_core::bail!("EegNet::new needs an EegNet spec, got {}", spec.display_name())
+        };
+        Ok(Self {
+            f1: *f1,
+            d: *d,
+            f2: *f2,
+            kernel_length: *kernel_length,
+            depthwise_kernel_length: *depthwise_kernel_length,
+            pool1: *pool1,
+            pool2: *pool2,
+            dropout: *dropout,
+            batch_norm_momentum: *batch_norm_momentum,
+            batch_norm_eps: *batch_norm_eps,
+            spatial_max_norm: *spatial_max_norm,
+        })
+    }
+}
+
+/// Time steps before the classifier for a window of `samples` (`None` if too short).
+pub(crate) fn feature_len(spec: &ModelSpec, samples: usize) -> Option<usize> {
+    let c = Config::from_spec(spec).ok()?;
+    let (k, kd) = (c.kernel_length, c.depthwise_kernel_length);
+    let t = valid_len(samples + 2 * (k / 2), k, 1)?;
+    let t = pooled_len(t, c.pool1)?;
+    let t = valid_len(t + 2 * (kd / 2), kd, 1)?;
+    pooled_len(t, c.pool2)
+}
+
+/// The temporal convolution: the same `F1` filters on every channel.
+///
+/// `[B, C, T] -> [B, F1, C, T']`. Weight `[F1, 1, K]` (PyTorch's `[F1, 1, 1, K]`).
+#[derive(Debug, Clone)]
+pub struct TemporalConv {
+    conv: Conv1d,
+    filters: usize,
+}
+
+impl TemporalConv {
+    /// Creates the weight under `vb` (Glorot-uniform).
+    pub fn new(vb: VarBuilder, filters: usize, kernel: usize, padding: Padding) -> Result<Self> {
+        let conv = Conv1d::new(vb, 1, filters, kernel, 1, padding, false, WeightInit::Glorot)?;
+        Ok(Self { conv, filters })
+    }
+
+    /// Trainable parameters.
+    pub fn params(&self) -> usize {
+        self.conv.params()
+    }
+
+    /// `[B, C, T] -> [B, F1, C, T']`.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let (b, c, t) = x.dims3()?;
+        let y = self.conv.forward(&x.reshape((b * c, 1, t))?)?; // [B*C, F1, T']
+        let t_out = y.dim(2)?;
+        y.reshape((b, c, self.filters, t_out))? // [B, C, F1, T']
+            .transpose(1, 2) // [B, F1, C, T']
+    }
+}
+
+/// The depthwise spatial convolution: `D` filters over all channels for each
+/// of the `F1` temporal filters, no bias, optional max-norm per filter.
+///
+/// `[B, F1, C, T] -> [B, F1*D, T]`. Weight `[F1*D, C]` (PyTorch's `[F1*D, 1, C, 1]`).
+#[derive(Debug, Clone)]
+pub struct SpatialConv {
+    weight: Tensor,
+    f1: usize,
+    d: usize,
+    max_norm: Option<f64>,
+}
+
+impl SpatialConv {
+    /// Creates the weight under `vb` (Glorot-uniform with PyTorch's fans).
+    pub fn new(vb: VarBuilder, f1: usize, d: usize, channels: usize, max_norm: Option<f64>) -> Result<Self> {
+        let init = glorot(channels, f1 * d * channels);
+        let weight = vb.get_with_hints((f1 * d, channels), "weight", init)?;
+        Ok(Self {
+            weight,
+            f1,
+            d,
+            max_norm,
+        })
+    }
+
+    /// Trainable parameters.
+    pub fn params(&self) -> usize {
+        self.weight.elem_count()
+    }
+
+    /// Rescales each filter (row) to an L2 norm of at most `max_norm`, in
+    /// place, like `torch.renorm(w, 2, 0, max_norm)` in braindecode's
+    /// `Conv2dWithConstraint`. Does nothing when the weight is not a variable.
+    pub fn apply_max_norm(&self) -> Result<()> {
+        let Some(max_norm) = self.max_norm else {
+            return Ok(());
+        };
+        if !self.weight.is_variable() {
+            return Ok(());
+        }
+        let w = self.weight.detach();
+        let norms = w.sqr()?.sum_keepdim(1)?.sqrt()?; // [F1*D, 1]
+        let scale = norms
+            .gt(max_norm)?
+            .where_cond(&(norms.affine(1.0, 1e-7)?.recip()? * max_norm)?, &norms.ones_like()?)?;
+        Var::from_tensor(&self.weight)?.set(&w.broadcast_mul(&scale)?)
+    }
+
+    /// `[B, F1, C, T] -> [B, F1*D, T]`.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let (b, _, c, t) = x.dims4()?;
+        let w = self.weight.reshape((self.f1, self.d, c))?; // [F1, D, C]
+        w.broadcast_matmul(&x.contiguous()?)? // [B, F1, D, T]
+            .reshape((b, self.f1 * self.d, t))
+    }
+}
+
+/// Depthwise (`1 x Kd` per feature map) then pointwise (`1 x 1`) convolution,
+/// no bias, computed as one convolution with kernel
+/// `point[o, i] * depth[i, k]` (same parameters, one pass).
+///
+/// `[B, F1*D, T] -> [B, F2, T']`. Weights `depth` `[F1*D, Kd]` and `point` `[F2, F1*D]`.
+#[derive(Debug, Clone)]
+pub struct SeparableConv {
+    depth: Tensor,
+    point: Tensor,
+    padding: Padding,
+}
+
+impl SeparableConv {
+    /// Creates `depth` under `vb_depth` and `point` under `vb_point` (Glorot-uniform).
+    pub fn new(vb_depth: VarBuilder, vb_point: VarBuilder, maps: usize, out: usize, kernel: usize) -> Result<Self> {
+        let depth = vb_depth.get_with_hints((maps, kernel), "weight", glorot(kernel, maps * kernel))?;
+        let point = vb_point.get_with_hints((out, maps), "weight", glorot(maps, out))?;
+        Ok(Self {
+            depth,
+            point,
+            padding: Padding::Half,
+        })
+    }
+
+    /// Trainable parameters.
+    pub fn params(&self) -> usize {
+        self.depth.elem_count() + self.point.elem_count()
+    }
+
+    /// `[B, F1*D, T] -> [B, F2, T']`.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let kernel = self.depth.dim(1)?;
+        let w = self
+            .point
+            .unsqueeze(2)? // [F2, F1*D, 1]
+            .broadcast_mul(&self.depth.unsqueeze(0)?)?; // [F2, F1*D, Kd]
+        let (left, right) = self.padding.amounts(kernel);
+        x.pad_with_zeros(D::Minus1, left, right)? // [B, F1*D, T + Kd/2*2]
+            .conv1d(&w, 0, 1, 1, 1) // [B, F2, T']
+    }
+}
+
+/// EEGNet v4; see the module documentation for the layer stack.
+#[derive(Debug, Clone)]
+pub struct EegNet {
+    conv_temporal: TemporalConv,
+    bnorm_temporal: BatchNorm,
+    conv_spatial: SpatialConv,
+    bnorm_1: BatchNorm,
+    conv_separable: SeparableConv,
+    bnorm_2: BatchNorm,
+    final_layer: Dense,
+    config: Config,
+}
+
+impl EegNet {
+    /// Builds the layers under `vb` with braindecode's names.
+    pub fn new(vb: VarBuilder, spec: &ModelSpec, input: &InputShape) -> std::result::Result<Self, ModelError> {
+        let c = Config::from_spec(spec)?;
+        let Some(t_final) = feature_len(spec, input.samples) else {
+            return Err(ModelError::InputTooShort {
+                model: spec.display_name(),
+                samples: input.samples,
+                min_samples: spec.min_samples(),
+            });
+        };
+        let bn = |vb: VarBuilder, n| BatchNorm::new(vb, n, c.batch_norm_eps, c.batch_norm_momentum);
+        let maps = c.f1 * c.d;
+        let conv_temporal = TemporalConv::new(vb.pp("conv_temporal"), c.f1, c.kernel_length, Padding::Half)?;
+        let bnorm_temporal = bn(vb.pp("bnorm_temporal"), c.f1)?;
+        let conv_spatial = SpatialConv::new(vb.pp("conv_spatial"), c.f1, c.d, input.channels, c.spatial_max_norm)?;
+        let bnorm_1 = bn(vb.pp("bnorm_1"), maps)?;
+        let conv_separable = SeparableConv::new(
+            vb.pp("conv_separable_depth"),
+            vb.pp("conv_separable_point"),
+            maps,
+            c.f2,
+            c.depthwise_kernel_length,
+        )?;
+        let bnorm_2 = bn(vb.pp("bnorm_2"), c.f2)?;
+        // braindecode's classifier is a conv over (1 x t_final): Glorot with its fans.
+        let final_layer = Dense::with_init(
+            vb.pp("final_layer").pp("conv_classifier"),
+            c.f2 * t_final,
+            input.n_outputs,
+            glorot(c.f2 * t_final, input.n_outputs * t_final),
+            candle_nn::Init::Const(0.0),
+        )?;
+        Ok(Self {
+            conv_temporal,
+            bnorm_temporal,
+            conv_spatial,
+            bnorm_1,
+            conv_separable,
+            bnorm_2,
+            final_layer,
+            config: c,
+        })
+    }
+}
+
+impl Traced for EegNet {
+    fn forward_traced(&self, x: &Tensor, train: bool, t: &mut Trace) -> Result<Tensor> {
+        let c = &self.config;
+        if train {
+            self.conv_spatial.apply_max_norm()?;
+        }
+        let x = self.conv_temporal.forward(x)?; // [B, F1, C, T+1]
+        t.record("conv_temporal", &x, self.conv_temporal.params());
+        let x = self.bnorm_temporal.forward_t(&x, train)?; // [B, F1, C, T+1]
+        t.record("bnorm_temporal", &x, self.bnorm_temporal.params());
+        let x = self.conv_spatial.forward(&x)?; // [B, F1*D, T+1]
+        t.record("conv_spatial", &x, self.conv_spatial.params());
+        let x = self.bnorm_1.forward_t(&x, train)?.elu(1.0)?; // [B, F1*D, T+1]
+        t.record("bnorm_1+elu", &x, self.bnorm_1.params());
+        let x = avg_pool1d(&x, c.pool1)?; // [B, F1*D, T1 = (T+1)/pool1]
+        let x = dropout(&x, c.dropout, train)?;
+        t.record("pool_1+drop_1", &x, 0);
+        let x = self.conv_separable.forward(&x)?; // [B, F2, T1+1]
+        t.record("conv_separable", &x, self.conv_separable.params());
+        let x = self.bnorm_2.forward_t(&x, train)?.elu(1.0)?; // [B, F2, T1+1]
+        t.record("bnorm_2+elu", &x, self.bnorm_2.params());
+        let x = avg_pool1d(&x, c.pool2)?; // [B, F2, T2 = (T1+1)/pool2]
+        let x = dropout(&x, c.dropout, train)?;
+        t.record("pool_2+drop_2", &x, 0);
+        let x = self.final_layer.forward(&x.flatten_from(1)?)?; // [B, n_outputs]
+        t.record("final_layer", &x, self.final_layer.params());
+        Ok(x)
+    }
+
+    fn receptive_field_samples(&self) -> usize {
+        let c = &self.config;
+        ReceptiveField::new()
+            .then(c.kernel_length, 1)
+            .then(c.pool1, c.pool1)
+            .then(c.depthwise_kernel_length, 1)
+            .then(c.pool2, c.pool2)
+            .samples
+    }
+}
+
+impl Network for EegNet {
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        self.forward_traced(x, train, &mut Trace::off())
+    }
+}

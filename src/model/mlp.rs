@@ -1,0 +1,73 @@
+//! Multilayer perceptron on the flattened window: a baseline.
+//!
+//! ```text
+//! x [B, C, T] -> flatten [B, C*T]
+//! hidden{i}   linear + ReLU + dropout
+//! out         linear to n_outputs
+//! ```
+
+use candle_core::{Module, Result, Tensor};
+use candle_nn::VarBuilder;
+
+use super::conv::WeightInit;
+use super::dense::{Dense, dropout};
+use super::summary::Trace;
+use super::{InputShape, ModelError, ModelSpec, Network, Traced};
+
+/// The MLP; see the module documentation for the layer stack.
+#[derive(Debug, Clone)]
+pub struct Mlp {
+    hidden: Vec<Dense>,
+    out: Dense,
+    dropout: f64,
+    samples: usize,
+}
+
+impl Mlp {
+    /// Builds the layers under `vb` (`hidden{i}`, `out`).
+    pub fn new(vb: VarBuilder, spec: &ModelSpec, input: &InputShape) -> std::result::Result<Self, ModelError> {
+        let ModelSpec::Mlp { hidden, dropout } = spec else {
+            return Err(ModelError::InvalidSpec {
+                model: spec.display_name(),
+                reason: "Mlp::new needs an Mlp spec".into(),
+            });
+        };
+        let mut layers = Vec::with_capacity(hidden.len());
+        let mut width = input.channels * input.samples;
+        for (i, &h) in hidden.iter().enumerate() {
+            layers.push(Dense::new(vb.pp(format!("hidden{i}")), width, h, WeightInit::Torch)?);
+            width = h;
+        }
+        let out = Dense::new(vb.pp("out"), width, input.n_outputs, WeightInit::Torch)?;
+        Ok(Self {
+            hidden: layers,
+            out,
+            dropout: *dropout,
+            samples: input.samples,
+        })
+    }
+}
+
+impl Traced for Mlp {
+    fn forward_traced(&self, x: &Tensor, train: bool, t: &mut Trace) -> Result<Tensor> {
+        let mut x = x.flatten_from(1)?; // [B, C*T]
+        for (i, layer) in self.hidden.iter().enumerate() {
+            x = layer.forward(&x)?.relu()?; // [B, hidden[i]]
+            x = dropout(&x, self.dropout, train)?;
+            t.record(&format!("hidden{i}"), &x, layer.params());
+        }
+        let x = self.out.forward(&x)?; // [B, n_outputs]
+        t.record("out", &x, self.out.params());
+        Ok(x)
+    }
+
+    fn receptive_field_samples(&self) -> usize {
+        self.samples
+    }
+}
+
+impl Network for Mlp {
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        self.forward_traced(x, train, &mut Trace::off())
+    }
+}

@@ -1,0 +1,275 @@
+//! Stacked LSTM / GRU classifiers, with PyTorch's parameters and gate math.
+//!
+//! ```text
+//! x [B, C, T] read as T steps of C features
+//! rnn.l{i}   LSTM or GRU layer (optionally a second, time-reversed direction)
+//!            dropout between layers
+//! last step  forward state after the last step (+ backward state after the first step)
+//! fc         linear to n_outputs
+//! ```
+//!
+//! Each layer keeps PyTorch's four tensors per direction (`weight_ih_l{i}`,
+//! `weight_hh_l{i}`, `bias_ih_l{i}`, `bias_hh_l{i}`, `_reverse` for the second
+//! direction), so parameter counts and state dicts match `nn.LSTM`/`nn.GRU`.
+//!
+//! The cell is stepped by hand (candle-nn's `seq` makes the backward pass
+//! quadratic in the sequence length). Per step, one matrix product
+//! `[x_t, h] @ W` computes all gate pre-activations, with `W` assembled once
+//! per forward pass from the PyTorch tensors. Slicing a precomputed all-steps
+//! input projection per step would cost a full-size zero-padded gradient per
+//! step in candle's backward (also quadratic), so the input part stays in the
+//! per-step product. Time reversal is free: the steps are a `Vec`.
+
+use candle_core::{Module, Result, Tensor};
+use candle_nn::VarBuilder;
+
+use super::conv::WeightInit;
+use super::dense::{Dense, dropout};
+use super::init::torch_default;
+use super::summary::Trace;
+use super::{InputShape, ModelError, ModelSpec, Network, RnnCell, Traced};
+
+/// One direction of one recurrent layer (PyTorch layout and initialization).
+#[derive(Debug, Clone)]
+pub struct RnnLayer {
+    cell: RnnCell,
+    hidden: usize,
+    /// `[G*H, in]`, gates stacked as PyTorch (LSTM i, f, g, o; GRU r, z, n).
+    weight_ih: Tensor,
+    /// `[G*H, H]`.
+    weight_hh: Tensor,
+    /// `[G*H]`.
+    bias_ih: Tensor,
+    /// `[G*H]`.
+    bias_hh: Tensor,
+}
+
+impl RnnLayer {
+    /// Creates the four tensors under `vb` with names ending in `suffix`
+    /// (e.g. `_l0`, `_l1_reverse`), uniform in `±1/sqrt(hidden)` as PyTorch.
+    pub fn new(vb: &VarBuilder, cell: RnnCell, input: usize, hidden: usize, suffix: &str) -> Result<Self> {
+        let gates = match cell {
+            RnnCell::Lstm => 4,
+            RnnCell::Gru => 3,
+        };
+        let init = torch_default(hidden);
+        Ok(Self {
+            cell,
+            hidden,
+            weight_ih: vb.get_with_hints((gates * hidden, input), &format!("weight_ih{suffix}"), init)?,
+            weight_hh: vb.get_with_hints((gates * hidden, hidden), &format!("weight_hh{suffix}"), init)?,
+            bias_ih: vb.get_with_hints(gates * hidden, &format!("bias_ih{suffix}"), init)?,
+            bias_hh: vb.get_with_hints(gates * hidden, &format!("bias_hh{suffix}"), init)?,
+        })
+    }
+
+    /// Trainable parameters.
+    pub fn params(&self) -> usize {
+        self.weight_ih.elem_count() + self.weight_hh.elem_count() + self.bias_ih.elem_count() + self.bias_hh.elem_count()
+    }
+
+    /// The fused step weights: `[in + H, 4H]` and bias `[4H]` such that
+    /// `[x_t, h] @ W + b` gives all gate pre-activations of one step.
+    ///
+    /// LSTM: columns i, f, g, o with `b = b_ih + b_hh`. GRU: columns
+    /// `r, z` (input and hidden parts summed), `n_x = W_in x + b_in` and
+    /// `n_h = W_hn h + b_hn` kept apart because `r` multiplies only `n_h`.
+    fn fused_weights(&self) -> Result<(Tensor, Tensor)> {
+        let h = self.hidden;
+        match self.cell {
+            RnnCell::Lstm => {
+                let w = Tensor::cat(&[&self.weight_ih, &self.weight_hh], 1)?; // [4H, in + H]
+                let b = (&self.bias_ih + &self.bias_hh)?; // [4H]
+                Ok((w.t()?.contiguous()?, b))
+            }
+            RnnCell::Gru => {
+                let input = self.weight_ih.dim(1)?;
+                let rz = Tensor::cat(&[&self.weight_ih.narrow(0, 0, 2 * h)?, &self.weight_hh.narrow(0, 0, 2 * h)?], 1)?; // [2H, in + H]
+                let zeros_hh = Tensor::zeros((h, h), self.weight_hh.dtype(), self.weight_hh.device())?;
+                let zeros_ih = Tensor::zeros((h, input), self.weight_ih.dtype(), self.weight_ih.device())?;
+                let n_x = Tensor::cat(&[&self.weight_ih.narrow(0, 2 * h, h)?, &zeros_hh], 1)?; // [H, in + H]
+                let n_h = Tensor::cat(&[&zeros_ih, &self.weight_hh.narrow(0, 2 * h, h)?], 1)?; // [H, in + H]
+                let w = Tensor::cat(&[&rz, &n_x, &n_h], 0)?; // [4H, in + H]
+                let b = Tensor::cat(
+                    &[
+                        &(self.bias_ih.narrow(0, 0, 2 * h)? + self.bias_hh.narrow(0, 0, 2 * h)?)?,
+                        &self.bias_ih.narrow(0, 2 * h, h)?,
+                        &self.bias_hh.narrow(0, 2 * h, h)?,
+                    ],
+                    0,
+                )?; // [4H]
+                Ok((w.t()?.contiguous()?, b))
+            }
+        }
+    }
+
+    /// Runs the layer over `steps` (each `[B, in]`), in reverse time order
+    /// when `reverse`; returns the hidden state of every step `[B, H]` in
+    /// the original time order.
+    pub fn forward(&self, steps: &[Tensor], reverse: bool) -> Result<Vec<Tensor>> {
+        let Some(first) = steps.first() else {
+            return Ok(Vec::new());
+        };
+        let (b, _) = first.dims2()?;
+        let h_size = self.hidden;
+        let (w, bias) = self.fused_weights()?;
+        let bias = bias.unsqueeze(0)?; // [1, 4H]
+        let mut h = Tensor::zeros((b, h_size), first.dtype(), first.device())?; // [B, H]
+        let mut c = h.clone(); // [B, H] (LSTM cell state)
+        let mut out: Vec<Tensor> = Vec::with_capacity(steps.len());
+        let order: Box<dyn Iterator<Item = &Tensor>> = if reverse {
+            Box::new(steps.iter().rev())
+        } else {
+            Box::new(steps.iter())
+        };
+        for x_t in order {
+            let gates = Tensor::cat(&[x_t, &h], 1)? // [B, in + H]
+                .matmul(&w)? // [B, 4H]
+                .broadcast_add(&bias)?;
+            match self.cell {
+                RnnCell::Lstm => {
+                    let s = candle_nn::ops::sigmoid(&gates)?; // [B, 4H]
+                    let i = s.narrow(1, 0, h_size)?;
+                    let f = s.narrow(1, h_size, h_size)?;
+                    let g = gates.narrow(1, 2 * h_size, h_size)?.tanh()?;
+                    let o = s.narrow(1, 3 * h_size, h_size)?;
+                    c = ((f * &c)? + (i * g)?)?; // [B, H]
+                    h = (o * c.tanh()?)?; // [B, H]
+                }
+                RnnCell::Gru => {
+                    let rz = candle_nn::ops::sigmoid(&gates.narrow(1, 0, 2 * h_size)?)?; // [B, 2H]
+                    let r = rz.narrow(1, 0, h_size)?;
+                    let z = rz.narrow(1, h_size, h_size)?;
+                    let n_x = gates.narrow(1, 2 * h_size, h_size)?;
+                    let n_h = gates.narrow(1, 3 * h_size, h_size)?;
+                    let n = (n_x + (r * n_h)?)?.tanh()?; // [B, H]
+                    h = (&n + (z * (&h - &n)?)?)?; // (1 - z) * n + z * h
+                }
+            }
+            out.push(h.clone());
+        }
+        if reverse {
+            out.reverse();
+        }
+        Ok(out)
+    }
+}
+
+/// The hyper-parameters of [`ModelSpec::Rnn`], unpacked.
+#[derive(Debug, Clone, Copy)]
+struct Config {
+    cell: RnnCell,
+    hidden: usize,
+    bidirectional: bool,
+    dropout: f64,
+}
+
+/// A stacked (bi)directional LSTM/GRU classifier; see the module documentation.
+#[derive(Debug, Clone)]
+pub struct Rnn {
+    /// Per layer: forward direction and, when bidirectional, the reverse one.
+    layers: Vec<(RnnLayer, Option<RnnLayer>)>,
+    fc: Dense,
+    config: Config,
+}
+
+impl Rnn {
+    /// Builds the layers under `vb` (`rnn.weight_ih_l0`, ..., `fc`).
+    pub fn new(vb: VarBuilder, spec: &ModelSpec, input: &InputShape) -> std::result::Result<Self, ModelError> {
+        let ModelSpec::Rnn {
+            cell,
+            hidden,
+            layers,
+            bidirectional,
+            dropout,
+        } = spec
+        else {
+            return Err(ModelError::InvalidSpec {
+                model: spec.display_name(),
+                reason: "Rnn::new needs an Rnn spec".into(),
+            });
+        };
+        let dirs = if *bidirectional { 2 } else { 1 };
+        let rnn_vb = vb.pp("rnn");
+        let mut stack = Vec::with_capacity(*layers);
+        for l in 0..*layers {
+            let in_size = if l == 0 { input.channels } else { dirs * hidden };
+            let fwd = RnnLayer::new(&rnn_vb, *cell, in_size, *hidden, &format!("_l{l}"))?;
+            let bwd = if *bidirectional {
+                Some(RnnLayer::new(&rnn_vb, *cell, in_size, *hidden, &format!("_l{l}_reverse"))?)
+            } else {
+                None
+            };
+            stack.push((fwd, bwd));
+        }
+        let fc = Dense::new(vb.pp("fc"), dirs * hidden, input.n_outputs, WeightInit::Torch)?;
+        Ok(Self {
+            layers: stack,
+            fc,
+            config: Config {
+                cell: *cell,
+                hidden: *hidden,
+                bidirectional: *bidirectional,
+                dropout: *dropout,
+            },
+        })
+    }
+}
+
+impl Traced for Rnn {
+    fn forward_traced(&self, x: &Tensor, train: bool, t: &mut Trace) -> Result<Tensor> {
+        let cfg = &self.config;
+        let (_, _, n_steps) = x.dims3()?;
+        let x = x.transpose(1, 2)?.transpose(0, 1)?.contiguous()?; // [T, B, C]
+        let mut steps: Vec<Tensor> = (0..n_steps).map(|i| x.get(i)).collect::<Result<_>>()?; // T x [B, C]
+        let n_layers = self.layers.len();
+        let name = match cfg.cell {
+            RnnCell::Lstm => "lstm",
+            RnnCell::Gru => "gru",
+        };
+        let mut first_bwd: Option<Tensor> = None;
+        for (l, (fwd, bwd)) in self.layers.iter().enumerate() {
+            let out_f = fwd.forward(&steps, false)?; // T x [B, H]
+            steps = match bwd {
+                Some(bwd) => {
+                    let out_b = bwd.forward(&steps, true)?; // T x [B, H]
+                    first_bwd = out_b.first().cloned();
+                    out_f
+                        .iter()
+                        .zip(&out_b)
+                        .map(|(f, b)| Tensor::cat(&[f, b], 1))
+                        .collect::<Result<_>>()? // T x [B, 2H]
+                }
+                None => out_f,
+            };
+            if l + 1 < n_layers && train && cfg.dropout > 0.0 {
+                steps = steps.iter().map(|s| dropout(s, cfg.dropout, train)).collect::<Result<_>>()?;
+            }
+            let params = fwd.params() + bwd.as_ref().map_or(0, |b| b.params());
+            let width = if cfg.bidirectional { 2 * cfg.hidden } else { cfg.hidden };
+            t.record_shape(&format!("{name}_l{l}"), &[n_steps, width], params);
+        }
+        let Some(last) = steps.last() else {
+            candle_core::bail!("rnn: the window has no time steps")
+        };
+        let last = match (&first_bwd, cfg.bidirectional) {
+            // Forward state after the last step, backward state after the first.
+            (Some(b), true) => Tensor::cat(&[&last.narrow(1, 0, cfg.hidden)?, b], 1)?, // [B, 2H]
+            _ => last.clone(), // [B, H]
+        };
+        t.record("last_step", &last, 0);
+        let y = self.fc.forward(&last)?; // [B, n_outputs]
+        t.record("fc", &y, self.fc.params());
+        Ok(y)
+    }
+
+    fn receptive_field_samples(&self) -> usize {
+        usize::MAX // every step sees the whole window; clamped by the summary
+    }
+}
+
+impl Network for Rnn {
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        self.forward_traced(x, train, &mut Trace::off())
+    }
+}

@@ -1,0 +1,210 @@
+//! ShallowFBCSPNet (Schirrmeister et al. 2017), as braindecode's `ShallowFBCSPNet`.
+//!
+//! ```text
+//! x [B, C, T]
+//! conv_time     F temporal filters (25 samples), bias      } merged into one
+//! conv_spat     G spatial filters over F x C, no bias      } convolution
+//! bnorm, square
+//! pool          average 75 samples, stride 15
+//! log(max(x, 1e-6)), dropout 0.5
+//! final_layer   conv over all remaining time = linear on the flattened features, bias
+//! ```
+//!
+//! The temporal and spatial convolutions are linear and back to back, so (as
+//! braindecode's `CombinedConv` does) they run as one convolution over the
+//! channels with kernel `W[g, c, k] = sum_f spat[g, f, c] * time[f, k]` and
+//! bias `sum_f (sum_c spat[g, f, c]) * time_bias[f]`: the same parameters and
+//! gradients, fewer operations. The temporal bias only shifts each batch-norm
+//! input channel by a constant, so in training mode its gradient is zero up to
+//! rounding (as in PyTorch); it is kept for parity.
+
+use candle_core::{Module, Result, Tensor};
+use candle_nn::VarBuilder;
+
+use super::dense::{Dense, dropout};
+use super::init::glorot;
+use super::norm::BatchNorm;
+use super::pool::{avg_pool1d_strided, strided_len};
+use super::summary::{ReceptiveField, Trace, valid_len};
+use super::{InputShape, ModelError, ModelSpec, Network, Traced};
+
+/// The hyper-parameters of [`ModelSpec::Shallow`], unpacked.
+#[derive(Debug, Clone, Copy)]
+struct Config {
+    n_filters_time: usize,
+    filter_time_length: usize,
+    n_filters_spat: usize,
+    pool_time_length: usize,
+    pool_time_stride: usize,
+    dropout: f64,
+    batch_norm_momentum: f64,
+    batch_norm_eps: f64,
+}
+
+impl Config {
+    fn from_spec(spec: &ModelSpec) -> Result<Self> {
+        let ModelSpec::Shallow {
+            n_filters_time,
+            filter_time_length,
+            n_filters_spat,
+            pool_time_length,
+            pool_time_stride,
+            dropout,
+            batch_norm_momentum,
+            batch_norm_eps,
+        } = spec
+        else {
+            candle_core::bail!("Shallow::new needs a Shallow spec, got {}", spec.display_name())
+        };
+        Ok(Self {
+            n_filters_time: *n_filters_time,
+            filter_time_length: *filter_time_length,
+            n_filters_spat: *n_filters_spat,
+            pool_time_length: *pool_time_length,
+            pool_time_stride: *pool_time_stride,
+            dropout: *dropout,
+            batch_norm_momentum: *batch_norm_momentum,
+            batch_norm_eps: *batch_norm_eps,
+        })
+    }
+}
+
+/// Time steps before the classifier for a window of `samples` (`None` if too short).
+pub(crate) fn feature_len(spec: &ModelSpec, samples: usize) -> Option<usize> {
+    let c = Config::from_spec(spec).ok()?;
+    let t = valid_len(samples, c.filter_time_length, 1)?;
+    strided_len(t, c.pool_time_length, c.pool_time_stride)
+}
+
+/// Temporal then spatial convolution, run as one convolution.
+///
+/// `[B, C, T] -> [B, G, T - K + 1]`. Weights `conv_time.weight` `[F, K]`,
+/// `conv_time.bias` `[F]`, `conv_spat.weight` `[G, F, C]` (PyTorch's
+/// `[F, 1, K, 1]`, `[F]`, `[G, F, 1, C]`).
+#[derive(Debug, Clone)]
+pub struct TimeSpaceConv {
+    time_weight: Tensor,
+    time_bias: Tensor,
+    spat_weight: Tensor,
+}
+
+impl TimeSpaceConv {
+    /// Creates the weights under `vb_time` and `vb_spat` (Glorot-uniform, zero bias).
+    pub fn new(
+        vb_time: VarBuilder,
+        vb_spat: VarBuilder,
+        channels: usize,
+        n_time: usize,
+        kernel: usize,
+        n_spat: usize,
+    ) -> Result<Self> {
+        let time_weight = vb_time.get_with_hints((n_time, kernel), "weight", glorot(kernel, n_time * kernel))?;
+        let time_bias = vb_time.get_with_hints(n_time, "bias", candle_nn::Init::Const(0.0))?;
+        let spat_weight = vb_spat.get_with_hints(
+            (n_spat, n_time, channels),
+            "weight",
+            glorot(n_time * channels, n_spat * channels),
+        )?;
+        Ok(Self {
+            time_weight,
+            time_bias,
+            spat_weight,
+        })
+    }
+
+    /// Trainable parameters.
+    pub fn params(&self) -> usize {
+        self.time_weight.elem_count() + self.time_bias.elem_count() + self.spat_weight.elem_count()
+    }
+
+    /// `[B, C, T] -> [B, G, T - K + 1]`.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let kernel = self
+            .spat_weight
+            .transpose(1, 2)? // [G, C, F]
+            .broadcast_matmul(&self.time_weight)?; // [G, C, K]
+        let bias = self
+            .spat_weight
+            .sum(2)? // [G, F]
+            .matmul(&self.time_bias.unsqueeze(1)?)? // [G, 1]
+            .unsqueeze(0)?; // [1, G, 1]
+        x.conv1d(&kernel, 0, 1, 1, 1)? // [B, G, T - K + 1]
+            .broadcast_add(&bias)
+    }
+}
+
+/// ShallowFBCSPNet; see the module documentation for the layer stack.
+#[derive(Debug, Clone)]
+pub struct Shallow {
+    conv_time_spat: TimeSpaceConv,
+    bnorm: BatchNorm,
+    final_layer: Dense,
+    config: Config,
+}
+
+impl Shallow {
+    /// Builds the layers under `vb` with braindecode's names.
+    pub fn new(vb: VarBuilder, spec: &ModelSpec, input: &InputShape) -> std::result::Result<Self, ModelError> {
+        let c = Config::from_spec(spec)?;
+        let Some(t_final) = feature_len(spec, input.samples) else {
+            return Err(ModelError::InputTooShort {
+                model: spec.display_name(),
+                samples: input.samples,
+                min_samples: spec.min_samples(),
+            });
+        };
+        let conv_time_spat = TimeSpaceConv::new(
+            vb.pp("conv_time"),
+            vb.pp("conv_spat"),
+            input.channels,
+            c.n_filters_time,
+            c.filter_time_length,
+            c.n_filters_spat,
+        )?;
+        let bnorm = BatchNorm::new(vb.pp("bnorm"), c.n_filters_spat, c.batch_norm_eps, c.batch_norm_momentum)?;
+        let final_layer = Dense::with_init(
+            vb.pp("final_layer").pp("conv_classifier"),
+            c.n_filters_spat * t_final,
+            input.n_outputs,
+            glorot(c.n_filters_spat * t_final, input.n_outputs * t_final),
+            candle_nn::Init::Const(0.0),
+        )?;
+        Ok(Self {
+            conv_time_spat,
+            bnorm,
+            final_layer,
+            config: c,
+        })
+    }
+}
+
+impl Traced for Shallow {
+    fn forward_traced(&self, x: &Tensor, train: bool, t: &mut Trace) -> Result<Tensor> {
+        let c = &self.config;
+        let x = self.conv_time_spat.forward(x)?; // [B, G, T-24]
+        t.record("conv_time+conv_spat", &x, self.conv_time_spat.params());
+        let x = self.bnorm.forward_t(&x, train)?.sqr()?; // [B, G, T-24]
+        t.record("bnorm+square", &x, self.bnorm.params());
+        let x = avg_pool1d_strided(&x, c.pool_time_length, c.pool_time_stride)?; // [B, G, P = (T-24-75)/15+1]
+        let x = x.maximum(1e-6)?.log()?; // [B, G, P]
+        let x = dropout(&x, c.dropout, train)?;
+        t.record("pool+log+drop", &x, 0);
+        let x = self.final_layer.forward(&x.flatten_from(1)?)?; // [B, n_outputs]
+        t.record("final_layer", &x, self.final_layer.params());
+        Ok(x)
+    }
+
+    fn receptive_field_samples(&self) -> usize {
+        let c = &self.config;
+        ReceptiveField::new()
+            .then(c.filter_time_length, 1)
+            .then(c.pool_time_length, c.pool_time_stride)
+            .samples
+    }
+}
+
+impl Network for Shallow {
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        self.forward_traced(x, train, &mut Trace::off())
+    }
+}

@@ -1,0 +1,434 @@
+//! Reading EDF/EDF+/BDF/BDF+ files into a [`Recording`].
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use super::header::{self, BLOCK, Flavour, Header};
+use super::tal;
+use crate::recording::{Annotation, Channel, Format, Recording, RecordingError, Segment};
+
+/// Bytes read per chunk: whole data records, about this many bytes.
+const CHUNK_BYTES: usize = 8 << 20;
+
+/// Records whose onsets differ from back-to-back by less than this are contiguous (s).
+const GAP_TOLERANCE_S: f64 = 1e-5;
+
+/// Reads an EDF, EDF+, BDF or BDF+ file (the header decides which).
+///
+/// Every count in the header is checked against the file's length before
+/// anything is allocated. A file whose last data record is cut short is read up
+/// to its last whole record, with a warning; a header that contradicts itself
+/// is an error.
+pub fn read_edf(path: &Path) -> Result<Recording, RecordingError> {
+    let invalid = |reason: String| RecordingError::invalid(path, reason);
+    let mut file = File::open(path).map_err(|e| RecordingError::io(path, e))?;
+    let file_len = file
+        .metadata()
+        .map_err(|e| RecordingError::io(path, e))?
+        .len();
+
+    let mut head = vec![0u8; file_len.min(BLOCK as u64) as usize];
+    file.read_exact(&mut head)
+        .map_err(|e| RecordingError::io(path, e))?;
+    let header_len = declared_header_len(&head, file_len).map_err(invalid)?;
+    head.resize(header_len, 0);
+    file.read_exact(&mut head[BLOCK..])
+        .map_err(|e| RecordingError::io(path, e))?;
+
+    let mut warnings = Vec::new();
+    let header = header::parse(&head, &mut warnings).map_err(invalid)?;
+    let n_records = count_records(&header, file_len, &mut warnings).map_err(invalid)?;
+    let data = read_records(&mut file, &header, n_records).map_err(|e| match e {
+        ReadFailure::Io(e) => RecordingError::io(path, e),
+    })?;
+    Ok(assemble(path, header, data, warnings))
+}
+
+/// The header length that the signal count claims, checked against the file.
+fn declared_header_len(head: &[u8], file_len: u64) -> Result<usize, String> {
+    if head.len() < BLOCK {
+        return Err(format!(
+            "file is {file_len} bytes, shorter than the 256-byte EDF/BDF header"
+        ));
+    }
+    let field = String::from_utf8_lossy(&head[252..256]);
+    let ns: usize = field
+        .trim()
+        .parse()
+        .map_err(|_| format!("the number of signals is {:?}, not a number", field.trim()))?;
+    let needed = (ns as u64 + 1) * BLOCK as u64;
+    if needed > file_len {
+        return Err(format!(
+            "the header of {ns} signals needs {needed} bytes but the file has {file_len}"
+        ));
+    }
+    Ok(needed as usize)
+}
+
+/// How many data records to read, given what the header claims and what the
+/// file holds.
+fn count_records(
+    header: &Header,
+    file_len: u64,
+    warnings: &mut Vec<String>,
+) -> Result<usize, String> {
+    let record_bytes = header.record_bytes() as u64;
+    let available = file_len - header.header_bytes as u64;
+    let whole = (available / record_bytes) as usize;
+    let rest = available % record_bytes;
+    let n = match header.n_records {
+        None => {
+            warnings.push(format!(
+                "the number of data records is -1 (unknown); read the {whole} whole records in the file"
+            ));
+            whole
+        }
+        Some(claimed) if claimed > whole => {
+            warnings.push(format!(
+                "the header claims {claimed} data records but the file holds {whole}{}; read those",
+                if rest > 0 { " and part of another" } else { "" }
+            ));
+            whole
+        }
+        Some(claimed) => {
+            if claimed < whole || rest > 0 {
+                warnings.push(format!(
+                    "{} bytes after the {claimed} data records the header claims were ignored",
+                    available - claimed as u64 * record_bytes
+                ));
+            }
+            claimed
+        }
+    };
+    if n == 0 {
+        return Err(format!(
+            "no whole data record: each needs {record_bytes} bytes, {available} follow the header"
+        ));
+    }
+    Ok(n)
+}
+
+enum ReadFailure {
+    Io(std::io::Error),
+}
+
+/// The decoded content of the data records.
+struct RecordData {
+    /// Physical samples of each data signal, in header order.
+    samples: Vec<Vec<f32>>,
+    /// Onset of each record from its time-keeping TAL (seconds from the header
+    /// start time); `None` where a record had none.
+    record_onsets: Vec<Option<f64>>,
+    annotations: Vec<Annotation>,
+    tal_problems: Vec<String>,
+}
+
+fn read_records(
+    file: &mut File,
+    header: &Header,
+    n_records: usize,
+) -> Result<RecordData, ReadFailure> {
+    let width = header.sample_bytes();
+    let record_bytes = header.record_bytes();
+    let plan: Vec<SignalPlan> = {
+        let mut offset = 0;
+        header
+            .signals
+            .iter()
+            .map(|s| {
+                let (gain, off) = s.gain_offset();
+                let plan = SignalPlan {
+                    start: offset,
+                    len: s.samples_per_record * width,
+                    annotation: s.is_annotation(),
+                    gain,
+                    offset: off,
+                };
+                offset += plan.len;
+                plan
+            })
+            .collect()
+    };
+    let mut samples: Vec<Vec<f32>> = header
+        .signals
+        .iter()
+        .filter(|s| !s.is_annotation())
+        .map(|s| Vec::with_capacity(s.samples_per_record * n_records))
+        .collect();
+    let has_annotation_signal = plan.iter().any(|p| p.annotation);
+    let mut data = RecordData {
+        samples: Vec::new(),
+        record_onsets: Vec::with_capacity(if has_annotation_signal { n_records } else { 0 }),
+        annotations: Vec::new(),
+        tal_problems: Vec::new(),
+    };
+
+    let per_chunk = (CHUNK_BYTES / record_bytes).clamp(1, n_records);
+    let mut buf = vec![0u8; per_chunk * record_bytes];
+    let mut done = 0;
+    while done < n_records {
+        let count = per_chunk.min(n_records - done);
+        let chunk = &mut buf[..count * record_bytes];
+        file.read_exact(chunk).map_err(ReadFailure::Io)?;
+        for record in chunk.chunks_exact(record_bytes) {
+            let mut channel = 0;
+            let mut first_annotation = true;
+            for p in &plan {
+                let bytes = &record[p.start..p.start + p.len];
+                if p.annotation {
+                    let tals = tal::parse_record(bytes, &mut data.tal_problems);
+                    collect_tals(tals, first_annotation, &mut data);
+                    first_annotation = false;
+                } else {
+                    decode(bytes, width, p.gain, p.offset, &mut samples[channel]);
+                    channel += 1;
+                }
+            }
+        }
+        done += count;
+    }
+    data.samples = samples;
+    Ok(data)
+}
+
+/// Where one signal sits in a record and how to convert it.
+struct SignalPlan {
+    start: usize,
+    len: usize,
+    annotation: bool,
+    gain: f64,
+    offset: f64,
+}
+
+/// Files the TALs of one annotation signal of one record: the first TAL of the
+/// first annotation signal is the record's time-keeping TAL.
+fn collect_tals(tals: Vec<tal::Tal>, first_signal: bool, data: &mut RecordData) {
+    let mut tals = tals.into_iter().peekable();
+    if first_signal {
+        let keeping = tals.next_if(|t| t.texts.is_empty());
+        data.record_onsets.push(keeping.map(|t| t.onset_s));
+    }
+    for t in tals {
+        for text in t.texts {
+            data.annotations.push(Annotation {
+                onset_s: t.onset_s,
+                duration_s: t.duration_s,
+                text,
+            });
+        }
+    }
+}
+
+/// Converts little-endian 16- or 24-bit samples to physical values.
+fn decode(bytes: &[u8], width: usize, gain: f64, offset: f64, out: &mut Vec<f32>) {
+    if width == 2 {
+        out.extend(
+            bytes
+                .chunks_exact(2)
+                .map(|b| (i16::from_le_bytes([b[0], b[1]]) as f64 * gain + offset) as f32),
+        );
+    } else {
+        out.extend(bytes.chunks_exact(3).map(|b| {
+            let v = i32::from_le_bytes([0, b[0], b[1], b[2]]) >> 8;
+            (v as f64 * gain + offset) as f32
+        }));
+    }
+}
+
+/// Builds the [`Recording`] from the header and the decoded records: places
+/// records in time, shifts everything to the fractional start, sorts
+/// annotations.
+fn assemble(path: &Path, header: Header, data: RecordData, mut warnings: Vec<String>) -> Recording {
+    let has_annotation_signal = header.signals.iter().any(|s| s.is_annotation());
+    let format = match (header.bdf, header.flavour) {
+        (false, Flavour::Plain) => Format::Edf,
+        (false, Flavour::Contiguous) => Format::EdfPlusC,
+        (false, Flavour::Discontinuous) => Format::EdfPlusD,
+        (true, Flavour::Plain) => Format::Bdf,
+        (true, Flavour::Contiguous) => Format::BdfPlusC,
+        (true, Flavour::Discontinuous) => Format::BdfPlusD,
+    };
+    if header.flavour == Flavour::Plain && has_annotation_signal {
+        warnings.push(
+            "plain EDF/BDF file with an annotation signal: its annotations were read as EDF+"
+                .into(),
+        );
+    }
+    if header.flavour != Flavour::Plain && !has_annotation_signal {
+        warnings.push(format!("{format} file without an annotation signal"));
+    }
+    if !data.tal_problems.is_empty() {
+        warnings.push(format!(
+            "{} malformed annotation(s) skipped; the first: {}",
+            data.tal_problems.len(),
+            data.tal_problems[0]
+        ));
+    }
+
+    let dur = header.record_duration_s;
+    let n_records = data.record_onsets.len().max(
+        header
+            .signals
+            .iter()
+            .filter(|s| !s.is_annotation())
+            .zip(&data.samples)
+            .map(|(s, v)| v.len() / s.samples_per_record)
+            .next()
+            .unwrap_or(0),
+    );
+    let missing = data.record_onsets.iter().filter(|o| o.is_none()).count();
+    if has_annotation_signal && missing > 0 {
+        warnings.push(format!(
+            "{missing} data record(s) lack a time-keeping annotation; placed after the previous record"
+        ));
+    }
+    // Record onsets in file time; the first gives the fractional start.
+    let mut onsets = Vec::with_capacity(n_records);
+    for k in 0..n_records {
+        let onset = match data.record_onsets.get(k).copied().flatten() {
+            Some(t) => t,
+            None => onsets
+                .last()
+                .map_or(k as f64 * dur, |&prev: &f64| prev + dur),
+        };
+        onsets.push(onset);
+    }
+    let start_offset = onsets.first().copied().unwrap_or(0.0);
+    let segments = segments_from_onsets(&onsets, start_offset, dur, header.flavour, &mut warnings);
+
+    let mut start = header.start;
+    if let Some(st) = start.as_mut()
+        && start_offset != 0.0
+    {
+        *st = st.plus_seconds(start_offset);
+    }
+    let mut annotations = data.annotations;
+    for a in &mut annotations {
+        a.onset_s -= start_offset;
+    }
+    annotations.sort_by(|a, b| a.onset_s.total_cmp(&b.onset_s));
+
+    let channels = header
+        .signals
+        .into_iter()
+        .filter(|s| !s.is_annotation())
+        .zip(data.samples)
+        .map(|(s, samples)| Channel {
+            rate_hz: s.samples_per_record as f64 / dur,
+            label: s.label,
+            unit: s.unit,
+            physical_min: s.physical_min,
+            physical_max: s.physical_max,
+            transducer: s.transducer,
+            prefilter: s.prefilter,
+            samples,
+        })
+        .collect();
+    Recording {
+        path: path.to_path_buf(),
+        format,
+        patient: header.patient,
+        recording_id: header.recording_id,
+        start,
+        channels,
+        annotations,
+        segments,
+        warnings,
+    }
+}
+
+/// Merges back-to-back records into segments (relative to `start_offset`).
+fn segments_from_onsets(
+    onsets: &[f64],
+    start_offset: f64,
+    dur: f64,
+    flavour: Flavour,
+    warnings: &mut Vec<String>,
+) -> Vec<Segment> {
+    let mut segments: Vec<Segment> = Vec::new();
+    let mut disorder = false;
+    for &onset in onsets {
+        let t = onset - start_offset;
+        match segments.last_mut() {
+            Some(last) if (last.onset_s + last.duration_s - t).abs() <= GAP_TOLERANCE_S => {
+                last.duration_s += dur;
+            }
+            Some(last)
+                if flavour != Flavour::Discontinuous || t < last.onset_s + last.duration_s =>
+            {
+                disorder |= true;
+                last.duration_s += dur;
+            }
+            _ => segments.push(Segment {
+                onset_s: t,
+                duration_s: dur,
+            }),
+        }
+    }
+    if disorder {
+        warnings.push(match flavour {
+            Flavour::Discontinuous => {
+                "data records overlap or run backwards in time; placed back to back".into()
+            }
+            _ => {
+                "data record onsets are not back to back in a contiguous file; placed back to back"
+                    .into()
+            }
+        });
+    }
+    segments
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decode_16_and_24_bit() {
+        let mut out = Vec::new();
+        decode(&[0xFF, 0x7F, 0x00, 0x80], 2, 1.0, 0.0, &mut out);
+        assert_eq!(out, vec![32767.0, -32768.0]);
+        out.clear();
+        decode(
+            &[0xFF, 0xFF, 0x7F, 0x00, 0x00, 0x80, 0xFF, 0xFF, 0xFF],
+            3,
+            1.0,
+            0.0,
+            &mut out,
+        );
+        assert_eq!(out, vec![8388607.0, -8388608.0, -1.0]);
+        out.clear();
+        decode(&[0x02, 0x00], 2, 0.5, 10.0, &mut out);
+        assert_eq!(out, vec![11.0]);
+    }
+
+    #[test]
+    fn gaps_become_segments() {
+        let mut w = Vec::new();
+        let segs = segments_from_onsets(
+            &[0.5, 1.5, 4.5, 5.5],
+            0.5,
+            1.0,
+            Flavour::Discontinuous,
+            &mut w,
+        );
+        assert_eq!(
+            segs,
+            vec![
+                Segment {
+                    onset_s: 0.0,
+                    duration_s: 2.0
+                },
+                Segment {
+                    onset_s: 4.0,
+                    duration_s: 2.0
+                }
+            ]
+        );
+        assert!(w.is_empty());
+        let segs = segments_from_onsets(&[0.0, 3.0], 0.0, 1.0, Flavour::Contiguous, &mut w);
+        assert_eq!(segs.len(), 1);
+        assert_eq!(w.len(), 1);
+    }
+}

@@ -1,0 +1,30 @@
+//! Recordings: channels of physical samples, annotations and header facts, with
+//! readers and writers for EDF/EDF+/BDF/BDF+, BrainVision and WAV, and the
+//! `events.tsv` label sidecar.
+//!
+//! Every reader checks each count and size a header claims against the real
+//! file length before it allocates or seeks, and reports a damaged file as a
+//! [`RecordingError`] that names the file and the problem.
+
+mod atomic;
+mod audio_folder;
+mod brainvision;
+mod edf;
+mod error;
+mod labels;
+mod open;
+mod types;
+mod wav;
+
+pub use atomic::write_atomic;
+pub use audio_folder::{AudioFile, AudioFolder, is_audio_folder, scan_audio_folder};
+pub use brainvision::{read_brainvision, write_brainvision};
+pub use edf::{EdfWriteOptions, read_edf, write_edf};
+pub use error::RecordingError;
+pub use labels::{
+    Label, LabelSet, LabelSource, labels_for_recording, read_events_tsv, read_labels_csv,
+    sidecar_path, write_events_tsv,
+};
+pub use open::{RECORDING_EXTENSIONS, is_recording_path, read_recording};
+pub use types::{Annotation, Channel, Format, Recording, Segment, StartTime};
+pub use wav::{WavSampleFormat, read_wav, write_wav};

@@ -1,0 +1,70 @@
+//! Teaching datasets generated deterministically from a seed: multi-subject EEG
+//! with eyes-open/eyes-closed/blink/jaw-clench trials, and labeled folders of
+//! synthetic animal calls. `spindle synth` writes them; `sample_data/` holds
+//! the committed copy the app opens by default.
+
+mod audio;
+mod eeg;
+mod noise;
+
+pub use audio::{AUDIO_CLASSES, synth_call};
+pub use eeg::{EEG_CHANNELS, EEG_CLASSES, synth_subject};
+
+use std::path::{Path, PathBuf};
+
+use crate::recording::{
+    EdfWriteOptions, RecordingError, WavSampleFormat, sidecar_path, write_edf, write_events_tsv,
+    write_wav,
+};
+
+/// The seed `sample_data/` was generated from.
+pub const SAMPLE_SEED: u64 = 20_261_127;
+
+/// Number of EEG recordings (subjects) written.
+pub const EEG_SUBJECTS: usize = 4;
+
+/// Length of each EEG recording, seconds.
+pub const EEG_DURATION_S: f64 = 120.0;
+
+/// Calls written per audio class.
+pub const CALLS_PER_CLASS: usize = 20;
+
+/// Audio sample rate of the generated calls, Hz.
+pub const AUDIO_RATE_HZ: u32 = 16_000;
+
+/// What [`write_teaching_data`] wrote.
+#[derive(Debug, Clone, Default)]
+pub struct SynthSummary {
+    /// Every file written, in the order written.
+    pub files: Vec<PathBuf>,
+}
+
+/// Writes the EEG recordings (`DIR/eeg/sub-NN.edf` with `sub-NN_events.tsv`)
+/// and the audio calls (`DIR/audio/<class>/call-NN.wav`) generated from `seed`.
+/// The same seed gives the same bytes.
+pub fn write_teaching_data(dir: &Path, seed: u64) -> Result<SynthSummary, RecordingError> {
+    let mut summary = SynthSummary::default();
+    let eeg_dir = dir.join("eeg");
+    std::fs::create_dir_all(&eeg_dir).map_err(|e| RecordingError::io(&eeg_dir, e))?;
+    for subject in 1..=EEG_SUBJECTS {
+        let path = eeg_dir.join(format!("sub-{subject:02}.edf"));
+        let (recording, labels) = synth_subject(subject, EEG_DURATION_S, seed);
+        write_edf(&path, &recording, &EdfWriteOptions::default())?;
+        let sidecar = sidecar_path(&path);
+        write_events_tsv(&sidecar, &labels)?;
+        summary.files.push(path);
+        summary.files.push(sidecar);
+    }
+    for (class_index, class) in AUDIO_CLASSES.iter().enumerate() {
+        let class_dir = dir.join("audio").join(class);
+        std::fs::create_dir_all(&class_dir).map_err(|e| RecordingError::io(&class_dir, e))?;
+        for n in 1..=CALLS_PER_CLASS {
+            let path = class_dir.join(format!("call-{n:02}.wav"));
+            let call_seed = seed ^ ((class_index as u64 + 1) << 32) ^ n as u64;
+            let samples = synth_call(class_index, AUDIO_RATE_HZ as f64, call_seed);
+            write_wav(&path, AUDIO_RATE_HZ, &[samples], WavSampleFormat::Pcm16)?;
+            summary.files.push(path);
+        }
+    }
+    Ok(summary)
+}

@@ -1,0 +1,154 @@
+//! The `spindle inspect` and `spindle synth` commands, run as a user would.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn spindle() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_spindle"))
+}
+
+fn sample_data() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample_data")
+}
+
+fn files_under(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p.strip_prefix(root).unwrap().to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn synth_reproduces_sample_data_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = spindle()
+        .args(["synth", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let generated = files_under(dir.path());
+    let committed: Vec<PathBuf> = files_under(&sample_data())
+        .into_iter()
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| e == "edf" || e == "wav" || e == "tsv")
+        })
+        .collect();
+    assert_eq!(generated, committed);
+    for rel in &generated {
+        let a = std::fs::read(dir.path().join(rel)).unwrap();
+        let b = std::fs::read(sample_data().join(rel)).unwrap();
+        assert!(a == b, "{} differs from sample_data", rel.display());
+    }
+}
+
+#[test]
+fn inspect_json_follows_the_contract() {
+    let file = sample_data().join("eeg/sub-01.edf");
+    let out = spindle()
+        .args(["inspect", "--json", "--head", "4"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1);
+    let v: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+    // Keys in the contract's order.
+    let keys = [
+        "file",
+        "format",
+        "start",
+        "duration_s",
+        "channels",
+        "annotations",
+        "warnings",
+    ];
+    let positions: Vec<usize> = keys
+        .iter()
+        .map(|k| lines[0].find(&format!("\"{k}\":")).unwrap())
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    assert_eq!(v.as_object().unwrap().len(), keys.len());
+    assert_eq!(v["format"], "EDF+C");
+    assert_eq!(v["start"], "2026-01-11T09:30:00");
+    assert_eq!(v["duration_s"], 120.0);
+    let ch = &v["channels"][0];
+    assert_eq!(ch["label"], "Fp1");
+    assert_eq!(ch["unit"], "uV");
+    assert_eq!(ch["sample_rate"], 256.0);
+    assert_eq!(ch["n_samples"], 30720);
+    assert_eq!(ch["head"].as_array().unwrap().len(), 4);
+    let a = &v["annotations"][0];
+    assert_eq!(a["duration"], 2.0);
+    assert!(a["text"].is_string() && a["onset"].is_number());
+    // Without --head there is no head.
+    let out = spindle()
+        .args(["inspect", "--json"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["channels"][0].get("head").is_none());
+}
+
+#[test]
+fn inspect_reports_bad_files_and_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("broken.edf");
+    let good = sample_data().join("eeg/sub-02.edf");
+    let bytes = std::fs::read(&good).unwrap();
+    std::fs::write(&bad, &bytes[..300]).unwrap();
+    let out = spindle()
+        .args(["inspect", "--json"])
+        .arg(&bad)
+        .arg(&good)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with(&format!("error: {}: ", bad.display())),
+        "{stderr}"
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "the good file is still reported");
+    // A missing file too.
+    let out = spindle()
+        .args(["inspect", "/nonexistent/x.edf"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: /nonexistent/x.edf: "));
+}
+
+#[test]
+fn inspect_text_summary_is_readable() {
+    let out = spindle()
+        .arg("inspect")
+        .arg(sample_data().join("audio/trill/call-01.wav"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("format       WAV"), "{text}");
+    assert!(text.contains("16000"), "{text}");
+}
