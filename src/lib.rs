@@ -4,12 +4,14 @@
 //! thin front ends over it. Lower layers never import higher ones:
 //! `recording` -> `dsp` -> `dataset` -> `model` -> `train` -> `eval`.
 
+pub mod bench;
 pub mod dataset;
 pub mod dsp;
 pub mod eval;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod labeling;
+pub mod model;
 pub mod recording;
 pub mod rng;
 pub mod synth;

@@ -2,6 +2,7 @@
 //! headless. Errors print one line `error: <file>: <problem>` on stderr and
 //! exit with code 2.
 
+mod bench;
 mod inspect;
 mod synth;
 
@@ -29,6 +30,8 @@ pub struct Cli {
 enum Command {
     /// Show the header, channels, annotations and warnings of recordings.
     Inspect(inspect::InspectArgs),
+    /// Measure training and reading throughput.
+    Bench(bench::BenchArgs),
     /// Write the teaching datasets (EEG as EDF+ with labels, audio as WAV folders).
     Synth(synth::SynthArgs),
 }
@@ -41,6 +44,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Synth(args)) => synth::run(&args),
+        Some(Command::Bench(args)) => bench::run(&args),
         None => open_gui(cli.paths),
     };
     match result {

@@ -5,7 +5,6 @@
 use eframe::egui::{Context, Key, Modifiers};
 
 use super::session::Session;
-use super::viewer::current_class;
 use crate::labeling::{Edit, LabelScheme, epoch};
 use crate::recording::Label;
 
@@ -23,7 +22,13 @@ const DIGITS: [Key; 9] = [
 
 /// Handles this frame's keys for session `s`. Does nothing while a text field
 /// has the keyboard.
-pub fn handle(ctx: &Context, s: &mut Session, scheme: &LabelScheme, page_s: f64, errors: &mut Vec<String>) {
+pub fn handle(
+    ctx: &Context,
+    s: &mut Session,
+    scheme: &LabelScheme,
+    page_s: f64,
+    errors: &mut Vec<String>,
+) {
     if ctx.egui_wants_keyboard_input() {
         return;
     }
@@ -31,7 +36,8 @@ pub fn handle(ctx: &Context, s: &mut Session, scheme: &LabelScheme, page_s: f64,
     let pressed = |mods: Modifiers, key: Key| ctx.input_mut(|i| i.consume_key(mods, key));
 
     // Undo / redo first: Ctrl+Shift+Z would also match Ctrl+Z.
-    if pressed(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z) || pressed(Modifiers::COMMAND, Key::Y) {
+    if pressed(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z) || pressed(Modifiers::COMMAND, Key::Y)
+    {
         s.redo(now_s);
     } else if pressed(Modifiers::COMMAND, Key::Z) {
         s.undo(now_s);
@@ -94,13 +100,18 @@ pub fn handle(ctx: &Context, s: &mut Session, scheme: &LabelScheme, page_s: f64,
         }
         let digit = k as u8 + 1;
         let Some(class) = scheme.by_hotkey(digit).map(|c| c.name.clone()) else {
-            errors.push(format!("no label class has hotkey {digit}; set one in the Labels panel"));
+            errors.push(format!(
+                "no label class has hotkey {digit}; set one in the Labels panel"
+            ));
             continue;
         };
         if let Some(sel) = s.selection.clone() {
             // Relabel the selection.
             if sel.trial_type != class {
-                let after = Label { trial_type: class, ..sel.clone() };
+                let after = Label {
+                    trial_type: class,
+                    ..sel.clone()
+                };
                 if let Err(e) = s.apply(Edit::Change { before: sel, after }, now_s) {
                     errors.push(e);
                 }
@@ -119,5 +130,4 @@ pub fn handle(ctx: &Context, s: &mut Session, scheme: &LabelScheme, page_s: f64,
             s.active_class = Some(class);
         }
     }
-    let _ = current_class;
 }

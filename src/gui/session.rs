@@ -145,7 +145,7 @@ impl Session {
 
     /// The shortest span the viewer zooms to, seconds: 1 s for EEG, 10 ms for audio.
     pub fn min_span_s(&self) -> f64 {
-        let min = if self.is_audio() { 0.01 } else { 1.0 };
+        let min: f64 = if self.is_audio() { 0.01 } else { 1.0 };
         min.min(self.duration_s().max(1e-3))
     }
 

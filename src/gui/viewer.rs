@@ -4,8 +4,8 @@
 //! draws and turns input into view changes and label [`Edit`]s.
 
 use eframe::egui::{
-    self, Align2, Color32, CornerRadius, FontId, PointerButton, Pos2, Rect, Response, Role,
-    Sense, Shape, Stroke, StrokeKind, Ui, WidgetInfo, pos2, vec2,
+    self, Align2, Color32, CornerRadius, FontId, PointerButton, Pos2, Rect, Response, Role, Sense,
+    Shape, Stroke, StrokeKind, Ui, WidgetInfo, pos2, vec2,
 };
 
 use super::session::{DragMode, Session};
@@ -45,14 +45,26 @@ pub fn toolbar(ui: &mut Ui, s: &mut Session, settings: &mut Settings, scheme: &L
         ui.label(format!("{} – {}", format_hms(t0), format_hms(t1)));
         ui.separator();
         let center = t0 + s.span_s / 2.0;
-        if ui.button("−").on_hover_text("Zoom out in time (-)").clicked() {
+        if ui
+            .button("−")
+            .on_hover_text("Zoom out in time (-)")
+            .clicked()
+        {
             s.zoom(2.0, center);
         }
         ui.label(format!("{:.2} s", s.span_s));
-        if ui.button("+").on_hover_text("Zoom in in time (+)").clicked() {
+        if ui
+            .button("+")
+            .on_hover_text("Zoom in in time (+)")
+            .clicked()
+        {
             s.zoom(0.5, center);
         }
-        if ui.button("All").on_hover_text("Show the whole recording").clicked() {
+        if ui
+            .button("All")
+            .on_hover_text("Show the whole recording")
+            .clicked()
+        {
             s.set_view(0.0, s.duration_s());
         }
         ui.separator();
@@ -65,8 +77,18 @@ pub fn toolbar(ui: &mut Ui, s: &mut Session, settings: &mut Settings, scheme: &L
         )
         .on_hover_text("Global gain (Up/Down keys)");
         ui.separator();
-        filter_combo(ui, "High-pass", &mut settings.filter.highpass_hz, &[0.1, 0.5, 1.0, 5.0]);
-        filter_combo(ui, "Low-pass", &mut settings.filter.lowpass_hz, &[15.0, 35.0, 70.0, 100.0]);
+        filter_combo(
+            ui,
+            "High-pass",
+            &mut settings.filter.highpass_hz,
+            &[0.1, 0.5, 1.0, 5.0],
+        );
+        filter_combo(
+            ui,
+            "Low-pass",
+            &mut settings.filter.lowpass_hz,
+            &[15.0, 35.0, 70.0, 100.0],
+        );
         filter_combo(ui, "Notch", &mut settings.filter.notch_hz, &[50.0, 60.0]);
         ui.separator();
         let was = s.epoch_mode;
@@ -134,11 +156,14 @@ pub struct ViewerContext<'a> {
 }
 
 /// The traces, labels and time axis, filling the rest of `ui`.
-pub fn traces(ui: &mut Ui, s: &mut Session, cx: ViewerContext<'_>) {
+pub fn traces(ui: &mut Ui, s: &mut Session, mut cx: ViewerContext<'_>) {
     let avail = ui.available_rect_before_wrap();
     let traces_rect = Rect::from_min_max(avail.min, pos2(avail.max.x, avail.max.y - AXIS_H));
     let axis_rect = Rect::from_min_max(pos2(avail.min.x + GUTTER, avail.max.y - AXIS_H), avail.max);
-    let data_rect = Rect::from_min_max(pos2(traces_rect.min.x + GUTTER, traces_rect.min.y), traces_rect.max);
+    let data_rect = Rect::from_min_max(
+        pos2(traces_rect.min.x + GUTTER, traces_rect.min.y),
+        traces_rect.max,
+    );
     if data_rect.width() < 10.0 || data_rect.height() < 10.0 {
         return;
     }
@@ -147,7 +172,7 @@ pub fn traces(ui: &mut Ui, s: &mut Session, cx: ViewerContext<'_>) {
     let axis = ui.allocate_rect(axis_rect, Sense::drag());
     axis.widget_info(|| WidgetInfo::labeled(Role::Canvas, true, "Time axis"));
 
-    handle_pointer(ui, s, &resp, &axis, data_rect, &cx);
+    handle_pointer(ui, s, &resp, &axis, data_rect, &mut cx);
 
     let window = TimeWindow {
         start_s: s.start_s,
@@ -175,21 +200,44 @@ pub fn traces(ui: &mut Ui, s: &mut Session, cx: ViewerContext<'_>) {
         let gap0 = pair[0].onset_s + pair[0].duration_s;
         let gap1 = pair[1].onset_s;
         if gap1 > gap0 + 1e-9 && gap1 > window.start_s && gap0 < window.end_s {
-            let r = Rect::from_x_y_ranges(x_of(gap0.max(window.start_s))..=x_of(gap1.min(window.end_s)), data_rect.y_range());
+            let r = Rect::from_x_y_ranges(
+                x_of(gap0.max(window.start_s))..=x_of(gap1.min(window.end_s)),
+                data_rect.y_range(),
+            );
             painter.rect_filled(r, CornerRadius::ZERO, visuals.faint_bg_color);
-            painter.text(r.center_top() + vec2(0.0, 14.0), Align2::CENTER_TOP, "gap", FontId::proportional(11.0), visuals.weak_text_color());
+            painter.text(
+                r.center_top() + vec2(0.0, 14.0),
+                Align2::CENTER_TOP,
+                "gap",
+                FontId::proportional(11.0),
+                visuals.weak_text_color(),
+            );
         }
     }
 
     draw_labels(&painter, s, &cx, data_rect, &window, &visuals);
     draw_channels(&painter, s, &cx, traces_rect, data_rect, &window, &visuals);
     draw_drag_preview(ui, &painter, s, &cx, data_rect, &window);
-    draw_axis(&painter, ui, axis_rect, &window, &visuals);
+    draw_axis(
+        &ui.painter_at(axis_rect.expand(1.0)),
+        axis_rect,
+        &window,
+        &visuals,
+    );
 
     if let Some(p) = resp.hover_pos().filter(|p| data_rect.contains(*p)) {
-        painter.line_segment([pos2(p.x, data_rect.top()), pos2(p.x, data_rect.bottom())], Stroke::new(1.0, visuals.weak_text_color()));
+        painter.line_segment(
+            [pos2(p.x, data_rect.top()), pos2(p.x, data_rect.bottom())],
+            Stroke::new(1.0, visuals.weak_text_color()),
+        );
         let t = window.t_of((p.x - data_rect.left()) as f64);
-        painter.text(pos2(p.x + 4.0, data_rect.bottom() - 2.0), Align2::LEFT_BOTTOM, format_hms(t), FontId::monospace(11.0), visuals.text_color());
+        painter.text(
+            pos2(p.x + 4.0, data_rect.bottom() - 2.0),
+            Align2::LEFT_BOTTOM,
+            format_hms(t),
+            FontId::monospace(11.0),
+            visuals.text_color(),
+        );
     }
 }
 
@@ -198,7 +246,14 @@ fn time_at(data_rect: Rect, window: &TimeWindow, p: Pos2, duration_s: f64) -> f6
     window.t_of(x).clamp(0.0, duration_s)
 }
 
-fn handle_pointer(ui: &Ui, s: &mut Session, resp: &Response, axis: &Response, data_rect: Rect, cx: &ViewerContext<'_>) {
+fn handle_pointer(
+    ui: &Ui,
+    s: &mut Session,
+    resp: &Response,
+    axis: &Response,
+    data_rect: Rect,
+    cx: &mut ViewerContext<'_>,
+) {
     let window = TimeWindow {
         start_s: s.start_s,
         end_s: s.start_s + s.span_s,
@@ -210,7 +265,8 @@ fn handle_pointer(ui: &Ui, s: &mut Session, resp: &Response, axis: &Response, da
 
     // Wheel: scroll in time; Ctrl+wheel (or pinch): zoom around the pointer.
     if resp.hovered() || axis.hovered() {
-        let (scroll, zoom, hover) = ui.input(|i| (i.smooth_scroll_delta, i.zoom_delta(), i.pointer.hover_pos()));
+        let (scroll, zoom, hover) =
+            ui.input(|i| (i.smooth_scroll_delta, i.zoom_delta(), i.pointer.hover_pos()));
         if (zoom - 1.0).abs() > 1e-4 {
             let at = hover.map_or(window.start_s + s.span_s / 2.0, t_at);
             s.zoom(1.0 / zoom as f64, at);
@@ -219,7 +275,11 @@ fn handle_pointer(ui: &Ui, s: &mut Session, resp: &Response, axis: &Response, da
             if d.abs() > 0.0 {
                 if s.epoch_mode {
                     let page = s.page(cx.page_s);
-                    let next = if d < 0.0 { page + 1 } else { page.saturating_sub(1) };
+                    let next = if d < 0.0 {
+                        page + 1
+                    } else {
+                        page.saturating_sub(1)
+                    };
                     s.go_to_page(next, cx.page_s);
                 } else {
                     s.scroll(-d / pps);
@@ -232,7 +292,8 @@ fn handle_pointer(ui: &Ui, s: &mut Session, resp: &Response, axis: &Response, da
     if axis.dragged() && !s.epoch_mode {
         s.scroll(-axis.drag_delta().x as f64 / pps);
     }
-    if resp.drag_started_by(PointerButton::Secondary) || resp.drag_started_by(PointerButton::Middle) {
+    if resp.drag_started_by(PointerButton::Secondary) || resp.drag_started_by(PointerButton::Middle)
+    {
         s.drag = Some(DragMode::Pan { start_s: s.start_s });
     }
     if matches!(s.drag, Some(DragMode::Pan { .. })) && resp.dragged() && !s.epoch_mode {
@@ -258,14 +319,21 @@ fn handle_pointer(ui: &Ui, s: &mut Session, resp: &Response, axis: &Response, da
         }
     }
     if resp.drag_stopped() {
-        let end = resp.interact_pointer_pos().or_else(|| ui.input(|i| i.pointer.latest_pos()));
+        let end = resp
+            .interact_pointer_pos()
+            .or_else(|| ui.input(|i| i.pointer.latest_pos()));
         if let (Some(mode), Some(end)) = (s.drag.take(), end) {
             let t1 = t_at(end);
             let edit = match mode {
                 DragMode::Create { anchor_s } => {
                     let (a, b) = (anchor_s.min(t1), anchor_s.max(t1));
-                    ((b - a) * pps >= MIN_LABEL_PX)
-                        .then(|| Edit::Insert(Label::new(round_ms(a), round_ms(b - a), current_class(s, cx.scheme))))
+                    ((b - a) * pps >= MIN_LABEL_PX).then(|| {
+                        Edit::Insert(Label::new(
+                            round_ms(a),
+                            round_ms(b - a),
+                            current_class(s, cx.scheme),
+                        ))
+                    })
                 }
                 DragMode::Resize { before, start_edge } => {
                     let (mut a, mut b) = (before.onset_s, before.onset_s + before.duration_s);
@@ -304,7 +372,8 @@ fn handle_pointer(ui: &Ui, s: &mut Session, resp: &Response, axis: &Response, da
             }
         } else {
             s.refresh_index();
-            s.selection = hit_test(s.doc.labels(), t, GRAB_PX / pps).map(|h| s.doc.labels().labels[h.index].clone());
+            s.selection = hit_test(s.doc.labels(), t, GRAB_PX / pps)
+                .map(|h| s.doc.labels().labels[h.index].clone());
         }
     }
 
@@ -322,11 +391,19 @@ fn round_ms(t_s: f64) -> f64 {
     (t_s * 1000.0).round() / 1000.0
 }
 
-fn draw_labels(painter: &egui::Painter, s: &mut Session, cx: &ViewerContext<'_>, data_rect: Rect, window: &TimeWindow, visuals: &egui::Visuals) {
+fn draw_labels(
+    painter: &egui::Painter,
+    s: &mut Session,
+    cx: &ViewerContext<'_>,
+    data_rect: Rect,
+    window: &TimeWindow,
+    visuals: &egui::Visuals,
+) {
     s.refresh_index();
     let labels = &s.doc.labels().labels;
     let mut visible = Vec::new();
-    s.label_index.for_each_overlap(window.start_s, window.end_s, |i| visible.push(i));
+    s.label_index
+        .for_each_overlap(window.start_s, window.end_s, |i| visible.push(i));
     let named = visible.len() <= MAX_NAMED_LABELS;
     let x_of = |t: f64| data_rect.left() + window.x_of(t) as f32;
     for &i in &visible {
@@ -337,12 +414,24 @@ fn draw_labels(painter: &egui::Painter, s: &mut Session, cx: &ViewerContext<'_>,
         let x1 = x_of(l.onset_s + l.duration_s).min(data_rect.right());
         if l.duration_s == 0.0 {
             let w = if selected { 3.0 } else { 2.0 };
-            painter.line_segment([pos2(x0, data_rect.top()), pos2(x0, data_rect.bottom())], Stroke::new(w, color(rgb, 230)));
+            painter.line_segment(
+                [pos2(x0, data_rect.top()), pos2(x0, data_rect.bottom())],
+                Stroke::new(w, color(rgb, 230)),
+            );
         } else {
             let r = Rect::from_x_y_ranges(x0..=x1.max(x0 + 1.0), data_rect.y_range());
-            painter.rect_filled(r, CornerRadius::ZERO, color(rgb, if selected { 80 } else { 45 }));
+            painter.rect_filled(
+                r,
+                CornerRadius::ZERO,
+                color(rgb, if selected { 80 } else { 45 }),
+            );
             if selected {
-                painter.rect_stroke(r, CornerRadius::ZERO, Stroke::new(2.0, color(rgb, 255)), StrokeKind::Inside);
+                painter.rect_stroke(
+                    r,
+                    CornerRadius::ZERO,
+                    Stroke::new(2.0, color(rgb, 255)),
+                    StrokeKind::Inside,
+                );
             }
         }
         if named || selected {
@@ -351,16 +440,39 @@ fn draw_labels(painter: &egui::Painter, s: &mut Session, cx: &ViewerContext<'_>,
                 Align2::LEFT_TOP,
                 &l.trial_type,
                 FontId::proportional(12.0),
-                if selected { visuals.strong_text_color() } else { color(rgb, 255) },
+                if selected {
+                    visuals.strong_text_color()
+                } else {
+                    color(rgb, 255)
+                },
             );
         }
     }
 }
 
-fn draw_channels(painter: &egui::Painter, s: &mut Session, cx: &ViewerContext<'_>, traces_rect: Rect, data_rect: Rect, window: &TimeWindow, visuals: &egui::Visuals) {
-    let shown: Vec<usize> = s.order.iter().copied().filter(|&c| s.channels[c].visible).collect();
+fn draw_channels(
+    painter: &egui::Painter,
+    s: &mut Session,
+    cx: &ViewerContext<'_>,
+    traces_rect: Rect,
+    data_rect: Rect,
+    window: &TimeWindow,
+    visuals: &egui::Visuals,
+) {
+    let shown: Vec<usize> = s
+        .order
+        .iter()
+        .copied()
+        .filter(|&c| s.channels[c].visible)
+        .collect();
     if shown.is_empty() {
-        painter.text(data_rect.center(), Align2::CENTER_CENTER, "All channels are hidden", FontId::proportional(14.0), visuals.weak_text_color());
+        painter.text(
+            data_rect.center(),
+            Align2::CENTER_CENTER,
+            "All channels are hidden",
+            FontId::proportional(14.0),
+            visuals.weak_text_color(),
+        );
         return;
     }
     let lane_h = data_rect.height() / shown.len() as f32;
@@ -387,18 +499,47 @@ fn draw_channels(painter: &egui::Painter, s: &mut Session, cx: &ViewerContext<'_
             filter.as_ref(),
         );
         skipped |= trace.filter_skipped;
-        let stroke_color = if view.bad { visuals.weak_text_color().gamma_multiply(0.5) } else { visuals.text_color() };
+        let stroke_color = if view.bad {
+            visuals.weak_text_color().gamma_multiply(0.5)
+        } else {
+            visuals.text_color()
+        };
         for piece in &trace.pieces {
             points.clear();
-            trace.piece_points(piece, data_rect.left(), center_y, px_per_unit, data_rect.top(), data_rect.bottom(), &mut points);
+            trace.piece_points(
+                piece,
+                data_rect.left(),
+                center_y,
+                px_per_unit,
+                data_rect.top(),
+                data_rect.bottom(),
+                &mut points,
+            );
             if points.len() >= 2 {
-                painter.add(Shape::line(points.iter().map(|p| pos2(p[0], p[1])).collect(), Stroke::new(1.0, stroke_color)));
+                painter.add(Shape::line(
+                    points.iter().map(|p| pos2(p[0], p[1])).collect(),
+                    Stroke::new(1.0, stroke_color),
+                ));
             }
         }
         // Name and scale bar in the gutter.
-        let name_color = if view.bad { Color32::from_rgb(220, 60, 60) } else { visuals.text_color() };
-        let name = if view.bad { format!("{} (bad)", ch.label) } else { ch.label.clone() };
-        painter.text(pos2(traces_rect.left() + 4.0, center_y), Align2::LEFT_CENTER, name, name_font.clone(), name_color);
+        let name_color = if view.bad {
+            Color32::from_rgb(220, 60, 60)
+        } else {
+            visuals.text_color()
+        };
+        let name = if view.bad {
+            format!("{} (bad)", ch.label)
+        } else {
+            ch.label.clone()
+        };
+        painter.text(
+            pos2(traces_rect.left() + 4.0, center_y),
+            Align2::LEFT_CENTER,
+            name,
+            name_font.clone(),
+            name_color,
+        );
         if lane_h >= 24.0 {
             let target_units = 0.4 * lane_h / px_per_unit;
             let mut bar = nice_step(target_units as f64);
@@ -407,16 +548,37 @@ fn draw_channels(painter: &egui::Painter, s: &mut Session, cx: &ViewerContext<'_
             }
             let bar_px = (bar as f32 * px_per_unit).min(lane_h * 0.9);
             let x = data_rect.left() - 8.0;
-            painter.line_segment([pos2(x, center_y - bar_px / 2.0), pos2(x, center_y + bar_px / 2.0)], Stroke::new(2.0, visuals.weak_text_color()));
-            painter.text(pos2(x - 4.0, center_y + lane_h * 0.25), Align2::RIGHT_CENTER, format!("{} {}", format_amount(bar), ch.unit), FontId::proportional(9.0), visuals.weak_text_color());
+            painter.line_segment(
+                [
+                    pos2(x, center_y - bar_px / 2.0),
+                    pos2(x, center_y + bar_px / 2.0),
+                ],
+                Stroke::new(2.0, visuals.weak_text_color()),
+            );
+            painter.text(
+                pos2(x - 4.0, center_y + lane_h * 0.25),
+                Align2::RIGHT_CENTER,
+                format!("{} {}", format_amount(bar), ch.unit),
+                FontId::proportional(9.0),
+                visuals.weak_text_color(),
+            );
         }
         if lane > 0 {
             let y = data_rect.top() + lane_h * lane as f32;
-            painter.line_segment([pos2(traces_rect.left(), y), pos2(data_rect.right(), y)], Stroke::new(0.5, visuals.faint_bg_color));
+            painter.line_segment(
+                [pos2(traces_rect.left(), y), pos2(data_rect.right(), y)],
+                Stroke::new(0.5, visuals.faint_bg_color),
+            );
         }
     }
     if skipped {
-        painter.text(pos2(data_rect.right() - 4.0, data_rect.bottom() - 2.0), Align2::RIGHT_BOTTOM, "filters apply below 8 min of data per channel", FontId::proportional(11.0), visuals.warn_fg_color);
+        painter.text(
+            pos2(data_rect.right() - 4.0, data_rect.bottom() - 2.0),
+            Align2::RIGHT_BOTTOM,
+            "filters apply below 8 min of data per channel",
+            FontId::proportional(11.0),
+            visuals.warn_fg_color,
+        );
     }
 }
 
@@ -430,30 +592,72 @@ fn format_amount(v: f64) -> String {
     }
 }
 
-fn draw_drag_preview(ui: &Ui, painter: &egui::Painter, s: &Session, cx: &ViewerContext<'_>, data_rect: Rect, window: &TimeWindow) {
-    let Some(p) = ui.input(|i| i.pointer.latest_pos()) else { return };
+fn draw_drag_preview(
+    ui: &Ui,
+    painter: &egui::Painter,
+    s: &Session,
+    cx: &ViewerContext<'_>,
+    data_rect: Rect,
+    window: &TimeWindow,
+) {
+    let Some(p) = ui.input(|i| i.pointer.latest_pos()) else {
+        return;
+    };
     let t = time_at(data_rect, window, p, s.duration_s());
     let x_of = |t: f64| data_rect.left() + window.x_of(t) as f32;
     let (a, b, rgb) = match &s.drag {
-        Some(DragMode::Create { anchor_s }) => (anchor_s.min(t), anchor_s.max(t), cx.scheme.color_of(&current_class(s, cx.scheme))),
+        Some(DragMode::Create { anchor_s }) => (
+            anchor_s.min(t),
+            anchor_s.max(t),
+            cx.scheme.color_of(&current_class(s, cx.scheme)),
+        ),
         Some(DragMode::Resize { before, start_edge }) => {
-            let (a, b) = if *start_edge { (t, before.onset_s + before.duration_s) } else { (before.onset_s, t) };
+            let (a, b) = if *start_edge {
+                (t, before.onset_s + before.duration_s)
+            } else {
+                (before.onset_s, t)
+            };
             (a.min(b), a.max(b), cx.scheme.color_of(&before.trial_type))
         }
         _ => return,
     };
     let r = Rect::from_x_y_ranges(x_of(a)..=x_of(b), data_rect.y_range());
     painter.rect_filled(r, CornerRadius::ZERO, color(rgb, 60));
-    painter.rect_stroke(r, CornerRadius::ZERO, Stroke::new(1.0, color(rgb, 255)), StrokeKind::Inside);
+    painter.rect_stroke(
+        r,
+        CornerRadius::ZERO,
+        Stroke::new(1.0, color(rgb, 255)),
+        StrokeKind::Inside,
+    );
 }
 
-fn draw_axis(painter: &egui::Painter, ui: &Ui, axis_rect: Rect, window: &TimeWindow, visuals: &egui::Visuals) {
-    let painter = painter.with_clip_rect(axis_rect.expand(1.0));
-    let _ = ui;
-    painter.line_segment([axis_rect.left_top(), axis_rect.right_top()], Stroke::new(1.0, visuals.weak_text_color()));
-    for t in time_ticks(window.start_s, window.end_s, axis_rect.width() as f64, 110.0) {
+fn draw_axis(
+    painter: &egui::Painter,
+    axis_rect: Rect,
+    window: &TimeWindow,
+    visuals: &egui::Visuals,
+) {
+    painter.line_segment(
+        [axis_rect.left_top(), axis_rect.right_top()],
+        Stroke::new(1.0, visuals.weak_text_color()),
+    );
+    for t in time_ticks(
+        window.start_s,
+        window.end_s,
+        axis_rect.width() as f64,
+        110.0,
+    ) {
         let x = axis_rect.left() + window.x_of(t) as f32;
-        painter.line_segment([pos2(x, axis_rect.top()), pos2(x, axis_rect.top() + 5.0)], Stroke::new(1.0, visuals.text_color()));
-        painter.text(pos2(x, axis_rect.top() + 6.0), Align2::CENTER_TOP, format_hms(t), FontId::monospace(11.0), visuals.text_color());
+        painter.line_segment(
+            [pos2(x, axis_rect.top()), pos2(x, axis_rect.top() + 5.0)],
+            Stroke::new(1.0, visuals.text_color()),
+        );
+        painter.text(
+            pos2(x, axis_rect.top() + 6.0),
+            Align2::CENTER_TOP,
+            format_hms(t),
+            FontId::monospace(11.0),
+            visuals.text_color(),
+        );
     }
 }

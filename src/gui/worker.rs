@@ -214,7 +214,9 @@ fn run(command: Command, events: &Sender<Event>, waker: &Waker) -> bool {
 }
 
 fn collect_recordings(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) {
-    let Ok(read) = std::fs::read_dir(dir) else { return };
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in read.flatten() {
         let path = entry.path();
         let hidden = entry.file_name().to_string_lossy().starts_with('.');

@@ -8,10 +8,12 @@ mod document;
 mod edit;
 pub mod epoch;
 mod hit;
+mod order;
 mod scheme;
 
 pub use autosave::{AutosaveClock, DEADLINE_S, QUIET_S};
 pub use document::LabelDocument;
 pub use edit::{Edit, EditError};
 pub use hit::{Hit, HitPart, hit_test};
+pub use order::{LabelOrder, ordered, rename_class};
 pub use scheme::{LabelClass, LabelScheme, SCHEME_FILE};

@@ -66,7 +66,11 @@ pub struct Cnn1d {
 
 impl Cnn1d {
     /// Builds the layers under `vb` (`block{i}.conv`, `block{i}.bn`, `fc`).
-    pub fn new(vb: VarBuilder, spec: &ModelSpec, input: &InputShape) -> std::result::Result<Self, ModelError> {
+    pub fn new(
+        vb: VarBuilder,
+        spec: &ModelSpec,
+        input: &InputShape,
+    ) -> std::result::Result<Self, ModelError> {
         let c = Config::from_spec(spec)?;
         let mut blocks = Vec::with_capacity(c.filters.len());
         let mut in_channels = input.channels;
@@ -86,7 +90,11 @@ impl Cnn1d {
             in_channels = out;
         }
         let fc = Dense::new(vb.pp("fc"), in_channels, input.n_outputs, WeightInit::Torch)?;
-        Ok(Self { blocks, fc, config: c })
+        Ok(Self {
+            blocks,
+            fc,
+            config: c,
+        })
     }
 }
 
@@ -109,7 +117,9 @@ impl Traced for Cnn1d {
         let c = &self.config;
         c.filters
             .iter()
-            .fold(ReceptiveField::new(), |rf, _| rf.then(c.kernel, 1).then(c.pool, c.pool))
+            .fold(ReceptiveField::new(), |rf, _| {
+                rf.then(c.kernel, 1).then(c.pool, c.pool)
+            })
             .samples
     }
 }
@@ -117,5 +127,61 @@ impl Traced for Cnn1d {
 impl Network for Cnn1d {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         self.forward_traced(x, train, &mut Trace::off())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+
+    #[test]
+    fn shapes_parameters_and_receptive_field() {
+        let Some(spec) = ModelSpec::by_name("cnn1d") else {
+            panic!()
+        };
+        let built = build_cpu(&spec, &shape(4, 128, 3), 0);
+        let shapes: Vec<&[usize]> = built
+            .summary
+            .layers
+            .iter()
+            .map(|l| l.output_shape.as_slice())
+            .collect();
+        assert_eq!(
+            shapes,
+            vec![&[32, 64][..], &[64, 32], &[64, 16], &[64], &[3]]
+        );
+        // (4*7*32 + 64) + (32*7*64 + 128) + (64*7*64 + 128) + (64*3 + 3)
+        assert_eq!(built.summary.trainable_params, 960 + 14_464 + 28_800 + 195);
+        // 7 + 1 + 6*2 + 1*2 + 6*4 + 1*4 samples.
+        assert_eq!(built.summary.receptive_field_samples, 50);
+        assert_eq!(spec.min_samples(), 8);
+    }
+
+    #[test]
+    fn output_shape() -> Result<()> {
+        let Some(spec) = ModelSpec::by_name("cnn1d") else {
+            panic!()
+        };
+        assert_output_shape(&spec, &shape(4, 50, 2), 3)
+    }
+
+    #[test]
+    fn every_variable_gets_a_gradient() -> Result<()> {
+        let Some(spec) = ModelSpec::by_name("cnn1d") else {
+            panic!()
+        };
+        assert_every_var_gets_gradient(&spec, &shape(3, 40, 2), &[])
+    }
+
+    #[test]
+    fn overfits_a_tiny_dataset() -> Result<()> {
+        let spec = ModelSpec::Cnn1d {
+            filters: vec![16, 16],
+            kernel: 7,
+            pool: 2,
+            dropout: 0.0,
+        };
+        assert_overfits(&spec, 4, 128, 1e-2, 100).map(|_| ())
     }
 }

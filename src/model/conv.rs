@@ -112,7 +112,10 @@ impl Module for Conv1d {
         };
         let len = x.dim(2)?;
         if len < self.kernel {
-            candle_core::bail!("conv1d: input of {len} samples is shorter than the kernel ({})", self.kernel)
+            candle_core::bail!(
+                "conv1d: input of {len} samples is shorter than the kernel ({})",
+                self.kernel
+            )
         }
         let used = (len - self.kernel) / self.stride * self.stride + self.kernel;
         let x = if used < len { x.narrow(2, 0, used)? } else { x };

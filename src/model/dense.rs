@@ -16,10 +16,18 @@ pub struct Dense {
 
 impl Dense {
     /// Creates `weight` and `bias` under `vb`.
-    pub fn new(vb: VarBuilder, in_features: usize, out_features: usize, init: WeightInit) -> Result<Self> {
+    pub fn new(
+        vb: VarBuilder,
+        in_features: usize,
+        out_features: usize,
+        init: WeightInit,
+    ) -> Result<Self> {
         let (w_init, b_init) = match init {
             WeightInit::Torch => (torch_default(in_features), torch_default(in_features)),
-            WeightInit::Glorot => (glorot(in_features, out_features), candle_nn::Init::Const(0.0)),
+            WeightInit::Glorot => (
+                glorot(in_features, out_features),
+                candle_nn::Init::Const(0.0),
+            ),
         };
         Self::with_init(vb, in_features, out_features, w_init, b_init)
     }

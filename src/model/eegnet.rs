@@ -59,7 +59,10 @@ impl Config {
             spatial_max_norm,
         } = spec
         else {
-            candle_core::bail!("EegNet::new needs an EegNet spec, got {}", spec.display_name())
+            candle_core::bail!(
+                "EegNet::new needs an EegNet spec, got {}",
+                spec.display_name()
+            )
         };
         Ok(Self {
             f1: *f1,
@@ -99,7 +102,16 @@ pub struct TemporalConv {
 impl TemporalConv {
     /// Creates the weight under `vb` (Glorot-uniform).
     pub fn new(vb: VarBuilder, filters: usize, kernel: usize, padding: Padding) -> Result<Self> {
-        let conv = Conv1d::new(vb, 1, filters, kernel, 1, padding, false, WeightInit::Glorot)?;
+        let conv = Conv1d::new(
+            vb,
+            1,
+            filters,
+            kernel,
+            1,
+            padding,
+            false,
+            WeightInit::Glorot,
+        )?;
         Ok(Self { conv, filters })
     }
 
@@ -132,7 +144,13 @@ pub struct SpatialConv {
 
 impl SpatialConv {
     /// Creates the weight under `vb` (Glorot-uniform with PyTorch's fans).
-    pub fn new(vb: VarBuilder, f1: usize, d: usize, channels: usize, max_norm: Option<f64>) -> Result<Self> {
+    pub fn new(
+        vb: VarBuilder,
+        f1: usize,
+        d: usize,
+        channels: usize,
+        max_norm: Option<f64>,
+    ) -> Result<Self> {
         let init = glorot(channels, f1 * d * channels);
         let weight = vb.get_with_hints((f1 * d, channels), "weight", init)?;
         Ok(Self {
@@ -160,9 +178,10 @@ impl SpatialConv {
         }
         let w = self.weight.detach();
         let norms = w.sqr()?.sum_keepdim(1)?.sqrt()?; // [F1*D, 1]
-        let scale = norms
-            .gt(max_norm)?
-            .where_cond(&(norms.affine(1.0, 1e-7)?.recip()? * max_norm)?, &norms.ones_like()?)?;
+        let scale = norms.gt(max_norm)?.where_cond(
+            &(norms.affine(1.0, 1e-7)?.recip()? * max_norm)?,
+            &norms.ones_like()?,
+        )?;
         Var::from_tensor(&self.weight)?.set(&w.broadcast_mul(&scale)?)
     }
 
@@ -189,8 +208,15 @@ pub struct SeparableConv {
 
 impl SeparableConv {
     /// Creates `depth` under `vb_depth` and `point` under `vb_point` (Glorot-uniform).
-    pub fn new(vb_depth: VarBuilder, vb_point: VarBuilder, maps: usize, out: usize, kernel: usize) -> Result<Self> {
-        let depth = vb_depth.get_with_hints((maps, kernel), "weight", glorot(kernel, maps * kernel))?;
+    pub fn new(
+        vb_depth: VarBuilder,
+        vb_point: VarBuilder,
+        maps: usize,
+        out: usize,
+        kernel: usize,
+    ) -> Result<Self> {
+        let depth =
+            vb_depth.get_with_hints((maps, kernel), "weight", glorot(kernel, maps * kernel))?;
         let point = vb_point.get_with_hints((out, maps), "weight", glorot(maps, out))?;
         Ok(Self {
             depth,
@@ -232,7 +258,11 @@ pub struct EegNet {
 
 impl EegNet {
     /// Builds the layers under `vb` with braindecode's names.
-    pub fn new(vb: VarBuilder, spec: &ModelSpec, input: &InputShape) -> std::result::Result<Self, ModelError> {
+    pub fn new(
+        vb: VarBuilder,
+        spec: &ModelSpec,
+        input: &InputShape,
+    ) -> std::result::Result<Self, ModelError> {
         let c = Config::from_spec(spec)?;
         let Some(t_final) = feature_len(spec, input.samples) else {
             return Err(ModelError::InputTooShort {
@@ -243,9 +273,16 @@ impl EegNet {
         };
         let bn = |vb: VarBuilder, n| BatchNorm::new(vb, n, c.batch_norm_eps, c.batch_norm_momentum);
         let maps = c.f1 * c.d;
-        let conv_temporal = TemporalConv::new(vb.pp("conv_temporal"), c.f1, c.kernel_length, Padding::Half)?;
+        let conv_temporal =
+            TemporalConv::new(vb.pp("conv_temporal"), c.f1, c.kernel_length, Padding::Half)?;
         let bnorm_temporal = bn(vb.pp("bnorm_temporal"), c.f1)?;
-        let conv_spatial = SpatialConv::new(vb.pp("conv_spatial"), c.f1, c.d, input.channels, c.spatial_max_norm)?;
+        let conv_spatial = SpatialConv::new(
+            vb.pp("conv_spatial"),
+            c.f1,
+            c.d,
+            input.channels,
+            c.spatial_max_norm,
+        )?;
         let bnorm_1 = bn(vb.pp("bnorm_1"), maps)?;
         let conv_separable = SeparableConv::new(
             vb.pp("conv_separable_depth"),
@@ -319,5 +356,135 @@ impl Traced for EegNet {
 impl Network for EegNet {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         self.forward_traced(x, train, &mut Trace::off())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use candle_core::Device;
+
+    fn spec_without_dropout() -> ModelSpec {
+        match ModelSpec::by_name("eegnet") {
+            Some(ModelSpec::EegNet {
+                f1,
+                d,
+                f2,
+                kernel_length,
+                depthwise_kernel_length,
+                pool1,
+                pool2,
+                batch_norm_momentum,
+                batch_norm_eps,
+                spatial_max_norm,
+                ..
+            }) => ModelSpec::EegNet {
+                f1,
+                d,
+                f2,
+                kernel_length,
+                depthwise_kernel_length,
+                pool1,
+                pool2,
+                dropout: 0.0,
+                batch_norm_momentum,
+                batch_norm_eps,
+                spatial_max_norm,
+            },
+            other => panic!("unexpected default {other:?}"),
+        }
+    }
+
+    #[test]
+    fn standard_config_has_braindecode_parameter_count() {
+        assert_param_count("eegnet", &shape(22, 1000, 4), 3_444);
+    }
+
+    #[test]
+    fn summary_shapes_and_receptive_field() {
+        let Some(spec) = ModelSpec::by_name("eegnet") else {
+            panic!()
+        };
+        let built = build_cpu(&spec, &shape(22, 1000, 4), 0);
+        let shapes: Vec<(&str, &[usize])> = built
+            .summary
+            .layers
+            .iter()
+            .map(|l| (l.name.as_str(), l.output_shape.as_slice()))
+            .collect();
+        assert_eq!(shapes[0], ("conv_temporal", &[8, 22, 1001][..]));
+        assert_eq!(shapes[2], ("conv_spatial", &[16, 1001][..]));
+        assert_eq!(shapes[4], ("pool_1+drop_1", &[16, 250][..]));
+        assert_eq!(shapes[5], ("conv_separable", &[16, 251][..]));
+        assert_eq!(shapes[7], ("pool_2+drop_2", &[16, 31][..]));
+        assert_eq!(shapes[8], ("final_layer", &[4][..]));
+        // 64 + 3 (pool 4) + 15 * 4 (kernel 16) + 7 * 4 (pool 8) samples.
+        assert_eq!(built.summary.receptive_field_samples, 155);
+        assert!((built.summary.receptive_field_ms - 620.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn output_shape() -> Result<()> {
+        let Some(spec) = ModelSpec::by_name("eegnet") else {
+            panic!()
+        };
+        assert_output_shape(&spec, &shape(4, 128, 3), 5)
+    }
+
+    #[test]
+    fn every_variable_gets_a_gradient() -> Result<()> {
+        let Some(spec) = ModelSpec::by_name("eegnet") else {
+            panic!()
+        };
+        assert_every_var_gets_gradient(&spec, &shape(4, 64, 2), &[])
+    }
+
+    #[test]
+    fn overfits_a_tiny_dataset() -> Result<()> {
+        assert_overfits(&spec_without_dropout(), 4, 128, 1e-2, 100).map(|_| ())
+    }
+
+    #[test]
+    fn too_short_windows_name_the_minimum() {
+        let Some(spec) = ModelSpec::by_name("eegnet") else {
+            panic!()
+        };
+        assert_eq!(spec.min_samples(), 27);
+        assert!(feature_len(&spec, 27).is_some());
+        let vm = candle_nn::VarMap::new();
+        let vb = candle_nn::VarBuilder::from_varmap(&vm, candle_core::DType::F32, &Device::Cpu);
+        let Err(err) = super::super::build(&spec, &shape(4, 26, 2), vb) else {
+            panic!("26 samples accepted")
+        };
+        assert!(err.to_string().contains("at least 27 samples"), "{err}");
+    }
+
+    #[test]
+    fn spatial_filters_are_max_norm_constrained_in_training() -> Result<()> {
+        let Some(spec) = ModelSpec::by_name("eegnet") else {
+            panic!()
+        };
+        let built = build_cpu(&spec, &shape(4, 64, 2), 4);
+        let w = built
+            .varmap
+            .data()
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("lock".into()))?
+            .get("conv_spatial.weight")
+            .cloned()
+            .ok_or_else(|| candle_core::Error::Msg("missing".into()))?;
+        w.set(&(w.as_tensor() * 10.0)?)?;
+        let x = Tensor::randn(0f32, 1., (2, 4, 64), &Device::Cpu)?;
+        built.net.forward_t(&x, false)?;
+        let norms = w.as_tensor().sqr()?.sum(1)?.sqrt()?.to_vec1::<f32>()?;
+        assert!(
+            norms.iter().any(|&n| n > 1.0),
+            "evaluation must not renormalize"
+        );
+        built.net.forward_t(&x, true)?;
+        let norms = w.as_tensor().sqr()?.sum(1)?.sqrt()?.to_vec1::<f32>()?;
+        assert!(norms.iter().all(|&n| n <= 1.0 + 1e-5), "{norms:?}");
+        Ok(())
     }
 }

@@ -68,10 +68,7 @@ impl SimpleBackend for SeededVarMap {
             .map_err(|_| candle_core::Error::Msg("variable store lock poisoned".into()))?;
         if let Some(var) = data.get(name) {
             if var.shape() != &shape {
-                candle_core::bail!(
-                    "shape mismatch on {name}: {shape:?} <> {:?}",
-                    var.shape()
-                )
+                candle_core::bail!("shape mismatch on {name}: {shape:?} <> {:?}", var.shape())
             }
             return Ok(var.as_tensor().clone());
         }
@@ -89,7 +86,12 @@ impl SimpleBackend for SeededVarMap {
         Ok(out)
     }
 
-    fn get_unchecked(&self, name: &str, _dtype: DType, _dev: &Device) -> candle_core::Result<Tensor> {
+    fn get_unchecked(
+        &self,
+        name: &str,
+        _dtype: DType,
+        _dev: &Device,
+    ) -> candle_core::Result<Tensor> {
         candle_core::bail!("`get_unchecked` is not supported for a seeded VarMap ({name})")
     }
 
@@ -106,7 +108,9 @@ impl SimpleBackend for SeededVarMap {
 fn sample(rng: &mut SplitMix64, shape: &Shape, init: Init) -> Vec<f32> {
     let n = shape.elem_count();
     let uniform = |rng: &mut SplitMix64, lo: f64, up: f64| -> Vec<f32> {
-        (0..n).map(|_| (lo + (up - lo) * rng.uniform()) as f32).collect()
+        (0..n)
+            .map(|_| (lo + (up - lo) * rng.uniform()) as f32)
+            .collect()
     };
     let normal = |rng: &mut SplitMix64, mean: f64, std: f64| -> Vec<f32> {
         (0..n).map(|_| (mean + std * rng.normal()) as f32).collect()
@@ -181,8 +185,13 @@ mod tests {
         let vm = VarMap::new();
         let vb = seeded_var_builder(&vm, DType::F32, &Device::Cpu, 1);
         let w = vb.pp("lin").get_with_hints(5, "bias", Init::Const(0.5))?;
-        let vars = vm.data().lock().map_err(|_| candle_core::Error::Msg("lock".into()))?;
-        let var = vars.get("lin.bias").ok_or(candle_core::Error::Msg("missing".into()))?;
+        let vars = vm
+            .data()
+            .lock()
+            .map_err(|_| candle_core::Error::Msg("lock".into()))?;
+        let var = vars
+            .get("lin.bias")
+            .ok_or(candle_core::Error::Msg("missing".into()))?;
         var.set(&Tensor::ones(5, DType::F32, &Device::Cpu)?)?;
         // The model's tensor shares storage with the variable.
         assert_eq!(w.to_vec1::<f32>()?, vec![1.0; 5]);

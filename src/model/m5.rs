@@ -89,7 +89,16 @@ impl ConvBlock {
         bias: bool,
         pool: usize,
     ) -> Result<Self> {
-        let conv = Conv1d::new(vb_conv, in_channels, out_channels, kernel, stride, padding, bias, WeightInit::Torch)?;
+        let conv = Conv1d::new(
+            vb_conv,
+            in_channels,
+            out_channels,
+            kernel,
+            stride,
+            padding,
+            bias,
+            WeightInit::Torch,
+        )?;
         let bn = BatchNorm::new(vb_bn, out_channels, 1e-5, 0.1)?;
         Ok(Self { conv, bn, pool })
     }
@@ -117,7 +126,11 @@ pub struct M5 {
 
 impl M5 {
     /// Builds the layers under `vb` (`conv{i}`, `bn{i}`, `fc`).
-    pub fn new(vb: VarBuilder, spec: &ModelSpec, input: &InputShape) -> std::result::Result<Self, ModelError> {
+    pub fn new(
+        vb: VarBuilder,
+        spec: &ModelSpec,
+        input: &InputShape,
+    ) -> std::result::Result<Self, ModelError> {
         let c = Config::from_spec(spec)?;
         let mut blocks = Vec::with_capacity(c.filters.len());
         let mut in_channels = input.channels;
@@ -141,7 +154,11 @@ impl M5 {
             in_channels = out;
         }
         let fc = Dense::new(vb.pp("fc"), in_channels, input.n_outputs, WeightInit::Torch)?;
-        Ok(Self { blocks, fc, config: c })
+        Ok(Self {
+            blocks,
+            fc,
+            config: c,
+        })
     }
 }
 
@@ -174,5 +191,62 @@ impl Traced for M5 {
 impl Network for M5 {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         self.forward_traced(x, train, &mut Trace::off())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+
+    #[test]
+    fn standard_config_has_pytorch_parameter_count() {
+        assert_param_count("cnn1d-audio", &shape(1, 16000, 10), 25_290);
+    }
+
+    #[test]
+    fn summary_shapes_receptive_field_and_minimum() {
+        let Some(spec) = ModelSpec::by_name("m5") else {
+            panic!()
+        };
+        let built = build_cpu(&spec, &shape(1, 16000, 10), 0);
+        let shapes: Vec<&[usize]> = built
+            .summary
+            .layers
+            .iter()
+            .map(|l| l.output_shape.as_slice())
+            .collect();
+        assert_eq!(
+            shapes,
+            vec![&[32, 249][..], &[32, 61], &[64, 14], &[64, 3], &[64], &[10]]
+        );
+        assert_eq!(built.summary.receptive_field_samples, 6848);
+        assert_eq!(spec.min_samples(), 6848);
+    }
+
+    #[test]
+    fn output_shape_multichannel() -> Result<()> {
+        let Some(spec) = ModelSpec::by_name("m5") else {
+            panic!()
+        };
+        assert_output_shape(&spec, &shape(2, 7000, 3), 2)
+    }
+
+    #[test]
+    fn every_variable_gets_a_gradient() -> Result<()> {
+        let Some(spec) = ModelSpec::by_name("m5") else {
+            panic!()
+        };
+        // Convolution biases feed batch norms: zero gradient in training mode.
+        let biases = ["conv0.bias", "conv1.bias", "conv2.bias", "conv3.bias"];
+        assert_every_var_gets_gradient(&spec, &shape(1, 6900, 3), &biases)
+    }
+
+    #[test]
+    fn overfits_a_tiny_dataset() -> Result<()> {
+        let Some(spec) = ModelSpec::by_name("m5") else {
+            panic!()
+        };
+        assert_overfits(&spec, 1, 6900, 1e-2, 100).map(|_| ())
     }
 }

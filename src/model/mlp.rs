@@ -25,7 +25,11 @@ pub struct Mlp {
 
 impl Mlp {
     /// Builds the layers under `vb` (`hidden{i}`, `out`).
-    pub fn new(vb: VarBuilder, spec: &ModelSpec, input: &InputShape) -> std::result::Result<Self, ModelError> {
+    pub fn new(
+        vb: VarBuilder,
+        spec: &ModelSpec,
+        input: &InputShape,
+    ) -> std::result::Result<Self, ModelError> {
         let ModelSpec::Mlp { hidden, dropout } = spec else {
             return Err(ModelError::InvalidSpec {
                 model: spec.display_name(),
@@ -35,7 +39,12 @@ impl Mlp {
         let mut layers = Vec::with_capacity(hidden.len());
         let mut width = input.channels * input.samples;
         for (i, &h) in hidden.iter().enumerate() {
-            layers.push(Dense::new(vb.pp(format!("hidden{i}")), width, h, WeightInit::Torch)?);
+            layers.push(Dense::new(
+                vb.pp(format!("hidden{i}")),
+                width,
+                h,
+                WeightInit::Torch,
+            )?);
             width = h;
         }
         let out = Dense::new(vb.pp("out"), width, input.n_outputs, WeightInit::Torch)?;
@@ -69,5 +78,43 @@ impl Traced for Mlp {
 impl Network for Mlp {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         self.forward_traced(x, train, &mut Trace::off())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+
+    #[test]
+    fn shapes_and_parameters() -> Result<()> {
+        let Some(spec) = ModelSpec::by_name("mlp") else {
+            panic!()
+        };
+        let built = build_cpu(&spec, &shape(4, 32, 3), 0);
+        assert_eq!(
+            built.summary.trainable_params,
+            128 * 128 + 128 + 128 * 3 + 3
+        );
+        assert_eq!(built.summary.receptive_field_samples, 32);
+        assert_output_shape(&spec, &shape(4, 32, 3), 2)
+    }
+
+    #[test]
+    fn every_variable_gets_a_gradient() -> Result<()> {
+        let spec = ModelSpec::Mlp {
+            hidden: vec![16, 8],
+            dropout: 0.25,
+        };
+        assert_every_var_gets_gradient(&spec, &shape(2, 16, 2), &[])
+    }
+
+    #[test]
+    fn overfits_a_tiny_dataset() -> Result<()> {
+        let spec = ModelSpec::Mlp {
+            hidden: vec![32],
+            dropout: 0.0,
+        };
+        assert_overfits(&spec, 4, 64, 1e-2, 100).map(|_| ())
     }
 }

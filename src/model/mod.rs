@@ -38,9 +38,7 @@ use candle_nn::VarBuilder;
 
 pub use error::ModelError;
 pub use init::seeded_var_builder;
-pub use params::{
-    count_trainable_params, is_trainable_name, trainable_var_names, trainable_vars,
-};
+pub use params::{count_trainable_params, is_trainable_name, trainable_var_names, trainable_vars};
 pub use spec::{ModelSpec, RnnCell};
 pub use summary::{LayerInfo, ModelSummary};
 
@@ -72,8 +70,12 @@ pub trait Network: Send + Sync {
 pub(crate) trait Traced: Network {
     /// The same computation as [`Network::forward_t`], recording each layer's
     /// output in `trace`.
-    fn forward_traced(&self, x: &Tensor, train: bool, trace: &mut Trace)
-    -> candle_core::Result<Tensor>;
+    fn forward_traced(
+        &self,
+        x: &Tensor,
+        train: bool,
+        trace: &mut Trace,
+    ) -> candle_core::Result<Tensor>;
 
     /// How many input samples one output of the last feature layer sees,
     /// before the classifier mixes everything (unclamped).
@@ -118,9 +120,12 @@ pub fn build(
         ModelSpec::EegNet { .. } => {
             finish(eegnet::EegNet::new(vb, spec, input)?, input, dtype, &device)
         }
-        ModelSpec::Shallow { .. } => {
-            finish(shallow::Shallow::new(vb, spec, input)?, input, dtype, &device)
-        }
+        ModelSpec::Shallow { .. } => finish(
+            shallow::Shallow::new(vb, spec, input)?,
+            input,
+            dtype,
+            &device,
+        ),
         ModelSpec::Rnn { .. } => finish(rnn::Rnn::new(vb, spec, input)?, input, dtype, &device),
         ModelSpec::M5 { .. } => finish(m5::M5::new(vb, spec, input)?, input, dtype, &device),
     }
@@ -151,4 +156,127 @@ fn finish<M: Traced + 'static>(
         input.rate_hz,
     );
     Ok((Box::new(model), summary))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::*;
+    use super::*;
+    use candle_core::Device;
+    use candle_nn::VarMap;
+
+    #[test]
+    fn too_short_input_is_a_clear_error() {
+        let Some(spec) = ModelSpec::by_name("m5") else {
+            panic!()
+        };
+        let vm = VarMap::new();
+        let vb = VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu);
+        match build(&spec, &shape(1, 1000, 10), vb) {
+            Err(ModelError::InputTooShort {
+                samples: 1000,
+                min_samples: 6848,
+                ..
+            }) => {}
+            Err(e) => panic!("wrong error {e}"),
+            Ok(_) => panic!("1000 samples accepted"),
+        }
+        let vb = VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu);
+        assert!(matches!(
+            build(&spec, &shape(0, 8000, 10), vb),
+            Err(ModelError::InvalidInput { .. })
+        ));
+    }
+
+    #[test]
+    fn running_statistics_are_not_trainable() {
+        let Some(spec) = ModelSpec::by_name("cnn1d") else {
+            panic!()
+        };
+        let built = build_cpu(&spec, &shape(2, 32, 2), 0);
+        let all = built.varmap.all_vars().len();
+        let names = trainable_var_names(&built.varmap);
+        assert_eq!(
+            all - names.len(),
+            2 * 3,
+            "three batch norms, two statistics each"
+        );
+        assert!(names.iter().all(|n| is_trainable_name(n)));
+        assert!(names.contains(&"block0.bn.weight".to_string()));
+        assert!(!is_trainable_name("block0.bn.running_var"));
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+    }
+
+    #[test]
+    fn weights_saved_and_loaded_give_the_same_predictions() -> candle_core::Result<()> {
+        let Some(spec) = ModelSpec::by_name("eegnet") else {
+            panic!()
+        };
+        let input = shape(3, 64, 2);
+        let built = build_cpu(&spec, &input, 11);
+        let x = Tensor::randn(0f32, 1., (4, 3, 64), &Device::Cpu)?;
+        built.net.forward_t(&x, true)?; // move the running statistics
+        let before = built
+            .net
+            .forward_t(&x, false)?
+            .flatten_all()?
+            .to_vec1::<f32>()?;
+        let path = std::env::temp_dir().join(format!(
+            "spindle-model-test-{}.safetensors",
+            std::process::id()
+        ));
+        built.varmap.save(&path)?;
+        // Safety: the file is written above and not modified while mapped.
+        let vb =
+            unsafe { VarBuilder::from_mmaped_safetensors(&[&path], DType::F32, &Device::Cpu)? };
+        let loaded = build(&spec, &input, vb);
+        std::fs::remove_file(&path).ok();
+        let Ok((net, _)) = loaded else {
+            panic!("loading failed")
+        };
+        let after = net.forward_t(&x, false)?.flatten_all()?.to_vec1::<f32>()?;
+        assert_eq!(before, after);
+        Ok(())
+    }
+
+    /// Forward + backward time of a batch of 64 on the standard configurations.
+    /// `cargo test --release --lib model::tests::time_standard_configs -- --ignored --nocapture`
+    #[test]
+    #[ignore = "timing, not a check"]
+    fn time_standard_configs() -> candle_core::Result<()> {
+        let configs = [
+            ("eegnet", shape(22, 1000, 4)),
+            ("shallow", shape(22, 1000, 4)),
+            ("lstm", shape(22, 250, 4)),
+            ("gru", shape(22, 250, 4)),
+            ("cnn1d-audio", shape(1, 16000, 10)),
+        ];
+        for (name, input) in configs {
+            let Some(spec) = ModelSpec::by_name(name) else {
+                panic!()
+            };
+            let built = build_cpu(&spec, &input, 0);
+            let x = Tensor::randn(0f32, 1., (64, input.channels, input.samples), &Device::Cpu)?;
+            let labels: Vec<u32> = (0..64u32).map(|i| i % input.n_outputs as u32).collect();
+            let y = Tensor::new(labels.as_slice(), &Device::Cpu)?;
+            let mut times = Vec::new();
+            for _ in 0..4 {
+                let t0 = std::time::Instant::now();
+                let loss = candle_nn::loss::cross_entropy(&built.net.forward_t(&x, true)?, &y)?;
+                let t1 = std::time::Instant::now();
+                let _grads = loss.backward()?;
+                let t2 = std::time::Instant::now();
+                times.push(((t1 - t0).as_secs_f64() * 1e3, (t2 - t1).as_secs_f64() * 1e3));
+            }
+            times.sort_by(|a, b| (a.0 + a.1).total_cmp(&(b.0 + b.1)));
+            let (f, b) = times[times.len() / 2];
+            println!(
+                "{name:12} forward {f:8.1} ms  backward {b:8.1} ms  => {:7.1} samples/s (fwd+bwd only)",
+                64.0 / ((f + b) / 1e3)
+            );
+        }
+        Ok(())
+    }
 }

@@ -116,19 +116,32 @@ mod tests {
     }
 
     fn ramp(len: usize) -> Vec<f64> {
-        (0..len).map(|i| ((i * 37 % 101) as f64 * 0.1).sin() + 0.01 * i as f64).collect()
+        (0..len)
+            .map(|i| ((i * 37 % 101) as f64 * 0.1).sin() + 0.01 * i as f64)
+            .collect()
     }
 
     #[test]
     fn strided_avg_pool_matches_pytorch_definition() -> Result<()> {
-        for &(len, kernel, stride) in &[(976, 75, 15), (200, 10, 4), (50, 6, 9), (33, 8, 8), (40, 7, 3)] {
+        for &(len, kernel, stride) in &[
+            (976, 75, 15),
+            (200, 10, 4),
+            (50, 6, 9),
+            (33, 8, 8),
+            (40, 7, 3),
+        ] {
             let data = ramp(len);
             let x = Tensor::from_vec(data.clone(), (1, 1, len), &Device::Cpu)?;
-            let got = avg_pool1d_strided(&x, kernel, stride)?.flatten_all()?.to_vec1::<f64>()?;
+            let got = avg_pool1d_strided(&x, kernel, stride)?
+                .flatten_all()?
+                .to_vec1::<f64>()?;
             let want = naive_avg_pool(&data, kernel, stride);
             assert_eq!(got.len(), want.len(), "len {len} k {kernel} s {stride}");
             for (g, w) in got.iter().zip(&want) {
-                assert!((g - w).abs() < 1e-12, "len {len} k {kernel} s {stride}: {g} vs {w}");
+                assert!(
+                    (g - w).abs() < 1e-12,
+                    "len {len} k {kernel} s {stride}: {g} vs {w}"
+                );
             }
         }
         Ok(())
@@ -166,7 +179,11 @@ mod tests {
             let lp = loss_of(&Tensor::from_vec(plus, (1, 2, len), &dev)?)?.to_scalar::<f64>()?;
             let lm = loss_of(&Tensor::from_vec(minus, (1, 2, len), &dev)?)?.to_scalar::<f64>()?;
             let fd = (lp - lm) / (2.0 * eps);
-            assert!((fd - grad[i]).abs() < 1e-6, "sample {i}: autograd {} vs finite difference {fd}", grad[i]);
+            assert!(
+                (fd - grad[i]).abs() < 1e-6,
+                "sample {i}: autograd {} vs finite difference {fd}",
+                grad[i]
+            );
         }
         // Samples past the last window get no gradient, as in PyTorch.
         assert_eq!(grad[len - 1], 0.0);
@@ -180,8 +197,13 @@ mod tests {
     fn candle_max_pool2d_backward_is_scaled_by_one_over_k() -> Result<()> {
         let x = Var::from_tensor(&Tensor::arange(0f32, 8., &Device::Cpu)?.reshape((1, 1, 1, 8))?)?;
         let grads = x.as_tensor().max_pool2d((1, 4))?.sum_all()?.backward()?;
-        let Some(g) = grads.get(x.as_tensor()) else { panic!("no gradient") };
-        assert_eq!(g.flatten_all()?.to_vec1::<f32>()?, vec![0., 0., 0., 0.25, 0., 0., 0., 0.25]);
+        let Some(g) = grads.get(x.as_tensor()) else {
+            panic!("no gradient")
+        };
+        assert_eq!(
+            g.flatten_all()?.to_vec1::<f32>()?,
+            vec![0., 0., 0., 0.25, 0., 0., 0., 0.25]
+        );
         Ok(())
     }
 
@@ -191,7 +213,9 @@ mod tests {
         let y = max_pool1d(x.as_tensor(), 4)?;
         assert_eq!(y.flatten_all()?.to_vec1::<f32>()?, vec![3.0, 7.0]);
         let grads = y.sum_all()?.backward()?;
-        let g = grads.get(x.as_tensor()).map(|g| g.flatten_all()?.to_vec1::<f32>());
+        let g = grads
+            .get(x.as_tensor())
+            .map(|g| g.flatten_all()?.to_vec1::<f32>());
         let Some(g) = g else { panic!("no gradient") };
         assert_eq!(g?, vec![0., 0., 0., 1., 0., 0., 0., 1., 0., 0.]);
         let y = avg_pool1d(&x.as_tensor().to_dtype(DType::F32)?, 3)?;

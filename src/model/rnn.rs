@@ -47,7 +47,13 @@ pub struct RnnLayer {
 impl RnnLayer {
     /// Creates the four tensors under `vb` with names ending in `suffix`
     /// (e.g. `_l0`, `_l1_reverse`), uniform in `±1/sqrt(hidden)` as PyTorch.
-    pub fn new(vb: &VarBuilder, cell: RnnCell, input: usize, hidden: usize, suffix: &str) -> Result<Self> {
+    pub fn new(
+        vb: &VarBuilder,
+        cell: RnnCell,
+        input: usize,
+        hidden: usize,
+        suffix: &str,
+    ) -> Result<Self> {
         let gates = match cell {
             RnnCell::Lstm => 4,
             RnnCell::Gru => 3,
@@ -56,8 +62,16 @@ impl RnnLayer {
         Ok(Self {
             cell,
             hidden,
-            weight_ih: vb.get_with_hints((gates * hidden, input), &format!("weight_ih{suffix}"), init)?,
-            weight_hh: vb.get_with_hints((gates * hidden, hidden), &format!("weight_hh{suffix}"), init)?,
+            weight_ih: vb.get_with_hints(
+                (gates * hidden, input),
+                &format!("weight_ih{suffix}"),
+                init,
+            )?,
+            weight_hh: vb.get_with_hints(
+                (gates * hidden, hidden),
+                &format!("weight_hh{suffix}"),
+                init,
+            )?,
             bias_ih: vb.get_with_hints(gates * hidden, &format!("bias_ih{suffix}"), init)?,
             bias_hh: vb.get_with_hints(gates * hidden, &format!("bias_hh{suffix}"), init)?,
         })
@@ -65,7 +79,10 @@ impl RnnLayer {
 
     /// Trainable parameters.
     pub fn params(&self) -> usize {
-        self.weight_ih.elem_count() + self.weight_hh.elem_count() + self.bias_ih.elem_count() + self.bias_hh.elem_count()
+        self.weight_ih.elem_count()
+            + self.weight_hh.elem_count()
+            + self.bias_ih.elem_count()
+            + self.bias_hh.elem_count()
     }
 
     /// The fused step weights: `[in + H, 4H]` and bias `[4H]` such that
@@ -84,9 +101,17 @@ impl RnnLayer {
             }
             RnnCell::Gru => {
                 let input = self.weight_ih.dim(1)?;
-                let rz = Tensor::cat(&[&self.weight_ih.narrow(0, 0, 2 * h)?, &self.weight_hh.narrow(0, 0, 2 * h)?], 1)?; // [2H, in + H]
-                let zeros_hh = Tensor::zeros((h, h), self.weight_hh.dtype(), self.weight_hh.device())?;
-                let zeros_ih = Tensor::zeros((h, input), self.weight_ih.dtype(), self.weight_ih.device())?;
+                let rz = Tensor::cat(
+                    &[
+                        &self.weight_ih.narrow(0, 0, 2 * h)?,
+                        &self.weight_hh.narrow(0, 0, 2 * h)?,
+                    ],
+                    1,
+                )?; // [2H, in + H]
+                let zeros_hh =
+                    Tensor::zeros((h, h), self.weight_hh.dtype(), self.weight_hh.device())?;
+                let zeros_ih =
+                    Tensor::zeros((h, input), self.weight_ih.dtype(), self.weight_ih.device())?;
                 let n_x = Tensor::cat(&[&self.weight_ih.narrow(0, 2 * h, h)?, &zeros_hh], 1)?; // [H, in + H]
                 let n_h = Tensor::cat(&[&zeros_ih, &self.weight_hh.narrow(0, 2 * h, h)?], 1)?; // [H, in + H]
                 let w = Tensor::cat(&[&rz, &n_x, &n_h], 0)?; // [4H, in + H]
@@ -175,7 +200,11 @@ pub struct Rnn {
 
 impl Rnn {
     /// Builds the layers under `vb` (`rnn.weight_ih_l0`, ..., `fc`).
-    pub fn new(vb: VarBuilder, spec: &ModelSpec, input: &InputShape) -> std::result::Result<Self, ModelError> {
+    pub fn new(
+        vb: VarBuilder,
+        spec: &ModelSpec,
+        input: &InputShape,
+    ) -> std::result::Result<Self, ModelError> {
         let ModelSpec::Rnn {
             cell,
             hidden,
@@ -193,16 +222,31 @@ impl Rnn {
         let rnn_vb = vb.pp("rnn");
         let mut stack = Vec::with_capacity(*layers);
         for l in 0..*layers {
-            let in_size = if l == 0 { input.channels } else { dirs * hidden };
+            let in_size = if l == 0 {
+                input.channels
+            } else {
+                dirs * hidden
+            };
             let fwd = RnnLayer::new(&rnn_vb, *cell, in_size, *hidden, &format!("_l{l}"))?;
             let bwd = if *bidirectional {
-                Some(RnnLayer::new(&rnn_vb, *cell, in_size, *hidden, &format!("_l{l}_reverse"))?)
+                Some(RnnLayer::new(
+                    &rnn_vb,
+                    *cell,
+                    in_size,
+                    *hidden,
+                    &format!("_l{l}_reverse"),
+                )?)
             } else {
                 None
             };
             stack.push((fwd, bwd));
         }
-        let fc = Dense::new(vb.pp("fc"), dirs * hidden, input.n_outputs, WeightInit::Torch)?;
+        let fc = Dense::new(
+            vb.pp("fc"),
+            dirs * hidden,
+            input.n_outputs,
+            WeightInit::Torch,
+        )?;
         Ok(Self {
             layers: stack,
             fc,
@@ -243,10 +287,17 @@ impl Traced for Rnn {
                 None => out_f,
             };
             if l + 1 < n_layers && train && cfg.dropout > 0.0 {
-                steps = steps.iter().map(|s| dropout(s, cfg.dropout, train)).collect::<Result<_>>()?;
+                steps = steps
+                    .iter()
+                    .map(|s| dropout(s, cfg.dropout, train))
+                    .collect::<Result<_>>()?;
             }
             let params = fwd.params() + bwd.as_ref().map_or(0, |b| b.params());
-            let width = if cfg.bidirectional { 2 * cfg.hidden } else { cfg.hidden };
+            let width = if cfg.bidirectional {
+                2 * cfg.hidden
+            } else {
+                cfg.hidden
+            };
             t.record_shape(&format!("{name}_l{l}"), &[n_steps, width], params);
         }
         let Some(last) = steps.last() else {
@@ -255,7 +306,7 @@ impl Traced for Rnn {
         let last = match (&first_bwd, cfg.bidirectional) {
             // Forward state after the last step, backward state after the first.
             (Some(b), true) => Tensor::cat(&[&last.narrow(1, 0, cfg.hidden)?, b], 1)?, // [B, 2H]
-            _ => last.clone(), // [B, H]
+            _ => last.clone(),                                                         // [B, H]
         };
         t.record("last_step", &last, 0);
         let y = self.fc.forward(&last)?; // [B, n_outputs]
@@ -271,5 +322,151 @@ impl Traced for Rnn {
 impl Network for Rnn {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         self.forward_traced(x, train, &mut Trace::off())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use candle_core::{DType, Device};
+
+    fn rnn(cell: RnnCell, layers: usize, bidirectional: bool) -> ModelSpec {
+        ModelSpec::Rnn {
+            cell,
+            hidden: 8,
+            layers,
+            bidirectional,
+            dropout: 0.0,
+        }
+    }
+
+    #[test]
+    fn standard_configs_have_pytorch_parameter_counts() {
+        assert_param_count("lstm", &shape(22, 250, 4), 56_068);
+        assert_param_count("gru", &shape(22, 250, 4), 42_116);
+        // nn.LSTM(22, 64, 2, bidirectional=True) + Linear(128, 4).
+        assert_param_count("bilstm", &shape(22, 250, 4), 144_900);
+    }
+
+    #[test]
+    fn output_shapes_uni_and_bidirectional() -> Result<()> {
+        for name in ["lstm", "gru", "bilstm", "bigru"] {
+            let Some(spec) = ModelSpec::by_name(name) else {
+                panic!()
+            };
+            assert_output_shape(&spec, &shape(3, 12, 5), 2)?;
+        }
+        let Some(spec) = ModelSpec::by_name("bigru") else {
+            panic!()
+        };
+        let built = build_cpu(&spec, &shape(3, 12, 5), 0);
+        let shapes: Vec<&[usize]> = built
+            .summary
+            .layers
+            .iter()
+            .map(|l| l.output_shape.as_slice())
+            .collect();
+        assert_eq!(shapes, vec![&[12, 128][..], &[12, 128], &[128], &[5]]);
+        assert_eq!(built.summary.receptive_field_samples, 12);
+        Ok(())
+    }
+
+    /// PyTorch's LSTM/GRU equations written out for one direction, in f64.
+    fn reference(layer: &RnnLayer, xs: &[Vec<f64>], reverse: bool) -> Result<Vec<Vec<f64>>> {
+        let h = layer.hidden;
+        let wi = layer.weight_ih.to_dtype(DType::F64)?.to_vec2::<f64>()?;
+        let wh = layer.weight_hh.to_dtype(DType::F64)?.to_vec2::<f64>()?;
+        let bi = layer.bias_ih.to_dtype(DType::F64)?.to_vec1::<f64>()?;
+        let bh = layer.bias_hh.to_dtype(DType::F64)?.to_vec1::<f64>()?;
+        let sig = |v: f64| 1.0 / (1.0 + (-v).exp());
+        let mut hs = vec![0.0; h];
+        let mut cs = vec![0.0; h];
+        let mut out = vec![Vec::new(); xs.len()];
+        let order: Vec<usize> = if reverse {
+            (0..xs.len()).rev().collect()
+        } else {
+            (0..xs.len()).collect()
+        };
+        for t in order {
+            let x = &xs[t];
+            let ix = |row: usize| -> f64 {
+                bi[row] + wi[row].iter().zip(x).map(|(w, v)| w * v).sum::<f64>()
+            };
+            let hx = |row: usize| -> f64 {
+                bh[row] + wh[row].iter().zip(&hs).map(|(w, v)| w * v).sum::<f64>()
+            };
+            let mut new_h = vec![0.0; h];
+            for j in 0..h {
+                match layer.cell {
+                    RnnCell::Lstm => {
+                        let i = sig(ix(j) + hx(j));
+                        let f = sig(ix(h + j) + hx(h + j));
+                        let g = (ix(2 * h + j) + hx(2 * h + j)).tanh();
+                        let o = sig(ix(3 * h + j) + hx(3 * h + j));
+                        cs[j] = f * cs[j] + i * g;
+                        new_h[j] = o * cs[j].tanh();
+                    }
+                    RnnCell::Gru => {
+                        let r = sig(ix(j) + hx(j));
+                        let z = sig(ix(h + j) + hx(h + j));
+                        let n = (ix(2 * h + j) + r * hx(2 * h + j)).tanh();
+                        new_h[j] = (1.0 - z) * n + z * hs[j];
+                    }
+                }
+            }
+            hs = new_h;
+            out[t] = hs.clone();
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn cells_follow_pytorch_equations() -> Result<()> {
+        let dev = Device::Cpu;
+        for cell in [RnnCell::Lstm, RnnCell::Gru] {
+            for reverse in [false, true] {
+                let vm = candle_nn::VarMap::new();
+                let vb = super::super::seeded_var_builder(&vm, DType::F32, &dev, 5);
+                let layer = RnnLayer::new(&vb, cell, 3, 4, "_l0")?;
+                let x = Tensor::randn(0f32, 1., (6, 1, 3), &dev)?; // 6 steps, batch 1
+                let steps: Vec<Tensor> = (0..6).map(|t| x.get(t)).collect::<Result<_>>()?;
+                let got = layer.forward(&steps, reverse)?;
+                let xs: Vec<Vec<f64>> = steps
+                    .iter()
+                    .map(|s| s.to_dtype(DType::F64)?.flatten_all()?.to_vec1::<f64>())
+                    .collect::<Result<_>>()?;
+                let want = reference(&layer, &xs, reverse)?;
+                for (t, (g, w)) in got.iter().zip(&want).enumerate() {
+                    let g = g.to_dtype(DType::F64)?.flatten_all()?.to_vec1::<f64>()?;
+                    for (a, b) in g.iter().zip(w) {
+                        assert!(
+                            (a - b).abs() < 1e-5,
+                            "{cell:?} reverse={reverse} step {t}: {a} vs {b}"
+                        );
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn every_variable_gets_a_gradient() -> Result<()> {
+        for cell in [RnnCell::Lstm, RnnCell::Gru] {
+            assert_every_var_gets_gradient(&rnn(cell, 2, true), &shape(3, 10, 2), &[])?;
+            assert_every_var_gets_gradient(&rnn(cell, 2, false), &shape(3, 10, 2), &[])?;
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn lstm_overfits_a_tiny_dataset() -> Result<()> {
+        assert_overfits(&rnn(RnnCell::Lstm, 1, false), 4, 32, 2e-2, 150).map(|_| ())
+    }
+
+    #[test]
+    fn bigru_overfits_a_tiny_dataset() -> Result<()> {
+        assert_overfits(&rnn(RnnCell::Gru, 2, true), 4, 32, 2e-2, 150).map(|_| ())
     }
 }

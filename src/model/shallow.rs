@@ -54,7 +54,10 @@ impl Config {
             batch_norm_eps,
         } = spec
         else {
-            candle_core::bail!("Shallow::new needs a Shallow spec, got {}", spec.display_name())
+            candle_core::bail!(
+                "Shallow::new needs a Shallow spec, got {}",
+                spec.display_name()
+            )
         };
         Ok(Self {
             n_filters_time: *n_filters_time,
@@ -98,7 +101,8 @@ impl TimeSpaceConv {
         kernel: usize,
         n_spat: usize,
     ) -> Result<Self> {
-        let time_weight = vb_time.get_with_hints((n_time, kernel), "weight", glorot(kernel, n_time * kernel))?;
+        let time_weight =
+            vb_time.get_with_hints((n_time, kernel), "weight", glorot(kernel, n_time * kernel))?;
         let time_bias = vb_time.get_with_hints(n_time, "bias", candle_nn::Init::Const(0.0))?;
         let spat_weight = vb_spat.get_with_hints(
             (n_spat, n_time, channels),
@@ -144,7 +148,11 @@ pub struct Shallow {
 
 impl Shallow {
     /// Builds the layers under `vb` with braindecode's names.
-    pub fn new(vb: VarBuilder, spec: &ModelSpec, input: &InputShape) -> std::result::Result<Self, ModelError> {
+    pub fn new(
+        vb: VarBuilder,
+        spec: &ModelSpec,
+        input: &InputShape,
+    ) -> std::result::Result<Self, ModelError> {
         let c = Config::from_spec(spec)?;
         let Some(t_final) = feature_len(spec, input.samples) else {
             return Err(ModelError::InputTooShort {
@@ -161,7 +169,12 @@ impl Shallow {
             c.filter_time_length,
             c.n_filters_spat,
         )?;
-        let bnorm = BatchNorm::new(vb.pp("bnorm"), c.n_filters_spat, c.batch_norm_eps, c.batch_norm_momentum)?;
+        let bnorm = BatchNorm::new(
+            vb.pp("bnorm"),
+            c.n_filters_spat,
+            c.batch_norm_eps,
+            c.batch_norm_momentum,
+        )?;
         let final_layer = Dense::with_init(
             vb.pp("final_layer").pp("conv_classifier"),
             c.n_filters_spat * t_final,
@@ -206,5 +219,123 @@ impl Traced for Shallow {
 impl Network for Shallow {
     fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         self.forward_traced(x, train, &mut Trace::off())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use candle_core::{DType, Device};
+
+    fn spec_without_dropout() -> ModelSpec {
+        match ModelSpec::by_name("shallow") {
+            Some(ModelSpec::Shallow {
+                n_filters_time,
+                filter_time_length,
+                n_filters_spat,
+                pool_time_length,
+                pool_time_stride,
+                batch_norm_momentum,
+                batch_norm_eps,
+                ..
+            }) => ModelSpec::Shallow {
+                n_filters_time,
+                filter_time_length,
+                n_filters_spat,
+                pool_time_length,
+                pool_time_stride,
+                dropout: 0.0,
+                batch_norm_momentum,
+                batch_norm_eps,
+            },
+            other => panic!("unexpected default {other:?}"),
+        }
+    }
+
+    #[test]
+    fn standard_config_has_braindecode_parameter_count() {
+        assert_param_count("shallow", &shape(22, 1000, 4), 46_084);
+    }
+
+    #[test]
+    fn summary_shapes_and_receptive_field() {
+        let Some(spec) = ModelSpec::by_name("shallow") else {
+            panic!()
+        };
+        let built = build_cpu(&spec, &shape(22, 1000, 4), 0);
+        let shapes: Vec<&[usize]> = built
+            .summary
+            .layers
+            .iter()
+            .map(|l| l.output_shape.as_slice())
+            .collect();
+        assert_eq!(shapes, vec![&[40, 976][..], &[40, 976], &[40, 61], &[4]]);
+        assert_eq!(built.summary.receptive_field_samples, 25 + 74);
+        assert_eq!(spec.min_samples(), 99);
+    }
+
+    #[test]
+    fn output_shape() -> Result<()> {
+        let Some(spec) = ModelSpec::by_name("shallow") else {
+            panic!()
+        };
+        assert_output_shape(&spec, &shape(3, 128, 2), 4)
+    }
+
+    #[test]
+    fn merged_convolution_equals_temporal_then_spatial() -> Result<()> {
+        let dev = Device::Cpu;
+        let (c, f, k, g, t) = (3, 4, 5, 2, 20);
+        let mut vm = candle_nn::VarMap::new();
+        let vb = super::super::seeded_var_builder(&vm, DType::F64, &dev, 9);
+        let conv = TimeSpaceConv::new(vb.pp("conv_time"), vb.pp("conv_spat"), c, f, k, g)?;
+        let time_bias = Tensor::new(&[0.1f64, -0.2, 0.3, 0.05], &dev)?;
+        vm.set_one("conv_time.bias", &time_bias)?;
+        let x = Tensor::randn(0f64, 1., (2, c, t), &dev)?;
+        let got = conv.forward(&x)?;
+        // Reference: temporal conv on each channel (PyTorch's conv_time), then spatial.
+        let wt = conv.time_weight.to_vec2::<f64>()?; // [F, K]
+        let ws = conv.spat_weight.to_vec3::<f64>()?; // [G, F, C]
+        let bt = time_bias.to_vec1::<f64>()?;
+        let xv = x.to_vec3::<f64>()?;
+        let t_out = t - k + 1;
+        let got = got.to_vec3::<f64>()?;
+        for b in 0..2 {
+            for gi in 0..g {
+                for ti in 0..t_out {
+                    let mut want = 0.0;
+                    for fi in 0..f {
+                        for ci in 0..c {
+                            let temporal: f64 = (0..k)
+                                .map(|ki| wt[fi][ki] * xv[b][ci][ti + ki])
+                                .sum::<f64>()
+                                + bt[fi];
+                            want += ws[gi][fi][ci] * temporal;
+                        }
+                    }
+                    assert!(
+                        (got[b][gi][ti] - want).abs() < 1e-10,
+                        "{b} {gi} {ti}: {} vs {want}",
+                        got[b][gi][ti]
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn every_variable_gets_a_gradient() -> Result<()> {
+        let Some(spec) = ModelSpec::by_name("shallow") else {
+            panic!()
+        };
+        // conv_time.bias only shifts the batch-norm input: zero gradient in training mode.
+        assert_every_var_gets_gradient(&spec, &shape(3, 128, 2), &["conv_time.bias"])
+    }
+
+    #[test]
+    fn overfits_a_tiny_dataset() -> Result<()> {
+        assert_overfits(&spec_without_dropout(), 4, 128, 1e-2, 100).map(|_| ())
     }
 }

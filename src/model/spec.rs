@@ -309,7 +309,9 @@ impl ModelSpec {
         };
         match self {
             ModelSpec::Mlp { hidden, .. } => format!("MLP ({})", join(hidden)),
-            ModelSpec::Cnn1d { filters, kernel, .. } => {
+            ModelSpec::Cnn1d {
+                filters, kernel, ..
+            } => {
                 format!("CNN1d ({}, kernel {kernel})", join(filters))
             }
             ModelSpec::EegNet { f1, d, f2, .. } => format!("EEGNet (F1={f1}, D={d}, F2={f2})"),
@@ -356,14 +358,18 @@ impl ModelSpec {
         };
         let widths = |name: &str, v: &[usize]| -> Result<(), ModelError> {
             if v.is_empty() || v.contains(&0) {
-                fail(format!("{name} must be a non-empty list of positive sizes, got {v:?}"))
+                fail(format!(
+                    "{name} must be a non-empty list of positive sizes, got {v:?}"
+                ))
             } else {
                 Ok(())
             }
         };
         let batch_norm = |momentum: f64, eps: f64| -> Result<(), ModelError> {
             if !(0.0..=1.0).contains(&momentum) {
-                return fail(format!("batch_norm_momentum must be in [0, 1], got {momentum}"));
+                return fail(format!(
+                    "batch_norm_momentum must be in [0, 1], got {momentum}"
+                ));
             }
             if eps.is_nan() || eps <= 0.0 {
                 return fail(format!("batch_norm_eps must be positive, got {eps}"));
@@ -507,7 +513,8 @@ mod tests {
         let json = serde_json::to_value(&spec)?;
         assert_eq!(json["kind"], "eegnet");
         assert_eq!(json["f1"], 8);
-        let spec: ModelSpec = serde_json::from_str(r#"{"kind":"rnn","cell":"gru","bidirectional":true}"#)?;
+        let spec: ModelSpec =
+            serde_json::from_str(r#"{"kind":"rnn","cell":"gru","bidirectional":true}"#)?;
         assert_eq!(Some(spec), ModelSpec::by_name("bigru"));
         let spec: ModelSpec = serde_json::from_str(r#"{"kind":"m5","filters":[8,8]}"#)?;
         assert!(matches!(spec, ModelSpec::M5 { ref filters, pool: 4, .. } if filters == &[8, 8]));

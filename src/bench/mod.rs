@@ -1,0 +1,8 @@
+//! Measurements behind `spindle bench`: reader throughput now, training
+//! throughput of the standard configurations as they land.
+
+mod edf_read;
+mod memory;
+
+pub use edf_read::{EdfReadResult, bench_edf_read, write_bench_edf};
+pub use memory::{peak_rss_mb, reset_peak_rss};

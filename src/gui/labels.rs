@@ -1,0 +1,229 @@
+//! The label panel: the folder's label classes (name, color, hotkey) and the
+//! table of the open recording's labels.
+
+use eframe::egui::{self, RichText, Ui};
+
+use super::session::Session;
+use crate::dsp::format_hms;
+use crate::labeling::{LabelOrder, LabelScheme, ordered, rename_class};
+
+/// State of the label panel between frames.
+#[derive(Debug, Default)]
+pub struct LabelsPanel {
+    order: LabelOrder,
+    cached: Option<(u64, LabelOrder, Vec<usize>)>,
+    new_class: String,
+    renaming: Option<(usize, String)>,
+}
+
+/// What the panel changed that the app must act on.
+#[derive(Debug, Default)]
+pub struct LabelsOutput {
+    /// The scheme was edited and should be saved with the folder.
+    pub scheme_changed: bool,
+}
+
+impl LabelsPanel {
+    /// Draws the panel.
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        s: Option<&mut Session>,
+        scheme: &mut LabelScheme,
+        page_s: f64,
+        errors: &mut Vec<String>,
+    ) -> LabelsOutput {
+        let mut out = LabelsOutput::default();
+        let now_s = ui.input(|i| i.time);
+        ui.heading("Label classes");
+        let mut rename: Option<(String, String)> = None;
+        egui::Grid::new("label_classes")
+            .num_columns(3)
+            .show(ui, |ui| {
+                for (i, class) in scheme.classes.clone().iter().enumerate() {
+                    let mut rgb = class.color;
+                    if ui
+                        .color_edit_button_srgb(&mut rgb)
+                        .on_hover_text(format!("Color of {}", class.name))
+                        .changed()
+                    {
+                        scheme.classes[i].color = rgb;
+                        out.scheme_changed = true;
+                    }
+                    match &mut self.renaming {
+                        Some((j, text)) if *j == i => {
+                            let resp = ui.add(
+                                egui::TextEdit::singleline(text)
+                                    .hint_text("class name")
+                                    .desired_width(110.0),
+                            );
+                            if resp.lost_focus() {
+                                let to = text.trim().to_owned();
+                                if !to.is_empty() && to != class.name && scheme.get(&to).is_none() {
+                                    rename = Some((class.name.clone(), to.clone()));
+                                    scheme.classes[i].name = to;
+                                    out.scheme_changed = true;
+                                }
+                                self.renaming = None;
+                            } else {
+                                resp.request_focus();
+                            }
+                        }
+                        _ => {
+                            if ui
+                                .button(class.name.as_str())
+                                .on_hover_text("Click to rename")
+                                .clicked()
+                            {
+                                self.renaming = Some((i, class.name.clone()));
+                            }
+                        }
+                    }
+                    let key_text = class
+                        .hotkey
+                        .map_or_else(|| "–".to_owned(), |k| k.to_string());
+                    egui::ComboBox::from_id_salt(("hotkey", i))
+                        .selected_text(key_text)
+                        .width(36.0)
+                        .show_ui(ui, |ui| {
+                            if ui
+                                .selectable_label(class.hotkey.is_none(), "none")
+                                .clicked()
+                            {
+                                scheme.set_hotkey(i, None);
+                                out.scheme_changed = true;
+                            }
+                            for d in 1..=9u8 {
+                                if ui
+                                    .selectable_label(class.hotkey == Some(d), d.to_string())
+                                    .clicked()
+                                {
+                                    scheme.set_hotkey(i, Some(d));
+                                    out.scheme_changed = true;
+                                }
+                            }
+                        })
+                        .response
+                        .on_hover_text(format!("Hotkey of {}", class.name));
+                    ui.end_row();
+                }
+            });
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::TextEdit::singleline(&mut self.new_class)
+                    .hint_text("new class")
+                    .desired_width(110.0),
+            );
+            if ui.button("Add class").clicked() && scheme.ensure(self.new_class.trim()) {
+                self.new_class.clear();
+                out.scheme_changed = true;
+            }
+        });
+
+        let Some(s) = s else {
+            return out;
+        };
+        if let Some((from, to)) = rename
+            && let Some(edit) = rename_class(s.doc.labels(), &from, &to)
+            && let Err(e) = s.apply(edit, now_s)
+        {
+            errors.push(e);
+        }
+        ui.separator();
+        ui.horizontal(|ui| {
+            ui.heading(format!("Labels ({})", s.doc.labels().len()));
+        });
+        ui.horizontal(|ui| {
+            ui.label("Sort by");
+            ui.radio_value(&mut self.order, LabelOrder::Time, "time");
+            ui.radio_value(&mut self.order, LabelOrder::Class, "label");
+        });
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(s.doc.can_undo(), egui::Button::new("Undo"))
+                .on_hover_text("Ctrl+Z")
+                .clicked()
+            {
+                s.undo(now_s);
+            }
+            if ui
+                .add_enabled(s.doc.can_redo(), egui::Button::new("Redo"))
+                .on_hover_text("Ctrl+Shift+Z")
+                .clicked()
+            {
+                s.redo(now_s);
+            }
+            if ui
+                .add_enabled(s.selection.is_some(), egui::Button::new("Delete"))
+                .on_hover_text("Delete the selected label (Del)")
+                .clicked()
+                && let Some(sel) = s.selection.take()
+                && let Err(e) = s.apply(crate::labeling::Edit::Remove(sel), now_s)
+            {
+                errors.push(e);
+            }
+        });
+        let saved = if s.doc.is_dirty() {
+            "unsaved changes"
+        } else {
+            "saved"
+        };
+        ui.label(
+            RichText::new(format!(
+                "{} · {saved}",
+                s.sidecar()
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            ))
+            .small()
+            .weak(),
+        );
+
+        let revision = s.doc.revision();
+        let stale = self
+            .cached
+            .as_ref()
+            .is_none_or(|(r, o, _)| *r != revision || *o != self.order);
+        if stale {
+            self.cached = Some((revision, self.order, ordered(s.doc.labels(), self.order)));
+        }
+        let rows: &[usize] = self.cached.as_ref().map_or(&[], |(_, _, v)| v.as_slice());
+        let mut jump = None;
+        let row_h = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
+        egui::ScrollArea::both()
+            .auto_shrink([false, false])
+            .show_rows(ui, row_h, rows.len(), |ui, range| {
+                ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+                for &i in &rows[range] {
+                    let Some(l) = s.doc.labels().labels.get(i) else {
+                        continue;
+                    };
+                    let selected = s.selection.as_ref() == Some(l);
+                    let text = format!(
+                        "{} {:>6.2}s {}",
+                        format_hms(l.onset_s),
+                        l.duration_s,
+                        l.trial_type
+                    );
+                    let color = scheme.color_of(&l.trial_type);
+                    let text = RichText::new(text)
+                        .monospace()
+                        .color(egui::Color32::from_rgb(color[0], color[1], color[2]));
+                    if ui.selectable_label(selected, text).clicked() {
+                        jump = Some(l.clone());
+                    }
+                }
+            });
+        if let Some(l) = jump {
+            if s.epoch_mode {
+                s.go_to_page(crate::labeling::epoch::page_of(l.onset_s, page_s), page_s);
+            } else {
+                let span = s.span_s.max(l.duration_s * 1.5);
+                s.set_view(l.onset_s + l.duration_s / 2.0 - span / 2.0, span);
+            }
+            s.selection = Some(l);
+        }
+        out
+    }
+}
