@@ -10,8 +10,10 @@ pub mod dsp;
 pub mod eval;
 #[cfg(feature = "gui")]
 pub mod gui;
+pub mod jobs;
 pub mod labeling;
 pub mod model;
 pub mod recording;
 pub mod rng;
 pub mod synth;
+pub mod train;

@@ -4,7 +4,9 @@
 
 mod bench;
 mod inspect;
+mod predict;
 mod synth;
+mod train;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,12 +26,19 @@ pub struct Cli {
     command: Option<Command>,
     /// Recordings or folders to open in the app (default: the bundled sample_data/).
     paths: Vec<PathBuf>,
+    /// Compute threads for training (default: all cores but one, leaving one for the app).
+    #[arg(long, global = true)]
+    threads: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Show the header, channels, annotations and warnings of recordings.
     Inspect(inspect::InspectArgs),
+    /// Train a model on labeled recordings and write a run folder.
+    Train(train::TrainArgs),
+    /// Predict labels of recordings with a trained run.
+    Predict(predict::PredictArgs),
     /// Measure training and reading throughput.
     Bench(bench::BenchArgs),
     /// Write the teaching datasets (EEG as EDF+ with labels, audio as WAV folders).
@@ -41,10 +50,13 @@ const FAILURE: u8 = 2;
 
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    set_compute_threads(cli.threads);
     let result = match cli.command {
         Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Synth(args)) => synth::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
+        Some(Command::Train(args)) => train::run(&args),
+        Some(Command::Predict(args)) => predict::run(&args),
         None => open_gui(cli.paths),
     };
     match result {
@@ -74,3 +86,22 @@ fn open_gui(_paths: Vec<PathBuf>) -> anyhow::Result<()> {
 #[derive(Debug, thiserror::Error)]
 #[error("{0} file(s) failed")]
 struct Reported(usize);
+
+/// Sets the compute thread count for candle (read once, at its first use).
+/// Must run before any other thread starts.
+fn set_compute_threads(requested: Option<usize>) {
+    let already = std::env::var_os("RAYON_NUM_THREADS").is_some();
+    let n = match requested {
+        Some(n) => n.max(1),
+        None if already => return,
+        None => {
+            std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
+        }
+    };
+    // SAFETY: called from `main` before any thread is spawned, so nothing can
+    // read the environment concurrently.
+    unsafe {
+        std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+        std::env::set_var("CANDLE_NUM_THREADS", n.to_string());
+    }
+}

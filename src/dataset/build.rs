@@ -36,7 +36,7 @@ impl SplitData {
 }
 
 /// Counts and decisions worth showing to the user.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DatasetSummary {
     /// Windows per class in each split.
     pub counts: BTreeMap<SplitName, BTreeMap<String, usize>>,
@@ -72,6 +72,10 @@ pub struct Dataset {
     pub stats: ChannelStats,
     /// The source files, training sources first, then test sources.
     pub files: Vec<PathBuf>,
+    /// True when every source is one example (a labeled audio folder).
+    pub whole_file: bool,
+    /// How many of `files` are training sources (the rest were given as test data).
+    pub train_files: usize,
     /// Training windows.
     pub train: SplitData,
     /// Validation windows.
@@ -338,6 +342,8 @@ pub fn build_dataset(
         regression,
         stats,
         files: sources.iter().map(|s| s.path().to_path_buf()).collect(),
+        train_files: n_train_sources,
+        whole_file,
         train,
         validation,
         test,

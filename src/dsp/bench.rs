@@ -56,8 +56,9 @@ fn synthetic_channel(ch: usize, n: usize, rate_hz: f64) -> Vec<f32> {
 /// Times the viewer's frame data path on a synthetic recording of `channels`
 /// channels × `duration_s` seconds at `rate_hz` with `labels` labels, drawn
 /// `width_px` columns wide, for `frames` frames per scenario: the whole
-/// recording, a 10 s window scrolling, a 10 s window with display filters, and
-/// a 5 min window scrolling. Returns the figures (it also allocates the whole
+/// recording, an idle frame, a 10 s window scrolling, a 10 s window with
+/// display filters, and a 5 min window scrolling. Every frame but the idle ones
+/// recomputes all traces. Returns the figures (it also allocates the whole
 /// recording: `channels * duration_s * rate_hz * 4` bytes).
 pub fn bench_viewer_frame(
     channels: usize,
@@ -83,35 +84,44 @@ pub fn bench_viewer_frame(
     let mut traces: Vec<Trace> = (0..channels).map(|_| Trace::default()).collect();
     let mut points: Vec<[f32; 2]> = Vec::new();
     let lane_px = 600.0 / channels.max(1) as f32;
-    let mut frame = |window: TimeWindow, filter: Option<&DisplayFilter>| -> (usize, usize) {
-        let mut drawn = 0;
-        for (c, trace) in traces.iter_mut().enumerate() {
-            let ch = ChannelData {
-                samples: &data[c],
-                pyramid: &pyramids[c],
-                rate_hz,
-                segments: &[],
-            };
-            trace.compute(ch, window, filter);
-            points.clear();
-            let center = lane_px * (c as f32 + 0.5);
-            for piece in &trace.pieces {
-                trace.piece_points(piece, 0.0, center, 0.1, 0.0, 600.0, &mut points);
+    let mut frame =
+        |window: TimeWindow, filter: Option<&DisplayFilter>, fresh: bool| -> (usize, usize) {
+            let mut drawn = 0;
+            for (c, trace) in traces.iter_mut().enumerate() {
+                if fresh {
+                    trace.invalidate();
+                }
+                let ch = ChannelData {
+                    samples: &data[c],
+                    pyramid: &pyramids[c],
+                    rate_hz,
+                    segments: &[],
+                };
+                trace.compute(ch, window, filter);
+                points.clear();
+                let center = lane_px * (c as f32 + 0.5);
+                for piece in &trace.pieces {
+                    trace.piece_points(piece, 0.0, center, 0.1, 0.0, 600.0, &mut points);
+                }
+                drawn += points.len();
             }
-            drawn += points.len();
-        }
-        let mut in_view = 0;
-        index.for_each_overlap(window.start_s, window.end_s, |_| in_view += 1);
-        (drawn, in_view)
-    };
+            let mut in_view = 0;
+            index.for_each_overlap(window.start_s, window.end_s, |_| in_view += 1);
+            (drawn, in_view)
+        };
 
     let filter = DisplayFilter {
         highpass_hz: Some(0.5),
         lowpass_hz: Some(35.0),
         notch_hz: Some(50.0),
     };
-    let scenarios: [(&str, f64, bool); 4] = [
+    let scenarios: [(&str, f64, bool); 5] = [
         ("whole recording", duration_s, false),
+        (
+            "10 s window, idle (nothing changed since the last frame)",
+            10.0,
+            false,
+        ),
         ("10 s window, scrolling", 10.0, false),
         (
             "10 s window, scrolling, filters on (0.5-35 Hz + 50 Hz notch)",
@@ -127,7 +137,8 @@ pub fn bench_viewer_frame(
         let mut total = 0.0;
         let mut worst: f64 = 0.0;
         for f in 0..frames {
-            let start = if span >= duration_s {
+            let idle = name.contains("idle");
+            let start = if span >= duration_s || idle {
                 0.0
             } else {
                 (f as f64 * span * 0.37) % (duration_s - span)
@@ -138,7 +149,7 @@ pub fn bench_viewer_frame(
                 width_px,
             };
             let t = Instant::now();
-            let (a, b) = frame(window, filtered.then_some(&filter));
+            let (a, b) = frame(window, filtered.then_some(&filter), !idle);
             let ms = t.elapsed().as_secs_f64() * 1000.0;
             sink = sink.wrapping_add(a + b);
             total += ms;
@@ -170,7 +181,7 @@ mod tests {
     #[test]
     fn small_bench_runs() {
         let b = bench_viewer_frame(2, 20.0, 128.0, 50, 200, 3);
-        assert_eq!(b.scenarios.len(), 4);
+        assert_eq!(b.scenarios.len(), 5);
         assert!(b.scenarios.iter().all(|s| s.mean_ms >= 0.0));
     }
 

@@ -126,26 +126,62 @@ impl DisplayFilter {
     }
 
     /// Samples of context to read on each side of a span before filtering it,
-    /// so that edge transients fall outside the span: a few time constants of
-    /// the lowest cutoff, capped at 10 s.
+    /// so that edge transients have died out inside the span: about seven
+    /// time constants of the slowest stage, capped at 10 s.
     pub fn margin_samples(&self, rate_hz: f64) -> usize {
-        let lowest = [self.highpass_hz, self.notch_hz.map(|f| f / 10.0)]
-            .into_iter()
-            .flatten()
-            .fold(f32::INFINITY, f32::min);
-        let seconds = if lowest.is_finite() && lowest > 0.0 {
-            (3.0 / lowest as f64).min(10.0)
-        } else {
-            0.1
-        };
-        (seconds * rate_hz).ceil() as usize
+        let mut seconds: f64 = 0.05;
+        if let Some(f) = self.highpass_hz.filter(|&f| f > 0.0) {
+            seconds = seconds.max(1.5 / f as f64);
+        }
+        if let Some(f) = self.lowpass_hz.filter(|&f| f > 0.0) {
+            seconds = seconds.max(1.5 / f as f64);
+        }
+        if let Some(f) = self.notch_hz.filter(|&f| f > 0.0) {
+            // The notch rings for about Q / (pi f) seconds per time constant.
+            seconds = seconds.max(5.0 * NOTCH_Q / (PI * f as f64));
+        }
+        (seconds.min(10.0) * rate_hz).ceil() as usize
     }
 
-    /// Filters `x` (sampled at `rate_hz`) in place with zero phase.
+    /// Filters `x` (sampled at `rate_hz`) in place with zero phase: the
+    /// cascade of sections forward, then backward.
     pub fn apply_zero_phase(&self, x: &mut [f32], rate_hz: f64) {
-        for section in self.sections(rate_hz) {
-            section.run_zero_phase(x);
+        let sections = self.sections(rate_hz);
+        if sections.is_empty() {
+            return;
         }
+        run_cascade_forward(&sections, x);
+        x.reverse();
+        run_cascade_forward(&sections, x);
+        x.reverse();
+    }
+}
+
+/// Runs `sections` in series over `x` in one pass (each section starting in
+/// the steady state for a constant input equal to `x[0]`), which lets the CPU
+/// overlap the sections' work on consecutive samples.
+fn run_cascade_forward(sections: &[Biquad], x: &mut [f32]) {
+    let Some(&first) = x.first() else { return };
+    let mut state: Vec<[f64; 2]> = Vec::with_capacity(sections.len());
+    let mut level = first as f64;
+    for s in sections {
+        let [b0, b1, b2] = s.b;
+        let [a1, a2] = s.a;
+        let y0 = (b0 + b1 + b2) / (1.0 + a1 + a2) * level;
+        let z2 = b2 * level - a2 * y0;
+        let z1 = b1 * level - a1 * y0 + z2;
+        state.push([z1, z2]);
+        level = y0;
+    }
+    for v in x.iter_mut() {
+        let mut xn = *v as f64;
+        for (s, z) in sections.iter().zip(state.iter_mut()) {
+            let yn = s.b[0] * xn + z[0];
+            z[0] = s.b[1] * xn - s.a[0] * yn + z[1];
+            z[1] = s.b[2] * xn - s.a[1] * yn;
+            xn = yn;
+        }
+        *v = xn as f32;
     }
 }
 
@@ -210,6 +246,33 @@ mod tests {
             .max_by(|a, b| a.1.total_cmp(b.1))
             .map(|(i, _)| i);
         assert_eq!(peak, Some(500));
+    }
+
+    #[test]
+    fn cascade_equals_sections_one_by_one() {
+        let f = DisplayFilter {
+            highpass_hz: Some(0.5),
+            lowpass_hz: Some(35.0),
+            notch_hz: Some(50.0),
+        };
+        let x: Vec<f32> = (0..3000)
+            .map(|i| ((i * 7919) % 113) as f32 - 50.0)
+            .collect();
+        let mut fused = x.clone();
+        f.apply_zero_phase(&mut fused, 256.0);
+        let mut separate = x;
+        let sections = f.sections(256.0);
+        for s in &sections {
+            s.run_forward(&mut separate);
+        }
+        separate.reverse();
+        for s in &sections {
+            s.run_forward(&mut separate);
+        }
+        separate.reverse();
+        for (a, b) in fused.iter().zip(&separate) {
+            assert!((a - b).abs() < 1e-3, "{a} {b}");
+        }
     }
 
     #[test]

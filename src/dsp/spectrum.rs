@@ -75,9 +75,15 @@ impl Periodogram {
     fn accumulate(&mut self, frame: &[f32], rate_hz: f64, acc: &mut [f64]) {
         let n = self.window.len();
         let mean = frame.iter().map(|&v| v as f64).sum::<f64>() / n as f64;
-        for i in 0..n {
-            self.re[i] = (frame[i] as f64 - mean) * self.window[i];
-            self.im[i] = 0.0;
+        for (((re, im), &x), &w) in self
+            .re
+            .iter_mut()
+            .zip(&mut self.im)
+            .zip(frame)
+            .zip(&self.window)
+        {
+            *re = (x as f64 - mean) * w;
+            *im = 0.0;
         }
         fft(&mut self.re, &mut self.im);
         let scale = 1.0 / (rate_hz * self.window_power);

@@ -37,6 +37,8 @@ pub struct SpindleApp {
     applied_theme: Option<ThemeChoice>,
     pending: Vec<PathBuf>,
     show_help: bool,
+    /// Open the first recording of the scanned folder (startup with folders only).
+    auto_open: bool,
 }
 
 impl SpindleApp {
@@ -56,6 +58,7 @@ impl SpindleApp {
             labels_panel: LabelsPanel::default(),
             spectrum: SpectrumPanel::default(),
             applied_theme: None,
+            auto_open: !paths.is_empty() && paths.iter().all(|p| p.is_dir()),
             pending: paths,
             show_help: false,
         }
@@ -94,6 +97,18 @@ impl SpindleApp {
     /// Errors shown in the window.
     pub fn errors(&self) -> &[String] {
         &self.errors
+    }
+
+    /// Names of the channels drawn, in drawing order.
+    pub fn visible_channels(&self) -> Vec<String> {
+        let Some(s) = &self.session else {
+            return Vec::new();
+        };
+        s.order
+            .iter()
+            .filter(|&&c| s.channels[c].visible)
+            .map(|&c| s.recording.channels[c].label.clone())
+            .collect()
     }
 
     /// The recordings listed in the browser.
@@ -221,6 +236,22 @@ impl SpindleApp {
             Event::ScanDone(root) => {
                 if self.browser.root.as_deref() == Some(root.as_path()) {
                     self.browser.scanning = false;
+                    if std::mem::take(&mut self.auto_open)
+                        && self.session.is_none()
+                        && self.loading.is_none()
+                    {
+                        // Prefer a multichannel recording (EEG) over a single audio call.
+                        let first = self
+                            .browser
+                            .entries
+                            .iter()
+                            .filter(|e| e.error.is_none())
+                            .max_by_key(|e| (e.channels > 1, std::cmp::Reverse(e.name.clone())))
+                            .map(|e| e.path.clone());
+                        if let Some(path) = first {
+                            self.open_path(&path);
+                        }
+                    }
                 }
             }
             Event::Opened(loaded) => {
@@ -300,28 +331,28 @@ impl SpindleApp {
         if self.settings.show_labels {
             egui::Panel::right("labels_panel")
                 .resizable(true)
-                .default_size(300.0)
+                .default_size(350.0)
                 .show(ui, |ui| {
-                    egui::ScrollArea::vertical()
-                        .id_salt("right_scroll")
-                        .show(ui, |ui| {
-                            let out = self.labels_panel.ui(
-                                ui,
-                                self.session.as_mut(),
-                                &mut self.scheme,
-                                self.settings.page_s,
-                                &mut self.errors,
-                            );
-                            if out.scheme_changed {
-                                self.save_scheme();
-                            }
-                            if let Some(s) = &mut self.session {
-                                ui.separator();
-                                egui::CollapsingHeader::new("Channels")
-                                    .default_open(false)
-                                    .show(ui, |ui| channels::ui(ui, s));
-                            }
-                        });
+                    let out = self.labels_panel.ui(
+                        ui,
+                        self.session.as_mut(),
+                        &mut self.scheme,
+                        self.settings.page_s,
+                        &mut self.errors,
+                        |ui, s| {
+                            egui::CollapsingHeader::new("Channels")
+                                .default_open(false)
+                                .show(ui, |ui| {
+                                    egui::ScrollArea::vertical()
+                                        .id_salt("channel_scroll")
+                                        .max_height(260.0)
+                                        .show(ui, |ui| channels::ui(ui, s));
+                                });
+                        },
+                    );
+                    if out.scheme_changed {
+                        self.save_scheme();
+                    }
                 });
         }
         if self.settings.show_spectrum
@@ -488,7 +519,7 @@ impl SpindleApp {
         for (i, e) in self.errors.iter().enumerate() {
             ui.horizontal(|ui| {
                 if ui
-                    .small_button("✕")
+                    .small_button("x")
                     .on_hover_text("Dismiss this message")
                     .clicked()
                 {

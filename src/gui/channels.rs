@@ -35,14 +35,14 @@ pub fn ui(ui: &mut Ui, s: &mut Session) {
                 )
                 .on_hover_text(format!("Gain of {name}"));
                 if ui
-                    .small_button("▲")
+                    .small_button("up")
                     .on_hover_text(format!("Move {name} up"))
                     .clicked()
                 {
                     moves.push((pos, -1));
                 }
                 if ui
-                    .small_button("▼")
+                    .small_button("down")
                     .on_hover_text(format!("Move {name} down"))
                     .clicked()
                 {

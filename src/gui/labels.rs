@@ -24,7 +24,8 @@ pub struct LabelsOutput {
 }
 
 impl LabelsPanel {
-    /// Draws the panel.
+    /// Draws the panel: the classes, then `between` (e.g. the channel list),
+    /// then the label table filling the rest.
     pub fn ui(
         &mut self,
         ui: &mut Ui,
@@ -32,6 +33,7 @@ impl LabelsPanel {
         scheme: &mut LabelScheme,
         page_s: f64,
         errors: &mut Vec<String>,
+        between: impl FnOnce(&mut Ui, &mut Session),
     ) -> LabelsOutput {
         let mut out = LabelsOutput::default();
         let now_s = ui.input(|i| i.time);
@@ -129,6 +131,8 @@ impl LabelsPanel {
         {
             errors.push(e);
         }
+        ui.separator();
+        between(ui, s);
         ui.separator();
         ui.horizontal(|ui| {
             ui.heading(format!("Labels ({})", s.doc.labels().len()));

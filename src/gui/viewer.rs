@@ -46,7 +46,7 @@ pub fn toolbar(ui: &mut Ui, s: &mut Session, settings: &mut Settings, scheme: &L
         ui.separator();
         let center = t0 + s.span_s / 2.0;
         if ui
-            .button("−")
+            .button("-")
             .on_hover_text("Zoom out in time (-)")
             .clicked()
         {
@@ -652,12 +652,15 @@ fn draw_axis(
             [pos2(x, axis_rect.top()), pos2(x, axis_rect.top() + 5.0)],
             Stroke::new(1.0, visuals.text_color()),
         );
-        painter.text(
-            pos2(x, axis_rect.top() + 6.0),
-            Align2::CENTER_TOP,
-            format_hms(t),
-            FontId::monospace(11.0),
-            visuals.text_color(),
-        );
+        // Labels that would be cut at the edges are left out.
+        if x - 45.0 >= axis_rect.left() && x + 45.0 <= axis_rect.right() {
+            painter.text(
+                pos2(x, axis_rect.top() + 6.0),
+                Align2::CENTER_TOP,
+                format_hms(t),
+                FontId::monospace(11.0),
+                visuals.text_color(),
+            );
+        }
     }
 }

@@ -61,12 +61,37 @@ impl Module for Dense {
     }
 }
 
+thread_local! {
+    /// The dropout masks' generator of this thread (candle's CPU generator
+    /// cannot be seeded, so masks are drawn here and uploaded).
+    static DROPOUT_RNG: std::cell::RefCell<crate::rng::Rng> =
+        std::cell::RefCell::new(crate::rng::Rng::new(0));
+}
+
+/// Seeds the dropout masks drawn on this thread, so that training repeats
+/// exactly from a seed.
+pub fn seed_dropout(seed: u64) {
+    DROPOUT_RNG.with(|r| *r.borrow_mut() = crate::rng::Rng::new(seed ^ 0xD50F_0D50));
+}
+
 /// Zeroes each element with probability `p` and scales the rest by
-/// `1 / (1 - p)` in training mode; the identity otherwise.
+/// `1 / (1 - p)` in training mode; the identity otherwise. Masks come from
+/// this thread's seeded generator (see [`seed_dropout`]).
 pub fn dropout(x: &Tensor, p: f64, train: bool) -> Result<Tensor> {
-    if train && p > 0.0 {
-        candle_nn::ops::dropout(x, p as f32)
-    } else {
-        Ok(x.clone())
+    if !(train && p > 0.0) {
+        return Ok(x.clone());
     }
+    if p >= 1.0 {
+        return x.zeros_like();
+    }
+    let keep = 1.0 / (1.0 - p) as f32;
+    let n = x.elem_count();
+    let mask: Vec<f32> = DROPOUT_RNG.with(|r| {
+        let mut r = r.borrow_mut();
+        (0..n)
+            .map(|_| if r.uniform() < p { 0.0 } else { keep })
+            .collect()
+    });
+    let mask = Tensor::from_vec(mask, x.shape(), x.device())?.to_dtype(x.dtype())?;
+    x * mask
 }

@@ -36,6 +36,7 @@ mod testing;
 use candle_core::{DType, Tensor};
 use candle_nn::VarBuilder;
 
+pub use dense::seed_dropout;
 pub use error::ModelError;
 pub use init::seeded_var_builder;
 pub use params::{count_trainable_params, is_trainable_name, trainable_var_names, trainable_vars};

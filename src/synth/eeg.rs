@@ -174,7 +174,7 @@ pub fn synth_subject(subject: usize, duration_s: f64, seed: u64) -> (Recording, 
     (recording, labels)
 }
 
-/// Trial onsets: from 2 s in, each trial followed by 0.8-1.6 s of rest, classes
+/// Trial onsets: from 2 s in, each trial followed by 0.5-1.2 s of rest, classes
 /// in shuffled blocks of one of each.
 fn schedule(rng: &mut Rng, duration_s: f64) -> Vec<Trial> {
     let mut trials = Vec::new();
@@ -188,7 +188,7 @@ fn schedule(rng: &mut Rng, duration_s: f64) -> Vec<Trial> {
         let class = block.pop().unwrap_or(0);
         let onset_s = round_ms(t);
         trials.push(Trial { class, onset_s });
-        t = onset_s + TRIAL_S + rng.range(0.8, 1.6);
+        t = onset_s + TRIAL_S + rng.range(0.5, 1.2);
     }
     trials
 }

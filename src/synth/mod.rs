@@ -21,13 +21,13 @@ use crate::recording::{
 pub const SAMPLE_SEED: u64 = 20_261_127;
 
 /// Number of EEG recordings (subjects) written.
-pub const EEG_SUBJECTS: usize = 4;
+pub const EEG_SUBJECTS: usize = 5;
 
 /// Length of each EEG recording, seconds.
-pub const EEG_DURATION_S: f64 = 120.0;
+pub const EEG_DURATION_S: f64 = 150.0;
 
 /// Calls written per audio class.
-pub const CALLS_PER_CLASS: usize = 20;
+pub const CALLS_PER_CLASS: usize = 16;
 
 /// Audio sample rate of the generated calls, Hz.
 pub const AUDIO_RATE_HZ: u32 = 16_000;

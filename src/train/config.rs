@@ -1,0 +1,99 @@
+//! Optimizer and loop settings.
+
+use super::DeviceChoice;
+
+/// How the learning rate changes over epochs.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Schedule {
+    /// The same rate throughout.
+    Constant,
+    /// Multiply the rate by `gamma` every `every_epochs` epochs.
+    Step {
+        /// Epochs between reductions.
+        every_epochs: usize,
+        /// Factor applied at each reduction.
+        gamma: f64,
+    },
+    /// Half a cosine from the initial rate down to zero over all epochs.
+    Cosine,
+}
+
+impl Schedule {
+    /// The learning rate for `epoch` (0-based) of `epochs`, starting from `lr`.
+    pub fn rate(&self, lr: f64, epoch: usize, epochs: usize) -> f64 {
+        match *self {
+            Schedule::Constant => lr,
+            Schedule::Step {
+                every_epochs,
+                gamma,
+            } => lr * gamma.powi((epoch / every_epochs.max(1)) as i32),
+            Schedule::Cosine => {
+                let t = epoch as f64 / epochs.max(1) as f64;
+                lr * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())
+            }
+        }
+    }
+}
+
+/// Everything that decides how a model is trained.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TrainConfig {
+    /// Passes over the training windows.
+    pub epochs: usize,
+    /// Windows per optimizer step.
+    pub batch_size: usize,
+    /// Initial learning rate of AdamW.
+    pub lr: f64,
+    /// AdamW's decoupled weight decay (a regularizer: it keeps weights small).
+    pub weight_decay: f64,
+    /// Learning-rate schedule.
+    pub schedule: Schedule,
+    /// Clip the gradient's global L2 norm to this value.
+    pub grad_clip: Option<f64>,
+    /// Stop after this many epochs without a better validation loss, and keep
+    /// the best epoch's weights.
+    pub patience: Option<usize>,
+    /// Weight the loss by inverse class frequency (for imbalanced labels).
+    pub class_weights: bool,
+    /// Seed for initialization, shuffling and dropout order; CPU runs repeat exactly.
+    pub seed: u64,
+    /// Where to compute.
+    pub device: DeviceChoice,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 30,
+            batch_size: 64,
+            lr: 1e-3,
+            weight_decay: 1e-2,
+            schedule: Schedule::Cosine,
+            grad_clip: Some(5.0),
+            patience: None,
+            class_weights: false,
+            seed: 0,
+            device: DeviceChoice::Auto,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules() {
+        assert_eq!(Schedule::Constant.rate(0.1, 5, 10), 0.1);
+        let step = Schedule::Step {
+            every_epochs: 2,
+            gamma: 0.5,
+        };
+        assert_eq!(step.rate(1.0, 0, 10), 1.0);
+        assert_eq!(step.rate(1.0, 3, 10), 0.5);
+        assert_eq!(step.rate(1.0, 4, 10), 0.25);
+        assert_eq!(Schedule::Cosine.rate(1.0, 0, 10), 1.0);
+        assert!((Schedule::Cosine.rate(1.0, 5, 10) - 0.5).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,122 @@
+//! What the trainer reports and what it obeys.
+
+use std::path::PathBuf;
+
+use crate::dataset::DatasetSummary;
+use crate::eval::{ClassificationReport, RegressionReport};
+use crate::model::ModelSummary;
+
+/// Commands a running training job accepts; each is honored within one batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Hold after the current batch.
+    Pause,
+    /// Continue after a pause.
+    Resume,
+    /// End training now, keep the best checkpoint, evaluate it and write the run.
+    Stop,
+    /// Abandon the run: no evaluation, nothing more written.
+    Cancel,
+}
+
+/// Facts known when training starts.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StartInfo {
+    /// Layers, parameter counts and receptive field.
+    pub model: ModelSummary,
+    /// Window counts per split and class, and how splits were made.
+    pub dataset: DatasetSummary,
+    /// Class names (empty for regression).
+    pub classes: Vec<String>,
+    /// Training, validation and test windows.
+    pub n_train: usize,
+    /// Validation windows.
+    pub n_validation: usize,
+    /// Test windows.
+    pub n_test: usize,
+    /// Optimizer steps per epoch.
+    pub steps_per_epoch: usize,
+    /// The device, e.g. `cpu`.
+    pub device: String,
+}
+
+/// The scores of one epoch.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EpochMetrics {
+    /// 1-based epoch number.
+    pub epoch: usize,
+    /// Mean training loss over the epoch's batches.
+    pub train_loss: f64,
+    /// Training accuracy (classification) over the epoch's batches, in training mode.
+    pub train_accuracy: Option<f64>,
+    /// Validation loss.
+    pub val_loss: Option<f64>,
+    /// Validation accuracy (classification).
+    pub val_accuracy: Option<f64>,
+    /// Validation balanced accuracy (classification).
+    pub val_balanced_accuracy: Option<f64>,
+    /// Learning rate used in this epoch.
+    pub lr: f64,
+    /// Wall-clock seconds of the epoch.
+    pub seconds: f64,
+}
+
+/// How a run ended well.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Outcome {
+    /// The run folder, when one was written.
+    pub run_dir: Option<PathBuf>,
+    /// The epoch whose weights were kept (1-based).
+    pub best_epoch: usize,
+    /// Epochs actually run.
+    pub epochs_run: usize,
+    /// True when early stopping or a Stop command ended training before the last epoch.
+    pub stopped_early: bool,
+    /// Seconds spent training (not evaluating).
+    pub train_seconds: f64,
+    /// Scores on the test windows (classification).
+    pub test: Option<ClassificationReport>,
+    /// Scores on the validation windows (classification).
+    pub validation: Option<ClassificationReport>,
+    /// Scores on the test windows (regression).
+    pub test_regression: Option<RegressionReport>,
+    /// Scores on the validation windows (regression).
+    pub validation_regression: Option<RegressionReport>,
+}
+
+/// Progress of a training job, sent over a channel.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// The dataset and model are ready; training begins.
+    Started(Box<StartInfo>),
+    /// One optimizer step finished.
+    Batch {
+        /// 1-based epoch.
+        epoch: usize,
+        /// 1-based step within the epoch.
+        step: usize,
+        /// The batch's loss.
+        loss: f64,
+    },
+    /// One epoch finished.
+    Epoch(EpochMetrics),
+    /// The validation loss improved; the checkpoint was saved.
+    NewBest {
+        /// 1-based epoch.
+        epoch: usize,
+        /// Its validation loss.
+        val_loss: f64,
+    },
+    /// Something the user should know that does not stop training.
+    Warning(String),
+    /// Training is paused.
+    Paused,
+    /// Training resumed.
+    Resumed,
+    /// Training and evaluation finished; the run folder is complete.
+    Finished(Box<Outcome>),
+    /// Training failed; the message says why and what to try.
+    Failed(String),
+    /// The run was cancelled.
+    Cancelled,
+}

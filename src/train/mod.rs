@@ -1,0 +1,25 @@
+//! Training: the loop (AdamW, schedules, clipping, early stopping, best
+//! checkpoint), the events it streams, the run folder it writes, and
+//! prediction from a saved run.
+//!
+//! Nothing here knows about a GUI: [`train`] runs on whatever thread calls it
+//! and reports over a channel; `crate::jobs` puts it on a worker thread.
+
+mod config;
+mod device;
+mod error;
+mod evaluate;
+mod events;
+mod loss;
+mod predict;
+mod run_folder;
+mod trainer;
+
+pub use config::{Schedule, TrainConfig};
+pub use device::{DeviceChoice, select_device};
+pub use error::TrainError;
+pub use evaluate::{Predictions, predict_windows};
+pub use events::{Command, EpochMetrics, Event, Outcome, StartInfo};
+pub use predict::{LoadedRun, PredictedWindow, load_run, predict_file};
+pub use run_folder::{RunInfo, RunPaths};
+pub use trainer::{TrainRequest, train};

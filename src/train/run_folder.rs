@@ -1,0 +1,187 @@
+//! The run folder: `run.json`, `metrics.csv` (appended live),
+//! `model.safetensors` (best checkpoint), `report.json`, `predictions.tsv`.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::{EpochMetrics, TrainConfig, TrainError};
+use crate::dataset::{ChannelStats, DatasetConfig, DatasetSummary};
+use crate::model::{ModelSpec, ModelSummary};
+
+/// The paths of a run folder's files.
+#[derive(Debug, Clone)]
+pub struct RunPaths {
+    /// The folder.
+    pub dir: PathBuf,
+}
+
+impl RunPaths {
+    /// The files of the run folder `dir`.
+    pub fn new(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+        }
+    }
+    /// `run.json`.
+    pub fn run_json(&self) -> PathBuf {
+        self.dir.join("run.json")
+    }
+    /// `metrics.csv`.
+    pub fn metrics_csv(&self) -> PathBuf {
+        self.dir.join("metrics.csv")
+    }
+    /// `model.safetensors`.
+    pub fn weights(&self) -> PathBuf {
+        self.dir.join("model.safetensors")
+    }
+    /// `report.json`.
+    pub fn report_json(&self) -> PathBuf {
+        self.dir.join("report.json")
+    }
+    /// `predictions.tsv`.
+    pub fn predictions_tsv(&self) -> PathBuf {
+        self.dir.join("predictions.tsv")
+    }
+}
+
+/// One data file of a run and its role.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DataFile {
+    /// The path as given.
+    pub path: PathBuf,
+    /// `train` or `test`.
+    pub role: String,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+}
+
+/// Everything needed to understand and reuse a run (`run.json`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RunInfo {
+    /// Spindle's version that made the run.
+    pub spindle_version: String,
+    /// The data files with hashes.
+    pub data: Vec<DataFile>,
+    /// The dataset settings as given.
+    pub dataset_config: DatasetConfig,
+    /// Channel labels in model input order.
+    pub channels: Vec<String>,
+    /// Common sample rate, Hz.
+    pub rate_hz: f64,
+    /// Window length in samples.
+    pub window_len: usize,
+    /// Step between windows in samples.
+    pub stride_len: usize,
+    /// Class names (empty for regression).
+    pub classes: Vec<String>,
+    /// True for regression.
+    pub regression: bool,
+    /// True when each file is one example (labeled audio folders): files are
+    /// padded or cropped to one window instead of being tiled.
+    pub whole_file: bool,
+    /// Normalization fitted on the training windows.
+    pub normalization: ChannelStats,
+    /// The model.
+    pub model: ModelSpec,
+    /// The model's layers and parameter counts.
+    pub model_summary: ModelSummary,
+    /// Optimizer and loop settings.
+    pub train: TrainConfig,
+    /// The device trained on.
+    pub device: String,
+    /// Split counts and decisions.
+    pub split: DatasetSummary,
+    /// Versions of the libraries that computed it.
+    pub versions: std::collections::BTreeMap<String, String>,
+}
+
+impl RunInfo {
+    /// Reads `run.json` of `dir`.
+    pub fn load(dir: &Path) -> Result<Self, TrainError> {
+        let path = RunPaths::new(dir).run_json();
+        let text = std::fs::read_to_string(&path).map_err(|e| TrainError::run_folder(&path, e))?;
+        serde_json::from_str(&text)
+            .map_err(|e| TrainError::run_folder(&path, format!("not a Spindle run.json: {e}")))
+    }
+
+    /// Writes `run.json` into `dir` atomically.
+    pub fn save(&self, dir: &Path) -> Result<(), TrainError> {
+        let path = RunPaths::new(dir).run_json();
+        let text =
+            serde_json::to_string_pretty(self).map_err(|e| TrainError::run_folder(&path, e))?;
+        crate::recording::write_atomic(&path, text.as_bytes())
+            .map_err(|e| TrainError::run_folder(&path, e))
+    }
+}
+
+/// SHA-256 of a file, hex.
+pub fn sha256_file(path: &Path) -> Result<String, TrainError> {
+    let mut file = File::open(path).map_err(|e| TrainError::run_folder(path, e))?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher).map_err(|e| TrainError::run_folder(path, e))?;
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+/// Appends one row per split and epoch to `metrics.csv`, flushing each time
+/// so that another process can follow the run.
+pub struct MetricsLog {
+    file: File,
+    path: PathBuf,
+}
+
+/// The header of `metrics.csv`.
+pub const METRICS_HEADER: &str = "epoch,step,split,loss,accuracy,balanced_accuracy,lr,seconds";
+
+impl MetricsLog {
+    /// Creates (truncates) `metrics.csv` and writes the header.
+    pub fn create(path: &Path) -> Result<Self, TrainError> {
+        let mut file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .open(path)
+            .map_err(|e| TrainError::run_folder(path, e))?;
+        writeln!(file, "{METRICS_HEADER}").map_err(|e| TrainError::run_folder(path, e))?;
+        Ok(Self {
+            file,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Appends the train and validation rows of `m` after `step` optimizer steps.
+    pub fn append(&mut self, m: &EpochMetrics, step: usize) -> Result<(), TrainError> {
+        let opt = |v: Option<f64>| v.map_or(String::new(), |v| format!("{v:.6}"));
+        let rows = [
+            format!(
+                "{},{step},train,{:.6},{},,{:.8},{:.3}",
+                m.epoch,
+                m.train_loss,
+                opt(m.train_accuracy),
+                m.lr,
+                m.seconds
+            ),
+            format!(
+                "{},{step},validation,{},{},{},{:.8},{:.3}",
+                m.epoch,
+                opt(m.val_loss),
+                opt(m.val_accuracy),
+                opt(m.val_balanced_accuracy),
+                m.lr,
+                m.seconds
+            ),
+        ];
+        for row in rows {
+            writeln!(self.file, "{row}").map_err(|e| TrainError::run_folder(&self.path, e))?;
+        }
+        self.file
+            .flush()
+            .map_err(|e| TrainError::run_folder(&self.path, e))
+    }
+}

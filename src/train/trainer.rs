@@ -1,0 +1,610 @@
+//! The training loop.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use candle_core::{DType, Device, Tensor, Var};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
+
+use super::device::device_name;
+use super::evaluate::{Predictions, predict_windows};
+use super::loss;
+use super::run_folder::{DataFile, MetricsLog, RunInfo, RunPaths, sha256_file};
+use super::{
+    Command, EpochMetrics, Event, Outcome, StartInfo, TrainConfig, TrainError, select_device,
+};
+use crate::dataset::{Dataset, DatasetConfig, SplitData};
+use crate::eval::{ClassificationReport, RegressionReport};
+use crate::model::{self, InputShape, ModelSpec, seeded_var_builder, trainable_vars};
+use crate::rng::Rng;
+
+/// Everything one training run needs.
+#[derive(Debug, Clone)]
+pub struct TrainRequest {
+    /// The windows, already split and normalized.
+    pub dataset: Dataset,
+    /// The settings the dataset was built with (saved in `run.json`).
+    pub dataset_config: DatasetConfig,
+    /// The architecture.
+    pub model: ModelSpec,
+    /// Optimizer and loop settings.
+    pub config: TrainConfig,
+    /// Where to write the run folder; `None` trains without writing files.
+    pub run_dir: Option<PathBuf>,
+    /// Start from the weights of this run folder where names and shapes match.
+    pub init_from: Option<PathBuf>,
+}
+
+/// A snapshot of every variable (weights and batch-norm statistics).
+type Snapshot = HashMap<String, Tensor>;
+
+/// Trains as `req` says, sending progress on `events` and obeying `commands`.
+///
+/// Returns the outcome (also sent as [`Event::Finished`]); on failure the
+/// error is returned and [`Event::Failed`] sent. A run folder, when asked for,
+/// is complete when this returns `Ok`.
+pub fn train(
+    req: TrainRequest,
+    events: &Sender<Event>,
+    commands: &Receiver<Command>,
+) -> Result<Option<Outcome>, TrainError> {
+    let result = run(req, events, commands);
+    match &result {
+        Ok(Some(outcome)) => {
+            let _ = events.send(Event::Finished(Box::new(outcome.clone())));
+        }
+        Ok(None) => {
+            let _ = events.send(Event::Cancelled);
+        }
+        Err(e) => {
+            let _ = events.send(Event::Failed(e.to_string()));
+        }
+    }
+    result
+}
+
+fn run(
+    req: TrainRequest,
+    events: &Sender<Event>,
+    commands: &Receiver<Command>,
+) -> Result<Option<Outcome>, TrainError> {
+    let TrainRequest {
+        dataset: ds,
+        dataset_config,
+        model: spec,
+        config,
+        run_dir,
+        init_from,
+    } = req;
+    let device = select_device(config.device)?;
+    let channels = ds.channels.len();
+    let samples = ds.window_len;
+    let n_outputs = if ds.regression { 1 } else { ds.classes.len() };
+    let input = InputShape {
+        channels,
+        samples,
+        rate_hz: ds.rate_hz,
+        n_outputs,
+    };
+
+    let varmap = VarMap::new();
+    let vb = seeded_var_builder(&varmap, DType::F32, &device, config.seed);
+    let (net, summary) = model::build(&spec, &input, vb)?;
+    model::seed_dropout(config.seed);
+    if let Some(from) = &init_from {
+        let loaded = load_matching(&varmap, &RunPaths::new(from).weights(), &device)?;
+        let _ = events.send(Event::Warning(format!(
+            "fine-tuning: started from {} of {} tensors of {}",
+            loaded.0,
+            loaded.1,
+            from.display()
+        )));
+    }
+    let vars: Vec<Var> = trainable_vars(&varmap)
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect();
+    let mut opt = AdamW::new(
+        vars.clone(),
+        ParamsAdamW {
+            lr: config.lr,
+            weight_decay: config.weight_decay,
+            ..Default::default()
+        },
+    )?;
+    let class_weights = if config.class_weights && !ds.regression {
+        Some(inverse_frequency_weights(
+            &ds.train.y,
+            ds.classes.len(),
+            &device,
+        )?)
+    } else {
+        None
+    };
+
+    let batch = config.batch_size.max(1);
+    let steps_per_epoch = ds.train.len().div_ceil(batch);
+    let start = StartInfo {
+        model: summary.clone(),
+        dataset: ds.summary.clone(),
+        classes: ds.classes.clone(),
+        n_train: ds.train.len(),
+        n_validation: ds.validation.len(),
+        n_test: ds.test.len(),
+        steps_per_epoch,
+        device: device_name(&device),
+    };
+    let _ = events.send(Event::Started(Box::new(start)));
+    for w in &ds.summary.warnings {
+        let _ = events.send(Event::Warning(w.clone()));
+    }
+
+    let paths = run_dir.as_deref().map(RunPaths::new);
+    let mut metrics_log = match &paths {
+        Some(p) => {
+            std::fs::create_dir_all(&p.dir).map_err(|e| TrainError::run_folder(&p.dir, e))?;
+            run_info(&ds, &dataset_config, &spec, &summary, &config, &device)?.save(&p.dir)?;
+            Some(MetricsLog::create(&p.metrics_csv())?)
+        }
+        None => None,
+    };
+
+    let started = Instant::now();
+    let mut best: Option<(usize, f64, Snapshot)> = None;
+    let mut since_best = 0;
+    let mut epochs_run = 0;
+    let mut stopped_early = false;
+    let mut step_total = 0;
+    let mut rng = Rng::new(config.seed ^ 0x5EED);
+    let per = channels * samples;
+    let mut order: Vec<usize> = (0..ds.train.len()).collect();
+    'epochs: for epoch in 1..=config.epochs {
+        let t_epoch = Instant::now();
+        let lr = config.schedule.rate(config.lr, epoch - 1, config.epochs);
+        opt.set_learning_rate(lr);
+        rng.shuffle(&mut order);
+        let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
+        for (step, idx) in order.chunks(batch).enumerate() {
+            match obey(commands, events) {
+                Flow::Continue => {}
+                Flow::Stop => {
+                    stopped_early = true;
+                    break 'epochs;
+                }
+                Flow::Cancel => return Ok(None),
+            }
+            let b = idx.len();
+            let mut xb = Vec::with_capacity(b * per);
+            for &i in idx {
+                xb.extend_from_slice(&ds.train.x[i * per..(i + 1) * per]);
+            }
+            let xb = Tensor::from_vec(xb, (b, channels, samples), &device)?;
+            let out = net.forward_t(&xb, true)?;
+            let loss = if ds.regression {
+                let y: Vec<f32> = idx.iter().map(|&i| ds.train.values[i]).collect();
+                loss::mse(&out, &Tensor::from_vec(y, b, &device)?)?
+            } else {
+                let y: Vec<u32> = idx.iter().map(|&i| ds.train.y[i] as u32).collect();
+                let yt = Tensor::from_vec(y, b, &device)?;
+                let l = loss::cross_entropy(&out, &yt, class_weights.as_ref())?;
+                let pred = out.argmax(1)?.to_vec1::<u32>()?;
+                correct += pred
+                    .iter()
+                    .zip(idx)
+                    .filter(|(p, i)| **p as usize == ds.train.y[**i])
+                    .count();
+                l
+            };
+            let loss_value = loss.to_scalar::<f32>()? as f64;
+            if !loss_value.is_finite() {
+                return Err(TrainError::Diverged(format!(
+                    "the training loss became {loss_value} at epoch {epoch}, step {}: the model diverged; \
+                     try a lower learning rate (e.g. --lr {:.0e}), gradient clipping, or check the data for extreme values",
+                    step + 1,
+                    config.lr / 10.0
+                )));
+            }
+            let mut grads = loss.backward()?;
+            if let Some(max_norm) = config.grad_clip {
+                clip_gradients(&mut grads, &vars, max_norm)?;
+            }
+            opt.step(&grads)?;
+            loss_sum += loss_value * b as f64;
+            seen += b;
+            step_total += 1;
+            let _ = events.try_send(Event::Batch {
+                epoch,
+                step: step + 1,
+                loss: loss_value,
+            });
+        }
+        epochs_run = epoch;
+        let train_loss = loss_sum / seen.max(1) as f64;
+        let (val_loss, val_acc, val_bal) = if ds.validation.is_empty() {
+            (None, None, None)
+        } else {
+            let p = predict_windows(
+                net.as_ref(),
+                &ds.validation.x,
+                channels,
+                samples,
+                batch,
+                &device,
+            )?;
+            if ds.regression {
+                (Some(p.mse(&ds.validation.values)), None, None)
+            } else {
+                let m = crate::eval::ConfusionMatrix::from_labels(
+                    &ds.validation.y,
+                    &p.classes(),
+                    ds.classes.len(),
+                )?;
+                (
+                    Some(p.cross_entropy(&ds.validation.y)),
+                    Some(m.accuracy()),
+                    Some(m.balanced_accuracy()),
+                )
+            }
+        };
+        let metrics = EpochMetrics {
+            epoch,
+            train_loss,
+            train_accuracy: (!ds.regression).then(|| correct as f64 / seen.max(1) as f64),
+            val_loss,
+            val_accuracy: val_acc,
+            val_balanced_accuracy: val_bal,
+            lr,
+            seconds: t_epoch.elapsed().as_secs_f64(),
+        };
+        if let Some(log) = &mut metrics_log {
+            log.append(&metrics, step_total)?;
+        }
+        let _ = events.send(Event::Epoch(metrics));
+
+        let score = val_loss.unwrap_or(train_loss);
+        if best.as_ref().is_none_or(|(_, b, _)| score < *b) {
+            let snap = snapshot(&varmap)?;
+            if let Some(p) = &paths {
+                save_weights(&snap, &p.weights())?;
+            }
+            best = Some((epoch, score, snap));
+            since_best = 0;
+            let _ = events.send(Event::NewBest {
+                epoch,
+                val_loss: score,
+            });
+        } else {
+            since_best += 1;
+            if config.patience.is_some_and(|p| since_best >= p) {
+                let _ = events.send(Event::Warning(format!(
+                    "early stopping: no better validation loss for {since_best} epochs; keeping epoch {}",
+                    best.as_ref().map_or(0, |b| b.0)
+                )));
+                stopped_early = epoch < config.epochs;
+                break;
+            }
+        }
+    }
+    let train_seconds = started.elapsed().as_secs_f64();
+    let Some((best_epoch, _, snap)) = best else {
+        return Err(TrainError::Diverged(
+            "training stopped before the first epoch finished; nothing to keep".into(),
+        ));
+    };
+    restore(&varmap, &snap)?;
+
+    // Evaluate the kept weights.
+    let eval = |split: &SplitData| -> Result<Predictions, TrainError> {
+        Ok(predict_windows(
+            net.as_ref(),
+            &split.x,
+            channels,
+            samples,
+            batch,
+            &device,
+        )?)
+    };
+    let mut outcome = Outcome {
+        run_dir: run_dir.clone(),
+        best_epoch,
+        epochs_run,
+        stopped_early,
+        train_seconds,
+        test: None,
+        validation: None,
+        test_regression: None,
+        validation_regression: None,
+    };
+    let test_pred = eval(&ds.test)?;
+    let val_pred = eval(&ds.validation)?;
+    if ds.regression {
+        let reg = |p: &Predictions, s: &SplitData| {
+            let pred: Vec<f32> = p.outputs.chunks_exact(p.k.max(1)).map(|r| r[0]).collect();
+            RegressionReport::new(&s.values, &pred).ok()
+        };
+        outcome.test_regression = reg(&test_pred, &ds.test);
+        outcome.validation_regression = reg(&val_pred, &ds.validation);
+    } else {
+        let report =
+            |p: &Predictions, s: &SplitData| -> Result<Option<ClassificationReport>, TrainError> {
+                if s.is_empty() {
+                    return Ok(None);
+                }
+                Ok(Some(ClassificationReport::new(
+                    &ds.classes,
+                    &s.y,
+                    &p.classes(),
+                    Some(&p.probabilities()),
+                )?))
+            };
+        outcome.test = report(&test_pred, &ds.test)?;
+        outcome.validation = report(&val_pred, &ds.validation)?;
+    }
+    if let Some(p) = &paths {
+        write_report(&p.report_json(), &outcome)?;
+        write_predictions(&p.predictions_tsv(), &ds, &test_pred)?;
+    }
+    Ok(Some(outcome))
+}
+
+/// What the command channel says to do next.
+enum Flow {
+    Continue,
+    Stop,
+    Cancel,
+}
+
+/// Drains pending commands; while paused, waits for the next one.
+fn obey(commands: &Receiver<Command>, events: &Sender<Event>) -> Flow {
+    let mut paused = false;
+    loop {
+        let next = if paused {
+            commands.recv().map_err(|_| TryRecvError::Disconnected)
+        } else {
+            commands.try_recv()
+        };
+        match next {
+            Ok(Command::Pause) => {
+                if !paused {
+                    paused = true;
+                    let _ = events.send(Event::Paused);
+                }
+            }
+            Ok(Command::Resume) => {
+                if paused {
+                    paused = false;
+                    let _ = events.send(Event::Resumed);
+                }
+            }
+            Ok(Command::Stop) => return Flow::Stop,
+            Ok(Command::Cancel) => return Flow::Cancel,
+            Err(TryRecvError::Empty) => return Flow::Continue,
+            // Nobody can send commands any more: a pause could never end.
+            Err(TryRecvError::Disconnected) => {
+                return if paused { Flow::Stop } else { Flow::Continue };
+            }
+        }
+    }
+}
+
+/// Scales all gradients so that their global L2 norm is at most `max_norm`.
+fn clip_gradients(
+    grads: &mut candle_core::backprop::GradStore,
+    vars: &[Var],
+    max_norm: f64,
+) -> candle_core::Result<()> {
+    let mut total = 0.0f64;
+    for v in vars {
+        if let Some(g) = grads.get(v.as_tensor()) {
+            total += g.sqr()?.sum_all()?.to_scalar::<f32>()? as f64;
+        }
+    }
+    let norm = total.sqrt();
+    if norm > max_norm && norm.is_finite() {
+        let scale = max_norm / norm;
+        for v in vars {
+            if let Some(g) = grads.remove(v.as_tensor()) {
+                grads.insert(v.as_tensor(), (g * scale)?);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Class weights `n / (k * count)` for the classes present.
+fn inverse_frequency_weights(
+    y: &[usize],
+    k: usize,
+    device: &Device,
+) -> candle_core::Result<Tensor> {
+    let mut counts = vec![0usize; k];
+    for &c in y {
+        if c < k {
+            counts[c] += 1;
+        }
+    }
+    let n = y.len() as f32;
+    let w: Vec<f32> = counts
+        .iter()
+        .map(|&c| {
+            if c == 0 {
+                0.0
+            } else {
+                n / (k as f32 * c as f32)
+            }
+        })
+        .collect();
+    Tensor::from_vec(w, k, device)
+}
+
+fn snapshot(varmap: &VarMap) -> candle_core::Result<Snapshot> {
+    let data = varmap
+        .data()
+        .lock()
+        .map_err(|_| candle_core::Error::Msg("variable map lock poisoned".into()))?;
+    data.iter()
+        .map(|(k, v)| Ok((k.clone(), v.as_tensor().copy()?)))
+        .collect()
+}
+
+fn restore(varmap: &VarMap, snap: &Snapshot) -> candle_core::Result<()> {
+    let data = varmap
+        .data()
+        .lock()
+        .map_err(|_| candle_core::Error::Msg("variable map lock poisoned".into()))?;
+    for (k, v) in data.iter() {
+        if let Some(t) = snap.get(k) {
+            v.set(t)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes the weights as safetensors atomically (temporary file, rename).
+fn save_weights(snap: &Snapshot, path: &Path) -> Result<(), TrainError> {
+    let tmp = path.with_extension("safetensors.tmp");
+    candle_core::safetensors::save(snap, &tmp).map_err(|e| TrainError::run_folder(path, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| TrainError::run_folder(path, e))
+}
+
+/// Copies into `varmap` every tensor of the safetensors file whose name and
+/// shape match; returns (copied, total in the map).
+fn load_matching(
+    varmap: &VarMap,
+    path: &Path,
+    device: &Device,
+) -> Result<(usize, usize), TrainError> {
+    let tensors = candle_core::safetensors::load(path, device)
+        .map_err(|e| TrainError::run_folder(path, e))?;
+    let data = varmap
+        .data()
+        .lock()
+        .map_err(|_| TrainError::run_folder(path, "variable map lock poisoned"))?;
+    let mut copied = 0;
+    for (name, var) in data.iter() {
+        if let Some(t) = tensors.get(name)
+            && t.dims() == var.dims()
+        {
+            var.set(t)?;
+            copied += 1;
+        }
+    }
+    Ok((copied, data.len()))
+}
+
+fn run_info(
+    ds: &Dataset,
+    dataset_config: &DatasetConfig,
+    spec: &ModelSpec,
+    summary: &model::ModelSummary,
+    config: &TrainConfig,
+    device: &Device,
+) -> Result<RunInfo, TrainError> {
+    let data = ds
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            Ok(DataFile {
+                path: p.clone(),
+                role: if i < ds.train_files { "train" } else { "test" }.into(),
+                sha256: sha256_file(p)?,
+            })
+        })
+        .collect::<Result<Vec<_>, TrainError>>()?;
+    let versions = [
+        ("spindle".to_string(), env!("CARGO_PKG_VERSION").to_string()),
+        ("candle".to_string(), "0.11.1".to_string()),
+    ]
+    .into_iter()
+    .collect();
+    Ok(RunInfo {
+        spindle_version: env!("CARGO_PKG_VERSION").into(),
+        data,
+        dataset_config: dataset_config.clone(),
+        channels: ds.channels.clone(),
+        rate_hz: ds.rate_hz,
+        window_len: ds.window_len,
+        stride_len: ds.stride_len,
+        classes: ds.classes.clone(),
+        regression: ds.regression,
+        whole_file: ds.whole_file,
+        normalization: ds.stats.clone(),
+        model: spec.clone(),
+        model_summary: summary.clone(),
+        train: config.clone(),
+        device: device_name(device),
+        split: ds.summary.clone(),
+        versions,
+    })
+}
+
+/// `report.json`: test and validation scores, best epoch, training time.
+fn write_report(path: &Path, o: &Outcome) -> Result<(), TrainError> {
+    let value = if o.test_regression.is_some() || o.validation_regression.is_some() {
+        serde_json::json!({
+            "test": o.test_regression,
+            "validation": o.validation_regression,
+            "best_epoch": o.best_epoch,
+            "epochs_run": o.epochs_run,
+            "stopped_early": o.stopped_early,
+            "train_seconds": o.train_seconds,
+        })
+    } else {
+        serde_json::json!({
+            "test": o.test,
+            "validation": o.validation,
+            "best_epoch": o.best_epoch,
+            "epochs_run": o.epochs_run,
+            "stopped_early": o.stopped_early,
+            "train_seconds": o.train_seconds,
+        })
+    };
+    let text = serde_json::to_string_pretty(&value).map_err(|e| TrainError::run_folder(path, e))?;
+    crate::recording::write_atomic(path, text.as_bytes())
+        .map_err(|e| TrainError::run_folder(path, e))
+}
+
+/// `predictions.tsv`: one row per test window.
+fn write_predictions(path: &Path, ds: &Dataset, p: &Predictions) -> Result<(), TrainError> {
+    use std::fmt::Write as _;
+    let mut s = String::from("file\tonset\tduration\ttrue\tpredicted");
+    let duration = ds.window_len as f64 / ds.rate_hz;
+    if ds.regression {
+        s.push('\n');
+        for (i, w) in ds.test.windows.iter().enumerate() {
+            let pred = p.outputs.get(i * p.k).copied().unwrap_or(f32::NAN);
+            let _ = writeln!(
+                s,
+                "{}\t{:.3}\t{duration:.3}\t{}\t{pred}",
+                ds.files[w.source].display(),
+                w.onset_s,
+                w.class
+            );
+        }
+    } else {
+        for c in &ds.classes {
+            let _ = write!(s, "\tp_{c}");
+        }
+        s.push('\n');
+        let probs = p.probabilities();
+        let classes = p.classes();
+        for (i, w) in ds.test.windows.iter().enumerate() {
+            let _ = write!(
+                s,
+                "{}\t{:.3}\t{duration:.3}\t{}\t{}",
+                ds.files[w.source].display(),
+                w.onset_s,
+                w.class,
+                ds.classes[classes[i]]
+            );
+            for q in &probs[i] {
+                let _ = write!(s, "\t{q:.4}");
+            }
+            s.push('\n');
+        }
+    }
+    crate::recording::write_atomic(path, s.as_bytes()).map_err(|e| TrainError::run_folder(path, e))
+}

@@ -1,0 +1,434 @@
+//! Drives the real app headless with egui_kittest: open a generated recording,
+//! scroll and zoom, label with the mouse and with hotkeys, undo and redo,
+//! autosave to `events.tsv`, and epoch scoring.
+
+#![cfg(feature = "gui")]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use eframe::egui::{self, Event, Key, Modifiers, PointerButton, Pos2, Rect, pos2};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use spindle::gui::{Settings, SpindleApp};
+use spindle::recording::{
+    EdfWriteOptions, Label, WavSampleFormat, read_events_tsv, sidecar_path, write_edf,
+    write_events_tsv, write_wav,
+};
+use spindle::synth::{
+    AUDIO_CLASSES, CALLS_PER_CLASS, EEG_SUBJECTS, SAMPLE_SEED, synth_call, synth_subject,
+};
+
+/// Width of the channel-name gutter left of the traces (as in the viewer).
+const GUTTER: f32 = 120.0;
+
+/// Number of labels of generated subject 1.
+fn subject_labels() -> usize {
+    synth_subject(1, 120.0, SAMPLE_SEED).1.len()
+}
+
+/// Writes subject 1 (12 channels, 120 s, 256 Hz) to `dir`; with its labels
+/// as a sidecar when `with_labels`.
+fn write_subject(dir: &Path, with_labels: bool) -> PathBuf {
+    let path = dir.join("sub-01.edf");
+    let (recording, labels) = synth_subject(1, 120.0, SAMPLE_SEED);
+    write_edf(&path, &recording, &EdfWriteOptions::default()).unwrap();
+    if with_labels {
+        write_events_tsv(&sidecar_path(&path), &labels).unwrap();
+    }
+    path
+}
+
+fn harness(paths: Vec<PathBuf>) -> Harness<'static, SpindleApp> {
+    let app = SpindleApp::new(paths, Settings::default());
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(
+            |ui, app: &mut SpindleApp| {
+                app.run_logic(ui.ctx());
+                app.show(ui);
+            },
+            app,
+        )
+}
+
+/// Steps until the workers are idle and a recording is open.
+fn wait_open(h: &mut Harness<'static, SpindleApp>) {
+    let started = Instant::now();
+    while h.state().is_busy() || h.state().view_range().is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "recording did not open: {:?}",
+            h.state().errors()
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.run_steps(2);
+}
+
+fn range(h: &Harness<'static, SpindleApp>) -> (f64, f64) {
+    h.state().view_range().unwrap()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-6
+}
+
+/// The traces area (names gutter excluded), in points.
+fn data_rect(h: &Harness<'static, SpindleApp>) -> Rect {
+    let r = h.get_by_label("Signal traces").rect();
+    Rect::from_min_max(pos2(r.min.x + GUTTER, r.min.y), r.max)
+}
+
+/// x position of time `t_s` in the current view.
+fn x_of(h: &Harness<'static, SpindleApp>, t_s: f64) -> f32 {
+    let r = data_rect(h);
+    let (a, b) = range(h);
+    r.left() + ((t_s - a) / (b - a)) as f32 * r.width()
+}
+
+fn mouse_drag(h: &mut Harness<'static, SpindleApp>, from: Pos2, to: Pos2) {
+    h.hover_at(from);
+    h.drag_at(from);
+    for k in 1..=4 {
+        h.hover_at(from + (to - from) * (k as f32 / 4.0));
+    }
+    h.drop_at(to);
+    h.run_steps(2);
+}
+
+fn key(h: &mut Harness<'static, SpindleApp>, k: Key) {
+    h.key_press(k);
+    h.run_steps(1);
+}
+
+fn labels_on_disk(recording: &Path) -> Vec<Label> {
+    read_events_tsv(&sidecar_path(recording)).unwrap().labels
+}
+
+#[test]
+fn opens_then_scrolls_and_zooms_by_keyboard_and_mouse() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_subject(dir.path(), true);
+    let n = subject_labels();
+    let mut h = harness(vec![path.clone()]);
+    wait_open(&mut h);
+    assert_eq!(h.state().open_recording(), Some(path.as_path()));
+    assert_eq!(h.state().entries().len(), 1);
+    assert_eq!(h.state().entries()[0].labels, n);
+    assert_eq!(h.state().labels().unwrap().len(), n);
+    // The window shows the recording's channels and its time axis.
+    h.get_by_label("Time axis");
+    h.get_by_label("Channels").click();
+    h.run_steps(2);
+    assert_eq!(h.state().visible_channels().len(), 12);
+    h.get_by_label("Fp1").click();
+    h.run_steps(2);
+    assert_eq!(h.state().visible_channels().len(), 11);
+    assert!(!h.state().visible_channels().contains(&"Fp1".to_owned()));
+    h.get_by_label("Fp1").click();
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("EDF+C").is_some());
+
+    assert_eq!(range(&h), (0.0, 10.0));
+    key(&mut h, Key::ArrowRight);
+    assert!(
+        close(range(&h).0, 1.0) && close(range(&h).1, 11.0),
+        "{:?}",
+        range(&h)
+    );
+    key(&mut h, Key::PageDown);
+    assert!(close(range(&h).0, 11.0), "{:?}", range(&h));
+    key(&mut h, Key::Plus);
+    assert!(
+        close(range(&h).0, 13.5) && close(range(&h).1, 18.5),
+        "{:?}",
+        range(&h)
+    );
+    key(&mut h, Key::Minus);
+    key(&mut h, Key::Minus);
+    assert!(close(range(&h).1 - range(&h).0, 20.0), "{:?}", range(&h));
+    key(&mut h, Key::End);
+    assert!(close(range(&h).1, 120.0), "{:?}", range(&h));
+    key(&mut h, Key::Home);
+    assert!(close(range(&h).0, 0.0));
+    // Zoom stops at 1 s and at the whole recording.
+    for _ in 0..8 {
+        h.key_press(Key::Plus);
+    }
+    h.run_steps(1);
+    assert!(close(range(&h).1 - range(&h).0, 1.0), "{:?}", range(&h));
+    h.get_by_label("All").click();
+    h.run_steps(2);
+    assert_eq!(range(&h), (0.0, 120.0));
+
+    // Mouse: the wheel scrolls, dragging the time axis scrolls back.
+    h.get_by_label("+").click();
+    h.run_steps(2);
+    let before = range(&h);
+    let center = data_rect(&h).center();
+    h.hover_at(center);
+    h.event(Event::MouseWheel {
+        unit: egui::MouseWheelUnit::Point,
+        delta: egui::vec2(0.0, -100.0),
+        phase: egui::TouchPhase::Move,
+        source: egui::MouseWheelSource::Wheel,
+        modifiers: Modifiers::NONE,
+    });
+    h.run_steps(10);
+    assert!(range(&h).0 > before.0, "{before:?} -> {:?}", range(&h));
+    let axis = h.get_by_label("Time axis").rect().center();
+    let after_wheel = range(&h);
+    mouse_drag(&mut h, axis, axis + egui::vec2(200.0, 0.0));
+    assert!(
+        range(&h).0 < after_wheel.0,
+        "{after_wheel:?} -> {:?}",
+        range(&h)
+    );
+    // No label was made by any of this.
+    assert_eq!(h.state().labels().unwrap().len(), n);
+}
+
+#[test]
+fn labels_by_mouse_and_hotkey_with_undo_redo_and_autosave() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_subject(dir.path(), true);
+    let n = subject_labels();
+    let mut h = harness(vec![path.clone()]);
+    wait_open(&mut h);
+    // Classes come from the labels, sorted, with hotkeys 1-4.
+    let classes: Vec<_> = h
+        .state()
+        .scheme()
+        .classes
+        .iter()
+        .map(|c| (c.name.clone(), c.hotkey))
+        .collect();
+    assert_eq!(classes[0], ("blink".to_owned(), Some(1)));
+    assert_eq!(classes[1], ("eyes_closed".to_owned(), Some(2)));
+
+    // Drag from 4.3 s to 5.0 s (between two labels) creates a `blink` label.
+    let y = data_rect(&h).center().y;
+    let (x0, x1) = (x_of(&h, 4.3), x_of(&h, 5.0));
+    mouse_drag(&mut h, pos2(x0, y), pos2(x1, y));
+    let labels = h.state().labels().unwrap().clone();
+    assert_eq!(labels.len(), n + 1);
+    let made = h
+        .state()
+        .selection()
+        .cloned()
+        .expect("new label is selected");
+    assert_eq!(made.trial_type, "blink");
+    assert!(
+        (made.onset_s - 4.3).abs() < 0.02 && (made.duration_s - 0.7).abs() < 0.03,
+        "{made:?}"
+    );
+
+    // Hotkey 2 relabels the selection.
+    key(&mut h, Key::Num2);
+    assert_eq!(h.state().selection().unwrap().trial_type, "eyes_closed");
+
+    // Undo twice: back to blink, then gone. Redo twice: back again.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_steps(1);
+    assert_eq!(h.state().selection().unwrap().trial_type, "blink");
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_steps(1);
+    assert_eq!(h.state().labels().unwrap().len(), n);
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
+    h.run_steps(1);
+    assert_eq!(h.state().labels().unwrap().len(), n + 1);
+    assert_eq!(h.state().selection().unwrap().trial_type, "eyes_closed");
+
+    // Autosave: within 2 s (egui time; 0.25 s per step) the sidecar has it.
+    h.run_steps(8);
+    let disk = labels_on_disk(&path);
+    assert_eq!(disk.len(), n + 1);
+    assert!(
+        disk.iter()
+            .any(|l| l.trial_type == "eyes_closed" && (l.onset_s - made.onset_s).abs() < 1e-3)
+    );
+
+    // Drag the end edge of the label from 5.0 s to 6.0 s.
+    let sel = h.state().selection().cloned().unwrap();
+    let end = sel.onset_s + sel.duration_s;
+    let (from, to) = (pos2(x_of(&h, end), y), pos2(x_of(&h, 6.0), y));
+    mouse_drag(&mut h, from, to);
+    let resized = h.state().selection().cloned().unwrap();
+    assert!((resized.onset_s - sel.onset_s).abs() < 1e-9);
+    assert!(
+        (resized.onset_s + resized.duration_s - 6.0).abs() < 0.03,
+        "{resized:?}"
+    );
+    assert_eq!(h.state().labels().unwrap().len(), n + 1);
+
+    // Click elsewhere clears the selection; click on the label selects it.
+    h.get_by_label("Signal traces");
+    let click = |h: &mut Harness<'static, SpindleApp>, p: Pos2, m: Modifiers| {
+        h.hover_at(p);
+        for pressed in [true, false] {
+            h.event_modifiers(
+                Event::PointerButton {
+                    pos: p,
+                    button: PointerButton::Primary,
+                    pressed,
+                    modifiers: m,
+                },
+                m,
+            );
+        }
+        h.run_steps(2);
+    };
+    let p = pos2(x_of(&h, 9.5), y + 3.0);
+    click(&mut h, p, Modifiers::NONE);
+    assert!(
+        h.state()
+            .selection()
+            .is_none_or(|l| l.trial_type == "eyes_open")
+    );
+    let p = pos2(x_of(&h, 5.2), y);
+    click(&mut h, p, Modifiers::NONE);
+    assert_eq!(h.state().selection().unwrap().trial_type, "eyes_closed");
+
+    // Delete removes it; Shift+click adds a zero-duration marker.
+    key(&mut h, Key::Delete);
+    assert_eq!(h.state().labels().unwrap().len(), n);
+    let p = pos2(x_of(&h, 7.5), y);
+    click(&mut h, p, Modifiers::SHIFT);
+    let marker = h.state().selection().cloned().unwrap();
+    assert_eq!(marker.duration_s, 0.0);
+    assert!((marker.onset_s - 7.5).abs() < 0.02);
+    assert_eq!(h.state().labels().unwrap().len(), n + 1);
+
+    // Closing the app saves at once.
+    drop(h);
+    let disk = labels_on_disk(&path);
+    assert_eq!(disk.len(), n + 1);
+    assert!(
+        disk.iter()
+            .any(|l| l.duration_s == 0.0 && (l.onset_s - marker.onset_s).abs() < 1e-3)
+    );
+}
+
+#[test]
+fn epoch_scoring_through_three_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_subject(dir.path(), true);
+    let n = subject_labels();
+    let mut h = harness(vec![path.clone()]);
+    wait_open(&mut h);
+    h.get_by_label("Epoch scoring").click();
+    h.run_steps(2);
+    assert_eq!(range(&h), (0.0, 30.0));
+    for (digit, class, next) in [
+        (Key::Num3, "eyes_open", 30.0),
+        (Key::Num2, "eyes_closed", 60.0),
+        (Key::Num3, "eyes_open", 90.0),
+    ] {
+        key(&mut h, digit);
+        assert_eq!(range(&h), (next, next + 30.0));
+        let page = next - 30.0;
+        assert!(
+            h.state()
+                .labels()
+                .unwrap()
+                .labels
+                .iter()
+                .any(|l| l.onset_s == page && l.duration_s == 30.0 && l.trial_type == class)
+        );
+    }
+    // Scoring a page again relabels it instead of adding a second label.
+    key(&mut h, Key::ArrowLeft);
+    assert_eq!(range(&h), (60.0, 90.0));
+    key(&mut h, Key::Num1);
+    let pages: Vec<_> = h
+        .state()
+        .labels()
+        .unwrap()
+        .labels
+        .iter()
+        .filter(|l| l.duration_s == 30.0)
+        .map(|l| (l.onset_s, l.trial_type.clone()))
+        .collect();
+    assert_eq!(
+        pages,
+        vec![
+            (0.0, "eyes_open".into()),
+            (30.0, "eyes_closed".into()),
+            (60.0, "blink".into())
+        ]
+    );
+    h.run_steps(8);
+    let disk = labels_on_disk(&path);
+    assert_eq!(disk.iter().filter(|l| l.duration_s == 30.0).count(), 3);
+    assert_eq!(disk.len(), n + 3);
+}
+
+#[test]
+fn audio_shows_waveform_and_spectrogram_and_errors_show_in_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let class_dir = dir.path().join("audio").join("trill");
+    std::fs::create_dir_all(&class_dir).unwrap();
+    let wav = class_dir.join("call-01.wav");
+    write_wav(
+        &wav,
+        16_000,
+        &[synth_call(0, 16_000.0, 7)],
+        WavSampleFormat::Pcm16,
+    )
+    .unwrap();
+    let bad = dir.path().join("broken.edf");
+    std::fs::write(&bad, b"this is not an EDF file at all").unwrap();
+
+    let mut h = harness(vec![wav.clone()]);
+    wait_open(&mut h);
+    assert!(h.query_by_label_contains("class `trill`").is_some());
+    h.get_by_label("Spectrogram");
+    h.check_accessibility();
+    let (a, b) = range(&h);
+    assert_eq!(a, 0.0);
+    assert!(b > 0.1, "whole call shown: {b}");
+
+    h.state_mut().open_path(&bad);
+    let started = Instant::now();
+    while h.state().errors().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(10));
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.run_steps(2);
+    let shown = h.query_all_by_label_contains("not an EDF").count();
+    assert!(shown >= 1, "error is shown in the window");
+    // The audio stays open.
+    assert_eq!(h.state().open_recording(), Some(wav.as_path()));
+}
+
+#[test]
+fn opening_the_sample_folder_lists_everything_and_opens_the_first_eeg() {
+    let dir = tempfile::tempdir().unwrap();
+    spindle::synth::write_teaching_data(dir.path(), SAMPLE_SEED).unwrap();
+    let mut h = harness(vec![dir.path().to_path_buf()]);
+    wait_open(&mut h);
+    let entries = h.state().entries();
+    let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+    let calls = AUDIO_CLASSES.len() * CALLS_PER_CLASS;
+    assert_eq!(entries.len(), EEG_SUBJECTS + calls, "{names:?}");
+    let eeg = entries.iter().filter(|e| e.channels == 12).count();
+    let trills = entries
+        .iter()
+        .filter(|e| e.class.as_deref() == Some("trill"))
+        .count();
+    assert_eq!((eeg, trills), (EEG_SUBJECTS, CALLS_PER_CLASS));
+    assert_eq!(
+        h.state().open_recording(),
+        Some(dir.path().join("eeg").join("sub-01.edf").as_path())
+    );
+    h.get_by_label_contains("sub-02.edf").click();
+    wait_open(&mut h);
+    assert_eq!(
+        h.state().open_recording(),
+        Some(dir.path().join("eeg").join("sub-02.edf").as_path())
+    );
+}
