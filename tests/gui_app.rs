@@ -12,7 +12,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use spindle::gui::{Settings, SpindleApp};
 use spindle::recording::{
-    EdfWriteOptions, Label, WavSampleFormat, read_events_tsv, sidecar_path, write_edf,
+    EdfWriteOptions, Label, LabelSet, WavSampleFormat, read_events_tsv, sidecar_path, write_edf,
     write_events_tsv, write_wav,
 };
 use spindle::synth::{
@@ -22,19 +22,35 @@ use spindle::synth::{
 /// Width of the channel-name gutter left of the traces (as in the viewer).
 const GUTTER: f32 = 120.0;
 
-/// Number of labels of generated subject 1.
+/// Labels of generated subject 1 start at this time or later, so that the
+/// first seconds are free for the tests' own labels.
+const FREE_UNTIL_S: f64 = 12.0;
+
+/// Generated subject 1's labels (those from [`FREE_UNTIL_S`] on).
+fn subject_label_set() -> LabelSet {
+    let (_, labels) = synth_subject(1, 120.0, SAMPLE_SEED);
+    LabelSet::new(
+        labels
+            .labels
+            .into_iter()
+            .filter(|l| l.onset_s >= FREE_UNTIL_S)
+            .collect(),
+    )
+}
+
+/// Number of labels written by [`write_subject`].
 fn subject_labels() -> usize {
-    synth_subject(1, 120.0, SAMPLE_SEED).1.len()
+    subject_label_set().len()
 }
 
 /// Writes subject 1 (12 channels, 120 s, 256 Hz) to `dir`; with its labels
 /// as a sidecar when `with_labels`.
 fn write_subject(dir: &Path, with_labels: bool) -> PathBuf {
     let path = dir.join("sub-01.edf");
-    let (recording, labels) = synth_subject(1, 120.0, SAMPLE_SEED);
+    let (recording, _) = synth_subject(1, 120.0, SAMPLE_SEED);
     write_edf(&path, &recording, &EdfWriteOptions::default()).unwrap();
     if with_labels {
-        write_events_tsv(&sidecar_path(&path), &labels).unwrap();
+        write_events_tsv(&sidecar_path(&path), &subject_label_set()).unwrap();
     }
     path
 }
@@ -208,9 +224,9 @@ fn labels_by_mouse_and_hotkey_with_undo_redo_and_autosave() {
     assert_eq!(classes[0], ("blink".to_owned(), Some(1)));
     assert_eq!(classes[1], ("eyes_closed".to_owned(), Some(2)));
 
-    // Drag from 4.3 s to 5.0 s (between two labels) creates a `blink` label.
+    // Drag from 1.3 s to 2.0 s (no labels there) creates a `blink` label.
     let y = data_rect(&h).center().y;
-    let (x0, x1) = (x_of(&h, 4.3), x_of(&h, 5.0));
+    let (x0, x1) = (x_of(&h, 1.3), x_of(&h, 2.0));
     mouse_drag(&mut h, pos2(x0, y), pos2(x1, y));
     let labels = h.state().labels().unwrap().clone();
     assert_eq!(labels.len(), n + 1);
@@ -221,7 +237,7 @@ fn labels_by_mouse_and_hotkey_with_undo_redo_and_autosave() {
         .expect("new label is selected");
     assert_eq!(made.trial_type, "blink");
     assert!(
-        (made.onset_s - 4.3).abs() < 0.02 && (made.duration_s - 0.7).abs() < 0.03,
+        (made.onset_s - 1.3).abs() < 0.02 && (made.duration_s - 0.7).abs() < 0.03,
         "{made:?}"
     );
 
@@ -251,15 +267,15 @@ fn labels_by_mouse_and_hotkey_with_undo_redo_and_autosave() {
             .any(|l| l.trial_type == "eyes_closed" && (l.onset_s - made.onset_s).abs() < 1e-3)
     );
 
-    // Drag the end edge of the label from 5.0 s to 6.0 s.
+    // Drag the end edge of the label from 2.0 s to 3.0 s.
     let sel = h.state().selection().cloned().unwrap();
     let end = sel.onset_s + sel.duration_s;
-    let (from, to) = (pos2(x_of(&h, end), y), pos2(x_of(&h, 6.0), y));
+    let (from, to) = (pos2(x_of(&h, end), y), pos2(x_of(&h, 3.0), y));
     mouse_drag(&mut h, from, to);
     let resized = h.state().selection().cloned().unwrap();
     assert!((resized.onset_s - sel.onset_s).abs() < 1e-9);
     assert!(
-        (resized.onset_s + resized.duration_s - 6.0).abs() < 0.03,
+        (resized.onset_s + resized.duration_s - 3.0).abs() < 0.03,
         "{resized:?}"
     );
     assert_eq!(h.state().labels().unwrap().len(), n + 1);
@@ -281,14 +297,10 @@ fn labels_by_mouse_and_hotkey_with_undo_redo_and_autosave() {
         }
         h.run_steps(2);
     };
-    let p = pos2(x_of(&h, 9.5), y + 3.0);
+    let p = pos2(x_of(&h, 6.0), y + 3.0);
     click(&mut h, p, Modifiers::NONE);
-    assert!(
-        h.state()
-            .selection()
-            .is_none_or(|l| l.trial_type == "eyes_open")
-    );
-    let p = pos2(x_of(&h, 5.2), y);
+    assert!(h.state().selection().is_none());
+    let p = pos2(x_of(&h, 2.2), y);
     click(&mut h, p, Modifiers::NONE);
     assert_eq!(h.state().selection().unwrap().trial_type, "eyes_closed");
 
@@ -425,7 +437,8 @@ fn opening_the_sample_folder_lists_everything_and_opens_the_first_eeg() {
         h.state().open_recording(),
         Some(dir.path().join("eeg").join("sub-01.edf").as_path())
     );
-    h.get_by_label_contains("sub-02.edf").click();
+    h.get_by_label_contains("sub-02.edf").click_accesskit();
+    h.run_steps(1);
     wait_open(&mut h);
     assert_eq!(
         h.state().open_recording(),

@@ -67,6 +67,9 @@ pub struct TrainArgs {
     /// Only these channels (comma-separated labels).
     #[arg(long, value_delimiter = ',')]
     channels: Vec<String>,
+    /// The labels are numbers: train a regressor (MSE loss) instead of a classifier.
+    #[arg(long)]
+    regression: bool,
     /// Seed: the same seed repeats a CPU run exactly.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -122,6 +125,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         unlabeled_class: args.unlabeled_class.clone(),
         channels: args.channels.clone(),
         seed: args.seed,
+        regression: args.regression,
         ..DatasetConfig::default()
     };
     let train = TrainConfig {

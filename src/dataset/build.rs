@@ -66,7 +66,7 @@ pub struct Dataset {
     pub stride_len: usize,
     /// Class names, sorted; empty for regression.
     pub classes: Vec<String>,
-    /// True when the labels are numbers and the task is regression.
+    /// True when the labels are numbers to predict (regression).
     pub regression: bool,
     /// Standardization fitted on the training windows.
     pub stats: ChannelStats,
@@ -180,8 +180,15 @@ pub fn build_dataset(
         ));
     }
     let class_set: BTreeSet<String> = windows.iter().map(|w| w.class.clone()).collect();
-    let regression =
-        class_set.len() > 2 && class_set.iter().all(|c| c.trim().parse::<f64>().is_ok());
+    let regression = config.regression;
+    if let Some(bad) = class_set
+        .iter()
+        .find(|c| regression && c.trim().parse::<f64>().is_err())
+    {
+        return Err(DatasetError::Invalid(format!(
+            "regression needs numeric labels, but one label is {bad:?}"
+        )));
+    }
     let classes: Vec<String> = if regression {
         Vec::new()
     } else {

@@ -38,6 +38,9 @@ pub struct DatasetConfig {
     pub test_fraction: f64,
     /// Seed for choosing held-out recordings.
     pub seed: u64,
+    /// Labels are numbers to predict (regression) rather than classes.
+    #[serde(default)]
+    pub regression: bool,
 }
 
 impl Default for DatasetConfig {
@@ -54,6 +57,7 @@ impl Default for DatasetConfig {
             validation_fraction: 0.2,
             test_fraction: 0.2,
             seed: 0,
+            regression: false,
         }
     }
 }

@@ -82,6 +82,18 @@ pub fn robust_amplitude(samples: &[f32]) -> f32 {
     }
 }
 
+/// A third of the largest absolute value of `samples` (so that three of
+/// these span the peak, as three [`robust_amplitude`]s span typical data);
+/// 1.0 when that is zero or not finite. Suits sparse signals such as audio
+/// calls in silence, where the robust amplitude is that of the silence.
+pub fn peak_amplitude(samples: &[f32]) -> f32 {
+    let peak = samples
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(0.0f32, |m, v| m.max(v.abs()));
+    if peak > 0.0 { peak / 3.0 } else { 1.0 }
+}
+
 fn median_in_place(v: &mut [f32]) -> f32 {
     let mid = v.len() / 2;
     let (_, m, _) = v.select_nth_unstable_by(mid, f32::total_cmp);
@@ -127,5 +139,7 @@ mod tests {
         let y: Vec<f32> = x.iter().map(|v| v * 3.0 + 7.0).collect();
         assert!((robust_amplitude(&y) - 75.0 * 1.4826).abs() < 0.3);
         assert_eq!(robust_amplitude(&[0.0; 10]), 1.0);
+        assert_eq!(peak_amplitude(&[0.0, -3.0, 1.5]), 1.0);
+        assert_eq!(peak_amplitude(&[0.0; 4]), 1.0);
     }
 }

@@ -10,7 +10,7 @@ mod pyramid;
 mod spectrum;
 mod trace;
 
-pub use axis::{format_hms, nice_step, robust_amplitude, time_ticks};
+pub use axis::{format_hms, nice_step, peak_amplitude, robust_amplitude, time_ticks};
 pub use bench::{FrameTiming, ViewerBench, bench_viewer_frame};
 pub use filter::{Biquad, DisplayFilter};
 pub use intervals::IntervalIndex;

@@ -332,6 +332,7 @@ impl SpindleApp {
             egui::Panel::right("labels_panel")
                 .resizable(true)
                 .default_size(350.0)
+                .min_size(330.0)
                 .show(ui, |ui| {
                     let out = self.labels_panel.ui(
                         ui,

@@ -108,10 +108,12 @@ impl SpectrumPanel {
         }
         let ch = &s.recording.channels[self.channel];
         let x = span_samples(s, self.channel);
-        let nfft = ((ch.rate_hz / 4.0) as usize)
-            .clamp(64, 1024)
-            .next_power_of_two()
-            .min(welch_length(x.len(), ch.rate_hz).max(2));
+        let want = if ch.rate_hz >= 4000.0 {
+            256
+        } else {
+            ((ch.rate_hz / 2.0) as usize).max(32).next_power_of_two()
+        };
+        let nfft = want.min(welch_length(x.len(), ch.rate_hz).max(2));
         let spec = spectrogram(x, ch.rate_hz, nfft, nfft / 4, MAX_FRAMES);
         if spec.frames == 0 {
             self.image = None;

@@ -9,7 +9,7 @@ use std::time::Instant;
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use eframe::egui;
 
-use crate::dsp::{MinMaxPyramid, robust_amplitude};
+use crate::dsp::{MinMaxPyramid, peak_amplitude, robust_amplitude};
 use crate::recording::{
     EdfWriteOptions, LabelSet, LabelSource, Recording, is_audio_folder, is_recording_path,
     labels_for_recording, read_recording, write_edf,
@@ -190,7 +190,13 @@ fn run(command: Command, events: &Sender<Event>, waker: &Waker) -> bool {
         Command::Scan(root) => {
             let mut files = Vec::new();
             collect_recordings(&root, 0, &mut files);
-            files.sort();
+            // Recordings first, then audio folders; by path within each.
+            files.sort_by_key(|p| {
+                (
+                    p.extension().is_some_and(|e| e.eq_ignore_ascii_case("wav")),
+                    p.clone(),
+                )
+            });
             for path in files {
                 if !send(Event::Found(root.clone(), describe(&root, &path))) {
                     return false;
@@ -285,7 +291,14 @@ fn open(path: &Path) -> Result<Loaded, String> {
     let amplitudes = recording
         .channels
         .iter()
-        .map(|c| robust_amplitude(&c.samples))
+        .map(|c| {
+            // Audio calls sit in near-silence: scale them to their peak.
+            if c.rate_hz >= 4000.0 {
+                peak_amplitude(&c.samples)
+            } else {
+                robust_amplitude(&c.samples)
+            }
+        })
         .collect();
     let (labels, source, warning) = match labels_for_recording(path, &recording.annotations) {
         Ok((labels, source)) => (labels, source, None),

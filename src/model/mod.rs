@@ -46,7 +46,7 @@ pub use summary::{LayerInfo, ModelSummary};
 use summary::Trace;
 
 /// The shape of one input window and the size of the output.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InputShape {
     /// Number of input channels (EEG electrodes, audio channels).
     pub channels: usize,

@@ -1,0 +1,301 @@
+//! `spindle train` and `spindle predict` end to end on the bundled sample data
+//! and the real recordings of `../shared/testdata` (skipped when absent).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn spindle() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_spindle"));
+    c.env("RAYON_NUM_THREADS", "1");
+    c
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn metric_columns(path: &Path) -> Vec<String> {
+    // Everything but the wall-clock seconds.
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| l.rsplit_once(',').unwrap().0.to_string())
+        .collect()
+}
+
+#[test]
+fn train_writes_a_complete_run_folder_and_predict_reuses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let stdout = run_ok(
+        spindle()
+            .args(["train", "--data"])
+            .arg(root().join("sample_data/eeg"))
+            .args([
+                "--model", "eegnet", "--epochs", "2", "--batch", "16", "--seed", "3", "--out",
+            ])
+            .arg(&run),
+    );
+    assert!(stdout.contains("test: accuracy"), "{stdout}");
+    for f in [
+        "run.json",
+        "metrics.csv",
+        "model.safetensors",
+        "report.json",
+        "predictions.tsv",
+    ] {
+        assert!(run.join(f).is_file(), "{f} missing");
+    }
+    let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    let lines: Vec<&str> = metrics.lines().collect();
+    assert!(lines[0].starts_with("epoch,step,split,loss,accuracy"));
+    assert_eq!(
+        lines.len(),
+        1 + 2 * 2,
+        "a train and a validation row per epoch"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    for key in [
+        "accuracy",
+        "balanced_accuracy",
+        "f1_macro",
+        "kappa",
+        "confusion_matrix",
+        "classes",
+        "chance_level",
+        "n",
+    ] {
+        assert!(
+            report["test"].get(key).is_some(),
+            "report.test.{key} missing"
+        );
+        assert!(
+            report["validation"].get(key).is_some(),
+            "report.validation.{key} missing"
+        );
+    }
+    assert!(report["best_epoch"].as_u64().unwrap() >= 1);
+    assert!(report["train_seconds"].as_f64().unwrap() > 0.0);
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("run.json")).unwrap()).unwrap();
+    assert_eq!(info["data"].as_array().unwrap().len(), 5);
+    assert_eq!(info["data"][0]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(info["model"]["kind"], "eegnet");
+
+    // The same seed repeats the run exactly (CPU).
+    let again = dir.path().join("again");
+    run_ok(
+        spindle()
+            .args(["train", "--data"])
+            .arg(root().join("sample_data/eeg"))
+            .args([
+                "--model", "eegnet", "--epochs", "2", "--batch", "16", "--seed", "3", "--out",
+            ])
+            .arg(&again),
+    );
+    assert_eq!(
+        metric_columns(&run.join("metrics.csv")),
+        metric_columns(&again.join("metrics.csv"))
+    );
+
+    // Predict: a row per 2-s window with a probability per class.
+    let rec = root().join("sample_data/eeg/sub-01.edf");
+    let table = run_ok(spindle().args(["predict", "--run"]).arg(&run).arg(&rec));
+    let rows: Vec<&str> = table.lines().collect();
+    assert_eq!(
+        rows[0],
+        "file\tonset\tduration\tlabel\tp_blink\tp_eyes_closed\tp_eyes_open\tp_jaw_clench"
+    );
+    assert_eq!(rows.len() - 1, 75, "150 s in 2-s windows");
+    let cells: Vec<&str> = rows[1].split('\t').collect();
+    let p: f64 = cells[4..].iter().map(|c| c.parse::<f64>().unwrap()).sum();
+    assert!((p - 1.0).abs() < 1e-3);
+
+    // --events writes a label file that reads back as labels.
+    let events = dir.path().join("pred_events.tsv");
+    run_ok(
+        spindle()
+            .args(["predict", "--events", "--run"])
+            .arg(&run)
+            .arg(&rec)
+            .arg("--out")
+            .arg(&events),
+    );
+    let labels = spindle::recording::read_events_tsv(&events).unwrap();
+    assert!(!labels.is_empty());
+    let total: f64 = labels.labels.iter().map(|l| l.duration_s).sum();
+    assert!((total - 150.0).abs() < 1e-6);
+
+    // Fine-tuning from the run.
+    let tuned = dir.path().join("tuned");
+    let out = spindle()
+        .args(["train", "--data"])
+        .arg(root().join("sample_data/eeg"))
+        .args([
+            "--model", "eegnet", "--epochs", "1", "--batch", "16", "--init",
+        ])
+        .arg(&run)
+        .arg("--out")
+        .arg(&tuned)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("fine-tuning: started from"));
+}
+
+#[test]
+fn audio_folders_train_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("calls");
+    let stdout = run_ok(
+        spindle()
+            .args(["train", "--data"])
+            .arg(root().join("sample_data/audio"))
+            .args(["--model", "m5", "--epochs", "2", "--batch", "16", "--out"])
+            .arg(&run),
+    );
+    assert!(stdout.contains("test: accuracy"), "{stdout}");
+    let info: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("run.json")).unwrap()).unwrap();
+    assert_eq!(info["classes"].as_array().unwrap().len(), 4);
+    assert_eq!(info["window_len"], 16000);
+    let call = root().join("sample_data/audio/trill/call-01.wav");
+    let table = run_ok(spindle().args(["predict", "--run"]).arg(&run).arg(&call));
+    assert_eq!(table.lines().count(), 2, "one prediction per audio file");
+
+    let digits = root().join("../shared/testdata/audio-digits");
+    if !digits.exists() {
+        eprintln!("skipping the audio digits: {} is absent", digits.display());
+        return;
+    }
+    let stdout = run_ok(
+        spindle()
+            .args(["train", "--data"])
+            .arg(&digits)
+            .args(["--model", "m5", "--epochs", "2", "--batch", "8", "--out"])
+            .arg(dir.path().join("digits")),
+    );
+    assert!(stdout.contains("test: accuracy"), "{stdout}");
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let cases: Vec<(Vec<std::ffi::OsString>, &str)> = vec![
+        (
+            vec![
+                "train".into(),
+                "--data".into(),
+                empty.clone().into(),
+                "--model".into(),
+                "eegnet".into(),
+                "--out".into(),
+                dir.path().join("r").into(),
+            ],
+            "no recordings",
+        ),
+        (
+            vec![
+                "train".into(),
+                "--data".into(),
+                root().join("sample_data/eeg").into(),
+                "--model".into(),
+                "transformer".into(),
+                "--out".into(),
+                dir.path().join("r").into(),
+            ],
+            "unknown model",
+        ),
+        (
+            vec![
+                "predict".into(),
+                "--run".into(),
+                empty.clone().into(),
+                root().join("sample_data/eeg/sub-01.edf").into(),
+            ],
+            "run.json",
+        ),
+    ];
+    for (args, expect) in cases {
+        let out = spindle().args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{stderr}");
+        assert!(
+            lines[0].starts_with("error: ") && lines[0].contains(expect),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn nan_in_the_data_names_the_file_and_time() {
+    let dir = tempfile::tempdir().unwrap();
+    for class in ["a", "b"] {
+        let folder = dir.path().join("calls").join(class);
+        std::fs::create_dir_all(&folder).unwrap();
+        for k in 0..4 {
+            let mut x: Vec<f32> = (0..800)
+                .map(|i| ((i * (k + 1)) as f32 * 0.01).sin())
+                .collect();
+            if class == "b" && k == 2 {
+                x[400] = f32::NAN;
+            }
+            spindle::recording::write_wav(
+                &folder.join(format!("{k}.wav")),
+                8000,
+                &[x],
+                spindle::recording::WavSampleFormat::Float32,
+            )
+            .unwrap();
+        }
+    }
+    let out = spindle()
+        .args(["train", "--data"])
+        .arg(dir.path().join("calls"))
+        .args(["--model", "mlp", "--epochs", "1", "--out"])
+        .arg(dir.path().join("r"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("2.wav") && stderr.contains("non-finite"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn blink_split_trains_from_edf_annotations() {
+    let blink = root().join("../shared/testdata/eeg-blink");
+    if !blink.exists() {
+        eprintln!("skipping: {} is absent", blink.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let stdout = run_ok(
+        spindle()
+            .args(["train", "--data"])
+            .arg(blink.join("blink_train.edf"))
+            .arg("--test")
+            .arg(blink.join("blink_test.edf"))
+            .args(["--model", "shallow", "--epochs", "1", "--out"])
+            .arg(dir.path().join("blink")),
+    );
+    assert!(stdout.contains("n = 450"), "{stdout}");
+}
