@@ -88,12 +88,12 @@ fn inspect_json_follows_the_contract() {
     assert_eq!(v.as_object().unwrap().len(), keys.len());
     assert_eq!(v["format"], "EDF+C");
     assert_eq!(v["start"], "2026-01-11T09:30:00");
-    assert_eq!(v["duration_s"], 120.0);
+    assert_eq!(v["duration_s"], 150.0);
     let ch = &v["channels"][0];
     assert_eq!(ch["label"], "Fp1");
     assert_eq!(ch["unit"], "uV");
     assert_eq!(ch["sample_rate"], 256.0);
-    assert_eq!(ch["n_samples"], 30720);
+    assert_eq!(ch["n_samples"], 38400);
     assert_eq!(ch["head"].as_array().unwrap().len(), 4);
     let a = &v["annotations"][0];
     assert_eq!(a["duration"], 2.0);

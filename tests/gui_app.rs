@@ -387,7 +387,7 @@ fn audio_shows_waveform_and_spectrogram_and_errors_show_in_window() {
     write_wav(
         &wav,
         16_000,
-        &[synth_call(0, 16_000.0, 7)],
+        &[synth_call(0, 16_000.0, 1.0, 7)],
         WavSampleFormat::Pcm16,
     )
     .unwrap();

@@ -170,7 +170,7 @@ fn audio_folders_train_end_to_end() {
     let info: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("run.json")).unwrap()).unwrap();
     assert_eq!(info["classes"].as_array().unwrap().len(), 4);
-    assert_eq!(info["window_len"], 16000);
+    assert_eq!(info["window_len"], 8000);
     let call = root().join("sample_data/audio/trill/call-01.wav");
     let table = run_ok(spindle().args(["predict", "--run"]).arg(&run).arg(&call));
     assert_eq!(table.lines().count(), 2, "one prediction per audio file");

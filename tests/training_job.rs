@@ -20,7 +20,7 @@ fn job(dir: &std::path::Path, epochs: usize) -> TrainJob {
             model: ModelSpec::by_name("mlp").unwrap(),
             train: TrainConfig {
                 epochs,
-                batch_size: 8,
+                batch_size: Some(8),
                 ..TrainConfig::default()
             },
             run_dir: Some(dir.join("run")),

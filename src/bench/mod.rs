@@ -3,6 +3,8 @@
 
 mod edf_read;
 mod memory;
+mod train_step;
 
 pub use edf_read::{EdfReadResult, bench_edf_read, write_bench_edf};
 pub use memory::{peak_rss_mb, reset_peak_rss};
+pub use train_step::{BenchConfig, STANDARD_CONFIGS, TrainBenchResult, bench_train_step};

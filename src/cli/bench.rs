@@ -4,7 +4,8 @@
 use anyhow::Context;
 use clap::Args;
 use serde_json::json;
-use spindle::bench::{bench_edf_read, write_bench_edf};
+use spindle::bench::{STANDARD_CONFIGS, bench_edf_read, bench_train_step, write_bench_edf};
+use spindle::train::{DeviceChoice, select_device};
 
 /// Arguments of `spindle bench`.
 #[derive(Debug, Args)]
@@ -12,14 +13,33 @@ pub struct BenchArgs {
     /// One JSON object per line.
     #[arg(long)]
     json: bool,
-    /// Only the benchmarks whose name contains this text (e.g. `edf-read`).
+    /// Only the benchmarks whose name contains this text (e.g. `edf-read`, `lstm`).
     #[arg(long)]
     only: Option<String>,
+    /// Where to train.
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
+    device: DeviceChoice,
+    /// Minimum seconds of timed steps per configuration.
+    #[arg(long, default_value_t = 5.0)]
+    seconds: f64,
 }
 
 /// Runs the benchmarks and prints their results.
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let wanted = |name: &str| args.only.as_deref().is_none_or(|o| name.contains(o));
+    let device = select_device(args.device)?;
+    for config in STANDARD_CONFIGS.iter().filter(|c| wanted(c.name)) {
+        let r = bench_train_step(config, &device, 2, 5, args.seconds)
+            .with_context(|| format!("benchmark {}", config.name))?;
+        if args.json {
+            println!("{}", serde_json::to_string(&r)?);
+        } else {
+            println!(
+                "{:<12} {:>8.1} samples/s  {:>8.1} ms/step  {:>6} params  {} thread(s) on {}",
+                r.name, r.samples_per_s, r.step_ms, r.params, r.threads, r.device
+            );
+        }
+    }
     if wanted("edf-read") {
         let dir = tempfile_dir()?;
         let path = dir.join("bench-64ch-512hz-1h.edf");

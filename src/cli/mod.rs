@@ -36,7 +36,7 @@ enum Command {
     /// Show the header, channels, annotations and warnings of recordings.
     Inspect(inspect::InspectArgs),
     /// Train a model on labeled recordings and write a run folder.
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Predict labels of recordings with a trained run.
     Predict(predict::PredictArgs),
     /// Measure training and reading throughput.

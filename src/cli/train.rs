@@ -7,7 +7,8 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use spindle::dataset::DatasetConfig;
+use spindle::dataset::{DatasetConfig, Normalization, Representation};
+use spindle::dsp::DisplayFilter;
 use spindle::jobs::{TrainJob, TrainJobSpec};
 use spindle::model::ModelSpec;
 use spindle::train::{DeviceChoice, Event, Outcome, Schedule, TrainConfig};
@@ -31,17 +32,17 @@ pub struct TrainArgs {
     /// Passes over the training windows.
     #[arg(long, default_value_t = 30)]
     epochs: usize,
-    /// Windows per step.
-    #[arg(long, default_value_t = 64)]
-    batch: usize,
+    /// Windows per step (default: 8 to 64, so that an epoch has about 25 steps).
+    #[arg(long)]
+    batch: Option<usize>,
     /// Learning rate.
     #[arg(long, default_value_t = 1e-3)]
     lr: f64,
     /// AdamW weight decay.
     #[arg(long, default_value_t = 1e-2)]
     weight_decay: f64,
-    /// Learning-rate schedule: cosine, constant, or step:EPOCHS:GAMMA.
-    #[arg(long, default_value = "cosine")]
+    /// Learning-rate schedule: constant, cosine, or step:EPOCHS:GAMMA.
+    #[arg(long, default_value = "constant")]
     schedule: String,
     /// Stop after this many epochs without a better validation loss.
     #[arg(long)]
@@ -64,6 +65,21 @@ pub struct TrainArgs {
     /// Treat unlabeled time as a class of this name.
     #[arg(long)]
     unlabeled_class: Option<String>,
+    /// What the model sees: raw, spectrogram (EEG: 0.5-s frames to 45 Hz), or logmel (audio: 40 bands).
+    #[arg(long, default_value = "raw")]
+    representation: String,
+    /// Standardization: baseline (remove each window's mean, scale by training std), zscore, or none.
+    #[arg(long, default_value = "baseline")]
+    normalization: String,
+    /// Zero-phase high-pass filter before windowing, Hz.
+    #[arg(long)]
+    highpass: Option<f32>,
+    /// Zero-phase low-pass filter before windowing, Hz.
+    #[arg(long)]
+    lowpass: Option<f32>,
+    /// Zero-phase notch filter before windowing, Hz (mains: 50 or 60).
+    #[arg(long)]
+    notch: Option<f32>,
     /// Only these channels (comma-separated labels).
     #[arg(long, value_delimiter = ',')]
     channels: Vec<String>,
@@ -126,6 +142,23 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         channels: args.channels.clone(),
         seed: args.seed,
         regression: args.regression,
+        representation: match args.representation.as_str() {
+            "raw" => Representation::Raw,
+            "spectrogram" => Representation::eeg_spectrogram(),
+            "logmel" => Representation::audio_log_mel(),
+            other => bail!("unknown representation {other:?}: use raw, spectrogram or logmel"),
+        },
+        normalization: match args.normalization.as_str() {
+            "baseline" => Normalization::Baseline,
+            "zscore" => Normalization::ZScore,
+            "none" => Normalization::None,
+            other => bail!("unknown normalization {other:?}: use baseline, zscore or none"),
+        },
+        filter: DisplayFilter {
+            highpass_hz: args.highpass,
+            lowpass_hz: args.lowpass,
+            notch_hz: args.notch,
+        },
         ..DatasetConfig::default()
     };
     let train = TrainConfig {

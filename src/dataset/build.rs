@@ -4,10 +4,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
+use crate::dsp::DisplayFilter;
+
 use super::split::{Holdout, HoldoutMethod, hold_out};
 use super::{
-    ChannelStats, DatasetConfig, DatasetError, LoadedSource, Normalization, SplitName, WindowRef,
-    cut_windows, median_duration_s, resample::resample,
+    ChannelStats, DatasetConfig, DatasetError, LoadedSource, Normalization, Representation,
+    SplitName, WindowRef, cut_windows, median_duration_s, normalize::remove_window_means,
+    resample::resample,
 };
 
 /// The windows of one split, ready for a model.
@@ -62,6 +65,14 @@ pub struct Dataset {
     pub rate_hz: f64,
     /// Window length in samples.
     pub window_len: usize,
+    /// Rows of the model's input per window (channels, or channels x bins).
+    pub input_channels: usize,
+    /// Columns of the model's input per window (samples, or frames).
+    pub input_len: usize,
+    /// Columns per second of the model's input, Hz.
+    pub input_rate_hz: f64,
+    /// The standardization actually applied (a spectrogram is z-scored, not baseline-corrected).
+    pub normalization: Normalization,
     /// Step between windows in samples.
     pub stride_len: usize,
     /// Class names, sorted; empty for regression.
@@ -112,7 +123,7 @@ pub fn build_dataset(
     };
     let signals: Vec<Vec<Vec<f32>>> = sources
         .iter()
-        .map(|s| extract_signals(s, &channels, rate_hz))
+        .map(|s| prepare_signals(s, &channels, rate_hz, &config.filter))
         .collect::<Result<_, _>>()?;
 
     let window_s = match config.window_s {
@@ -333,18 +344,56 @@ pub fn build_dataset(
         }
     }
 
-    let stats = match config.normalization {
-        Normalization::ZScore => ChannelStats::fit(&train.x, channels.len(), window_len),
-        Normalization::None => ChannelStats::identity(channels.len()),
+    let Some((input_channels, input_len, input_rate_hz)) =
+        config
+            .representation
+            .output_shape(channels.len(), window_len, rate_hz)
+    else {
+        return Err(DatasetError::Invalid(format!(
+            "a window of {window_s:.3} s is shorter than one spectrogram frame; use longer windows"
+        )));
     };
     for split in [&mut train, &mut validation, &mut test] {
-        stats.apply(&mut split.x, window_len);
+        split.x = config
+            .representation
+            .apply(&split.x, channels.len(), window_len, rate_hz);
+    }
+    // Baseline correction removes a window's mean per row: right for raw
+    // signals, wrong for spectra (it would erase the spectral shape).
+    let normalization = match (config.normalization, config.representation) {
+        (
+            Normalization::Baseline,
+            Representation::Spectrogram { .. } | Representation::LogMel { .. },
+        ) => Normalization::ZScore,
+        (mode, _) => mode,
+    };
+    if normalization == Normalization::Baseline {
+        for split in [&mut train, &mut validation, &mut test] {
+            remove_window_means(&mut split.x, input_len);
+        }
+    }
+    let stats = match normalization {
+        Normalization::Baseline | Normalization::ZScore => {
+            let mut stats = ChannelStats::fit(&train.x, input_channels, input_len);
+            if normalization == Normalization::Baseline {
+                stats.mean.fill(0.0);
+            }
+            stats
+        }
+        Normalization::None => ChannelStats::identity(input_channels),
+    };
+    for split in [&mut train, &mut validation, &mut test] {
+        stats.apply(&mut split.x, input_len);
     }
     Ok(Dataset {
         channels,
         rate_hz,
         window_len,
         stride_len,
+        input_channels,
+        input_len,
+        input_rate_hz,
+        normalization,
         classes,
         regression,
         stats,
@@ -408,6 +457,23 @@ fn most_common_rate(sources: &[LoadedSource], channels: &[String]) -> f64 {
         .into_iter()
         .max_by_key(|&(bits, n)| (n, bits))
         .map_or(1.0, |(bits, _)| f64::from_bits(bits))
+}
+
+/// The chosen channels of a source, resampled to `rate_hz`, filtered with
+/// `filter` (zero phase) and cut to a common length.
+pub fn prepare_signals(
+    source: &LoadedSource,
+    channels: &[String],
+    rate_hz: f64,
+    filter: &DisplayFilter,
+) -> Result<Vec<Vec<f32>>, DatasetError> {
+    let mut signals = extract_signals(source, channels, rate_hz)?;
+    if filter.is_active() {
+        for ch in &mut signals {
+            filter.apply_zero_phase(ch, rate_hz);
+        }
+    }
+    Ok(signals)
 }
 
 /// The chosen channels of a source, resampled to `rate_hz` and cut to a

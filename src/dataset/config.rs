@@ -2,12 +2,19 @@
 
 use std::collections::BTreeMap;
 
+use super::Representation;
+use crate::dsp::DisplayFilter;
+
 /// How windows are standardized before they reach the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Normalization {
-    /// Per-channel z-score with mean and standard deviation of the training windows.
+    /// Remove each window's own mean per channel (baseline correction: the DC
+    /// offset of an electrode carries no information), then divide by each
+    /// channel's standard deviation over the training windows.
     #[default]
+    Baseline,
+    /// Per-channel z-score with mean and standard deviation of the training windows.
     ZScore,
     /// No scaling: the model sees physical units.
     None,
@@ -41,6 +48,13 @@ pub struct DatasetConfig {
     /// Labels are numbers to predict (regression) rather than classes.
     #[serde(default)]
     pub regression: bool,
+    /// Zero-phase high-pass, low-pass and notch filters applied to whole
+    /// recordings before windows are cut.
+    #[serde(default)]
+    pub filter: DisplayFilter,
+    /// What the model sees of a window: raw samples or a spectrogram.
+    #[serde(default)]
+    pub representation: Representation,
 }
 
 impl Default for DatasetConfig {
@@ -53,11 +67,13 @@ impl Default for DatasetConfig {
             unlabeled_class: None,
             channels: Vec::new(),
             rate_hz: None,
-            normalization: Normalization::ZScore,
+            normalization: Normalization::Baseline,
             validation_fraction: 0.2,
             test_fraction: 0.2,
             seed: 0,
             regression: false,
+            filter: DisplayFilter::default(),
+            representation: Representation::Raw,
         }
     }
 }

@@ -6,17 +6,19 @@
 mod build;
 mod config;
 mod error;
+mod features;
 mod normalize;
 mod resample;
 mod source;
 mod split;
 mod windows;
 
-pub use build::extract_signals;
 pub use build::{Dataset, DatasetSummary, SplitData, build_dataset};
+pub use build::{extract_signals, prepare_signals};
 pub use config::{DatasetConfig, Normalization};
 pub use error::DatasetError;
-pub use normalize::ChannelStats;
+pub use features::Representation;
+pub use normalize::{ChannelStats, normalize_windows, remove_window_means};
 pub use source::{LoadedSource, load_sources};
 pub use split::SplitName;
 pub use windows::{WindowRef, cut_windows, median_duration_s};

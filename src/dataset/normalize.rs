@@ -59,8 +59,41 @@ impl ChannelStats {
     }
 }
 
+/// Subtracts each window's own mean from each of its channels, in place
+/// (windows laid out `[n, channels, samples]`).
+pub fn remove_window_means(x: &mut [f32], samples: usize) {
+    for row in x.chunks_exact_mut(samples.max(1)) {
+        let mean = (row.iter().map(|&v| v as f64).sum::<f64>() / row.len() as f64) as f32;
+        for v in row {
+            *v -= mean;
+        }
+    }
+}
+
+/// Applies `mode` with the fitted `stats` to windows laid out
+/// `[n, rows, samples]`, in place: what training did to its windows, done to
+/// new ones (`mode` as applied, see `Dataset::normalization`).
+pub fn normalize_windows(
+    x: &mut [f32],
+    samples: usize,
+    mode: super::Normalization,
+    stats: &ChannelStats,
+) {
+    if mode == super::Normalization::Baseline {
+        remove_window_means(x, samples);
+    }
+    stats.apply(x, samples);
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn window_means_are_removed_per_channel() {
+        let mut x = vec![1.0, 3.0, 10.0, 20.0];
+        super::remove_window_means(&mut x, 2);
+        assert_eq!(x, vec![-1.0, 1.0, -5.0, 5.0]);
+    }
+
     use super::*;
 
     #[test]

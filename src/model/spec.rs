@@ -216,7 +216,7 @@ mod d {
         1e-5
     }
     pub fn eegnet_momentum() -> f64 {
-        0.01
+        0.1
     }
     pub fn eegnet_eps() -> f64 {
         1e-3

@@ -9,13 +9,14 @@ use crate::rng::Rng;
 /// The call classes, in the order of their class index.
 pub const AUDIO_CLASSES: [&str; 4] = ["rising_chirp", "falling_chirp", "trill", "harmonic_whistle"];
 
-/// One second of audio at `rate_hz` holding one call of class `class`
-/// (index into [`AUDIO_CLASSES`]), normalized to about -1..1.
-pub fn synth_call(class: usize, rate_hz: f64, seed: u64) -> Vec<f32> {
+/// `duration_s` seconds of audio at `rate_hz` holding one call of class
+/// `class` (index into [`AUDIO_CLASSES`]), normalized to about -1..1. The
+/// call lasts 30-70 % of the clip and starts anywhere it fits.
+pub fn synth_call(class: usize, rate_hz: f64, duration_s: f64, seed: u64) -> Vec<f32> {
     let mut rng = Rng::new(seed);
-    let n = rate_hz as usize;
-    let length_s = rng.range(0.25, 0.6);
-    let onset_s = rng.range(0.05, 0.95 - length_s);
+    let n = (rate_hz * duration_s).round() as usize;
+    let length_s = duration_s * rng.range(0.3, 0.7);
+    let onset_s = rng.range(0.05 * duration_s, 0.95 * duration_s - length_s);
     let amplitude = rng.range(0.25, 0.6);
     let noise_level = rng.range(0.005, 0.04);
     let base_hz = rng.range(1200.0, 2600.0);
@@ -97,8 +98,8 @@ mod tests {
     #[test]
     fn chirps_rise_and_fall() {
         for seed in 0..5 {
-            let up = pitch_track(&synth_call(0, 16_000.0, seed), 16_000.0);
-            let down = pitch_track(&synth_call(1, 16_000.0, seed), 16_000.0);
+            let up = pitch_track(&synth_call(0, 16_000.0, 1.0, seed), 16_000.0);
+            let down = pitch_track(&synth_call(1, 16_000.0, 1.0, seed), 16_000.0);
             assert!(up.len() > 4 && down.len() > 4);
             assert!(up[up.len() - 2] > up[1], "{up:?}");
             assert!(down[down.len() - 2] < down[1], "{down:?}");
@@ -106,12 +107,12 @@ mod tests {
     }
 
     #[test]
-    fn calls_are_one_second_and_bounded() {
+    fn calls_have_the_asked_length_and_are_bounded() {
         for class in 0..4 {
-            let x = synth_call(class, 16_000.0, 9);
-            assert_eq!(x.len(), 16_000);
+            let x = synth_call(class, 16_000.0, 0.5, 9);
+            assert_eq!(x.len(), 8_000);
             assert!(x.iter().all(|v| v.abs() < 1.0));
-            assert_eq!(x, synth_call(class, 16_000.0, 9));
+            assert_eq!(x, synth_call(class, 16_000.0, 0.5, 9));
         }
     }
 }

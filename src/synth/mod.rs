@@ -27,7 +27,10 @@ pub const EEG_SUBJECTS: usize = 5;
 pub const EEG_DURATION_S: f64 = 150.0;
 
 /// Calls written per audio class.
-pub const CALLS_PER_CLASS: usize = 16;
+pub const CALLS_PER_CLASS: usize = 40;
+
+/// Length of each call clip, seconds.
+pub const CALL_DURATION_S: f64 = 0.5;
 
 /// Audio sample rate of the generated calls, Hz.
 pub const AUDIO_RATE_HZ: u32 = 16_000;
@@ -61,7 +64,12 @@ pub fn write_teaching_data(dir: &Path, seed: u64) -> Result<SynthSummary, Record
         for n in 1..=CALLS_PER_CLASS {
             let path = class_dir.join(format!("call-{n:02}.wav"));
             let call_seed = seed ^ ((class_index as u64 + 1) << 32) ^ n as u64;
-            let samples = synth_call(class_index, AUDIO_RATE_HZ as f64, call_seed);
+            let samples = synth_call(
+                class_index,
+                AUDIO_RATE_HZ as f64,
+                CALL_DURATION_S,
+                call_seed,
+            );
             write_wav(&path, AUDIO_RATE_HZ, &[samples], WavSampleFormat::Pcm16)?;
             summary.files.push(path);
         }

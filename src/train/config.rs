@@ -41,8 +41,9 @@ impl Schedule {
 pub struct TrainConfig {
     /// Passes over the training windows.
     pub epochs: usize,
-    /// Windows per optimizer step.
-    pub batch_size: usize,
+    /// Windows per optimizer step; `None` chooses from the dataset's size
+    /// (see [`TrainConfig::batch_for`]).
+    pub batch_size: Option<usize>,
     /// Initial learning rate of AdamW.
     pub lr: f64,
     /// AdamW's decoupled weight decay (a regularizer: it keeps weights small).
@@ -66,10 +67,10 @@ impl Default for TrainConfig {
     fn default() -> Self {
         Self {
             epochs: 30,
-            batch_size: 64,
+            batch_size: None,
             lr: 1e-3,
             weight_decay: 1e-2,
-            schedule: Schedule::Cosine,
+            schedule: Schedule::Constant,
             grad_clip: Some(5.0),
             patience: None,
             class_weights: false,
@@ -79,9 +80,39 @@ impl Default for TrainConfig {
     }
 }
 
+impl TrainConfig {
+    /// The batch size for `n_train` training windows: the configured one, or
+    /// a power of two from 8 to 64 that gives an epoch at least about 25
+    /// optimizer steps (small datasets learn little from a few large steps).
+    pub fn batch_for(&self, n_train: usize) -> usize {
+        match self.batch_size {
+            Some(b) => b.max(1),
+            None => {
+                let target = (n_train / 25).clamp(8, 64);
+                // Largest power of two not above the target.
+                1 << (usize::BITS - 1 - target.leading_zeros())
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn automatic_batch_size() {
+        let c = TrainConfig::default();
+        assert_eq!(c.batch_for(100), 8);
+        assert_eq!(c.batch_for(400), 16);
+        assert_eq!(c.batch_for(1000), 32);
+        assert_eq!(c.batch_for(100_000), 64);
+        let fixed = TrainConfig {
+            batch_size: Some(5),
+            ..TrainConfig::default()
+        };
+        assert_eq!(fixed.batch_for(100_000), 5);
+    }
 
     #[test]
     fn schedules() {

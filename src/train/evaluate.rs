@@ -16,11 +16,7 @@ pub struct Predictions {
 impl Predictions {
     /// Number of windows.
     pub fn len(&self) -> usize {
-        if self.k == 0 {
-            0
-        } else {
-            self.outputs.len() / self.k
-        }
+        self.outputs.len().checked_div(self.k).unwrap_or(0)
     }
 
     /// True without windows.
@@ -91,7 +87,7 @@ pub fn predict_windows(
     device: &Device,
 ) -> candle_core::Result<Predictions> {
     let per = channels * samples;
-    let n = if per == 0 { 0 } else { x.len() / per };
+    let n = x.len().checked_div(per).unwrap_or(0);
     let mut out = Predictions::default();
     let mut i = 0;
     while i < n {

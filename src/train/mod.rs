@@ -16,10 +16,11 @@ mod run_folder;
 mod trainer;
 
 pub use config::{Schedule, TrainConfig};
-pub use device::{DeviceChoice, select_device};
+pub use device::{DeviceChoice, device_name, select_device};
 pub use error::TrainError;
 pub use evaluate::{Predictions, predict_windows};
 pub use events::{Command, EpochMetrics, Event, Outcome, StartInfo};
+pub use loss::cross_entropy;
 pub use predict::{LoadedRun, PredictedWindow, load_run, predict_file};
 pub use run_folder::{RunInfo, RunPaths};
 pub use trainer::{TrainRequest, train};

@@ -7,7 +7,7 @@ use candle_nn::VarMap;
 
 use super::run_folder::{RunInfo, RunPaths};
 use super::{DeviceChoice, TrainError, predict_windows, select_device};
-use crate::dataset::{LoadedSource, extract_signals};
+use crate::dataset::{LoadedSource, normalize_windows, prepare_signals};
 use crate::model::{self, InputShape, Network};
 use crate::recording::{LabelSet, read_recording};
 
@@ -47,9 +47,9 @@ pub fn load_run(dir: &Path, device: DeviceChoice) -> Result<LoadedRun, TrainErro
     }
     let mut varmap = VarMap::new();
     let input = InputShape {
-        channels: info.channels.len(),
-        samples: info.window_len,
-        rate_hz: info.rate_hz,
+        channels: info.input_channels,
+        samples: info.input_len,
+        rate_hz: info.input_rate_hz,
         n_outputs: if info.regression {
             1
         } else {
@@ -78,7 +78,12 @@ pub fn predict_file(run: &LoadedRun, path: &Path) -> Result<Vec<PredictedWindow>
         labels: LabelSet::default(),
         whole_file: info.whole_file,
     };
-    let signals = extract_signals(&source, &info.channels, info.rate_hz)?;
+    let signals = prepare_signals(
+        &source,
+        &info.channels,
+        info.rate_hz,
+        &info.dataset_config.filter,
+    )?;
     let (len, stride) = (info.window_len, info.stride_len.max(1));
     let n_samples = signals.first().map_or(0, Vec::len);
     let mut starts: Vec<(usize, f64)> = Vec::new();
@@ -116,8 +121,24 @@ pub fn predict_file(run: &LoadedRun, path: &Path) -> Result<Vec<PredictedWindow>
             ),
         )));
     }
-    info.normalization.apply(&mut x, len);
-    let p = predict_windows(run.net.as_ref(), &x, signals.len(), len, 64, &run.device)?;
+    let mut x = info
+        .dataset_config
+        .representation
+        .apply(&x, signals.len(), len, info.rate_hz);
+    normalize_windows(
+        &mut x,
+        info.input_len,
+        info.normalization_mode,
+        &info.normalization,
+    );
+    let p = predict_windows(
+        run.net.as_ref(),
+        &x,
+        info.input_channels,
+        info.input_len,
+        64,
+        &run.device,
+    )?;
     let duration_s = len as f64 / info.rate_hz;
     let probs = if info.regression {
         Vec::new()

@@ -75,6 +75,14 @@ pub struct RunInfo {
     pub window_len: usize,
     /// Step between windows in samples.
     pub stride_len: usize,
+    /// Model input rows per window (channels, or channels x bins).
+    pub input_channels: usize,
+    /// Model input columns per window (samples, or frames).
+    pub input_len: usize,
+    /// Model input columns per second, Hz.
+    pub input_rate_hz: f64,
+    /// The standardization applied to windows.
+    pub normalization_mode: crate::dataset::Normalization,
     /// Class names (empty for regression).
     pub classes: Vec<String>,
     /// True for regression.

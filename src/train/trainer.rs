@@ -79,13 +79,13 @@ fn run(
         init_from,
     } = req;
     let device = select_device(config.device)?;
-    let channels = ds.channels.len();
-    let samples = ds.window_len;
+    let channels = ds.input_channels;
+    let samples = ds.input_len;
     let n_outputs = if ds.regression { 1 } else { ds.classes.len() };
     let input = InputShape {
         channels,
         samples,
-        rate_hz: ds.rate_hz,
+        rate_hz: ds.input_rate_hz,
         n_outputs,
     };
 
@@ -124,7 +124,7 @@ fn run(
         None
     };
 
-    let batch = config.batch_size.max(1);
+    let batch = config.batch_for(ds.train.len());
     let steps_per_epoch = ds.train.len().div_ceil(batch);
     let start = StartInfo {
         model: summary.clone(),
@@ -528,6 +528,10 @@ fn run_info(
         rate_hz: ds.rate_hz,
         window_len: ds.window_len,
         stride_len: ds.stride_len,
+        input_channels: ds.input_channels,
+        input_len: ds.input_len,
+        input_rate_hz: ds.input_rate_hz,
+        normalization_mode: ds.normalization,
         classes: ds.classes.clone(),
         regression: ds.regression,
         whole_file: ds.whole_file,

@@ -521,19 +521,14 @@ mod tests {
 
     #[test]
     fn decode_16_and_24_bit() {
-        let mut out = Vec::new();
+        let mut out = vec![0.0; 2];
         decode(&[0xFF, 0x7F, 0x00, 0x80], 2, 1.0, 0.0, &mut out);
         assert_eq!(out, vec![32767.0, -32768.0]);
-        out.clear();
-        decode(
-            &[0xFF, 0xFF, 0x7F, 0x00, 0x00, 0x80, 0xFF, 0xFF, 0xFF],
-            3,
-            1.0,
-            0.0,
-            &mut out,
-        );
+        let mut out = vec![0.0; 3];
+        let bytes = [0xFF, 0xFF, 0x7F, 0x00, 0x00, 0x80, 0xFF, 0xFF, 0xFF];
+        decode(&bytes, 3, 1.0, 0.0, &mut out);
         assert_eq!(out, vec![8388607.0, -8388608.0, -1.0]);
-        out.clear();
+        let mut out = vec![0.0; 1];
         decode(&[0x02, 0x00], 2, 0.5, 10.0, &mut out);
         assert_eq!(out, vec![11.0]);
     }

@@ -1,0 +1,156 @@
+//! Training throughput of the standard configurations (design.md): batch 64,
+//! AdamW lr 1e-3, cross-entropy, random data.
+
+use std::time::Instant;
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
+
+use crate::model::{
+    self, InputShape, ModelError, ModelSpec, count_trainable_params, seeded_var_builder,
+    trainable_vars,
+};
+use crate::rng::Rng;
+
+/// One standard configuration.
+#[derive(Debug, Clone)]
+pub struct BenchConfig {
+    /// The name printed (`eegnet`, `shallow`, `lstm`, `gru`, `cnn1d-audio`).
+    pub name: &'static str,
+    /// The model name for [`ModelSpec::by_name`].
+    pub model: &'static str,
+    /// Input channels.
+    pub channels: usize,
+    /// Input samples.
+    pub samples: usize,
+    /// Classes.
+    pub classes: usize,
+}
+
+/// The five standard configurations of design.md.
+pub const STANDARD_CONFIGS: [BenchConfig; 5] = [
+    BenchConfig {
+        name: "eegnet",
+        model: "eegnet",
+        channels: 22,
+        samples: 1000,
+        classes: 4,
+    },
+    BenchConfig {
+        name: "shallow",
+        model: "shallow",
+        channels: 22,
+        samples: 1000,
+        classes: 4,
+    },
+    BenchConfig {
+        name: "lstm",
+        model: "lstm",
+        channels: 22,
+        samples: 250,
+        classes: 4,
+    },
+    BenchConfig {
+        name: "gru",
+        model: "gru",
+        channels: 22,
+        samples: 250,
+        classes: 4,
+    },
+    BenchConfig {
+        name: "cnn1d-audio",
+        model: "m5",
+        channels: 1,
+        samples: 16_000,
+        classes: 10,
+    },
+];
+
+/// What one training benchmark measured.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TrainBenchResult {
+    /// Configuration name.
+    pub name: String,
+    /// Training windows per second.
+    pub samples_per_s: f64,
+    /// Median milliseconds per optimizer step.
+    pub step_ms: f64,
+    /// Trainable parameters.
+    pub params: usize,
+    /// Compute threads.
+    pub threads: usize,
+    /// Device name.
+    pub device: String,
+}
+
+/// Times training steps of `config` with batch 64 on `device`: `warmup`
+/// untimed steps, then at least `min_steps` timed steps and at least
+/// `min_seconds` of them; the median step time gives the throughput.
+pub fn bench_train_step(
+    config: &BenchConfig,
+    device: &Device,
+    warmup: usize,
+    min_steps: usize,
+    min_seconds: f64,
+) -> Result<TrainBenchResult, ModelError> {
+    let batch = 64;
+    let spec = ModelSpec::by_name(config.model).ok_or_else(|| ModelError::InvalidInput {
+        reason: format!("unknown model {}", config.model),
+    })?;
+    let input = InputShape {
+        channels: config.channels,
+        samples: config.samples,
+        rate_hz: 250.0,
+        n_outputs: config.classes,
+    };
+    let varmap = VarMap::new();
+    let vb = seeded_var_builder(&varmap, DType::F32, device, 0);
+    let (net, _) = model::build(&spec, &input, vb)?;
+    let params = count_trainable_params(&varmap);
+    let vars = trainable_vars(&varmap)
+        .into_iter()
+        .map(|(_, v)| v)
+        .collect();
+    let mut opt = AdamW::new(
+        vars,
+        ParamsAdamW {
+            lr: 1e-3,
+            ..Default::default()
+        },
+    )?;
+    let mut rng = Rng::new(0);
+    let x: Vec<f32> = (0..batch * config.channels * config.samples)
+        .map(|_| rng.normal() as f32)
+        .collect();
+    let y: Vec<u32> = (0..batch)
+        .map(|_| rng.below(config.classes) as u32)
+        .collect();
+    let x = Tensor::from_vec(x, (batch, config.channels, config.samples), device)?;
+    let y = Tensor::from_vec(y, batch, device)?;
+    let mut step = || -> Result<f64, ModelError> {
+        let t = Instant::now();
+        let logits = net.forward_t(&x, true)?;
+        let loss = crate::train::cross_entropy(&logits, &y, None)?;
+        opt.backward_step(&loss)?;
+        device.synchronize()?;
+        Ok(t.elapsed().as_secs_f64())
+    };
+    for _ in 0..warmup {
+        step()?;
+    }
+    let mut times = Vec::new();
+    let started = Instant::now();
+    while times.len() < min_steps || started.elapsed().as_secs_f64() < min_seconds {
+        times.push(step()?);
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    Ok(TrainBenchResult {
+        name: config.name.to_string(),
+        samples_per_s: batch as f64 / median,
+        step_ms: median * 1000.0,
+        params,
+        threads: candle_core::utils::get_num_threads(),
+        device: crate::train::device_name(device),
+    })
+}
