@@ -11,6 +11,7 @@ pub mod eval;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod jobs;
+pub mod kernels;
 pub mod labeling;
 pub mod model;
 pub mod recording;

@@ -372,3 +372,39 @@ fn every_truncation_and_random_damage_is_handled() {
         "content decides the format, not the name"
     );
 }
+
+/// An independent oracle on a file our writer made: pyedflib 0.1.42 and
+/// MNE 1.13 read the committed `sample_data/eeg/sub-01.edf` as below.
+#[test]
+fn our_edf_reads_the_same_in_pyedflib_and_mne() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample_data/eeg/sub-01.edf");
+    let rec = read_edf(&path).unwrap();
+    let facts = [
+        ("Fp1", 0, -5.969_329_365_987_64, 196_187.222_095_063_7),
+        ("O1", 10, 32.483_405_813_687_34, 204.251_163_500_415_7),
+        ("O2", 11, 27.673_762_111_848_63, -16_988.516_060_120_546),
+    ];
+    for (label, i, head3, sum) in facts {
+        let ch = &rec.channels[i];
+        assert_eq!(ch.label, label);
+        assert_eq!(ch.rate_hz, 256.0);
+        assert_eq!(ch.samples.len(), 38_400);
+        assert_eq!((ch.physical_min, ch.physical_max), (-800.0, 800.0));
+        let h: f64 = ch.samples[..3].iter().map(|&v| v as f64).sum();
+        assert!((h - head3).abs() < 1e-3, "{label} head {h} vs {head3}");
+        let s: f64 = ch.samples.iter().map(|&v| v as f64).sum();
+        let scale: f64 = ch.samples.iter().map(|&v| (v as f64).abs()).sum();
+        assert!((s - sum).abs() < 1e-6 * scale, "{label} sum {s} vs {sum}");
+    }
+    assert_eq!(rec.annotations.len(), 52);
+    assert_eq!(
+        (rec.annotations[0].onset_s, rec.annotations[0].text.as_str()),
+        (2.0, "eyes_closed")
+    );
+    assert_eq!(
+        (rec.annotations[1].onset_s, rec.annotations[1].text.as_str()),
+        (5.041, "blink")
+    );
+    assert_eq!(rec.start.unwrap().iso8601(), "2026-01-11T09:30:00");
+    assert_eq!(rec.duration_s(), 150.0);
+}

@@ -299,3 +299,71 @@ fn blink_split_trains_from_edf_annotations() {
     );
     assert!(stdout.contains("n = 450"), "{stdout}");
 }
+
+#[test]
+fn numeric_labels_train_a_regressor_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two subjects of the sample data, each trial labeled with a number
+    // (eyes closed 2.0, blink 1.0, others 0.0).
+    for sub in ["sub-01", "sub-02", "sub-03"] {
+        let src = root().join(format!("sample_data/eeg/{sub}.edf"));
+        let dst = dir.path().join(format!("{sub}.edf"));
+        std::fs::copy(&src, &dst).unwrap();
+        let mut labels = spindle::recording::read_events_tsv(
+            &root().join(format!("sample_data/eeg/{sub}_events.tsv")),
+        )
+        .unwrap();
+        for l in &mut labels.labels {
+            l.trial_type = match l.trial_type.as_str() {
+                "eyes_closed" => "2.0",
+                "blink" => "1.0",
+                _ => "0.0",
+            }
+            .into();
+        }
+        spindle::recording::write_events_tsv(&spindle::recording::sidecar_path(&dst), &labels)
+            .unwrap();
+    }
+    let run = dir.path().join("reg");
+    let stdout = run_ok(
+        spindle()
+            .args(["train", "--regression", "--data"])
+            .arg(dir.path())
+            .args(["--model", "mlp", "--epochs", "2", "--out"])
+            .arg(&run),
+    );
+    assert!(stdout.contains("test: MSE"), "{stdout}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    for key in ["mse", "mae", "r", "r2", "n"] {
+        assert!(
+            report["test"].get(key).is_some(),
+            "report.test.{key} missing"
+        );
+    }
+    let table = run_ok(
+        spindle()
+            .args(["predict", "--run"])
+            .arg(&run)
+            .arg(dir.path().join("sub-01.edf")),
+    );
+    let value: f64 = table
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split('\t')
+        .nth(3)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(value.is_finite());
+    // Without --regression the same numbers are three classes.
+    let stdout = run_ok(
+        spindle()
+            .args(["train", "--data"])
+            .arg(dir.path())
+            .args(["--model", "mlp", "--epochs", "1", "--out"])
+            .arg(dir.path().join("cls")),
+    );
+    assert!(stdout.contains("test: accuracy"), "{stdout}");
+}

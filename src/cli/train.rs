@@ -68,7 +68,8 @@ pub struct TrainArgs {
     /// What the model sees: raw, spectrogram (EEG: 0.5-s frames to 45 Hz), or logmel (audio: 40 bands).
     #[arg(long, default_value = "raw")]
     representation: String,
-    /// Standardization: baseline (remove each window's mean, scale by training std), zscore, or none.
+    /// Standardization: baseline (remove each window's mean, scale by training std), zscore,
+    /// ems (exponential moving standardization of whole recordings), or none.
     #[arg(long, default_value = "baseline")]
     normalization: String,
     /// Zero-phase high-pass filter before windowing, Hz.
@@ -151,8 +152,9 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
         normalization: match args.normalization.as_str() {
             "baseline" => Normalization::Baseline,
             "zscore" => Normalization::ZScore,
+            "ems" => Normalization::Ems,
             "none" => Normalization::None,
-            other => bail!("unknown normalization {other:?}: use baseline, zscore or none"),
+            other => bail!("unknown normalization {other:?}: use baseline, zscore, ems or none"),
         },
         filter: DisplayFilter {
             highpass_hz: args.highpass,
@@ -210,6 +212,7 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<()> {
                     "  validation: {}; test: {}",
                     info.dataset.validation_method, info.dataset.test_method
                 );
+                eprint!("{}", layer_table(&info.model));
                 if terminal {
                     let b = ProgressBar::new((steps_per_epoch * args.epochs) as u64);
                     b.set_style(
@@ -299,4 +302,30 @@ fn print_outcome(o: &Outcome, out: &std::path::Path) {
         );
     }
     println!("run folder: {}", out.display());
+}
+
+/// The model's layers with output shapes and parameter counts, and its receptive field.
+fn layer_table(m: &spindle::model::ModelSummary) -> String {
+    use std::fmt::Write as _;
+    let width = m
+        .layers
+        .iter()
+        .map(|l| l.name.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let mut s = format!(
+        "  {:<width$}  {:<18} {:>8}\n",
+        "layer", "output shape", "params"
+    );
+    for l in &m.layers {
+        let shape = format!("{:?}", l.output_shape);
+        let _ = writeln!(s, "  {:<width$}  {:<18} {:>8}", l.name, shape, l.params);
+    }
+    let _ = writeln!(
+        s,
+        "  receptive field: {} samples ({:.0} ms)",
+        m.receptive_field_samples, m.receptive_field_ms
+    );
+    s
 }

@@ -9,7 +9,8 @@ use crate::dsp::DisplayFilter;
 use super::split::{Holdout, HoldoutMethod, hold_out};
 use super::{
     ChannelStats, DatasetConfig, DatasetError, LoadedSource, Normalization, Representation,
-    SplitName, WindowRef, cut_windows, median_duration_s, normalize::remove_window_means,
+    SplitName, WindowRef, cut_windows, median_duration_s,
+    normalize::{exponential_moving_standardize, remove_window_means},
     resample::resample,
 };
 
@@ -123,7 +124,7 @@ pub fn build_dataset(
     };
     let signals: Vec<Vec<Vec<f32>>> = sources
         .iter()
-        .map(|s| prepare_signals(s, &channels, rate_hz, &config.filter))
+        .map(|s| prepare_signals(s, &channels, rate_hz, &config.filter, config.normalization))
         .collect::<Result<_, _>>()?;
 
     let window_s = match config.window_s {
@@ -380,7 +381,7 @@ pub fn build_dataset(
             }
             stats
         }
-        Normalization::None => ChannelStats::identity(input_channels),
+        Normalization::Ems | Normalization::None => ChannelStats::identity(input_channels),
     };
     for split in [&mut train, &mut validation, &mut test] {
         stats.apply(&mut split.x, input_len);
@@ -460,17 +461,24 @@ fn most_common_rate(sources: &[LoadedSource], channels: &[String]) -> f64 {
 }
 
 /// The chosen channels of a source, resampled to `rate_hz`, filtered with
-/// `filter` (zero phase) and cut to a common length.
+/// `filter` (zero phase), standardized over time when `normalization` is
+/// [`Normalization::Ems`], and cut to a common length.
 pub fn prepare_signals(
     source: &LoadedSource,
     channels: &[String],
     rate_hz: f64,
     filter: &DisplayFilter,
+    normalization: Normalization,
 ) -> Result<Vec<Vec<f32>>, DatasetError> {
     let mut signals = extract_signals(source, channels, rate_hz)?;
     if filter.is_active() {
         for ch in &mut signals {
             filter.apply_zero_phase(ch, rate_hz);
+        }
+    }
+    if normalization == Normalization::Ems {
+        for ch in &mut signals {
+            exponential_moving_standardize(ch, 1e-3, 1000, 1e-4);
         }
     }
     Ok(signals)

@@ -16,6 +16,12 @@ pub enum Normalization {
     Baseline,
     /// Per-channel z-score with mean and standard deviation of the training windows.
     ZScore,
+    /// Exponential moving standardization of whole recordings before
+    /// windowing (braindecode's: each sample minus a running mean over a
+    /// running standard deviation, smoothing factor 0.001, the first 1000
+    /// samples standardized as a block). Adapts to slow drifts and to each
+    /// recording's own scale.
+    Ems,
     /// No scaling: the model sees physical units.
     None,
 }

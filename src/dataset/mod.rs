@@ -18,7 +18,9 @@ pub use build::{extract_signals, prepare_signals};
 pub use config::{DatasetConfig, Normalization};
 pub use error::DatasetError;
 pub use features::Representation;
-pub use normalize::{ChannelStats, normalize_windows, remove_window_means};
+pub use normalize::{
+    ChannelStats, exponential_moving_standardize, normalize_windows, remove_window_means,
+};
 pub use source::{LoadedSource, load_sources};
 pub use split::SplitName;
 pub use windows::{WindowRef, cut_windows, median_duration_s};

@@ -59,6 +59,40 @@ impl ChannelStats {
     }
 }
 
+/// Exponential moving standardization of one continuous channel, in place:
+/// `(x_t - m_t) / max(s_t, eps)` with `m_t = (1-a) m_(t-1) + a x_t` and
+/// `s_t^2 = (1-a) s_(t-1)^2 + a (x_t - m_t)^2`; the first `init_block`
+/// samples are standardized with their own mean and deviation, which also
+/// start the running values (as braindecode's `exponential_moving_standardize`).
+pub fn exponential_moving_standardize(x: &mut [f32], factor_new: f64, init_block: usize, eps: f64) {
+    if x.is_empty() {
+        return;
+    }
+    let block = init_block.clamp(1, x.len());
+    let init_mean = x[..block].iter().map(|&v| v as f64).sum::<f64>() / block as f64;
+    let init_var = x[..block]
+        .iter()
+        .map(|&v| (v as f64 - init_mean).powi(2))
+        .sum::<f64>()
+        / block as f64;
+    let (mut mean, mut var) = (0.0f64, 0.0f64);
+    let raw: Vec<f64> = x.iter().map(|&v| v as f64).collect();
+    for (t, (out, &v)) in x.iter_mut().zip(&raw).enumerate() {
+        if t == 0 {
+            mean = v;
+            var = 0.0;
+        } else {
+            mean = (1.0 - factor_new) * mean + factor_new * v;
+            var = (1.0 - factor_new) * var + factor_new * (v - mean).powi(2);
+        }
+        *out = if t < block {
+            ((v - init_mean) / init_var.sqrt().max(eps)) as f32
+        } else {
+            ((v - mean) / var.sqrt().max(eps)) as f32
+        };
+    }
+}
+
 /// Subtracts each window's own mean from each of its channels, in place
 /// (windows laid out `[n, channels, samples]`).
 pub fn remove_window_means(x: &mut [f32], samples: usize) {
@@ -87,6 +121,21 @@ pub fn normalize_windows(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn moving_standardization_tracks_scale_changes() {
+        // A signal whose scale jumps tenfold halfway comes out with similar scale in both halves.
+        let mut x: Vec<f32> = (0..20_000)
+            .map(|i| {
+                let s = (i as f32 * 0.3).sin();
+                if i < 10_000 { s } else { 10.0 * s + 50.0 }
+            })
+            .collect();
+        super::exponential_moving_standardize(&mut x, 0.001, 1000, 1e-4);
+        let rms = |v: &[f32]| (v.iter().map(|a| a * a).sum::<f32>() / v.len() as f32).sqrt();
+        let (a, b) = (rms(&x[2000..10_000]), rms(&x[16_000..20_000]));
+        assert!((a - 1.0).abs() < 0.3 && (b - 1.0).abs() < 0.3, "{a} {b}");
+    }
+
     #[test]
     fn window_means_are_removed_per_channel() {
         let mut x = vec![1.0, 3.0, 10.0, 20.0];

@@ -83,6 +83,7 @@ pub fn predict_file(run: &LoadedRun, path: &Path) -> Result<Vec<PredictedWindow>
         &info.channels,
         info.rate_hz,
         &info.dataset_config.filter,
+        info.dataset_config.normalization,
     )?;
     let (len, stride) = (info.window_len, info.stride_len.max(1));
     let n_samples = signals.first().map_or(0, Vec::len);

@@ -1,0 +1,468 @@
+//! Single-threaded f32 matrix products on strided slices.
+//!
+//! `C (+)= A · B` with any row/column strides for `A`, `B` and `C`. `B` is
+//! packed into panels of `NR` columns (zero-padded), `A` is read in place,
+//! and a register-blocked `6 x NR` micro-kernel accumulates over blocks of
+//! `KC` rows of `B`. The micro-kernel is plain Rust over fixed-size arrays,
+//! compiled three times: AVX-512 (`NR = 32`), AVX2 + FMA (`NR = 16`) and
+//! portable (`NR = 8`, no fused multiply-add); the widest one the CPU
+//! supports is picked at run time. Callers parallelize over independent
+//! products (batch items, row blocks).
+
+use std::sync::OnceLock;
+
+use candle_core::{Result, bail};
+
+/// Rows of `A` per micro-kernel call.
+const MR: usize = 6;
+/// Rows of `B` per packed block (keeps a panel in L1).
+const KC: usize = 256;
+
+/// A read-only matrix view: element `(i, j)` at `data[i * rs + j * cs]`.
+#[derive(Debug, Clone, Copy)]
+pub struct MatRef<'a> {
+    data: &'a [f32],
+    rs: usize,
+    cs: usize,
+}
+
+impl<'a> MatRef<'a> {
+    /// A view with row stride `rs` and column stride `cs`.
+    pub fn new(data: &'a [f32], rs: usize, cs: usize) -> Self {
+        Self { data, rs, cs }
+    }
+
+    /// A row-major view with `cols` columns.
+    pub fn row_major(data: &'a [f32], cols: usize) -> Self {
+        Self::new(data, cols, 1)
+    }
+
+    /// The transposed view (no copy).
+    pub fn t(self) -> Self {
+        Self::new(self.data, self.cs, self.rs)
+    }
+
+    fn check(&self, rows: usize, cols: usize, what: &str) -> Result<()> {
+        if rows == 0 || cols == 0 {
+            return Ok(());
+        }
+        let last = (rows - 1) * self.rs + (cols - 1) * self.cs;
+        if last >= self.data.len() {
+            bail!(
+                "gemm: {what} of {rows}x{cols} (strides {}, {}) needs {} values, has {}",
+                self.rs,
+                self.cs,
+                last + 1,
+                self.data.len()
+            )
+        }
+        Ok(())
+    }
+}
+
+/// A mutable matrix view: element `(i, j)` at `data[i * rs + j * cs]`.
+#[derive(Debug)]
+pub struct MatMut<'a> {
+    data: &'a mut [f32],
+    rs: usize,
+    cs: usize,
+}
+
+impl<'a> MatMut<'a> {
+    /// A view with row stride `rs` and column stride `cs`.
+    pub fn new(data: &'a mut [f32], rs: usize, cs: usize) -> Self {
+        Self { data, rs, cs }
+    }
+
+    /// A row-major view with `cols` columns.
+    pub fn row_major(data: &'a mut [f32], cols: usize) -> Self {
+        Self::new(data, cols, 1)
+    }
+}
+
+/// Instruction sets the micro-kernel is compiled for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isa {
+    /// AVX-512F, 16 lanes, 32 columns per panel.
+    Avx512,
+    /// AVX2 with FMA, 8 lanes, 16 columns per panel.
+    Avx2,
+    /// Whatever the target baseline vectorizes to, no FMA, 8 columns.
+    Portable,
+}
+
+impl Isa {
+    /// Columns per packed panel.
+    fn nr(self) -> usize {
+        match self {
+            Isa::Avx512 => 32,
+            Isa::Avx2 => 16,
+            Isa::Portable => 8,
+        }
+    }
+
+    /// The instruction sets this CPU runs, widest first.
+    pub fn available() -> Vec<Isa> {
+        let mut out = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                out.push(Isa::Avx512);
+            }
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
+            {
+                out.push(Isa::Avx2);
+            }
+        }
+        out.push(Isa::Portable);
+        out
+    }
+
+    /// The widest instruction set this CPU runs (detected once).
+    pub fn best() -> Isa {
+        static BEST: OnceLock<Isa> = OnceLock::new();
+        *BEST.get_or_init(|| Isa::available()[0])
+    }
+}
+
+/// `B` (`k x n`) packed for the micro-kernel of one [`Isa`].
+#[derive(Debug, Clone)]
+pub struct PackedB {
+    k: usize,
+    n: usize,
+    isa: Isa,
+    data: Vec<f32>,
+}
+
+impl PackedB {
+    /// Packs `b` (`k x n`) for the fastest instruction set.
+    pub fn new(k: usize, n: usize, b: MatRef) -> Result<Self> {
+        Self::with_isa(k, n, b, Isa::best())
+    }
+
+    /// Packs `b` (`k x n`) for `isa`.
+    pub fn with_isa(k: usize, n: usize, b: MatRef, isa: Isa) -> Result<Self> {
+        b.check(k, n, "B")?;
+        let nr = isa.nr();
+        let panels = n.div_ceil(nr);
+        let mut data = vec![0f32; k * panels * nr];
+        let mut off = 0;
+        for pc in (0..k).step_by(KC) {
+            let kc = KC.min(k - pc);
+            for jb in 0..panels {
+                let j0 = jb * nr;
+                let w = nr.min(n - j0);
+                for p in 0..kc {
+                    let dst = &mut data[off + p * nr..off + p * nr + w];
+                    let row = (pc + p) * b.rs;
+                    if b.cs == 1 {
+                        dst.copy_from_slice(&b.data[row + j0..row + j0 + w]);
+                    } else {
+                        for (j, d) in dst.iter_mut().enumerate() {
+                            *d = b.data[row + (j0 + j) * b.cs];
+                        }
+                    }
+                }
+                off += kc * nr;
+            }
+        }
+        Ok(Self { k, n, isa, data })
+    }
+
+    /// Rows of `B`.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// Columns of `B`.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+}
+
+/// `C = A · B` (or `C += A · B` when `accumulate`), `A` `m x k`, `B` `k x n`.
+pub fn gemm(
+    m: usize,
+    n: usize,
+    k: usize,
+    a: MatRef,
+    b: MatRef,
+    c: MatMut,
+    accumulate: bool,
+) -> Result<()> {
+    let packed = PackedB::new(k, n, b)?;
+    gemm_packed(m, a, &packed, c, accumulate)
+}
+
+/// `C = A · B` (or `C += A · B` when `accumulate`) with `B` packed.
+pub fn gemm_packed(m: usize, a: MatRef, b: &PackedB, c: MatMut, accumulate: bool) -> Result<()> {
+    let (k, n) = (b.k, b.n);
+    a.check(m, k, "A")?;
+    let cref = MatRef::new(c.data, c.rs, c.cs);
+    cref.check(m, n, "C")?;
+    if m == 0 || n == 0 {
+        return Ok(());
+    }
+    if k == 0 {
+        if !accumulate {
+            for i in 0..m {
+                for j in 0..n {
+                    c.data[i * c.rs + j * c.cs] = 0.0;
+                }
+            }
+        }
+        return Ok(());
+    }
+    let args = Args {
+        m,
+        n,
+        k,
+        a: a.data.as_ptr(),
+        rsa: a.rs,
+        csa: a.cs,
+        b: b.data.as_ptr(),
+        c: c.data.as_mut_ptr(),
+        rsc: c.rs,
+        csc: c.cs,
+        accumulate,
+    };
+    // SAFETY: every index the kernels touch was bounds-checked above (A, C
+    // through `check`, B by construction of `PackedB`), and the instruction
+    // set of `b.isa` was detected on this CPU when it was chosen.
+    unsafe {
+        match b.isa {
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512 => run_avx512(&args),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => run_avx2(&args),
+            _ => run::<8, false>(&args),
+        }
+    }
+    Ok(())
+}
+
+/// Raw arguments of one product (bounds checked by the caller).
+struct Args {
+    m: usize,
+    n: usize,
+    k: usize,
+    a: *const f32,
+    rsa: usize,
+    csa: usize,
+    b: *const f32,
+    c: *mut f32,
+    rsc: usize,
+    csc: usize,
+    accumulate: bool,
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma")]
+unsafe fn run_avx512(args: &Args) {
+    // SAFETY: forwarded from `gemm_packed`.
+    unsafe { run::<32, true>(args) }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn run_avx2(args: &Args) {
+    // SAFETY: forwarded from `gemm_packed`.
+    unsafe { run::<16, true>(args) }
+}
+
+#[inline(always)]
+unsafe fn run<const NR: usize, const FMA: bool>(g: &Args) {
+    let panels = g.n.div_ceil(NR);
+    let mut off = 0;
+    for pc in (0..g.k).step_by(KC) {
+        let kc = KC.min(g.k - pc);
+        let overwrite = pc == 0 && !g.accumulate;
+        for jb in 0..panels {
+            let j0 = jb * NR;
+            let nr = NR.min(g.n - j0);
+            // SAFETY: offsets stay inside the checked matrices (see `gemm_packed`).
+            unsafe {
+                let bp = g.b.add(off);
+                let mut i0 = 0;
+                while i0 < g.m {
+                    let mr = MR.min(g.m - i0);
+                    let ap = g.a.add(i0 * g.rsa + pc * g.csa);
+                    let cp = g.c.add(i0 * g.rsc + j0 * g.csc);
+                    let t = Tile {
+                        kc,
+                        a: ap,
+                        rsa: g.rsa,
+                        csa: g.csa,
+                        b: bp,
+                        c: cp,
+                        rsc: g.rsc,
+                        csc: g.csc,
+                        nr,
+                        overwrite,
+                    };
+                    match mr {
+                        6 => micro::<6, NR, FMA>(&t),
+                        5 => micro::<5, NR, FMA>(&t),
+                        4 => micro::<4, NR, FMA>(&t),
+                        3 => micro::<3, NR, FMA>(&t),
+                        2 => micro::<2, NR, FMA>(&t),
+                        _ => micro::<1, NR, FMA>(&t),
+                    }
+                    i0 += mr;
+                }
+            }
+            off += kc * NR;
+        }
+    }
+}
+
+/// One `mr x nr` tile of `C` over `kc` rows of a packed panel.
+struct Tile {
+    kc: usize,
+    a: *const f32,
+    rsa: usize,
+    csa: usize,
+    b: *const f32,
+    c: *mut f32,
+    rsc: usize,
+    csc: usize,
+    nr: usize,
+    overwrite: bool,
+}
+
+#[inline(always)]
+unsafe fn micro<const R: usize, const NR: usize, const FMA: bool>(t: &Tile) {
+    let mut acc = [[0f32; NR]; R];
+    for p in 0..t.kc {
+        // SAFETY: the panel holds `kc` rows of `NR` values; A's tile is in bounds.
+        let b: [f32; NR] = unsafe { *(t.b.add(p * NR) as *const [f32; NR]) };
+        for (i, row) in acc.iter_mut().enumerate() {
+            let a = unsafe { *t.a.add(i * t.rsa + p * t.csa) };
+            for j in 0..NR {
+                row[j] = if FMA {
+                    a.mul_add(b[j], row[j])
+                } else {
+                    a * b[j] + row[j]
+                };
+            }
+        }
+    }
+    for (i, row) in acc.iter().enumerate() {
+        // SAFETY: the tile of C is in bounds (checked in `gemm_packed`).
+        unsafe {
+            let c = t.c.add(i * t.rsc);
+            if t.csc == 1 && t.nr == NR {
+                let c = &mut *(c as *mut [f32; NR]);
+                if t.overwrite {
+                    *c = *row;
+                } else {
+                    for j in 0..NR {
+                        c[j] += row[j];
+                    }
+                }
+            } else {
+                for (j, &v) in row.iter().enumerate().take(t.nr) {
+                    let cj = c.add(j * t.csc);
+                    *cj = if t.overwrite { v } else { *cj + v };
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(m: usize, n: usize, k: usize, a: MatRef, b: MatRef) -> Vec<f64> {
+        let mut c = vec![0f64; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                for p in 0..k {
+                    c[i * n + j] +=
+                        a.data[i * a.rs + p * a.cs] as f64 * b.data[p * b.rs + j * b.cs] as f64;
+                }
+            }
+        }
+        c
+    }
+
+    fn data(len: usize, seed: usize) -> Vec<f32> {
+        (0..len)
+            .map(|i| (((i * 7919 + seed * 104729) % 1000) as f32 / 500.0) - 1.0)
+            .collect()
+    }
+
+    #[test]
+    fn matches_naive_product_for_every_isa_and_layout() -> Result<()> {
+        for isa in Isa::available() {
+            for &(m, n, k) in &[
+                (1, 1, 1),
+                (7, 33, 5),
+                (13, 17, 300),
+                (64, 40, 550),
+                (6, 64, 64),
+            ] {
+                let a = data(m * k, 1);
+                let b = data(k * n, 2);
+                for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                    let av = if ta {
+                        MatRef::row_major(&a, m).t()
+                    } else {
+                        MatRef::row_major(&a, k)
+                    };
+                    let bv = if tb {
+                        MatRef::row_major(&b, k).t()
+                    } else {
+                        MatRef::row_major(&b, n)
+                    };
+                    let want = naive(m, n, k, av, bv);
+                    let packed = PackedB::with_isa(k, n, bv, isa)?;
+                    for accumulate in [false, true] {
+                        let mut c = vec![1f32; m * n];
+                        gemm_packed(m, av, &packed, MatMut::row_major(&mut c, n), accumulate)?;
+                        for (g, w) in c.iter().zip(&want) {
+                            let w = w + if accumulate { 1.0 } else { 0.0 };
+                            assert!(
+                                (*g as f64 - w).abs() < 1e-4 * (1.0 + w.abs()),
+                                "{isa:?} {m}x{n}x{k} ta={ta} tb={tb}: {g} vs {w}"
+                            );
+                        }
+                    }
+                    // Transposed output.
+                    let mut c = vec![0f32; m * n];
+                    gemm_packed(m, av, &packed, MatMut::new(&mut c, 1, m), false)?;
+                    for i in 0..m {
+                        for j in 0..n {
+                            let (g, w) = (c[j * m + i] as f64, want[i * n + j]);
+                            assert!((g - w).abs() < 1e-4 * (1.0 + w.abs()));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn out_of_bounds_views_are_errors() {
+        let a = vec![0f32; 5];
+        let b = vec![0f32; 6];
+        let mut c = vec![0f32; 6];
+        assert!(
+            gemm(
+                2,
+                3,
+                3,
+                MatRef::row_major(&a, 3),
+                MatRef::row_major(&b, 3),
+                MatMut::row_major(&mut c, 3),
+                false
+            )
+            .is_err()
+        );
+    }
+}

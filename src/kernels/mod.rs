@@ -1,0 +1,60 @@
+//! CPU kernels for the hot layers, as candle custom ops with hand-written
+//! backward passes.
+//!
+//! Each kernel works on contiguous `f32` slices and falls back to a
+//! reference built from candle's own ops on other devices and dtypes (CUDA,
+//! Metal, f64), so the models call one function everywhere. Every kernel is
+//! tested against its reference and against finite differences.
+//!
+//! - [`conv1d`]: strided, padded 1-D convolution (per-sample im2col + GEMM);
+//!   the input gradient is computed only when the input needs one.
+//! - [`bn_act_pool`]: batch norm + activation (ReLU, ELU, square) + pooling
+//!   (max, average with any stride), fused in one pass each way.
+//! - [`dwconv`]: depthwise 1-D convolution with bias, and the batch
+//!   statistics of a temporal convolution computed from its input (EEGNet).
+//! - [`rnn`]: a whole LSTM/GRU layer over the sequence with its BPTT backward.
+//! - [`gemm`]: the matrix-product micro-kernel they share; [`par`]: threads.
+
+pub mod bn_act_pool;
+pub mod conv1d;
+pub mod dwconv;
+pub mod gemm;
+pub mod math;
+pub mod par;
+pub mod rnn;
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+use candle_core::{CpuStorage, DType, Layout, Result, Storage, Tensor, bail};
+
+/// Whether the fast kernels apply to `t` (CPU, f32).
+pub fn is_cpu_f32(t: &Tensor) -> bool {
+    t.device().is_cpu() && t.dtype() == DType::F32
+}
+
+/// The contiguous f32 values of a CPU storage.
+pub(crate) fn slice<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> Result<&'a [f32]> {
+    let CpuStorage::F32(v) = s else {
+        bail!("{what}: expected f32 storage")
+    };
+    let Some((a, b)) = l.contiguous_offsets() else {
+        bail!("{what}: expected a contiguous tensor")
+    };
+    Ok(&v[a..b])
+}
+
+/// Runs `f` on the contiguous f32 values of a CPU tensor.
+pub(crate) fn with_f32<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> Result<R>) -> Result<R> {
+    let t = t.contiguous()?;
+    let (guard, layout) = t.storage_and_layout();
+    let Storage::Cpu(cpu) = &*guard else {
+        bail!("kernel: expected a CPU tensor")
+    };
+    f(slice(cpu, layout, "kernel")?)
+}
+
+/// A CPU f32 tensor from `v`.
+pub(crate) fn tensor(v: Vec<f32>, shape: &[usize]) -> Result<Tensor> {
+    Tensor::from_vec(v, shape, &candle_core::Device::Cpu)
+}

@@ -1,0 +1,92 @@
+//! Test helpers: compare a kernel with its candle reference (values and
+//! gradients) and spot-check its gradients with finite differences.
+
+use candle_core::{DType, Result, Tensor, Var, bail};
+
+/// `max |a - b| <= tol * max(1, max |b|)`.
+pub(crate) fn assert_close(a: &Tensor, b: &Tensor, tol: f64) -> Result<()> {
+    if a.dims() != b.dims() {
+        bail!("shapes differ: {:?} vs {:?}", a.dims(), b.dims())
+    }
+    let a = a.to_dtype(DType::F64)?.flatten_all()?.to_vec1::<f64>()?;
+    let b = b.to_dtype(DType::F64)?.flatten_all()?.to_vec1::<f64>()?;
+    let scale = b.iter().fold(1f64, |m, v| m.max(v.abs()));
+    let (worst, at) = a
+        .iter()
+        .zip(&b)
+        .enumerate()
+        .map(|(i, (x, y))| ((x - y).abs(), i))
+        .fold((0f64, 0), |m, v| if v.0 > m.0 { v } else { m });
+    if worst > tol * scale {
+        bail!(
+            "differ by {worst:e} at {at} ({} vs {}), tolerance {:e}",
+            a[at],
+            b[at],
+            tol * scale
+        )
+    }
+    Ok(())
+}
+
+/// A fixed pseudo-random weighting of an output, so that the loss
+/// `sum(y * weights)` has a gradient that differs per element.
+fn weights_like(y: &Tensor) -> Result<Tensor> {
+    let n = y.elem_count();
+    let v: Vec<f32> = (0..n)
+        .map(|i| ((i * 7919 % 1013) as f32 / 1013.0) - 0.4)
+        .collect();
+    Tensor::from_vec(v, y.dims(), y.device())
+}
+
+/// Checks `fast` against `reference` on `vars`: equal outputs, equal
+/// gradients of `sum(y * w)` for every variable (relative 1e-4), and a few
+/// elements of each of `fast`'s gradients against central differences.
+pub(crate) fn check_op(
+    vars: &[Var],
+    fast: impl Fn(&[Tensor]) -> Result<Tensor>,
+    reference: impl Fn(&[Tensor]) -> Result<Tensor>,
+) -> Result<()> {
+    let ts: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
+    let yf = fast(&ts)?;
+    let yr = reference(&ts)?;
+    assert_close(&yf, &yr, 1e-4).map_err(|e| e.context("forward"))?;
+    let w = weights_like(&yr)?;
+    let gf = (&yf * &w)?.sum_all()?.backward()?;
+    let gr = (&yr * &w)?.sum_all()?.backward()?;
+    for (i, v) in vars.iter().enumerate() {
+        let (Some(a), Some(b)) = (gf.get(v.as_tensor()), gr.get(v.as_tensor())) else {
+            bail!("argument {i}: missing gradient")
+        };
+        assert_close(a, b, 1e-4).map_err(|e| e.context(format!("gradient of argument {i}")))?;
+    }
+    // Finite differences on the fast path (f64 loss of f32 outputs).
+    let loss = |ts: &[Tensor]| -> Result<f64> {
+        let y = fast(ts)?.to_dtype(DType::F64)?;
+        (y * w.to_dtype(DType::F64)?)?.sum_all()?.to_scalar::<f64>()
+    };
+    for (i, v) in vars.iter().enumerate() {
+        let Some(g) = gf.get(v.as_tensor()) else {
+            continue;
+        };
+        let g = g.flatten_all()?.to_vec1::<f32>()?;
+        let gmax = g.iter().fold(0f32, |m, x| m.max(x.abs())) as f64;
+        let base = v.as_tensor().flatten_all()?.to_vec1::<f32>()?;
+        let n = base.len();
+        for j in (0..n).step_by((n / 5).max(1)).take(6) {
+            let eps = 1e-2f32 * (1.0 + base[j].abs());
+            let mut probe = |delta: f32| -> Result<f64> {
+                let mut p = base.clone();
+                p[j] += delta;
+                let mut ts2 = ts.clone();
+                ts2[i] = Tensor::from_vec(p, v.dims(), v.device())?;
+                loss(&ts2)
+            };
+            let fd = (probe(eps)? - probe(-eps)?) / (2.0 * eps as f64);
+            let an = g[j] as f64;
+            if (fd - an).abs() > 2e-2 * (fd.abs().max(an.abs()) + 1e-2 * gmax + 1e-3) {
+                bail!("argument {i} element {j}: gradient {an} vs finite difference {fd}")
+            }
+        }
+    }
+    Ok(())
+}
