@@ -1,1 +1,521 @@
+//! Batch norm + activation + pooling over `[B, C, L]`, fused.
+//!
+//! `out = pool(act(gamma * (x - mean) / sqrt(var + eps) + beta))` with the
+//! batch statistics (training; the backward pass includes their dependence
+//! on `x`, as PyTorch) or given running statistics (evaluation). One pass
+//! over the input each way, channels split over the threads; the backward
+//! recomputes the normalized values instead of keeping them.
 
+use candle_core::{CpuStorage, CustomOp3, D, Layout, Result, Shape, Tensor, bail};
+
+use super::{is_cpu_f32, math, par, slice, tensor, with_f32};
+
+/// Element-wise activation after the normalization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Act {
+    /// None.
+    Identity,
+    /// `max(y, 0)`.
+    Relu,
+    /// `y` for `y > 0`, else `e^y - 1` (alpha 1).
+    Elu,
+    /// `y²` (ShallowConvNet).
+    Square,
+}
+
+impl Act {
+    #[inline(always)]
+    fn apply(self, y: f32) -> f32 {
+        match self {
+            Act::Identity => y,
+            Act::Relu => y.max(0.0),
+            Act::Elu => {
+                if y > 0.0 {
+                    y
+                } else {
+                    math::exp(y) - 1.0
+                }
+            }
+            Act::Square => y * y,
+        }
+    }
+
+    #[inline(always)]
+    fn grad(self, y: f32) -> f32 {
+        match self {
+            Act::Identity => 1.0,
+            Act::Relu => {
+                if y > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Act::Elu => {
+                if y > 0.0 {
+                    1.0
+                } else {
+                    math::exp(y)
+                }
+            }
+            Act::Square => 2.0 * y,
+        }
+    }
+}
+
+/// Pooling over the last axis after the activation (no padding; trailing
+/// samples that fill no window are dropped, as in PyTorch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pool {
+    /// No pooling.
+    None,
+    /// Max over windows of `k` with stride `k`; the first maximum of a
+    /// window takes the gradient (PyTorch's choice).
+    Max(usize),
+    /// Mean over windows of `kernel` with `stride`.
+    Avg {
+        /// Window length.
+        kernel: usize,
+        /// Distance between windows.
+        stride: usize,
+    },
+}
+
+impl Pool {
+    /// Output length for an input of `len` (`None` if too short).
+    pub fn out_len(self, len: usize) -> Option<usize> {
+        let (k, s) = match self {
+            Pool::None => return Some(len),
+            Pool::Max(k) => (k, k),
+            Pool::Avg { kernel, stride } => (kernel, stride),
+        };
+        if k == 0 || s == 0 || len < k {
+            None
+        } else {
+            Some((len - k) / s + 1)
+        }
+    }
+}
+
+/// Per-channel mean and biased variance of `x` `[B, C, L]` (f64 sums).
+fn channel_stats(x: &[f32], b: usize, c: usize, l: usize) -> (Vec<f32>, Vec<f32>) {
+    let n = (b * l).max(1) as f64;
+    let parts = par::map_ranges(c, 1, |chans| {
+        chans
+            .map(|ci| {
+                let rows = (0..b).map(|bi| &x[(bi * c + ci) * l..(bi * c + ci + 1) * l]);
+                let sum: f64 = rows.clone().map(|r| lane_sum(r, |v| v)).sum();
+                let mean = sum / n;
+                let m = mean as f32;
+                let ss: f64 = rows.map(|r| lane_sum(r, |v| (v - m) * (v - m))).sum();
+                (mean as f32, (ss / n) as f32)
+            })
+            .collect::<Vec<_>>()
+    });
+    parts.into_iter().flatten().unzip()
+}
+
+/// `sum f(v)` over a row with 8 independent f32 lanes (vectorizes), in f64.
+#[inline(always)]
+fn lane_sum(r: &[f32], f: impl Fn(f32) -> f32) -> f64 {
+    let mut acc = [0f32; 8];
+    let chunks = r.chunks_exact(8);
+    let tail = chunks.remainder();
+    for ch in chunks {
+        for j in 0..8 {
+            acc[j] += f(ch[j]);
+        }
+    }
+    acc.iter().map(|&v| v as f64).sum::<f64>() + tail.iter().map(|&v| f(v) as f64).sum::<f64>()
+}
+
+/// The custom op: normalization statistics are fixed inputs; `train` says
+/// whether they are the batch's own (and so depend on `x` in the backward).
+#[derive(Debug, Clone)]
+struct BnActPoolOp {
+    mean: Vec<f32>,
+    var: Vec<f32>,
+    eps: f32,
+    train: bool,
+    act: Act,
+    pool: Pool,
+}
+
+impl BnActPoolOp {
+    fn dims(&self, x: &[usize]) -> Result<(usize, usize, usize, usize)> {
+        let &[b, c, l] = x else {
+            bail!("bn_act_pool: expected [B, C, L], got {x:?}")
+        };
+        let Some(p) = self.pool.out_len(l) else {
+            bail!("bn_act_pool: {l} samples are too short for {:?}", self.pool)
+        };
+        if self.mean.len() != c || self.var.len() != c {
+            bail!(
+                "bn_act_pool: statistics for {} channels, input has {c}",
+                self.mean.len()
+            )
+        }
+        Ok((b, c, l, p))
+    }
+
+    /// Pools one activated row `a` (length L) into `out` (length P).
+    #[inline(always)]
+    fn pool_row(&self, a: &[f32], out: &mut [f32]) {
+        match self.pool {
+            Pool::None => out.copy_from_slice(&a[..out.len()]),
+            Pool::Max(k) => {
+                for (o, w) in out.iter_mut().zip(a.chunks_exact(k)) {
+                    *o = w.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                }
+            }
+            Pool::Avg { kernel, stride } => {
+                let inv = 1.0 / kernel as f32;
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o = a[i * stride..i * stride + kernel].iter().sum::<f32>() * inv;
+                }
+            }
+        }
+    }
+
+    /// Spreads the output gradient of one row back over the activations.
+    #[inline(always)]
+    fn unpool_row(&self, a: &[f32], dout: &[f32], da: &mut [f32]) {
+        da.iter_mut().for_each(|v| *v = 0.0);
+        match self.pool {
+            Pool::None => da[..dout.len()].copy_from_slice(dout),
+            Pool::Max(k) => {
+                for (i, (&g, w)) in dout.iter().zip(a.chunks_exact(k)).enumerate() {
+                    let mut best = 0;
+                    for (j, &v) in w.iter().enumerate() {
+                        if v > w[best] {
+                            best = j;
+                        }
+                    }
+                    da[i * k + best] = g;
+                }
+            }
+            Pool::Avg { kernel, stride } => {
+                let inv = 1.0 / kernel as f32;
+                for (i, &g) in dout.iter().enumerate() {
+                    let g = g * inv;
+                    da[i * stride..i * stride + kernel]
+                        .iter_mut()
+                        .for_each(|v| *v += g);
+                }
+            }
+        }
+    }
+}
+
+impl CustomOp3 for BnActPoolOp {
+    fn name(&self) -> &'static str {
+        "spindle-bn-act-pool"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (b, c, l, p) = self.dims(l1.dims())?;
+        let x = slice(s1, l1, "bn x")?;
+        let gamma = slice(s2, l2, "bn weight")?;
+        let beta = slice(s3, l3, "bn bias")?;
+        let parts = par::map_ranges(c, 1, |chans| {
+            let mut out = vec![0f32; chans.len() * b * p];
+            let mut a = vec![0f32; l];
+            for (k, ci) in chans.enumerate() {
+                let inv = 1.0 / (self.var[ci] + self.eps).sqrt();
+                let scale = gamma[ci] * inv;
+                let shift = beta[ci] - self.mean[ci] * scale;
+                for bi in 0..b {
+                    let row = &x[(bi * c + ci) * l..(bi * c + ci + 1) * l];
+                    for (av, &xv) in a.iter_mut().zip(row) {
+                        *av = self.act.apply(xv * scale + shift);
+                    }
+                    let o = (k * b + bi) * p;
+                    self.pool_row(&a, &mut out[o..o + p]);
+                }
+            }
+            out
+        });
+        let mut y = vec![0f32; b * c * p];
+        let mut ci = 0;
+        for part in parts {
+            for chan in part.chunks_exact(b * p) {
+                for bi in 0..b {
+                    y[(bi * c + ci) * p..(bi * c + ci + 1) * p]
+                        .copy_from_slice(&chan[bi * p..(bi + 1) * p]);
+                }
+                ci += 1;
+            }
+        }
+        Ok((CpuStorage::F32(y), Shape::from((b, c, p))))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        gamma: &Tensor,
+        beta: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (b, c, l, p) = self.dims(x.dims())?;
+        let n = (b * l) as f32;
+        let gamma_v = gamma.to_vec1::<f32>()?;
+        let beta_v = beta.to_vec1::<f32>()?;
+        let (dx, dg, db) = with_f32(x, |xs| {
+            with_f32(grad, |gs| {
+                let parts = par::map_ranges(c, 1, |chans| {
+                    let mut dx = vec![0f32; chans.len() * b * l];
+                    let mut stats = Vec::with_capacity(chans.len());
+                    let mut a = vec![0f32; l];
+                    for (k, ci) in chans.enumerate() {
+                        let inv = 1.0 / (self.var[ci] + self.eps).sqrt();
+                        let scale = gamma_v[ci] * inv;
+                        let shift = -self.mean[ci] * inv;
+                        let (gv, bv) = (gamma_v[ci], beta_v[ci]);
+                        let (mut sdy, mut sdyx) = (0f64, 0f64);
+                        for bi in 0..b {
+                            let row = &xs[(bi * c + ci) * l..(bi * c + ci + 1) * l];
+                            let dout = &gs[(bi * c + ci) * p..(bi * c + ci + 1) * p];
+                            let dy = &mut dx[(k * b + bi) * l..(k * b + bi + 1) * l];
+                            if matches!(self.pool, Pool::Max(_)) {
+                                for (av, &xv) in a.iter_mut().zip(row) {
+                                    *av = self.act.apply((xv * inv + shift) * gv + bv);
+                                }
+                            }
+                            self.unpool_row(&a, dout, dy);
+                            let (mut s1, mut s2) = ([0f32; 8], [0f32; 8]);
+                            for (j, (d, &xv)) in dy.iter_mut().zip(row).enumerate() {
+                                let xh = xv * inv + shift;
+                                let yv = xh * gv + bv;
+                                let g = *d * self.act.grad(yv);
+                                *d = g;
+                                s1[j % 8] += g;
+                                s2[j % 8] += g * xh;
+                            }
+                            sdy += s1.iter().map(|&v| v as f64).sum::<f64>();
+                            sdyx += s2.iter().map(|&v| v as f64).sum::<f64>();
+                        }
+                        let (m1, m2) = ((sdy / n as f64) as f32, (sdyx / n as f64) as f32);
+                        for bi in 0..b {
+                            let row = &xs[(bi * c + ci) * l..(bi * c + ci + 1) * l];
+                            let dy = &mut dx[(k * b + bi) * l..(k * b + bi + 1) * l];
+                            if self.train {
+                                for (d, &xv) in dy.iter_mut().zip(row) {
+                                    let xh = xv * inv + shift;
+                                    *d = scale * (*d - m1 - xh * m2);
+                                }
+                            } else {
+                                dy.iter_mut().for_each(|d| *d *= scale);
+                            }
+                        }
+                        stats.push((sdyx as f32, sdy as f32));
+                    }
+                    (dx, stats)
+                });
+                let mut dx = vec![0f32; b * c * l];
+                let (mut dg, mut db) = (Vec::with_capacity(c), Vec::with_capacity(c));
+                let mut ci = 0;
+                for (part, stats) in parts {
+                    for chan in part.chunks_exact(b * l) {
+                        for bi in 0..b {
+                            dx[(bi * c + ci) * l..(bi * c + ci + 1) * l]
+                                .copy_from_slice(&chan[bi * l..(bi + 1) * l]);
+                        }
+                        ci += 1;
+                    }
+                    for (g, bb) in stats {
+                        dg.push(g);
+                        db.push(bb);
+                    }
+                }
+                Ok((dx, dg, db))
+            })
+        })?;
+        let dx = if x.track_op() {
+            Some(tensor(dx, &[b, c, l])?)
+        } else {
+            None
+        };
+        Ok((dx, Some(tensor(dg, &[c])?), Some(tensor(db, &[c])?)))
+    }
+}
+
+/// Fused batch norm + activation + pooling of `x` `[B, C, L]` with
+/// `gamma`/`beta` `[C]`.
+///
+/// With `running == None` (training) the batch statistics normalize and are
+/// returned as `(mean, biased variance)` per channel for the running
+/// averages; with `Some((mean, var))` those normalize (evaluation).
+pub fn bn_act_pool(
+    x: &Tensor,
+    gamma: &Tensor,
+    beta: &Tensor,
+    running: Option<(&Tensor, &Tensor)>,
+    eps: f64,
+    act: Act,
+    pool: Pool,
+) -> Result<(Tensor, Option<(Vec<f32>, Vec<f32>)>)> {
+    if !(is_cpu_f32(x) && is_cpu_f32(gamma) && is_cpu_f32(beta)) {
+        return bn_act_pool_reference(x, gamma, beta, running, eps, act, pool);
+    }
+    let x = x.contiguous()?;
+    let (b, c, l) = x.dims3()?;
+    let (mean, var, batch) = match running {
+        Some((m, v)) => (
+            m.to_dtype(candle_core::DType::F32)?.to_vec1::<f32>()?,
+            v.to_dtype(candle_core::DType::F32)?.to_vec1::<f32>()?,
+            false,
+        ),
+        None => {
+            let (m, v) = with_f32(&x, |xs| Ok(channel_stats(xs, b, c, l)))?;
+            (m, v, true)
+        }
+    };
+    let op = BnActPoolOp {
+        mean: mean.clone(),
+        var: var.clone(),
+        eps: eps as f32,
+        train: batch,
+        act,
+        pool,
+    };
+    let y = x.apply_op3(&gamma.contiguous()?, &beta.contiguous()?, op)?;
+    Ok((y, batch.then_some((mean, var))))
+}
+
+/// [`bn_act_pool`] from candle's ops.
+pub fn bn_act_pool_reference(
+    x: &Tensor,
+    gamma: &Tensor,
+    beta: &Tensor,
+    running: Option<(&Tensor, &Tensor)>,
+    eps: f64,
+    act: Act,
+    pool: Pool,
+) -> Result<(Tensor, Option<(Vec<f32>, Vec<f32>)>)> {
+    let (mean, var) = match running {
+        Some((m, v)) => (m.reshape((1, (), 1))?, v.reshape((1, (), 1))?),
+        None => {
+            let mean = x.mean_keepdim(2)?.mean_keepdim(0)?; // [1, C, 1]
+            let var = x
+                .broadcast_sub(&mean)?
+                .sqr()?
+                .mean_keepdim(2)?
+                .mean_keepdim(0)?;
+            (mean, var)
+        }
+    };
+    let xhat = x
+        .broadcast_sub(&mean)?
+        .broadcast_div(&(var.clone() + eps)?.sqrt()?)?;
+    let y = xhat
+        .broadcast_mul(&gamma.reshape((1, (), 1))?)?
+        .broadcast_add(&beta.reshape((1, (), 1))?)?;
+    let a = match act {
+        Act::Identity => y,
+        Act::Relu => y.relu()?,
+        Act::Elu => y.elu(1.0)?,
+        Act::Square => y.sqr()?,
+    };
+    let len = a.dim(2)?;
+    let Some(p) = pool.out_len(len) else {
+        bail!("bn_act_pool: {len} samples are too short for {pool:?}")
+    };
+    let out = match pool {
+        Pool::None => a,
+        Pool::Max(k) => {
+            let (b, c, _) = a.dims3()?;
+            a.narrow(2, 0, p * k)?
+                .reshape((b, c, p, k))?
+                .max(D::Minus1)?
+        }
+        Pool::Avg { kernel, stride } => {
+            let windows = (0..p)
+                .map(|i| a.narrow(2, i * stride, kernel)?.mean_keepdim(2))
+                .collect::<Result<Vec<_>>>()?;
+            Tensor::cat(&windows, 2)?
+        }
+    };
+    let stats = match running {
+        Some(_) => None,
+        None => Some((
+            mean.flatten_all()?
+                .to_dtype(candle_core::DType::F32)?
+                .to_vec1::<f32>()?,
+            var.flatten_all()?
+                .to_dtype(candle_core::DType::F32)?
+                .to_vec1::<f32>()?,
+        )),
+    };
+    Ok((out, stats))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::check_op;
+    use super::*;
+    use candle_core::{Device, Var};
+
+    #[test]
+    fn matches_reference_and_finite_differences() -> Result<()> {
+        let dev = Device::Cpu;
+        let cases = [
+            (Act::Relu, Pool::Max(4)),
+            (
+                Act::Elu,
+                Pool::Avg {
+                    kernel: 4,
+                    stride: 4,
+                },
+            ),
+            (
+                Act::Square,
+                Pool::Avg {
+                    kernel: 7,
+                    stride: 3,
+                },
+            ),
+            (Act::Identity, Pool::None),
+        ];
+        for (act, pool) in cases {
+            for train in [true, false] {
+                let x = Var::randn(0.3f32, 1.5, (3, 4, 30), &dev)?;
+                let g = Var::randn(1f32, 0.3, 4, &dev)?;
+                let b = Var::randn(0f32, 0.3, 4, &dev)?;
+                let rm = Tensor::new(&[0.1f32, -0.2, 0.3, 0.0], &dev)?;
+                let rv = Tensor::new(&[1.5f32, 0.7, 2.0, 1.0], &dev)?;
+                let running = (!train).then_some((&rm, &rv));
+                let fast = |v: &[Tensor]| {
+                    Ok(bn_act_pool(&v[0], &v[1], &v[2], running, 1e-3, act, pool)?.0)
+                };
+                let reference = |v: &[Tensor]| {
+                    Ok(bn_act_pool_reference(&v[0], &v[1], &v[2], running, 1e-3, act, pool)?.0)
+                };
+                check_op(&[x, g, b], fast, reference)
+                    .map_err(|e| e.context(format!("{act:?} {pool:?} train={train}")))?;
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn batch_statistics_are_returned() -> Result<()> {
+        let dev = Device::Cpu;
+        let x = Tensor::new(&[[[1f32, 2.]], [[3., 4.]]], &dev)?;
+        let (g, b) = (
+            Tensor::ones(1, candle_core::DType::F32, &dev)?,
+            Tensor::zeros(1, candle_core::DType::F32, &dev)?,
+        );
+        let (_, stats) = bn_act_pool(&x, &g, &b, None, 1e-5, Act::Identity, Pool::None)?;
+        assert_eq!(stats, Some((vec![2.5], vec![1.25])));
+        Ok(())
+    }
+}

@@ -74,7 +74,7 @@ pub(crate) fn check_op(
         let n = base.len();
         for j in (0..n).step_by((n / 5).max(1)).take(6) {
             let eps = 1e-2f32 * (1.0 + base[j].abs());
-            let mut probe = |delta: f32| -> Result<f64> {
+            let probe = |delta: f32| -> Result<f64> {
                 let mut p = base.clone();
                 p[j] += delta;
                 let mut ts2 = ts.clone();
