@@ -314,14 +314,23 @@ fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()
 fn advise_huge_pages(v: &[f32]) {
     #[cfg(target_os = "linux")]
     if v.len() * 4 >= 4 << 20 {
-        // SAFETY: madvise only gives advice about a range this process owns;
-        // it cannot change the memory's contents or validity.
-        unsafe {
-            libc::madvise(
-                v.as_ptr() as *mut libc::c_void,
-                v.len() * 4,
-                libc::MADV_HUGEPAGE,
-            );
+        // madvise wants a page-aligned start. A buffer this large is its own
+        // mapping, which begins on the page holding its first element (the
+        // allocator's header shares that page), so round down to the page.
+        const PAGE: usize = 4096;
+        let start = v.as_ptr() as usize;
+        let end = start + v.len() * 4;
+        let aligned = start - start % PAGE;
+        if aligned < end {
+            // SAFETY: madvise only gives advice about a range inside a buffer
+            // this process owns; it cannot change the memory's contents or validity.
+            unsafe {
+                libc::madvise(
+                    aligned as *mut libc::c_void,
+                    end - aligned,
+                    libc::MADV_HUGEPAGE,
+                );
+            }
         }
     }
 }
