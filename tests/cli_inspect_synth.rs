@@ -152,3 +152,47 @@ fn inspect_text_summary_is_readable() {
     assert!(text.contains("format       WAV"), "{text}");
     assert!(text.contains("16000"), "{text}");
 }
+
+#[test]
+fn inspect_rejects_hostile_files_of_every_kind_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let edf = std::fs::read(sample_data().join("eeg/sub-01.edf")).unwrap();
+    let wav = std::fs::read(sample_data().join("audio/trill/call-01.wav")).unwrap();
+    let mut lying_wav = wav.clone();
+    lying_wav[22..24].copy_from_slice(&0u16.to_le_bytes()); // zero channels
+    let mut lying_edf = edf.clone();
+    lying_edf[252..256].copy_from_slice(b"999 "); // signal count the file cannot back
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("empty.edf", vec![]),
+        ("header-cut.edf", edf[..200].to_vec()),
+        ("lying.edf", lying_edf),
+        ("random.bdf", (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect()),
+        ("cut.wav", wav[..30].to_vec()),
+        ("lying.wav", lying_wav),
+        ("text.vhdr", b"Brain Vision Data Exchange Header File Version 1.0\n[Common Infos]\nDataFile=missing.eeg\n".to_vec()),
+        ("notes.txt", b"hello".to_vec()),
+    ];
+    for (name, bytes) in &cases {
+        std::fs::write(d.join(name), bytes).unwrap();
+    }
+    let mut cmd = spindle();
+    cmd.arg("inspect");
+    for (name, _) in &cases {
+        cmd.arg(d.join(name));
+    }
+    cmd.arg(d); // a folder
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines.len(),
+        cases.len() + 1,
+        "one line per bad file:\n{stderr}"
+    );
+    for ((name, _), line) in cases.iter().zip(&lines) {
+        assert!(line.starts_with("error: ") && line.contains(name), "{line}");
+        assert!(!line.contains("panicked"), "{line}");
+    }
+}
