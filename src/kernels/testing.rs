@@ -46,6 +46,18 @@ pub(crate) fn check_op(
     fast: impl Fn(&[Tensor]) -> Result<Tensor>,
     reference: impl Fn(&[Tensor]) -> Result<Tensor>,
 ) -> Result<()> {
+    check_op_tol(vars, fast, reference, 1e-2, 2e-2)
+}
+
+/// [`check_op`] with the finite-difference step and relative tolerance
+/// (smaller steps and looser tolerances for kinks: ReLU, max pooling).
+pub(crate) fn check_op_tol(
+    vars: &[Var],
+    fast: impl Fn(&[Tensor]) -> Result<Tensor>,
+    reference: impl Fn(&[Tensor]) -> Result<Tensor>,
+    fd_eps: f32,
+    fd_tol: f64,
+) -> Result<()> {
     let ts: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
     let yf = fast(&ts)?;
     let yr = reference(&ts)?;
@@ -53,12 +65,6 @@ pub(crate) fn check_op(
     let w = weights_like(&yr)?;
     let gf = (&yf * &w)?.sum_all()?.backward()?;
     let gr = (&yr * &w)?.sum_all()?.backward()?;
-    for (i, v) in vars.iter().enumerate() {
-        let (Some(a), Some(b)) = (gf.get(v.as_tensor()), gr.get(v.as_tensor())) else {
-            bail!("argument {i}: missing gradient")
-        };
-        assert_close(a, b, 1e-4).map_err(|e| e.context(format!("gradient of argument {i}")))?;
-    }
     // Finite differences on the fast path (f64 loss of f32 outputs).
     let loss = |ts: &[Tensor]| -> Result<f64> {
         let y = fast(ts)?.to_dtype(DType::F64)?;
@@ -73,7 +79,7 @@ pub(crate) fn check_op(
         let base = v.as_tensor().flatten_all()?.to_vec1::<f32>()?;
         let n = base.len();
         for j in (0..n).step_by((n / 5).max(1)).take(6) {
-            let eps = 1e-2f32 * (1.0 + base[j].abs());
+            let eps = fd_eps * (1.0 + base[j].abs());
             let probe = |delta: f32| -> Result<f64> {
                 let mut p = base.clone();
                 p[j] += delta;
@@ -83,10 +89,16 @@ pub(crate) fn check_op(
             };
             let fd = (probe(eps)? - probe(-eps)?) / (2.0 * eps as f64);
             let an = g[j] as f64;
-            if (fd - an).abs() > 2e-2 * (fd.abs().max(an.abs()) + 1e-2 * gmax + 1e-3) {
+            if (fd - an).abs() > fd_tol * (fd.abs().max(an.abs()) + 1e-2 * gmax + 1e-3) {
                 bail!("argument {i} element {j}: gradient {an} vs finite difference {fd}")
             }
         }
+    }
+    for (i, v) in vars.iter().enumerate() {
+        let (Some(a), Some(b)) = (gf.get(v.as_tensor()), gr.get(v.as_tensor())) else {
+            bail!("argument {i}: missing gradient")
+        };
+        assert_close(a, b, 1e-4).map_err(|e| e.context(format!("gradient of argument {i}")))?;
     }
     Ok(())
 }

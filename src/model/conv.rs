@@ -90,6 +90,11 @@ impl Conv1d {
         })
     }
 
+    /// The weight `[out, in, kernel]`.
+    pub fn weight(&self) -> &Tensor {
+        &self.weight
+    }
+
     /// Trainable parameters (weights and bias).
     pub fn params(&self) -> usize {
         self.weight.elem_count() + self.bias.as_ref().map_or(0, |b| b.elem_count())
@@ -103,26 +108,15 @@ impl Conv1d {
 }
 
 impl Module for Conv1d {
+    /// [`crate::kernels::conv1d::conv1d`]: the CPU kernel in f32, candle's
+    /// `conv1d` on an explicitly padded input elsewhere.
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let (left, right) = self.padding.amounts(self.kernel);
-        let x = if left + right > 0 {
-            x.pad_with_zeros(2, left, right)? // [B, in, len + left + right]
-        } else {
-            x.clone()
-        };
-        let len = x.dim(2)?;
-        if len < self.kernel {
-            candle_core::bail!(
-                "conv1d: input of {len} samples is shorter than the kernel ({})",
-                self.kernel
-            )
-        }
-        let used = (len - self.kernel) / self.stride * self.stride + self.kernel;
-        let x = if used < len { x.narrow(2, 0, used)? } else { x };
-        let y = x.conv1d(&self.weight, 0, self.stride, 1, 1)?; // [B, out, len']
-        match &self.bias {
-            Some(b) => y.broadcast_add(&b.reshape((1, (), 1))?),
-            None => Ok(y),
-        }
+        crate::kernels::conv1d::conv1d(
+            x,
+            &self.weight,
+            self.bias.as_ref(),
+            self.stride,
+            self.padding.amounts(self.kernel),
+        )
     }
 }

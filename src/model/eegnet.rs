@@ -16,7 +16,7 @@
 //! the depthwise spatial one is a batched matrix product, and depthwise +
 //! pointwise are merged into one convolution with the same parameters.
 
-use candle_core::{D, Module, Result, Tensor, Var};
+use candle_core::{Module, Result, Tensor, Var};
 use candle_nn::VarBuilder;
 
 use super::conv::{Conv1d, Padding, WeightInit};
@@ -26,6 +26,8 @@ use super::norm::BatchNorm;
 use super::pool::avg_pool1d;
 use super::summary::{ReceptiveField, Trace, pooled_len, valid_len};
 use super::{InputShape, ModelError, ModelSpec, Network, Traced};
+use crate::kernels::bn_act_pool::{Act, Pool};
+use crate::kernels::{self, dwconv};
 
 /// The hyper-parameters of [`ModelSpec::EegNet`], unpacked.
 #[derive(Debug, Clone, Copy)]
@@ -237,9 +239,7 @@ impl SeparableConv {
             .point
             .unsqueeze(2)? // [F2, F1*D, 1]
             .broadcast_mul(&self.depth.unsqueeze(0)?)?; // [F2, F1*D, Kd]
-        let (left, right) = self.padding.amounts(kernel);
-        x.pad_with_zeros(D::Minus1, left, right)? // [B, F1*D, T + Kd/2*2]
-            .conv1d(&w, 0, 1, 1, 1) // [B, F2, T']
+        kernels::conv1d::conv1d(x, &w, None, 1, self.padding.amounts(kernel)) // [B, F2, T']
     }
 }
 
@@ -313,28 +313,116 @@ impl EegNet {
     }
 }
 
+impl EegNet {
+    /// Temporal convolution + batch norm + depthwise spatial convolution,
+    /// rearranged: `[B, C, T] -> [B, F1*D, T']`.
+    ///
+    /// All three are linear per temporal filter `f`, so with `a_f = gamma_f /
+    /// sqrt(var_f + eps)` the output is
+    /// `a_f · (w_f ⋆ (s_j · x)) + (beta_f - a_f · mu_f) · Σ_c s_j[c]` for
+    /// spatial filter `j` of `f`: the spatial filters run first (a small
+    /// matrix product) and the temporal filters on `F1*D` signals instead of
+    /// `F1*C`. In training, `mu_f = w_f · m` and `var_f = w_fᵀ · Σ · w_f` come
+    /// from the window mean `m` and covariance `Σ` of the input (data, not
+    /// differentiated), so no `[B, F1, C, T']` tensor is ever built.
+    /// Mathematically the same as the reference layers, gradients included;
+    /// it does not propagate the batch statistics' gradient into `x`, so the
+    /// caller uses the reference when `x` needs a gradient in training.
+    fn front_fused(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        let c = &self.config;
+        let (b, ch, t) = x.dims3()?;
+        let (f1, d, k) = (c.f1, c.d, c.kernel_length);
+        let maps = f1 * d;
+        let pad = Padding::Half.amounts(k);
+        let w = self.conv_temporal.conv.weight().reshape((f1, k))?; // [F1, K]
+        let (gamma, beta) = self.bnorm_temporal.weight_and_bias()?;
+        let (mu, var) = if train {
+            let (m, cov) = dwconv::window_stats(x, k, pad)?;
+            let dev = w.device();
+            let m = Tensor::from_vec(m.iter().map(|&v| v as f32).collect::<Vec<_>>(), (k, 1), dev)?;
+            let cov = Tensor::from_vec(
+                cov.iter().map(|&v| v as f32).collect::<Vec<_>>(),
+                (k, k),
+                dev,
+            )?;
+            let mu = w.matmul(&m)?.squeeze(1)?; // [F1]
+            let var = (w.matmul(&cov)? * &w)?.sum(1)?; // [F1]
+            let n = b * ch * (t + pad.0 + pad.1 + 1 - k);
+            self.bnorm_temporal
+                .update_running(&mu.to_vec1::<f32>()?, &var.to_vec1::<f32>()?, n)?;
+            (mu, var)
+        } else {
+            let (rm, rv) = self.bnorm_temporal.running_stats();
+            (rm.clone(), rv.clone())
+        };
+        let a = (gamma * (var + self.bnorm_temporal.eps())?.sqrt()?.recip()?)?; // [F1]
+        let per_map = |v: &Tensor| -> Result<Tensor> {
+            v.reshape((f1, 1))?
+                .broadcast_as((f1, d))?
+                .contiguous()?
+                .reshape(maps)
+        };
+        let (a_j, mu_j, beta_j) = (per_map(&a)?, per_map(&mu)?, per_map(beta)?);
+        let w_j = w
+            .unsqueeze(1)?
+            .broadcast_as((f1, d, k))?
+            .contiguous()?
+            .reshape((maps, k))?
+            .broadcast_mul(&a_j.unsqueeze(1)?)?; // [F1*D, K]
+        let s = self.conv_spatial.weight.reshape((maps, ch))?; // [F1*D, C]
+        let bias = ((beta_j - (&a_j * mu_j)?)? * s.sum(1)?)?; // [F1*D]
+        let u = s.broadcast_matmul(x)?; // [B, F1*D, T]
+        dwconv::dwconv(&u, &w_j, &bias, pad) // [B, F1*D, T']
+    }
+}
+
 impl Traced for EegNet {
     fn forward_traced(&self, x: &Tensor, train: bool, t: &mut Trace) -> Result<Tensor> {
         let c = &self.config;
         if train {
             self.conv_spatial.apply_max_norm()?;
         }
-        let x = self.conv_temporal.forward(x)?; // [B, F1, C, T+1]
-        t.record("conv_temporal", &x, self.conv_temporal.params());
-        let x = self.bnorm_temporal.forward_t(&x, train)?; // [B, F1, C, T+1]
-        t.record("bnorm_temporal", &x, self.bnorm_temporal.params());
-        let x = self.conv_spatial.forward(&x)?; // [B, F1*D, T+1]
-        t.record("conv_spatial", &x, self.conv_spatial.params());
-        let x = self.bnorm_1.forward_t(&x, train)?.elu(1.0)?; // [B, F1*D, T+1]
-        t.record("bnorm_1+elu", &x, self.bnorm_1.params());
-        let x = avg_pool1d(&x, c.pool1)?; // [B, F1*D, T1 = (T+1)/pool1]
+        let fused = t.is_off()
+            && kernels::is_cpu_f32(x)
+            && !(train && x.track_op())
+            && self.conv_spatial.d == c.d;
+        let x = if fused {
+            self.front_fused(x, train)? // [B, F1*D, T+1]
+        } else {
+            let x = self.conv_temporal.forward(x)?; // [B, F1, C, T+1]
+            t.record("conv_temporal", &x, self.conv_temporal.params());
+            let x = self.bnorm_temporal.forward_t(&x, train)?; // [B, F1, C, T+1]
+            t.record("bnorm_temporal", &x, self.bnorm_temporal.params());
+            let x = self.conv_spatial.forward(&x)?; // [B, F1*D, T+1]
+            t.record("conv_spatial", &x, self.conv_spatial.params());
+            x
+        };
+        let x = if t.is_off() && kernels::is_cpu_f32(&x) {
+            let pool = Pool::Avg {
+                kernel: c.pool1,
+                stride: c.pool1,
+            };
+            self.bnorm_1.forward_act_pool(&x, train, Act::Elu, pool)?
+        } else {
+            let x = self.bnorm_1.forward_t(&x, train)?.elu(1.0)?; // [B, F1*D, T+1]
+            t.record("bnorm_1+elu", &x, self.bnorm_1.params());
+            avg_pool1d(&x, c.pool1)? // [B, F1*D, T1 = (T+1)/pool1]
+        };
         let x = dropout(&x, c.dropout, train)?;
         t.record("pool_1+drop_1", &x, 0);
         let x = self.conv_separable.forward(&x)?; // [B, F2, T1+1]
         t.record("conv_separable", &x, self.conv_separable.params());
-        let x = self.bnorm_2.forward_t(&x, train)?.elu(1.0)?; // [B, F2, T1+1]
-        t.record("bnorm_2+elu", &x, self.bnorm_2.params());
-        let x = avg_pool1d(&x, c.pool2)?; // [B, F2, T2 = (T1+1)/pool2]
+        let x = if t.is_off() && kernels::is_cpu_f32(&x) {
+            let pool = Pool::Avg {
+                kernel: c.pool2,
+                stride: c.pool2,
+            };
+            self.bnorm_2.forward_act_pool(&x, train, Act::Elu, pool)?
+        } else {
+            let x = self.bnorm_2.forward_t(&x, train)?.elu(1.0)?; // [B, F2, T1+1]
+            t.record("bnorm_2+elu", &x, self.bnorm_2.params());
+            avg_pool1d(&x, c.pool2)? // [B, F2, T2 = (T1+1)/pool2]
+        };
         let x = dropout(&x, c.dropout, train)?;
         t.record("pool_2+drop_2", &x, 0);
         let x = self.final_layer.forward(&x.flatten_from(1)?)?; // [B, n_outputs]
@@ -394,6 +482,89 @@ mod tests {
             },
             other => panic!("unexpected default {other:?}"),
         }
+    }
+
+    /// The reference first block: temporal conv, batch norm, spatial conv.
+    fn front_reference(net: &EegNet, x: &Tensor, train: bool) -> Result<Tensor> {
+        let y = net.conv_temporal.forward(x)?;
+        let y = net.bnorm_temporal.forward_t(&y, train)?;
+        net.conv_spatial.forward(&y)
+    }
+
+    #[test]
+    fn fused_first_block_matches_the_reference_layers() -> Result<()> {
+        use crate::kernels::testing::assert_close;
+        let Some(spec) = ModelSpec::by_name("eegnet") else {
+            panic!()
+        };
+        let input = shape(5, 90, 3);
+        let dev = Device::Cpu;
+        let mut vm_f = candle_nn::VarMap::new();
+        let mut vm_r = candle_nn::VarMap::new();
+        let net_f = EegNet::new(
+            super::super::seeded_var_builder(&vm_f, candle_core::DType::F32, &dev, 5),
+            &spec,
+            &input,
+        )
+        .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+        let net_r = EegNet::new(
+            super::super::seeded_var_builder(&vm_r, candle_core::DType::F32, &dev, 5),
+            &spec,
+            &input,
+        )
+        .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
+        let x = (Tensor::randn(0f32, 1., (4, 5, 90), &dev)? + 0.3)?;
+        let names = [
+            "conv_temporal.weight",
+            "bnorm_temporal.weight",
+            "bnorm_temporal.bias",
+            "conv_spatial.weight",
+        ];
+        // Non-trivial batch-norm affine parameters.
+        for vm in [&mut vm_f, &mut vm_r] {
+            vm.set_one(
+                "bnorm_temporal.weight",
+                Tensor::new(&[1.2f32, 0.8, 1.1, 0.9, 1.3, 0.7, 1.0, 1.05], &dev)?,
+            )?;
+            vm.set_one(
+                "bnorm_temporal.bias",
+                Tensor::new(&[0.1f32, -0.2, 0.3, 0.0, 0.05, -0.1, 0.2, 0.15], &dev)?,
+            )?;
+        }
+        for train in [true, true, false] {
+            let yf = net_f.front_fused(&x, train)?;
+            let yr = front_reference(&net_r, &x, train)?;
+            assert_close(&yf, &yr, 1e-4)?;
+            let w = Tensor::randn(0f32, 1., yr.dims(), &dev)?;
+            let gf = (&yf * &w)?.sum_all()?.backward()?;
+            let gr = (&yr * &w)?.sum_all()?.backward()?;
+            let vars_f = vm_f
+                .data()
+                .lock()
+                .map_err(|_| candle_core::Error::Msg("lock".into()))?
+                .clone();
+            let vars_r = vm_r
+                .data()
+                .lock()
+                .map_err(|_| candle_core::Error::Msg("lock".into()))?
+                .clone();
+            for name in names {
+                let (Some(vf), Some(vr)) = (vars_f.get(name), vars_r.get(name)) else {
+                    panic!("missing {name}")
+                };
+                let (Some(a), Some(b)) = (gf.get(vf.as_tensor()), gr.get(vr.as_tensor())) else {
+                    panic!("no gradient for {name} (train={train})")
+                };
+                assert_close(a, b, 1e-4).map_err(|e| e.context(format!("{name} train={train}")))?;
+            }
+            for name in ["bnorm_temporal.running_mean", "bnorm_temporal.running_var"] {
+                let (Some(vf), Some(vr)) = (vars_f.get(name), vars_r.get(name)) else {
+                    panic!("missing {name}")
+                };
+                assert_close(vf.as_tensor(), vr.as_tensor(), 1e-5)?;
+            }
+        }
+        Ok(())
     }
 
     #[test]

@@ -22,6 +22,7 @@ use super::norm::BatchNorm;
 use super::pool::{global_avg_pool, max_pool1d};
 use super::summary::{ReceptiveField, Trace, pooled_len, valid_len};
 use super::{InputShape, ModelError, ModelSpec, Network, Traced};
+use crate::kernels::bn_act_pool::{Act, Pool};
 
 /// The hyper-parameters of [`ModelSpec::M5`], unpacked.
 #[derive(Debug, Clone)]
@@ -109,8 +110,19 @@ impl ConvBlock {
     }
 
     /// `[B, in, L] -> [B, out, L' / pool]`.
+    ///
+    /// On the CPU in f32: the convolution kernel, then batch norm + ReLU +
+    /// max pool fused in one kernel; elsewhere candle's ops.
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         let x = self.conv.forward(x)?; // [B, out, L']
+        if crate::kernels::is_cpu_f32(&x) {
+            let pool = if self.pool > 1 {
+                Pool::Max(self.pool)
+            } else {
+                Pool::None
+            };
+            return self.bn.forward_act_pool(&x, train, Act::Relu, pool);
+        }
         let x = self.bn.forward_t(&x, train)?.relu()?; // [B, out, L']
         max_pool1d(&x, self.pool) // [B, out, L' / pool]
     }

@@ -95,6 +95,7 @@ pub fn build(
     vb: VarBuilder,
 ) -> Result<(Box<dyn Network>, ModelSummary), ModelError> {
     spec.validate()?;
+    crate::kernels::tune_allocator();
     if input.channels == 0 || input.n_outputs == 0 {
         return Err(ModelError::InvalidInput {
             reason: format!(

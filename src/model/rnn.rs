@@ -28,6 +28,7 @@ use super::dense::{Dense, dropout};
 use super::init::torch_default;
 use super::summary::Trace;
 use super::{InputShape, ModelError, ModelSpec, Network, RnnCell, Traced};
+use crate::kernels::rnn::{Cell, rnn_layer};
 
 /// One direction of one recurrent layer (PyTorch layout and initialization).
 #[derive(Debug, Clone)]
@@ -126,6 +127,39 @@ impl RnnLayer {
                 Ok((w.t()?.contiguous()?, b))
             }
         }
+    }
+
+    /// Runs the layer over a whole sequence `x` `[B, T, in]` with the fused
+    /// kernel ([`crate::kernels::rnn`]): one matrix product for the input
+    /// projection of all steps, then the recurrence in one op. Returns the
+    /// hidden states `[B, T, H]` in the original time order. CPU f32 only.
+    pub fn forward_sequence(&self, x: &Tensor, reverse: bool) -> Result<Tensor> {
+        let (b, t, input) = x.dims3()?;
+        let h = self.hidden;
+        let (bias, b_hn) = match self.cell {
+            RnnCell::Lstm => (
+                (&self.bias_ih + &self.bias_hh)?,
+                Tensor::zeros(h, self.bias_hh.dtype(), self.bias_hh.device())?,
+            ),
+            RnnCell::Gru => {
+                let zeros = Tensor::zeros(h, self.bias_hh.dtype(), self.bias_hh.device())?;
+                let b_hh_rz0 = Tensor::cat(&[&self.bias_hh.narrow(0, 0, 2 * h)?, &zeros], 0)?;
+                (
+                    (&self.bias_ih + b_hh_rz0)?,
+                    self.bias_hh.narrow(0, 2 * h, h)?,
+                )
+            }
+        };
+        let cell = match self.cell {
+            RnnCell::Lstm => Cell::Lstm,
+            RnnCell::Gru => Cell::Gru,
+        };
+        let xproj = x
+            .reshape((b * t, input))?
+            .matmul(&self.weight_ih.t()?)? // [B*T, G*H]
+            .broadcast_add(&bias.unsqueeze(0)?)?
+            .reshape((b, t, cell.gates() * h))?;
+        rnn_layer(cell, &xproj, &self.weight_hh, &b_hn, reverse) // [B, T, H]
     }
 
     /// Runs the layer over `steps` (each `[B, in]`), in reverse time order
@@ -260,8 +294,53 @@ impl Rnn {
     }
 }
 
+impl Rnn {
+    /// The forward pass with whole-sequence kernels (CPU f32), batch-major.
+    fn forward_fused(&self, x: &Tensor, train: bool, t: &mut Trace) -> Result<Tensor> {
+        let cfg = &self.config;
+        let (_, _, n_steps) = x.dims3()?;
+        let mut seq = x.transpose(1, 2)?.contiguous()?; // [B, T, C]
+        let n_layers = self.layers.len();
+        let name = match cfg.cell {
+            RnnCell::Lstm => "lstm",
+            RnnCell::Gru => "gru",
+        };
+        let mut first_bwd: Option<Tensor> = None;
+        for (l, (fwd, bwd)) in self.layers.iter().enumerate() {
+            let out_f = fwd.forward_sequence(&seq, false)?; // [B, T, H]
+            seq = match bwd {
+                Some(bwd) => {
+                    let out_b = bwd.forward_sequence(&seq, true)?; // [B, T, H]
+                    first_bwd = Some(out_b.narrow(1, 0, 1)?.squeeze(1)?);
+                    Tensor::cat(&[&out_f, &out_b], 2)? // [B, T, 2H]
+                }
+                None => out_f,
+            };
+            if l + 1 < n_layers && train && cfg.dropout > 0.0 {
+                seq = dropout(&seq, cfg.dropout, train)?;
+            }
+            let params = fwd.params() + bwd.as_ref().map_or(0, |b| b.params());
+            let width = seq.dim(2)?;
+            t.record_shape(&format!("{name}_l{l}"), &[n_steps, width], params);
+        }
+        let last = seq.narrow(1, n_steps - 1, 1)?.squeeze(1)?; // [B, width]
+        let last = match (&first_bwd, cfg.bidirectional) {
+            // Forward state after the last step, backward state after the first.
+            (Some(b), true) => Tensor::cat(&[&last.narrow(1, 0, cfg.hidden)?, b], 1)?, // [B, 2H]
+            _ => last,                                                                 // [B, H]
+        };
+        t.record("last_step", &last, 0);
+        let y = self.fc.forward(&last)?; // [B, n_outputs]
+        t.record("fc", &y, self.fc.params());
+        Ok(y)
+    }
+}
+
 impl Traced for Rnn {
     fn forward_traced(&self, x: &Tensor, train: bool, t: &mut Trace) -> Result<Tensor> {
+        if crate::kernels::is_cpu_f32(x) {
+            return self.forward_fused(x, train, t);
+        }
         let cfg = &self.config;
         let (_, _, n_steps) = x.dims3()?;
         let x = x.transpose(1, 2)?.transpose(0, 1)?.contiguous()?; // [T, B, C]
@@ -446,6 +525,51 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn fused_sequence_matches_the_step_by_step_reference() -> Result<()> {
+        use crate::kernels::testing::check_op;
+        let dev = Device::Cpu;
+        for cell in [RnnCell::Lstm, RnnCell::Gru] {
+            for reverse in [false, true] {
+                let vm = candle_nn::VarMap::new();
+                let vb = super::super::seeded_var_builder(&vm, DType::F32, &dev, 7);
+                let layer = RnnLayer::new(&vb, cell, 3, 5, "_l0")?;
+                let x = candle_core::Var::randn(0f32, 1., (6, 7, 3), &dev)?; // [B, T, in]
+                let vars: Vec<candle_core::Var> = std::iter::once(x)
+                    .chain(
+                        [
+                            &layer.weight_ih,
+                            &layer.weight_hh,
+                            &layer.bias_ih,
+                            &layer.bias_hh,
+                        ]
+                        .into_iter()
+                        .map(candle_core::Var::from_tensor)
+                        .collect::<Result<Vec<_>>>()?,
+                    )
+                    .collect();
+                let with = |v: &[Tensor]| RnnLayer {
+                    cell,
+                    hidden: 5,
+                    weight_ih: v[1].clone(),
+                    weight_hh: v[2].clone(),
+                    bias_ih: v[3].clone(),
+                    bias_hh: v[4].clone(),
+                };
+                let fast = |v: &[Tensor]| with(v).forward_sequence(&v[0], reverse);
+                let reference = |v: &[Tensor]| {
+                    let steps: Vec<Tensor> = (0..7)
+                        .map(|t| v[0].narrow(1, t, 1)?.squeeze(1))
+                        .collect::<Result<_>>()?;
+                    Tensor::stack(&with(v).forward(&steps, reverse)?, 1)
+                };
+                check_op(&vars, fast, reference)
+                    .map_err(|e| e.context(format!("{cell:?} reverse={reverse}")))?;
             }
         }
         Ok(())

@@ -27,6 +27,7 @@ use super::norm::BatchNorm;
 use super::pool::{avg_pool1d_strided, strided_len};
 use super::summary::{ReceptiveField, Trace, valid_len};
 use super::{InputShape, ModelError, ModelSpec, Network, Traced};
+use crate::kernels::bn_act_pool::{Act, Pool};
 
 /// The hyper-parameters of [`ModelSpec::Shallow`], unpacked.
 #[derive(Debug, Clone, Copy)]
@@ -132,8 +133,8 @@ impl TimeSpaceConv {
             .sum(2)? // [G, F]
             .matmul(&self.time_bias.unsqueeze(1)?)? // [G, 1]
             .unsqueeze(0)?; // [1, G, 1]
-        x.conv1d(&kernel, 0, 1, 1, 1)? // [B, G, T - K + 1]
-            .broadcast_add(&bias)
+        let bias = bias.flatten_all()?; // [G]
+        crate::kernels::conv1d::conv1d(x, &kernel, Some(&bias), 1, (0, 0)) // [B, G, T - K + 1]
     }
 }
 
@@ -196,9 +197,17 @@ impl Traced for Shallow {
         let c = &self.config;
         let x = self.conv_time_spat.forward(x)?; // [B, G, T-24]
         t.record("conv_time+conv_spat", &x, self.conv_time_spat.params());
-        let x = self.bnorm.forward_t(&x, train)?.sqr()?; // [B, G, T-24]
-        t.record("bnorm+square", &x, self.bnorm.params());
-        let x = avg_pool1d_strided(&x, c.pool_time_length, c.pool_time_stride)?; // [B, G, P = (T-24-75)/15+1]
+        let x = if t.is_off() && crate::kernels::is_cpu_f32(&x) {
+            let pool = Pool::Avg {
+                kernel: c.pool_time_length,
+                stride: c.pool_time_stride,
+            };
+            self.bnorm.forward_act_pool(&x, train, Act::Square, pool)? // [B, G, P]
+        } else {
+            let x = self.bnorm.forward_t(&x, train)?.sqr()?; // [B, G, T-24]
+            t.record("bnorm+square", &x, self.bnorm.params());
+            avg_pool1d_strided(&x, c.pool_time_length, c.pool_time_stride)? // [B, G, P = (T-24-75)/15+1]
+        };
         let x = x.maximum(1e-6)?.log()?; // [B, G, P]
         let x = dropout(&x, c.dropout, train)?;
         t.record("pool+log+drop", &x, 0);

@@ -65,6 +65,11 @@ impl Trace {
         }
     }
 
+    /// Whether nothing is recorded (the training path).
+    pub(crate) fn is_off(&self) -> bool {
+        self.layers.is_none()
+    }
+
     /// Records layer `name` with output `x` (batch axis dropped) and `params` weights.
     pub(crate) fn record(&mut self, name: &str, x: &Tensor, params: usize) {
         if let Some(layers) = &mut self.layers {
