@@ -17,8 +17,9 @@ pub struct EdfReadResult {
     pub file_mb: f64,
     /// Best of the timed reads, MB of file per second.
     pub mb_per_s: f64,
-    /// Peak resident memory during the reads, MB.
-    pub peak_rss_mb: f64,
+    /// Peak resident memory during the reads, MB; `None` where the system
+    /// cannot measure it (no `/proc`, or its peak mark cannot be reset).
+    pub peak_rss_mb: Option<f64>,
     /// Memory the decoded samples need (f32), MB.
     pub decoded_mb: f64,
 }
@@ -75,8 +76,8 @@ pub fn bench_edf_read(path: &Path, runs: usize) -> Result<EdfReadResult, Recordi
         / 1e6;
     // Warm the page cache, as the reference figures were taken warm.
     drop(read_edf(path)?);
-    let baseline = rss_mb().unwrap_or(0.0);
-    reset_peak_rss();
+    let baseline = rss_mb();
+    let can_measure = reset_peak_rss();
     let mut best = f64::INFINITY;
     let mut decoded_mb = 0.0;
     for _ in 0..runs.max(1) {
@@ -91,7 +92,10 @@ pub fn bench_edf_read(path: &Path, runs: usize) -> Result<EdfReadResult, Recordi
             / 1e6;
         drop(rec);
     }
-    let peak = peak_rss_mb().unwrap_or(0.0) - baseline;
+    let peak = match (can_measure, peak_rss_mb(), baseline) {
+        (true, Some(peak), Some(base)) => Some(peak - base),
+        _ => None,
+    };
     Ok(EdfReadResult {
         file_mb,
         mb_per_s: file_mb / best,
