@@ -10,11 +10,11 @@
 //! scale and divided by 32768.
 
 use std::collections::HashMap;
-use std::fs::{self, File};
-use std::io::{self, BufReader, BufWriter, Read};
+use std::fs::File;
+use std::io::{self, BufReader, Read};
 use std::path::Path;
 
-use super::{Annotation, Channel, Format, Recording, RecordingError, Segment};
+use super::{Annotation, Channel, Format, Recording, RecordingError, Segment, write_atomic};
 
 /// How [`write_wav`] stores samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,70 +220,37 @@ pub fn write_wav(
         sample_format,
     };
 
-    let tmp = path.with_extension("wav.tmp");
-    if let Err(e) = write_tmp(path, &tmp, spec, channels, format) {
-        let _ = fs::remove_file(&tmp);
-        return Err(e);
-    }
-    if let Err(e) = fs::rename(&tmp, path) {
-        let _ = fs::remove_file(&tmp);
-        return Err(RecordingError::io(path, e));
-    }
-    sync_parent_dir(path);
-    Ok(())
+    let bytes = encode(path, spec, channels, format)?;
+    write_atomic(path, &bytes)
 }
 
-/// Writes the whole file to `tmp` and syncs it; errors name `path`.
-fn write_tmp(
+/// The whole file's bytes, written by hound; errors name `path`.
+fn encode(
     path: &Path,
-    tmp: &Path,
     spec: hound::WavSpec,
     channels: &[Vec<f32>],
     format: WavSampleFormat,
-) -> Result<(), RecordingError> {
-    let file = File::create(tmp).map_err(|e| RecordingError::io(path, e))?;
-    let mut out = BufWriter::with_capacity(256 << 10, file);
-    {
-        let hound_err = |e: hound::Error| match e {
-            hound::Error::IoError(e) => RecordingError::io(path, e),
-            other => RecordingError::invalid(path, format!("WAV writer: {other}")),
-        };
-        let mut writer = hound::WavWriter::new(&mut out, spec).map_err(hound_err)?;
-        let frames = channels.first().map_or(0, Vec::len);
-        for i in 0..frames {
-            for ch in channels {
-                let x = ch[i];
-                match format {
-                    WavSampleFormat::Pcm16 => writer.write_sample(quantize(x, 16) as i16),
-                    WavSampleFormat::Pcm24 => writer.write_sample(quantize(x, 24)),
-                    WavSampleFormat::Float32 => writer.write_sample(x),
-                }
-                .map_err(hound_err)?;
+) -> Result<Vec<u8>, RecordingError> {
+    let hound_err = |e: hound::Error| match e {
+        hound::Error::IoError(e) => RecordingError::io(path, e),
+        other => RecordingError::invalid(path, format!("WAV writer: {other}")),
+    };
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut writer = hound::WavWriter::new(&mut out, spec).map_err(hound_err)?;
+    let frames = channels.first().map_or(0, Vec::len);
+    for i in 0..frames {
+        for ch in channels {
+            let x = ch[i];
+            match format {
+                WavSampleFormat::Pcm16 => writer.write_sample(quantize(x, 16) as i16),
+                WavSampleFormat::Pcm24 => writer.write_sample(quantize(x, 24)),
+                WavSampleFormat::Float32 => writer.write_sample(x),
             }
-        }
-        writer.finalize().map_err(hound_err)?;
-    }
-    let file = out
-        .into_inner()
-        .map_err(|e| RecordingError::io(path, e.into_error()))?;
-    file.sync_all().map_err(|e| RecordingError::io(path, e))
-}
-
-/// Best effort: makes the rename durable by syncing the folder (Unix only).
-fn sync_parent_dir(path: &Path) {
-    #[cfg(unix)]
-    if let Some(dir) = path.parent() {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
+            .map_err(hound_err)?;
         }
     }
-    #[cfg(not(unix))]
-    let _ = path;
+    writer.finalize().map_err(hound_err)?;
+    Ok(out.into_inner())
 }
 
 /// `x` clamped to -1..1, scaled by 2^(bits - 1), rounded and clamped to the
