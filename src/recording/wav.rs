@@ -159,8 +159,8 @@ pub fn read_wav(path: &Path) -> Result<Recording, RecordingError> {
 /// nearest integer and clamped to the integer range (NaN becomes 0), so that
 /// reading with [`read_wav`] and writing again gives the same bytes. Float
 /// samples are stored as they are. The output is the same bytes for the same
-/// input. The file is written atomically: to `path` with the extension
-/// `wav.tmp`, synced to disk, then renamed over `path`.
+/// input. The file is written atomically with [`write_atomic`] (temporary
+/// file, fsync, rename).
 pub fn write_wav(
     path: &Path,
     rate_hz: u32,
@@ -1065,7 +1065,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("rt.wav");
         write_wav(&path, 16000, channels, format).unwrap();
-        assert!(!path.with_extension("wav.tmp").exists());
+        let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(leftovers, 1, "no temporary file is left behind");
         let rec = read_wav(&path).unwrap();
         assert!(rec.warnings.is_empty(), "{:?}", rec.warnings);
         assert_eq!(rec.format, Format::Wav);
