@@ -1040,7 +1040,7 @@ mod tests {
     fn read_bytes(bytes: &[u8]) -> Result<Recording, RecordingError> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.wav");
-        fs::write(&path, bytes).unwrap();
+        std::fs::write(&path, bytes).unwrap();
         read_wav(&path)
     }
 
@@ -1177,15 +1177,15 @@ mod tests {
         let ch = vec![vec![0.0f32, 0.5, -0.5]];
         write_wav(&a, 8000, &ch, WavSampleFormat::Pcm16).unwrap();
         write_wav(&b, 8000, &ch, WavSampleFormat::Pcm16).unwrap();
-        let bytes = fs::read(&a).unwrap();
-        assert_eq!(bytes, fs::read(&b).unwrap());
+        let bytes = std::fs::read(&a).unwrap();
+        assert_eq!(bytes, std::fs::read(&b).unwrap());
         // The canonical 44-byte header followed by the samples.
         let want = pcm16_mono(&[0, 16384, -16384]);
         assert_eq!(bytes, want);
         // Overwriting an existing file works and leaves no temporary file.
         write_wav(&a, 8000, &[vec![0.25f32]], WavSampleFormat::Float32).unwrap();
         assert_eq!(samples(&read_wav(&a).unwrap(), 0), &[0.25]);
-        let names: Vec<_> = fs::read_dir(dir.path())
+        let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
@@ -1217,7 +1217,7 @@ mod tests {
         .unwrap_err();
         assert!(matches!(e, RecordingError::Io { .. }), "{e}");
         assert!(!p.exists());
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 
     #[test]
@@ -1774,7 +1774,7 @@ mod tests {
                 if fix && cut >= 8 {
                     bytes[4..8].copy_from_slice(&(cut as u32 - 8).to_le_bytes());
                 }
-                fs::write(&path, &bytes).unwrap();
+                std::fs::write(&path, &bytes).unwrap();
                 let result = read_wav(&path);
                 if cut < data_at + 8 {
                     assert!(result.is_err(), "cut at {cut} read as {result:?}");
@@ -1814,7 +1814,7 @@ mod tests {
                 head.append(&mut bytes);
                 bytes = head;
             }
-            fs::write(&path, &bytes).unwrap();
+            std::fs::write(&path, &bytes).unwrap();
             let _ = read_wav(&path);
         }
         // A valid file with random bytes overwritten (headers included).
@@ -1825,7 +1825,7 @@ mod tests {
                 let at = (rng.next() as usize) % bytes.len();
                 bytes[at] = rng.byte();
             }
-            fs::write(&path, &bytes).unwrap();
+            std::fs::write(&path, &bytes).unwrap();
             if let Ok(rec) = read_wav(&path) {
                 let total: usize = rec.channels.iter().map(|c| c.samples.len()).sum();
                 assert!(
