@@ -26,7 +26,7 @@ pub struct Cli {
     command: Option<Command>,
     /// Recordings or folders to open in the app (default: the bundled sample_data/).
     paths: Vec<PathBuf>,
-    /// Compute threads for training (default: all cores but one, leaving one for the app).
+    /// Compute threads for training (default: all cores headless; all but one in the app, to keep it smooth).
     #[arg(long, global = true)]
     threads: Option<usize>,
 }
@@ -50,7 +50,7 @@ const FAILURE: u8 = 2;
 
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
-    set_compute_threads(cli.threads);
+    set_compute_threads(cli.threads, cli.command.is_none());
     let result = match cli.command {
         Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Synth(args)) => synth::run(&args),
@@ -89,14 +89,15 @@ struct Reported(usize);
 
 /// Sets the compute thread count for candle (read once, at its first use).
 /// Must run before any other thread starts.
-fn set_compute_threads(requested: Option<usize>) {
+fn set_compute_threads(requested: Option<usize>, gui: bool) {
     let already = std::env::var_os("RAYON_NUM_THREADS").is_some();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let n = match requested {
         Some(n) => n.max(1),
         None if already => return,
-        None => {
-            std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
-        }
+        // The app keeps a core for drawing; headless commands use them all.
+        None if gui => cores.saturating_sub(1).max(1),
+        None => cores,
     };
     // SAFETY: called from `main` before any thread is spawned, so nothing can
     // read the environment concurrently.
