@@ -12,13 +12,17 @@
 //! `weight_hh_l{i}`, `bias_ih_l{i}`, `bias_hh_l{i}`, `_reverse` for the second
 //! direction), so parameter counts and state dicts match `nn.LSTM`/`nn.GRU`.
 //!
-//! The cell is stepped by hand (candle-nn's `seq` makes the backward pass
-//! quadratic in the sequence length). Per step, one matrix product
+//! On the CPU (f32) each layer and direction runs as one whole-sequence op
+//! ([`crate::kernels::rnn::rnn_sequence`]) on a time-major `[T, B, C]`
+//! sequence: input projection, recurrence and gate math fused per step,
+//! with a hand-written backward pass through time that skips the gradient
+//! of the input data. Elsewhere (CUDA, Metal, f64) the cell is stepped by
+//! hand with candle ops (candle-nn's `seq` makes the backward pass
+//! quadratic in the sequence length): per step, one matrix product
 //! `[x_t, h] @ W` computes all gate pre-activations, with `W` assembled once
-//! per forward pass from the PyTorch tensors. Slicing a precomputed all-steps
-//! input projection per step would cost a full-size zero-padded gradient per
-//! step in candle's backward (also quadratic), so the input part stays in the
-//! per-step product. Time reversal is free: the steps are a `Vec`.
+//! per forward pass from the PyTorch tensors. That step-by-step path is also
+//! the reference the fused op is tested against. Time reversal is free: the
+//! steps are a `Vec`.
 
 use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
@@ -28,7 +32,7 @@ use super::dense::{Dense, dropout};
 use super::init::torch_default;
 use super::summary::Trace;
 use super::{InputShape, ModelError, ModelSpec, Network, RnnCell, Traced};
-use crate::kernels::rnn::{Cell, rnn_layer};
+use crate::kernels::rnn::{Cell, rnn_sequence};
 
 /// One direction of one recurrent layer (PyTorch layout and initialization).
 #[derive(Debug, Clone)]
@@ -130,36 +134,45 @@ impl RnnLayer {
     }
 
     /// Runs the layer over a whole sequence `x` `[B, T, in]` with the fused
-    /// kernel ([`crate::kernels::rnn`]): one matrix product for the input
-    /// projection of all steps, then the recurrence in one op. Returns the
-    /// hidden states `[B, T, H]` in the original time order. CPU f32 only.
+    /// kernel ([`crate::kernels::rnn`]). Returns the hidden states
+    /// `[B, T, H]` in the original time order. CPU f32 only.
     pub fn forward_sequence(&self, x: &Tensor, reverse: bool) -> Result<Tensor> {
-        let (b, t, input) = x.dims3()?;
+        let y = self.forward_time_major(&x.transpose(0, 1)?, reverse)?; // [T, B, H]
+        y.transpose(0, 1)?.contiguous()
+    }
+
+    /// [`Self::forward_sequence`] on a time-major sequence `x` `[T, B, in]`
+    /// -> `[T, B, H]`: the input projection of every step, the recurrence
+    /// and the gate math run in one op, whose backward pass gives the
+    /// gradient of `x` only when `x` needs one. CPU f32 only.
+    pub fn forward_time_major(&self, x: &Tensor, reverse: bool) -> Result<Tensor> {
         let h = self.hidden;
-        let (bias, b_hn) = match self.cell {
+        let (dtype, dev) = (self.bias_hh.dtype(), self.bias_hh.device());
+        let (cell, bias, b_hn) = match self.cell {
             RnnCell::Lstm => (
+                Cell::Lstm,
                 (&self.bias_ih + &self.bias_hh)?,
-                Tensor::zeros(h, self.bias_hh.dtype(), self.bias_hh.device())?,
+                Tensor::zeros(4 * h, dtype, dev)?,
             ),
             RnnCell::Gru => {
-                let zeros = Tensor::zeros(h, self.bias_hh.dtype(), self.bias_hh.device())?;
+                let zeros = Tensor::zeros(h, dtype, dev)?;
+                let zeros2 = Tensor::zeros(2 * h, dtype, dev)?;
                 let b_hh_rz0 = Tensor::cat(&[&self.bias_hh.narrow(0, 0, 2 * h)?, &zeros], 0)?;
-                (
-                    (&self.bias_ih + b_hh_rz0)?,
-                    self.bias_hh.narrow(0, 2 * h, h)?,
-                )
+                let b_hn = Tensor::cat(&[&zeros2, &self.bias_hh.narrow(0, 2 * h, h)?], 0)?;
+                (Cell::Gru, (&self.bias_ih + b_hh_rz0)?, b_hn)
             }
         };
-        let cell = match self.cell {
-            RnnCell::Lstm => Cell::Lstm,
-            RnnCell::Gru => Cell::Gru,
-        };
-        let xproj = x
-            .reshape((b * t, input))?
-            .matmul(&self.weight_ih.t()?)? // [B*T, G*H]
-            .broadcast_add(&bias.unsqueeze(0)?)?
-            .reshape((b, t, cell.gates() * h))?;
-        rnn_layer(cell, &xproj, &self.weight_hh, &b_hn, reverse) // [B, T, H]
+        // [G*H, in + H + 2]: W_ih | W_hh | folded bias | b_hn (GRU n rows).
+        let w = Tensor::cat(
+            &[
+                &self.weight_ih,
+                &self.weight_hh,
+                &bias.unsqueeze(1)?,
+                &b_hn.unsqueeze(1)?,
+            ],
+            1,
+        )?;
+        rnn_sequence(cell, x, &w, reverse)
     }
 
     /// Runs the layer over `steps` (each `[B, in]`), in reverse time order
@@ -295,11 +308,11 @@ impl Rnn {
 }
 
 impl Rnn {
-    /// The forward pass with whole-sequence kernels (CPU f32), batch-major.
+    /// The forward pass with whole-sequence kernels (CPU f32), time-major.
     fn forward_fused(&self, x: &Tensor, train: bool, t: &mut Trace) -> Result<Tensor> {
         let cfg = &self.config;
         let (_, _, n_steps) = x.dims3()?;
-        let mut seq = x.transpose(1, 2)?.contiguous()?; // [B, T, C]
+        let mut seq = x.permute((2, 0, 1))?.contiguous()?; // [T, B, C]
         let n_layers = self.layers.len();
         let name = match cfg.cell {
             RnnCell::Lstm => "lstm",
@@ -307,12 +320,12 @@ impl Rnn {
         };
         let mut first_bwd: Option<Tensor> = None;
         for (l, (fwd, bwd)) in self.layers.iter().enumerate() {
-            let out_f = fwd.forward_sequence(&seq, false)?; // [B, T, H]
+            let out_f = fwd.forward_time_major(&seq, false)?; // [T, B, H]
             seq = match bwd {
                 Some(bwd) => {
-                    let out_b = bwd.forward_sequence(&seq, true)?; // [B, T, H]
-                    first_bwd = Some(out_b.narrow(1, 0, 1)?.squeeze(1)?);
-                    Tensor::cat(&[&out_f, &out_b], 2)? // [B, T, 2H]
+                    let out_b = bwd.forward_time_major(&seq, true)?; // [T, B, H]
+                    first_bwd = Some(out_b.get(0)?);
+                    Tensor::cat(&[&out_f, &out_b], 2)? // [T, B, 2H]
                 }
                 None => out_f,
             };
@@ -323,7 +336,7 @@ impl Rnn {
             let width = seq.dim(2)?;
             t.record_shape(&format!("{name}_l{l}"), &[n_steps, width], params);
         }
-        let last = seq.narrow(1, n_steps - 1, 1)?.squeeze(1)?; // [B, width]
+        let last = seq.get(n_steps - 1)?; // [B, width]
         let last = match (&first_bwd, cfg.bidirectional) {
             // Forward state after the last step, backward state after the first.
             (Some(b), true) => Tensor::cat(&[&last.narrow(1, 0, cfg.hidden)?, b], 1)?, // [B, 2H]
