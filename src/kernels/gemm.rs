@@ -350,6 +350,10 @@ unsafe fn micro<const R: usize, const NR: usize, const FMA: bool>(t: &Tile) {
             }
         }
     }
+    // Writing out indexes `acc` by the runtime `nr`/strides; without this
+    // barrier the compiler keeps `acc` in memory throughout the loop above
+    // (spilling every accumulator on every step) instead of in registers.
+    let acc = std::hint::black_box(acc);
     for (i, row) in acc.iter().enumerate() {
         // SAFETY: the tile of C is in bounds (checked in `gemm_packed`).
         unsafe {
