@@ -214,14 +214,40 @@ impl BnActPoolOp {
         match self.pool {
             Pool::None => da[..dout.len()].copy_from_slice(dout),
             Pool::Max(k) => {
-                for (i, (&g, w)) in dout.iter().zip(a.chunks_exact(k)).enumerate() {
-                    let mut best = 0;
-                    for (j, &v) in w.iter().enumerate() {
-                        if v > w[best] {
-                            best = j;
-                        }
+                // Branch-free: the window's maximum, then the gradient to its
+                // first occurrence (as PyTorch); data-dependent branches here
+                // mispredicted about every other window.
+                if k == 4 {
+                    // The common case (M5), with selects the compiler keeps branch-free.
+                    for ((&g, w), d) in dout
+                        .iter()
+                        .zip(a.chunks_exact(4))
+                        .zip(da.chunks_exact_mut(4))
+                    {
+                        let m = w[0].max(w[1]).max(w[2].max(w[3]));
+                        let e0 = w[0] == m;
+                        let e1 = !e0 & (w[1] == m);
+                        let e2 = !e0 & !e1 & (w[2] == m);
+                        let e3 = !e0 & !e1 & !e2;
+                        d[0] = if e0 { g } else { 0.0 };
+                        d[1] = if e1 { g } else { 0.0 };
+                        d[2] = if e2 { g } else { 0.0 };
+                        d[3] = if e3 { g } else { 0.0 };
                     }
-                    da[i * k + best] = g;
+                    return;
+                }
+                for ((&g, w), d) in dout
+                    .iter()
+                    .zip(a.chunks_exact(k))
+                    .zip(da.chunks_exact_mut(k))
+                {
+                    let m = w.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                    let mut taken = false;
+                    for (dv, &v) in d.iter_mut().zip(w) {
+                        let hit = !taken && v == m;
+                        *dv = if hit { g } else { 0.0 };
+                        taken |= hit;
+                    }
                 }
             }
             Pool::Avg { kernel, stride } => {
