@@ -124,3 +124,26 @@ fn audio_folders_split_by_file_and_stratify() {
         );
     }
 }
+
+#[test]
+fn short_audio_files_are_padded_to_the_model_minimum() {
+    let mut warnings = Vec::new();
+    let sources = load_sources(&[sample("audio")], &mut warnings).unwrap();
+    let config = DatasetConfig {
+        min_window_samples: 10_000,
+        ..DatasetConfig::default()
+    };
+    let ds = build_dataset(sources, Vec::new(), &config).unwrap();
+    assert_eq!(
+        ds.window_len, 10_000,
+        "0.5-s clips at 16 kHz padded from 8000 samples"
+    );
+    assert!(
+        ds.summary.warnings.iter().any(|w| w.contains("padded")),
+        "{:?}",
+        ds.summary.warnings
+    );
+    // Padding is zeros after the clip.
+    let first = &ds.train.x[..ds.window_len];
+    assert!(first[8_000..].iter().all(|&v| v == first[8_000]));
+}

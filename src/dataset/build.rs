@@ -139,7 +139,15 @@ pub fn build_dataset(
                 )
             })?,
     };
-    let window_len = (window_s * rate_hz).round() as usize;
+    let mut window_len = (window_s * rate_hz).round() as usize;
+    let mut padded_note = None;
+    if whole_file && config.window_s.is_none() && window_len < config.min_window_samples {
+        padded_note = Some(format!(
+            "files are shorter ({window_s:.3} s) than the model needs; each is padded to {:.3} s",
+            config.min_window_samples as f64 / rate_hz
+        ));
+        window_len = config.min_window_samples;
+    }
     if window_len < 2 {
         return Err(DatasetError::Invalid(format!(
             "a window of {window_s} s at {rate_hz} Hz holds fewer than 2 samples"
@@ -152,6 +160,7 @@ pub fn build_dataset(
     // Windows.
     let mut windows = Vec::new();
     let mut summary = DatasetSummary::default();
+    summary.warnings.extend(padded_note);
     for (i, (s, sig)) in sources.iter().zip(&signals).enumerate() {
         let n_samples = sig.first().map_or(0, Vec::len);
         if s.whole_file {

@@ -61,6 +61,11 @@ pub struct DatasetConfig {
     /// What the model sees of a window: raw samples or a spectrogram.
     #[serde(default)]
     pub representation: Representation,
+    /// Shortest window in samples when each file is one example (labeled audio
+    /// folders) and no window length is given: shorter files are padded up
+    /// to it. Set to the model's minimum input so that short clips still fit.
+    #[serde(default)]
+    pub min_window_samples: usize,
 }
 
 impl Default for DatasetConfig {
@@ -80,6 +85,7 @@ impl Default for DatasetConfig {
             regression: false,
             filter: DisplayFilter::default(),
             representation: Representation::Raw,
+            min_window_samples: 0,
         }
     }
 }

@@ -121,27 +121,16 @@ fn prepare_and_train(
     for w in warnings {
         let _ = events.send(Event::Warning(w));
     }
-    let mut dataset = build_dataset(train_sources.clone(), test_sources.clone(), &spec.dataset)
-        .map_err(|e| TrainError::from(e).to_string())?;
     // Whole audio files shorter than the model's reach are padded up to it.
-    let min = spec.model.min_samples();
-    if dataset.whole_file && spec.dataset.window_s.is_none() && dataset.window_len < min {
-        let window_s = min as f64 / dataset.rate_hz;
-        let _ = events.send(Event::Warning(format!(
-            "files are shorter ({:.3} s) than {} needs; padding each to {window_s:.3} s",
-            dataset.window_len as f64 / dataset.rate_hz,
-            spec.model.display_name()
-        )));
-        let config = DatasetConfig {
-            window_s: Some(window_s),
-            ..spec.dataset.clone()
-        };
-        dataset = build_dataset(train_sources, test_sources, &config)
-            .map_err(|e| TrainError::from(e).to_string())?;
-    }
+    let config = DatasetConfig {
+        min_window_samples: spec.model.min_samples(),
+        ..spec.dataset
+    };
+    let dataset = build_dataset(train_sources, test_sources, &config)
+        .map_err(|e| TrainError::from(e).to_string())?;
     let request = TrainRequest {
         dataset,
-        dataset_config: spec.dataset,
+        dataset_config: config,
         model: spec.model,
         config: spec.train,
         run_dir: spec.run_dir,
