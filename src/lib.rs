@@ -16,5 +16,6 @@ pub mod labeling;
 pub mod model;
 pub mod recording;
 pub mod rng;
+pub mod runs;
 pub mod synth;
 pub mod train;

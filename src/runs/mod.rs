@@ -1,0 +1,30 @@
+//! The runs folder shared by the GUI and the CLI: where run folders live
+//! and how they are named ([`default_runs_dir`], [`new_run_dir`]), the list
+//! of runs with their status ([`list_runs`]), following a live
+//! `metrics.csv` ([`MetricsFollower`]), reading `report.json`
+//! ([`RunReport`]) and `predictions.tsv` ([`PredictionTable`]), everything
+//! of one run at once ([`load_run_snapshot`]) and the settings that differ
+//! between runs ([`settings_diff`]).
+//!
+//! The run folder itself is written by `crate::train`; this module only
+//! reads it, and never panics on what it finds there.
+
+mod diff;
+mod dirs;
+mod error;
+mod list;
+mod metrics;
+mod predictions;
+mod report;
+mod snapshot;
+#[cfg(test)]
+mod test_support;
+
+pub use diff::{MISSING, SettingDiff, settings_diff};
+pub use dirs::{RUNS_DIR_ENV, create_run_dir, default_runs_dir, new_run_dir};
+pub use error::RunsError;
+pub use list::{RUNNING_WITHIN, RunEntry, RunStatus, is_run_dir, list_runs, run_status};
+pub use metrics::{MetricsFollower, read_metrics};
+pub use predictions::{PredictionRow, PredictionTable};
+pub use report::{RunReport, Scores};
+pub use snapshot::{RunSnapshot, load_run_snapshot, roc_curves};
