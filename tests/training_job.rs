@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use spindle::dataset::DatasetConfig;
-use spindle::jobs::{TrainJob, TrainJobSpec};
+use spindle::jobs::{JobError, TrainJob, TrainJobSpec};
 use spindle::model::ModelSpec;
-use spindle::train::{Command, Event, TrainConfig};
+use spindle::train::{Command, DataRoles, Event, FailureStage, TrainConfig};
 
 fn job(dir: &std::path::Path, epochs: usize) -> TrainJob {
     let data = dir.join("data");
@@ -14,8 +14,10 @@ fn job(dir: &std::path::Path, epochs: usize) -> TrainJob {
     }
     TrainJob::spawn(
         TrainJobSpec {
-            data: vec![data.join("eeg")],
-            test: vec![],
+            data: DataRoles {
+                train: vec![data.join("eeg")],
+                ..DataRoles::default()
+            },
             dataset: DatasetConfig::default(),
             model: ModelSpec::by_name("mlp").unwrap(),
             train: TrainConfig {
@@ -81,7 +83,7 @@ fn pause_resume_and_cancel() {
     let dir = tempfile::tempdir().unwrap();
     let job = job(dir.path(), 500);
     while !matches!(next(&job), Event::Batch { .. }) {}
-    job.send(Command::Pause);
+    job.send(Command::Pause).unwrap();
     while !matches!(next(&job), Event::Paused) {}
     // While paused no batch arrives.
     std::thread::sleep(Duration::from_millis(300));
@@ -90,10 +92,10 @@ fn pause_resume_and_cancel() {
             .try_iter()
             .all(|e| !matches!(e, Event::Batch { .. }))
     );
-    job.send(Command::Resume);
+    job.send(Command::Resume).unwrap();
     while !matches!(next(&job), Event::Resumed) {}
     while !matches!(next(&job), Event::Batch { .. }) {}
-    job.send(Command::Cancel);
+    job.send(Command::Cancel).unwrap();
     loop {
         match next(&job) {
             Event::Cancelled => break,
@@ -113,7 +115,7 @@ fn stop_keeps_the_best_checkpoint_and_evaluates() {
     let dir = tempfile::tempdir().unwrap();
     let job = job(dir.path(), 500);
     while !matches!(next(&job), Event::NewBest { .. }) {}
-    job.send(Command::Stop);
+    job.send(Command::Stop).unwrap();
     let outcome = loop {
         match next(&job) {
             Event::Finished(o) => break o,
@@ -126,4 +128,57 @@ fn stop_keeps_the_best_checkpoint_and_evaluates() {
     job.join();
     assert!(dir.path().join("run/report.json").exists());
     assert!(dir.path().join("run/model.safetensors").exists());
+}
+
+#[test]
+fn a_dropped_handle_cancels_its_job_and_commands_to_an_ended_job_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = job(dir.path(), 500);
+    while !matches!(next(&running), Event::Batch { .. }) {}
+    let events = running.events.clone();
+    drop(running);
+    // The job ends on its own: its event channel closes, cancelled, unevaluated.
+    let mut cancelled = false;
+    while let Ok(e) = events.recv_timeout(Duration::from_secs(60)) {
+        cancelled |= matches!(e, Event::Cancelled);
+    }
+    assert!(cancelled);
+    assert!(!dir.path().join("run/report.json").exists());
+
+    let finished = job(dir.path(), 1);
+    while !matches!(next(&finished), Event::Finished(_)) {}
+    while !finished.is_finished() {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(finished.send(Command::Pause), Err(JobError::Ended));
+}
+
+#[test]
+fn a_failure_is_typed_by_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = TrainJob::spawn(
+        TrainJobSpec {
+            data: DataRoles {
+                train: vec![dir.path().join("missing.edf")],
+                ..DataRoles::default()
+            },
+            dataset: DatasetConfig::default(),
+            model: ModelSpec::by_name("mlp").unwrap(),
+            train: TrainConfig::default(),
+            run_dir: None,
+            init_from: None,
+        },
+        || {},
+    );
+    loop {
+        match next(&job) {
+            Event::Failed(f) => {
+                assert_eq!(f.stage, FailureStage::Loading);
+                assert!(f.message.contains("missing.edf"), "{f}");
+                break;
+            }
+            Event::Warning(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
 }

@@ -29,6 +29,14 @@ pub struct Cli {
     /// Compute threads for training (default: all cores headless; all but one in the app, to keep it smooth).
     #[arg(long, global = true)]
     threads: Option<usize>,
+    /// The runs folder: where the app lists runs and where `spindle train`
+    /// without --out writes (default: the platform data folder, e.g.
+    /// ~/.local/share/spindle/runs).
+    #[arg(long, global = true)]
+    runs: Option<PathBuf>,
+    /// Print frame-time statistics of the app when its window closes.
+    #[arg(long, global = true)]
+    frame_stats: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -43,6 +51,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Write the teaching datasets (EEG as EDF+ with labels, audio as WAV folders).
     Synth(synth::SynthArgs),
+    /// Open the app in presentation mode and train the bundled EEG demo at once.
+    Demo,
 }
 
 /// Exit code for bad input or a failed command.
@@ -50,14 +60,20 @@ const FAILURE: u8 = 2;
 
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
-    set_compute_threads(cli.threads, cli.command.is_none());
+    let gui = matches!(cli.command, None | Some(Command::Demo));
+    set_compute_threads(cli.threads, gui);
+    let runs_dir = cli
+        .runs
+        .clone()
+        .unwrap_or_else(spindle::runs::default_runs_dir);
     let result = match cli.command {
         Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Synth(args)) => synth::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
-        Some(Command::Train(args)) => train::run(&args),
+        Some(Command::Train(args)) => train::run(&args, &runs_dir),
         Some(Command::Predict(args)) => predict::run(&args),
-        None => open_gui(cli.paths),
+        Some(Command::Demo) => open_gui(cli.paths, runs_dir, true, cli.frame_stats),
+        None => open_gui(cli.paths, runs_dir, false, cli.frame_stats),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -71,12 +87,27 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 #[cfg(feature = "gui")]
-fn open_gui(paths: Vec<PathBuf>) -> anyhow::Result<()> {
-    spindle::gui::run(paths)
+fn open_gui(
+    paths: Vec<PathBuf>,
+    runs_dir: PathBuf,
+    demo: bool,
+    frame_stats: bool,
+) -> anyhow::Result<()> {
+    spindle::gui::run(spindle::gui::Launch {
+        paths,
+        runs_dir,
+        demo,
+        frame_stats,
+    })
 }
 
 #[cfg(not(feature = "gui"))]
-fn open_gui(_paths: Vec<PathBuf>) -> anyhow::Result<()> {
+fn open_gui(
+    _paths: Vec<PathBuf>,
+    _runs_dir: PathBuf,
+    _demo: bool,
+    _frame_stats: bool,
+) -> anyhow::Result<()> {
     anyhow::bail!(
         "this build has no GUI (built without the `gui` feature); run `spindle --help` for the commands"
     )

@@ -86,8 +86,11 @@ pub struct Dataset {
     pub files: Vec<PathBuf>,
     /// True when every source is one example (a labeled audio folder).
     pub whole_file: bool,
-    /// How many of `files` are training sources (the rest were given as test data).
+    /// How many of `files` are training sources (they come first).
     pub train_files: usize,
+    /// How many of `files` were given as validation data (after the training
+    /// sources; the rest were given as test data).
+    pub validation_files: usize,
     /// Training windows.
     pub train: SplitData,
     /// Validation windows.
@@ -98,9 +101,22 @@ pub struct Dataset {
     pub summary: DatasetSummary,
 }
 
-/// Builds the dataset from training sources and (optionally) test sources.
+/// Builds the dataset from training sources and (optionally) test sources;
+/// the validation set is held out from the training sources.
 pub fn build_dataset(
     train_sources: Vec<LoadedSource>,
+    test_sources: Vec<LoadedSource>,
+    config: &DatasetConfig,
+) -> Result<Dataset, DatasetError> {
+    build_dataset_with_roles(train_sources, Vec::new(), test_sources, config)
+}
+
+/// Builds the dataset from sources whose role the user chose: training,
+/// validation and test. Empty validation sources: the validation set is held
+/// out from the training sources; empty test sources: likewise the test set.
+pub fn build_dataset_with_roles(
+    train_sources: Vec<LoadedSource>,
+    validation_sources: Vec<LoadedSource>,
     test_sources: Vec<LoadedSource>,
     config: &DatasetConfig,
 ) -> Result<Dataset, DatasetError> {
@@ -108,7 +124,13 @@ pub fn build_dataset(
         return Err(DatasetError::Invalid("no training recordings given".into()));
     }
     let n_train_sources = train_sources.len();
-    let mut sources: Vec<LoadedSource> = train_sources.into_iter().chain(test_sources).collect();
+    let n_validation_sources = validation_sources.len();
+    let n_held_sources = n_train_sources + n_validation_sources;
+    let mut sources: Vec<LoadedSource> = train_sources
+        .into_iter()
+        .chain(validation_sources)
+        .chain(test_sources)
+        .collect();
     for s in &mut sources {
         for l in &mut s.labels.labels {
             if let Some(to) = config.merge.get(&l.trial_type) {
@@ -230,8 +252,10 @@ pub fn build_dataset(
     let mut splits: Vec<Option<SplitName>> = windows
         .iter()
         .map(|w| {
-            Some(if w.source >= n_train_sources {
+            Some(if w.source >= n_held_sources {
                 SplitName::Test
+            } else if w.source >= n_train_sources {
+                SplitName::Validation
             } else {
                 SplitName::Train
             })
@@ -246,7 +270,7 @@ pub fn build_dataset(
             "{what}: the last block of time of each class in each recording (overlapping training windows dropped)"
         ),
     };
-    if n_train_sources == sources.len() {
+    if n_held_sources == sources.len() {
         let m = hold_out(
             &windows,
             &mut splits,
@@ -263,19 +287,23 @@ pub fn build_dataset(
     } else {
         summary.test_method = "the recordings given as test data".into();
     }
-    let m = hold_out(
-        &windows,
-        &mut splits,
-        Holdout {
-            from: SplitName::Train,
-            to: SplitName::Validation,
-            fraction: config.validation_fraction,
-            window_len,
-            whole_file,
-            seed: config.seed ^ 0x7A11D,
-        },
-    );
-    summary.validation_method = describe(m, "held out from the training data");
+    if n_validation_sources == 0 {
+        let m = hold_out(
+            &windows,
+            &mut splits,
+            Holdout {
+                from: SplitName::Train,
+                to: SplitName::Validation,
+                fraction: config.validation_fraction,
+                window_len,
+                whole_file,
+                seed: config.seed ^ 0x7A11D,
+            },
+        );
+        summary.validation_method = describe(m, "held out from the training data");
+    } else {
+        summary.validation_method = "the recordings given as validation data".into();
+    }
     summary.purged = splits.iter().filter(|s| s.is_none()).count();
 
     // Samples per split.
@@ -409,6 +437,7 @@ pub fn build_dataset(
         stats,
         files: sources.iter().map(|s| s.path().to_path_buf()).collect(),
         train_files: n_train_sources,
+        validation_files: n_validation_sources,
         whole_file,
         train,
         validation,

@@ -6,7 +6,17 @@ use super::Representation;
 use crate::dsp::DisplayFilter;
 
 /// How windows are standardized before they reach the model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Normalization {
     /// Remove each window's own mean per channel (baseline correction: the DC
@@ -15,6 +25,7 @@ pub enum Normalization {
     #[default]
     Baseline,
     /// Per-channel z-score with mean and standard deviation of the training windows.
+    #[value(name = "zscore")]
     ZScore,
     /// Exponential moving standardization of whole recordings before
     /// windowing (braindecode's: each sample minus a running mean over a

@@ -13,7 +13,7 @@ mod source;
 mod split;
 mod windows;
 
-pub use build::{Dataset, DatasetSummary, SplitData, build_dataset};
+pub use build::{Dataset, DatasetSummary, SplitData, build_dataset, build_dataset_with_roles};
 pub use build::{extract_signals, prepare_signals};
 pub use config::{DatasetConfig, Normalization};
 pub use error::DatasetError;

@@ -2,22 +2,34 @@
 //! drag and drop, theme and persistence.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use eframe::egui::{self, Key, Modifiers, RichText, ThemePreference, Ui, ViewportCommand};
 
 use super::browser::Browser;
 use super::channels;
+use super::command::{AppCommand, Commands, Tab};
+use super::frame_stats::FrameStats;
 use super::keys;
 use super::labels::LabelsPanel;
+use super::results::ResultsPanel;
+use super::ribbons;
+use super::runs::RunsPanel;
 use super::session::Session;
 use super::settings::{Settings, ThemeChoice};
 use super::spectrum::SpectrumPanel;
-use super::viewer::{self, ViewerContext};
+use super::training::{PreviewState, TrainingPanel};
+use super::viewer::{self, Ribbon, ViewerContext};
 use super::worker::{Command, Entry, Event, Workers};
 use crate::dsp::format_hms;
+use crate::jobs::{TrainJob, TrainJobSpec};
 use crate::labeling::LabelScheme;
 use crate::recording::{Label, LabelSet, LabelSource, RECORDING_EXTENSIONS};
+use crate::runs::{RunSnapshot, RunStatus, create_run_dir};
+use crate::train::{Failure, FailureStage, JobState, RunHistory};
+
+/// Seconds between re-reads of a run another process is still writing.
+const LIVE_RUN_POLL_S: f64 = 1.0;
 
 /// The Spindle desktop app: construct it with [`SpindleApp::new`], then call
 /// [`SpindleApp::run_logic`] and [`SpindleApp::show`] every frame (the
@@ -39,6 +51,35 @@ pub struct SpindleApp {
     show_help: bool,
     /// Open the first recording of the scanned folder (startup with folders only).
     auto_open: bool,
+    commands: Commands,
+    tab: Tab,
+    training: TrainingPanel,
+    results: ResultsPanel,
+    runs: RunsPanel,
+    /// The run shown in Results (and drawn on the recording).
+    result_run: Option<RunSnapshot>,
+    /// The run folder Results should show (loading or loaded).
+    results_dir: Option<PathBuf>,
+    /// The runs folder.
+    runs_dir: PathBuf,
+    /// Presentation mode: larger type, thicker lines, fewer panels.
+    presenting: bool,
+    /// The demo waits for the sample folder's scan to start training.
+    demo_pending: bool,
+    /// A view to show once its recording is open: `(file, start_s, span_s)`.
+    pending_jump: Option<(PathBuf, f64, f64)>,
+    /// Bands under the traces: dataset windows and predictions of the open recording.
+    ribbons: Vec<Ribbon>,
+    /// What the ribbons were built from: `(recording, preview generation, run)`.
+    ribbons_for: Option<(PathBuf, u64, Option<PathBuf>)>,
+    /// Bumped whenever a new preview arrives.
+    preview_generation: u64,
+    /// egui time of the last re-read of live runs, seconds.
+    last_live_poll_s: f64,
+    /// Frame timing, when asked for.
+    frame_stats: Option<FrameStats>,
+    /// Seconds the last logic step took.
+    logic_s: f64,
 }
 
 impl SpindleApp {
@@ -61,7 +102,112 @@ impl SpindleApp {
             auto_open: !paths.is_empty() && paths.iter().all(|p| p.is_dir()),
             pending: paths,
             show_help: false,
+            commands: Commands::default(),
+            tab: Tab::Viewer,
+            training: TrainingPanel::default(),
+            results: ResultsPanel::default(),
+            runs: RunsPanel::default(),
+            result_run: None,
+            results_dir: None,
+            runs_dir: crate::runs::default_runs_dir(),
+            presenting: false,
+            demo_pending: false,
+            pending_jump: None,
+            ribbons: Vec::new(),
+            ribbons_for: None,
+            preview_generation: 0,
+            last_live_poll_s: 0.0,
+            frame_stats: None,
+            logic_s: 0.0,
         }
+        .with_runs_dir(None)
+    }
+
+    /// Uses `dir` as the runs folder (else the one in the settings, else the
+    /// platform data folder) and lists it.
+    pub fn with_runs_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.runs_dir = dir
+            .or_else(|| self.settings.runs_dir.clone())
+            .unwrap_or_else(crate::runs::default_runs_dir);
+        self.runs.dir = self.runs_dir.clone();
+        self.commands.push(AppCommand::RefreshRuns);
+        self
+    }
+
+    /// Collects frame times to print with [`Self::frame_report`].
+    pub fn with_frame_stats(mut self) -> Self {
+        self.frame_stats = Some(FrameStats::default());
+        self
+    }
+
+    /// Frame-time statistics so far, when collected.
+    pub fn frame_report(&self) -> Option<String> {
+        self.frame_stats.as_ref().map(FrameStats::report)
+    }
+
+    /// Records the CPU time of a frame (seconds): the logic step and UI pass
+    /// measured here, and eframe's figure for the previous frame (which adds
+    /// tessellation and painting).
+    pub fn record_frame(&mut self, logic_and_ui_s: f64, previous_frame_cpu_s: Option<f32>) {
+        let training = self.training.is_training();
+        if let Some(stats) = &mut self.frame_stats {
+            stats.record(
+                logic_and_ui_s,
+                previous_frame_cpu_s.map(f64::from),
+                training,
+            );
+        }
+    }
+
+    /// Queues a command as a panel would (tests drive the app with these too).
+    pub fn command(&mut self, command: AppCommand) {
+        self.commands.push(command);
+    }
+
+    /// The view shown.
+    pub fn tab(&self) -> Tab {
+        self.tab
+    }
+
+    /// The Train view's state: form, preview, job and curves.
+    pub fn training(&self) -> &TrainingPanel {
+        &self.training
+    }
+
+    /// The Train view's state, to edit the form.
+    pub fn training_mut(&mut self) -> &mut TrainingPanel {
+        &mut self.training
+    }
+
+    /// The run shown in Results.
+    pub fn result_run(&self) -> Option<&RunSnapshot> {
+        self.result_run.as_ref()
+    }
+
+    /// The runs listed in Runs.
+    pub fn runs(&self) -> &RunsPanel {
+        &self.runs
+    }
+
+    /// The runs folder.
+    pub fn runs_dir(&self) -> &Path {
+        &self.runs_dir
+    }
+
+    /// The ribbons drawn under the traces.
+    pub fn ribbons(&self) -> &[Ribbon] {
+        &self.ribbons
+    }
+
+    /// True in presentation mode.
+    pub fn is_presenting(&self) -> bool {
+        self.presenting
+    }
+
+    /// Starts the demo: presentation mode, the sample EEG and a small EEGNet,
+    /// training as soon as the folder is listed.
+    pub fn start_demo(&mut self) {
+        self.commands.push(AppCommand::StartDemo);
     }
 
     /// The settings (persisted by eframe).
@@ -69,9 +215,13 @@ impl SpindleApp {
         &self.settings
     }
 
-    /// True while a folder scan or a file open is in progress.
+    /// True while a folder scan or a file open is in progress, or a command
+    /// waits for the next logic step.
     pub fn is_busy(&self) -> bool {
-        !self.pending.is_empty() || self.workers.is_busy() || self.loading.is_some()
+        !self.pending.is_empty()
+            || !self.commands.is_empty()
+            || self.workers.is_busy()
+            || self.loading.is_some()
     }
 
     /// The open recording's path.
@@ -168,6 +318,12 @@ impl SpindleApp {
         }
     }
 
+    fn send_work(&mut self, command: Command) {
+        if let Err(e) = self.workers.send(command) {
+            self.errors.push(e);
+        }
+    }
+
     fn browse(&mut self, folder: &Path) {
         self.browser.reset(folder);
         if let Err(e) = self.workers.send(Command::Scan(folder.to_path_buf())) {
@@ -208,7 +364,13 @@ impl SpindleApp {
         for event in self.workers.drain() {
             self.on_event(event);
         }
+        self.drain_job();
+        for command in self.commands.take() {
+            self.on_command(command, ctx);
+        }
         let now = ctx.input(|i| i.time);
+        self.poll_live_runs(now);
+        self.refresh_ribbons();
         if let Some(s) = &mut self.session {
             if s.doc.is_dirty() && s.autosave.is_due(now) {
                 match s.save() {
@@ -228,6 +390,205 @@ impl SpindleApp {
         if self.is_busy() {
             ctx.request_repaint_after(Duration::from_millis(100));
         }
+        if !self.runs.live_runs().is_empty() || self.runs_have_running() {
+            ctx.request_repaint_after(Duration::from_secs_f64(LIVE_RUN_POLL_S));
+        }
+    }
+
+    fn runs_have_running(&self) -> bool {
+        self.result_run.as_ref().is_some_and(|r| r.report.is_none())
+            && self
+                .runs
+                .entries
+                .iter()
+                .any(|e| e.status == RunStatus::Running)
+    }
+
+    /// Re-reads runs that another process is still writing, once a second.
+    fn poll_live_runs(&mut self, now_s: f64) {
+        if now_s - self.last_live_poll_s < LIVE_RUN_POLL_S {
+            return;
+        }
+        let mut dirs = self.runs.live_runs();
+        if let Some(r) = &self.result_run
+            && r.report.is_none()
+        {
+            dirs.push(r.dir.clone());
+        }
+        if dirs.is_empty() {
+            return;
+        }
+        self.last_live_poll_s = now_s;
+        for dir in dirs {
+            self.send_work(Command::LoadRun(dir));
+        }
+        if self.tab == Tab::Runs {
+            let dir = self.runs_dir.clone();
+            self.send_work(Command::ListRuns(dir));
+        }
+    }
+
+    /// Folds the training job's new events into its history.
+    fn drain_job(&mut self) {
+        let Some(job) = &self.training.job else {
+            return;
+        };
+        let events: Vec<_> = job.events.try_iter().collect();
+        let Some(history) = &mut self.training.history else {
+            return;
+        };
+        let mut finished = None;
+        for e in events {
+            history.apply(e);
+        }
+        if history.state.is_over() {
+            if let JobState::Finished(o) = &history.state {
+                finished = o.run_dir.clone();
+            }
+            self.training.job = None;
+            let dir = self.runs_dir.clone();
+            self.send_work(Command::ListRuns(dir));
+        }
+        if let Some(dir) = finished {
+            self.results_dir = Some(dir.clone());
+            self.send_work(Command::LoadRun(dir));
+            if self.presenting {
+                self.tab = Tab::Results;
+            }
+        }
+    }
+
+    fn on_command(&mut self, command: AppCommand, ctx: &egui::Context) {
+        match command {
+            AppCommand::Open(path) => self.open_path(&path),
+            AppCommand::ShowTab(tab) => self.tab = tab,
+            AppCommand::ShowError(e) => self.errors.push(e),
+            AppCommand::Preview => self.request_preview(),
+            AppCommand::StartTraining => self.start_training(ctx),
+            AppCommand::Training(c) => {
+                if let Some(job) = &self.training.job
+                    && let Err(e) = job.send(c)
+                {
+                    self.errors.push(e.to_string());
+                }
+            }
+            AppCommand::StartDemo => {
+                self.presenting = true;
+                self.demo_pending = true;
+                self.tab = Tab::Train;
+                if let Some(sample) = super::find_sample_data() {
+                    self.open_path(&sample);
+                } else {
+                    self.demo_pending = false;
+                    self.errors.push(
+                        "the demo needs the bundled sample_data folder, which was not found beside the program".into(),
+                    );
+                }
+            }
+            AppCommand::RefreshRuns => {
+                let dir = self.runs_dir.clone();
+                self.send_work(Command::ListRuns(dir));
+            }
+            AppCommand::OpenRun(dir) => {
+                self.results_dir = Some(dir.clone());
+                self.send_work(Command::LoadRun(dir));
+            }
+            AppCommand::ReadRun(dir) => self.send_work(Command::LoadRun(dir)),
+            AppCommand::DeleteRun(dir) => self.send_work(Command::DeleteRun(dir)),
+            AppCommand::JumpTo {
+                file,
+                onset_s,
+                duration_s,
+            } => {
+                self.tab = Tab::Viewer;
+                let span = (duration_s * 3.0).max(1.0);
+                let start = (onset_s - duration_s).max(0.0);
+                if self.open_recording() == Some(file.as_path()) {
+                    if let Some(s) = &mut self.session {
+                        s.set_view(start, span);
+                    }
+                } else {
+                    self.pending_jump = Some((file.clone(), start, span));
+                    self.open_path(&file);
+                }
+            }
+            AppCommand::SetPresentation(on) => self.presenting = on,
+        }
+    }
+
+    fn request_preview(&mut self) {
+        let data = self.training.data_roles();
+        match TrainJobSpec::from_options(data, &self.training.options, None) {
+            Ok(spec) => {
+                self.training.preview_requested();
+                self.send_work(Command::Preview(Box::new(spec)));
+            }
+            Err(e) => {
+                self.training.preview_requested();
+                self.training.preview =
+                    PreviewState::Failed(Failure::new(FailureStage::Dataset, e.to_string()));
+            }
+        }
+    }
+
+    fn start_training(&mut self, ctx: &egui::Context) {
+        if self.training.is_training() {
+            return;
+        }
+        let data = self.training.data_roles();
+        if data.train.is_empty() {
+            self.errors
+                .push("choose at least one recording for training".into());
+            return;
+        }
+        let run_dir = match create_run_dir(&self.runs_dir, &self.training.options.model) {
+            Ok(d) => d,
+            Err(e) => {
+                self.errors
+                    .push(format!("the run folder could not be made: {e}"));
+                return;
+            }
+        };
+        let spec =
+            match TrainJobSpec::from_options(data, &self.training.options, Some(run_dir.clone())) {
+                Ok(s) => s,
+                Err(e) => {
+                    self.errors.push(e.to_string());
+                    return;
+                }
+            };
+        let epochs = spec.train.epochs;
+        let waker = ctx.clone();
+        self.training.job = Some(TrainJob::spawn(spec, move || waker.request_repaint()));
+        self.training.history = Some(RunHistory::new(Some(run_dir), epochs));
+        self.tab = Tab::Train;
+        let dir = self.runs_dir.clone();
+        self.send_work(Command::ListRuns(dir));
+    }
+
+    /// Rebuilds the ribbons when the open recording, the preview or the run changes.
+    fn refresh_ribbons(&mut self) {
+        let Some(path) = self.open_recording().map(Path::to_path_buf) else {
+            self.ribbons.clear();
+            return;
+        };
+        let key = (
+            path.clone(),
+            self.preview_generation,
+            self.result_run.as_ref().map(|r| r.dir.clone()),
+        );
+        if self.ribbons_for.as_ref() == Some(&key) {
+            return;
+        }
+        self.ribbons.clear();
+        if let PreviewState::Ready(p) = &self.training.preview {
+            self.ribbons.extend(ribbons::dataset_windows(p, &path));
+        }
+        if let Some(run) = &self.result_run {
+            self.ribbons
+                .extend(ribbons::predictions(run, &path, &self.scheme));
+        }
+        self.ribbons_for = Some(key);
     }
 
     fn on_event(&mut self, event: Event) {
@@ -236,6 +597,13 @@ impl SpindleApp {
             Event::ScanDone(root) => {
                 if self.browser.root.as_deref() == Some(root.as_path()) {
                     self.browser.scanning = false;
+                    self.training.set_entries(&self.browser.entries);
+                    if std::mem::take(&mut self.demo_pending) {
+                        self.training.use_only(false);
+                        self.training.options = demo_options();
+                        self.training.reset_model_values();
+                        self.commands.push(AppCommand::StartTraining);
+                    }
                     if std::mem::take(&mut self.auto_open)
                         && self.session.is_none()
                         && self.loading.is_none()
@@ -269,7 +637,12 @@ impl SpindleApp {
                 if let Some(c) = &loaded.class {
                     self.scheme.ensure(c);
                 }
-                let session = Session::new(*loaded, self.settings.window_s);
+                let mut session = Session::new(*loaded, self.settings.window_s);
+                if let Some((file, start, span)) = self.pending_jump.take()
+                    && file == session.recording.path
+                {
+                    session.set_view(start, span);
+                }
                 self.notice = Some(format!("opened in {:.2} s", session.load_s));
                 self.spectrum = SpectrumPanel::default();
                 if session.is_audio() {
@@ -278,16 +651,52 @@ impl SpindleApp {
                 self.session = Some(session);
             }
             Event::Exported(path) => self.notice = Some(format!("exported {}", path.display())),
-            Event::Failed(msg) => {
-                if self
-                    .loading
-                    .as_ref()
-                    .is_some_and(|p| msg.contains(&p.display().to_string()))
-                {
+            Event::OpenFailed { path, error } => {
+                if self.loading.as_deref() == Some(path.as_path()) {
                     self.loading = None;
                 }
-                self.errors.push(msg);
+                self.errors.push(error);
             }
+            Event::ExportFailed { path, error } => {
+                self.errors
+                    .push(format!("{}: export failed: {error}", path.display()));
+            }
+            Event::Previewed(result) => {
+                self.preview_generation += 1;
+                self.training.preview = match *result {
+                    Ok(p) => PreviewState::Ready(Box::new(p)),
+                    Err(f) => PreviewState::Failed(f),
+                };
+            }
+            Event::RunsListed(dir, entries) => {
+                if dir == self.runs_dir {
+                    self.runs.entries = entries;
+                }
+            }
+            Event::RunLoaded(snapshot) => {
+                let dir = snapshot.dir.clone();
+                if self.results_dir.as_ref() == Some(&dir) {
+                    let same = self.result_run.as_ref().is_some_and(|r| r.dir == dir);
+                    if !same {
+                        self.results.selected = None;
+                    }
+                    self.result_run = Some((*snapshot).clone());
+                }
+                self.runs.snapshots.insert(dir, *snapshot);
+            }
+            Event::RunFailed { dir, error } => {
+                self.errors.push(format!("{}: {error}", dir.display()));
+            }
+            Event::RunDeleted { dir, error } => match error {
+                Some(e) => self.errors.push(e),
+                None => {
+                    self.runs.remove(&dir);
+                    if self.result_run.as_ref().is_some_and(|r| r.dir == dir) {
+                        self.result_run = None;
+                    }
+                    self.notice = Some(format!("deleted {}", dir.display()));
+                }
+            },
         }
     }
 
@@ -303,7 +712,16 @@ impl SpindleApp {
     /// Draws the whole window into `ui`.
     pub fn show(&mut self, ui: &mut Ui) {
         let ctx = ui.ctx().clone();
-        if let Some(s) = &mut self.session {
+        let zoom = if self.presenting { 1.35 } else { 1.0 };
+        if (ctx.zoom_factor() - zoom).abs() > 1e-3 {
+            ctx.set_zoom_factor(zoom);
+        }
+        if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::F5)) {
+            self.presenting = !self.presenting;
+        }
+        if self.tab == Tab::Viewer
+            && let Some(s) = &mut self.session
+        {
             keys::handle(
                 &ctx,
                 s,
@@ -311,6 +729,11 @@ impl SpindleApp {
                 self.settings.page_s,
                 &mut self.errors,
             );
+            if !ctx.egui_wants_keyboard_input()
+                && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::N))
+            {
+                self.next_disagreement();
+            }
         }
         if ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::S))
             && let Err(e) = self.save_labels()
@@ -318,17 +741,21 @@ impl SpindleApp {
             self.errors.push(e);
         }
         egui::Panel::top("menu_bar").show(ui, |ui| self.menu_bar(ui));
+        egui::Panel::top("tab_bar").show(ui, |ui| self.tab_bar(ui));
         egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar(ui));
-        egui::Panel::left("browser_panel")
-            .resizable(true)
-            .default_size(250.0)
-            .show(ui, |ui| {
-                let open = self.session.as_ref().map(|s| s.recording.path.clone());
-                if let Some(path) = self.browser.ui(ui, open.as_deref()) {
-                    self.open_path(&path);
-                }
-            });
-        if self.settings.show_labels {
+        let viewer = self.tab == Tab::Viewer;
+        if viewer && !self.presenting {
+            egui::Panel::left("browser_panel")
+                .resizable(true)
+                .default_size(250.0)
+                .show(ui, |ui| {
+                    let open = self.session.as_ref().map(|s| s.recording.path.clone());
+                    if let Some(path) = self.browser.ui(ui, open.as_deref()) {
+                        self.commands.push(AppCommand::Open(path));
+                    }
+                });
+        }
+        if viewer && self.settings.show_labels && !self.presenting {
             egui::Panel::right("labels_panel")
                 .resizable(true)
                 .default_size(350.0)
@@ -356,7 +783,8 @@ impl SpindleApp {
                     }
                 });
         }
-        if self.settings.show_spectrum
+        if viewer
+            && self.settings.show_spectrum
             && let Some(s) = &self.session
         {
             egui::Panel::bottom("spectrum_panel")
@@ -364,7 +792,20 @@ impl SpindleApp {
                 .default_size(230.0)
                 .show(ui, |ui| self.spectrum.ui(ui, s));
         }
-        egui::CentralPanel::default().show(ui, |ui| self.viewer(ui));
+        egui::CentralPanel::default().show(ui, |ui| match self.tab {
+            Tab::Viewer => self.viewer(ui),
+            Tab::Train => self.training.ui(ui, &mut self.commands, self.presenting),
+            Tab::Results => self.results.ui(
+                ui,
+                self.result_run.as_ref(),
+                &mut self.commands,
+                self.presenting,
+            ),
+            Tab::Runs => self.runs.ui(ui, &mut self.commands),
+        });
+        if !self.commands.is_empty() {
+            ctx.request_repaint();
+        }
 
         if ctx.input(|i| !i.raw.hovered_files.is_empty()) {
             let painter = ctx.layer_painter(egui::LayerId::new(
@@ -392,6 +833,69 @@ impl SpindleApp {
         }
     }
 
+    fn tab_bar(&mut self, ui: &mut Ui) {
+        ui.horizontal(|ui| {
+            for tab in Tab::ALL {
+                let title = match tab {
+                    Tab::Train if self.training.is_training() => "Train (running)".to_string(),
+                    _ => tab.title().to_string(),
+                };
+                if ui
+                    .selectable_label(self.tab == tab, RichText::new(title).size(15.0))
+                    .clicked()
+                {
+                    self.tab = tab;
+                    if tab == Tab::Runs {
+                        self.commands.push(AppCommand::RefreshRuns);
+                    }
+                }
+            }
+            ui.separator();
+            if ui
+                .add_enabled(
+                    !self.training.is_training(),
+                    egui::Button::new("Demo: train on the sample EEG"),
+                )
+                .on_hover_text("Opens the bundled EEG, trains a small EEGNet and shows how well it does, in under half a minute.")
+                .clicked()
+            {
+                self.commands.push(AppCommand::StartDemo);
+            }
+            if self.presenting && ui.button("Leave presentation mode").clicked() {
+                self.presenting = false;
+            }
+        });
+    }
+
+    /// Jumps to the next window after the view where the run's prediction
+    /// disagrees with the label.
+    fn next_disagreement(&mut self) {
+        let (Some(run), Some(s)) = (&self.result_run, &self.session) else {
+            return;
+        };
+        let here = s.start_s + s.span_s / 2.0;
+        let path = s.recording.path.clone();
+        let mut wrong: Vec<_> = run
+            .predictions
+            .iter()
+            .filter(|r| r.file == path && r.truth != r.predicted)
+            .collect();
+        wrong.sort_by(|a, b| a.onset_s.total_cmp(&b.onset_s));
+        let Some(next) = wrong
+            .iter()
+            .find(|r| r.onset_s > here + 1e-6)
+            .or_else(|| wrong.first())
+        else {
+            self.notice = Some("no disagreement between predictions and labels here".into());
+            return;
+        };
+        self.commands.push(AppCommand::JumpTo {
+            file: next.file.clone(),
+            onset_s: next.onset_s,
+            duration_s: next.duration_s,
+        });
+    }
+
     fn viewer(&mut self, ui: &mut Ui) {
         let Some(s) = &mut self.session else {
             ui.centered_and_justified(|ui| {
@@ -414,6 +918,7 @@ impl SpindleApp {
             page_s: self.settings.page_s,
             now_s,
             errors: &mut self.errors,
+            ribbons: &self.ribbons,
         };
         viewer::traces(ui, s, cx);
     }
@@ -484,6 +989,33 @@ impl SpindleApp {
                 ui.separator();
                 ui.checkbox(&mut self.settings.show_labels, "Labels panel");
                 ui.checkbox(&mut self.settings.show_spectrum, "Spectrum panel");
+                ui.separator();
+                ui.checkbox(&mut self.presenting, "Presentation mode (F5)");
+                ui.separator();
+                for tab in Tab::ALL {
+                    if ui.button(tab.title()).clicked() {
+                        ui.close();
+                        self.commands.push(AppCommand::ShowTab(tab));
+                    }
+                }
+            });
+            ui.menu_button("Training", |ui| {
+                if ui.button("Run the demo").clicked() {
+                    ui.close();
+                    self.commands.push(AppCommand::StartDemo);
+                }
+                if ui.button("Runs folder…").clicked() {
+                    ui.close();
+                    if let Some(dir) = rfd::FileDialog::new()
+                        .set_directory(&self.runs_dir)
+                        .pick_folder()
+                    {
+                        self.settings.runs_dir = Some(dir.clone());
+                        self.runs_dir = dir.clone();
+                        self.runs.dir = dir;
+                        self.commands.push(AppCommand::RefreshRuns);
+                    }
+                }
             });
             ui.menu_button("Help", |ui| {
                 if ui.button("Keyboard and mouse").clicked() {
@@ -577,11 +1109,16 @@ impl Drop for SpindleApp {
 
 impl eframe::App for SpindleApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        let started = Instant::now();
         self.run_logic(ctx);
+        self.logic_s = started.elapsed().as_secs_f64();
     }
 
-    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut Ui, frame: &mut eframe::Frame) {
+        let started = Instant::now();
         self.show(ui);
+        let own = self.logic_s + started.elapsed().as_secs_f64();
+        self.record_frame(own, frame.info().cpu_usage);
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
@@ -591,6 +1128,9 @@ impl eframe::App for SpindleApp {
     fn on_exit(&mut self) {
         if let Err(e) = self.save_labels() {
             eprintln!("error: {e}");
+        }
+        if let Some(report) = self.frame_report() {
+            eprintln!("{report}");
         }
     }
 }
@@ -604,4 +1144,15 @@ const HELP: &[&str] = &[
     "1-9: relabel the selection, or choose the class for new labels",
     "Epoch scoring: 1-9 labels the page and moves to the next",
     "Ctrl+Z: undo    Ctrl+Shift+Z: redo    Ctrl+S: save (autosave runs within 2 s)",
+    "N: next window where the open run's prediction disagrees with the label",
+    "F5: presentation mode",
 ];
+
+/// The demo's settings: a small EEGNet for a fast, clear result.
+fn demo_options() -> crate::train::TrainOptions {
+    crate::train::TrainOptions {
+        model: "eegnet".into(),
+        epochs: 20,
+        ..crate::train::TrainOptions::default()
+    }
+}

@@ -1,23 +1,49 @@
 //! The desktop app (eframe): a recordings browser, a signal viewer built on
-//! [`crate::dsp`] pyramids, and labeling built on [`crate::labeling`]. One
-//! module per panel; no computation here beyond drawing.
+//! [`crate::dsp`] pyramids, labeling built on [`crate::labeling`], and
+//! training, results and runs built on [`crate::jobs`], [`crate::train`] and
+//! [`crate::runs`]. One module per panel; panels push [`AppCommand`]s that
+//! the shell drains; no computation here beyond drawing.
 
 mod app;
 mod browser;
 mod channels;
+pub mod command;
+mod frame_stats;
+mod glossary;
 mod keys;
 mod labels;
+mod results;
+mod ribbons;
+mod runs;
 mod session;
 mod settings;
 mod spectrum;
+pub mod training;
 mod viewer;
 mod worker;
 
 use std::path::{Path, PathBuf};
 
 pub use app::SpindleApp;
+pub use command::{AppCommand, Tab};
+pub use frame_stats::FrameStats;
+pub use glossary::TERMS;
 pub use settings::{Settings, ThemeChoice};
+pub use viewer::{Ribbon, RibbonSpan};
 pub use worker::Entry;
+
+/// How the app starts.
+#[derive(Debug, Clone, Default)]
+pub struct Launch {
+    /// Recordings or folders to open (the bundled sample data when empty).
+    pub paths: Vec<PathBuf>,
+    /// The runs folder.
+    pub runs_dir: PathBuf,
+    /// Start the demo at once, in presentation mode.
+    pub demo: bool,
+    /// Print frame-time statistics when the window closes.
+    pub frame_stats: bool,
+}
 
 /// The bundled `sample_data/` folder: beside the executable (or one of its
 /// parent folders, as in `target/release/`), else in the source tree the
@@ -40,10 +66,15 @@ pub fn find_sample_data() -> Option<PathBuf> {
         .find(|d| d.is_dir())
 }
 
-/// Opens the main window on `paths` (the bundled sample data when empty) and
-/// returns when the window is closed.
-pub fn run(paths: Vec<PathBuf>) -> anyhow::Result<()> {
-    let paths = if paths.is_empty() {
+/// Opens the main window as `launch` says and returns when it is closed.
+pub fn run(launch: Launch) -> anyhow::Result<()> {
+    let Launch {
+        paths,
+        runs_dir,
+        demo,
+        frame_stats,
+    } = launch;
+    let paths = if paths.is_empty() && !demo {
         find_sample_data().into_iter().collect()
     } else {
         paths
@@ -63,7 +94,14 @@ pub fn run(paths: Vec<PathBuf>) -> anyhow::Result<()> {
                 .storage
                 .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
                 .unwrap_or_default();
-            Ok(Box::new(SpindleApp::new(paths, settings)))
+            let mut app = SpindleApp::new(paths, settings).with_runs_dir(Some(runs_dir));
+            if frame_stats {
+                app = app.with_frame_stats();
+            }
+            if demo {
+                app.start_demo();
+            }
+            Ok(Box::new(app))
         }),
     )
     .map_err(|e| anyhow::anyhow!("could not open the window: {e}"))

@@ -37,6 +37,8 @@ pub struct Settings {
     pub show_spectrum: bool,
     /// Whether the label panel is shown.
     pub show_labels: bool,
+    /// The runs folder; `None`: the platform data folder.
+    pub runs_dir: Option<PathBuf>,
 }
 
 impl Default for Settings {
@@ -49,6 +51,7 @@ impl Default for Settings {
             page_s: 30.0,
             show_spectrum: false,
             show_labels: true,
+            runs_dir: None,
         }
     }
 }

@@ -153,6 +153,69 @@ pub struct ViewerContext<'a> {
     pub now_s: f64,
     /// Error messages to show.
     pub errors: &'a mut Vec<String>,
+    /// Bands drawn under the traces: dataset windows, predictions.
+    pub ribbons: &'a [Ribbon],
+}
+
+/// A span of a [`Ribbon`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct RibbonSpan {
+    /// Start, seconds.
+    pub start_s: f64,
+    /// End, seconds.
+    pub end_s: f64,
+    /// Fill color (alpha carries confidence).
+    pub color: Color32,
+    /// Marked with a red tick (a prediction that disagrees with the label).
+    pub flagged: bool,
+}
+
+/// A band of colored spans drawn along the bottom of the traces.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ribbon {
+    /// Shown in the gutter.
+    pub title: String,
+    /// The spans, in time order.
+    pub spans: Vec<RibbonSpan>,
+}
+
+/// Height of one ribbon, points.
+const RIBBON_H: f32 = 10.0;
+
+fn draw_ribbons(
+    painter: &egui::Painter,
+    cx: &ViewerContext<'_>,
+    data_rect: Rect,
+    window: &TimeWindow,
+    visuals: &egui::Visuals,
+) {
+    let x_of = |t: f64| data_rect.left() + window.x_of(t) as f32;
+    for (k, ribbon) in cx.ribbons.iter().enumerate() {
+        let bottom = data_rect.bottom() - 2.0 - k as f32 * (RIBBON_H + 2.0);
+        let y = (bottom - RIBBON_H)..=bottom;
+        painter.text(
+            pos2(data_rect.left() - 4.0, bottom - RIBBON_H / 2.0),
+            Align2::RIGHT_CENTER,
+            &ribbon.title,
+            FontId::proportional(10.0),
+            visuals.weak_text_color(),
+        );
+        for span in &ribbon.spans {
+            if span.end_s < window.start_s || span.start_s > window.end_s {
+                continue;
+            }
+            let x0 = x_of(span.start_s.max(window.start_s));
+            let x1 = x_of(span.end_s.min(window.end_s)).max(x0 + 1.0);
+            let r = Rect::from_x_y_ranges(x0..=x1, y.clone());
+            painter.rect_filled(r.shrink2(vec2(0.5, 0.0)), CornerRadius::ZERO, span.color);
+            if span.flagged {
+                painter.line_segment(
+                    [pos2(x0, r.top() - 3.0), pos2(x1, r.top() - 3.0)],
+                    Stroke::new(2.0, Color32::from_rgb(219, 68, 55)),
+                );
+            }
+        }
+    }
 }
 
 /// The traces, labels and time axis, filling the rest of `ui`.
@@ -218,6 +281,13 @@ pub fn traces(ui: &mut Ui, s: &mut Session, mut cx: ViewerContext<'_>) {
     draw_labels(&painter, s, &cx, data_rect, &window, &visuals);
     draw_channels(&painter, s, &cx, traces_rect, data_rect, &window, &visuals);
     draw_drag_preview(ui, &painter, s, &cx, data_rect, &window);
+    draw_ribbons(
+        &ui.painter_at(traces_rect),
+        &cx,
+        data_rect,
+        &window,
+        &visuals,
+    );
     draw_axis(
         &ui.painter_at(axis_rect.expand(1.0)),
         axis_rect,

@@ -10,10 +10,13 @@ use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use eframe::egui;
 
 use crate::dsp::{MinMaxPyramid, peak_amplitude, robust_amplitude};
+use crate::jobs::{Preview, TrainJobSpec, preview};
 use crate::recording::{
     EdfWriteOptions, LabelSet, LabelSource, Recording, is_audio_folder, is_recording_path,
     labels_for_recording, read_recording, write_edf,
 };
+use crate::runs::{RunEntry, RunSnapshot, list_runs, load_run_snapshot};
+use crate::train::{Failure, RunPaths};
 
 /// Folders deeper than this below the opened one are not scanned.
 const MAX_SCAN_DEPTH: usize = 4;
@@ -69,6 +72,14 @@ pub enum Command {
     Open(PathBuf),
     /// Write a recording with these labels as EDF+ annotations to a path.
     Export(Arc<Recording>, LabelSet, PathBuf),
+    /// Build the dataset and model summary a training job would use.
+    Preview(Box<TrainJobSpec>),
+    /// List the runs of a runs folder.
+    ListRuns(PathBuf),
+    /// Read a run folder (settings, curves, report, predictions).
+    LoadRun(PathBuf),
+    /// Delete a run folder.
+    DeleteRun(PathBuf),
 }
 
 /// What the workers report.
@@ -80,10 +91,42 @@ pub enum Event {
     ScanDone(PathBuf),
     /// A recording is open.
     Opened(Box<Loaded>),
+    /// A recording could not be opened.
+    OpenFailed {
+        /// The recording.
+        path: PathBuf,
+        /// Why, naming the file.
+        error: String,
+    },
     /// An export finished at this path.
     Exported(PathBuf),
-    /// A job failed; the message names the file and the problem.
-    Failed(String),
+    /// An export failed.
+    ExportFailed {
+        /// The file that was to be written.
+        path: PathBuf,
+        /// Why.
+        error: String,
+    },
+    /// A dataset preview is ready (or failed).
+    Previewed(Box<Result<Preview, Failure>>),
+    /// The runs of a runs folder, newest first.
+    RunsListed(PathBuf, Vec<RunEntry>),
+    /// A run folder was read.
+    RunLoaded(Box<RunSnapshot>),
+    /// A run folder could not be read.
+    RunFailed {
+        /// The run folder.
+        dir: PathBuf,
+        /// Why.
+        error: String,
+    },
+    /// A run folder was deleted (or could not be: `error`).
+    RunDeleted {
+        /// The run folder.
+        dir: PathBuf,
+        /// Why it could not be deleted.
+        error: Option<String>,
+    },
 }
 
 /// Wakes the UI when an event arrives; the context is set on the first frame.
@@ -102,6 +145,7 @@ impl Waker {
 pub struct Workers {
     scan_tx: Sender<Command>,
     load_tx: Sender<Command>,
+    work_tx: Sender<Command>,
     events: Receiver<Event>,
     waker: Waker,
     busy: usize,
@@ -113,10 +157,12 @@ impl Workers {
         let (event_tx, events) = bounded(256);
         let waker = Waker::default();
         let scan_tx = spawn_worker("spindle-scan", event_tx.clone(), waker.clone());
-        let load_tx = spawn_worker("spindle-load", event_tx, waker.clone());
+        let load_tx = spawn_worker("spindle-load", event_tx.clone(), waker.clone());
+        let work_tx = spawn_worker("spindle-work", event_tx, waker.clone());
         Self {
             scan_tx,
             load_tx,
+            work_tx,
             events,
             waker,
             busy: 0,
@@ -133,10 +179,20 @@ impl Workers {
         let tx = match command {
             Command::Scan(_) => &self.scan_tx,
             Command::Open(_) | Command::Export(..) => &self.load_tx,
+            Command::Preview(_)
+            | Command::ListRuns(_)
+            | Command::LoadRun(_)
+            | Command::DeleteRun(_) => &self.work_tx,
         };
+        let counts = matches!(
+            command,
+            Command::Scan(_) | Command::Open(_) | Command::Export(..)
+        );
         match tx.try_send(command) {
             Ok(()) => {
-                self.busy += 1;
+                if counts {
+                    self.busy += 1;
+                }
                 Ok(())
             }
             Err(TrySendError::Full(_)) => Err("too many jobs queued; try again in a moment".into()),
@@ -148,7 +204,15 @@ impl Workers {
     pub fn drain(&mut self) -> Vec<Event> {
         let events: Vec<Event> = self.events.try_iter().collect();
         for e in &events {
-            if !matches!(e, Event::Found(..)) {
+            // Only file work counts as busy; previews and run reads do not.
+            if matches!(
+                e,
+                Event::ScanDone(_)
+                    | Event::Opened(_)
+                    | Event::OpenFailed { .. }
+                    | Event::Exported(_)
+                    | Event::ExportFailed { .. }
+            ) {
                 self.busy = self.busy.saturating_sub(1);
             }
         }
@@ -206,15 +270,34 @@ fn run(command: Command, events: &Sender<Event>, waker: &Waker) -> bool {
         }
         Command::Open(path) => match open(&path) {
             Ok(loaded) => send(Event::Opened(Box::new(loaded))),
-            Err(e) => send(Event::Failed(e)),
+            Err(error) => send(Event::OpenFailed { path, error }),
         },
         Command::Export(rec, labels, path) => {
             let mut out = (*rec).clone();
             out.annotations = labels.to_annotations();
             match write_edf(&path, &out, &EdfWriteOptions::default()) {
                 Ok(()) => send(Event::Exported(path)),
-                Err(e) => send(Event::Failed(format!("export failed: {e}"))),
+                Err(e) => send(Event::ExportFailed {
+                    path,
+                    error: e.to_string(),
+                }),
             }
+        }
+        Command::Preview(spec) => send(Event::Previewed(Box::new(preview(&spec)))),
+        Command::ListRuns(dir) => {
+            let runs = list_runs(&dir);
+            send(Event::RunsListed(dir, runs))
+        }
+        Command::LoadRun(dir) => match load_run_snapshot(&dir) {
+            Ok(snapshot) => send(Event::RunLoaded(Box::new(snapshot))),
+            Err(e) => send(Event::RunFailed {
+                dir,
+                error: e.to_string(),
+            }),
+        },
+        Command::DeleteRun(dir) => {
+            let error = delete_run(&dir).err();
+            send(Event::RunDeleted { dir, error })
         }
     }
 }
@@ -318,4 +401,16 @@ fn open(path: &Path) -> Result<Loaded, String> {
         warning,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Deletes a run folder, refusing folders that are not runs.
+fn delete_run(dir: &Path) -> Result<(), String> {
+    let paths = RunPaths::new(dir);
+    if !paths.run_json().exists() && !paths.metrics_csv().exists() {
+        return Err(format!(
+            "{}: not a run folder; nothing deleted",
+            dir.display()
+        ));
+    }
+    std::fs::remove_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))
 }

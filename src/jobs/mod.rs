@@ -2,14 +2,21 @@
 //! over a bounded channel and taking [`Command`]s. The GUI and the CLI both
 //! drive training through this.
 
+mod preview;
+
 use std::path::PathBuf;
 use std::thread::JoinHandle;
 
-use crossbeam_channel::{Receiver, Sender, bounded};
+use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 
-use crate::dataset::{DatasetConfig, build_dataset, load_sources};
+use crate::dataset::{Dataset, DatasetConfig, build_dataset_with_roles, load_sources};
 use crate::model::ModelSpec;
-use crate::train::{Command, Event, TrainConfig, TrainError, TrainRequest, train};
+use crate::train::{
+    Command, DataRoles, Event, Failure, FailureStage, OptionsError, TrainConfig, TrainOptions,
+    TrainRequest, train,
+};
+
+pub use preview::{Preview, preview};
 
 /// Events buffered before batch events are dropped (epoch and final events
 /// are never dropped: the worker waits for room).
@@ -18,10 +25,8 @@ const EVENT_CAPACITY: usize = 256;
 /// What to train: data paths and every setting.
 #[derive(Debug, Clone)]
 pub struct TrainJobSpec {
-    /// Training recordings, folders or audio folders.
-    pub data: Vec<PathBuf>,
-    /// Test recordings (optional; else a share of the data is held out).
-    pub test: Vec<PathBuf>,
+    /// Training, validation and test recordings, folders or audio folders.
+    pub data: DataRoles,
     /// Windows, splits, normalization.
     pub dataset: DatasetConfig,
     /// The architecture.
@@ -34,7 +39,38 @@ pub struct TrainJobSpec {
     pub init_from: Option<PathBuf>,
 }
 
-/// A running training job.
+impl TrainJobSpec {
+    /// The job that `options` describe on `data`, writing to `run_dir`;
+    /// fails naming the first option that is wrong.
+    pub fn from_options(
+        data: DataRoles,
+        options: &TrainOptions,
+        run_dir: Option<PathBuf>,
+    ) -> Result<Self, OptionsError> {
+        let r = options.resolve()?;
+        Ok(Self {
+            data,
+            dataset: r.dataset,
+            model: r.model,
+            train: r.train,
+            run_dir,
+            init_from: None,
+        })
+    }
+}
+
+/// Why a command could not reach a training job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// The job has ended (finished, failed or cancelled).
+    #[error("the training job has already ended")]
+    Ended,
+    /// The job has not taken its earlier commands yet.
+    #[error("the training job is busy; try again in a moment")]
+    Busy,
+}
+
+/// A running training job. Dropping the handle cancels the job.
 pub struct TrainJob {
     /// Progress events; ends with `Finished`, `Failed` or `Cancelled`.
     pub events: Receiver<Event>,
@@ -54,8 +90,23 @@ impl TrainJob {
         };
         let handle = std::thread::Builder::new()
             .name("spindle-train".into())
-            .spawn(move || run_job(spec, &notify, &command_rx))
-            .ok();
+            .spawn(move || run_job(spec, &notify, &command_rx));
+        let handle = match handle {
+            Ok(h) => Some(h),
+            Err(e) => {
+                // The receiver reports the failure like any other.
+                let (tx, rx) = bounded(1);
+                let _ = tx.send(Event::Failed(Failure::new(
+                    FailureStage::Training,
+                    format!("could not start the training thread: {e}"),
+                )));
+                return Self {
+                    events: rx,
+                    commands: command_tx,
+                    handle: None,
+                };
+            }
+        };
         Self {
             events: event_rx,
             commands: command_tx,
@@ -63,15 +114,34 @@ impl TrainJob {
         }
     }
 
-    /// Sends a command; ignored when the job has ended.
-    pub fn send(&self, command: Command) {
-        let _ = self.commands.try_send(command);
+    /// Sends a command; the job honors it within one batch.
+    pub fn send(&self, command: Command) -> Result<(), JobError> {
+        self.commands.try_send(command).map_err(|e| match e {
+            TrainSendError::Full(_) => JobError::Busy,
+            TrainSendError::Disconnected(_) => JobError::Ended,
+        })
+    }
+
+    /// True when the worker thread has ended.
+    pub fn is_finished(&self) -> bool {
+        self.handle.as_ref().is_none_or(JoinHandle::is_finished)
     }
 
     /// Waits for the worker thread to end.
     pub fn join(mut self) {
         if let Some(h) = self.handle.take() {
             let _ = h.join();
+        }
+    }
+}
+
+type TrainSendError = TrySendError<Command>;
+
+impl Drop for TrainJob {
+    /// A handle that goes away cancels its job (without waiting for it).
+    fn drop(&mut self) {
+        if self.handle.as_ref().is_some_and(|h| !h.is_finished()) {
+            let _ = self.commands.try_send(Command::Cancel);
         }
     }
 }
@@ -98,36 +168,50 @@ fn run_job(spec: TrainJobSpec, events: &NotifyingSender, commands: &Receiver<Com
                 (events.notify)();
             }
         });
-        if let Err(message) = prepare_and_train(spec, &tx, commands) {
-            let _ = tx.send(Event::Failed(message));
+        if let Err(failure) = prepare_and_train(spec, &tx, commands) {
+            let _ = tx.send(Event::Failed(failure));
         }
         drop(tx);
     });
 }
 
+/// Loads the data and builds the dataset a job trains on; warnings from
+/// reading are pushed onto `warnings`.
+fn build_job_dataset(
+    spec: &TrainJobSpec,
+    warnings: &mut Vec<String>,
+) -> Result<(Dataset, DatasetConfig), Failure> {
+    let load = |paths: &[PathBuf], warnings: &mut Vec<String>| {
+        load_sources(paths, warnings)
+            .map_err(|e| Failure::new(FailureStage::Loading, e.to_string()))
+    };
+    let train_sources = load(&spec.data.train, warnings)?;
+    let validation_sources = load(&spec.data.validation, warnings)?;
+    let test_sources = load(&spec.data.test, warnings)?;
+    // Whole audio files shorter than the model's reach are padded up to it.
+    let config = DatasetConfig {
+        min_window_samples: spec.model.min_samples(),
+        ..spec.dataset.clone()
+    };
+    let dataset =
+        build_dataset_with_roles(train_sources, validation_sources, test_sources, &config)
+            .map_err(|e| Failure::new(FailureStage::Dataset, e.to_string()))?;
+    Ok((dataset, config))
+}
+
 /// Loads the data, builds the dataset and trains. Failures before training
-/// are returned as messages; `train` reports its own outcome as events.
+/// are returned; `train` reports its own outcome as events.
 fn prepare_and_train(
     spec: TrainJobSpec,
     events: &Sender<Event>,
     commands: &Receiver<Command>,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let mut warnings = Vec::new();
-    let load = |paths: &[PathBuf], warnings: &mut Vec<String>| {
-        load_sources(paths, warnings).map_err(|e| TrainError::from(e).to_string())
-    };
-    let train_sources = load(&spec.data, &mut warnings)?;
-    let test_sources = load(&spec.test, &mut warnings)?;
+    let built = build_job_dataset(&spec, &mut warnings);
     for w in warnings {
         let _ = events.send(Event::Warning(w));
     }
-    // Whole audio files shorter than the model's reach are padded up to it.
-    let config = DatasetConfig {
-        min_window_samples: spec.model.min_samples(),
-        ..spec.dataset
-    };
-    let dataset = build_dataset(train_sources, test_sources, &config)
-        .map_err(|e| TrainError::from(e).to_string())?;
+    let (dataset, config) = built?;
     let request = TrainRequest {
         dataset,
         dataset_config: config,

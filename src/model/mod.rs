@@ -25,6 +25,7 @@ pub mod mlp;
 pub mod norm;
 mod params;
 pub mod pool;
+pub mod registry;
 pub mod rnn;
 pub mod shallow;
 mod spec;
@@ -40,6 +41,10 @@ pub use dense::seed_dropout;
 pub use error::ModelError;
 pub use init::seeded_var_builder;
 pub use params::{count_trainable_params, is_trainable_name, trainable_var_names, trainable_vars};
+pub use registry::{
+    ARCHITECTURES, Architecture, Family, HyperParam, ParamKind, ParamValue, architecture,
+    architecture_of,
+};
 pub use spec::{ModelSpec, RnnCell};
 pub use summary::{LayerInfo, ModelSummary};
 

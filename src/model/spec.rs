@@ -229,74 +229,17 @@ mod d {
     }
 }
 
-const NAMES: &[&str] = &[
-    "mlp", "cnn1d", "eegnet", "shallow", "lstm", "gru", "bilstm", "bigru", "m5",
-];
-
 impl ModelSpec {
-    /// The spec with default hyper-parameters for a short name (see [`ModelSpec::names`]);
-    /// `cnn1d-audio` is an alias of `m5`. Case-insensitive.
+    /// The spec with default hyper-parameters for a short name of the
+    /// architecture registry (see [`ModelSpec::names`]); aliases such as
+    /// `cnn1d-audio` (for `m5`) are accepted. Case-insensitive.
     pub fn by_name(name: &str) -> Option<ModelSpec> {
-        let rnn = |cell, bidirectional| ModelSpec::Rnn {
-            cell,
-            hidden: d::sixty_four(),
-            layers: d::two(),
-            bidirectional,
-            dropout: 0.0,
-        };
-        let spec = match name.trim().to_ascii_lowercase().as_str() {
-            "mlp" => ModelSpec::Mlp {
-                hidden: d::mlp_hidden(),
-                dropout: d::quarter(),
-            },
-            "cnn1d" => ModelSpec::Cnn1d {
-                filters: d::cnn1d_filters(),
-                kernel: d::cnn1d_kernel(),
-                pool: d::two(),
-                dropout: d::quarter(),
-            },
-            "eegnet" => ModelSpec::EegNet {
-                f1: d::eight(),
-                d: d::two(),
-                f2: d::sixteen(),
-                kernel_length: d::sixty_four(),
-                depthwise_kernel_length: d::sixteen(),
-                pool1: d::four(),
-                pool2: d::eight(),
-                dropout: d::quarter(),
-                batch_norm_momentum: d::eegnet_momentum(),
-                batch_norm_eps: d::eegnet_eps(),
-                spatial_max_norm: d::eegnet_max_norm(),
-            },
-            "shallow" => ModelSpec::Shallow {
-                n_filters_time: d::forty(),
-                filter_time_length: d::twenty_five(),
-                n_filters_spat: d::forty(),
-                pool_time_length: d::seventy_five(),
-                pool_time_stride: d::fifteen(),
-                dropout: d::half(),
-                batch_norm_momentum: d::tenth(),
-                batch_norm_eps: d::torch_eps(),
-            },
-            "lstm" => rnn(RnnCell::Lstm, false),
-            "gru" => rnn(RnnCell::Gru, false),
-            "bilstm" => rnn(RnnCell::Lstm, true),
-            "bigru" => rnn(RnnCell::Gru, true),
-            "m5" | "cnn1d-audio" => ModelSpec::M5 {
-                filters: d::m5_filters(),
-                first_kernel: d::eighty(),
-                first_stride: d::sixteen(),
-                kernel: d::three(),
-                pool: d::four(),
-            },
-            _ => return None,
-        };
-        Some(spec)
+        super::registry::architecture(name).map(|a| a.default_spec())
     }
 
     /// The short names accepted by [`ModelSpec::by_name`], in menu order.
-    pub fn names() -> &'static [&'static str] {
-        NAMES
+    pub fn names() -> Vec<&'static str> {
+        super::registry::model_names()
     }
 
     /// A human-readable name with the main hyper-parameters, e.g. `EEGNet (F1=8, D=2, F2=16)`.

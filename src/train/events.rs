@@ -115,8 +115,58 @@ pub enum Event {
     Resumed,
     /// Training and evaluation finished; the run folder is complete.
     Finished(Box<Outcome>),
-    /// Training failed; the message says why and what to try.
-    Failed(String),
+    /// Training failed; the failure says at which stage, why and what to try.
+    Failed(Failure),
     /// The run was cancelled.
     Cancelled,
+}
+
+/// Where a training job failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureStage {
+    /// Reading the recordings or their labels.
+    Loading,
+    /// Turning labeled recordings into windows and splits.
+    Dataset,
+    /// Building the model for the data.
+    Model,
+    /// The loss became NaN or infinite.
+    Diverged,
+    /// The device, a computation or the run folder failed.
+    Training,
+}
+
+/// Why a training job ended without a result.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Failure {
+    /// The stage that failed.
+    pub stage: FailureStage,
+    /// What went wrong and what to try, naming the file where there is one.
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure at `stage`.
+    pub fn new(stage: FailureStage, message: impl Into<String>) -> Self {
+        Self {
+            stage,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<&super::TrainError> for Failure {
+    fn from(e: &super::TrainError) -> Self {
+        use super::TrainError as E;
+        let stage = match e {
+            E::Dataset(_) => FailureStage::Dataset,
+            E::Model(_) => FailureStage::Model,
+            E::Diverged(_) => FailureStage::Diverged,
+            E::Device(_) | E::Compute(_) | E::RunFolder { .. } | E::Eval(_) => {
+                FailureStage::Training
+            }
+        };
+        Failure::new(stage, e.to_string())
+    }
 }

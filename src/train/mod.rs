@@ -5,22 +5,31 @@
 //! Nothing here knows about a GUI: [`train`] runs on whatever thread calls it
 //! and reports over a channel; `crate::jobs` puts it on a worker thread.
 
+mod coach;
 mod config;
 mod device;
 mod error;
 mod evaluate;
 mod events;
+mod history;
 mod loss;
+mod options;
 mod predict;
 mod run_folder;
 mod trainer;
 
+pub use coach::{Advice, Diagnosis, advise};
 pub use config::{Schedule, TrainConfig};
 pub use device::{DeviceChoice, device_name, select_device};
 pub use error::TrainError;
 pub use evaluate::{Predictions, predict_windows};
-pub use events::{Command, EpochMetrics, Event, Outcome, StartInfo};
+pub use events::{Command, EpochMetrics, Event, Failure, FailureStage, Outcome, StartInfo};
+pub use history::{BatchPoint, JobState, RunHistory};
 pub use loss::cross_entropy;
+pub use options::{
+    DataRoles, OptionsError, RepresentationChoice, ResolvedOptions, TrainOptions, parse_key_value,
+    parse_param,
+};
 pub use predict::{LoadedRun, PredictedWindow, load_run, predict_file};
 pub use run_folder::{RunInfo, RunPaths};
 pub use trainer::{TrainRequest, train};

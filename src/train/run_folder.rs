@@ -52,7 +52,7 @@ impl RunPaths {
 pub struct DataFile {
     /// The path as given.
     pub path: PathBuf,
-    /// `train` or `test`.
+    /// `train`, `validation` or `test`.
     pub role: String,
     /// SHA-256 of the file's bytes, hex.
     pub sha256: String,

@@ -59,7 +59,7 @@ pub fn train(
             let _ = events.send(Event::Cancelled);
         }
         Err(e) => {
-            let _ = events.send(Event::Failed(e.to_string()));
+            let _ = events.send(Event::Failed(e.into()));
         }
     }
     result
@@ -509,7 +509,14 @@ fn run_info(
         .map(|(i, p)| {
             Ok(DataFile {
                 path: p.clone(),
-                role: if i < ds.train_files { "train" } else { "test" }.into(),
+                role: if i < ds.train_files {
+                    "train"
+                } else if i < ds.train_files + ds.validation_files {
+                    "validation"
+                } else {
+                    "test"
+                }
+                .into(),
                 sha256: sha256_file(p)?,
             })
         })

@@ -1,0 +1,93 @@
+//! What panels ask the shell to do. Panels push [`AppCommand`]s while they
+//! draw; the shell drains them in its logic step, so that no panel reaches
+//! into another or starts work itself.
+
+use std::path::PathBuf;
+
+/// The main views of the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum Tab {
+    /// The signal viewer and labeling.
+    #[default]
+    Viewer,
+    /// Dataset, model and training with live charts.
+    Train,
+    /// The scores of the open run.
+    Results,
+    /// Every run of the runs folder; compare.
+    Runs,
+}
+
+impl Tab {
+    /// Every tab, in bar order.
+    pub const ALL: [Tab; 4] = [Tab::Viewer, Tab::Train, Tab::Results, Tab::Runs];
+
+    /// The tab's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Viewer => "Recording",
+            Tab::Train => "Train",
+            Tab::Results => "Results",
+            Tab::Runs => "Runs",
+        }
+    }
+}
+
+/// A request from a panel to the shell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AppCommand {
+    /// Open a recording or browse a folder.
+    Open(PathBuf),
+    /// Show a view.
+    ShowTab(Tab),
+    /// Show a message in the status bar.
+    ShowError(String),
+    /// Build the dataset preview for the current training form.
+    Preview,
+    /// Start training with the current form.
+    StartTraining,
+    /// Pause, resume, stop or cancel the running job.
+    Training(crate::train::Command),
+    /// Start the bundled demo: sample EEG, a preconfigured model, at once.
+    StartDemo,
+    /// List the runs folder again.
+    RefreshRuns,
+    /// Read a run folder and show its results.
+    OpenRun(PathBuf),
+    /// Read a run folder for comparison, without showing it in Results.
+    ReadRun(PathBuf),
+    /// Delete a run folder (already confirmed by the user).
+    DeleteRun(PathBuf),
+    /// Open `file` in the viewer and show the window at `onset_s`.
+    JumpTo {
+        /// The recording.
+        file: PathBuf,
+        /// Start of the window, seconds.
+        onset_s: f64,
+        /// Length of the window, seconds.
+        duration_s: f64,
+    },
+    /// Turn presentation mode on or off.
+    SetPresentation(bool),
+}
+
+/// The queue panels push onto during a frame.
+#[derive(Debug, Default)]
+pub struct Commands(Vec<AppCommand>);
+
+impl Commands {
+    /// Queues a command for the shell's next logic step.
+    pub fn push(&mut self, command: AppCommand) {
+        self.0.push(command);
+    }
+
+    /// Takes every queued command, oldest first.
+    pub fn take(&mut self) -> Vec<AppCommand> {
+        std::mem::take(&mut self.0)
+    }
+
+    /// True when nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}

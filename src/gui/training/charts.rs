@@ -1,0 +1,123 @@
+//! Live training charts: loss (per batch, smoothed, and per epoch for
+//! training and validation), accuracy against chance, and the learning rate,
+//! with the kept epoch marked.
+
+use eframe::egui::{Color32, Ui};
+use egui_plot::{HLine, Legend, Line, LineStyle, Plot, PlotPoints, VLine};
+
+use crate::train::{EpochMetrics, RunHistory};
+
+/// Color of training curves.
+pub const TRAIN_COLOR: Color32 = Color32::from_rgb(66, 133, 244);
+/// Color of validation curves.
+pub const VALIDATION_COLOR: Color32 = Color32::from_rgb(244, 160, 0);
+/// Color of the kept-epoch marker.
+const BEST_COLOR: Color32 = Color32::from_rgb(15, 157, 88);
+
+fn points(
+    epochs: &[EpochMetrics],
+    f: impl Fn(&EpochMetrics) -> Option<f64>,
+) -> PlotPoints<'static> {
+    epochs
+        .iter()
+        .filter_map(|e| f(e).filter(|v| v.is_finite()).map(|v| [e.epoch as f64, v]))
+        .collect()
+}
+
+/// The loss, accuracy and learning-rate charts of `h`.
+pub fn training_charts(ui: &mut Ui, h: &RunHistory, presenting: bool) {
+    let width = if presenting { 3.5 } else { 2.0 };
+    let height = if presenting { 260.0 } else { 190.0 };
+    let best = h.best.map(|b| b.0 as f64);
+    let x_max = h.epochs_planned.max(1) as f64;
+    ui.label("Loss (lower is better)");
+    Plot::new("loss_chart")
+        .height(height)
+        .legend(Legend::default())
+        .include_x(0.0)
+        .include_x(x_max)
+        .include_y(0.0)
+        .x_axis_label("epoch")
+        .allow_scroll(false)
+        .show(ui, |plot| {
+            let batches: PlotPoints = h
+                .batches
+                .iter()
+                .filter(|b| b.smoothed.is_finite())
+                .map(|b| [b.epoch_x, b.smoothed])
+                .collect();
+            plot.line(
+                Line::new("training, per batch (smoothed)", batches)
+                    .color(TRAIN_COLOR.gamma_multiply(0.45))
+                    .width(width * 0.6),
+            );
+            plot.line(
+                Line::new("training", points(&h.epochs, |e| Some(e.train_loss)))
+                    .color(TRAIN_COLOR)
+                    .width(width),
+            );
+            plot.line(
+                Line::new("validation", points(&h.epochs, |e| e.val_loss))
+                    .color(VALIDATION_COLOR)
+                    .width(width),
+            );
+            if let Some(b) = best {
+                plot.vline(
+                    VLine::new("kept epoch", b)
+                        .color(BEST_COLOR)
+                        .style(LineStyle::dashed_loose()),
+                );
+            }
+        });
+    let classification = h.start.as_ref().is_none_or(|s| !s.classes.is_empty());
+    if classification {
+        ui.label("Accuracy (higher is better)");
+        Plot::new("accuracy_chart")
+            .height(height * 0.8)
+            .legend(Legend::default())
+            .include_x(0.0)
+            .include_x(x_max)
+            .include_y(0.0)
+            .include_y(1.0)
+            .x_axis_label("epoch")
+            .allow_scroll(false)
+            .show(ui, |plot| {
+                plot.line(
+                    Line::new("training", points(&h.epochs, |e| e.train_accuracy))
+                        .color(TRAIN_COLOR)
+                        .width(width),
+                );
+                plot.line(
+                    Line::new("validation", points(&h.epochs, |e| e.val_accuracy))
+                        .color(VALIDATION_COLOR)
+                        .width(width),
+                );
+                if let Some(c) = h.chance_level() {
+                    plot.hline(
+                        HLine::new("chance", c)
+                            .color(Color32::GRAY)
+                            .style(LineStyle::dashed_dense()),
+                    );
+                }
+                if let Some(b) = best {
+                    plot.vline(VLine::new("kept epoch", b).color(BEST_COLOR));
+                }
+            });
+    }
+    if !presenting {
+        ui.label("Learning rate");
+        Plot::new("lr_chart")
+            .height(70.0)
+            .include_x(0.0)
+            .include_x(x_max)
+            .include_y(0.0)
+            .allow_scroll(false)
+            .show(ui, |plot| {
+                plot.line(
+                    Line::new("learning rate", points(&h.epochs, |e| Some(e.lr)))
+                        .color(Color32::GRAY)
+                        .width(1.5),
+                );
+            });
+    }
+}

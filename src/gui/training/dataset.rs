@@ -1,0 +1,341 @@
+//! Step 1 of the Train view: recordings and their roles, labels, channels,
+//! windows, filters, representation and normalization; the preview's class
+//! counts per split as a bar chart, and its warnings in plain words.
+
+use eframe::egui::{self, Color32, RichText, Ui};
+use egui_plot::{Bar, BarChart, Legend, Plot};
+
+use super::{PreviewState, Role, TrainingPanel};
+use crate::dataset::{Normalization, SplitName};
+use crate::gui::command::{AppCommand, Commands};
+use crate::gui::glossary;
+use crate::train::RepresentationChoice;
+
+/// Colors of the three splits, everywhere in the app.
+pub fn split_color(split: SplitName) -> Color32 {
+    match split {
+        SplitName::Train => Color32::from_rgb(66, 133, 244),
+        SplitName::Validation => Color32::from_rgb(244, 160, 0),
+        SplitName::Test => Color32::from_rgb(15, 157, 88),
+    }
+}
+
+/// Draws the dataset form.
+pub fn ui(p: &mut TrainingPanel, ui: &mut Ui, commands: &mut Commands) {
+    glossary::row(ui, &["training set", "validation set", "test set"]);
+    if p.sources.is_empty() {
+        ui.label("Open a folder of labeled recordings first (File > Open folder).");
+        return;
+    }
+    let has_audio = p.sources.iter().any(|s| s.audio_folder);
+    let has_eeg = p.sources.iter().any(|s| !s.audio_folder);
+    if has_audio && has_eeg {
+        ui.horizontal(|ui| {
+            ui.label("Use:");
+            if ui.button("the recordings").clicked() {
+                p.use_only(false);
+            }
+            if ui.button("the audio folder").clicked() {
+                p.use_only(true);
+            }
+        });
+    }
+    egui::Grid::new("roles_grid")
+        .num_columns(3)
+        .striped(true)
+        .show(ui, |ui| {
+            ui.label(RichText::new("recording").strong());
+            ui.label(RichText::new("labels").strong());
+            ui.label(RichText::new("role").strong());
+            ui.end_row();
+            for s in &p.sources {
+                ui.label(&s.name);
+                ui.label(if s.audio_folder {
+                    format!("{} files", s.files)
+                } else {
+                    s.labels.to_string()
+                });
+                let role = p.roles.entry(s.path.clone()).or_insert(Role::Train);
+                egui::ComboBox::from_id_salt(("role", &s.path))
+                    .selected_text(role.title())
+                    .show_ui(ui, |ui| {
+                        for r in Role::ALL {
+                            ui.selectable_value(role, r, r.title());
+                        }
+                    });
+                ui.end_row();
+            }
+        });
+    ui.label(
+        RichText::new(
+            "Leave every recording on \"training\" and Spindle holds out whole recordings for validation and testing, so no window of a test recording is ever trained on.",
+        )
+        .weak(),
+    );
+
+    ui.separator();
+    let o = &mut p.options;
+    egui::Grid::new("dataset_grid")
+        .num_columns(2)
+        .show(ui, |ui| {
+            ui.label("window (s)");
+            optional_number(ui, "window_s", &mut o.window, 0.05, "median label");
+            ui.end_row();
+            ui.label("step between windows (s)");
+            optional_number(ui, "stride_s", &mut o.stride, 0.05, "= window");
+            ui.end_row();
+            ui.label("classes");
+            let mut text = o.classes.join(",");
+            if ui
+                .add(
+                    egui::TextEdit::singleline(&mut text)
+                        .hint_text("all (comma-separated to choose)"),
+                )
+                .changed()
+            {
+                o.classes = text
+                    .split(',')
+                    .map(|c| c.trim().to_string())
+                    .filter(|c| !c.is_empty())
+                    .collect();
+            }
+            ui.end_row();
+            ui.label("channels");
+            let mut text = o.channels.join(",");
+            if ui
+                .add(egui::TextEdit::singleline(&mut text).hint_text("all common channels"))
+                .changed()
+            {
+                o.channels = text
+                    .split(',')
+                    .map(|c| c.trim().to_string())
+                    .filter(|c| !c.is_empty())
+                    .collect();
+            }
+            ui.end_row();
+            ui.label("high-pass (Hz)");
+            optional_f32(ui, "highpass", &mut o.highpass, "off");
+            ui.end_row();
+            ui.label("low-pass (Hz)");
+            optional_f32(ui, "lowpass", &mut o.lowpass, "off");
+            ui.end_row();
+            ui.label("notch (Hz)");
+            optional_f32(ui, "notch", &mut o.notch, "off");
+            ui.end_row();
+            ui.label("the model sees");
+            egui::ComboBox::from_id_salt("representation")
+                .selected_text(representation_title(o.representation))
+                .show_ui(ui, |ui| {
+                    for r in [
+                        RepresentationChoice::Raw,
+                        RepresentationChoice::Spectrogram,
+                        RepresentationChoice::Logmel,
+                    ] {
+                        ui.selectable_value(&mut o.representation, r, representation_title(r));
+                    }
+                });
+            ui.end_row();
+            ui.label("normalization");
+            egui::ComboBox::from_id_salt("normalization")
+                .selected_text(normalization_title(o.normalization))
+                .show_ui(ui, |ui| {
+                    for n in [
+                        Normalization::Baseline,
+                        Normalization::ZScore,
+                        Normalization::Ems,
+                        Normalization::None,
+                    ] {
+                        ui.selectable_value(&mut o.normalization, n, normalization_title(n));
+                    }
+                });
+            ui.end_row();
+        });
+
+    ui.separator();
+    match &p.preview {
+        PreviewState::None => {}
+        PreviewState::Pending => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("building the dataset…");
+            });
+        }
+        PreviewState::Failed(f) => {
+            ui.colored_label(ui.visuals().error_fg_color, f.to_string());
+            if ui.button("Try again").clicked() {
+                commands.push(AppCommand::Preview);
+            }
+        }
+        PreviewState::Ready(preview) => {
+            ui.label(format!(
+                "{} windows of {:.2} s (step {:.2} s) from {} channels at {:.0} Hz: {} training, {} validation, {} test",
+                preview.windows.iter().sum::<usize>(),
+                preview.window_s,
+                preview.stride_s,
+                preview.channels.len(),
+                preview.rate_hz,
+                preview.windows[0],
+                preview.windows[1],
+                preview.windows[2],
+            ));
+            ui.label(
+                RichText::new(format!("validation: {}", preview.summary.validation_method)).weak(),
+            );
+            ui.label(RichText::new(format!("test: {}", preview.summary.test_method)).weak());
+            class_chart(ui, preview);
+            for w in preview
+                .load_warnings
+                .iter()
+                .chain(&preview.summary.warnings)
+            {
+                ui.colored_label(ui.visuals().warn_fg_color, w.to_string());
+            }
+            for w in leakage_warnings(preview) {
+                ui.colored_label(ui.visuals().warn_fg_color, w.to_string());
+            }
+        }
+    }
+}
+
+/// Plain-words warnings about splits that make scores look better than they are.
+fn leakage_warnings(preview: &crate::jobs::Preview) -> Vec<String> {
+    use std::collections::BTreeSet;
+    let files = |split: SplitName| -> BTreeSet<&std::path::Path> {
+        preview
+            .placements
+            .iter()
+            .filter(|(_, s, _)| *s == split)
+            .map(|(f, _, _)| f.as_path())
+            .collect()
+    };
+    let train = files(SplitName::Train);
+    let mut out = Vec::new();
+    let shared_test = train.intersection(&files(SplitName::Test)).count();
+    if shared_test > 0 {
+        out.push(format!(
+            "windows of {shared_test} recording(s) are in both training and test: neighbouring windows look alike, so the test score will look better than it would on a new recording"
+        ));
+    }
+    if preview.windows[2] > 0 && preview.windows[2] < 20 {
+        out.push(format!(
+            "only {} test windows: the test accuracy can be off by 10 points or more by luck alone",
+            preview.windows[2]
+        ));
+    }
+    out
+}
+
+fn class_chart(ui: &mut Ui, preview: &crate::jobs::Preview) {
+    let classes: Vec<String> = if preview.classes.is_empty() {
+        preview
+            .summary
+            .counts
+            .values()
+            .flat_map(|m| m.keys().cloned())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    } else {
+        preview.classes.clone()
+    };
+    let charts: Vec<BarChart> = [SplitName::Train, SplitName::Validation, SplitName::Test]
+        .into_iter()
+        .enumerate()
+        .map(|(k, split)| {
+            let counts = preview.summary.counts.get(&split);
+            let bars = classes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let n = counts.and_then(|m| m.get(c)).copied().unwrap_or(0);
+                    Bar::new(i as f64 + (k as f64 - 1.0) * 0.27, n as f64)
+                        .width(0.25)
+                        .name(format!("{c} · {}", split.as_str()))
+                })
+                .collect();
+            BarChart::new(split.as_str(), bars).color(split_color(split))
+        })
+        .collect();
+    let names = classes.clone();
+    Plot::new("class_counts")
+        .height(150.0)
+        .legend(Legend::default())
+        .allow_drag(false)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .show_grid([false, true])
+        .x_axis_formatter(move |m, _| {
+            let i = m.value.round();
+            if (m.value - i).abs() < 1e-6 && i >= 0.0 {
+                names.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .y_axis_label("windows")
+        .show(ui, |plot| {
+            for c in charts {
+                plot.bar_chart(c);
+            }
+        });
+}
+
+fn representation_title(r: RepresentationChoice) -> &'static str {
+    match r {
+        RepresentationChoice::Raw => "raw signal",
+        RepresentationChoice::Spectrogram => "EEG spectrogram (to 45 Hz)",
+        RepresentationChoice::Logmel => "audio log-mel spectrogram",
+    }
+}
+
+fn normalization_title(n: Normalization) -> &'static str {
+    match n {
+        Normalization::Baseline => "baseline (remove each window's mean)",
+        Normalization::ZScore => "z-score per channel",
+        Normalization::Ems => "moving standardization",
+        Normalization::None => "none (physical units)",
+    }
+}
+
+/// A checkbox plus a number for an optional setting in seconds.
+fn optional_number(ui: &mut Ui, id: &str, value: &mut Option<f64>, step: f64, off: &str) {
+    ui.push_id(id, |ui| {
+        ui.horizontal(|ui| {
+            let mut on = value.is_some();
+            if ui
+                .checkbox(&mut on, "")
+                .on_hover_text("set by hand")
+                .changed()
+            {
+                *value = on.then_some(1.0);
+            }
+            match value {
+                Some(v) => {
+                    ui.add(egui::DragValue::new(v).speed(step).range(0.01..=3600.0));
+                }
+                None => {
+                    ui.label(RichText::new(off).weak());
+                }
+            }
+        });
+    });
+}
+
+fn optional_f32(ui: &mut Ui, id: &str, value: &mut Option<f32>, off: &str) {
+    ui.push_id(id, |ui| {
+        ui.horizontal(|ui| {
+            let mut on = value.is_some();
+            if ui.checkbox(&mut on, "").on_hover_text("turn on").changed() {
+                *value = on.then_some(if id == "notch" { 50.0 } else { 1.0 });
+            }
+            match value {
+                Some(v) => {
+                    ui.add(egui::DragValue::new(v).speed(0.1).range(0.01..=20000.0));
+                }
+                None => {
+                    ui.label(RichText::new(off).weak());
+                }
+            }
+        });
+    });
+}
