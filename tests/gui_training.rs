@@ -286,3 +286,71 @@ fn the_demo_reaches_a_clear_result() {
     assert!(shows(&h, "Test accuracy"));
     eprintln!("demo result after {seconds:.1} s (test build, shared machine)");
 }
+
+#[test]
+fn suggested_labels_are_accepted_one_by_one_or_all_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let eeg = teaching_data(dir.path());
+    let runs = dir.path().join("runs");
+    let out = Process::new(env!("CARGO_BIN_EXE_spindle"))
+        .args(["train", "--runs"])
+        .arg(&runs)
+        .args(["--model", "eegnet", "--epochs", "8", "--data"])
+        .arg(&eeg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A recording without labels.
+    let fresh = dir.path().join("fresh");
+    std::fs::create_dir_all(&fresh).unwrap();
+    let recording = fresh.join("sub-05.edf");
+    let mut unlabeled = spindle::recording::read_recording(&eeg.join("sub-05.edf")).unwrap();
+    unlabeled.annotations.clear();
+    spindle::recording::write_edf(
+        &recording,
+        &unlabeled,
+        &spindle::recording::EdfWriteOptions::default(),
+    )
+    .unwrap();
+
+    let mut h = harness(vec![recording.clone()], &runs);
+    step_until(&mut h, "the recording and the runs", 30, |a| {
+        !a.is_busy() && a.open_recording().is_some() && a.runs().entries.len() == 1
+    });
+    assert_eq!(h.state().labels().unwrap().len(), 0);
+    h.get_by_label("Runs").click();
+    h.run_steps(2);
+    h.get_by_label("Open").click();
+    step_until(&mut h, "the run", 30, |a| {
+        a.result_run().is_some_and(|r| r.report.is_some())
+    });
+    h.get_by_label("Suggest labels for sub-05.edf").click();
+    step_until(&mut h, "the suggestions", 60, |a| a.suggestions().is_some());
+    assert_eq!(h.state().tab(), Tab::Viewer);
+    let n = h.state().suggestions().unwrap().1.items.len();
+    assert!(n >= 3, "{n} suggestions");
+    // Suggestions are not labels until accepted; they are drawn apart.
+    assert_eq!(h.state().labels().unwrap().len(), 0);
+    assert!(h.state().ribbons().iter().any(|r| r.title == "suggested"));
+    assert!(shows(&h, &format!("Suggestions ({n})")));
+
+    h.get_all_by_label("Accept").next().unwrap().click();
+    h.run_steps(2);
+    assert_eq!(h.state().labels().unwrap().len(), 1);
+    h.get_all_by_label("Reject").next().unwrap().click();
+    h.run_steps(2);
+    assert_eq!(h.state().labels().unwrap().len(), 1);
+    assert_eq!(h.state().suggestions().unwrap().1.items.len(), n - 2);
+    h.get_by_label("Accept all").click();
+    h.run_steps(2);
+    assert_eq!(h.state().labels().unwrap().len(), n - 1);
+    assert!(h.state().suggestions().is_none());
+    // Accepting all is one undo step.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    assert_eq!(h.state().labels().unwrap().len(), 1);
+}

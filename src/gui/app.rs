@@ -23,7 +23,7 @@ use super::viewer::{self, Ribbon, ViewerContext};
 use super::worker::{Command, Entry, Event, Workers};
 use crate::dsp::format_hms;
 use crate::jobs::{TrainJob, TrainJobSpec};
-use crate::labeling::LabelScheme;
+use crate::labeling::{LabelScheme, Suggestions};
 use crate::recording::{Label, LabelSet, LabelSource, RECORDING_EXTENSIONS};
 use crate::runs::{RunSnapshot, RunStatus, create_run_dir};
 use crate::train::{Failure, FailureStage, JobState, RunHistory};
@@ -70,12 +70,17 @@ pub struct SpindleApp {
     pending_jump: Option<(PathBuf, f64, f64)>,
     /// Bands under the traces: dataset windows and predictions of the open recording.
     ribbons: Vec<Ribbon>,
-    /// What the ribbons were built from: `(recording, preview generation, run)`.
-    ribbons_for: Option<(PathBuf, u64, Option<PathBuf>)>,
+    /// What the ribbons were built from: `(recording, preview generation,
+    /// run, suggestions generation)`.
+    ribbons_for: Option<(PathBuf, u64, Option<PathBuf>, u64)>,
     /// Bumped whenever a new preview arrives.
     preview_generation: u64,
     /// egui time of the last re-read of live runs, seconds.
     last_live_poll_s: f64,
+    /// Suggested labels waiting for the user, for one recording.
+    suggestions: Option<(PathBuf, Suggestions)>,
+    /// Bumped whenever the suggestions change (for the ribbons).
+    suggestions_generation: u64,
     /// Frame timing, when asked for.
     frame_stats: Option<FrameStats>,
     /// Seconds the last logic step took.
@@ -117,6 +122,8 @@ impl SpindleApp {
             ribbons_for: None,
             preview_generation: 0,
             last_live_poll_s: 0.0,
+            suggestions: None,
+            suggestions_generation: 0,
             frame_stats: None,
             logic_s: 0.0,
         }
@@ -192,6 +199,11 @@ impl SpindleApp {
     /// The runs folder.
     pub fn runs_dir(&self) -> &Path {
         &self.runs_dir
+    }
+
+    /// Suggested labels waiting for a decision: the recording and the list.
+    pub fn suggestions(&self) -> Option<(&Path, &Suggestions)> {
+        self.suggestions.as_ref().map(|(p, s)| (p.as_path(), s))
     }
 
     /// The ribbons drawn under the traces.
@@ -513,6 +525,27 @@ impl SpindleApp {
                 }
             }
             AppCommand::SetPresentation(on) => self.presenting = on,
+            AppCommand::SuggestLabels(file) => {
+                let Some(run) = &self.results_dir else {
+                    self.errors
+                        .push("open a run first (Runs, or train one)".into());
+                    return;
+                };
+                let existing = match &self.session {
+                    Some(s) if s.recording.path == file => Some(s.doc.labels().clone()),
+                    _ => None,
+                };
+                let command = Command::Suggest {
+                    run_dir: run.clone(),
+                    file: file.clone(),
+                    existing,
+                };
+                self.send_work(command);
+                self.notice = Some(format!("applying the run to {}…", file.display()));
+                if self.open_recording() != Some(file.as_path()) {
+                    self.open_path(&file);
+                }
+            }
         }
     }
 
@@ -576,6 +609,7 @@ impl SpindleApp {
             path.clone(),
             self.preview_generation,
             self.result_run.as_ref().map(|r| r.dir.clone()),
+            self.suggestions_generation,
         );
         if self.ribbons_for.as_ref() == Some(&key) {
             return;
@@ -587,6 +621,11 @@ impl SpindleApp {
         if let Some(run) = &self.result_run {
             self.ribbons
                 .extend(ribbons::predictions(run, &path, &self.scheme));
+        }
+        if let Some((file, s)) = &self.suggestions
+            && *file == path
+        {
+            self.ribbons.extend(ribbons::suggestions(s, &self.scheme));
         }
         self.ribbons_for = Some(key);
     }
@@ -684,6 +723,22 @@ impl SpindleApp {
                 }
                 self.runs.snapshots.insert(dir, *snapshot);
             }
+            Event::Suggested { file, suggestions } => {
+                self.notice = Some(format!(
+                    "{} suggested labels for {}",
+                    suggestions.items.len(),
+                    file.display()
+                ));
+                self.suggestions = Some((file, suggestions));
+                self.suggestions_generation += 1;
+                self.tab = Tab::Viewer;
+            }
+            Event::SuggestFailed { file, error } => {
+                self.errors.push(format!(
+                    "{}: could not suggest labels: {error}",
+                    file.display()
+                ));
+            }
             Event::RunFailed { dir, error } => {
                 self.errors.push(format!("{}: {error}", dir.display()));
             }
@@ -761,6 +816,7 @@ impl SpindleApp {
                 .default_size(350.0)
                 .min_size(330.0)
                 .show(ui, |ui| {
+                    self.suggestions_ui(ui);
                     let out = self.labels_panel.ui(
                         ui,
                         self.session.as_mut(),
@@ -795,12 +851,16 @@ impl SpindleApp {
         egui::CentralPanel::default().show(ui, |ui| match self.tab {
             Tab::Viewer => self.viewer(ui),
             Tab::Train => self.training.ui(ui, &mut self.commands, self.presenting),
-            Tab::Results => self.results.ui(
-                ui,
-                self.result_run.as_ref(),
-                &mut self.commands,
-                self.presenting,
-            ),
+            Tab::Results => {
+                let open = self.session.as_ref().map(|s| s.recording.path.clone());
+                self.results.ui(
+                    ui,
+                    self.result_run.as_ref(),
+                    open.as_deref(),
+                    &mut self.commands,
+                    self.presenting,
+                )
+            }
             Tab::Runs => self.runs.ui(ui, &mut self.commands),
         });
         if !self.commands.is_empty() {
@@ -830,6 +890,32 @@ impl SpindleApp {
                         ui.label(*line);
                     }
                 });
+        }
+    }
+
+    /// The suggestions for the open recording, above the label table.
+    fn suggestions_ui(&mut self, ui: &mut Ui) {
+        let open = self.open_recording().map(Path::to_path_buf);
+        let Some((file, list)) = &mut self.suggestions else {
+            return;
+        };
+        if open.as_ref() != Some(file) {
+            return;
+        }
+        let before = list.items.len();
+        let edit = super::suggestions::ui(ui, list);
+        if list.items.len() != before {
+            self.suggestions_generation += 1;
+        }
+        if list.items.is_empty() {
+            self.suggestions = None;
+        }
+        ui.separator();
+        if let (Some(edit), Some(s)) = (edit, &mut self.session) {
+            let now = ui.input(|i| i.time);
+            if let Err(e) = s.apply(edit, now) {
+                self.errors.push(e);
+            }
         }
     }
 

@@ -67,6 +67,9 @@ pub enum AppCommand {
         /// Length of the window, seconds.
         duration_s: f64,
     },
+    /// Run the shown run's model on a recording and offer its predictions as
+    /// suggested labels.
+    SuggestLabels(PathBuf),
     /// Turn presentation mode on or off.
     SetPresentation(bool),
 }

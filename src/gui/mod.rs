@@ -18,6 +18,7 @@ mod runs;
 mod session;
 mod settings;
 mod spectrum;
+mod suggestions;
 pub mod training;
 mod viewer;
 mod worker;

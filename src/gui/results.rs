@@ -27,6 +27,7 @@ impl ResultsPanel {
         &mut self,
         ui: &mut Ui,
         run: Option<&RunSnapshot>,
+        open: Option<&std::path::Path>,
         commands: &mut Commands,
         presenting: bool,
     ) {
@@ -56,6 +57,7 @@ impl ResultsPanel {
             ));
             return;
         };
+        apply_buttons(ui, run, open, commands);
         ui.label(
             RichText::new(format!(
                 "Kept epoch {} of {} ({:.1} s of training{}).",
@@ -192,6 +194,40 @@ impl ResultsPanel {
                 }
             });
     }
+}
+
+/// "Suggest labels" for the open recording or another one.
+fn apply_buttons(
+    ui: &mut Ui,
+    run: &RunSnapshot,
+    open: Option<&std::path::Path>,
+    commands: &mut Commands,
+) {
+    let classifier = run.info.as_ref().is_some_and(|i| !i.regression);
+    if !classifier {
+        return;
+    }
+    ui.horizontal(|ui| {
+        if let Some(file) = open {
+            let name = file
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            if ui
+                .button(format!("Suggest labels for {name}"))
+                .on_hover_text("Runs this model over the open recording; its predictions become suggestions you accept or reject one by one.")
+                .clicked()
+            {
+                commands.push(AppCommand::SuggestLabels(file.to_path_buf()));
+            }
+        }
+        if ui.button("Apply to recording…").clicked()
+            && let Some(file) = rfd::FileDialog::new()
+                .add_filter("Recordings", crate::recording::RECORDING_EXTENSIONS)
+                .pick_file()
+        {
+            commands.push(AppCommand::SuggestLabels(file));
+        }
+    });
 }
 
 /// Accuracy against chance, the interval, the p-value and the verdict.

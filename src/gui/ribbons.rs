@@ -10,7 +10,7 @@ use eframe::egui::Color32;
 use super::training::split_color;
 use super::viewer::{Ribbon, RibbonSpan};
 use crate::jobs::Preview;
-use crate::labeling::LabelScheme;
+use crate::labeling::{LabelScheme, Suggestions};
 use crate::runs::RunSnapshot;
 
 /// The dataset's windows on `path`, colored by split.
@@ -51,6 +51,27 @@ pub fn predictions(run: &RunSnapshot, path: &Path, scheme: &LabelScheme) -> Opti
         .collect();
     (!spans.is_empty()).then(|| Ribbon {
         title: "predicted".into(),
+        spans,
+    })
+}
+
+/// Suggested labels awaiting a decision, in their class colors.
+pub fn suggestions(s: &Suggestions, scheme: &LabelScheme) -> Option<Ribbon> {
+    let spans: Vec<RibbonSpan> = s
+        .items
+        .iter()
+        .map(|item| {
+            let [red, green, blue] = scheme.color_of(&item.label.trial_type);
+            RibbonSpan {
+                start_s: item.label.onset_s,
+                end_s: item.label.onset_s + item.label.duration_s,
+                color: Color32::from_rgb(red, green, blue).gamma_multiply(0.6),
+                flagged: false,
+            }
+        })
+        .collect();
+    (!spans.is_empty()).then(|| Ribbon {
+        title: "suggested".into(),
         spans,
     })
 }

@@ -11,12 +11,16 @@ use eframe::egui;
 
 use crate::dsp::{MinMaxPyramid, peak_amplitude, robust_amplitude};
 use crate::jobs::{Preview, TrainJobSpec, preview};
+use crate::labeling::{ClassifiedWindow, Suggestions};
 use crate::recording::{
     EdfWriteOptions, LabelSet, LabelSource, Recording, is_audio_folder, is_recording_path,
     labels_for_recording, read_recording, write_edf,
 };
 use crate::runs::{RunEntry, RunSnapshot, list_runs, load_run_snapshot};
-use crate::train::{Failure, RunPaths};
+use crate::train::{DeviceChoice, Failure, RunPaths, load_run, predict_file};
+
+/// Windows less sure than this are not suggested.
+const MIN_SUGGESTION_CONFIDENCE: f32 = 0.5;
 
 /// Folders deeper than this below the opened one are not scanned.
 const MAX_SCAN_DEPTH: usize = 4;
@@ -80,6 +84,16 @@ pub enum Command {
     LoadRun(PathBuf),
     /// Delete a run folder.
     DeleteRun(PathBuf),
+    /// Run a run's model on a recording and turn its predictions into
+    /// suggested labels (none overlapping `existing`).
+    Suggest {
+        /// The run folder.
+        run_dir: PathBuf,
+        /// The recording.
+        file: PathBuf,
+        /// The recording's labels now (`None`: read them from its files).
+        existing: Option<LabelSet>,
+    },
 }
 
 /// What the workers report.
@@ -117,6 +131,20 @@ pub enum Event {
     RunFailed {
         /// The run folder.
         dir: PathBuf,
+        /// Why.
+        error: String,
+    },
+    /// Suggested labels for a recording are ready.
+    Suggested {
+        /// The recording.
+        file: PathBuf,
+        /// The suggestions.
+        suggestions: Suggestions,
+    },
+    /// A run could not be applied to a recording.
+    SuggestFailed {
+        /// The recording.
+        file: PathBuf,
         /// Why.
         error: String,
     },
@@ -182,7 +210,8 @@ impl Workers {
             Command::Preview(_)
             | Command::ListRuns(_)
             | Command::LoadRun(_)
-            | Command::DeleteRun(_) => &self.work_tx,
+            | Command::DeleteRun(_)
+            | Command::Suggest { .. } => &self.work_tx,
         };
         let counts = matches!(
             command,
@@ -299,6 +328,14 @@ fn run(command: Command, events: &Sender<Event>, waker: &Waker) -> bool {
             let error = delete_run(&dir).err();
             send(Event::RunDeleted { dir, error })
         }
+        Command::Suggest {
+            run_dir,
+            file,
+            existing,
+        } => match suggest(&run_dir, &file, &existing) {
+            Ok(suggestions) => send(Event::Suggested { file, suggestions }),
+            Err(error) => send(Event::SuggestFailed { file, error }),
+        },
     }
 }
 
@@ -413,4 +450,45 @@ fn delete_run(dir: &Path) -> Result<(), String> {
         ));
     }
     std::fs::remove_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))
+}
+
+/// Runs the model of `run_dir` over `file` and makes suggestions of its windows.
+fn suggest(
+    run_dir: &Path,
+    file: &Path,
+    existing: &Option<LabelSet>,
+) -> Result<Suggestions, String> {
+    let existing = match existing {
+        Some(l) => l.clone(),
+        None => labels_for_recording(file, &[])
+            .map(|(l, _)| l)
+            .map_err(|e| e.to_string())?,
+    };
+    let run = load_run(run_dir, DeviceChoice::Cpu).map_err(|e| e.to_string())?;
+    if run.info.regression {
+        return Err(format!(
+            "{}: a regression run predicts numbers, not labels",
+            run_dir.display()
+        ));
+    }
+    let windows: Vec<ClassifiedWindow> = predict_file(&run, file)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(|w| ClassifiedWindow {
+            onset_s: w.onset_s,
+            duration_s: w.duration_s,
+            confidence: w.probabilities.iter().copied().fold(0.0, f32::max),
+            class: w.label,
+        })
+        .collect();
+    let name = run_dir.file_name().map_or_else(
+        || run_dir.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    Ok(Suggestions::from_windows(
+        name,
+        &windows,
+        &existing,
+        MIN_SUGGESTION_CONFIDENCE,
+    ))
 }

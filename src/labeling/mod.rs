@@ -1,7 +1,7 @@
 //! Label editing, independent of any GUI: edits as values applied to a
 //! [`LabelSet`](crate::recording::LabelSet), undo/redo history, autosave
-//! timing, the folder's label scheme (names, colors, hotkeys), epoch scoring
-//! and hit testing.
+//! timing, the folder's label scheme (names, colors, hotkeys), epoch scoring,
+//! hit testing, and a model's suggested labels awaiting acceptance.
 
 mod autosave;
 mod document;
@@ -10,6 +10,7 @@ pub mod epoch;
 mod hit;
 mod order;
 mod scheme;
+mod suggestions;
 
 pub use autosave::{AutosaveClock, DEADLINE_S, QUIET_S};
 pub use document::LabelDocument;
@@ -17,3 +18,4 @@ pub use edit::{Edit, EditError};
 pub use hit::{Hit, HitPart, hit_test};
 pub use order::{LabelOrder, ordered, rename_class};
 pub use scheme::{LabelClass, LabelScheme, SCHEME_FILE};
+pub use suggestions::{ClassifiedWindow, Suggestion, Suggestions};
