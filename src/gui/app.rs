@@ -525,6 +525,26 @@ impl SpindleApp {
                 }
             }
             AppCommand::SetPresentation(on) => self.presenting = on,
+            AppCommand::SaveChartPng { name, rect } => {
+                let Some(path) = rfd::FileDialog::new()
+                    .set_file_name(format!("{name}.png"))
+                    .add_filter("PNG image", &["png"])
+                    .save_file()
+                else {
+                    return;
+                };
+                let tx = self.workers.work_sender();
+                let pixels_per_point = ctx.pixels_per_point();
+                ctx.request_screenshot(move |image| {
+                    let _ = tx.try_send(Command::SavePng {
+                        image,
+                        rect,
+                        pixels_per_point,
+                        path,
+                    });
+                });
+            }
+            AppCommand::ExportCurves(dirs) => self.export_curves(&dirs),
             AppCommand::SuggestLabels(file) => {
                 let Some(run) = &self.results_dir else {
                     self.errors
@@ -547,6 +567,41 @@ impl SpindleApp {
                 }
             }
         }
+    }
+
+    /// Asks where to save the curves of `dirs` and writes them as CSV.
+    fn export_curves(&mut self, dirs: &[PathBuf]) {
+        let snapshots: Vec<&RunSnapshot> = dirs
+            .iter()
+            .filter_map(|d| {
+                self.runs
+                    .snapshots
+                    .get(d)
+                    .or(self.result_run.as_ref().filter(|r| &r.dir == d))
+            })
+            .collect();
+        let names: Vec<String> = snapshots
+            .iter()
+            .map(|r| {
+                r.dir
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+            })
+            .collect();
+        let table: Vec<(&str, &[crate::train::EpochMetrics])> = names
+            .iter()
+            .zip(&snapshots)
+            .map(|(n, r)| (n.as_str(), r.epochs.as_slice()))
+            .collect();
+        let csv = crate::runs::curves_csv(&table);
+        let Some(path) = rfd::FileDialog::new()
+            .set_file_name("curves.csv")
+            .add_filter("CSV", &["csv"])
+            .save_file()
+        else {
+            return;
+        };
+        self.send_work(Command::WriteFile(path, csv.into_bytes()));
     }
 
     fn request_preview(&mut self) {
@@ -738,6 +793,11 @@ impl SpindleApp {
                     "{}: could not suggest labels: {error}",
                     file.display()
                 ));
+            }
+            Event::Written(path) => self.notice = Some(format!("saved {}", path.display())),
+            Event::WriteFailed { path, error } => {
+                self.errors
+                    .push(format!("{}: not saved: {error}", path.display()));
             }
             Event::RunFailed { dir, error } => {
                 self.errors.push(format!("{}: {error}", dir.display()));

@@ -70,6 +70,15 @@ pub enum AppCommand {
     /// Run the shown run's model on a recording and offer its predictions as
     /// suggested labels.
     SuggestLabels(PathBuf),
+    /// Save the chart drawn in `rect` (points) as a PNG file the user picks.
+    SaveChartPng {
+        /// A file name to suggest, without extension.
+        name: String,
+        /// Where the chart is on screen, points.
+        rect: eframe::egui::Rect,
+    },
+    /// Save the curves of these runs as one CSV file the user picks.
+    ExportCurves(Vec<PathBuf>),
     /// Turn presentation mode on or off.
     SetPresentation(bool),
 }

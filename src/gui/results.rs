@@ -9,6 +9,7 @@ use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, Points};
 
 use super::command::{AppCommand, Commands};
 use super::glossary;
+use super::training::save_png_button;
 use crate::eval::ClassificationReport;
 use crate::runs::{RunSnapshot, Scores};
 
@@ -58,6 +59,9 @@ impl ResultsPanel {
             return;
         };
         apply_buttons(ui, run, open, commands);
+        if !run.epochs.is_empty() && ui.small_button("Export curves (CSV)…").clicked() {
+            commands.push(AppCommand::ExportCurves(vec![run.dir.clone()]));
+        }
         ui.label(
             RichText::new(format!(
                 "Kept epoch {} of {} ({:.1} s of training{}).",
@@ -114,9 +118,11 @@ impl ResultsPanel {
                 ui.checkbox(&mut self.normalized, "as shares of each true class");
             });
             glossary::row(ui, &["confusion matrix"]);
-            if let Some(cell) = confusion_heat_map(ui, c, self.normalized, self.selected) {
+            let (clicked, rect) = confusion_heat_map(ui, c, self.normalized, self.selected);
+            if let Some(cell) = clicked {
                 self.selected = Some(cell);
             }
+            save_png_button(ui, "confusion-matrix", rect, commands);
             self.cell_windows(ui, run, c, commands);
             let ui = &mut cols[1];
             ui.label(RichText::new("Per class").strong());
@@ -140,7 +146,7 @@ impl ResultsPanel {
                     .weak()
                     .small(),
             );
-            roc_plot(ui, run);
+            roc_plot(ui, run, commands);
         });
     }
 
@@ -266,16 +272,16 @@ fn score_card(ui: &mut Ui, c: &ClassificationReport, presenting: bool) {
     glossary::row(ui, &["accuracy", "chance level", "test set"]);
 }
 
-/// Draws the matrix; returns the cell clicked.
+/// Draws the matrix; returns the cell clicked and where the matrix is.
 fn confusion_heat_map(
     ui: &mut Ui,
     c: &ClassificationReport,
     normalized: bool,
     selected: Option<(usize, usize)>,
-) -> Option<(usize, usize)> {
+) -> (Option<(usize, usize)>, egui::Rect) {
     let n = c.classes.len();
     if n == 0 {
-        return None;
+        return (None, egui::Rect::NOTHING);
     }
     let label_w = 90.0;
     let cell = ((ui.available_width() - label_w - 10.0) / n as f32).clamp(28.0, 80.0);
@@ -355,15 +361,15 @@ fn confusion_heat_map(
         FontId::proportional(12.0),
         text,
     );
-    clicked
+    (clicked, rect)
 }
 
-fn roc_plot(ui: &mut Ui, run: &RunSnapshot) {
+fn roc_plot(ui: &mut Ui, run: &RunSnapshot, commands: &mut Commands) {
     if run.roc.is_empty() {
         return;
     }
     ui.label(RichText::new("ROC curves (one class against the rest)").strong());
-    Plot::new("roc_plot")
+    let shown = Plot::new("roc_plot")
         .height(220.0)
         .data_aspect(1.0)
         .include_x(0.0)
@@ -387,6 +393,7 @@ fn roc_plot(ui: &mut Ui, run: &RunSnapshot) {
                 );
             }
         });
+    save_png_button(ui, "roc", shown.response.rect, commands);
 }
 
 fn regression_plot(ui: &mut Ui, run: &RunSnapshot) {

@@ -120,7 +120,7 @@ impl RunsPanel {
             });
         self.delete_dialog(ui, commands);
         ui.separator();
-        self.comparison(ui);
+        self.comparison(ui, commands);
     }
 
     fn delete_dialog(&mut self, ui: &mut Ui, commands: &mut Commands) {
@@ -152,7 +152,7 @@ impl RunsPanel {
         }
     }
 
-    fn comparison(&self, ui: &mut Ui) {
+    fn comparison(&self, ui: &mut Ui, commands: &mut Commands) {
         let runs: Vec<&RunSnapshot> = self
             .compare
             .iter()
@@ -167,7 +167,7 @@ impl RunsPanel {
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
         };
-        Plot::new("compare_loss")
+        let shown = Plot::new("compare_loss")
             .height(200.0)
             .legend(Legend::default())
             .x_axis_label("epoch")
@@ -187,6 +187,14 @@ impl RunsPanel {
                     );
                 }
             });
+        ui.horizontal(|ui| {
+            super::training::save_png_button(ui, "compare-loss", shown.response.rect, commands);
+            if ui.small_button("Export curves (CSV)…").clicked() {
+                commands.push(AppCommand::ExportCurves(
+                    runs.iter().map(|r| r.dir.clone()).collect(),
+                ));
+            }
+        });
         egui::Grid::new("compare_scores")
             .striped(true)
             .show(ui, |ui| {

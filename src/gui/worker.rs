@@ -14,7 +14,7 @@ use crate::jobs::{Preview, TrainJobSpec, preview};
 use crate::labeling::{ClassifiedWindow, Suggestions};
 use crate::recording::{
     EdfWriteOptions, LabelSet, LabelSource, Recording, is_audio_folder, is_recording_path,
-    labels_for_recording, read_recording, write_edf,
+    labels_for_recording, read_recording, write_atomic, write_edf,
 };
 use crate::runs::{RunEntry, RunSnapshot, list_runs, load_run_snapshot};
 use crate::train::{DeviceChoice, Failure, RunPaths, load_run, predict_file};
@@ -84,6 +84,20 @@ pub enum Command {
     LoadRun(PathBuf),
     /// Delete a run folder.
     DeleteRun(PathBuf),
+    /// Write bytes to a file atomically.
+    WriteFile(PathBuf, Vec<u8>),
+    /// Encode the part `rect` (points, at `pixels_per_point`) of a
+    /// screenshot as PNG and write it.
+    SavePng {
+        /// The screenshot.
+        image: Arc<egui::ColorImage>,
+        /// The part to keep, points.
+        rect: egui::Rect,
+        /// Pixels per point of the screenshot.
+        pixels_per_point: f32,
+        /// The file.
+        path: PathBuf,
+    },
     /// Run a run's model on a recording and turn its predictions into
     /// suggested labels (none overlapping `existing`).
     Suggest {
@@ -148,6 +162,15 @@ pub enum Event {
         /// Why.
         error: String,
     },
+    /// A file was written.
+    Written(PathBuf),
+    /// A file could not be written.
+    WriteFailed {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        error: String,
+    },
     /// A run folder was deleted (or could not be: `error`).
     RunDeleted {
         /// The run folder.
@@ -202,6 +225,12 @@ impl Workers {
         let _ = self.waker.0.set(ctx.clone());
     }
 
+    /// A sender for work that a callback on another thread must queue (a
+    /// screenshot to save).
+    pub fn work_sender(&self) -> Sender<Command> {
+        self.work_tx.clone()
+    }
+
     /// Queues `command`; an error message when the queue is full or the worker is gone.
     pub fn send(&mut self, command: Command) -> Result<(), String> {
         let tx = match command {
@@ -211,6 +240,8 @@ impl Workers {
             | Command::ListRuns(_)
             | Command::LoadRun(_)
             | Command::DeleteRun(_)
+            | Command::WriteFile(..)
+            | Command::SavePng { .. }
             | Command::Suggest { .. } => &self.work_tx,
         };
         let counts = matches!(
@@ -328,6 +359,24 @@ fn run(command: Command, events: &Sender<Event>, waker: &Waker) -> bool {
             let error = delete_run(&dir).err();
             send(Event::RunDeleted { dir, error })
         }
+        Command::WriteFile(path, bytes) => match write_atomic(&path, &bytes) {
+            Ok(()) => send(Event::Written(path)),
+            Err(e) => send(Event::WriteFailed {
+                path,
+                error: e.to_string(),
+            }),
+        },
+        Command::SavePng {
+            image,
+            rect,
+            pixels_per_point,
+            path,
+        } => match encode_png(&image.region(&rect, Some(pixels_per_point)))
+            .and_then(|bytes| write_atomic(&path, &bytes).map_err(|e| e.to_string()))
+        {
+            Ok(()) => send(Event::Written(path)),
+            Err(error) => send(Event::WriteFailed { path, error }),
+        },
         Command::Suggest {
             run_dir,
             file,
@@ -491,4 +540,43 @@ fn suggest(
         &existing,
         MIN_SUGGESTION_CONFIDENCE,
     ))
+}
+
+/// An RGBA image as PNG bytes.
+fn encode_png(image: &egui::ColorImage) -> Result<Vec<u8>, String> {
+    let [w, h] = image.size;
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, w as u32, h as u32);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    let rgba: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
+    encoder
+        .write_header()
+        .and_then(|mut writer| writer.write_image_data(&rgba))
+        .map_err(|e| format!("PNG encoding failed: {e}"))?;
+    Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chart_region_is_saved_as_a_png_of_its_pixels() {
+        // 4x2 points at 2 pixels per point: an 8x4 image, left half red.
+        let mut image = egui::ColorImage::filled([8, 4], egui::Color32::BLUE);
+        for y in 0..4 {
+            for x in 0..4 {
+                image.pixels[y * 8 + x] = egui::Color32::RED;
+            }
+        }
+        let rect = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(2.0, 2.0));
+        let bytes = encode_png(&image.region(&rect, Some(2.0))).unwrap();
+        let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        assert_eq!((info.width, info.height), (4, 4));
+        assert!(buf.chunks(4).all(|p| p == [255, 0, 0, 255]));
+    }
 }

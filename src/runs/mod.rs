@@ -4,7 +4,7 @@
 //! `metrics.csv` ([`MetricsFollower`]), reading `report.json`
 //! ([`RunReport`]) and `predictions.tsv` ([`PredictionTable`]), everything
 //! of one run at once ([`load_run_snapshot`]) and the settings that differ
-//! between runs ([`settings_diff`]).
+//! between runs ([`settings_diff`]), and curves as CSV ([`curves_csv`]).
 //!
 //! The run folder itself is written by `crate::train`; this module only
 //! reads it, and never panics on what it finds there.
@@ -12,6 +12,7 @@
 mod diff;
 mod dirs;
 mod error;
+mod export;
 mod list;
 mod metrics;
 mod predictions;
@@ -23,6 +24,7 @@ mod test_support;
 pub use diff::{MISSING, SettingDiff, settings_diff};
 pub use dirs::{RUNS_DIR_ENV, create_run_dir, default_runs_dir, new_run_dir};
 pub use error::RunsError;
+pub use export::{CURVES_HEADER, curves_csv};
 pub use list::{RUNNING_WITHIN, RunEntry, RunStatus, is_run_dir, list_runs, run_status};
 pub use metrics::{MetricsFollower, read_metrics};
 pub use predictions::{PredictionRow, PredictionTable};

@@ -5,7 +5,22 @@
 use eframe::egui::{Color32, Ui};
 use egui_plot::{HLine, Legend, Line, LineStyle, Plot, PlotPoints, VLine};
 
+use crate::gui::command::{AppCommand, Commands};
 use crate::train::{EpochMetrics, RunHistory};
+
+/// A "Save PNG…" button for the chart drawn in `rect`.
+pub fn save_png_button(ui: &mut Ui, name: &str, rect: eframe::egui::Rect, commands: &mut Commands) {
+    if ui
+        .small_button("Save PNG…")
+        .on_hover_text("Save this chart as an image")
+        .clicked()
+    {
+        commands.push(AppCommand::SaveChartPng {
+            name: name.to_string(),
+            rect,
+        });
+    }
+}
 
 /// Color of training curves.
 pub const TRAIN_COLOR: Color32 = Color32::from_rgb(66, 133, 244);
@@ -25,13 +40,13 @@ fn points(
 }
 
 /// The loss, accuracy and learning-rate charts of `h`.
-pub fn training_charts(ui: &mut Ui, h: &RunHistory, presenting: bool) {
+pub fn training_charts(ui: &mut Ui, h: &RunHistory, presenting: bool, commands: &mut Commands) {
     let width = if presenting { 3.5 } else { 2.0 };
     let height = if presenting { 260.0 } else { 190.0 };
     let best = h.best.map(|b| b.0 as f64);
     let x_max = h.epochs_planned.max(1) as f64;
     ui.label("Loss (lower is better)");
-    Plot::new("loss_chart")
+    let loss = Plot::new("loss_chart")
         .height(height)
         .legend(Legend::default())
         .include_x(0.0)
@@ -69,10 +84,11 @@ pub fn training_charts(ui: &mut Ui, h: &RunHistory, presenting: bool) {
                 );
             }
         });
+    save_png_button(ui, "loss", loss.response.rect, commands);
     let classification = h.start.as_ref().is_none_or(|s| !s.classes.is_empty());
     if classification {
         ui.label("Accuracy (higher is better)");
-        Plot::new("accuracy_chart")
+        let accuracy = Plot::new("accuracy_chart")
             .height(height * 0.8)
             .legend(Legend::default())
             .include_x(0.0)
@@ -103,6 +119,7 @@ pub fn training_charts(ui: &mut Ui, h: &RunHistory, presenting: bool) {
                     plot.vline(VLine::new("kept epoch", b).color(BEST_COLOR));
                 }
             });
+        save_png_button(ui, "accuracy", accuracy.response.rect, commands);
     }
     if !presenting {
         ui.label("Learning rate");

@@ -20,7 +20,7 @@ use crate::model::ParamValue;
 use crate::recording::is_audio_folder;
 use crate::train::{Command, DataRoles, Failure, JobState, RunHistory, TrainOptions, advise};
 
-pub use charts::training_charts;
+pub use charts::{save_png_button, training_charts};
 pub use dataset::split_color;
 
 /// What a recording (or an audio folder) is used for.
@@ -386,7 +386,7 @@ impl TrainingPanel {
         for w in h.warnings.iter().take(5) {
             ui.colored_label(ui.visuals().warn_fg_color, w);
         }
-        training_charts(ui, h, presenting);
+        training_charts(ui, h, presenting, commands);
         glossary::row(ui, &["overfitting", "validation set", "chance level"]);
     }
 
