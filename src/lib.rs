@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod kernels;
 pub mod labeling;
 pub mod model;
+pub mod playback;
 pub mod recording;
 pub mod rng;
 pub mod runs;

@@ -12,6 +12,7 @@ use super::command::{AppCommand, Commands, Tab};
 use super::frame_stats::FrameStats;
 use super::keys;
 use super::labels::LabelsPanel;
+use super::listen::{ListenRequest, Listening, SONIFICATION_SPEED};
 use super::results::ResultsPanel;
 use super::ribbons;
 use super::runs::RunsPanel;
@@ -77,6 +78,8 @@ pub struct SpindleApp {
     preview_generation: u64,
     /// egui time of the last re-read of live runs, seconds.
     last_live_poll_s: f64,
+    /// Audio playback.
+    listening: Listening,
     /// Suggested labels waiting for the user, for one recording.
     suggestions: Option<(PathBuf, Suggestions)>,
     /// Bumped whenever the suggestions change (for the ribbons).
@@ -85,6 +88,10 @@ pub struct SpindleApp {
     frame_stats: Option<FrameStats>,
     /// Seconds the last logic step took.
     logic_s: f64,
+    /// Print the frame statistics (`--frame-stats`).
+    print_frame_stats: bool,
+    /// The frame-time window is open.
+    show_frame_stats: bool,
 }
 
 impl SpindleApp {
@@ -122,10 +129,13 @@ impl SpindleApp {
             ribbons_for: None,
             preview_generation: 0,
             last_live_poll_s: 0.0,
+            listening: Listening::default(),
             suggestions: None,
             suggestions_generation: 0,
             frame_stats: None,
             logic_s: 0.0,
+            print_frame_stats: false,
+            show_frame_stats: false,
         }
         .with_runs_dir(None)
     }
@@ -141,9 +151,11 @@ impl SpindleApp {
         self
     }
 
-    /// Collects frame times to print with [`Self::frame_report`].
+    /// Collects frame times and prints them on stderr when a training job
+    /// ends and when the window closes.
     pub fn with_frame_stats(mut self) -> Self {
         self.frame_stats = Some(FrameStats::default());
+        self.print_frame_stats = true;
         self
     }
 
@@ -199,6 +211,26 @@ impl SpindleApp {
     /// The runs folder.
     pub fn runs_dir(&self) -> &Path {
         &self.runs_dir
+    }
+
+    /// True while sound plays.
+    pub fn is_listening(&self) -> bool {
+        self.listening.is_playing()
+    }
+
+    /// Why playback is not available, once the app has tried.
+    pub fn playback_unavailable(&self) -> Option<&str> {
+        self.listening.unavailable.as_deref()
+    }
+
+    /// The recording time being heard, seconds.
+    pub fn listening_position_s(&self) -> Option<f64> {
+        self.listening.position_s()
+    }
+
+    /// Clips handed to the audio output so far.
+    pub fn clips_played(&self) -> usize {
+        self.listening.clips_played
     }
 
     /// Suggested labels waiting for a decision: the recording and the list.
@@ -402,6 +434,12 @@ impl SpindleApp {
         if self.is_busy() {
             ctx.request_repaint_after(Duration::from_millis(100));
         }
+        if self.listening.is_playing() {
+            ctx.request_repaint();
+        }
+        if let Some(e) = self.listening.player.as_mut().and_then(|p| p.take_error()) {
+            self.errors.push(e.to_string());
+        }
         if !self.runs.live_runs().is_empty() || self.runs_have_running() {
             ctx.request_repaint_after(Duration::from_secs_f64(LIVE_RUN_POLL_S));
         }
@@ -456,6 +494,11 @@ impl SpindleApp {
         if history.state.is_over() {
             if let JobState::Finished(o) = &history.state {
                 finished = o.run_dir.clone();
+            }
+            if self.print_frame_stats
+                && let Some(stats) = &self.frame_stats
+            {
+                eprintln!("{}", stats.report());
             }
             self.training.job = None;
             let dir = self.runs_dir.clone();
@@ -602,6 +645,49 @@ impl SpindleApp {
             return;
         };
         self.send_work(Command::WriteFile(path, csv.into_bytes()));
+    }
+
+    /// Starts or stops playback of the visible span.
+    fn listen(&mut self, request: ListenRequest) {
+        match request {
+            ListenRequest::Stop => {
+                self.listening.preparing = false;
+                if let Some(p) = &mut self.listening.player {
+                    p.stop();
+                }
+            }
+            ListenRequest::Play => {
+                if self.listening.unavailable.is_some() {
+                    return;
+                }
+                if self.listening.player.is_none() {
+                    if !self.listening.opening {
+                        self.listening.opening = true;
+                        let device = self.settings.audio_device.clone();
+                        self.send_work(Command::OpenPlayer(device));
+                    }
+                    self.listening.play_when_open = true;
+                    return;
+                }
+                let Some(s) = &self.session else { return };
+                let channel = if s.is_audio() {
+                    0
+                } else {
+                    self.listening
+                        .channel
+                        .min(s.recording.channels.len().saturating_sub(1))
+                };
+                let command = Command::PrepareClip {
+                    recording: s.recording.clone(),
+                    channel,
+                    start_s: s.start_s,
+                    end_s: s.start_s + s.span_s,
+                    speed: SONIFICATION_SPEED,
+                };
+                self.listening.preparing = true;
+                self.send_work(command);
+            }
+        }
     }
 
     fn request_preview(&mut self) {
@@ -794,6 +880,34 @@ impl SpindleApp {
                     file.display()
                 ));
             }
+            Event::PlayerOpened(result) => {
+                self.listening.opening = false;
+                match *result {
+                    Ok(player) => {
+                        self.listening.player = Some(player);
+                        if std::mem::take(&mut self.listening.play_when_open) {
+                            self.listen(ListenRequest::Play);
+                        }
+                    }
+                    Err(e) => self.listening.unavailable = Some(e.to_string()),
+                }
+            }
+            Event::ClipReady {
+                samples,
+                start_s,
+                speed,
+            } => {
+                self.listening.preparing = false;
+                if let Some(player) = &mut self.listening.player {
+                    self.listening.clips_played += 1;
+                    player.play_with_speed(
+                        samples,
+                        crate::playback::DEFAULT_OUTPUT_RATE_HZ,
+                        start_s,
+                        speed,
+                    );
+                }
+            }
             Event::Written(path) => self.notice = Some(format!("saved {}", path.display())),
             Event::WriteFailed { path, error } => {
                 self.errors
@@ -848,6 +962,12 @@ impl SpindleApp {
                 && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::N))
             {
                 self.next_disagreement();
+            }
+            if !ctx.egui_wants_keyboard_input()
+                && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Space))
+            {
+                let request = self.listening.toggle();
+                self.listen(request);
             }
         }
         if ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::S))
@@ -941,6 +1061,20 @@ impl SpindleApp {
                 egui::FontId::proportional(22.0),
                 egui::Color32::WHITE,
             );
+        }
+        if self.show_frame_stats {
+            let report = self
+                .frame_stats
+                .as_ref()
+                .map_or_else(String::new, FrameStats::report);
+            egui::Window::new("Frame times")
+                .open(&mut self.show_frame_stats)
+                .show(&ctx, |ui| {
+                    ui.label("CPU time per frame; under 16 ms keeps the window smooth.");
+                    for line in report.lines() {
+                        ui.monospace(line);
+                    }
+                });
         }
         if self.show_help {
             egui::Window::new("Keyboard and mouse")
@@ -1054,6 +1188,20 @@ impl SpindleApp {
             return;
         };
         viewer::toolbar(ui, s, &mut self.settings, &self.scheme);
+        let names: Vec<String> = s
+            .recording
+            .channels
+            .iter()
+            .map(|c| c.label.clone())
+            .collect();
+        let audio = s.is_audio();
+        let request = ui
+            .horizontal(|ui| self.listening.ui(ui, &names, audio))
+            .inner;
+        if let Some(r) = request {
+            self.listen(r);
+        }
+        let Some(s) = &mut self.session else { return };
         if let Some(class) = &s.class {
             ui.label(RichText::new(format!("Audio file of class `{class}`")).strong());
         }
@@ -1065,6 +1213,7 @@ impl SpindleApp {
             now_s,
             errors: &mut self.errors,
             ribbons: &self.ribbons,
+            cursor_s: self.listening.position_s(),
         };
         viewer::traces(ui, s, cx);
     }
@@ -1167,6 +1316,11 @@ impl SpindleApp {
                 if ui.button("Keyboard and mouse").clicked() {
                     ui.close();
                     self.show_help = true;
+                }
+                if ui.button("Frame times").clicked() {
+                    ui.close();
+                    self.frame_stats.get_or_insert_with(FrameStats::default);
+                    self.show_frame_stats = true;
                 }
             });
         });
@@ -1291,6 +1445,7 @@ const HELP: &[&str] = &[
     "Epoch scoring: 1-9 labels the page and moves to the next",
     "Ctrl+Z: undo    Ctrl+Shift+Z: redo    Ctrl+S: save (autosave runs within 2 s)",
     "N: next window where the open run's prediction disagrees with the label",
+    "Space: listen to the visible span (EEG sped up 60 times)",
     "F5: presentation mode",
 ];
 

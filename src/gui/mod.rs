@@ -12,6 +12,7 @@ mod frame_stats;
 mod glossary;
 mod keys;
 mod labels;
+mod listen;
 mod results;
 mod ribbons;
 mod runs;

@@ -140,7 +140,7 @@ impl Session {
 
     /// True for audio (a fast-sampled single-channel recording, e.g. WAV).
     pub fn is_audio(&self) -> bool {
-        self.recording.channels.iter().any(|c| c.rate_hz >= 4000.0)
+        self.recording.channels.iter().any(|c| c.is_audio())
     }
 
     /// The shortest span the viewer zooms to, seconds: 1 s for EEG, 10 ms for audio.

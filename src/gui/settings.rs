@@ -39,6 +39,8 @@ pub struct Settings {
     pub show_labels: bool,
     /// The runs folder; `None`: the platform data folder.
     pub runs_dir: Option<PathBuf>,
+    /// The audio output device (an ALSA PCM name on Linux); `None`: the default.
+    pub audio_device: Option<String>,
 }
 
 impl Default for Settings {
@@ -52,6 +54,7 @@ impl Default for Settings {
             show_spectrum: false,
             show_labels: true,
             runs_dir: None,
+            audio_device: None,
         }
     }
 }

@@ -66,10 +66,6 @@ impl SpectrumPanel {
                 .response
                 .on_hover_text("Channel shown in the spectrogram");
             ui.label(egui::RichText::new(&self.spec_info).small().weak());
-            if s.is_audio() {
-                ui.separator();
-                ui.label("Playback: not available in this build (no audio output backend).");
-            }
         });
         ui.columns(2, |cols| {
             let h = cols[0].available_height().max(120.0);
@@ -108,7 +104,7 @@ impl SpectrumPanel {
         }
         let ch = &s.recording.channels[self.channel];
         let x = span_samples(s, self.channel);
-        let want = if ch.rate_hz >= 4000.0 {
+        let want = if ch.is_audio() {
             256
         } else {
             ((ch.rate_hz / 2.0) as usize).max(32).next_power_of_two()

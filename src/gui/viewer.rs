@@ -155,6 +155,8 @@ pub struct ViewerContext<'a> {
     pub errors: &'a mut Vec<String>,
     /// Bands drawn under the traces: dataset windows, predictions.
     pub ribbons: &'a [Ribbon],
+    /// The recording time being heard, seconds (a moving cursor).
+    pub cursor_s: Option<f64>,
 }
 
 /// A span of a [`Ribbon`].
@@ -288,6 +290,16 @@ pub fn traces(ui: &mut Ui, s: &mut Session, mut cx: ViewerContext<'_>) {
         &window,
         &visuals,
     );
+    if let Some(t) = cx
+        .cursor_s
+        .filter(|t| (window.start_s..=window.end_s).contains(t))
+    {
+        let x = x_of(t);
+        painter.line_segment(
+            [pos2(x, data_rect.top()), pos2(x, data_rect.bottom())],
+            Stroke::new(2.0, Color32::from_rgb(244, 160, 0)),
+        );
+    }
     draw_axis(
         &ui.painter_at(axis_rect.expand(1.0)),
         axis_rect,

@@ -12,6 +12,7 @@ use eframe::egui;
 use crate::dsp::{MinMaxPyramid, peak_amplitude, robust_amplitude};
 use crate::jobs::{Preview, TrainJobSpec, preview};
 use crate::labeling::{ClassifiedWindow, Suggestions};
+use crate::playback::{DEFAULT_OUTPUT_RATE_HZ, PlaybackError, Player, prepare_audio, sonify};
 use crate::recording::{
     EdfWriteOptions, LabelSet, LabelSource, Recording, is_audio_folder, is_recording_path,
     labels_for_recording, read_recording, write_atomic, write_edf,
@@ -84,6 +85,22 @@ pub enum Command {
     LoadRun(PathBuf),
     /// Delete a run folder.
     DeleteRun(PathBuf),
+    /// Open the audio output: this device, or the default one.
+    OpenPlayer(Option<String>),
+    /// Make the samples to play for `start_s..end_s` of one channel: audio
+    /// at normal speed, EEG sped up by `speed`.
+    PrepareClip {
+        /// The recording.
+        recording: Arc<Recording>,
+        /// The channel.
+        channel: usize,
+        /// Start of the span, seconds.
+        start_s: f64,
+        /// End of the span, seconds.
+        end_s: f64,
+        /// Speed-up for EEG channels.
+        speed: f64,
+    },
     /// Write bytes to a file atomically.
     WriteFile(PathBuf, Vec<u8>),
     /// Encode the part `rect` (points, at `pixels_per_point`) of a
@@ -161,6 +178,17 @@ pub enum Event {
         file: PathBuf,
         /// Why.
         error: String,
+    },
+    /// The audio output opened, or why it cannot.
+    PlayerOpened(Box<Result<Player, PlaybackError>>),
+    /// A clip is ready to play.
+    ClipReady {
+        /// Samples at [`DEFAULT_OUTPUT_RATE_HZ`], -1..1.
+        samples: Vec<f32>,
+        /// Recording time of the first sample, seconds.
+        start_s: f64,
+        /// Recording seconds per second heard.
+        speed: f64,
     },
     /// A file was written.
     Written(PathBuf),
@@ -241,6 +269,8 @@ impl Workers {
             | Command::LoadRun(_)
             | Command::DeleteRun(_)
             | Command::WriteFile(..)
+            | Command::OpenPlayer(_)
+            | Command::PrepareClip { .. }
             | Command::SavePng { .. }
             | Command::Suggest { .. } => &self.work_tx,
         };
@@ -359,6 +389,40 @@ fn run(command: Command, events: &Sender<Event>, waker: &Waker) -> bool {
             let error = delete_run(&dir).err();
             send(Event::RunDeleted { dir, error })
         }
+        Command::OpenPlayer(device) => {
+            let player = match device {
+                Some(name) => Player::with_device(&name),
+                None => Player::new(),
+            };
+            send(Event::PlayerOpened(Box::new(player)))
+        }
+        Command::PrepareClip {
+            recording,
+            channel,
+            start_s,
+            end_s,
+            speed,
+        } => {
+            let Some(ch) = recording.channels.get(channel) else {
+                return true;
+            };
+            let i0 = ((start_s.max(0.0) * ch.rate_hz) as usize).min(ch.samples.len());
+            let i1 = ((end_s.max(0.0) * ch.rate_hz) as usize).clamp(i0, ch.samples.len());
+            let span = &ch.samples[i0..i1];
+            let (samples, speed) = if ch.is_audio() {
+                (prepare_audio(span, ch.rate_hz, DEFAULT_OUTPUT_RATE_HZ), 1.0)
+            } else {
+                (
+                    sonify(span, ch.rate_hz, speed, DEFAULT_OUTPUT_RATE_HZ),
+                    speed,
+                )
+            };
+            send(Event::ClipReady {
+                samples,
+                start_s: i0 as f64 / ch.rate_hz,
+                speed,
+            })
+        }
         Command::WriteFile(path, bytes) => match write_atomic(&path, &bytes) {
             Ok(()) => send(Event::Written(path)),
             Err(e) => send(Event::WriteFailed {
@@ -462,7 +526,7 @@ fn open(path: &Path) -> Result<Loaded, String> {
         .iter()
         .map(|c| {
             // Audio calls sit in near-silence: scale them to their peak.
-            if c.rate_hz >= 4000.0 {
+            if c.is_audio() {
                 peak_amplitude(&c.samples)
             } else {
                 robust_amplitude(&c.samples)

@@ -26,5 +26,5 @@ pub use labels::{
     sidecar_path, write_events_tsv,
 };
 pub use open::{RECORDING_EXTENSIONS, is_recording_path, read_recording};
-pub use types::{Annotation, Channel, Format, Recording, Segment, StartTime};
+pub use types::{AUDIO_RATE_HZ, Annotation, Channel, Format, Recording, Segment, StartTime};
 pub use wav::{WavSampleFormat, read_wav, write_wav};

@@ -159,7 +159,17 @@ pub struct Channel {
     pub samples: Vec<f32>,
 }
 
+/// Channels sampled at this rate (Hz) or faster are sound, not EEG: they
+/// are scaled to their peak, played at normal speed and shown with an
+/// audio spectrogram.
+pub const AUDIO_RATE_HZ: f64 = 4000.0;
+
 impl Channel {
+    /// True for a sound channel (see [`AUDIO_RATE_HZ`]).
+    pub fn is_audio(&self) -> bool {
+        self.rate_hz >= AUDIO_RATE_HZ
+    }
+
     /// Duration covered by the samples, in seconds.
     pub fn duration_s(&self) -> f64 {
         if self.rate_hz > 0.0 {
