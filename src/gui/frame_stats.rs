@@ -9,6 +9,8 @@ pub struct FrameStats {
     total: Vec<f64>,
     own_training: Vec<f64>,
     total_training: Vec<f64>,
+    /// When the first and the last frame during training began.
+    training_span: Option<(std::time::Instant, std::time::Instant)>,
 }
 
 impl FrameStats {
@@ -18,6 +20,9 @@ impl FrameStats {
         self.own.push(own_s);
         if training {
             self.own_training.push(own_s);
+            let now = std::time::Instant::now();
+            let first = self.training_span.map_or(now, |(first, _)| first);
+            self.training_span = Some((first, now));
         }
         if let Some(t) = total_s {
             self.total.push(t);
@@ -49,7 +54,16 @@ impl FrameStats {
                 q(1.0)
             )
         };
+        let rate = match self.training_span {
+            Some((first, last)) if last > first => format!(
+                "while training: {:.1} frames per second over {:.1} s",
+                (self.own_training.len() - 1) as f64 / (last - first).as_secs_f64(),
+                (last - first).as_secs_f64()
+            ),
+            _ => "while training: no frames".to_string(),
+        };
         [
+            rate,
             line("frame time (logic + UI pass)", &self.own),
             line(
                 "frame CPU time (eframe: + tessellation + painting)",
