@@ -259,7 +259,7 @@ fn score_card(ui: &mut Ui, c: &ClassificationReport, presenting: bool) {
     ui.add(bar);
     ui.label(RichText::new(&c.verdict).strong());
     ui.label(format!(
-        "balanced accuracy {:.3} · macro F1 {:.3} · Cohen's kappa {:.3} · p = {} against chance",
+        "balanced accuracy {:.3} · macro F1 {:.3} · Cohen's kappa {:.3} · p {} against chance",
         c.balanced_accuracy,
         c.f1_macro,
         c.kappa,
@@ -332,12 +332,13 @@ fn confusion_heat_map(
             } else {
                 count.to_string()
             };
+            let ink = if share > 0.45 { Color32::WHITE } else { text };
             painter.text(
                 r.center(),
                 Align2::CENTER_CENTER,
                 label,
-                FontId::proportional(13.0),
-                text,
+                FontId::proportional(14.0),
+                ink,
             );
             let id = ui.make_persistent_id(("confusion", t, p));
             let resp = ui.interact(r, id, Sense::click());
@@ -371,7 +372,7 @@ fn roc_plot(ui: &mut Ui, run: &RunSnapshot, commands: &mut Commands) {
     ui.label(RichText::new("ROC curves (one class against the rest)").strong());
     let shown = Plot::new("roc_plot")
         .height(220.0)
-        .data_aspect(1.0)
+        .view_aspect(1.2)
         .include_x(0.0)
         .include_x(1.0)
         .include_y(0.0)

@@ -10,16 +10,18 @@ use crate::train::{EpochMetrics, RunHistory};
 
 /// A "Save PNG…" button for the chart drawn in `rect`.
 pub fn save_png_button(ui: &mut Ui, name: &str, rect: eframe::egui::Rect, commands: &mut Commands) {
-    if ui
-        .small_button("Save PNG…")
-        .on_hover_text("Save this chart as an image")
-        .clicked()
-    {
-        commands.push(AppCommand::SaveChartPng {
-            name: name.to_string(),
-            rect,
-        });
-    }
+    ui.horizontal(|ui| {
+        if ui
+            .small_button("Save PNG…")
+            .on_hover_text("Save this chart as an image")
+            .clicked()
+        {
+            commands.push(AppCommand::SaveChartPng {
+                name: name.to_string(),
+                rect,
+            });
+        }
+    });
 }
 
 /// Color of training curves.
