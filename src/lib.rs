@@ -19,4 +19,5 @@ pub mod recording;
 pub mod rng;
 pub mod runs;
 pub mod synth;
+pub mod testdata;
 pub mod train;

@@ -1,5 +1,7 @@
 //! The `spindle inspect` and `spindle synth` commands, run as a user would.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what cannot happen
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -1,5 +1,7 @@
 //! Datasets built from real files: windows, splits without leakage, normalization.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what cannot happen
+
 use std::path::PathBuf;
 
 use spindle::dataset::{DatasetConfig, SplitData, build_dataset, load_sources};

@@ -1,6 +1,8 @@
 //! EDF+/BDF+ writer round trips, EDF+D gaps, and hostile files: every damaged
 //! header or body is rejected cleanly (or read with a warning), never a panic.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what cannot happen
+
 use std::path::Path;
 
 use spindle::recording::{

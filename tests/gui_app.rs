@@ -2,6 +2,7 @@
 //! scroll and zoom, label with the mouse and with hotkeys, undo and redo,
 //! autosave to `events.tsv`, and epoch scoring.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what cannot happen
 #![cfg(feature = "gui")]
 
 use std::path::{Path, PathBuf};

@@ -4,6 +4,7 @@
 //! the confusion matrix and jump to one of its windows; compare runs made by
 //! the CLI; run the demo.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what cannot happen
 #![cfg(feature = "gui")]
 
 use std::path::{Path, PathBuf};

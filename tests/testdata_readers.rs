@@ -1,21 +1,16 @@
 //! The readers against real files from outside the project (`../shared/testdata`),
 //! checked against the facts its README gives and values read by pyedflib 0.1.42.
-//! Skips with a message when the folder is absent.
+//! Skips with a message when the folder is absent (fails with
+//! `SPINDLE_REQUIRE_TESTDATA=1`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what cannot happen
 
 use std::path::PathBuf;
 
 use spindle::recording::{Format, read_recording};
 
 fn testdata(rel: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/testdata")
-        .join(rel);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("skipping: {} is absent", p.display());
-        None
-    }
+    spindle::testdata::path(rel)
 }
 
 /// (channel, rate Hz, samples, sum of the first 3 values, sum of all values) from pyedflib.

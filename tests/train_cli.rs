@@ -1,6 +1,8 @@
 //! `spindle train` and `spindle predict` end to end on the bundled sample data
 //! and the real recordings of `../shared/testdata` (skipped when absent).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what cannot happen
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -175,11 +177,9 @@ fn audio_folders_train_end_to_end() {
     let table = run_ok(spindle().args(["predict", "--run"]).arg(&run).arg(&call));
     assert_eq!(table.lines().count(), 2, "one prediction per audio file");
 
-    let digits = root().join("../shared/testdata/audio-digits");
-    if !digits.exists() {
-        eprintln!("skipping the audio digits: {} is absent", digits.display());
+    let Some(digits) = spindle::testdata::path("audio-digits") else {
         return;
-    }
+    };
     let stdout = run_ok(
         spindle()
             .args(["train", "--data"])
@@ -282,11 +282,9 @@ fn nan_in_the_data_names_the_file_and_time() {
 
 #[test]
 fn blink_split_trains_from_edf_annotations() {
-    let blink = root().join("../shared/testdata/eeg-blink");
-    if !blink.exists() {
-        eprintln!("skipping: {} is absent", blink.display());
+    let Some(blink) = spindle::testdata::path("eeg-blink") else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let stdout = run_ok(
         spindle()

@@ -1,5 +1,7 @@
 //! The background training job: its events, pause/resume, stop and cancel.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what cannot happen
+
 use std::time::Duration;
 
 use spindle::dataset::DatasetConfig;

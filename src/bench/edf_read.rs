@@ -1,5 +1,6 @@
 //! EDF read throughput on a generated 64-channel, 512 Hz, 1-hour file — the
-//! file `../shared/bench/README.md` measures pyedflib, edfio and MNE on.
+//! same kind of file the PyTorch-side baselines (pyedflib, edfio, MNE) are
+//! measured on.
 
 use std::path::Path;
 use std::time::Instant;

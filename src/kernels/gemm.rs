@@ -340,6 +340,7 @@ unsafe fn micro<const R: usize, const NR: usize, const FMA: bool>(t: &Tile) {
         // SAFETY: the panel holds `kc` rows of `NR` values; A's tile is in bounds.
         let b: [f32; NR] = unsafe { *(t.b.add(p * NR) as *const [f32; NR]) };
         for (i, row) in acc.iter_mut().enumerate() {
+            // SAFETY: row `i` < R and column `p` < kc lie inside A's tile.
             let a = unsafe { *t.a.add(i * t.rsa + p * t.csa) };
             for j in 0..NR {
                 row[j] = if FMA {

@@ -720,52 +720,63 @@ mod simd {
         impl Simd for Avx512 {
             #[inline(always)]
             fn prefetch(p: *const f32) {
-                // A hint only: never faults, whatever the address.
+                // SAFETY: a hint only: never faults, whatever the address.
                 unsafe { _mm_prefetch::<_MM_HINT_T0>(p as *const i8) }
             }
             const L: usize = 16;
             #[inline(always)]
             unsafe fn load(p: *const f32) -> Self {
+                // SAFETY: the caller guarantees `p` points to `L` readable floats.
                 unsafe { Avx512(_mm512_loadu_ps(p)) }
             }
             #[inline(always)]
             unsafe fn store(self, p: *mut f32) {
+                // SAFETY: the caller guarantees `p` points to `L` writable floats.
                 unsafe { _mm512_storeu_ps(p, self.0) }
             }
             #[inline(always)]
             fn splat(x: f32) -> Self {
+                // SAFETY: register-only intrinsic; the kernels using this type run only where the CPU has its feature (checked at run time).
                 unsafe { Avx512(_mm512_set1_ps(x)) }
             }
             #[inline(always)]
             fn add(self, b: Self) -> Self {
+                // SAFETY: register-only intrinsic; the kernels using this type run only where the CPU has its feature (checked at run time).
                 unsafe { Avx512(_mm512_add_ps(self.0, b.0)) }
             }
             #[inline(always)]
             fn sub(self, b: Self) -> Self {
+                // SAFETY: register-only intrinsic; the kernels using this type run only where the CPU has its feature (checked at run time).
                 unsafe { Avx512(_mm512_sub_ps(self.0, b.0)) }
             }
             #[inline(always)]
             fn mul(self, b: Self) -> Self {
+                // SAFETY: register-only intrinsic; the kernels using this type run only where the CPU has its feature (checked at run time).
                 unsafe { Avx512(_mm512_mul_ps(self.0, b.0)) }
             }
             #[inline(always)]
             fn div(self, b: Self) -> Self {
+                // SAFETY: register-only intrinsic; the kernels using this type run only where the CPU has its feature (checked at run time).
                 unsafe { Avx512(_mm512_div_ps(self.0, b.0)) }
             }
             #[inline(always)]
             fn fma(self, b: Self, c: Self) -> Self {
+                // SAFETY: register-only intrinsic; the kernels using this type run only where the CPU has its feature (checked at run time).
                 unsafe { Avx512(_mm512_fmadd_ps(self.0, b.0, c.0)) }
             }
             #[inline(always)]
             fn min(self, b: Self) -> Self {
+                // SAFETY: register-only intrinsic; the kernels using this type run only where the CPU has its feature (checked at run time).
                 unsafe { Avx512(_mm512_min_ps(self.0, b.0)) }
             }
             #[inline(always)]
             fn max(self, b: Self) -> Self {
+                // SAFETY: register-only intrinsic; the kernels using this type run only where the CPU has its feature (checked at run time).
                 unsafe { Avx512(_mm512_max_ps(self.0, b.0)) }
             }
             #[inline(always)]
             fn floor(self) -> Self {
+                // SAFETY: register-only intrinsic; the kernels using this type run only where the CPU has its feature (checked at run time).
                 unsafe {
                     Avx512(_mm512_roundscale_ps::<
                         { _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC },
@@ -774,6 +785,7 @@ mod simd {
             }
             #[inline(always)]
             fn exp2i(self) -> Self {
+                // SAFETY: register-only intrinsic; the kernels using this type run only where the CPU has its feature (checked at run time).
                 unsafe {
                     let i = _mm512_add_epi32(_mm512_cvtps_epi32(self.0), _mm512_set1_epi32(127));
                     Avx512(_mm512_castsi512_ps(_mm512_slli_epi32::<23>(i)))
@@ -781,6 +793,7 @@ mod simd {
             }
             #[inline(always)]
             fn select_small(x: Self, lim: f32, a: Self, b: Self) -> Self {
+                // SAFETY: register-only intrinsic; the kernels using this type run only where the CPU has its feature (checked at run time).
                 unsafe {
                     let m =
                         _mm512_cmp_ps_mask::<_CMP_LT_OQ>(_mm512_abs_ps(x.0), _mm512_set1_ps(lim));
@@ -792,52 +805,63 @@ mod simd {
         impl Simd for Avx2 {
             #[inline(always)]
             fn prefetch(p: *const f32) {
-                // A hint only: never faults, whatever the address.
+                // SAFETY: a hint only: never faults, whatever the address.
                 unsafe { _mm_prefetch::<_MM_HINT_T0>(p as *const i8) }
             }
             const L: usize = 8;
             #[inline(always)]
             unsafe fn load(p: *const f32) -> Self {
+                // SAFETY: the caller guarantees `p` points to `L` readable floats.
                 unsafe { Avx2(_mm256_loadu_ps(p)) }
             }
             #[inline(always)]
             unsafe fn store(self, p: *mut f32) {
+                // SAFETY: the caller guarantees `p` points to `L` writable floats.
                 unsafe { _mm256_storeu_ps(p, self.0) }
             }
             #[inline(always)]
             fn splat(x: f32) -> Self {
+                // SAFETY: register-only intrinsic; the kernels using this type run only where the CPU has its feature (checked at run time).
                 unsafe { Avx2(_mm256_set1_ps(x)) }
             }
             #[inline(always)]
             fn add(self, b: Self) -> Self {
+                // SAFETY: register-only intrinsic; the kernels using this type run only where the CPU has its feature (checked at run time).
                 unsafe { Avx2(_mm256_add_ps(self.0, b.0)) }
             }
             #[inline(always)]
             fn sub(self, b: Self) -> Self {
+                // SAFETY: register-only intrinsic; the kernels using this type run only where the CPU has its feature (checked at run time).
                 unsafe { Avx2(_mm256_sub_ps(self.0, b.0)) }
             }
             #[inline(always)]
             fn mul(self, b: Self) -> Self {
+                // SAFETY: register-only intrinsic; the kernels using this type run only where the CPU has its feature (checked at run time).
                 unsafe { Avx2(_mm256_mul_ps(self.0, b.0)) }
             }
             #[inline(always)]
             fn div(self, b: Self) -> Self {
+                // SAFETY: register-only intrinsic; the kernels using this type run only where the CPU has its feature (checked at run time).
                 unsafe { Avx2(_mm256_div_ps(self.0, b.0)) }
             }
             #[inline(always)]
             fn fma(self, b: Self, c: Self) -> Self {
+                // SAFETY: register-only intrinsic; the kernels using this type run only where the CPU has its feature (checked at run time).
                 unsafe { Avx2(_mm256_fmadd_ps(self.0, b.0, c.0)) }
             }
             #[inline(always)]
             fn min(self, b: Self) -> Self {
+                // SAFETY: register-only intrinsic; the kernels using this type run only where the CPU has its feature (checked at run time).
                 unsafe { Avx2(_mm256_min_ps(self.0, b.0)) }
             }
             #[inline(always)]
             fn max(self, b: Self) -> Self {
+                // SAFETY: register-only intrinsic; the kernels using this type run only where the CPU has its feature (checked at run time).
                 unsafe { Avx2(_mm256_max_ps(self.0, b.0)) }
             }
             #[inline(always)]
             fn floor(self) -> Self {
+                // SAFETY: register-only intrinsic; the kernels using this type run only where the CPU has its feature (checked at run time).
                 unsafe {
                     Avx2(_mm256_round_ps::<
                         { _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC },
@@ -846,6 +870,7 @@ mod simd {
             }
             #[inline(always)]
             fn exp2i(self) -> Self {
+                // SAFETY: register-only intrinsic; the kernels using this type run only where the CPU has its feature (checked at run time).
                 unsafe {
                     let i = _mm256_add_epi32(_mm256_cvtps_epi32(self.0), _mm256_set1_epi32(127));
                     Avx2(_mm256_castsi256_ps(_mm256_slli_epi32::<23>(i)))
@@ -853,6 +878,7 @@ mod simd {
             }
             #[inline(always)]
             fn select_small(x: Self, lim: f32, a: Self, b: Self) -> Self {
+                // SAFETY: register-only intrinsic; the kernels using this type run only where the CPU has its feature (checked at run time).
                 unsafe {
                     let ax =
                         _mm256_and_ps(x.0, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff)));
@@ -1071,8 +1097,9 @@ unsafe fn fwd_tile<S: Simd, const R: usize, const GRU: bool>(
     r0: usize,
 ) {
     let (l, g, hp, k) = (S::L, d.g, d.hp, d.k());
-    // SAFETY (whole body): every offset is inside the buffers laid out by
+    // SAFETY: (whole body) every offset is inside the buffers laid out by
     // `fused_forward` for these sizes.
+    // SAFETY: register-only intrinsic; the kernels using this type run only where the CPU has its feature (checked at run time).
     unsafe {
         let mut acc = [[S::zero(); 4]; R];
         let bias = p.bias.at(j * 4 * l);
@@ -1225,7 +1252,7 @@ unsafe fn bwd_tile<S: Simd, const R: usize, const NB: usize, const GRU: bool>(
 ) {
     let (l, g, hp) = (S::L, d.g, d.hp);
     let kk = d.ghp();
-    // SAFETY (whole body): offsets inside the buffers of `fused_backward`.
+    // SAFETY: (whole body) offsets inside the buffers of `fused_backward`.
     unsafe {
         // The epilogue of the next step for these rows reads their gates
         // and states at `tp`: start loading them now (from L3/DRAM).

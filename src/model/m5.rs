@@ -1,5 +1,5 @@
 //! M5 raw-waveform CNN (Dai et al. 2017), as in torchaudio's speech-commands
-//! tutorial and `../shared/bench/torch_train_bench.py`.
+//! tutorial (the same network as the PyTorch benchmark baseline).
 //!
 //! ```text
 //! x [B, C, T]

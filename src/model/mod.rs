@@ -6,7 +6,8 @@
 //! [`ModelSummary`] (per-layer output shapes, trainable parameter counts,
 //! receptive field).
 //!
-//! The layers follow candle's known pitfalls (see `design.md`): pooling only
+//! The layers work around candle's known pitfalls (listed in
+//! `ARCHITECTURE.md`): pooling only
 //! through the 2-D ops with kernel == stride on a cropped length, explicit zero
 //! padding before `conv1d`, batch norm and dropout as `forward_t(x, train)`,
 //! and recurrent cells stepped by hand. Hot layers live behind small structs

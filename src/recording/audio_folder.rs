@@ -215,14 +215,10 @@ mod tests {
 
     #[test]
     fn real_spoken_digits() {
-        let root = Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/testdata/audio-digits"
-        ));
-        if !root.is_dir() {
-            eprintln!("skipping real_spoken_digits: {} is absent", root.display());
+        let Some(root) = crate::testdata::path("audio-digits") else {
             return;
-        }
+        };
+        let root = root.as_path();
         assert!(is_audio_folder(root));
         let folder = scan_audio_folder(root).unwrap();
         let want: Vec<String> = (0..10).map(|d| d.to_string()).collect();

@@ -936,13 +936,12 @@ mod tests {
 
     #[test]
     fn real_blink_label_csv_files() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata/eeg-blink");
-        let train = Path::new(dir).join("blink_train_labels.csv");
-        let test = Path::new(dir).join("blink_test_labels.csv");
-        if !train.exists() || !test.exists() {
-            eprintln!("skipping: blink label files not found in {dir}");
+        let (Some(train), Some(test)) = (
+            crate::testdata::path("eeg-blink/blink_train_labels.csv"),
+            crate::testdata::path("eeg-blink/blink_test_labels.csv"),
+        ) else {
             return;
-        }
+        };
         let set = read_labels_csv(&train).unwrap();
         assert_eq!(set.len(), 500);
         assert!(set.extra_columns.is_empty());

@@ -1,0 +1,718 @@
+//! Visits everything the app draws, as egui's own demo-app test does: every
+//! menu item, every tab and panel, every window and dialog the app draws
+//! itself, reached through AccessKit names on generated data. After each
+//! visit the app shows no error, the expected text is there, and every input
+//! widget on screen has an accessible name (`Harness::unnamed_widgets`, the
+//! check behind `Harness::check_accessibility`; the places that fail are
+//! collected and the test fails at the end with all of them).
+//!
+//! Native file dialogs (rfd) are never clicked: "Open file…", "Open folder…",
+//! "Export EDF+ with labels…", "Runs folder…", "Apply to recording…",
+//! "Save PNG…" and "Export curves (CSV)…" are only checked to be there.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what cannot happen
+#![cfg(feature = "gui")]
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+use std::time::{Duration, Instant};
+
+use eframe::egui::{
+    self, Key, ViewportCommand, ViewportId,
+    accesskit::{Role, Toggled},
+};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use spindle::gui::{Settings, SpindleApp, Tab, ThemeChoice, training::PreviewState};
+use spindle::model::ARCHITECTURES;
+use spindle::train::JobState;
+
+/// The native file dialogs: present, never clicked.
+const FILE_DIALOGS: &[&str] = &[
+    "Open file…",
+    "Open folder…",
+    "Export EDF+ with labels…",
+    "Runs folder…",
+    "Apply to recording…",
+    "Save PNG…",
+    "Export curves (CSV)…",
+];
+
+/// The harness, and what the visits found.
+struct Tour {
+    h: Harness<'static, SpindleApp>,
+    /// `place: unnamed widgets` for every place that fails the accessibility check.
+    unnamed: Vec<String>,
+    /// Places checked.
+    places: usize,
+    started: Instant,
+}
+
+impl Tour {
+    fn new(paths: Vec<PathBuf>, runs: &Path) -> Self {
+        let settings = Settings {
+            runs_dir: Some(runs.to_path_buf()),
+            ..Settings::default()
+        };
+        let app = SpindleApp::new(paths, settings);
+        let h = Harness::builder()
+            .with_size(egui::vec2(1400.0, 900.0))
+            .build_ui_state(
+                |ui, app: &mut SpindleApp| {
+                    app.run_logic(ui.ctx());
+                    app.show(ui);
+                },
+                app,
+            );
+        Self {
+            h,
+            unnamed: Vec::new(),
+            places: 0,
+            started: Instant::now(),
+        }
+    }
+
+    fn app(&self) -> &SpindleApp {
+        self.h.state()
+    }
+
+    fn steps(&mut self, n: usize) {
+        self.h.run_steps(n);
+    }
+
+    /// Steps until `done` holds, failing after `limit_s` with `what`.
+    fn until(&mut self, what: &str, limit_s: u64, done: impl Fn(&SpindleApp) -> bool) {
+        let started = Instant::now();
+        while !done(self.h.state()) {
+            assert!(
+                started.elapsed() < Duration::from_secs(limit_s),
+                "{what} did not happen within {limit_s} s; errors: {:?}",
+                self.h.state().errors()
+            );
+            self.h.step();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        self.h.run_steps(2);
+    }
+
+    /// True when some node's label contains `text`.
+    fn shows(&self, text: &str) -> bool {
+        self.h.query_all_by_label_contains(text).next().is_some()
+    }
+
+    #[track_caller]
+    fn expect(&self, text: &str) {
+        assert!(self.shows(text), "`{text}` is not shown");
+    }
+
+    #[track_caller]
+    fn expect_not(&self, text: &str) {
+        assert!(!self.shows(text), "`{text}` is still shown");
+    }
+
+    /// True when a node of `role` is labeled exactly `label`.
+    fn has(&self, role: Role, label: &str) -> bool {
+        self.h
+            .query_all_by_role_and_label(role, label)
+            .next()
+            .is_some()
+    }
+
+    /// Clicks the one node labeled `label` with the mouse.
+    #[track_caller]
+    fn click(&mut self, label: &str) {
+        self.h.get_by_label(label).click();
+        self.h.run_steps(3);
+    }
+
+    /// Clicks the one node of `role` labeled `label` with the mouse.
+    #[track_caller]
+    fn click_role(&mut self, role: Role, label: &str) {
+        self.h.get_by_role_and_label(role, label).click();
+        self.h.run_steps(3);
+    }
+
+    /// Scrolls the node labeled `label` into view, then clicks it.
+    #[track_caller]
+    fn reveal_and_click(&mut self, label: &str) {
+        self.h.get_by_label(label).scroll_to_me();
+        self.h.run_steps(2);
+        self.click(label);
+    }
+
+    /// Opens the menu `menu` unless its item `probe` (a button) is already shown.
+    #[track_caller]
+    fn open_menu(&mut self, menu: &str, probe_role: Role, probe: &str) {
+        if !self.has(probe_role, probe) {
+            self.click_role(Role::Button, menu);
+        }
+        assert!(
+            self.has(probe_role, probe),
+            "menu {menu} did not open (no {probe})"
+        );
+    }
+
+    /// No error in the window, and every input widget has a name.
+    #[track_caller]
+    fn check(&mut self, place: &str) {
+        let errors = self.h.state().errors();
+        assert!(errors.is_empty(), "{place}: the app shows errors: {errors:?}");
+        let unnamed = self.h.unnamed_widgets();
+        if !unnamed.is_empty() {
+            self.unnamed.push(format!(
+                "{place}: {} unnamed:\n    {}",
+                unnamed.len(),
+                unnamed.join("\n    ")
+            ));
+        }
+        self.places += 1;
+    }
+
+    /// Fails with every place that failed the accessibility check.
+    fn finish(self, name: &str) {
+        eprintln!(
+            "{name}: {} places visited in {:.1} s",
+            self.places,
+            self.started.elapsed().as_secs_f64()
+        );
+        assert!(
+            self.unnamed.is_empty(),
+            "{name}: check_accessibility fails at {} of {} places:\n{}",
+            self.unnamed.len(),
+            self.places,
+            self.unnamed.join("\n")
+        );
+        self.h.check_accessibility();
+    }
+}
+
+fn teaching_data(dir: &Path) -> PathBuf {
+    let data = dir.join("data");
+    spindle::synth::write_teaching_data(&data, 5).unwrap();
+    data
+}
+
+fn preview_ready(app: &SpindleApp) -> bool {
+    matches!(app.training().preview, PreviewState::Ready(_)) && !app.training().preview_is_stale()
+}
+
+/// Trains small MLPs with the CLI, one per learning rate, at the same time.
+fn cli_runs(eeg: &Path, runs: &Path, lrs: &[&str]) {
+    let children: Vec<_> = lrs
+        .iter()
+        .map(|lr| {
+            Process::new(env!("CARGO_BIN_EXE_spindle"))
+                .args(["train", "--runs"])
+                .arg(runs)
+                .args(["--model", "mlp", "--epochs", "2", "--lr", lr, "--data"])
+                .arg(eeg)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[test]
+fn every_menu_window_and_viewer_panel() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = teaching_data(dir.path());
+    let mut t = Tour::new(vec![data.clone()], &dir.path().join("runs"));
+    t.until("the folder scan and the first recording", 30, |a| {
+        !a.is_busy() && a.open_recording().is_some()
+    });
+    let sub01 = data.join("eeg").join("sub-01.edf");
+    assert_eq!(t.app().open_recording(), Some(sub01.as_path()));
+    assert_eq!(t.app().tab(), Tab::Viewer);
+    t.expect("Signal traces");
+    t.expect("Time axis");
+    t.expect("Label classes");
+    t.expect("sub-01.edf · EDF");
+    t.check("the viewer on sub-01.edf");
+
+    // File menu: every item; the file dialogs are only looked at.
+    t.open_menu("File", Role::Button, "Open folder…");
+    for item in [
+        "Open file…",
+        "Open folder…",
+        "Recent",
+        "Save labels",
+        "Export EDF+ with labels…",
+        "Quit",
+    ] {
+        assert!(t.has(Role::Button, item), "File > {item} is missing");
+    }
+    t.check("File menu");
+    t.h.get_by_role_and_label(Role::Button, "Recent").hover();
+    t.steps(3);
+    let recent = data.display().to_string();
+    assert!(
+        t.has(Role::Button, &recent),
+        "File > Recent lists the open folder"
+    );
+    t.check("File > Recent");
+    t.h.key_press(Key::Escape);
+    t.steps(3);
+    assert!(
+        !t.has(Role::Button, "Open folder…"),
+        "Escape closes the File menu"
+    );
+    t.open_menu("File", Role::Button, "Open folder…");
+    t.click_role(Role::Button, "Save labels");
+    t.check("File > Save labels");
+    t.open_menu("File", Role::Button, "Open folder…");
+    t.h.get_by_role_and_label(Role::Button, "Quit").click();
+    t.h.step();
+    let commands = &t.h.output().viewport_output[&ViewportId::ROOT].commands;
+    assert!(
+        commands.contains(&ViewportCommand::Close),
+        "File > Quit asks to close the window: {commands:?}"
+    );
+    t.steps(2);
+    if t.has(Role::Button, "Open folder…") {
+        t.h.key_press(Key::Escape);
+        t.steps(2);
+    }
+
+    // View menu: the themes.
+    for (item, theme, egui_theme) in [
+        ("Light", ThemeChoice::Light, Some(egui::Theme::Light)),
+        ("Dark", ThemeChoice::Dark, Some(egui::Theme::Dark)),
+        ("System theme", ThemeChoice::System, None),
+    ] {
+        t.open_menu("View", Role::RadioButton, "Light");
+        t.click_role(Role::RadioButton, item);
+        assert_eq!(t.app().settings().theme, theme);
+        if let Some(egui_theme) = egui_theme {
+            assert_eq!(t.h.ctx.theme(), egui_theme, "View > {item}");
+        }
+        t.check(&format!("View > {item}"));
+    }
+    // The Labels panel off and on again.
+    t.open_menu("View", Role::RadioButton, "Light");
+    t.click_role(Role::CheckBox, "Labels panel");
+    assert!(!t.app().settings().show_labels);
+    if t.has(Role::RadioButton, "Light") {
+        t.h.key_press(Key::Escape);
+        t.steps(2);
+    }
+    t.expect_not("Label classes");
+    t.check("View > Labels panel (off)");
+    t.open_menu("View", Role::RadioButton, "Light");
+    t.click_role(Role::CheckBox, "Labels panel");
+    assert!(t.app().settings().show_labels);
+    if t.has(Role::RadioButton, "Light") {
+        t.h.key_press(Key::Escape);
+        t.steps(2);
+    }
+    t.expect("Label classes");
+
+    // The Spectrum panel on an EEG recording: PSD and spectrogram of a channel.
+    t.open_menu("View", Role::RadioButton, "Light");
+    t.click_role(Role::CheckBox, "Spectrum panel");
+    assert!(t.app().settings().show_spectrum);
+    if t.has(Role::RadioButton, "Light") {
+        t.h.key_press(Key::Escape);
+        t.steps(2);
+    }
+    t.steps(2);
+    t.expect("Spectrogram of");
+    t.expect("frames of");
+    assert!(t.has(Role::Image, "Spectrogram"), "the EEG spectrogram");
+    t.check("Spectrum panel on EEG");
+    t.click("Channel shown in the spectrogram");
+    t.check("Spectrum panel: channel list");
+    t.click_role(Role::Button, "O2");
+    t.steps(2);
+    assert!(t.has(Role::Image, "Spectrogram"));
+    t.check("Spectrum panel: spectrogram of O2");
+
+    // Presentation mode: larger, fewer panels, a way back.
+    t.open_menu("View", Role::RadioButton, "Light");
+    t.click_role(Role::CheckBox, "Presentation mode (F5)");
+    assert!(t.app().is_presenting());
+    if t.has(Role::RadioButton, "Light") {
+        t.h.key_press(Key::Escape);
+        t.steps(2);
+    }
+    t.steps(2);
+    t.expect_not("Label classes");
+    t.check("Presentation mode");
+    t.click("Leave presentation mode");
+    assert!(!t.app().is_presenting());
+    t.h.key_press(Key::F5);
+    t.steps(2);
+    assert!(t.app().is_presenting(), "F5 starts presentation mode");
+    t.h.key_press(Key::F5);
+    t.steps(2);
+    assert!(!t.app().is_presenting());
+    t.expect("Label classes");
+
+    // View menu: each tab.
+    for tab in Tab::ALL {
+        t.open_menu("View", Role::RadioButton, "Light");
+        let entry = t
+            .h
+            .get_all_by_role_and_label(Role::Button, tab.title())
+            .find(|n| n.accesskit_node().toggled().is_none())
+            .unwrap_or_else(|| panic!("View > {} is missing", tab.title()));
+        entry.click();
+        t.steps(3);
+        assert_eq!(t.app().tab(), tab, "View > {}", tab.title());
+        t.check(&format!("View > {}", tab.title()));
+    }
+    // No run yet: Results and Runs say so.
+    t.click_role(Role::Button, "Results");
+    t.expect("No run open yet");
+    t.check("Results without a run");
+    t.click_role(Role::Button, "Runs");
+    t.expect("No runs yet");
+    t.check("Runs without runs");
+    t.click_role(Role::Button, "Recording");
+    assert_eq!(t.app().tab(), Tab::Viewer);
+
+    // Training menu: the demo has its own test; the folder dialog is not clicked.
+    t.open_menu("Training", Role::Button, "Run the demo");
+    assert!(t.has(Role::Button, "Runs folder…"));
+    t.check("Training menu");
+    t.h.key_press(Key::Escape);
+    t.steps(2);
+    assert!(!t.has(Role::Button, "Run the demo"));
+    assert!(t.has(Role::Button, "Demo: train on the sample EEG"));
+
+    // Help menu: both windows, each closed by its close button.
+    for (item, line) in [
+        ("Keyboard and mouse", "F5: presentation mode"),
+        (
+            "Frame times",
+            "CPU time per frame; under 16 ms keeps the window smooth.",
+        ),
+    ] {
+        t.open_menu("Help", Role::Button, "Frame times");
+        t.click_role(Role::Button, item);
+        t.steps(2);
+        assert!(t.has(Role::Window, item), "the {item} window");
+        t.expect(line);
+        t.check(&format!("Help > {item} window"));
+        t.click("Close window");
+        assert!(!t.has(Role::Window, item), "the {item} window closes");
+    }
+    for file_dialog in ["Open file…", "Open folder…", "Export EDF+ with labels…"] {
+        assert!(FILE_DIALOGS.contains(&file_dialog));
+    }
+
+    // The viewer's toolbar: zoom, filters, new-label class, epoch scoring.
+    t.click("All");
+    assert_eq!(t.app().view_range(), Some((0.0, 150.0)));
+    t.click("+");
+    t.click("-");
+    for (combo, choice) in [
+        ("High-pass", "0.5 Hz"),
+        ("Low-pass", "35 Hz"),
+        ("Notch", "50 Hz"),
+    ] {
+        t.click(combo);
+        t.check(&format!("{combo} filter list"));
+        t.click_role(Role::Button, choice);
+        t.check(&format!("{combo} at {choice}"));
+    }
+    let f = t.app().settings().filter;
+    assert_eq!(
+        (f.highpass_hz, f.lowpass_hz, f.notch_hz),
+        (Some(0.5), Some(35.0), Some(50.0))
+    );
+    t.click("New label");
+    t.check("New label class list");
+    t.click_role(Role::Button, "2  eyes_closed");
+    t.expect("eyes_closed");
+    t.click("Epoch scoring");
+    t.expect("page 1/5");
+    assert_eq!(t.app().view_range(), Some((0.0, 30.0)));
+    t.check("Epoch scoring on");
+    t.click("Epoch scoring");
+    t.expect_not("page 1/5");
+
+    // The labels panel: classes (color, rename, hotkey), sorting, the table.
+    t.click("Color of blink");
+    t.check("Color picker of blink");
+    t.h.key_press(Key::Escape);
+    t.steps(2);
+    t.click_role(Role::Button, "blink");
+    assert!(
+        t.h.query_by(|n| n.data().placeholder() == Some("class name"))
+            .is_some(),
+        "the rename field"
+    );
+    t.check("Renaming a class");
+    t.h.key_press(Key::Enter);
+    t.steps(2);
+    assert!(t.has(Role::Button, "blink"), "renaming without change keeps it");
+    t.click("Hotkey of blink");
+    t.check("Hotkey list of blink");
+    t.h.key_press(Key::Escape);
+    t.steps(2);
+    t.h.get_by(|n| n.data().placeholder() == Some("new class"))
+        .type_text("artifact");
+    t.steps(2);
+    t.click("Add class");
+    assert!(t.app().scheme().classes.iter().any(|c| c.name == "artifact"));
+    t.check("A class added");
+    t.click_role(Role::RadioButton, "label");
+    t.click_role(Role::RadioButton, "time");
+    t.expect("Labels (");
+    t.check("Label table sorted");
+
+    // The Channels section: hide all, show all, one channel off and on.
+    t.click("Channels");
+    t.expect("Show all");
+    t.check("Channels section");
+    t.click("Hide all");
+    assert!(t.app().visible_channels().is_empty());
+    t.click("Show all");
+    assert_eq!(t.app().visible_channels().len(), 12);
+    t.h.get_by_role_and_label(Role::CheckBox, "Fp1")
+        .click_accesskit();
+    t.steps(2);
+    assert_eq!(t.app().visible_channels().len(), 11);
+    t.h.get_by_role_and_label(Role::CheckBox, "Fp1")
+        .click_accesskit();
+    t.h.get_by_label("Move Fp1 down").click_accesskit();
+    t.steps(2);
+    assert_eq!(t.app().visible_channels()[1], "Fp1");
+    t.check("Channels changed");
+    t.click("Channels");
+
+    // An audio file from the browser: waveform, class, spectrogram.
+    t.h.get_all_by_label_contains("call-01.wav")
+        .next()
+        .unwrap()
+        .click_accesskit();
+    t.until("the audio file", 30, |a| {
+        !a.is_busy()
+            && a.open_recording()
+                .is_some_and(|p| p.extension().is_some_and(|e| e == "wav"))
+    });
+    t.expect("Audio file of class `");
+    t.expect("Spectrogram of");
+    assert!(t.has(Role::Image, "Spectrogram"), "the audio spectrogram");
+    t.check("Viewer and spectrum panel on audio");
+
+    t.finish("every_menu_window_and_viewer_panel");
+}
+
+#[test]
+fn train_results_and_runs_views() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = teaching_data(dir.path());
+    let eeg = data.join("eeg");
+    let runs = dir.path().join("runs");
+    cli_runs(&eeg, &runs, &["0.001", "0.003"]);
+    let mut t = Tour::new(vec![data.clone()], &runs);
+    t.until("the folder scan, the recording and the runs", 30, |a| {
+        !a.is_busy() && a.open_recording().is_some() && a.runs().entries.len() == 2
+    });
+
+    // Train: the three sections, each collapsed and expanded again.
+    t.click_role(Role::Button, "Train");
+    assert_eq!(t.app().tab(), Tab::Train);
+    t.until("the dataset preview", 60, preview_ready);
+    t.expect("windows of 2.00 s");
+    t.expect("whole recordings");
+    t.expect("Use:");
+    t.check("Train view");
+    for (section, inside) in [
+        ("1  Dataset", "window (s)"),
+        ("2  Model", "architecture"),
+        ("3  Training", "learning rate"),
+    ] {
+        t.expect(inside);
+        t.reveal_and_click(section);
+        t.steps(4);
+        t.expect_not(inside);
+        t.reveal_and_click(section);
+        t.steps(4);
+        t.expect(inside);
+        t.check(&format!("Train: section {section}"));
+    }
+    t.click("the audio folder");
+    t.until("the audio preview", 60, preview_ready);
+    t.check("Train: the audio folder");
+    t.click("the recordings");
+    t.until("the EEG preview", 60, preview_ready);
+
+    // Every architecture in turn; the layer table for each the preview accepts.
+    let mut layer_table_open = false;
+    for a in ARCHITECTURES {
+        let item = format!("{} — {}", a.title, a.family.as_str());
+        t.h.get_by_label("architecture").scroll_to_me();
+        t.steps(2);
+        t.click("architecture");
+        t.check("Train: the architecture list");
+        t.click_role(Role::Button, &item);
+        assert_eq!(t.app().training().options.model, a.name, "{item}");
+        t.until(&format!("the preview for {}", a.name), 60, preview_ready);
+        let accepted = match &t.app().training().preview {
+            PreviewState::Ready(p) => p.model.is_ok(),
+            _ => unreachable!(),
+        };
+        if accepted {
+            if !layer_table_open {
+                let header = t
+                    .h
+                    .get_by_label_contains("Layers: ")
+                    .accesskit_node()
+                    .label()
+                    .unwrap()
+                    .to_string();
+                t.reveal_and_click(&header);
+                layer_table_open = true;
+            }
+            t.expect("Layers: ");
+            t.expect("output shape");
+        } else {
+            t.expect("This model cannot take these windows");
+            eprintln!("the preview does not accept {}", a.name);
+        }
+        t.check(&format!("Train: {item}"));
+    }
+    for file_dialog in ["Save PNG…"] {
+        assert!(FILE_DIALOGS.contains(&file_dialog));
+    }
+
+    // Runs: tick both to compare, then the delete dialog, answered Keep.
+    t.click_role(Role::Button, "Runs");
+    assert_eq!(t.app().tab(), Tab::Runs);
+    t.check("Runs view");
+    let ticks: Vec<_> = t.h.get_all_by_label("compare").collect();
+    assert_eq!(ticks.len(), 2, "one compare box per run");
+    for node in ticks {
+        node.click();
+    }
+    t.until("both runs read", 30, |a| a.runs().snapshots.len() == 2);
+    t.expect("Comparing 2 runs");
+    assert!(t.h.query_by_label("train.lr").is_some());
+    t.expect("Export curves (CSV)…");
+    t.expect("Save PNG…");
+    t.check("Runs: two compared");
+    t.h.get_all_by_label("Delete…").next().unwrap().click();
+    t.steps(3);
+    assert!(t.has(Role::Window, "Delete run?"));
+    t.expect("cannot be undone");
+    t.check("Runs: delete dialog");
+    t.click("Keep");
+    assert!(!t.has(Role::Window, "Delete run?"));
+    t.h.get_all_by_label("Delete…").next().unwrap().click();
+    t.steps(3);
+    t.click("Close window");
+    assert!(!t.has(Role::Window, "Delete run?"));
+    assert_eq!(t.app().runs().entries.len(), 2, "nothing was deleted");
+    assert!(t.app().runs().entries.iter().all(|e| e.dir.exists()));
+
+    // Results: score card, confusion cell, shares toggle, a window of the cell.
+    let first = t.app().runs().entries[0].dir.clone();
+    t.h.get_all_by_label("Open").next().unwrap().click();
+    t.until("the opened run", 30, |a| {
+        a.result_run()
+            .is_some_and(|r| r.dir == first && r.report.is_some())
+    });
+    assert_eq!(t.app().tab(), Tab::Results);
+    t.expect("Results of ");
+    t.expect("Test accuracy");
+    t.expect("chance");
+    t.expect("Click a cell to list its windows.");
+    t.expect("Apply to recording…");
+    t.expect("Export curves (CSV)…");
+    t.expect("Suggest labels for sub-01.edf");
+    t.check("Results view");
+    let cell = t
+        .h
+        .get_all_by_label_contains(" predicted as ")
+        .find(|n| !n.accesskit_node().label().unwrap().starts_with("0 "))
+        .expect("a confusion cell with windows");
+    cell.click();
+    t.steps(3);
+    t.expect("window(s) of true class");
+    t.check("Results: a confusion cell");
+    t.click("as shares of each true class");
+    assert_eq!(
+        t.h.get_by_label("as shares of each true class")
+            .accesskit_node()
+            .toggled(),
+        Some(Toggled::True)
+    );
+    t.check("Results: shares of each true class");
+    t.h.get_all_by_label_contains("% sure")
+        .next()
+        .unwrap()
+        .click();
+    t.until("the jump to the window", 30, |a| {
+        a.tab() == Tab::Viewer && !a.is_busy()
+    });
+    t.check("Viewer at a window of the cell");
+
+    // Suggested labels from the run, accepted all at once.
+    t.click_role(Role::Button, "Results");
+    let name = t
+        .app()
+        .open_recording()
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    t.click(&format!("Suggest labels for {name}"));
+    t.until("the suggestions", 60, |a| a.suggestions().is_some());
+    assert_eq!(t.app().tab(), Tab::Viewer);
+    t.expect("Suggestions (");
+    t.expect("Reject all");
+    t.check("Viewer with suggestions");
+    t.click("Accept all");
+    assert!(t.app().suggestions().is_none());
+    t.check("Suggestions accepted");
+
+    t.finish("train_results_and_runs_views");
+}
+
+#[test]
+fn the_training_menu_runs_the_demo_to_its_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = Tour::new(Vec::new(), &dir.path().join("runs"));
+    t.steps(2);
+    t.check("the empty window");
+    t.open_menu("Training", Role::Button, "Run the demo");
+    t.click_role(Role::Button, "Run the demo");
+    t.until("the demo's training", 60, |a| {
+        a.training()
+            .history
+            .as_ref()
+            .is_some_and(|h| !h.epochs.is_empty())
+    });
+    assert!(t.app().is_presenting());
+    assert_eq!(t.app().tab(), Tab::Train);
+    t.expect("Train (running)");
+    t.expect("Coach:");
+    t.check("the demo while training");
+    t.until("the demo's result", 120, |a| {
+        a.result_run().is_some_and(|r| r.report.is_some())
+    });
+    assert!(matches!(
+        t.app().training().history.as_ref().map(|h| &h.state),
+        Some(JobState::Finished(_))
+    ));
+    assert_eq!(t.app().tab(), Tab::Results);
+    t.expect("Test accuracy");
+    t.check("the demo's result in presentation mode");
+    t.click("Leave presentation mode");
+    assert!(!t.app().is_presenting());
+    t.check("the demo's result");
+    t.finish("the_training_menu_runs_the_demo_to_its_result");
+}
