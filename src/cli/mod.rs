@@ -62,18 +62,20 @@ const FAILURE: u8 = 2;
 pub fn run(cli: Cli) -> ExitCode {
     let gui = matches!(cli.command, None | Some(Command::Demo));
     set_compute_threads(cli.threads, gui);
-    let runs_dir = cli
-        .runs
-        .clone()
-        .unwrap_or_else(spindle::runs::default_runs_dir);
     let result = match cli.command {
         Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Synth(args)) => synth::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
-        Some(Command::Train(args)) => train::run(&args, &runs_dir),
+        Some(Command::Train(args)) => {
+            let runs_dir = cli
+                .runs
+                .clone()
+                .unwrap_or_else(spindle::runs::default_runs_dir);
+            train::run(&args, &runs_dir)
+        }
         Some(Command::Predict(args)) => predict::run(&args),
-        Some(Command::Demo) => open_gui(cli.paths, runs_dir, true, cli.frame_stats),
-        None => open_gui(cli.paths, runs_dir, false, cli.frame_stats),
+        Some(Command::Demo) => open_gui(cli.paths, cli.runs, true, cli.frame_stats),
+        None => open_gui(cli.paths, cli.runs, false, cli.frame_stats),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -89,7 +91,7 @@ pub fn run(cli: Cli) -> ExitCode {
 #[cfg(feature = "gui")]
 fn open_gui(
     paths: Vec<PathBuf>,
-    runs_dir: PathBuf,
+    runs_dir: Option<PathBuf>,
     demo: bool,
     frame_stats: bool,
 ) -> anyhow::Result<()> {
@@ -104,7 +106,7 @@ fn open_gui(
 #[cfg(not(feature = "gui"))]
 fn open_gui(
     _paths: Vec<PathBuf>,
-    _runs_dir: PathBuf,
+    _runs_dir: Option<PathBuf>,
     _demo: bool,
     _frame_stats: bool,
 ) -> anyhow::Result<()> {

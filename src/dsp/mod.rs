@@ -7,6 +7,7 @@ pub mod bench;
 mod filter;
 mod intervals;
 mod pyramid;
+mod span_spectra;
 mod spectrum;
 mod trace;
 
@@ -15,5 +16,9 @@ pub use bench::{FrameTiming, ViewerBench, bench_viewer_frame};
 pub use filter::{Biquad, DisplayFilter};
 pub use intervals::IntervalIndex;
 pub use pyramid::{BASE_BLOCK, FACTOR, MinMaxPyramid, min_max};
+pub use span_spectra::{
+    MAX_SPECTROGRAM_FRAMES, MAX_SPECTRUM_CHANNELS, MAX_SPECTRUM_SAMPLES, SpanSpectra,
+    SpectraRequest, span_spectra,
+};
 pub use spectrum::{Psd, Spectrogram, fft, hann, heat, spectrogram, welch_length, welch_psd};
 pub use trace::{ChannelData, MAX_FILTERED_SAMPLES, PieceKind, TimeWindow, Trace, TracePiece};

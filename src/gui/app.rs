@@ -266,6 +266,7 @@ impl SpindleApp {
             || !self.commands.is_empty()
             || self.workers.is_busy()
             || self.loading.is_some()
+            || self.spectrum.is_pending()
     }
 
     /// The open recording's path.
@@ -579,12 +580,17 @@ impl SpindleApp {
                 let tx = self.workers.work_sender();
                 let pixels_per_point = ctx.pixels_per_point();
                 ctx.request_screenshot(move |image| {
-                    let _ = tx.try_send(Command::SavePng {
-                        image,
-                        rect,
-                        pixels_per_point,
-                        path,
-                    });
+                    // The queue is short and drains fast: wait for room rather
+                    // than drop the picture.
+                    let _ = tx.send_timeout(
+                        Command::SavePng {
+                            image,
+                            rect,
+                            pixels_per_point,
+                            path,
+                        },
+                        Duration::from_secs(5),
+                    );
                 });
             }
             AppCommand::ExportCurves(dirs) => self.export_curves(&dirs),
@@ -880,6 +886,15 @@ impl SpindleApp {
                     file.display()
                 ));
             }
+            Event::SpectraReady {
+                path,
+                request,
+                spectra,
+            } => {
+                if self.open_recording() == Some(path.as_path()) {
+                    self.spectrum.receive(request, *spectra);
+                }
+            }
             Event::PlayerOpened(result) => {
                 self.listening.opening = false;
                 match *result {
@@ -1023,10 +1038,15 @@ impl SpindleApp {
             && self.settings.show_spectrum
             && let Some(s) = &self.session
         {
-            egui::Panel::bottom("spectrum_panel")
+            let request = egui::Panel::bottom("spectrum_panel")
                 .resizable(true)
                 .default_size(230.0)
-                .show(ui, |ui| self.spectrum.ui(ui, s));
+                .show(ui, |ui| self.spectrum.ui(ui, s))
+                .inner;
+            if let Some(request) = request {
+                let command = Command::Spectra(s.recording.clone(), request);
+                self.send_work(command);
+            }
         }
         egui::CentralPanel::default().show(ui, |ui| match self.tab {
             Tab::Viewer => self.viewer(ui),

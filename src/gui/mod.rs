@@ -39,8 +39,9 @@ pub use worker::Entry;
 pub struct Launch {
     /// Recordings or folders to open (the bundled sample data when empty).
     pub paths: Vec<PathBuf>,
-    /// The runs folder.
-    pub runs_dir: PathBuf,
+    /// The runs folder given on the command line; `None`: the one in the
+    /// settings, else the platform data folder.
+    pub runs_dir: Option<PathBuf>,
     /// Start the demo at once, in presentation mode.
     pub demo: bool,
     /// Print frame-time statistics when the window closes.
@@ -96,7 +97,7 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
                 .storage
                 .and_then(|s| eframe::get_value(s, eframe::APP_KEY))
                 .unwrap_or_default();
-            let mut app = SpindleApp::new(paths, settings).with_runs_dir(Some(runs_dir));
+            let mut app = SpindleApp::new(paths, settings).with_runs_dir(runs_dir);
             if frame_stats {
                 app = app.with_frame_stats();
             }

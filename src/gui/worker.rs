@@ -9,7 +9,9 @@ use std::time::Instant;
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use eframe::egui;
 
-use crate::dsp::{MinMaxPyramid, peak_amplitude, robust_amplitude};
+use crate::dsp::{
+    MinMaxPyramid, SpanSpectra, SpectraRequest, peak_amplitude, robust_amplitude, span_spectra,
+};
 use crate::jobs::{Preview, TrainJobSpec, preview};
 use crate::labeling::{ClassifiedWindow, Suggestions};
 use crate::playback::{DEFAULT_OUTPUT_RATE_HZ, PlaybackError, Player, prepare_audio, sonify};
@@ -85,6 +87,8 @@ pub enum Command {
     LoadRun(PathBuf),
     /// Delete a run folder.
     DeleteRun(PathBuf),
+    /// Compute the spectra of a view of a recording.
+    Spectra(Arc<Recording>, SpectraRequest),
     /// Open the audio output: this device, or the default one.
     OpenPlayer(Option<String>),
     /// Make the samples to play for `start_s..end_s` of one channel: audio
@@ -179,6 +183,15 @@ pub enum Event {
         /// Why.
         error: String,
     },
+    /// The spectra of a view are ready.
+    SpectraReady {
+        /// The recording they belong to.
+        path: PathBuf,
+        /// What was asked.
+        request: SpectraRequest,
+        /// The result.
+        spectra: Box<SpanSpectra>,
+    },
     /// The audio output opened, or why it cannot.
     PlayerOpened(Box<Result<Player, PlaybackError>>),
     /// A clip is ready to play.
@@ -270,6 +283,7 @@ impl Workers {
             | Command::DeleteRun(_)
             | Command::WriteFile(..)
             | Command::OpenPlayer(_)
+            | Command::Spectra(..)
             | Command::PrepareClip { .. }
             | Command::SavePng { .. }
             | Command::Suggest { .. } => &self.work_tx,
@@ -388,6 +402,14 @@ fn run(command: Command, events: &Sender<Event>, waker: &Waker) -> bool {
         Command::DeleteRun(dir) => {
             let error = delete_run(&dir).err();
             send(Event::RunDeleted { dir, error })
+        }
+        Command::Spectra(recording, request) => {
+            let spectra = Box::new(span_spectra(&recording, &request));
+            send(Event::SpectraReady {
+                path: recording.path.clone(),
+                request,
+                spectra,
+            })
         }
         Command::OpenPlayer(device) => {
             let player = match device {

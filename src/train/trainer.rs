@@ -343,8 +343,9 @@ fn run(
         outcome.validation = report(&val_pred, &ds.validation)?;
     }
     if let Some(p) = &paths {
-        write_report(&p.report_json(), &outcome)?;
+        // The report marks the run complete: everything else is written first.
         write_predictions(&p.predictions_tsv(), &ds, &test_pred)?;
+        write_report(&p.report_json(), &outcome)?;
     }
     Ok(Some(outcome))
 }
