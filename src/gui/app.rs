@@ -31,6 +31,8 @@ use crate::train::{Failure, FailureStage, JobState, RunHistory};
 
 /// Seconds between re-reads of a run another process is still writing.
 const LIVE_RUN_POLL_S: f64 = 1.0;
+/// Seconds between re-reads of the runs folder while the Runs view is shown.
+const RUNS_LIST_POLL_S: f64 = 3.0;
 
 /// The Spindle desktop app: construct it with [`SpindleApp::new`], then call
 /// [`SpindleApp::run_logic`] and [`SpindleApp::show`] every frame (the
@@ -78,6 +80,8 @@ pub struct SpindleApp {
     preview_generation: u64,
     /// egui time of the last re-read of live runs, seconds.
     last_live_poll_s: f64,
+    /// egui time of the last listing of the runs folder, seconds.
+    last_list_s: f64,
     /// Audio playback.
     listening: Listening,
     /// Suggested labels waiting for the user, for one recording.
@@ -129,6 +133,7 @@ impl SpindleApp {
             ribbons_for: None,
             preview_generation: 0,
             last_live_poll_s: 0.0,
+            last_list_s: 0.0,
             listening: Listening::default(),
             suggestions: None,
             suggestions_generation: 0,
@@ -438,6 +443,9 @@ impl SpindleApp {
         if self.listening.is_playing() {
             ctx.request_repaint();
         }
+        if self.tab == Tab::Runs {
+            ctx.request_repaint_after(Duration::from_secs_f64(RUNS_LIST_POLL_S));
+        }
         if let Some(e) = self.listening.player.as_mut().and_then(|p| p.take_error()) {
             self.errors.push(e.to_string());
         }
@@ -455,8 +463,15 @@ impl SpindleApp {
                 .any(|e| e.status == RunStatus::Running)
     }
 
-    /// Re-reads runs that another process is still writing, once a second.
+    /// Re-reads runs that another process is still writing, once a second,
+    /// and the runs list every few seconds while it is shown (so that a run
+    /// started in a terminal appears).
     fn poll_live_runs(&mut self, now_s: f64) {
+        if self.tab == Tab::Runs && now_s - self.last_list_s >= RUNS_LIST_POLL_S {
+            self.last_list_s = now_s;
+            let dir = self.runs_dir.clone();
+            self.send_work(Command::ListRuns(dir));
+        }
         if now_s - self.last_live_poll_s < LIVE_RUN_POLL_S {
             return;
         }

@@ -9,7 +9,7 @@ use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, Points};
 
 use super::command::{AppCommand, Commands};
 use super::glossary;
-use super::training::save_png_button;
+use super::training::{Curves, curve_charts, save_png_button};
 use crate::eval::ClassificationReport;
 use crate::runs::{RunSnapshot, Scores};
 
@@ -51,11 +51,25 @@ impl ResultsPanel {
         for p in &run.problems {
             ui.colored_label(ui.visuals().warn_fg_color, p.to_string());
         }
+        let planned = run
+            .info
+            .as_ref()
+            .map_or(run.epochs.len(), |i| i.train.epochs);
+        let classification = run.info.as_ref().is_none_or(|i| !i.regression);
         let Some(report) = &run.report else {
             ui.label(format!(
-                "This run has no report yet ({} epochs so far): it is still training, or it stopped before the end.",
+                "No report yet: {} of {planned} epochs so far. The run is still training (the curves follow it) or it stopped before the end.",
                 run.epochs.len()
             ));
+            let curves = Curves {
+                epochs: &run.epochs,
+                batches: &[],
+                best_epoch: None,
+                chance: None,
+                epochs_planned: planned,
+                classification,
+            };
+            curve_charts(ui, "results", &curves, presenting, commands);
             return;
         };
         apply_buttons(ui, run, open, commands);
@@ -78,25 +92,47 @@ impl ResultsPanel {
         );
         egui::ScrollArea::vertical()
             .id_salt("results_scroll")
-            .show(ui, |ui| match &report.test {
-                Some(Scores::Classification(c)) => {
-                    self.classification(ui, run, c, commands, presenting)
+            .show(ui, |ui| {
+                match &report.test {
+                    Some(Scores::Classification(c)) => {
+                        self.classification(ui, run, c, commands, presenting)
+                    }
+                    Some(Scores::Regression(r)) => {
+                        ui.label(
+                            RichText::new(format!(
+                                "Test: R² {}, r {}, mean absolute error {:.3}, n = {}",
+                                r.r2.map_or("-".into(), |v| format!("{v:.3}")),
+                                r.r.map_or("-".into(), |v| format!("{v:.3}")),
+                                r.mae,
+                                r.n
+                            ))
+                            .strong(),
+                        );
+                        regression_plot(ui, run);
+                    }
+                    None => {
+                        ui.label("The run has no test windows, so there is no test score.");
+                    }
                 }
-                Some(Scores::Regression(r)) => {
-                    ui.label(
-                        RichText::new(format!(
-                            "Test: R² {}, r {}, mean absolute error {:.3}, n = {}",
-                            r.r2.map_or("-".into(), |v| format!("{v:.3}")),
-                            r.r.map_or("-".into(), |v| format!("{v:.3}")),
-                            r.mae,
-                            r.n
-                        ))
-                        .strong(),
-                    );
-                    regression_plot(ui, run);
-                }
-                None => {
-                    ui.label("The run has no test windows, so there is no test score.");
+                if !run.epochs.is_empty() {
+                    let chance = report
+                        .validation
+                        .as_ref()
+                        .and_then(|s| s.classification())
+                        .map(|c| c.chance_level);
+                    let curves = Curves {
+                        epochs: &run.epochs,
+                        batches: &[],
+                        best_epoch: Some(report.best_epoch),
+                        chance,
+                        epochs_planned: planned,
+                        classification,
+                    };
+                    egui::CollapsingHeader::new("Training curves")
+                        .id_salt("results_curves")
+                        .show(ui, |ui| {
+                            curve_charts(ui, "results", &curves, presenting, commands)
+                        });
                 }
             });
     }

@@ -6,7 +6,7 @@ use eframe::egui::{Color32, Ui};
 use egui_plot::{HLine, Legend, Line, LineStyle, Plot, PlotPoints, VLine};
 
 use crate::gui::command::{AppCommand, Commands};
-use crate::train::{EpochMetrics, RunHistory};
+use crate::train::{BatchPoint, EpochMetrics, RunHistory};
 
 /// A "Save PNG…" button for the chart drawn in `rect`.
 pub fn save_png_button(ui: &mut Ui, name: &str, rect: eframe::egui::Rect, commands: &mut Commands) {
@@ -41,14 +41,50 @@ fn points(
         .collect()
 }
 
+/// The curves a set of charts shows.
+pub struct Curves<'a> {
+    /// Finished epochs.
+    pub epochs: &'a [EpochMetrics],
+    /// Steps (smoothed loss), empty for runs read from disk.
+    pub batches: &'a [BatchPoint],
+    /// The kept epoch.
+    pub best_epoch: Option<usize>,
+    /// The accuracy of always guessing the most common class.
+    pub chance: Option<f64>,
+    /// Epochs asked for (the x axis reaches it).
+    pub epochs_planned: usize,
+    /// Accuracy is shown (classification).
+    pub classification: bool,
+}
+
 /// The loss, accuracy and learning-rate charts of `h`.
 pub fn training_charts(ui: &mut Ui, h: &RunHistory, presenting: bool, commands: &mut Commands) {
+    let curves = Curves {
+        epochs: &h.epochs,
+        batches: &h.batches,
+        best_epoch: h.best.map(|b| b.0),
+        chance: h.chance_level(),
+        epochs_planned: h.epochs_planned,
+        classification: h.start.as_ref().is_none_or(|s| !s.classes.is_empty()),
+    };
+    curve_charts(ui, "train", &curves, presenting, commands);
+}
+
+/// Loss, accuracy and learning-rate charts; `id` keeps the plots of
+/// different views apart.
+pub fn curve_charts(
+    ui: &mut Ui,
+    id: &str,
+    c: &Curves<'_>,
+    presenting: bool,
+    commands: &mut Commands,
+) {
     let width = if presenting { 3.5 } else { 2.0 };
     let height = if presenting { 260.0 } else { 190.0 };
-    let best = h.best.map(|b| b.0 as f64);
-    let x_max = h.epochs_planned.max(1) as f64;
+    let best = c.best_epoch.map(|b| b as f64);
+    let x_max = c.epochs_planned.max(1) as f64;
     ui.label("Loss (lower is better)");
-    let loss = Plot::new("loss_chart")
+    let loss = Plot::new((id, "loss_chart"))
         .height(height)
         .legend(Legend::default())
         .include_x(0.0)
@@ -57,7 +93,7 @@ pub fn training_charts(ui: &mut Ui, h: &RunHistory, presenting: bool, commands: 
         .x_axis_label("epoch")
         .allow_scroll(false)
         .show(ui, |plot| {
-            let batches: PlotPoints = h
+            let batches: PlotPoints = c
                 .batches
                 .iter()
                 .filter(|b| b.smoothed.is_finite())
@@ -69,12 +105,12 @@ pub fn training_charts(ui: &mut Ui, h: &RunHistory, presenting: bool, commands: 
                     .width(width * 0.6),
             );
             plot.line(
-                Line::new("training", points(&h.epochs, |e| Some(e.train_loss)))
+                Line::new("training", points(c.epochs, |e| Some(e.train_loss)))
                     .color(TRAIN_COLOR)
                     .width(width),
             );
             plot.line(
-                Line::new("validation", points(&h.epochs, |e| e.val_loss))
+                Line::new("validation", points(c.epochs, |e| e.val_loss))
                     .color(VALIDATION_COLOR)
                     .width(width),
             );
@@ -87,10 +123,9 @@ pub fn training_charts(ui: &mut Ui, h: &RunHistory, presenting: bool, commands: 
             }
         });
     save_png_button(ui, "loss", loss.response.rect, commands);
-    let classification = h.start.as_ref().is_none_or(|s| !s.classes.is_empty());
-    if classification {
+    if c.classification {
         ui.label("Accuracy (higher is better)");
-        let accuracy = Plot::new("accuracy_chart")
+        let accuracy = Plot::new((id, "accuracy_chart"))
             .height(height * 0.8)
             .legend(Legend::default())
             .include_x(0.0)
@@ -101,18 +136,18 @@ pub fn training_charts(ui: &mut Ui, h: &RunHistory, presenting: bool, commands: 
             .allow_scroll(false)
             .show(ui, |plot| {
                 plot.line(
-                    Line::new("training", points(&h.epochs, |e| e.train_accuracy))
+                    Line::new("training", points(c.epochs, |e| e.train_accuracy))
                         .color(TRAIN_COLOR)
                         .width(width),
                 );
                 plot.line(
-                    Line::new("validation", points(&h.epochs, |e| e.val_accuracy))
+                    Line::new("validation", points(c.epochs, |e| e.val_accuracy))
                         .color(VALIDATION_COLOR)
                         .width(width),
                 );
-                if let Some(c) = h.chance_level() {
+                if let Some(chance) = c.chance {
                     plot.hline(
-                        HLine::new("chance", c)
+                        HLine::new("chance", chance)
                             .color(Color32::GRAY)
                             .style(LineStyle::dashed_dense()),
                     );
@@ -125,7 +160,7 @@ pub fn training_charts(ui: &mut Ui, h: &RunHistory, presenting: bool, commands: 
     }
     if !presenting {
         ui.label("Learning rate");
-        Plot::new("lr_chart")
+        Plot::new((id, "lr_chart"))
             .height(70.0)
             .include_x(0.0)
             .include_x(x_max)
@@ -133,7 +168,7 @@ pub fn training_charts(ui: &mut Ui, h: &RunHistory, presenting: bool, commands: 
             .allow_scroll(false)
             .show(ui, |plot| {
                 plot.line(
-                    Line::new("learning rate", points(&h.epochs, |e| Some(e.lr)))
+                    Line::new("learning rate", points(c.epochs, |e| Some(e.lr)))
                         .color(Color32::GRAY)
                         .width(1.5),
                 );

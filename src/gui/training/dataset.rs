@@ -9,7 +9,7 @@ use super::{PreviewState, Role, TrainingPanel};
 use crate::dataset::{Normalization, SplitName};
 use crate::gui::command::{AppCommand, Commands};
 use crate::gui::glossary;
-use crate::train::RepresentationChoice;
+use crate::train::{RepresentationChoice, parse_key_value};
 
 /// Colors of the three splits, everywhere in the app.
 pub fn split_color(split: SplitName) -> Color32 {
@@ -75,6 +75,7 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui, commands: &mut Commands) {
 
     ui.separator();
     let o = &mut p.options;
+    let texts = &mut p.texts;
     egui::Grid::new("dataset_grid")
         .num_columns(2)
         .show(ui, |ui| {
@@ -85,32 +86,24 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui, commands: &mut Commands) {
             optional_number(ui, "stride_s", &mut o.stride, 0.05, "= window");
             ui.end_row();
             ui.label("classes");
-            let mut text = o.classes.join(",");
-            if ui
-                .add(
-                    egui::TextEdit::singleline(&mut text)
-                        .hint_text("all (comma-separated to choose)"),
-                )
-                .changed()
-            {
-                o.classes = text
+            if text_field(ui, &mut texts.classes, "all (comma-separated to choose)") {
+                o.classes = comma_list(&texts.classes);
+            }
+            ui.end_row();
+            ui.label("merge labels").on_hover_text(
+                "Rename labels before anything else, e.g. short_blink=blink, long_blink=blink",
+            );
+            if text_field(ui, &mut texts.merge, "none (FROM=TO, ...)") {
+                o.merge = texts
+                    .merge
                     .split(',')
-                    .map(|c| c.trim().to_string())
-                    .filter(|c| !c.is_empty())
+                    .filter_map(|pair| parse_key_value(pair).ok())
                     .collect();
             }
             ui.end_row();
             ui.label("channels");
-            let mut text = o.channels.join(",");
-            if ui
-                .add(egui::TextEdit::singleline(&mut text).hint_text("all common channels"))
-                .changed()
-            {
-                o.channels = text
-                    .split(',')
-                    .map(|c| c.trim().to_string())
-                    .filter(|c| !c.is_empty())
-                    .collect();
+            if text_field(ui, &mut texts.channels, "all common channels") {
+                o.channels = comma_list(&texts.channels);
             }
             ui.end_row();
             ui.label("high-pass (Hz)");
@@ -295,6 +288,32 @@ fn normalization_title(n: Normalization) -> &'static str {
         Normalization::Ems => "moving standardization",
         Normalization::None => "none (physical units)",
     }
+}
+
+/// Text typed into the dataset form's list fields, kept between frames so
+/// that a half-typed entry ("a," or "x=") is not lost.
+#[derive(Debug, Default)]
+pub struct FormTexts {
+    /// Classes to keep, comma-separated.
+    pub classes: String,
+    /// Label merges, `FROM=TO, ...`.
+    pub merge: String,
+    /// Channels to use, comma-separated.
+    pub channels: String,
+}
+
+/// A one-line text field; true when edited.
+fn text_field(ui: &mut Ui, text: &mut String, hint: &str) -> bool {
+    ui.add(egui::TextEdit::singleline(text).hint_text(hint))
+        .changed()
+}
+
+/// The non-empty, trimmed items of a comma-separated list.
+fn comma_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .collect()
 }
 
 /// A checkbox plus a number for an optional setting in seconds.

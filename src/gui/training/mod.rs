@@ -20,7 +20,7 @@ use crate::model::ParamValue;
 use crate::recording::is_audio_folder;
 use crate::train::{Command, DataRoles, Failure, JobState, RunHistory, TrainOptions, advise};
 
-pub use charts::{save_png_button, training_charts};
+pub use charts::{Curves, curve_charts, save_png_button, training_charts};
 pub use dataset::split_color;
 
 /// What a recording (or an audio folder) is used for.
@@ -93,6 +93,8 @@ pub struct TrainingPanel {
     pub model_values: Vec<ParamValue>,
     /// Text being typed into list-valued hyper-parameters.
     list_texts: BTreeMap<String, String>,
+    /// Text being typed into the dataset form's list fields.
+    texts: dataset::FormTexts,
     /// The preview and what it was built for.
     pub preview: PreviewState,
     previewed: Option<(DataRoles, TrainOptions)>,
@@ -110,6 +112,7 @@ impl Default for TrainingPanel {
             sources: Vec::new(),
             model_values: Vec::new(),
             list_texts: BTreeMap::new(),
+            texts: dataset::FormTexts::default(),
             preview: PreviewState::None,
             previewed: None,
             history: None,
