@@ -701,8 +701,8 @@ impl SpindleApp {
                 let command = Command::PrepareClip {
                     recording: s.recording.clone(),
                     channel,
-                    start_s: s.start_s,
-                    end_s: s.start_s + s.span_s,
+                    start_s: s.view.start_s,
+                    end_s: s.view.start_s + s.view.span_s,
                     speed: SONIFICATION_SPEED,
                 };
                 self.listening.preparing = true;
@@ -1188,7 +1188,7 @@ impl SpindleApp {
         let (Some(run), Some(s)) = (&self.result_run, &self.session) else {
             return;
         };
-        let here = s.start_s + s.span_s / 2.0;
+        let here = s.view.start_s + s.view.span_s / 2.0;
         let path = s.recording.path.clone();
         let mut wrong: Vec<_> = run
             .predictions

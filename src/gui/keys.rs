@@ -5,8 +5,8 @@
 use eframe::egui::{Context, Key, Modifiers};
 
 use super::session::Session;
-use crate::labeling::{Edit, LabelScheme, epoch};
-use crate::recording::Label;
+use crate::labeling::LabelScheme;
+use crate::labeling::rules::{self, HotkeyAction};
 
 const DIGITS: [Key; 9] = [
     Key::Num1,
@@ -43,7 +43,7 @@ pub fn handle(
         s.undo(now_s);
     }
 
-    let center = s.start_s + s.span_s / 2.0;
+    let center = s.view.start_s + s.view.span_s / 2.0;
     if s.epoch_mode {
         let page = s.page(page_s);
         if pressed(Modifiers::NONE, Key::ArrowRight) || pressed(Modifiers::NONE, Key::PageDown) {
@@ -54,16 +54,16 @@ pub fn handle(
         }
     } else {
         if pressed(Modifiers::NONE, Key::ArrowRight) {
-            s.scroll(s.span_s * 0.1);
+            s.scroll(s.view.span_s * 0.1);
         }
         if pressed(Modifiers::NONE, Key::ArrowLeft) {
-            s.scroll(-s.span_s * 0.1);
+            s.scroll(-s.view.span_s * 0.1);
         }
         if pressed(Modifiers::NONE, Key::PageDown) {
-            s.scroll(s.span_s);
+            s.scroll(s.view.span_s);
         }
         if pressed(Modifiers::NONE, Key::PageUp) {
-            s.scroll(-s.span_s);
+            s.scroll(-s.view.span_s);
         }
         if pressed(Modifiers::NONE, Key::Plus) || pressed(Modifiers::NONE, Key::Equals) {
             s.zoom(0.5, center);
@@ -73,10 +73,10 @@ pub fn handle(
         }
     }
     if pressed(Modifiers::NONE, Key::Home) {
-        s.set_view(0.0, s.span_s);
+        s.set_view(0.0, s.view.span_s);
     }
     if pressed(Modifiers::NONE, Key::End) {
-        s.set_view(s.duration_s(), s.span_s);
+        s.set_view(s.duration_s(), s.view.span_s);
     }
     if pressed(Modifiers::NONE, Key::ArrowUp) {
         s.gain *= 1.25;
@@ -89,7 +89,7 @@ pub fn handle(
     }
     if (pressed(Modifiers::NONE, Key::Delete) || pressed(Modifiers::NONE, Key::Backspace))
         && let Some(sel) = s.selection.take()
-        && let Err(e) = s.apply(Edit::Remove(sel), now_s)
+        && let Err(e) = s.apply(rules::delete(&sel), now_s)
     {
         errors.push(e);
     }
@@ -105,29 +105,33 @@ pub fn handle(
             ));
             continue;
         };
-        if let Some(sel) = s.selection.clone() {
-            // Relabel the selection.
-            if sel.trial_type != class {
-                let after = Label {
-                    trial_type: class,
-                    ..sel.clone()
-                };
-                if let Err(e) = s.apply(Edit::Change { before: sel, after }, now_s) {
+        let page = s.page(page_s);
+        let action = rules::hotkey(
+            s.doc.labels(),
+            s.selection.as_ref(),
+            s.epoch_mode,
+            page,
+            page_s,
+            &class,
+        );
+        match action {
+            HotkeyAction::Relabel(edit) => {
+                if let Some(edit) = edit
+                    && let Err(e) = s.apply(edit, now_s)
+                {
                     errors.push(e);
                 }
             }
-        } else if s.epoch_mode {
-            // Score the page and move on.
-            let page = s.page(page_s);
-            if let Some(edit) = epoch::score_page(s.doc.labels(), page, page_s, &class)
-                && let Err(e) = s.apply(edit, now_s)
-            {
-                errors.push(e);
+            HotkeyAction::ScorePage(edit) => {
+                if let Some(edit) = edit
+                    && let Err(e) = s.apply(edit, now_s)
+                {
+                    errors.push(e);
+                }
+                s.selection = None;
+                s.go_to_page(page + 1, page_s);
             }
-            s.selection = None;
-            s.go_to_page(page + 1, page_s);
-        } else {
-            s.active_class = Some(class);
+            HotkeyAction::ChooseClass(class) => s.active_class = Some(class),
         }
     }
 }

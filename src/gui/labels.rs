@@ -223,7 +223,7 @@ impl LabelsPanel {
             if s.epoch_mode {
                 s.go_to_page(crate::labeling::epoch::page_of(l.onset_s, page_s), page_s);
             } else {
-                let span = s.span_s.max(l.duration_s * 1.5);
+                let span = s.view.span_s.max(l.duration_s * 1.5);
                 s.set_view(l.onset_s + l.duration_s / 2.0 - span / 2.0, span);
             }
             s.selection = Some(l);

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::dsp::{IntervalIndex, MinMaxPyramid, Trace};
-use crate::labeling::{AutosaveClock, Edit, LabelDocument, epoch};
+use crate::labeling::{AutosaveClock, Edit, LabelDocument, TimeView, ViewLimits};
 use crate::recording::{Label, LabelSource, Recording, sidecar_path, write_events_tsv};
 
 use super::worker::Loaded;
@@ -65,10 +65,8 @@ pub struct Session {
     pub label_index: IntervalIndex,
     /// The document revision `label_index` was built from.
     pub index_revision: Option<u64>,
-    /// Left edge of the view, seconds.
-    pub start_s: f64,
-    /// Width of the view, seconds.
-    pub span_s: f64,
+    /// The visible time range.
+    pub view: TimeView,
     /// Global gain.
     pub gain: f32,
     /// Per-channel display, by channel index.
@@ -105,8 +103,10 @@ impl Session {
             autosave_enabled: loaded.warning.is_none(),
             label_index: IntervalIndex::default(),
             index_revision: None,
-            start_s: 0.0,
-            span_s: window_s,
+            view: TimeView {
+                start_s: 0.0,
+                span_s: window_s,
+            },
             gain: 1.0,
             channels: vec![
                 ChannelView {
@@ -127,9 +127,9 @@ impl Session {
             recording: loaded.recording,
         };
         if s.is_audio() {
-            s.span_s = s.duration_s();
+            s.view.span_s = s.duration_s();
         }
-        s.set_view(0.0, s.span_s);
+        s.set_view(0.0, s.view.span_s);
         s
     }
 
@@ -143,48 +143,43 @@ impl Session {
         self.recording.channels.iter().any(|c| c.is_audio())
     }
 
-    /// The shortest span the viewer zooms to, seconds: 1 s for EEG, 10 ms for audio.
-    pub fn min_span_s(&self) -> f64 {
-        let min: f64 = if self.is_audio() { 0.01 } else { 1.0 };
-        min.min(self.duration_s().max(1e-3))
+    /// What bounds the view: the recording's length and the narrowest span.
+    pub fn limits(&self) -> ViewLimits {
+        ViewLimits::new(self.duration_s(), self.is_audio())
     }
 
     /// Shows `[start_s, start_s + span_s]`, clamped to the recording.
     pub fn set_view(&mut self, start_s: f64, span_s: f64) {
-        let duration = self.duration_s().max(1e-3);
-        let span = span_s.clamp(self.min_span_s(), duration);
-        self.span_s = span;
-        self.start_s = start_s.clamp(0.0, (duration - span).max(0.0));
+        let lim = self.limits();
+        self.view.set(start_s, span_s, lim);
     }
 
     /// Scrolls by `dt_s` seconds.
     pub fn scroll(&mut self, dt_s: f64) {
-        self.set_view(self.start_s + dt_s, self.span_s);
+        let lim = self.limits();
+        self.view.scroll(dt_s, lim);
     }
 
     /// Zooms by `factor` (< 1 zooms in) keeping time `at_s` in place.
     pub fn zoom(&mut self, factor: f64, at_s: f64) {
-        let span = (self.span_s * factor).clamp(self.min_span_s(), self.duration_s().max(1e-3));
-        let frac = ((at_s - self.start_s) / self.span_s).clamp(0.0, 1.0);
-        self.set_view(at_s - frac * span, span);
+        let lim = self.limits();
+        self.view.zoom(factor, at_s, lim);
     }
 
     /// The visible time range, seconds.
     pub fn view_range(&self) -> (f64, f64) {
-        (self.start_s, self.start_s + self.span_s)
+        self.view.range()
     }
 
     /// The page shown in epoch mode (the page holding the view's start).
     pub fn page(&self, page_s: f64) -> usize {
-        epoch::page_of(self.start_s, page_s)
+        self.view.page(page_s)
     }
 
     /// Shows page `page` of `page_s` seconds.
     pub fn go_to_page(&mut self, page: usize, page_s: f64) {
-        let last = epoch::page_count(self.duration_s(), page_s).saturating_sub(1);
-        let page = page.min(last);
-        self.span_s = page_s;
-        self.start_s = page as f64 * page_s;
+        let lim = self.limits();
+        self.view.go_to_page(page, page_s, lim);
     }
 
     /// Applies `edit` at time `now_s` (egui time), selects what it leaves and

@@ -39,8 +39,8 @@ impl SpectrumPanel {
                 .take(MAX_SPECTRUM_CHANNELS)
                 .collect(),
             spectrogram_channel: self.channel,
-            start_s: s.start_s,
-            span_s: s.span_s,
+            start_s: s.view.start_s,
+            span_s: s.view.span_s,
         }
     }
 

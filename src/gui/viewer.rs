@@ -11,8 +11,7 @@ use eframe::egui::{
 use super::session::{DragMode, Session};
 use super::settings::Settings;
 use crate::dsp::{ChannelData, DisplayFilter, TimeWindow, format_hms, nice_step, time_ticks};
-use crate::labeling::{Edit, HitPart, LabelScheme, hit_test};
-use crate::recording::Label;
+use crate::labeling::{HitPart, LabelScheme, hit_test, rules};
 
 /// Width of the channel-name gutter left of the traces, points.
 const GUTTER: f32 = 120.0;
@@ -44,7 +43,7 @@ pub fn toolbar(ui: &mut Ui, s: &mut Session, settings: &mut Settings, scheme: &L
         let (t0, t1) = s.view_range();
         ui.label(format!("{} – {}", format_hms(t0), format_hms(t1)));
         ui.separator();
-        let center = t0 + s.span_s / 2.0;
+        let center = t0 + s.view.span_s / 2.0;
         if ui
             .button("-")
             .on_hover_text("Zoom out in time (-)")
@@ -52,7 +51,7 @@ pub fn toolbar(ui: &mut Ui, s: &mut Session, settings: &mut Settings, scheme: &L
         {
             s.zoom(2.0, center);
         }
-        ui.label(format!("{:.2} s", s.span_s));
+        ui.label(format!("{:.2} s", s.view.span_s));
         if ui
             .button("+")
             .on_hover_text("Zoom in in time (+)")
@@ -103,7 +102,7 @@ pub fn toolbar(ui: &mut Ui, s: &mut Session, settings: &mut Settings, scheme: &L
             )
             .on_hover_text("Page length in seconds");
             settings.page_s = settings.page_s.max(1.0);
-            if !was || (s.span_s - settings.page_s).abs() > 1e-9 {
+            if !was || (s.view.span_s - settings.page_s).abs() > 1e-9 {
                 let page = s.page(settings.page_s);
                 s.go_to_page(page, settings.page_s);
             }
@@ -240,8 +239,8 @@ pub fn traces(ui: &mut Ui, s: &mut Session, mut cx: ViewerContext<'_>) {
     handle_pointer(ui, s, &resp, &axis, data_rect, &mut cx);
 
     let window = TimeWindow {
-        start_s: s.start_s,
-        end_s: s.start_s + s.span_s,
+        start_s: s.view.start_s,
+        end_s: s.view.start_s + s.view.span_s,
         width_px: data_rect.width().max(1.0) as usize,
     };
     let painter = ui.painter_at(traces_rect);
@@ -337,8 +336,8 @@ fn handle_pointer(
     cx: &mut ViewerContext<'_>,
 ) {
     let window = TimeWindow {
-        start_s: s.start_s,
-        end_s: s.start_s + s.span_s,
+        start_s: s.view.start_s,
+        end_s: s.view.start_s + s.view.span_s,
         width_px: data_rect.width().max(1.0) as usize,
     };
     let pps = window.px_per_s();
@@ -350,7 +349,7 @@ fn handle_pointer(
         let (scroll, zoom, hover) =
             ui.input(|i| (i.smooth_scroll_delta, i.zoom_delta(), i.pointer.hover_pos()));
         if (zoom - 1.0).abs() > 1e-4 {
-            let at = hover.map_or(window.start_s + s.span_s / 2.0, t_at);
+            let at = hover.map_or(window.start_s + s.view.span_s / 2.0, t_at);
             s.zoom(1.0 / zoom as f64, at);
         } else {
             let d = (scroll.x + scroll.y) as f64;
@@ -376,7 +375,9 @@ fn handle_pointer(
     }
     if resp.drag_started_by(PointerButton::Secondary) || resp.drag_started_by(PointerButton::Middle)
     {
-        s.drag = Some(DragMode::Pan { start_s: s.start_s });
+        s.drag = Some(DragMode::Pan {
+            start_s: s.view.start_s,
+        });
     }
     if matches!(s.drag, Some(DragMode::Pan { .. })) && resp.dragged() && !s.epoch_mode {
         s.scroll(-resp.drag_delta().x as f64 / pps);
@@ -407,30 +408,14 @@ fn handle_pointer(
         if let (Some(mode), Some(end)) = (s.drag.take(), end) {
             let t1 = t_at(end);
             let edit = match mode {
-                DragMode::Create { anchor_s } => {
-                    let (a, b) = (anchor_s.min(t1), anchor_s.max(t1));
-                    ((b - a) * pps >= MIN_LABEL_PX).then(|| {
-                        Edit::Insert(Label::new(
-                            round_ms(a),
-                            round_ms(b - a),
-                            current_class(s, cx.scheme),
-                        ))
-                    })
-                }
+                DragMode::Create { anchor_s } => rules::create_by_drag(
+                    anchor_s,
+                    t1,
+                    MIN_LABEL_PX / pps,
+                    &current_class(s, cx.scheme),
+                ),
                 DragMode::Resize { before, start_edge } => {
-                    let (mut a, mut b) = (before.onset_s, before.onset_s + before.duration_s);
-                    if start_edge {
-                        a = t1;
-                    } else {
-                        b = t1;
-                    }
-                    let (a, b) = (a.min(b), a.max(b));
-                    let after = Label {
-                        onset_s: round_ms(a),
-                        duration_s: round_ms(b - a),
-                        ..before.clone()
-                    };
-                    (after != before).then_some(Edit::Change { before, after })
+                    rules::resize_edge(&before, start_edge, t1)
                 }
                 DragMode::Pan { .. } => None,
             };
@@ -448,7 +433,7 @@ fn handle_pointer(
         let t = t_at(p);
         let mods = ui.input(|i| i.modifiers);
         if mods.shift || mods.alt {
-            let edit = Edit::Insert(Label::new(round_ms(t), 0.0, current_class(s, cx.scheme)));
+            let edit = rules::marker(t, &current_class(s, cx.scheme));
             if let Err(e) = s.apply(edit, cx.now_s) {
                 cx.errors.push(e);
             }
@@ -466,11 +451,6 @@ fn handle_pointer(
     {
         ui.ctx().set_cursor_icon(egui::CursorIcon::ResizeHorizontal);
     }
-}
-
-/// Times of new labels are kept to the millisecond, like the sidecar.
-fn round_ms(t_s: f64) -> f64 {
-    (t_s * 1000.0).round() / 1000.0
 }
 
 fn draw_labels(

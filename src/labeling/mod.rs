@@ -9,8 +9,10 @@ mod edit;
 pub mod epoch;
 mod hit;
 mod order;
+pub mod rules;
 mod scheme;
 mod suggestions;
+pub mod view;
 
 pub use autosave::{AutosaveClock, DEADLINE_S, QUIET_S};
 pub use document::LabelDocument;
@@ -19,3 +21,4 @@ pub use hit::{Hit, HitPart, hit_test};
 pub use order::{LabelOrder, ordered, rename_class};
 pub use scheme::{LabelClass, LabelScheme, SCHEME_FILE};
 pub use suggestions::{ClassifiedWindow, Suggestion, Suggestions};
+pub use view::{TimeView, ViewLimits};
