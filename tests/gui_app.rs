@@ -520,3 +520,36 @@ fn space_plays_the_visible_span_with_a_moving_cursor_or_says_why_not() {
     }
     assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
 }
+
+#[test]
+fn a_failed_label_save_is_shown_in_the_status_bar_and_nothing_is_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_subject(dir.path(), false);
+    let mut h = harness(vec![path.clone()]);
+    wait_open(&mut h);
+    // A folder appears where the sidecar goes: every save fails.
+    std::fs::create_dir(sidecar_path(&path)).unwrap();
+    let before = h.state().labels().unwrap().len();
+    let y = data_rect(&h).center().y;
+    let (x0, x1) = (x_of(&h, 1.3), x_of(&h, 2.0));
+    mouse_drag(&mut h, pos2(x0, y), pos2(x1, y));
+    assert_eq!(h.state().labels().unwrap().len(), before + 1);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::S);
+    h.run_steps(3);
+    let shown = h.query_all_by_label_contains("labels not saved").count();
+    assert!(
+        shown >= 2,
+        "the error and the status bar say the labels were not saved ({shown})"
+    );
+    // The label is still there to be saved once the folder is fixed.
+    assert_eq!(h.state().labels().unwrap().len(), before + 1);
+    std::fs::remove_dir(sidecar_path(&path)).unwrap();
+    h.key_press_modifiers(Modifiers::COMMAND, Key::S);
+    h.run_steps(3);
+    assert_eq!(labels_on_disk(&path).len(), before + 1);
+    // The status bar's warning goes; the dismissable error message stays.
+    assert_eq!(
+        h.query_all_by_label_contains("labels not saved").count(),
+        shown - 1
+    );
+}

@@ -1425,6 +1425,10 @@ impl SpindleApp {
                 if r.has_gaps() {
                     ui.label("· has gaps");
                 }
+                if let Some(e) = &s.last_save_error {
+                    ui.colored_label(ui.visuals().error_fg_color, format!("· {e}"))
+                        .on_hover_text("Spindle keeps trying at every edit and on exit; fix the folder's permissions or disk space, or use File > Save labels.");
+                }
             }
             if let Some(n) = &self.notice {
                 ui.label(RichText::new(n).weak());

@@ -2,7 +2,7 @@
 //! +/- zoom, Up/Down gain, 1-9 label, Delete removes, Ctrl+Z / Ctrl+Shift+Z
 //! undo and redo.
 
-use eframe::egui::{Context, Key, Modifiers};
+use eframe::egui::{self, Context, Key, Modifiers};
 
 use super::session::Session;
 use crate::labeling::LabelScheme;
@@ -29,7 +29,8 @@ pub fn handle(
     page_s: f64,
     errors: &mut Vec<String>,
 ) {
-    if ctx.egui_wants_keyboard_input() {
+    // A text field, an open menu or a popup has the keyboard (Escape closes them).
+    if ctx.egui_wants_keyboard_input() || egui::Popup::is_any_open(ctx) {
         return;
     }
     let now_s = ctx.input(|i| i.time);

@@ -227,10 +227,12 @@ impl Session {
             return Ok(());
         }
         if !self.autosave_enabled {
-            return Err(format!(
+            let msg = format!(
                 "labels not saved: {} could not be read when opened; fix or move it first",
                 self.sidecar().display()
-            ));
+            );
+            self.last_save_error = Some(msg.clone());
+            return Err(msg);
         }
         let revision = self.doc.revision();
         let result = write_events_tsv(&self.sidecar(), self.doc.labels());
