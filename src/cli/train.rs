@@ -62,7 +62,7 @@ fn model_help() -> String {
 pub fn run(args: &TrainArgs, runs_dir: &Path) -> anyhow::Result<()> {
     let out = match &args.out {
         Some(out) => out.clone(),
-        None => spindle::runs::new_run_dir(runs_dir, &args.options.model),
+        None => spindle::runs::create_run_dir(runs_dir, &args.options.model)?,
     };
     let data = DataRoles {
         train: args.data.clone(),

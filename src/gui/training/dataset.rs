@@ -49,7 +49,7 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui, commands: &mut Commands) {
             ui.label(RichText::new("role").strong());
             ui.end_row();
             for s in &p.sources {
-                ui.label(&s.name);
+                let name = ui.label(&s.name);
                 ui.label(if s.audio_folder {
                     format!("{} files", s.files)
                 } else {
@@ -62,7 +62,9 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui, commands: &mut Commands) {
                         for r in Role::ALL {
                             ui.selectable_value(role, r, r.title());
                         }
-                    });
+                    })
+                    .response
+                    .labelled_by(name.id);
                 ui.end_row();
             }
         });
@@ -79,11 +81,18 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui, commands: &mut Commands) {
     egui::Grid::new("dataset_grid")
         .num_columns(2)
         .show(ui, |ui| {
-            ui.label("window (s)");
-            optional_number(ui, "window_s", &mut o.window, 0.05, "median label");
+            let label = ui.label("window (s)");
+            optional_number(
+                ui,
+                label.id,
+                "window_s",
+                &mut o.window,
+                0.05,
+                "median label",
+            );
             ui.end_row();
-            ui.label("step between windows (s)");
-            optional_number(ui, "stride_s", &mut o.stride, 0.05, "= window");
+            let label = ui.label("step between windows (s)");
+            optional_number(ui, label.id, "stride_s", &mut o.stride, 0.05, "= window");
             ui.end_row();
             ui.label("classes");
             if text_field(ui, &mut texts.classes, "all (comma-separated to choose)") {
@@ -106,16 +115,16 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui, commands: &mut Commands) {
                 o.channels = comma_list(&texts.channels);
             }
             ui.end_row();
-            ui.label("high-pass (Hz)");
-            optional_f32(ui, "highpass", &mut o.highpass, "off");
+            let label = ui.label("high-pass (Hz)");
+            optional_f32(ui, label.id, "highpass", &mut o.highpass, "off");
             ui.end_row();
-            ui.label("low-pass (Hz)");
-            optional_f32(ui, "lowpass", &mut o.lowpass, "off");
+            let label = ui.label("low-pass (Hz)");
+            optional_f32(ui, label.id, "lowpass", &mut o.lowpass, "off");
             ui.end_row();
-            ui.label("notch (Hz)");
-            optional_f32(ui, "notch", &mut o.notch, "off");
+            let label = ui.label("notch (Hz)");
+            optional_f32(ui, label.id, "notch", &mut o.notch, "off");
             ui.end_row();
-            ui.label("the model sees");
+            let label = ui.label("the model sees");
             egui::ComboBox::from_id_salt("representation")
                 .selected_text(representation_title(o.representation))
                 .show_ui(ui, |ui| {
@@ -126,9 +135,11 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui, commands: &mut Commands) {
                     ] {
                         ui.selectable_value(&mut o.representation, r, representation_title(r));
                     }
-                });
+                })
+                .response
+                .labelled_by(label.id);
             ui.end_row();
-            ui.label("normalization");
+            let label = ui.label("normalization");
             egui::ComboBox::from_id_salt("normalization")
                 .selected_text(normalization_title(o.normalization))
                 .show_ui(ui, |ui| {
@@ -140,7 +151,9 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui, commands: &mut Commands) {
                     ] {
                         ui.selectable_value(&mut o.normalization, n, normalization_title(n));
                     }
-                });
+                })
+                .response
+                .labelled_by(label.id);
             ui.end_row();
         });
 
@@ -317,12 +330,20 @@ fn comma_list(text: &str) -> Vec<String> {
 }
 
 /// A checkbox plus a number for an optional setting in seconds.
-fn optional_number(ui: &mut Ui, id: &str, value: &mut Option<f64>, step: f64, off: &str) {
+fn optional_number(
+    ui: &mut Ui,
+    label: egui::Id,
+    id: &str,
+    value: &mut Option<f64>,
+    step: f64,
+    off: &str,
+) {
     ui.push_id(id, |ui| {
         ui.horizontal(|ui| {
             let mut on = value.is_some();
             if ui
                 .checkbox(&mut on, "")
+                .labelled_by(label)
                 .on_hover_text("set by hand")
                 .changed()
             {
@@ -330,7 +351,8 @@ fn optional_number(ui: &mut Ui, id: &str, value: &mut Option<f64>, step: f64, of
             }
             match value {
                 Some(v) => {
-                    ui.add(egui::DragValue::new(v).speed(step).range(0.01..=3600.0));
+                    ui.add(egui::DragValue::new(v).speed(step).range(0.01..=3600.0))
+                        .labelled_by(label);
                 }
                 None => {
                     ui.label(RichText::new(off).weak());
@@ -340,16 +362,27 @@ fn optional_number(ui: &mut Ui, id: &str, value: &mut Option<f64>, step: f64, of
     });
 }
 
-fn optional_f32(ui: &mut Ui, id: &str, value: &mut Option<f32>, off: &str) {
+fn optional_f32(ui: &mut Ui, label: egui::Id, id: &str, value: &mut Option<f32>, off: &str) {
     ui.push_id(id, |ui| {
         ui.horizontal(|ui| {
             let mut on = value.is_some();
-            if ui.checkbox(&mut on, "").on_hover_text("turn on").changed() {
-                *value = on.then_some(if id == "notch" { 50.0 } else { 1.0 });
+            if ui
+                .checkbox(&mut on, "")
+                .labelled_by(label)
+                .on_hover_text("turn on")
+                .changed()
+            {
+                // Usual starting points: 0.5 Hz high-pass, 40 Hz low-pass, 50 Hz mains.
+                *value = on.then_some(match id {
+                    "notch" => 50.0,
+                    "lowpass" => 40.0,
+                    _ => 0.5,
+                });
             }
             match value {
                 Some(v) => {
-                    ui.add(egui::DragValue::new(v).speed(0.1).range(0.01..=20000.0));
+                    ui.add(egui::DragValue::new(v).speed(0.1).range(0.01..=20000.0))
+                        .labelled_by(label);
                 }
                 None => {
                     ui.label(RichText::new(off).weak());

@@ -170,31 +170,36 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui) {
 pub fn training_settings(p: &mut TrainingPanel, ui: &mut Ui) {
     let o = &mut p.options;
     egui::Grid::new("train_grid").num_columns(2).show(ui, |ui| {
-        ui.label("epochs")
+        let label = ui
+            .label("epochs")
             .on_hover_text("passes over the training windows");
-        ui.add(egui::DragValue::new(&mut o.epochs).range(1..=1000));
+        ui.add(egui::DragValue::new(&mut o.epochs).range(1..=1000))
+            .labelled_by(label.id);
         ui.end_row();
-        ui.label("learning rate")
+        let label = ui
+            .label("learning rate")
             .on_hover_text("step size of AdamW; too high and the loss jumps or becomes infinite");
         ui.add(
             egui::DragValue::new(&mut o.lr)
                 .range(1e-6..=1.0)
                 .speed(1e-4)
                 .max_decimals(6),
-        );
+        )
+        .labelled_by(label.id);
         ui.end_row();
-        ui.label("batch");
+        let label = ui.label("batch");
         ui.horizontal(|ui| {
             let mut auto = o.batch.is_none();
             if ui.checkbox(&mut auto, "automatic").changed() {
                 o.batch = if auto { None } else { Some(32) };
             }
             if let Some(b) = &mut o.batch {
-                ui.add(egui::DragValue::new(b).range(1..=1024));
+                ui.add(egui::DragValue::new(b).range(1..=1024))
+                    .labelled_by(label.id);
             }
         });
         ui.end_row();
-        ui.label("schedule");
+        let label = ui.label("schedule");
         egui::ComboBox::from_id_salt("schedule")
             .selected_text(o.schedule.to_string())
             .show_ui(ui, |ui| {
@@ -208,33 +213,40 @@ pub fn training_settings(p: &mut TrainingPanel, ui: &mut Ui) {
                     },
                     "halve every 10 epochs",
                 );
-            });
+            })
+            .response
+            .labelled_by(label.id);
         ui.end_row();
-        ui.label("seed")
+        let label = ui
+            .label("seed")
             .on_hover_text("the same seed repeats a run exactly");
-        ui.add(egui::DragValue::new(&mut o.seed));
+        ui.add(egui::DragValue::new(&mut o.seed))
+            .labelled_by(label.id);
         ui.end_row();
-        ui.label("device");
+        let label = ui.label("device");
         egui::ComboBox::from_id_salt("device")
             .selected_text(format!("{:?}", o.device).to_lowercase())
             .show_ui(ui, |ui| {
                 for d in available_devices() {
                     ui.selectable_value(&mut o.device, d, format!("{d:?}").to_lowercase());
                 }
-            });
+            })
+            .response
+            .labelled_by(label.id);
         ui.end_row();
     });
     ui.add_space(4.0);
     ui.label(RichText::new("Against overfitting").strong());
     glossary::row(ui, &["regularization"]);
     ui.horizontal(|ui| {
-        ui.label("weight decay");
+        let label = ui.label("weight decay");
         ui.add(
             egui::DragValue::new(&mut o.weight_decay)
                 .range(0.0..=1.0)
                 .speed(1e-3)
                 .max_decimals(4),
-        );
+        )
+        .labelled_by(label.id);
     });
     ui.label(RichText::new("Pulls every weight a little toward zero at each step, so the network prefers simple explanations to memorized details.").weak());
     ui.horizontal(|ui| {
@@ -243,7 +255,8 @@ pub fn training_settings(p: &mut TrainingPanel, ui: &mut Ui) {
             o.patience = on.then_some(5);
         }
         if let Some(n) = &mut o.patience {
-            ui.add(egui::DragValue::new(n).range(1..=100));
+            ui.add(egui::DragValue::new(n).range(1..=100))
+                .on_hover_text("epochs without a better validation loss before stopping");
             ui.label("epochs without progress");
         }
     });
