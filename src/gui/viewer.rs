@@ -1,7 +1,8 @@
 //! The signal viewer: stacked channels with names and scale bars, labels over
 //! them, a time axis, and the mouse interactions that scroll, zoom and label.
 //! The data for each frame comes from [`crate::dsp::Trace`]; this module only
-//! draws and turns input into view changes and label [`Edit`]s.
+//! draws and turns input into view changes and label
+//! [`Edit`](crate::labeling::Edit)s (through [`crate::labeling::rules`]).
 
 use eframe::egui::{
     self, Align2, Color32, CornerRadius, FontId, PointerButton, Pos2, Rect, Response, Role, Sense,
