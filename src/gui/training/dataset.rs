@@ -82,17 +82,32 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui, commands: &mut Commands) {
         .num_columns(2)
         .show(ui, |ui| {
             let label = ui.label("window (s)");
-            optional_number(
+            optional(
                 ui,
                 label.id,
-                "window_s",
-                &mut o.window,
-                0.05,
-                "median label",
+                Optional {
+                    id: "window_s",
+                    value: &mut o.window,
+                    start: 1.0,
+                    step: 0.05,
+                    max: 3600.0,
+                    off: "median label",
+                },
             );
             ui.end_row();
             let label = ui.label("step between windows (s)");
-            optional_number(ui, label.id, "stride_s", &mut o.stride, 0.05, "= window");
+            optional(
+                ui,
+                label.id,
+                Optional {
+                    id: "stride_s",
+                    value: &mut o.stride,
+                    start: 1.0,
+                    step: 0.05,
+                    max: 3600.0,
+                    off: "= window",
+                },
+            );
             ui.end_row();
             ui.label("classes");
             if text_field(ui, &mut texts.classes, "all (comma-separated to choose)") {
@@ -116,44 +131,75 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui, commands: &mut Commands) {
             }
             ui.end_row();
             let label = ui.label("high-pass (Hz)");
-            optional_f32(ui, label.id, "highpass", &mut o.highpass, "off");
+            optional(
+                ui,
+                label.id,
+                Optional {
+                    id: "highpass",
+                    value: &mut o.highpass,
+                    start: 0.5,
+                    step: 0.1,
+                    max: 20000.0,
+                    off: "off",
+                },
+            );
             ui.end_row();
             let label = ui.label("low-pass (Hz)");
-            optional_f32(ui, label.id, "lowpass", &mut o.lowpass, "off");
+            optional(
+                ui,
+                label.id,
+                Optional {
+                    id: "lowpass",
+                    value: &mut o.lowpass,
+                    start: 40.0,
+                    step: 0.1,
+                    max: 20000.0,
+                    off: "off",
+                },
+            );
             ui.end_row();
             let label = ui.label("notch (Hz)");
-            optional_f32(ui, label.id, "notch", &mut o.notch, "off");
+            optional(
+                ui,
+                label.id,
+                Optional {
+                    id: "notch",
+                    value: &mut o.notch,
+                    start: 50.0,
+                    step: 0.1,
+                    max: 20000.0,
+                    off: "off",
+                },
+            );
             ui.end_row();
             let label = ui.label("the model sees");
-            egui::ComboBox::from_id_salt("representation")
-                .selected_text(representation_title(o.representation))
-                .show_ui(ui, |ui| {
-                    for r in [
-                        RepresentationChoice::Raw,
-                        RepresentationChoice::Spectrogram,
-                        RepresentationChoice::Logmel,
-                    ] {
-                        ui.selectable_value(&mut o.representation, r, representation_title(r));
-                    }
-                })
-                .response
-                .labelled_by(label.id);
+            choice(
+                ui,
+                "representation",
+                label.id,
+                &mut o.representation,
+                &[
+                    RepresentationChoice::Raw,
+                    RepresentationChoice::Spectrogram,
+                    RepresentationChoice::Logmel,
+                ],
+                representation_title,
+            );
             ui.end_row();
             let label = ui.label("normalization");
-            egui::ComboBox::from_id_salt("normalization")
-                .selected_text(normalization_title(o.normalization))
-                .show_ui(ui, |ui| {
-                    for n in [
-                        Normalization::Baseline,
-                        Normalization::ZScore,
-                        Normalization::Ems,
-                        Normalization::None,
-                    ] {
-                        ui.selectable_value(&mut o.normalization, n, normalization_title(n));
-                    }
-                })
-                .response
-                .labelled_by(label.id);
+            choice(
+                ui,
+                "normalization",
+                label.id,
+                &mut o.normalization,
+                &[
+                    Normalization::Baseline,
+                    Normalization::ZScore,
+                    Normalization::Ems,
+                    Normalization::None,
+                ],
+                normalization_title,
+            );
             ui.end_row();
         });
 
@@ -329,15 +375,27 @@ fn comma_list(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// A checkbox plus a number for an optional setting in seconds.
-fn optional_number(
-    ui: &mut Ui,
-    label: egui::Id,
-    id: &str,
-    value: &mut Option<f64>,
+/// An optional number: a checkbox that turns it on at `start`, then a
+/// number field from 0.01 to `max`.
+struct Optional<'a, T> {
+    id: &'a str,
+    value: &'a mut Option<T>,
+    start: T,
     step: f64,
-    off: &str,
-) {
+    max: T,
+    off: &'a str,
+}
+
+/// A checkbox plus a number for an optional setting.
+fn optional<T: egui::emath::Numeric>(ui: &mut Ui, label: egui::Id, edit: Optional<'_, T>) {
+    let Optional {
+        id,
+        value,
+        start,
+        step,
+        max,
+        off,
+    } = edit;
     ui.push_id(id, |ui| {
         ui.horizontal(|ui| {
             let mut on = value.is_some();
@@ -347,12 +405,16 @@ fn optional_number(
                 .on_hover_text("set by hand")
                 .changed()
             {
-                *value = on.then_some(1.0);
+                *value = on.then_some(start);
             }
             match value {
                 Some(v) => {
-                    ui.add(egui::DragValue::new(v).speed(step).range(0.01..=3600.0))
-                        .labelled_by(label);
+                    ui.add(
+                        egui::DragValue::new(v)
+                            .speed(step)
+                            .range(T::from_f64(0.01)..=max),
+                    )
+                    .labelled_by(label);
                 }
                 None => {
                     ui.label(RichText::new(off).weak());
@@ -362,32 +424,22 @@ fn optional_number(
     });
 }
 
-fn optional_f32(ui: &mut Ui, label: egui::Id, id: &str, value: &mut Option<f32>, off: &str) {
-    ui.push_id(id, |ui| {
-        ui.horizontal(|ui| {
-            let mut on = value.is_some();
-            if ui
-                .checkbox(&mut on, "")
-                .labelled_by(label)
-                .on_hover_text("turn on")
-                .changed()
-            {
-                // Usual starting points: 0.5 Hz high-pass, 40 Hz low-pass, 50 Hz mains.
-                *value = on.then_some(match id {
-                    "notch" => 50.0,
-                    "lowpass" => 40.0,
-                    _ => 0.5,
-                });
+/// A combo box choosing one of `options`, named by `label`.
+fn choice<T: Copy + PartialEq>(
+    ui: &mut Ui,
+    id: &str,
+    label: egui::Id,
+    value: &mut T,
+    options: &[T],
+    title: fn(T) -> &'static str,
+) {
+    egui::ComboBox::from_id_salt(id)
+        .selected_text(title(*value))
+        .show_ui(ui, |ui| {
+            for &option in options {
+                ui.selectable_value(value, option, title(option));
             }
-            match value {
-                Some(v) => {
-                    ui.add(egui::DragValue::new(v).speed(0.1).range(0.01..=20000.0))
-                        .labelled_by(label);
-                }
-                None => {
-                    ui.label(RichText::new(off).weak());
-                }
-            }
-        });
-    });
+        })
+        .response
+        .labelled_by(label);
 }
