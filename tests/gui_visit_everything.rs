@@ -689,26 +689,25 @@ fn train_results_and_runs_views() {
     t.until("the EEG preview", 60, preview_ready);
 
     // The optional settings, each turned on (their number fields appear) and off.
-    let optional: [(&str, usize); 7] = [
-        ("window (s)", 1),
-        ("step between windows (s)", 1),
-        ("high-pass (Hz)", 1),
-        ("low-pass (Hz)", 1),
-        ("notch (Hz)", 1),
-        ("automatic", 1),
-        ("early stopping after", 1),
+    let optional = [
+        "window (s)",
+        "step between windows (s)",
+        "high-pass (Hz)",
+        "low-pass (Hz)",
+        "notch (Hz)",
+        "automatic",
+        "early stopping after",
     ];
-    for (tick, n) in optional {
-        let boxes = t.h.get_all_by_role_and_label(Role::CheckBox, tick).count();
-        assert_eq!(boxes, n, "`{tick}` boxes");
-        for k in 0..n {
-            t.h.get_all_by_role_and_label(Role::CheckBox, tick)
-                .nth(k)
-                .unwrap()
+    let toggle_all = |t: &mut Tour| {
+        for tick in optional {
+            let boxes = t.h.get_all_by_role_and_label(Role::CheckBox, tick).count();
+            assert_eq!(boxes, 1, "`{tick}` boxes");
+            t.h.get_by_role_and_label(Role::CheckBox, tick)
                 .click_accesskit();
             t.steps(2);
         }
-    }
+    };
+    toggle_all(&mut t);
     let o = &t.app().training().options;
     assert!(o.window.is_some() && o.stride.is_some());
     assert!(o.highpass.is_some() && o.lowpass.is_some() && o.notch.is_some());
@@ -723,15 +722,7 @@ fn train_results_and_runs_views() {
     }
     t.expect("epochs without progress");
     t.check("Train: every optional setting on");
-    for (tick, n) in optional {
-        for k in 0..n {
-            t.h.get_all_by_role_and_label(Role::CheckBox, tick)
-                .nth(k)
-                .unwrap()
-                .click_accesskit();
-            t.steps(2);
-        }
-    }
+    toggle_all(&mut t);
     let o = &t.app().training().options;
     assert!(o.window.is_none() && o.highpass.is_none() && o.batch.is_none());
     t.until("the EEG preview again", 60, preview_ready);

@@ -47,22 +47,13 @@ fn runs_dir_for(os: &str, env: impl Fn(&str) -> Option<OsString>) -> PathBuf {
     }
 }
 
-/// A folder in `runs_dir` for a new run of `model_name` that does not exist
-/// yet, e.g. `runs_dir/2026-12-02_05-31-07_eegnet` (the current UTC time,
-/// so names sort by start time), with `-2`, `-3`, ... appended when that
-/// name is taken. Characters other than ASCII letters, digits, `-` and `_`
-/// in `model_name` become `-`; an empty name becomes `run`.
-///
-/// Does not create the folder; two processes asking at the same second may
-/// get the same name, so prefer [`create_run_dir`] when creating it.
-pub fn new_run_dir(runs_dir: &Path, model_name: &str) -> PathBuf {
-    let base = run_dir_name(unix_seconds_now(), model_name);
-    first_free(runs_dir, &base, |p| p.symlink_metadata().is_err())
-}
-
 /// Creates `runs_dir` (with its parents) and in it a new, empty run folder
-/// named as by [`new_run_dir`]; the creation itself decides which name is
-/// free, so concurrent callers never share a folder.
+/// for `model_name`, e.g. `runs_dir/2026-12-02_05-31-07_eegnet` (the
+/// current UTC time, so names sort by start time), with `-2`, `-3`, ...
+/// appended when that name is taken. Characters other than ASCII letters,
+/// digits, `-` and `_` in `model_name` become `-`; an empty name becomes
+/// `run`. The creation itself decides which name is free, so concurrent
+/// callers never share a folder.
 pub fn create_run_dir(runs_dir: &Path, model_name: &str) -> Result<PathBuf, RunsError> {
     std::fs::create_dir_all(runs_dir).map_err(|e| RunsError::io(runs_dir, e))?;
     let base = run_dir_name(unix_seconds_now(), model_name);
@@ -83,18 +74,6 @@ fn numbered(base: &str, n: usize) -> String {
         base.to_string()
     } else {
         format!("{base}-{n}")
-    }
-}
-
-/// The first of `runs_dir/base`, `runs_dir/base-2`, ... for which `is_free` holds.
-fn first_free(runs_dir: &Path, base: &str, is_free: impl Fn(&Path) -> bool) -> PathBuf {
-    let mut n = 1usize;
-    loop {
-        let dir = runs_dir.join(numbered(base, n));
-        if is_free(&dir) || n >= 100_000 {
-            return dir;
-        }
-        n += 1;
     }
 }
 
@@ -227,31 +206,25 @@ mod tests {
     }
 
     #[test]
-    fn new_run_dir_skips_taken_names() {
+    fn run_folders_are_created_with_unique_names() {
         let tmp = tempfile::tempdir().unwrap();
-        let first = new_run_dir(tmp.path(), "eegnet");
-        assert!(!first.exists());
-        assert_eq!(first.parent(), Some(tmp.path()));
+        let first = create_run_dir(&tmp.path().join("runs"), "eegnet").unwrap();
+        assert!(first.is_dir());
+        assert_eq!(first.parent(), Some(tmp.path().join("runs").as_path()));
         let name = first.file_name().unwrap().to_str().unwrap().to_string();
         assert!(name.ends_with("_eegnet"), "{name}");
         assert_eq!(name.len(), "2026-12-02_05-31-07_eegnet".len(), "{name}");
+        assert_eq!(numbered("base", 1), "base");
+        assert_eq!(numbered("base", 3), "base-3");
 
-        // Taken names get -2, -3 (checked with a fixed base so that the
-        // clock ticking over a second cannot change the name).
-        std::fs::create_dir(tmp.path().join("base")).unwrap();
-        std::fs::create_dir(tmp.path().join("base-2")).unwrap();
-        let free = first_free(tmp.path(), "base", |p| !p.exists());
-        assert_eq!(free, tmp.path().join("base-3"));
-
-        // The real function against a folder that is already there.
-        let a = create_run_dir(tmp.path(), "eegnet").unwrap();
-        let b = create_run_dir(tmp.path(), "eegnet").unwrap();
-        assert_ne!(a, b);
-        assert!(a.is_dir() && b.is_dir());
-        let again = new_run_dir(tmp.path(), "eegnet");
-        assert!(!again.exists());
-        assert_ne!(again, a);
-        assert_ne!(again, b);
+        // Folders asked for in the same second never share a name.
+        let dirs: Vec<_> = (0..3)
+            .map(|_| create_run_dir(tmp.path(), "eegnet").unwrap())
+            .collect();
+        assert!(dirs.iter().all(|d| d.is_dir()));
+        assert_ne!(dirs[0], dirs[1]);
+        assert_ne!(dirs[1], dirs[2]);
+        assert_ne!(dirs[0], dirs[2]);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The runs folder shared by the GUI and the CLI: where run folders live
-//! and how they are named ([`default_runs_dir`], [`new_run_dir`]), the list
+//! and how they are named ([`default_runs_dir`], [`create_run_dir`]), the list
 //! of runs with their status ([`list_runs`]), following a live
 //! `metrics.csv` ([`MetricsFollower`]), reading `report.json`
 //! ([`RunReport`]) and `predictions.tsv` ([`PredictionTable`]), everything
@@ -22,7 +22,7 @@ mod snapshot;
 mod test_support;
 
 pub use diff::{MISSING, SettingDiff, settings_diff};
-pub use dirs::{RUNS_DIR_ENV, create_run_dir, default_runs_dir, new_run_dir};
+pub use dirs::{RUNS_DIR_ENV, create_run_dir, default_runs_dir};
 pub use error::RunsError;
 pub use export::{CURVES_HEADER, curves_csv};
 pub use list::{RUNNING_WITHIN, RunEntry, RunStatus, is_run_dir, list_runs, run_status};
