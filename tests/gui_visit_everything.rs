@@ -25,7 +25,7 @@ use eframe::egui::{
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable};
 use spindle::gui::{Settings, SpindleApp, Tab, ThemeChoice, training::PreviewState};
-use spindle::model::ARCHITECTURES;
+use spindle::model::architectures;
 use spindle::train::JobState;
 
 /// The harness, and what the visits found.
@@ -729,7 +729,7 @@ fn train_results_and_runs_views() {
 
     // Every architecture in turn; the layer table for each the preview accepts.
     let mut layer_table_open = false;
-    for a in ARCHITECTURES {
+    for a in architectures() {
         let item = format!("{} — {}", a.title, a.family.as_str());
         t.reveal_and_click("architecture");
         t.check("Train: the architecture list");

@@ -7,7 +7,7 @@ use anyhow::bail;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use spindle::jobs::{TrainJob, TrainJobSpec};
-use spindle::model::ARCHITECTURES;
+use spindle::model::architectures;
 use spindle::train::{DataRoles, Event, Outcome, TrainOptions};
 
 /// Arguments of `spindle train`.
@@ -39,7 +39,7 @@ pub struct TrainArgs {
 fn model_help() -> String {
     use std::fmt::Write as _;
     let mut s = String::from("Models (--model NAME, settings with --model-param KEY=VALUE):\n");
-    for a in ARCHITECTURES {
+    for a in architectures() {
         let _ = writeln!(
             s,
             "  {:<8} {} ({}): {}",

@@ -15,45 +15,99 @@ use super::dense::{Dense, dropout};
 use super::m5::ConvBlock;
 use super::pool::global_avg_pool;
 use super::summary::{ReceptiveField, Trace, pooled_len};
-use super::{InputShape, ModelError, ModelSpec, Network, Traced};
+use super::registry::{DROPOUT_HELP, dropout as dropout_param, int, list};
+use super::{Architecture, Family, Hyper, InputShape, Kind, ModelError, Network, Traced, check};
 
-/// The hyper-parameters of [`ModelSpec::Cnn1d`], unpacked.
-#[derive(Debug, Clone)]
-struct Config {
-    filters: Vec<usize>,
-    kernel: usize,
-    pool: usize,
-    dropout: f64,
+/// The menu entry.
+pub const ARCHITECTURES: &[Architecture] = &[Architecture {
+    name: "cnn1d",
+    aliases: &[],
+    title: "1-D CNN",
+    family: Family::Convolutional,
+    description: "A plain stack of convolution, batch norm, ReLU and max pooling blocks over time. A simple baseline for short EEG windows; for raw audio choose M5, whose strided first layer suits thousands of samples per window.",
+    kind: Kind::of::<Cnn1dConfig>(),
+    fixed: "{}",
+    params: &[
+        list(
+            "filters",
+            "filters per block",
+            "one number per block, e.g. 32,64,64",
+            512.0,
+        ),
+        int(
+            "kernel",
+            "kernel (samples)",
+            "length of each convolution",
+            1.0,
+            256.0,
+        ),
+        int(
+            "pool",
+            "pooling (samples)",
+            "time shortened by this factor after each block",
+            1.0,
+            16.0,
+        ),
+        dropout_param("dropout", DROPOUT_HELP),
+    ],
+}];
+
+/// Blocks of convolution + batch norm + ReLU + max pool, global average pool,
+/// dropout, linear output (JSON kind `cnn1d`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Cnn1dConfig {
+    /// Filters of each block (default `[32, 64, 64]`).
+    pub filters: Vec<usize>,
+    /// Convolution kernel in samples, 'same' padding (default 7).
+    pub kernel: usize,
+    /// Max-pool size (kernel == stride) after each block (default 2).
+    pub pool: usize,
+    /// Dropout probability before the output layer (default 0.25).
+    pub dropout: f64,
 }
 
-impl Config {
-    fn from_spec(spec: &ModelSpec) -> Result<Self> {
-        let ModelSpec::Cnn1d {
-            filters,
-            kernel,
-            pool,
-            dropout,
-        } = spec
-        else {
-            candle_core::bail!("Cnn1d::new needs a Cnn1d spec, got {}", spec.display_name())
-        };
-        Ok(Self {
-            filters: filters.clone(),
-            kernel: *kernel,
-            pool: *pool,
-            dropout: *dropout,
-        })
+impl Default for Cnn1dConfig {
+    fn default() -> Self {
+        Self {
+            filters: vec![32, 64, 64],
+            kernel: 7,
+            pool: 2,
+            dropout: 0.25,
+        }
     }
 }
 
-/// Time steps before the global pool for a window of `samples` (`None` if too short).
-pub(crate) fn feature_len(spec: &ModelSpec, samples: usize) -> Option<usize> {
-    let c = Config::from_spec(spec).ok()?;
-    let mut t = (samples >= 1).then_some(samples)?;
-    for _ in &c.filters {
-        t = pooled_len(t, c.pool)?; // 'same' convolutions keep the length
+impl Hyper for Cnn1dConfig {
+    const KIND: &'static str = "cnn1d";
+
+    fn display_name(&self) -> String {
+        let widths: Vec<String> = self.filters.iter().map(ToString::to_string).collect();
+        format!("CNN1d ({}, kernel {})", widths.join("-"), self.kernel)
     }
-    Some(t)
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        check::widths("filters", &self.filters)?;
+        check::positive("kernel", self.kernel)?;
+        check::positive("pool", self.pool)?;
+        check::probability("dropout", self.dropout)
+    }
+
+    fn feature_len(&self, samples: usize) -> Option<usize> {
+        let mut t = (samples >= 1).then_some(samples)?;
+        for _ in &self.filters {
+            t = pooled_len(t, self.pool)?; // 'same' convolutions keep the length
+        }
+        Some(t)
+    }
+
+    fn build(
+        &self,
+        vb: VarBuilder,
+        input: &InputShape,
+    ) -> std::result::Result<Box<dyn Traced>, ModelError> {
+        Ok(Box::new(Cnn1d::new(vb, self, input)?))
+    }
 }
 
 /// The configurable CNN; see the module documentation for the layer stack.
@@ -61,17 +115,17 @@ pub(crate) fn feature_len(spec: &ModelSpec, samples: usize) -> Option<usize> {
 pub struct Cnn1d {
     blocks: Vec<ConvBlock>,
     fc: Dense,
-    config: Config,
+    config: Cnn1dConfig,
 }
 
 impl Cnn1d {
     /// Builds the layers under `vb` (`block{i}.conv`, `block{i}.bn`, `fc`).
     pub fn new(
         vb: VarBuilder,
-        spec: &ModelSpec,
+        config: &Cnn1dConfig,
         input: &InputShape,
     ) -> std::result::Result<Self, ModelError> {
-        let c = Config::from_spec(spec)?;
+        let c = config.clone();
         let mut blocks = Vec::with_capacity(c.filters.len());
         let mut in_channels = input.channels;
         for (i, &out) in c.filters.iter().enumerate() {
@@ -134,6 +188,7 @@ impl Network for Cnn1d {
 mod tests {
     use super::super::testing::*;
     use super::*;
+    use crate::model::ModelSpec;
 
     #[test]
     fn shapes_parameters_and_receptive_field() {
@@ -176,12 +231,12 @@ mod tests {
 
     #[test]
     fn overfits_a_tiny_dataset() -> Result<()> {
-        let spec = ModelSpec::Cnn1d {
+        let spec = ModelSpec::new(Cnn1dConfig {
             filters: vec![16, 16],
             kernel: 7,
             pool: 2,
             dropout: 0.0,
-        };
+        });
         assert_overfits(&spec, 4, 128, 1e-2, 100).map(|_| ())
     }
 }

@@ -25,71 +25,154 @@ use super::init::glorot;
 use super::norm::BatchNorm;
 use super::pool::avg_pool1d;
 use super::summary::{ReceptiveField, Trace, pooled_len, valid_len};
-use super::{InputShape, ModelError, ModelSpec, Network, Traced};
+use super::registry::{DROPOUT_HELP, dropout as dropout_param, int};
+use super::spec::too_short;
+use super::{Architecture, Family, Hyper, InputShape, Kind, ModelError, Network, Traced, check};
 use crate::kernels::bn_act_pool::{Act, Pool};
 use crate::kernels::{self, dwconv};
 
-/// The hyper-parameters of [`ModelSpec::EegNet`], unpacked.
-#[derive(Debug, Clone, Copy)]
-struct Config {
-    f1: usize,
-    d: usize,
-    f2: usize,
-    kernel_length: usize,
-    depthwise_kernel_length: usize,
-    pool1: usize,
-    pool2: usize,
-    dropout: f64,
-    batch_norm_momentum: f64,
-    batch_norm_eps: f64,
-    spatial_max_norm: Option<f64>,
+/// The menu entry.
+pub const ARCHITECTURES: &[Architecture] = &[Architecture {
+    name: "eegnet",
+    aliases: &[],
+    title: "EEGNet",
+    family: Family::Convolutional,
+    description: "Compact CNN for EEG (Lawhern et al. 2018): temporal filters, then spatial filters per electrode set, then a separable convolution. A strong first choice for EEG with few recordings.",
+    kind: Kind::of::<EegNetConfig>(),
+    fixed: "{}",
+    params: &[
+        int(
+            "f1",
+            "temporal filters (F1)",
+            "how many frequency filters are learned",
+            1.0,
+            64.0,
+        ),
+        int(
+            "d",
+            "spatial filters per temporal (D)",
+            "electrode weightings learned for each frequency filter",
+            1.0,
+            8.0,
+        ),
+        int(
+            "f2",
+            "pointwise filters (F2)",
+            "features mixed from the spatial filters",
+            1.0,
+            128.0,
+        ),
+        int(
+            "kernel_length",
+            "temporal kernel (samples)",
+            "length of the frequency filters; half the rate resolves down to about 2 Hz",
+            2.0,
+            1024.0,
+        ),
+        int(
+            "pool1",
+            "first pooling (samples)",
+            "time averaged after the spatial filters",
+            1.0,
+            16.0,
+        ),
+        int(
+            "pool2",
+            "second pooling (samples)",
+            "time averaged before the classifier",
+            1.0,
+            32.0,
+        ),
+        dropout_param("dropout", DROPOUT_HELP),
+    ],
+}];
+
+/// EEGNet v4 (Lawhern et al. 2018) as in braindecode's `EEGNet` (JSON kind
+/// `eegnet`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct EegNetConfig {
+    /// Temporal filters (default 8).
+    pub f1: usize,
+    /// Spatial filters per temporal filter (default 2).
+    pub d: usize,
+    /// Pointwise filters of the separable convolution (default 16).
+    pub f2: usize,
+    /// Temporal kernel in samples (default 64).
+    pub kernel_length: usize,
+    /// Kernel of the separable (depthwise) temporal convolution in samples (default 16).
+    pub depthwise_kernel_length: usize,
+    /// First average pool in samples (default 4).
+    pub pool1: usize,
+    /// Second average pool in samples (default 8).
+    pub pool2: usize,
+    /// Dropout probability (default 0.25).
+    pub dropout: f64,
+    /// Batch-norm momentum, PyTorch convention (default 0.1).
+    pub batch_norm_momentum: f64,
+    /// Batch-norm epsilon (default 1e-3).
+    pub batch_norm_eps: f64,
+    /// Max L2 norm of each spatial filter, applied before each training
+    /// forward pass as braindecode does (default 1; `null` for none).
+    pub spatial_max_norm: Option<f64>,
 }
 
-impl Config {
-    fn from_spec(spec: &ModelSpec) -> Result<Self> {
-        let ModelSpec::EegNet {
-            f1,
-            d,
-            f2,
-            kernel_length,
-            depthwise_kernel_length,
-            pool1,
-            pool2,
-            dropout,
-            batch_norm_momentum,
-            batch_norm_eps,
-            spatial_max_norm,
-        } = spec
-        else {
-            candle_core::bail!(
-                "EegNet::new needs an EegNet spec, got {}",
-                spec.display_name()
-            )
-        };
-        Ok(Self {
-            f1: *f1,
-            d: *d,
-            f2: *f2,
-            kernel_length: *kernel_length,
-            depthwise_kernel_length: *depthwise_kernel_length,
-            pool1: *pool1,
-            pool2: *pool2,
-            dropout: *dropout,
-            batch_norm_momentum: *batch_norm_momentum,
-            batch_norm_eps: *batch_norm_eps,
-            spatial_max_norm: *spatial_max_norm,
-        })
+impl Default for EegNetConfig {
+    fn default() -> Self {
+        Self {
+            f1: 8,
+            d: 2,
+            f2: 16,
+            kernel_length: 64,
+            depthwise_kernel_length: 16,
+            pool1: 4,
+            pool2: 8,
+            dropout: 0.25,
+            batch_norm_momentum: 0.1,
+            batch_norm_eps: 1e-3,
+            spatial_max_norm: Some(1.0),
+        }
     }
 }
 
-/// Time steps before the classifier for a window of `samples` (`None` if too short).
-pub(crate) fn feature_len(spec: &ModelSpec, samples: usize) -> Option<usize> {
-    let c = Config::from_spec(spec).ok()?;
-    let (k, kd) = (c.kernel_length, c.depthwise_kernel_length);
-    let t = valid_len(samples + 2 * (k / 2), k, 1)?;
-    let t = pooled_len(t, c.pool1)?;
-    let t = valid_len(t + 2 * (kd / 2), kd, 1)?;
-    pooled_len(t, c.pool2)
+impl Hyper for EegNetConfig {
+    const KIND: &'static str = "eegnet";
+
+    fn display_name(&self) -> String {
+        format!("EEGNet (F1={}, D={}, F2={})", self.f1, self.d, self.f2)
+    }
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        check::positive("f1", self.f1)?;
+        check::positive("d", self.d)?;
+        check::positive("f2", self.f2)?;
+        check::positive("kernel_length", self.kernel_length)?;
+        check::positive("depthwise_kernel_length", self.depthwise_kernel_length)?;
+        check::positive("pool1", self.pool1)?;
+        check::positive("pool2", self.pool2)?;
+        check::probability("dropout", self.dropout)?;
+        check::batch_norm(self.batch_norm_momentum, self.batch_norm_eps)?;
+        match self.spatial_max_norm {
+            Some(m) => check::positive_real("spatial_max_norm", m),
+            None => Ok(()),
+        }
+    }
+
+    fn feature_len(&self, samples: usize) -> Option<usize> {
+        let (k, kd) = (self.kernel_length, self.depthwise_kernel_length);
+        let t = valid_len(samples + 2 * (k / 2), k, 1)?;
+        let t = pooled_len(t, self.pool1)?;
+        let t = valid_len(t + 2 * (kd / 2), kd, 1)?;
+        pooled_len(t, self.pool2)
+    }
+
+    fn build(
+        &self,
+        vb: VarBuilder,
+        input: &InputShape,
+    ) -> std::result::Result<Box<dyn Traced>, ModelError> {
+        Ok(Box::new(EegNet::new(vb, self, input)?))
+    }
 }
 
 /// The temporal convolution: the same `F1` filters on every channel.
@@ -253,23 +336,19 @@ pub struct EegNet {
     conv_separable: SeparableConv,
     bnorm_2: BatchNorm,
     final_layer: Dense,
-    config: Config,
+    config: EegNetConfig,
 }
 
 impl EegNet {
     /// Builds the layers under `vb` with braindecode's names.
     pub fn new(
         vb: VarBuilder,
-        spec: &ModelSpec,
+        config: &EegNetConfig,
         input: &InputShape,
     ) -> std::result::Result<Self, ModelError> {
-        let c = Config::from_spec(spec)?;
-        let Some(t_final) = feature_len(spec, input.samples) else {
-            return Err(ModelError::InputTooShort {
-                model: spec.display_name(),
-                samples: input.samples,
-                min_samples: spec.min_samples(),
-            });
+        let c = config.clone();
+        let Some(t_final) = c.feature_len(input.samples) else {
+            return Err(too_short(config, input.samples));
         };
         let bn = |vb: VarBuilder, n| BatchNorm::new(vb, n, c.batch_norm_eps, c.batch_norm_momentum);
         let maps = c.f1 * c.d;
@@ -451,37 +530,14 @@ impl Network for EegNet {
 mod tests {
     use super::super::testing::*;
     use super::*;
+    use crate::model::ModelSpec;
     use candle_core::Device;
 
     fn spec_without_dropout() -> ModelSpec {
-        match ModelSpec::by_name("eegnet") {
-            Some(ModelSpec::EegNet {
-                f1,
-                d,
-                f2,
-                kernel_length,
-                depthwise_kernel_length,
-                pool1,
-                pool2,
-                batch_norm_momentum,
-                batch_norm_eps,
-                spatial_max_norm,
-                ..
-            }) => ModelSpec::EegNet {
-                f1,
-                d,
-                f2,
-                kernel_length,
-                depthwise_kernel_length,
-                pool1,
-                pool2,
-                dropout: 0.0,
-                batch_norm_momentum,
-                batch_norm_eps,
-                spatial_max_norm,
-            },
-            other => panic!("unexpected default {other:?}"),
-        }
+        ModelSpec::new(EegNetConfig {
+            dropout: 0.0,
+            ..EegNetConfig::default()
+        })
     }
 
     /// The reference first block: temporal conv, batch norm, spatial conv.
@@ -494,9 +550,7 @@ mod tests {
     #[test]
     fn fused_first_block_matches_the_reference_layers() -> Result<()> {
         use crate::kernels::testing::assert_close;
-        let Some(spec) = ModelSpec::by_name("eegnet") else {
-            panic!()
-        };
+        let spec = EegNetConfig::default();
         let input = shape(5, 90, 3);
         let dev = Device::Cpu;
         let mut vm_f = candle_nn::VarMap::new();
@@ -622,7 +676,7 @@ mod tests {
             panic!()
         };
         assert_eq!(spec.min_samples(), 27);
-        assert!(feature_len(&spec, 27).is_some());
+        assert!(spec.feature_len(27).is_some());
         let vm = candle_nn::VarMap::new();
         let vb = candle_nn::VarBuilder::from_varmap(&vm, candle_core::DType::F32, &Device::Cpu);
         let Err(err) = super::super::build(&spec, &shape(4, 26, 2), vb) else {

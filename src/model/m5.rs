@@ -21,51 +21,122 @@ use super::dense::Dense;
 use super::norm::BatchNorm;
 use super::pool::{global_avg_pool, max_pool1d};
 use super::summary::{ReceptiveField, Trace, pooled_len, valid_len};
-use super::{InputShape, ModelError, ModelSpec, Network, Traced};
+use super::registry::{int, list};
+use super::{Architecture, Family, Hyper, InputShape, Kind, ModelError, Network, Traced, check};
 use crate::kernels::bn_act_pool::{Act, Pool};
 
-/// The hyper-parameters of [`ModelSpec::M5`], unpacked.
-#[derive(Debug, Clone)]
-struct Config {
-    filters: Vec<usize>,
-    first_kernel: usize,
-    first_stride: usize,
-    kernel: usize,
-    pool: usize,
+/// The menu entry (also reachable as `cnn1d-audio`).
+pub const ARCHITECTURES: &[Architecture] = &[Architecture {
+    name: "m5",
+    aliases: &["cnn1d-audio"],
+    title: "M5 (raw audio)",
+    family: Family::Convolutional,
+    description: "Raw-waveform audio CNN (Dai et al. 2017): a long strided first convolution, then small convolution blocks. The choice for sound files such as animal calls.",
+    kind: Kind::of::<M5Config>(),
+    fixed: "{}",
+    params: &[
+        list(
+            "filters",
+            "filters per block",
+            "first convolution, then one number per block",
+            512.0,
+        ),
+        int(
+            "first_kernel",
+            "first kernel (samples)",
+            "length of the first convolution",
+            1.0,
+            1024.0,
+        ),
+        int(
+            "first_stride",
+            "first stride (samples)",
+            "how much the first layer shortens time",
+            1.0,
+            128.0,
+        ),
+        int(
+            "kernel",
+            "kernel (samples)",
+            "length of the later convolutions",
+            1.0,
+            64.0,
+        ),
+        int(
+            "pool",
+            "pooling (samples)",
+            "time shortened by this factor after each block",
+            1.0,
+            16.0,
+        ),
+    ],
+}];
+
+/// M5 raw-waveform CNN (JSON kind `m5`): a strided first convolution, blocks
+/// of convolution + batch norm + ReLU + max pool, global average pool, linear
+/// output. Defaults follow torchaudio's tutorial.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct M5Config {
+    /// Filters of the first convolution and of each following block
+    /// (default `[32, 32, 64, 64]`).
+    pub filters: Vec<usize>,
+    /// First convolution kernel in samples (default 80).
+    pub first_kernel: usize,
+    /// First convolution stride in samples (default 16).
+    pub first_stride: usize,
+    /// Kernel of the later convolutions in samples, no padding (default 3).
+    pub kernel: usize,
+    /// Max-pool size after each convolution (default 4).
+    pub pool: usize,
 }
 
-impl Config {
-    fn from_spec(spec: &ModelSpec) -> Result<Self> {
-        let ModelSpec::M5 {
-            filters,
-            first_kernel,
-            first_stride,
-            kernel,
-            pool,
-        } = spec
-        else {
-            candle_core::bail!("M5::new needs an M5 spec, got {}", spec.display_name())
-        };
-        Ok(Self {
-            filters: filters.clone(),
-            first_kernel: *first_kernel,
-            first_stride: *first_stride,
-            kernel: *kernel,
-            pool: *pool,
-        })
+impl Default for M5Config {
+    fn default() -> Self {
+        Self {
+            filters: vec![32, 32, 64, 64],
+            first_kernel: 80,
+            first_stride: 16,
+            kernel: 3,
+            pool: 4,
+        }
     }
 }
 
-/// Time steps before the global pool for a window of `samples` (`None` if too short).
-pub(crate) fn feature_len(spec: &ModelSpec, samples: usize) -> Option<usize> {
-    let c = Config::from_spec(spec).ok()?;
-    let mut t = valid_len(samples, c.first_kernel, c.first_stride)?;
-    t = pooled_len(t, c.pool)?;
-    for _ in 1..c.filters.len() {
-        t = valid_len(t, c.kernel, 1)?;
+impl Hyper for M5Config {
+    const KIND: &'static str = "m5";
+
+    fn display_name(&self) -> String {
+        let widths: Vec<String> = self.filters.iter().map(ToString::to_string).collect();
+        format!("M5 ({})", widths.join("-"))
+    }
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        check::widths("filters", &self.filters)?;
+        check::positive("first_kernel", self.first_kernel)?;
+        check::positive("first_stride", self.first_stride)?;
+        check::positive("kernel", self.kernel)?;
+        check::positive("pool", self.pool)
+    }
+
+    fn feature_len(&self, samples: usize) -> Option<usize> {
+        let c = self;
+        let mut t = valid_len(samples, c.first_kernel, c.first_stride)?;
         t = pooled_len(t, c.pool)?;
+        for _ in 1..c.filters.len() {
+            t = valid_len(t, c.kernel, 1)?;
+            t = pooled_len(t, c.pool)?;
+        }
+        Some(t)
     }
-    Some(t)
+
+    fn build(
+        &self,
+        vb: VarBuilder,
+        input: &InputShape,
+    ) -> std::result::Result<Box<dyn Traced>, ModelError> {
+        Ok(Box::new(M5::new(vb, self, input)?))
+    }
 }
 
 /// Convolution + batch norm + ReLU + max pool.
@@ -133,17 +204,17 @@ impl ConvBlock {
 pub struct M5 {
     blocks: Vec<ConvBlock>,
     fc: Dense,
-    config: Config,
+    config: M5Config,
 }
 
 impl M5 {
     /// Builds the layers under `vb` (`conv{i}`, `bn{i}`, `fc`).
     pub fn new(
         vb: VarBuilder,
-        spec: &ModelSpec,
+        config: &M5Config,
         input: &InputShape,
     ) -> std::result::Result<Self, ModelError> {
-        let c = Config::from_spec(spec)?;
+        let c = config.clone();
         let mut blocks = Vec::with_capacity(c.filters.len());
         let mut in_channels = input.channels;
         for (i, &out) in c.filters.iter().enumerate() {
@@ -210,6 +281,7 @@ impl Network for M5 {
 mod tests {
     use super::super::testing::*;
     use super::*;
+    use crate::model::ModelSpec;
 
     #[test]
     fn standard_config_has_pytorch_parameter_count() {

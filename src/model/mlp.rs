@@ -12,7 +12,79 @@ use candle_nn::VarBuilder;
 use super::conv::WeightInit;
 use super::dense::{Dense, dropout};
 use super::summary::Trace;
-use super::{InputShape, ModelError, ModelSpec, Network, Traced};
+use super::registry::{DROPOUT_HELP, dropout as dropout_param, list};
+use super::{Architecture, Family, Hyper, InputShape, Kind, ModelError, Network, Traced, check};
+
+/// The menu entry.
+pub const ARCHITECTURES: &[Architecture] = &[Architecture {
+    name: "mlp",
+    aliases: &[],
+    title: "MLP",
+    family: Family::Dense,
+    description: "Fully connected layers on the flattened window: no notion of time. A sanity-check baseline.",
+    kind: Kind::of::<MlpConfig>(),
+    fixed: "{}",
+    params: &[
+        list(
+            "hidden",
+            "hidden widths",
+            "one number per hidden layer, e.g. 128",
+            4096.0,
+        ),
+        dropout_param("dropout", DROPOUT_HELP),
+    ],
+}];
+
+/// Flatten the window, hidden layers with ReLU and dropout, linear output
+/// (JSON kind `mlp`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct MlpConfig {
+    /// Width of each hidden layer (default `[128]`).
+    pub hidden: Vec<usize>,
+    /// Dropout probability after each hidden layer (default 0.25).
+    pub dropout: f64,
+}
+
+impl Default for MlpConfig {
+    fn default() -> Self {
+        Self {
+            hidden: vec![128],
+            dropout: 0.25,
+        }
+    }
+}
+
+impl Hyper for MlpConfig {
+    const KIND: &'static str = "mlp";
+
+    fn display_name(&self) -> String {
+        let widths: Vec<String> = self.hidden.iter().map(ToString::to_string).collect();
+        format!("MLP ({})", widths.join("-"))
+    }
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        if self.hidden.contains(&0) {
+            return Err(format!(
+                "hidden sizes must be positive, got {:?}",
+                self.hidden
+            ));
+        }
+        check::probability("dropout", self.dropout)
+    }
+
+    fn feature_len(&self, samples: usize) -> Option<usize> {
+        (samples >= 1).then_some(samples)
+    }
+
+    fn build(
+        &self,
+        vb: VarBuilder,
+        input: &InputShape,
+    ) -> std::result::Result<Box<dyn Traced>, ModelError> {
+        Ok(Box::new(Mlp::new(vb, self, input)?))
+    }
+}
 
 /// The MLP; see the module documentation for the layer stack.
 #[derive(Debug, Clone)]
@@ -27,15 +99,10 @@ impl Mlp {
     /// Builds the layers under `vb` (`hidden{i}`, `out`).
     pub fn new(
         vb: VarBuilder,
-        spec: &ModelSpec,
+        config: &MlpConfig,
         input: &InputShape,
     ) -> std::result::Result<Self, ModelError> {
-        let ModelSpec::Mlp { hidden, dropout } = spec else {
-            return Err(ModelError::InvalidSpec {
-                model: spec.display_name(),
-                reason: "Mlp::new needs an Mlp spec".into(),
-            });
-        };
+        let MlpConfig { hidden, dropout } = config;
         let mut layers = Vec::with_capacity(hidden.len());
         let mut width = input.channels * input.samples;
         for (i, &h) in hidden.iter().enumerate() {
@@ -85,6 +152,7 @@ impl Network for Mlp {
 mod tests {
     use super::super::testing::*;
     use super::*;
+    use crate::model::ModelSpec;
 
     #[test]
     fn shapes_and_parameters() -> Result<()> {
@@ -102,19 +170,19 @@ mod tests {
 
     #[test]
     fn every_variable_gets_a_gradient() -> Result<()> {
-        let spec = ModelSpec::Mlp {
+        let spec = ModelSpec::new(MlpConfig {
             hidden: vec![16, 8],
             dropout: 0.25,
-        };
+        });
         assert_every_var_gets_gradient(&spec, &shape(2, 16, 2), &[])
     }
 
     #[test]
     fn overfits_a_tiny_dataset() -> Result<()> {
-        let spec = ModelSpec::Mlp {
+        let spec = ModelSpec::new(MlpConfig {
             hidden: vec![32],
             dropout: 0.0,
-        };
+        });
         assert_overfits(&spec, 4, 64, 1e-2, 100).map(|_| ())
     }
 }

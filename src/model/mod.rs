@@ -15,22 +15,33 @@
 //! [`pool::avg_pool1d_strided`]) so that a performance pass can swap in custom
 //! kernels without touching the architectures.
 
-pub mod cnn1d;
+mod check;
 pub mod conv;
 pub mod dense;
-pub mod eegnet;
 mod error;
 pub mod init;
-pub mod m5;
-pub mod mlp;
 pub mod norm;
 mod params;
 pub mod pool;
 pub mod registry;
-pub mod rnn;
-pub mod shallow;
 mod spec;
 mod summary;
+
+/// Declares the architecture files and lists their `ARCHITECTURES` entries,
+/// in menu order.
+macro_rules! architecture_files {
+    ($($file:ident),* $(,)?) => {
+        $(pub mod $file;)*
+
+        /// Each architecture file's entries, in menu order.
+        const ARCHITECTURE_FILES: &[&[Architecture]] = &[$($file::ARCHITECTURES),*];
+    };
+}
+
+// Adding an architecture: one file with its hyper-parameter struct (a `Hyper`
+// implementation), its network and its `ARCHITECTURES` entries, plus its name
+// here.
+architecture_files![eegnet, shallow, cnn1d, m5, rnn, mlp];
 
 #[cfg(test)]
 mod testing;
@@ -43,10 +54,12 @@ pub use error::ModelError;
 pub use init::seeded_var_builder;
 pub use params::{count_trainable_params, is_trainable_name, trainable_var_names, trainable_vars};
 pub use registry::{
-    ARCHITECTURES, Architecture, Family, HyperParam, ParamKind, ParamValue, architecture,
-    architecture_of,
+    Architecture, Family, HyperParam, ParamKind, ParamValue, architecture, architecture_of,
+    architectures,
 };
-pub use spec::{ModelSpec, RnnCell};
+pub use rnn::RnnCell;
+pub(crate) use spec::Hyper;
+pub use spec::{Kind, ModelSpec};
 pub use summary::{LayerInfo, ModelSummary};
 
 use summary::Trace;
@@ -120,28 +133,13 @@ pub fn build(
     }
     let dtype = vb.dtype();
     let device = vb.device().clone();
-    match spec {
-        ModelSpec::Mlp { .. } => finish(mlp::Mlp::new(vb, spec, input)?, input, dtype, &device),
-        ModelSpec::Cnn1d { .. } => {
-            finish(cnn1d::Cnn1d::new(vb, spec, input)?, input, dtype, &device)
-        }
-        ModelSpec::EegNet { .. } => {
-            finish(eegnet::EegNet::new(vb, spec, input)?, input, dtype, &device)
-        }
-        ModelSpec::Shallow { .. } => finish(
-            shallow::Shallow::new(vb, spec, input)?,
-            input,
-            dtype,
-            &device,
-        ),
-        ModelSpec::Rnn { .. } => finish(rnn::Rnn::new(vb, spec, input)?, input, dtype, &device),
-        ModelSpec::M5 { .. } => finish(m5::M5::new(vb, spec, input)?, input, dtype, &device),
-    }
+    let model = spec.build_network(vb, input)?;
+    finish(model, input, dtype, &device)
 }
 
 /// Runs a traced forward pass on a zero window and boxes the network.
-fn finish<M: Traced + 'static>(
-    model: M,
+fn finish(
+    model: Box<dyn Traced>,
     input: &InputShape,
     dtype: DType,
     device: &candle_core::Device,
@@ -163,7 +161,7 @@ fn finish<M: Traced + 'static>(
         model.receptive_field_samples().min(input.samples),
         input.rate_hz,
     );
-    Ok((Box::new(model), summary))
+    Ok((model, summary))
 }
 
 #[cfg(test)]

@@ -2,15 +2,18 @@
 //! what each is good for, and every editable hyper-parameter with its
 //! default and its sensible range.
 //!
-//! The model panel, the CLI's help and `--model` parsing all read this table,
-//! so an architecture added here appears everywhere without other edits. Each
-//! entry's base is a [`ModelSpec`] JSON object: fields it leaves out take the
-//! spec's serde defaults, and edited values are written into that JSON and
-//! parsed back, so this table never repeats the spec's field list.
+//! Each architecture file declares its own [`Architecture`] entries next to
+//! its network (`ARCHITECTURES` in `model/eegnet.rs`, ...); the list of those
+//! files in `model/mod.rs` is the only other place an architecture is named.
+//! The model panel, the CLI's help and `--model` parsing all read
+//! [`architectures`], so a new architecture appears everywhere without other
+//! edits. An entry fixes some fields of its kind's JSON (`fixed`); the others
+//! take the kind's defaults, and edited values are written into that JSON and
+//! parsed back, so no table repeats a spec's field list.
 
 use serde_json::{Map, Value};
 
-use super::{ModelError, ModelSpec};
+use super::{Kind, ModelError, ModelSpec};
 
 /// What kind of network an architecture is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,13 +130,16 @@ pub struct Architecture {
     pub family: Family,
     /// One or two sentences on what it is and when to choose it.
     pub description: &'static str,
-    /// The [`ModelSpec`] JSON of its defaults (missing fields take serde defaults).
-    base: &'static str,
+    /// The spec kind it builds.
+    pub kind: Kind,
+    /// A JSON object of the fields this entry fixes (e.g. `{"cell":"gru"}`);
+    /// the other fields take the kind's defaults.
+    pub(crate) fixed: &'static str,
     /// The hyper-parameters a form may edit.
     pub params: &'static [HyperParam],
 }
 
-const fn int(
+pub(crate) const fn int(
     key: &'static str,
     label: &'static str,
     help: &'static str,
@@ -151,7 +157,12 @@ const fn int(
     }
 }
 
-const fn list(key: &'static str, label: &'static str, help: &'static str, max: f64) -> HyperParam {
+pub(crate) const fn list(
+    key: &'static str,
+    label: &'static str,
+    help: &'static str,
+    max: f64,
+) -> HyperParam {
     HyperParam {
         key,
         label,
@@ -163,7 +174,7 @@ const fn list(key: &'static str, label: &'static str, help: &'static str, max: f
     }
 }
 
-const fn dropout(key: &'static str, help: &'static str) -> HyperParam {
+pub(crate) const fn dropout(key: &'static str, help: &'static str) -> HyperParam {
     HyperParam {
         key,
         label: "dropout",
@@ -175,270 +186,44 @@ const fn dropout(key: &'static str, help: &'static str) -> HyperParam {
     }
 }
 
-const DROPOUT_HELP: &str = "share of units switched off at random while training; the network cannot lean on any single one, which fights overfitting";
+pub(crate) const DROPOUT_HELP: &str = "share of units switched off at random while training; the network cannot lean on any single one, which fights overfitting";
 
-const RNN_PARAMS: &[HyperParam] = &[
-    int(
-        "hidden",
-        "hidden units",
-        "memory size of each layer (per direction)",
-        4.0,
-        512.0,
-    ),
-    int("layers", "layers", "stacked recurrent layers", 1.0, 4.0),
-    dropout(
-        "dropout",
-        "dropout between stacked layers (needs 2 or more layers)",
-    ),
-];
+/// Every architecture, in menu order: each architecture file's entries, in
+/// the order of the list in `model/mod.rs`.
+pub fn architectures() -> impl Iterator<Item = &'static Architecture> {
+    super::ARCHITECTURE_FILES
+        .iter()
+        .flat_map(|entries| entries.iter())
+}
 
-/// Every architecture, in menu order.
-pub const ARCHITECTURES: &[Architecture] = &[
-    Architecture {
-        name: "eegnet",
-        aliases: &[],
-        title: "EEGNet",
-        family: Family::Convolutional,
-        description: "Compact CNN for EEG (Lawhern et al. 2018): temporal filters, then spatial filters per electrode set, then a separable convolution. A strong first choice for EEG with few recordings.",
-        base: r#"{"kind":"eegnet"}"#,
-        params: &[
-            int(
-                "f1",
-                "temporal filters (F1)",
-                "how many frequency filters are learned",
-                1.0,
-                64.0,
-            ),
-            int(
-                "d",
-                "spatial filters per temporal (D)",
-                "electrode weightings learned for each frequency filter",
-                1.0,
-                8.0,
-            ),
-            int(
-                "f2",
-                "pointwise filters (F2)",
-                "features mixed from the spatial filters",
-                1.0,
-                128.0,
-            ),
-            int(
-                "kernel_length",
-                "temporal kernel (samples)",
-                "length of the frequency filters; half the rate resolves down to about 2 Hz",
-                2.0,
-                1024.0,
-            ),
-            int(
-                "pool1",
-                "first pooling (samples)",
-                "time averaged after the spatial filters",
-                1.0,
-                16.0,
-            ),
-            int(
-                "pool2",
-                "second pooling (samples)",
-                "time averaged before the classifier",
-                1.0,
-                32.0,
-            ),
-            dropout("dropout", DROPOUT_HELP),
-        ],
-    },
-    Architecture {
-        name: "shallow",
-        aliases: &[],
-        title: "ShallowConvNet",
-        family: Family::Convolutional,
-        description: "Shallow filter-bank CNN (Schirrmeister et al. 2017): temporal and spatial filters, squaring and log of the average power, like a learned band-power classifier. Good for oscillations such as alpha or motor rhythms.",
-        base: r#"{"kind":"shallow"}"#,
-        params: &[
-            int(
-                "n_filters_time",
-                "temporal filters",
-                "frequency filters learned",
-                1.0,
-                128.0,
-            ),
-            int(
-                "filter_time_length",
-                "temporal kernel (samples)",
-                "length of each frequency filter",
-                2.0,
-                256.0,
-            ),
-            int(
-                "n_filters_spat",
-                "spatial filters",
-                "electrode weightings learned",
-                1.0,
-                128.0,
-            ),
-            int(
-                "pool_time_length",
-                "pooling window (samples)",
-                "time over which power is averaged",
-                1.0,
-                512.0,
-            ),
-            int(
-                "pool_time_stride",
-                "pooling stride (samples)",
-                "step between power estimates",
-                1.0,
-                256.0,
-            ),
-            dropout("dropout", DROPOUT_HELP),
-        ],
-    },
-    Architecture {
-        name: "cnn1d",
-        aliases: &[],
-        title: "1-D CNN",
-        family: Family::Convolutional,
-        description: "A plain stack of convolution, batch norm, ReLU and max pooling blocks over time. A simple baseline for short windows; for raw audio choose M5.",
-        base: r#"{"kind":"cnn1d"}"#,
-        params: &[
-            list(
-                "filters",
-                "filters per block",
-                "one number per block, e.g. 32,64,64",
-                512.0,
-            ),
-            int(
-                "kernel",
-                "kernel (samples)",
-                "length of each convolution",
-                1.0,
-                256.0,
-            ),
-            int(
-                "pool",
-                "pooling (samples)",
-                "time shortened by this factor after each block",
-                1.0,
-                16.0,
-            ),
-            dropout("dropout", DROPOUT_HELP),
-        ],
-    },
-    Architecture {
-        name: "m5",
-        aliases: &["cnn1d-audio"],
-        title: "M5 (raw audio)",
-        family: Family::Convolutional,
-        description: "Raw-waveform audio CNN (Dai et al. 2017): a long strided first convolution, then small convolution blocks. The choice for sound files such as animal calls.",
-        base: r#"{"kind":"m5"}"#,
-        params: &[
-            list(
-                "filters",
-                "filters per block",
-                "first convolution, then one number per block",
-                512.0,
-            ),
-            int(
-                "first_kernel",
-                "first kernel (samples)",
-                "length of the first convolution",
-                1.0,
-                1024.0,
-            ),
-            int(
-                "first_stride",
-                "first stride (samples)",
-                "how much the first layer shortens time",
-                1.0,
-                128.0,
-            ),
-            int(
-                "kernel",
-                "kernel (samples)",
-                "length of the later convolutions",
-                1.0,
-                64.0,
-            ),
-            int(
-                "pool",
-                "pooling (samples)",
-                "time shortened by this factor after each block",
-                1.0,
-                16.0,
-            ),
-        ],
-    },
-    Architecture {
-        name: "lstm",
-        aliases: &[],
-        title: "LSTM",
-        family: Family::Recurrent,
-        description: "Long short-term memory network reading the window step by step. Works on short sequences (spectrogram frames, under about 200 steps); on long raw windows prefer a CNN.",
-        base: r#"{"kind":"rnn","cell":"lstm"}"#,
-        params: RNN_PARAMS,
-    },
-    Architecture {
-        name: "gru",
-        aliases: &[],
-        title: "GRU",
-        family: Family::Recurrent,
-        description: "Gated recurrent unit: a lighter LSTM. Same advice: short sequences or spectrogram frames.",
-        base: r#"{"kind":"rnn","cell":"gru"}"#,
-        params: RNN_PARAMS,
-    },
-    Architecture {
-        name: "bilstm",
-        aliases: &[],
-        title: "Bidirectional LSTM",
-        family: Family::Recurrent,
-        description: "An LSTM reading the window forwards and backwards, so each moment sees what comes before and after.",
-        base: r#"{"kind":"rnn","cell":"lstm","bidirectional":true}"#,
-        params: RNN_PARAMS,
-    },
-    Architecture {
-        name: "bigru",
-        aliases: &[],
-        title: "Bidirectional GRU",
-        family: Family::Recurrent,
-        description: "A GRU reading the window forwards and backwards.",
-        base: r#"{"kind":"rnn","cell":"gru","bidirectional":true}"#,
-        params: RNN_PARAMS,
-    },
-    Architecture {
-        name: "mlp",
-        aliases: &[],
-        title: "MLP",
-        family: Family::Dense,
-        description: "Fully connected layers on the flattened window: no notion of time. A sanity-check baseline.",
-        base: r#"{"kind":"mlp"}"#,
-        params: &[
-            list(
-                "hidden",
-                "hidden widths",
-                "one number per hidden layer, e.g. 128",
-                4096.0,
-            ),
-            dropout("dropout", DROPOUT_HELP),
-        ],
-    },
-];
+/// The spec kind whose JSON `kind` tag is `name`.
+pub(crate) fn kind(name: &str) -> Option<Kind> {
+    architectures().map(|a| a.kind).find(|k| k.name == name)
+}
+
+/// Every spec kind's tag, once each, in menu order.
+pub(crate) fn kind_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = Vec::new();
+    for a in architectures() {
+        if !names.contains(&a.kind.name) {
+            names.push(a.kind.name);
+        }
+    }
+    names
+}
 
 /// The architecture called `name` or one of its aliases (case-insensitive).
 pub fn architecture(name: &str) -> Option<&'static Architecture> {
     let name = name.trim().to_ascii_lowercase();
-    ARCHITECTURES
-        .iter()
-        .find(|a| a.name == name || a.aliases.contains(&name.as_str()))
+    architectures().find(|a| a.name == name || a.aliases.contains(&name.as_str()))
 }
 
 /// The architecture a spec was made from (the first whose defaults share its
 /// `kind` and fixed fields such as the cell and direction).
 pub fn architecture_of(spec: &ModelSpec) -> Option<&'static Architecture> {
     let json = serde_json::to_value(spec).ok()?;
-    ARCHITECTURES.iter().find(|a| {
-        let Ok(Value::Object(base)) = serde_json::from_str::<Value>(a.base) else {
-            return false;
-        };
+    architectures().find(|a| {
+        let base = a.base_json();
         base.iter().all(|(k, v)| json.get(k) == Some(v))
             && (base.contains_key("bidirectional")
                 || json.get("bidirectional").is_none_or(|b| b == false))
@@ -446,21 +231,23 @@ pub fn architecture_of(spec: &ModelSpec) -> Option<&'static Architecture> {
 }
 
 impl Architecture {
+    /// The `kind` tag and the fixed fields, as a JSON object.
     fn base_json(&self) -> Map<String, Value> {
-        match serde_json::from_str::<Value>(self.base) {
+        let mut base = match serde_json::from_str::<Value>(self.fixed) {
             Ok(Value::Object(m)) => m,
             _ => Map::new(),
-        }
+        };
+        base.insert("kind".into(), Value::from(self.kind.name));
+        base
     }
 
     /// The spec with every default.
     pub fn default_spec(&self) -> ModelSpec {
-        // The base strings are constants checked by a unit test; the fallback
-        // only keeps this total.
-        serde_json::from_value(Value::Object(self.base_json())).unwrap_or_else(|_| ModelSpec::Mlp {
-            hidden: vec![128],
-            dropout: 0.25,
-        })
+        // The fixed-field strings are constants checked by a unit test; the
+        // fallback (the kind's own defaults) only keeps this total.
+        self.kind
+            .parse(Value::Object(self.base_json()))
+            .unwrap_or_else(|_| self.kind.default_spec())
     }
 
     /// The current value of each of [`Architecture::params`] in `spec`.
@@ -485,8 +272,10 @@ impl Architecture {
             self.check(p, v)?;
             json.insert(p.key.to_string(), v.to_json(p.kind));
         }
-        let spec: ModelSpec =
-            serde_json::from_value(Value::Object(json)).map_err(|e| self.invalid(e.to_string()))?;
+        let spec = self
+            .kind
+            .parse(Value::Object(json))
+            .map_err(|e| self.invalid(e.to_string()))?;
         spec.validate()?;
         Ok(spec)
     }
@@ -530,7 +319,7 @@ impl Architecture {
 
 /// The `--model` names, one per architecture, in menu order.
 pub fn model_names() -> Vec<&'static str> {
-    ARCHITECTURES.iter().map(|a| a.name).collect()
+    architectures().map(|a| a.name).collect()
 }
 
 #[cfg(test)]
@@ -539,17 +328,13 @@ mod tests {
 
     #[test]
     fn every_architecture_builds_its_defaults_and_round_trips_its_values() {
-        for a in ARCHITECTURES {
+        for a in architectures() {
             let spec = a.default_spec();
             assert!(spec.validate().is_ok(), "{}", a.name);
-            assert_eq!(
-                serde_json::to_value(&spec)
-                    .ok()
-                    .and_then(|v| v.get("kind").cloned()),
-                serde_json::from_str::<Value>(a.base)
-                    .ok()
-                    .and_then(|v| v.get("kind").cloned()),
-                "{}",
+            assert_eq!(spec.kind(), a.kind.name, "{}", a.name);
+            assert!(
+                matches!(serde_json::from_str::<Value>(a.fixed), Ok(Value::Object(_))),
+                "{}: fixed fields are not a JSON object",
                 a.name
             );
             let values = a.values(&spec);
@@ -567,7 +352,11 @@ mod tests {
         assert_eq!(architecture("EEGNet").map(|a| a.name), Some("eegnet"));
         assert_eq!(architecture("cnn1d-audio").map(|a| a.name), Some("m5"));
         assert!(architecture("resnet").is_none());
-        assert_eq!(model_names().len(), ARCHITECTURES.len());
+        assert_eq!(model_names().len(), architectures().count());
+        let mut names = model_names();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), architectures().count(), "names are unique");
     }
 
     #[test]

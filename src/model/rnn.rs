@@ -31,8 +31,141 @@ use super::conv::WeightInit;
 use super::dense::{Dense, dropout};
 use super::init::torch_default;
 use super::summary::Trace;
-use super::{InputShape, ModelError, ModelSpec, Network, RnnCell, Traced};
+use super::registry::{dropout as dropout_param, int};
+use super::{
+    Architecture, Family, HyperParam, Hyper, InputShape, Kind, ModelError, Network, Traced, check,
+};
 use crate::kernels::rnn::{Cell, rnn_sequence};
+
+const RNN_PARAMS: &[HyperParam] = &[
+    int(
+        "hidden",
+        "hidden units",
+        "memory size of each layer (per direction)",
+        4.0,
+        512.0,
+    ),
+    int("layers", "layers", "stacked recurrent layers", 1.0, 4.0),
+    dropout_param(
+        "dropout",
+        "dropout between stacked layers (needs 2 or more layers)",
+    ),
+];
+
+/// The recurrent menu entries: one kind, four fixed cell/direction choices.
+pub const ARCHITECTURES: &[Architecture] = &[
+    Architecture {
+        name: "lstm",
+        aliases: &[],
+        title: "LSTM",
+        family: Family::Recurrent,
+        description: "Long short-term memory network reading the window step by step. Works on short sequences (spectrogram frames, under about 200 steps); on long raw windows choose CRNN, which shortens time with convolutions first.",
+        kind: Kind::of::<RnnConfig>(),
+        fixed: r#"{"cell":"lstm"}"#,
+        params: RNN_PARAMS,
+    },
+    Architecture {
+        name: "gru",
+        aliases: &[],
+        title: "GRU",
+        family: Family::Recurrent,
+        description: "Gated recurrent unit: a lighter LSTM. Same advice: short sequences or spectrogram frames; for long raw windows choose CRNN.",
+        kind: Kind::of::<RnnConfig>(),
+        fixed: r#"{"cell":"gru"}"#,
+        params: RNN_PARAMS,
+    },
+    Architecture {
+        name: "bilstm",
+        aliases: &[],
+        title: "Bidirectional LSTM",
+        family: Family::Recurrent,
+        description: "An LSTM reading the window forwards and backwards, so each moment sees what comes before and after. Short sequences only; for long raw windows choose CRNN.",
+        kind: Kind::of::<RnnConfig>(),
+        fixed: r#"{"cell":"lstm","bidirectional":true}"#,
+        params: RNN_PARAMS,
+    },
+    Architecture {
+        name: "bigru",
+        aliases: &[],
+        title: "Bidirectional GRU",
+        family: Family::Recurrent,
+        description: "A GRU reading the window forwards and backwards. Short sequences only; for long raw windows choose CRNN.",
+        kind: Kind::of::<RnnConfig>(),
+        fixed: r#"{"cell":"gru","bidirectional":true}"#,
+        params: RNN_PARAMS,
+    },
+];
+
+/// The recurrent cell of [`RnnConfig`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RnnCell {
+    /// Long short-term memory (PyTorch `nn.LSTM` gate order i, f, g, o).
+    Lstm,
+    /// Gated recurrent unit (PyTorch `nn.GRU` gate order r, z, n).
+    Gru,
+}
+
+/// Stacked LSTM or GRU over time (the window's samples are the time steps,
+/// its channels the features), classified from the last step (JSON kind
+/// `rnn`). Defaults follow PyTorch's `nn.LSTM` / `nn.GRU`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct RnnConfig {
+    /// LSTM or GRU (default LSTM).
+    pub cell: RnnCell,
+    /// Hidden units per direction (default 64).
+    pub hidden: usize,
+    /// Stacked layers (default 2).
+    pub layers: usize,
+    /// Run a second, time-reversed direction per layer (default false).
+    pub bidirectional: bool,
+    /// Dropout probability between layers (default 0, as PyTorch).
+    pub dropout: f64,
+}
+
+impl Default for RnnConfig {
+    fn default() -> Self {
+        Self {
+            cell: RnnCell::Lstm,
+            hidden: 64,
+            layers: 2,
+            bidirectional: false,
+            dropout: 0.0,
+        }
+    }
+}
+
+impl Hyper for RnnConfig {
+    const KIND: &'static str = "rnn";
+
+    fn display_name(&self) -> String {
+        let cell = match self.cell {
+            RnnCell::Lstm => "LSTM",
+            RnnCell::Gru => "GRU",
+        };
+        let bi = if self.bidirectional { "Bi" } else { "" };
+        format!("{bi}{cell} {}x{}", self.layers, self.hidden)
+    }
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        check::positive("hidden", self.hidden)?;
+        check::positive("layers", self.layers)?;
+        check::probability("dropout", self.dropout)
+    }
+
+    fn feature_len(&self, samples: usize) -> Option<usize> {
+        (samples >= 1).then_some(samples)
+    }
+
+    fn build(
+        &self,
+        vb: VarBuilder,
+        input: &InputShape,
+    ) -> std::result::Result<Box<dyn Traced>, ModelError> {
+        Ok(Box::new(Rnn::new(vb, self, input)?))
+    }
+}
 
 /// One direction of one recurrent layer (PyTorch layout and initialization).
 #[derive(Debug, Clone)]
@@ -227,44 +360,29 @@ impl RnnLayer {
     }
 }
 
-/// The hyper-parameters of [`ModelSpec::Rnn`], unpacked.
-#[derive(Debug, Clone, Copy)]
-struct Config {
-    cell: RnnCell,
-    hidden: usize,
-    bidirectional: bool,
-    dropout: f64,
-}
-
 /// A stacked (bi)directional LSTM/GRU classifier; see the module documentation.
 #[derive(Debug, Clone)]
 pub struct Rnn {
     /// Per layer: forward direction and, when bidirectional, the reverse one.
     layers: Vec<(RnnLayer, Option<RnnLayer>)>,
     fc: Dense,
-    config: Config,
+    config: RnnConfig,
 }
 
 impl Rnn {
     /// Builds the layers under `vb` (`rnn.weight_ih_l0`, ..., `fc`).
     pub fn new(
         vb: VarBuilder,
-        spec: &ModelSpec,
+        config: &RnnConfig,
         input: &InputShape,
     ) -> std::result::Result<Self, ModelError> {
-        let ModelSpec::Rnn {
+        let RnnConfig {
             cell,
             hidden,
             layers,
             bidirectional,
-            dropout,
-        } = spec
-        else {
-            return Err(ModelError::InvalidSpec {
-                model: spec.display_name(),
-                reason: "Rnn::new needs an Rnn spec".into(),
-            });
-        };
+            ..
+        } = config;
         let dirs = if *bidirectional { 2 } else { 1 };
         let rnn_vb = vb.pp("rnn");
         let mut stack = Vec::with_capacity(*layers);
@@ -297,12 +415,7 @@ impl Rnn {
         Ok(Self {
             layers: stack,
             fc,
-            config: Config {
-                cell: *cell,
-                hidden: *hidden,
-                bidirectional: *bidirectional,
-                dropout: *dropout,
-            },
+            config: config.clone(),
         })
     }
 }
@@ -421,16 +534,17 @@ impl Network for Rnn {
 mod tests {
     use super::super::testing::*;
     use super::*;
+    use crate::model::ModelSpec;
     use candle_core::{DType, Device};
 
     fn rnn(cell: RnnCell, layers: usize, bidirectional: bool) -> ModelSpec {
-        ModelSpec::Rnn {
+        ModelSpec::new(RnnConfig {
             cell,
             hidden: 8,
             layers,
             bidirectional,
             dropout: 0.0,
-        }
+        })
     }
 
     #[test]

@@ -26,58 +26,127 @@ use super::init::glorot;
 use super::norm::BatchNorm;
 use super::pool::{avg_pool1d_strided, strided_len};
 use super::summary::{ReceptiveField, Trace, valid_len};
-use super::{InputShape, ModelError, ModelSpec, Network, Traced};
+use super::registry::{DROPOUT_HELP, dropout as dropout_param, int};
+use super::spec::too_short;
+use super::{Architecture, Family, Hyper, InputShape, Kind, ModelError, Network, Traced, check};
 use crate::kernels::bn_act_pool::{Act, Pool};
 
-/// The hyper-parameters of [`ModelSpec::Shallow`], unpacked.
-#[derive(Debug, Clone, Copy)]
-struct Config {
-    n_filters_time: usize,
-    filter_time_length: usize,
-    n_filters_spat: usize,
-    pool_time_length: usize,
-    pool_time_stride: usize,
-    dropout: f64,
-    batch_norm_momentum: f64,
-    batch_norm_eps: f64,
+/// The menu entry.
+pub const ARCHITECTURES: &[Architecture] = &[Architecture {
+    name: "shallow",
+    aliases: &[],
+    title: "ShallowConvNet",
+    family: Family::Convolutional,
+    description: "Shallow filter-bank CNN (Schirrmeister et al. 2017): temporal and spatial filters, squaring and log of the average power, like a learned band-power classifier. Good for oscillations such as alpha or motor rhythms.",
+    kind: Kind::of::<ShallowConfig>(),
+    fixed: "{}",
+    params: &[
+        int(
+            "n_filters_time",
+            "temporal filters",
+            "frequency filters learned",
+            1.0,
+            128.0,
+        ),
+        int(
+            "filter_time_length",
+            "temporal kernel (samples)",
+            "length of each frequency filter",
+            2.0,
+            256.0,
+        ),
+        int(
+            "n_filters_spat",
+            "spatial filters",
+            "electrode weightings learned",
+            1.0,
+            128.0,
+        ),
+        int(
+            "pool_time_length",
+            "pooling window (samples)",
+            "time over which power is averaged",
+            1.0,
+            512.0,
+        ),
+        int(
+            "pool_time_stride",
+            "pooling stride (samples)",
+            "step between power estimates",
+            1.0,
+            256.0,
+        ),
+        dropout_param("dropout", DROPOUT_HELP),
+    ],
+}];
+
+/// ShallowFBCSPNet as in braindecode (JSON kind `shallow`), with
+/// braindecode's defaults.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct ShallowConfig {
+    /// Temporal filters (default 40).
+    pub n_filters_time: usize,
+    /// Temporal kernel in samples (default 25).
+    pub filter_time_length: usize,
+    /// Spatial filters (default 40).
+    pub n_filters_spat: usize,
+    /// Average-pool window in samples (default 75).
+    pub pool_time_length: usize,
+    /// Average-pool stride in samples (default 15).
+    pub pool_time_stride: usize,
+    /// Dropout probability before the classifier (default 0.5).
+    pub dropout: f64,
+    /// Batch-norm momentum, PyTorch convention (default 0.1).
+    pub batch_norm_momentum: f64,
+    /// Batch-norm epsilon (default 1e-5).
+    pub batch_norm_eps: f64,
 }
 
-impl Config {
-    fn from_spec(spec: &ModelSpec) -> Result<Self> {
-        let ModelSpec::Shallow {
-            n_filters_time,
-            filter_time_length,
-            n_filters_spat,
-            pool_time_length,
-            pool_time_stride,
-            dropout,
-            batch_norm_momentum,
-            batch_norm_eps,
-        } = spec
-        else {
-            candle_core::bail!(
-                "Shallow::new needs a Shallow spec, got {}",
-                spec.display_name()
-            )
-        };
-        Ok(Self {
-            n_filters_time: *n_filters_time,
-            filter_time_length: *filter_time_length,
-            n_filters_spat: *n_filters_spat,
-            pool_time_length: *pool_time_length,
-            pool_time_stride: *pool_time_stride,
-            dropout: *dropout,
-            batch_norm_momentum: *batch_norm_momentum,
-            batch_norm_eps: *batch_norm_eps,
-        })
+impl Default for ShallowConfig {
+    fn default() -> Self {
+        Self {
+            n_filters_time: 40,
+            filter_time_length: 25,
+            n_filters_spat: 40,
+            pool_time_length: 75,
+            pool_time_stride: 15,
+            dropout: 0.5,
+            batch_norm_momentum: 0.1,
+            batch_norm_eps: 1e-5,
+        }
     }
 }
 
-/// Time steps before the classifier for a window of `samples` (`None` if too short).
-pub(crate) fn feature_len(spec: &ModelSpec, samples: usize) -> Option<usize> {
-    let c = Config::from_spec(spec).ok()?;
-    let t = valid_len(samples, c.filter_time_length, 1)?;
-    strided_len(t, c.pool_time_length, c.pool_time_stride)
+impl Hyper for ShallowConfig {
+    const KIND: &'static str = "shallow";
+
+    fn display_name(&self) -> String {
+        "ShallowFBCSPNet".to_string()
+    }
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        check::positive("n_filters_time", self.n_filters_time)?;
+        check::positive("filter_time_length", self.filter_time_length)?;
+        check::positive("n_filters_spat", self.n_filters_spat)?;
+        check::positive("pool_time_length", self.pool_time_length)?;
+        check::positive("pool_time_stride", self.pool_time_stride)?;
+        check::probability("dropout", self.dropout)?;
+        check::batch_norm(self.batch_norm_momentum, self.batch_norm_eps)
+    }
+
+    fn feature_len(&self, samples: usize) -> Option<usize> {
+        let t = valid_len(samples, self.filter_time_length, 1)?;
+        strided_len(t, self.pool_time_length, self.pool_time_stride)
+    }
+
+    fn build(
+        &self,
+        vb: VarBuilder,
+        input: &InputShape,
+    ) -> std::result::Result<Box<dyn Traced>, ModelError> {
+        Ok(Box::new(Shallow::new(vb, self, input)?))
+    }
 }
 
 /// Temporal then spatial convolution, run as one convolution.
@@ -144,23 +213,19 @@ pub struct Shallow {
     conv_time_spat: TimeSpaceConv,
     bnorm: BatchNorm,
     final_layer: Dense,
-    config: Config,
+    config: ShallowConfig,
 }
 
 impl Shallow {
     /// Builds the layers under `vb` with braindecode's names.
     pub fn new(
         vb: VarBuilder,
-        spec: &ModelSpec,
+        config: &ShallowConfig,
         input: &InputShape,
     ) -> std::result::Result<Self, ModelError> {
-        let c = Config::from_spec(spec)?;
-        let Some(t_final) = feature_len(spec, input.samples) else {
-            return Err(ModelError::InputTooShort {
-                model: spec.display_name(),
-                samples: input.samples,
-                min_samples: spec.min_samples(),
-            });
+        let c = config.clone();
+        let Some(t_final) = c.feature_len(input.samples) else {
+            return Err(too_short(config, input.samples));
         };
         let conv_time_spat = TimeSpaceConv::new(
             vb.pp("conv_time"),
@@ -235,31 +300,14 @@ impl Network for Shallow {
 mod tests {
     use super::super::testing::*;
     use super::*;
+    use crate::model::ModelSpec;
     use candle_core::{DType, Device};
 
     fn spec_without_dropout() -> ModelSpec {
-        match ModelSpec::by_name("shallow") {
-            Some(ModelSpec::Shallow {
-                n_filters_time,
-                filter_time_length,
-                n_filters_spat,
-                pool_time_length,
-                pool_time_stride,
-                batch_norm_momentum,
-                batch_norm_eps,
-                ..
-            }) => ModelSpec::Shallow {
-                n_filters_time,
-                filter_time_length,
-                n_filters_spat,
-                pool_time_length,
-                pool_time_stride,
-                dropout: 0.0,
-                batch_norm_momentum,
-                batch_norm_eps,
-            },
-            other => panic!("unexpected default {other:?}"),
-        }
+        ModelSpec::new(ShallowConfig {
+            dropout: 0.0,
+            ..ShallowConfig::default()
+        })
     }
 
     #[test]

@@ -1,235 +1,201 @@
-//! The serializable description of a network: architecture and hyper-parameters.
+//! The serializable description of a network: which architecture, with which
+//! hyper-parameters.
+//!
+//! Each architecture file defines one hyper-parameter struct (serde, with its
+//! defaults in `Default`) and implements [`Hyper`] for it: its JSON `kind`,
+//! its display name, its validation, how long its feature map is and how to
+//! build it. [`ModelSpec`] holds any of them behind one type, so nothing
+//! outside the architecture's own file matches on architectures.
 
+use std::fmt::Debug;
+
+use candle_nn::VarBuilder;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
-use super::ModelError;
+use super::{InputShape, ModelError, Traced};
 
-/// The recurrent cell of [`ModelSpec::Rnn`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RnnCell {
-    /// Long short-term memory (PyTorch `nn.LSTM` gate order i, f, g, o).
-    Lstm,
-    /// Gated recurrent unit (PyTorch `nn.GRU` gate order r, z, n).
-    Gru,
+/// The hyper-parameters of one architecture: a serde struct whose missing
+/// fields take `Default`'s values (so older run folders keep loading).
+pub(crate) trait Hyper:
+    Serialize + DeserializeOwned + Default + Clone + Debug + PartialEq + Send + Sync + 'static
+{
+    /// The `kind` tag of the spec's JSON, e.g. `eegnet`.
+    const KIND: &'static str;
+
+    /// A human-readable name with the main hyper-parameters.
+    fn display_name(&self) -> String;
+
+    /// Why a hyper-parameter is out of range, if one is.
+    fn validate(&self) -> Result<(), String>;
+
+    /// Time steps left before the classifier for a window of `samples`
+    /// (`None` when the window is too short).
+    fn feature_len(&self, samples: usize) -> Option<usize>;
+
+    /// The network for windows of shape `input`, its variables under `vb`.
+    fn build(&self, vb: VarBuilder, input: &InputShape) -> Result<Box<dyn Traced>, ModelError>;
+}
+
+/// A JSON `kind` and how to read a spec of it: one per [`Hyper`] type.
+#[derive(Clone, Copy)]
+pub struct Kind {
+    /// The `kind` tag.
+    pub name: &'static str,
+    parse: fn(Value) -> Result<ModelSpec, serde_json::Error>,
+    default: fn() -> ModelSpec,
+}
+
+impl Debug for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Kind({})", self.name)
+    }
+}
+
+impl PartialEq for Kind {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Kind {
+    /// The kind of the hyper-parameter struct `T`.
+    pub(crate) const fn of<T: Hyper>() -> Kind {
+        Kind {
+            name: T::KIND,
+            parse: parse_as::<T>,
+            default: default_of::<T>,
+        }
+    }
+
+    /// The spec of this kind from a JSON object (missing fields take defaults).
+    pub fn parse(&self, value: Value) -> Result<ModelSpec, serde_json::Error> {
+        (self.parse)(value)
+    }
+
+    /// The spec of this kind with every default.
+    pub fn default_spec(&self) -> ModelSpec {
+        (self.default)()
+    }
+}
+
+/// The error for a window of `samples` too short for `params`.
+pub(crate) fn too_short<T: Hyper>(params: &T, samples: usize) -> ModelError {
+    ModelError::InputTooShort {
+        model: params.display_name(),
+        samples,
+        min_samples: super::summary::min_fitting(|n| params.feature_len(n).is_some()),
+    }
+}
+
+fn parse_as<T: Hyper>(value: Value) -> Result<ModelSpec, serde_json::Error> {
+    serde_json::from_value::<T>(value).map(ModelSpec::new)
+}
+
+fn default_of<T: Hyper>() -> ModelSpec {
+    ModelSpec::new(T::default())
+}
+
+/// The object-safe face of [`Hyper`], for [`ModelSpec`]'s box.
+trait AnySpec: Debug + Send + Sync {
+    fn kind(&self) -> &'static str;
+    fn to_json(&self) -> Value;
+    fn boxed_clone(&self) -> Box<dyn AnySpec>;
+    fn display_name(&self) -> String;
+    fn validate(&self) -> Result<(), String>;
+    fn feature_len(&self, samples: usize) -> Option<usize>;
+    fn build(&self, vb: VarBuilder, input: &InputShape) -> Result<Box<dyn Traced>, ModelError>;
+}
+
+impl<T: Hyper> AnySpec for T {
+    fn kind(&self) -> &'static str {
+        T::KIND
+    }
+    fn to_json(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+    fn boxed_clone(&self) -> Box<dyn AnySpec> {
+        Box::new(self.clone())
+    }
+    fn display_name(&self) -> String {
+        Hyper::display_name(self)
+    }
+    fn validate(&self) -> Result<(), String> {
+        Hyper::validate(self)
+    }
+    fn feature_len(&self, samples: usize) -> Option<usize> {
+        Hyper::feature_len(self, samples)
+    }
+    fn build(&self, vb: VarBuilder, input: &InputShape) -> Result<Box<dyn Traced>, ModelError> {
+        Hyper::build(self, vb, input)
+    }
 }
 
 /// A network architecture and all its hyper-parameters.
 ///
 /// Serialized as JSON with a `kind` tag, e.g. `{"kind":"eegnet","f1":8,...}`;
-/// missing fields take the defaults below, so older run folders keep loading.
-/// Defaults follow braindecode (EEGNet, ShallowFBCSPNet), PyTorch (`nn.LSTM`,
-/// `nn.GRU`) and torchaudio's M5 tutorial.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ModelSpec {
-    /// Flatten the window, hidden layers with ReLU and dropout, linear output.
-    Mlp {
-        /// Width of each hidden layer (default `[128]`).
-        #[serde(default = "d::mlp_hidden")]
-        hidden: Vec<usize>,
-        /// Dropout probability after each hidden layer (default 0.25).
-        #[serde(default = "d::quarter")]
-        dropout: f64,
-    },
-    /// Blocks of convolution + batch norm + ReLU + max pool, global average
-    /// pool, dropout, linear output.
-    Cnn1d {
-        /// Filters of each block (default `[32, 64, 64]`).
-        #[serde(default = "d::cnn1d_filters")]
-        filters: Vec<usize>,
-        /// Convolution kernel in samples, 'same' padding (default 7).
-        #[serde(default = "d::cnn1d_kernel")]
-        kernel: usize,
-        /// Max-pool size (kernel == stride) after each block (default 2).
-        #[serde(default = "d::two")]
-        pool: usize,
-        /// Dropout probability before the output layer (default 0.25).
-        #[serde(default = "d::quarter")]
-        dropout: f64,
-    },
-    /// EEGNet v4 (Lawhern et al. 2018) as in braindecode's `EEGNet`.
-    #[serde(rename = "eegnet")]
-    EegNet {
-        /// Temporal filters (default 8).
-        #[serde(default = "d::eight")]
-        f1: usize,
-        /// Spatial filters per temporal filter (default 2).
-        #[serde(default = "d::two")]
-        d: usize,
-        /// Pointwise filters of the separable convolution (default 16).
-        #[serde(default = "d::sixteen")]
-        f2: usize,
-        /// Temporal kernel in samples (default 64).
-        #[serde(default = "d::sixty_four")]
-        kernel_length: usize,
-        /// Kernel of the separable (depthwise) temporal convolution in samples (default 16).
-        #[serde(default = "d::sixteen")]
-        depthwise_kernel_length: usize,
-        /// First average pool in samples (default 4).
-        #[serde(default = "d::four")]
-        pool1: usize,
-        /// Second average pool in samples (default 8).
-        #[serde(default = "d::eight")]
-        pool2: usize,
-        /// Dropout probability (default 0.25).
-        #[serde(default = "d::quarter")]
-        dropout: f64,
-        /// Batch-norm momentum, PyTorch convention (default 0.01).
-        #[serde(default = "d::eegnet_momentum")]
-        batch_norm_momentum: f64,
-        /// Batch-norm epsilon (default 1e-3).
-        #[serde(default = "d::eegnet_eps")]
-        batch_norm_eps: f64,
-        /// Max L2 norm of each spatial filter, applied before each training
-        /// forward pass as braindecode does (default 1; `null` for none).
-        #[serde(default = "d::eegnet_max_norm")]
-        spatial_max_norm: Option<f64>,
-    },
-    /// ShallowFBCSPNet (Schirrmeister et al. 2017) as in braindecode.
-    Shallow {
-        /// Temporal filters (default 40).
-        #[serde(default = "d::forty")]
-        n_filters_time: usize,
-        /// Temporal kernel in samples (default 25).
-        #[serde(default = "d::twenty_five")]
-        filter_time_length: usize,
-        /// Spatial filters (default 40).
-        #[serde(default = "d::forty")]
-        n_filters_spat: usize,
-        /// Average-pool window in samples (default 75).
-        #[serde(default = "d::seventy_five")]
-        pool_time_length: usize,
-        /// Average-pool stride in samples (default 15).
-        #[serde(default = "d::fifteen")]
-        pool_time_stride: usize,
-        /// Dropout probability before the classifier (default 0.5).
-        #[serde(default = "d::half")]
-        dropout: f64,
-        /// Batch-norm momentum, PyTorch convention (default 0.1).
-        #[serde(default = "d::tenth")]
-        batch_norm_momentum: f64,
-        /// Batch-norm epsilon (default 1e-5).
-        #[serde(default = "d::torch_eps")]
-        batch_norm_eps: f64,
-    },
-    /// Stacked LSTM or GRU over time (the window's samples are the time
-    /// steps, its channels the features), classified from the last step.
-    Rnn {
-        /// LSTM or GRU (default LSTM).
-        #[serde(default = "d::lstm")]
-        cell: RnnCell,
-        /// Hidden units per direction (default 64).
-        #[serde(default = "d::sixty_four")]
-        hidden: usize,
-        /// Stacked layers (default 2).
-        #[serde(default = "d::two")]
-        layers: usize,
-        /// Run a second, time-reversed direction per layer (default false).
-        #[serde(default)]
-        bidirectional: bool,
-        /// Dropout probability between layers (default 0, as PyTorch).
-        #[serde(default)]
-        dropout: f64,
-    },
-    /// M5 raw-waveform CNN (Dai et al. 2017, torchaudio's tutorial): a strided
-    /// first convolution, blocks of convolution + batch norm + ReLU + max pool,
-    /// global average pool, linear output.
-    M5 {
-        /// Filters of the first convolution and of each following block
-        /// (default `[32, 32, 64, 64]`).
-        #[serde(default = "d::m5_filters")]
-        filters: Vec<usize>,
-        /// First convolution kernel in samples (default 80).
-        #[serde(default = "d::eighty")]
-        first_kernel: usize,
-        /// First convolution stride in samples (default 16).
-        #[serde(default = "d::sixteen")]
-        first_stride: usize,
-        /// Kernel of the later convolutions in samples, no padding (default 3).
-        #[serde(default = "d::three")]
-        kernel: usize,
-        /// Max-pool size after each convolution (default 4).
-        #[serde(default = "d::four")]
-        pool: usize,
-    },
+/// missing fields take the architecture's defaults, so older run folders keep
+/// loading. Made by [`ModelSpec::by_name`], by an
+/// [`Architecture`](super::Architecture)'s form, or read from JSON.
+#[derive(Debug)]
+pub struct ModelSpec(Box<dyn AnySpec>);
+
+impl Clone for ModelSpec {
+    fn clone(&self) -> Self {
+        Self(self.0.boxed_clone())
+    }
 }
 
-/// Default values of the spec fields (one place for serde and `by_name`).
-mod d {
-    use super::RnnCell;
-    pub fn mlp_hidden() -> Vec<usize> {
-        vec![128]
+impl PartialEq for ModelSpec {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.kind() == other.0.kind() && self.0.to_json() == other.0.to_json()
     }
-    pub fn cnn1d_filters() -> Vec<usize> {
-        vec![32, 64, 64]
+}
+
+impl Serialize for ModelSpec {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut object = Map::new();
+        object.insert("kind".into(), Value::from(self.0.kind()));
+        if let Value::Object(fields) = self.0.to_json() {
+            object.extend(fields);
+        }
+        object.serialize(serializer)
     }
-    pub fn m5_filters() -> Vec<usize> {
-        vec![32, 32, 64, 64]
-    }
-    pub fn cnn1d_kernel() -> usize {
-        7
-    }
-    pub fn two() -> usize {
-        2
-    }
-    pub fn three() -> usize {
-        3
-    }
-    pub fn four() -> usize {
-        4
-    }
-    pub fn eight() -> usize {
-        8
-    }
-    pub fn fifteen() -> usize {
-        15
-    }
-    pub fn sixteen() -> usize {
-        16
-    }
-    pub fn twenty_five() -> usize {
-        25
-    }
-    pub fn forty() -> usize {
-        40
-    }
-    pub fn sixty_four() -> usize {
-        64
-    }
-    pub fn seventy_five() -> usize {
-        75
-    }
-    pub fn eighty() -> usize {
-        80
-    }
-    pub fn quarter() -> f64 {
-        0.25
-    }
-    pub fn half() -> f64 {
-        0.5
-    }
-    pub fn tenth() -> f64 {
-        0.1
-    }
-    pub fn torch_eps() -> f64 {
-        1e-5
-    }
-    pub fn eegnet_momentum() -> f64 {
-        0.1
-    }
-    pub fn eegnet_eps() -> f64 {
-        1e-3
-    }
-    pub fn eegnet_max_norm() -> Option<f64> {
-        Some(1.0)
-    }
-    pub fn lstm() -> RnnCell {
-        RnnCell::Lstm
+}
+
+impl<'de> Deserialize<'de> for ModelSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut value = Value::deserialize(deserializer)?;
+        let Some(object) = value.as_object_mut() else {
+            return Err(D::Error::custom("a model spec must be a JSON object"));
+        };
+        let kind = match object.remove("kind") {
+            Some(Value::String(kind)) => kind,
+            _ => return Err(D::Error::missing_field("kind")),
+        };
+        let Some(found) = super::registry::kind(&kind) else {
+            return Err(D::Error::custom(format!(
+                "unknown model kind `{kind}` (known: {})",
+                super::registry::kind_names().join(", ")
+            )));
+        };
+        found.parse(value).map_err(D::Error::custom)
     }
 }
 
 impl ModelSpec {
+    /// The spec holding `params`.
+    pub(crate) fn new<T: Hyper>(params: T) -> Self {
+        Self(Box::new(params))
+    }
+
+    /// The JSON `kind` tag, e.g. `eegnet`.
+    pub fn kind(&self) -> &'static str {
+        self.0.kind()
+    }
+
     /// The spec with default hyper-parameters for a short name of the
     /// architecture registry (see [`ModelSpec::names`]); aliases such as
     /// `cnn1d-audio` (for `m5`) are accepted. Case-insensitive.
@@ -244,170 +210,15 @@ impl ModelSpec {
 
     /// A human-readable name with the main hyper-parameters, e.g. `EEGNet (F1=8, D=2, F2=16)`.
     pub fn display_name(&self) -> String {
-        let join = |v: &[usize]| {
-            v.iter()
-                .map(|x| x.to_string())
-                .collect::<Vec<_>>()
-                .join("-")
-        };
-        match self {
-            ModelSpec::Mlp { hidden, .. } => format!("MLP ({})", join(hidden)),
-            ModelSpec::Cnn1d {
-                filters, kernel, ..
-            } => {
-                format!("CNN1d ({}, kernel {kernel})", join(filters))
-            }
-            ModelSpec::EegNet { f1, d, f2, .. } => format!("EEGNet (F1={f1}, D={d}, F2={f2})"),
-            ModelSpec::Shallow { .. } => "ShallowFBCSPNet".to_string(),
-            ModelSpec::Rnn {
-                cell,
-                hidden,
-                layers,
-                bidirectional,
-                ..
-            } => {
-                let cell = match cell {
-                    RnnCell::Lstm => "LSTM",
-                    RnnCell::Gru => "GRU",
-                };
-                let bi = if *bidirectional { "Bi" } else { "" };
-                format!("{bi}{cell} {layers}x{hidden}")
-            }
-            ModelSpec::M5 { filters, .. } => format!("M5 ({})", join(filters)),
-        }
+        self.0.display_name()
     }
 
     /// Checks that every hyper-parameter is in range.
     pub fn validate(&self) -> Result<(), ModelError> {
-        let fail = |reason: String| {
-            Err(ModelError::InvalidSpec {
-                model: self.display_name(),
-                reason,
-            })
-        };
-        let prob = |name: &str, p: f64| -> Result<(), ModelError> {
-            if (0.0..1.0).contains(&p) {
-                Ok(())
-            } else {
-                fail(format!("{name} must be in [0, 1), got {p}"))
-            }
-        };
-        let positive = |name: &str, v: usize| -> Result<(), ModelError> {
-            if v >= 1 {
-                Ok(())
-            } else {
-                fail(format!("{name} must be at least 1"))
-            }
-        };
-        let widths = |name: &str, v: &[usize]| -> Result<(), ModelError> {
-            if v.is_empty() || v.contains(&0) {
-                fail(format!(
-                    "{name} must be a non-empty list of positive sizes, got {v:?}"
-                ))
-            } else {
-                Ok(())
-            }
-        };
-        let batch_norm = |momentum: f64, eps: f64| -> Result<(), ModelError> {
-            if !(0.0..=1.0).contains(&momentum) {
-                return fail(format!(
-                    "batch_norm_momentum must be in [0, 1], got {momentum}"
-                ));
-            }
-            if eps.is_nan() || eps <= 0.0 {
-                return fail(format!("batch_norm_eps must be positive, got {eps}"));
-            }
-            Ok(())
-        };
-        match self {
-            ModelSpec::Mlp { hidden, dropout } => {
-                if hidden.contains(&0) {
-                    return fail(format!("hidden sizes must be positive, got {hidden:?}"));
-                }
-                prob("dropout", *dropout)
-            }
-            ModelSpec::Cnn1d {
-                filters,
-                kernel,
-                pool,
-                dropout,
-            } => {
-                widths("filters", filters)?;
-                positive("kernel", *kernel)?;
-                positive("pool", *pool)?;
-                prob("dropout", *dropout)
-            }
-            ModelSpec::EegNet {
-                f1,
-                d,
-                f2,
-                kernel_length,
-                depthwise_kernel_length,
-                pool1,
-                pool2,
-                dropout,
-                batch_norm_momentum,
-                batch_norm_eps,
-                spatial_max_norm,
-            } => {
-                positive("f1", *f1)?;
-                positive("d", *d)?;
-                positive("f2", *f2)?;
-                positive("kernel_length", *kernel_length)?;
-                positive("depthwise_kernel_length", *depthwise_kernel_length)?;
-                positive("pool1", *pool1)?;
-                positive("pool2", *pool2)?;
-                prob("dropout", *dropout)?;
-                batch_norm(*batch_norm_momentum, *batch_norm_eps)?;
-                match spatial_max_norm {
-                    Some(m) if m.is_nan() || *m <= 0.0 => {
-                        fail(format!("spatial_max_norm must be positive, got {m}"))
-                    }
-                    _ => Ok(()),
-                }
-            }
-            ModelSpec::Shallow {
-                n_filters_time,
-                filter_time_length,
-                n_filters_spat,
-                pool_time_length,
-                pool_time_stride,
-                dropout,
-                batch_norm_momentum,
-                batch_norm_eps,
-            } => {
-                positive("n_filters_time", *n_filters_time)?;
-                positive("filter_time_length", *filter_time_length)?;
-                positive("n_filters_spat", *n_filters_spat)?;
-                positive("pool_time_length", *pool_time_length)?;
-                positive("pool_time_stride", *pool_time_stride)?;
-                prob("dropout", *dropout)?;
-                batch_norm(*batch_norm_momentum, *batch_norm_eps)
-            }
-            ModelSpec::Rnn {
-                hidden,
-                layers,
-                dropout,
-                ..
-            } => {
-                positive("hidden", *hidden)?;
-                positive("layers", *layers)?;
-                prob("dropout", *dropout)
-            }
-            ModelSpec::M5 {
-                filters,
-                first_kernel,
-                first_stride,
-                kernel,
-                pool,
-            } => {
-                widths("filters", filters)?;
-                positive("first_kernel", *first_kernel)?;
-                positive("first_stride", *first_stride)?;
-                positive("kernel", *kernel)?;
-                positive("pool", *pool)
-            }
-        }
+        self.0.validate().map_err(|reason| ModelError::InvalidSpec {
+            model: self.display_name(),
+            reason,
+        })
     }
 
     /// The shortest window (samples) this architecture accepts.
@@ -418,13 +229,16 @@ impl ModelSpec {
     /// Time steps left before the classifier for a window of `samples`
     /// (`None` when the window is too short).
     pub(crate) fn feature_len(&self, samples: usize) -> Option<usize> {
-        match self {
-            ModelSpec::Mlp { .. } | ModelSpec::Rnn { .. } => (samples >= 1).then_some(samples),
-            ModelSpec::Cnn1d { .. } => super::cnn1d::feature_len(self, samples),
-            ModelSpec::EegNet { .. } => super::eegnet::feature_len(self, samples),
-            ModelSpec::Shallow { .. } => super::shallow::feature_len(self, samples),
-            ModelSpec::M5 { .. } => super::m5::feature_len(self, samples),
-        }
+        self.0.feature_len(samples)
+    }
+
+    /// The untraced network (see [`super::build`], which checks the input first).
+    pub(crate) fn build_network(
+        &self,
+        vb: VarBuilder,
+        input: &InputShape,
+    ) -> Result<Box<dyn Traced>, ModelError> {
+        self.0.build(vb, input)
     }
 }
 
@@ -460,8 +274,22 @@ mod tests {
             serde_json::from_str(r#"{"kind":"rnn","cell":"gru","bidirectional":true}"#)?;
         assert_eq!(Some(spec), ModelSpec::by_name("bigru"));
         let spec: ModelSpec = serde_json::from_str(r#"{"kind":"m5","filters":[8,8]}"#)?;
-        assert!(matches!(spec, ModelSpec::M5 { ref filters, pool: 4, .. } if filters == &[8, 8]));
+        let json = serde_json::to_value(&spec)?;
+        assert_eq!(json["filters"], serde_json::json!([8, 8]));
+        assert_eq!(json["pool"], 4);
         Ok(())
+    }
+
+    #[test]
+    fn unknown_kinds_and_bad_json_are_errors_that_say_why() {
+        let err = serde_json::from_str::<ModelSpec>(r#"{"kind":"resnet"}"#)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("resnet") && err.contains("eegnet"), "{err}");
+        assert!(serde_json::from_str::<ModelSpec>(r#"{"f1":8}"#).is_err());
+        assert!(serde_json::from_str::<ModelSpec>(r#"[1]"#).is_err());
+        assert!(serde_json::from_str::<ModelSpec>(r#"{"kind":"eegnet","f1":"x"}"#).is_err());
     }
 
     #[test]
@@ -473,22 +301,14 @@ mod tests {
     }
 
     #[test]
-    fn out_of_range_settings_are_rejected() {
-        let bad = ModelSpec::Rnn {
-            cell: RnnCell::Gru,
-            hidden: 0,
-            layers: 1,
-            bidirectional: false,
-            dropout: 0.0,
-        };
+    fn out_of_range_settings_are_rejected() -> Result<(), serde_json::Error> {
+        let bad: ModelSpec = serde_json::from_str(r#"{"kind":"rnn","hidden":0}"#)?;
         let Err(err) = bad.validate() else {
             panic!("hidden 0 accepted")
         };
         assert!(err.to_string().contains("hidden"), "{err}");
-        let bad = ModelSpec::Mlp {
-            hidden: vec![4],
-            dropout: 1.0,
-        };
+        let bad: ModelSpec = serde_json::from_str(r#"{"kind":"mlp","dropout":1.0}"#)?;
         assert!(bad.validate().is_err());
+        Ok(())
     }
 }

@@ -7,7 +7,7 @@ use eframe::egui::{self, RichText, Ui};
 
 use super::{PreviewState, TrainingPanel};
 use crate::gui::glossary;
-use crate::model::{ARCHITECTURES, Family, ParamKind, ParamValue};
+use crate::model::{Family, ParamKind, ParamValue, architectures};
 use crate::train::{DeviceChoice, Schedule, parse_param};
 
 /// Draws the model form.
@@ -20,7 +20,7 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui) {
                 .map_or(p.options.model.clone(), |a| a.title.to_string()),
         )
         .show_ui(ui, |ui| {
-            for a in ARCHITECTURES {
+            for a in architectures() {
                 ui.selectable_value(
                     &mut p.options.model,
                     a.name.to_string(),
