@@ -218,16 +218,20 @@ pub fn architecture(name: &str) -> Option<&'static Architecture> {
     architectures().find(|a| a.name == name || a.aliases.contains(&name.as_str()))
 }
 
-/// The architecture a spec was made from (the first whose defaults share its
-/// `kind` and fixed fields such as the cell and direction).
+/// The architecture a spec was made from: of those sharing its `kind` and
+/// fixed fields (such as the cell and direction), the one fixing the most
+/// (a bidirectional LSTM spec also matches `lstm`, but `bilstm` fixes more).
 pub fn architecture_of(spec: &ModelSpec) -> Option<&'static Architecture> {
     let json = serde_json::to_value(spec).ok()?;
-    architectures().find(|a| {
-        let base = a.base_json();
-        base.iter().all(|(k, v)| json.get(k) == Some(v))
-            && (base.contains_key("bidirectional")
-                || json.get("bidirectional").is_none_or(|b| b == false))
-    })
+    architectures()
+        .filter_map(|a| {
+            let base = a.base_json();
+            base.iter()
+                .all(|(k, v)| json.get(k) == Some(v))
+                .then_some((base.len(), a))
+        })
+        .min_by_key(|(fixed, _)| std::cmp::Reverse(*fixed))
+        .map(|(_, a)| a)
 }
 
 impl Architecture {

@@ -30,10 +30,10 @@ use candle_nn::VarBuilder;
 use super::conv::WeightInit;
 use super::dense::{Dense, dropout};
 use super::init::torch_default;
-use super::summary::Trace;
 use super::registry::{dropout as dropout_param, int};
+use super::summary::Trace;
 use super::{
-    Architecture, Family, HyperParam, Hyper, InputShape, Kind, ModelError, Network, Traced, check,
+    Architecture, Family, Hyper, HyperParam, InputShape, Kind, ModelError, Network, Traced, check,
 };
 use crate::kernels::rnn::{Cell, rnn_sequence};
 
@@ -360,45 +360,42 @@ impl RnnLayer {
     }
 }
 
-/// A stacked (bi)directional LSTM/GRU classifier; see the module documentation.
+/// Stacked (bi)directional recurrent layers read out at the sequence ends:
+/// the forward state after the last step and, when bidirectional, the
+/// backward state after the first. Shared by [`Rnn`] and the CRNN.
 #[derive(Debug, Clone)]
-pub struct Rnn {
+pub struct RecurrentStack {
     /// Per layer: forward direction and, when bidirectional, the reverse one.
     layers: Vec<(RnnLayer, Option<RnnLayer>)>,
-    fc: Dense,
-    config: RnnConfig,
+    cell: RnnCell,
+    hidden: usize,
+    dropout: f64,
 }
 
-impl Rnn {
-    /// Builds the layers under `vb` (`rnn.weight_ih_l0`, ..., `fc`).
+impl RecurrentStack {
+    /// Creates `layers` layers of `hidden` units per direction over `input`
+    /// features under `vb` (`weight_ih_l0`, `weight_ih_l0_reverse`, ...,
+    /// PyTorch's names), with `dropout` between layers.
     pub fn new(
-        vb: VarBuilder,
-        config: &RnnConfig,
-        input: &InputShape,
-    ) -> std::result::Result<Self, ModelError> {
-        let RnnConfig {
-            cell,
-            hidden,
-            layers,
-            bidirectional,
-            ..
-        } = config;
-        let dirs = if *bidirectional { 2 } else { 1 };
-        let rnn_vb = vb.pp("rnn");
-        let mut stack = Vec::with_capacity(*layers);
-        for l in 0..*layers {
-            let in_size = if l == 0 {
-                input.channels
-            } else {
-                dirs * hidden
-            };
-            let fwd = RnnLayer::new(&rnn_vb, *cell, in_size, *hidden, &format!("_l{l}"))?;
-            let bwd = if *bidirectional {
+        vb: &VarBuilder,
+        cell: RnnCell,
+        input: usize,
+        hidden: usize,
+        layers: usize,
+        bidirectional: bool,
+        dropout: f64,
+    ) -> Result<Self> {
+        let dirs = if bidirectional { 2 } else { 1 };
+        let mut stack = Vec::with_capacity(layers);
+        for l in 0..layers {
+            let in_size = if l == 0 { input } else { dirs * hidden };
+            let fwd = RnnLayer::new(vb, cell, in_size, hidden, &format!("_l{l}"))?;
+            let bwd = if bidirectional {
                 Some(RnnLayer::new(
-                    &rnn_vb,
-                    *cell,
+                    vb,
+                    cell,
                     in_size,
-                    *hidden,
+                    hidden,
                     &format!("_l{l}_reverse"),
                 )?)
             } else {
@@ -406,76 +403,41 @@ impl Rnn {
             };
             stack.push((fwd, bwd));
         }
-        let fc = Dense::new(
-            vb.pp("fc"),
-            dirs * hidden,
-            input.n_outputs,
-            WeightInit::Torch,
-        )?;
         Ok(Self {
             layers: stack,
-            fc,
-            config: config.clone(),
+            cell,
+            hidden,
+            dropout,
         })
     }
-}
 
-impl Rnn {
-    /// The forward pass with whole-sequence kernels (CPU f32), time-major.
-    fn forward_fused(&self, x: &Tensor, train: bool, t: &mut Trace) -> Result<Tensor> {
-        let cfg = &self.config;
-        let (_, _, n_steps) = x.dims3()?;
-        let mut seq = x.permute((2, 0, 1))?.contiguous()?; // [T, B, C]
-        let n_layers = self.layers.len();
-        let name = match cfg.cell {
+    /// Width of the readout: `hidden`, doubled when bidirectional.
+    pub fn output_width(&self) -> usize {
+        let bidirectional = self.layers.first().is_some_and(|(_, b)| b.is_some());
+        if bidirectional {
+            2 * self.hidden
+        } else {
+            self.hidden
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self.cell {
             RnnCell::Lstm => "lstm",
             RnnCell::Gru => "gru",
-        };
-        let mut first_bwd: Option<Tensor> = None;
-        for (l, (fwd, bwd)) in self.layers.iter().enumerate() {
-            let out_f = fwd.forward_time_major(&seq, false)?; // [T, B, H]
-            seq = match bwd {
-                Some(bwd) => {
-                    let out_b = bwd.forward_time_major(&seq, true)?; // [T, B, H]
-                    first_bwd = Some(out_b.get(0)?);
-                    Tensor::cat(&[&out_f, &out_b], 2)? // [T, B, 2H]
-                }
-                None => out_f,
-            };
-            if l + 1 < n_layers && train && cfg.dropout > 0.0 {
-                seq = dropout(&seq, cfg.dropout, train)?;
-            }
-            let params = fwd.params() + bwd.as_ref().map_or(0, |b| b.params());
-            let width = seq.dim(2)?;
-            t.record_shape(&format!("{name}_l{l}"), &[n_steps, width], params);
         }
-        let last = seq.get(n_steps - 1)?; // [B, width]
-        let last = match (&first_bwd, cfg.bidirectional) {
-            // Forward state after the last step, backward state after the first.
-            (Some(b), true) => Tensor::cat(&[&last.narrow(1, 0, cfg.hidden)?, b], 1)?, // [B, 2H]
-            _ => last,                                                                 // [B, H]
-        };
-        t.record("last_step", &last, 0);
-        let y = self.fc.forward(&last)?; // [B, n_outputs]
-        t.record("fc", &y, self.fc.params());
-        Ok(y)
     }
-}
 
-impl Traced for Rnn {
-    fn forward_traced(&self, x: &Tensor, train: bool, t: &mut Trace) -> Result<Tensor> {
+    /// `x: [B, features, T]` (time last, as the windows) -> the readout
+    /// `[B, output_width]`, recording each layer in `t`.
+    pub(crate) fn forward_traced(&self, x: &Tensor, train: bool, t: &mut Trace) -> Result<Tensor> {
         if crate::kernels::is_cpu_f32(x) {
             return self.forward_fused(x, train, t);
         }
-        let cfg = &self.config;
         let (_, _, n_steps) = x.dims3()?;
         let x = x.transpose(1, 2)?.transpose(0, 1)?.contiguous()?; // [T, B, C]
         let mut steps: Vec<Tensor> = (0..n_steps).map(|i| x.get(i)).collect::<Result<_>>()?; // T x [B, C]
         let n_layers = self.layers.len();
-        let name = match cfg.cell {
-            RnnCell::Lstm => "lstm",
-            RnnCell::Gru => "gru",
-        };
         let mut first_bwd: Option<Tensor> = None;
         for (l, (fwd, bwd)) in self.layers.iter().enumerate() {
             let out_f = fwd.forward(&steps, false)?; // T x [B, H]
@@ -491,29 +453,101 @@ impl Traced for Rnn {
                 }
                 None => out_f,
             };
-            if l + 1 < n_layers && train && cfg.dropout > 0.0 {
+            if l + 1 < n_layers && train && self.dropout > 0.0 {
                 steps = steps
                     .iter()
-                    .map(|s| dropout(s, cfg.dropout, train))
+                    .map(|s| dropout(s, self.dropout, train))
                     .collect::<Result<_>>()?;
             }
             let params = fwd.params() + bwd.as_ref().map_or(0, |b| b.params());
-            let width = if cfg.bidirectional {
-                2 * cfg.hidden
-            } else {
-                cfg.hidden
-            };
-            t.record_shape(&format!("{name}_l{l}"), &[n_steps, width], params);
+            t.record_shape(
+                &format!("{}_l{l}", self.name()),
+                &[n_steps, self.output_width()],
+                params,
+            );
         }
         let Some(last) = steps.last() else {
             candle_core::bail!("rnn: the window has no time steps")
         };
-        let last = match (&first_bwd, cfg.bidirectional) {
+        let last = match &first_bwd {
             // Forward state after the last step, backward state after the first.
-            (Some(b), true) => Tensor::cat(&[&last.narrow(1, 0, cfg.hidden)?, b], 1)?, // [B, 2H]
-            _ => last.clone(),                                                         // [B, H]
+            Some(b) => Tensor::cat(&[&last.narrow(1, 0, self.hidden)?, b], 1)?, // [B, 2H]
+            None => last.clone(),                                               // [B, H]
         };
         t.record("last_step", &last, 0);
+        Ok(last)
+    }
+
+    /// The forward pass with whole-sequence kernels (CPU f32), time-major.
+    fn forward_fused(&self, x: &Tensor, train: bool, t: &mut Trace) -> Result<Tensor> {
+        let (_, _, n_steps) = x.dims3()?;
+        let mut seq = x.permute((2, 0, 1))?.contiguous()?; // [T, B, C]
+        let n_layers = self.layers.len();
+        let mut first_bwd: Option<Tensor> = None;
+        for (l, (fwd, bwd)) in self.layers.iter().enumerate() {
+            let out_f = fwd.forward_time_major(&seq, false)?; // [T, B, H]
+            seq = match bwd {
+                Some(bwd) => {
+                    let out_b = bwd.forward_time_major(&seq, true)?; // [T, B, H]
+                    first_bwd = Some(out_b.get(0)?);
+                    Tensor::cat(&[&out_f, &out_b], 2)? // [T, B, 2H]
+                }
+                None => out_f,
+            };
+            if l + 1 < n_layers && train && self.dropout > 0.0 {
+                seq = dropout(&seq, self.dropout, train)?;
+            }
+            let params = fwd.params() + bwd.as_ref().map_or(0, |b| b.params());
+            let width = seq.dim(2)?;
+            t.record_shape(&format!("{}_l{l}", self.name()), &[n_steps, width], params);
+        }
+        let last = seq.get(n_steps - 1)?; // [B, width]
+        let last = match &first_bwd {
+            // Forward state after the last step, backward state after the first.
+            Some(b) => Tensor::cat(&[&last.narrow(1, 0, self.hidden)?, b], 1)?, // [B, 2H]
+            None => last,                                                       // [B, H]
+        };
+        t.record("last_step", &last, 0);
+        Ok(last)
+    }
+}
+
+/// A stacked (bi)directional LSTM/GRU classifier; see the module documentation.
+#[derive(Debug, Clone)]
+pub struct Rnn {
+    stack: RecurrentStack,
+    fc: Dense,
+}
+
+impl Rnn {
+    /// Builds the layers under `vb` (`rnn.weight_ih_l0`, ..., `fc`).
+    pub fn new(
+        vb: VarBuilder,
+        config: &RnnConfig,
+        input: &InputShape,
+    ) -> std::result::Result<Self, ModelError> {
+        let stack = RecurrentStack::new(
+            &vb.pp("rnn"),
+            config.cell,
+            input.channels,
+            config.hidden,
+            config.layers,
+            config.bidirectional,
+            config.dropout,
+        )?;
+        let fc = Dense::new(
+            vb.pp("fc"),
+            stack.output_width(),
+            input.n_outputs,
+            WeightInit::Torch,
+        )?;
+        Ok(Self { stack, fc })
+    }
+}
+
+impl Traced for Rnn {
+    fn forward_traced(&self, x: &Tensor, train: bool, t: &mut Trace) -> Result<Tensor> {
+        let last = self.stack.forward_traced(x, train, t)?; // [B, width]
         let y = self.fc.forward(&last)?; // [B, n_outputs]
         t.record("fc", &y, self.fc.params());
         Ok(y)

@@ -1,0 +1,323 @@
+//! A convolutional-recurrent network for long raw windows, in the spirit of
+//! ChronoNet (Roy et al. 2019) and DeepSleepNet (Supratak et al. 2017).
+//!
+//! ```text
+//! x [B, C, T]
+//! block{i}   conv (kernel k, 'same' padding, no bias) + batch norm + ReLU + max-pool p
+//!            -> [B, filters[last], T / p^blocks]: fewer, richer time steps
+//! rnn        (bidirectional) GRU/LSTM over those steps, read out at the ends
+//! dropout, fc linear to n_outputs
+//! ```
+//!
+//! A recurrent network on a raw window of hundreds of samples has to carry
+//! what it saw through hundreds of steps and does not learn (plain LSTM/GRU
+//! stay at chance on 510-sample blink windows, in PyTorch as here). The
+//! convolutions first turn every few samples into one feature vector, so the
+//! recurrent layer reads tens of steps instead.
+
+use candle_core::{Module, Result, Tensor};
+use candle_nn::VarBuilder;
+
+use super::conv::{Padding, WeightInit};
+use super::dense::{Dense, dropout};
+use super::m5::ConvBlock;
+use super::registry::{DROPOUT_HELP, dropout as dropout_param, int, list};
+use super::rnn::{RecurrentStack, RnnCell};
+use super::summary::{Trace, pooled_len};
+use super::{Architecture, Family, Hyper, InputShape, Kind, ModelError, Network, Traced, check};
+
+/// The menu entry.
+pub const ARCHITECTURES: &[Architecture] = &[Architecture {
+    name: "crnn",
+    aliases: &["conv-gru"],
+    title: "CRNN (convolutional-recurrent)",
+    family: Family::Recurrent,
+    description: "Convolutions shorten the window into a few dozen feature steps, then a bidirectional GRU reads them (as ChronoNet and DeepSleepNet do). The recurrent choice for raw EEG windows longer than about 200 samples, where a plain LSTM or GRU does not learn.",
+    kind: Kind::of::<CrnnConfig>(),
+    fixed: "{}",
+    params: &[
+        list(
+            "filters",
+            "filters per block",
+            "one number per convolution block, e.g. 32,32,64; each block divides time by the pooling",
+            512.0,
+        ),
+        int(
+            "kernel",
+            "kernel (samples)",
+            "length of each convolution",
+            1.0,
+            256.0,
+        ),
+        int(
+            "pool",
+            "pooling (samples)",
+            "time shortened by this factor after each block",
+            1.0,
+            16.0,
+        ),
+        int(
+            "hidden",
+            "hidden units",
+            "memory size of the recurrent layer (per direction)",
+            4.0,
+            512.0,
+        ),
+        int(
+            "layers",
+            "recurrent layers",
+            "stacked recurrent layers",
+            1.0,
+            4.0,
+        ),
+        dropout_param("dropout", DROPOUT_HELP),
+    ],
+}];
+
+/// The CRNN's hyper-parameters (JSON kind `crnn`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct CrnnConfig {
+    /// Filters of each convolution block (default `[32, 32, 64]`).
+    pub filters: Vec<usize>,
+    /// Convolution kernel in samples, 'same' padding (default 7).
+    pub kernel: usize,
+    /// Max-pool size (kernel == stride) after each block (default 3).
+    pub pool: usize,
+    /// The recurrent cell (default GRU).
+    pub cell: RnnCell,
+    /// Hidden units per direction (default 64).
+    pub hidden: usize,
+    /// Stacked recurrent layers (default 1).
+    pub layers: usize,
+    /// Read the steps in both directions (default true).
+    pub bidirectional: bool,
+    /// Dropout probability before the output layer and between recurrent
+    /// layers (default 0.25).
+    pub dropout: f64,
+}
+
+impl Default for CrnnConfig {
+    fn default() -> Self {
+        Self {
+            filters: vec![32, 32, 64],
+            kernel: 7,
+            pool: 3,
+            cell: RnnCell::Gru,
+            hidden: 64,
+            layers: 1,
+            bidirectional: true,
+            dropout: 0.25,
+        }
+    }
+}
+
+impl Hyper for CrnnConfig {
+    const KIND: &'static str = "crnn";
+
+    fn display_name(&self) -> String {
+        let widths: Vec<String> = self.filters.iter().map(ToString::to_string).collect();
+        let cell = match self.cell {
+            RnnCell::Lstm => "LSTM",
+            RnnCell::Gru => "GRU",
+        };
+        let bi = if self.bidirectional { "Bi" } else { "" };
+        format!(
+            "CRNN (conv {}, {bi}{cell} {}x{})",
+            widths.join("-"),
+            self.layers,
+            self.hidden
+        )
+    }
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        check::widths("filters", &self.filters)?;
+        check::positive("kernel", self.kernel)?;
+        check::positive("pool", self.pool)?;
+        check::positive("hidden", self.hidden)?;
+        check::positive("layers", self.layers)?;
+        check::probability("dropout", self.dropout)
+    }
+
+    fn feature_len(&self, samples: usize) -> Option<usize> {
+        let mut t = (samples >= 1).then_some(samples)?;
+        for _ in &self.filters {
+            t = pooled_len(t, self.pool)?; // 'same' convolutions keep the length
+        }
+        Some(t)
+    }
+
+    fn build(
+        &self,
+        vb: VarBuilder,
+        input: &InputShape,
+    ) -> std::result::Result<Box<dyn Traced>, ModelError> {
+        Ok(Box::new(Crnn::new(vb, self, input)?))
+    }
+}
+
+/// The CRNN; see the module documentation for the layer stack.
+#[derive(Debug, Clone)]
+pub struct Crnn {
+    blocks: Vec<ConvBlock>,
+    stack: RecurrentStack,
+    fc: Dense,
+    dropout: f64,
+}
+
+impl Crnn {
+    /// Builds the layers under `vb` (`block{i}.conv`, `block{i}.bn`,
+    /// `rnn.weight_ih_l0`, ..., `fc`).
+    pub fn new(
+        vb: VarBuilder,
+        config: &CrnnConfig,
+        input: &InputShape,
+    ) -> std::result::Result<Self, ModelError> {
+        let mut blocks = Vec::with_capacity(config.filters.len());
+        let mut width = input.channels;
+        for (i, &out) in config.filters.iter().enumerate() {
+            let vb = vb.pp(format!("block{i}"));
+            blocks.push(ConvBlock::new(
+                vb.pp("conv"),
+                vb.pp("bn"),
+                width,
+                out,
+                config.kernel,
+                1,
+                Padding::Same,
+                false,
+                config.pool,
+            )?);
+            width = out;
+        }
+        let stack = RecurrentStack::new(
+            &vb.pp("rnn"),
+            config.cell,
+            width,
+            config.hidden,
+            config.layers,
+            config.bidirectional,
+            config.dropout,
+        )?;
+        let fc = Dense::new(
+            vb.pp("fc"),
+            stack.output_width(),
+            input.n_outputs,
+            WeightInit::Torch,
+        )?;
+        Ok(Self {
+            blocks,
+            stack,
+            fc,
+            dropout: config.dropout,
+        })
+    }
+}
+
+impl Traced for Crnn {
+    fn forward_traced(&self, x: &Tensor, train: bool, t: &mut Trace) -> Result<Tensor> {
+        let mut x = x.clone(); // [B, C, T]
+        for (i, block) in self.blocks.iter().enumerate() {
+            x = block.forward_t(&x, train)?; // [B, filters[i], T / pool^(i+1)]
+            t.record(&format!("block{i}"), &x, block.params());
+        }
+        let x = self.stack.forward_traced(&x, train, t)?; // [B, width]
+        let x = dropout(&x, self.dropout, train)?;
+        let y = self.fc.forward(&x)?; // [B, n_outputs]
+        t.record("fc", &y, self.fc.params());
+        Ok(y)
+    }
+
+    fn receptive_field_samples(&self) -> usize {
+        usize::MAX // the recurrent layer sees every step; clamped by the summary
+    }
+}
+
+impl Network for Crnn {
+    fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
+        self.forward_traced(x, train, &mut Trace::off())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use crate::model::ModelSpec;
+
+    #[test]
+    fn shapes_parameters_and_minimum_window() {
+        let Some(spec) = ModelSpec::by_name("crnn") else {
+            panic!()
+        };
+        let built = build_cpu(&spec, &shape(2, 510, 2), 0);
+        let shapes: Vec<&[usize]> = built
+            .summary
+            .layers
+            .iter()
+            .map(|l| l.output_shape.as_slice())
+            .collect();
+        // 510 / 3 = 170, / 3 = 56, / 3 = 18 steps of 64 features.
+        assert_eq!(
+            shapes,
+            vec![
+                &[32, 170][..],
+                &[32, 56],
+                &[64, 18],
+                &[18, 128],
+                &[128],
+                &[2]
+            ]
+        );
+        let conv = (2 * 7 * 32 + 64) + (32 * 7 * 32 + 64) + (32 * 7 * 64 + 128);
+        // nn.GRU(64, 64, bidirectional=True): 2 * 3 * (64*64 + 64*64 + 2*64).
+        let gru = 2 * 3 * (64 * 64 + 64 * 64 + 2 * 64);
+        assert_eq!(built.summary.trainable_params, conv + gru + (128 * 2 + 2));
+        assert_eq!(spec.min_samples(), 27);
+        assert_eq!(built.summary.receptive_field_samples, 510);
+    }
+
+    #[test]
+    fn output_shape_in_both_modes() -> Result<()> {
+        let Some(spec) = ModelSpec::by_name("crnn") else {
+            panic!()
+        };
+        assert_output_shape(&spec, &shape(3, 60, 4), 2)
+    }
+
+    #[test]
+    fn every_variable_gets_a_gradient() -> Result<()> {
+        let spec = ModelSpec::new(CrnnConfig {
+            filters: vec![4, 4],
+            hidden: 5,
+            layers: 2,
+            cell: RnnCell::Lstm,
+            ..CrnnConfig::default()
+        });
+        assert_every_var_gets_gradient(&spec, &shape(2, 36, 3), &[])
+    }
+
+    #[test]
+    fn overfits_a_tiny_dataset() -> Result<()> {
+        let spec = ModelSpec::new(CrnnConfig {
+            filters: vec![8, 8],
+            hidden: 8,
+            dropout: 0.0,
+            ..CrnnConfig::default()
+        });
+        assert_overfits(&spec, 4, 128, 1e-2, 100).map(|_| ())
+    }
+
+    #[test]
+    fn too_short_windows_name_the_minimum() {
+        let Some(spec) = ModelSpec::by_name("crnn") else {
+            panic!()
+        };
+        let vm = candle_nn::VarMap::new();
+        let vb = VarBuilder::from_varmap(&vm, candle_core::DType::F32, &candle_core::Device::Cpu);
+        let Err(err) = super::super::build(&spec, &shape(2, 20, 2), vb) else {
+            panic!("20 samples accepted")
+        };
+        assert!(err.to_string().contains("at least 27"), "{err}");
+    }
+}
