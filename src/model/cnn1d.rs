@@ -15,7 +15,7 @@ use super::dense::{Dense, dropout};
 use super::m5::ConvBlock;
 use super::pool::global_avg_pool;
 use super::summary::{ReceptiveField, Trace, pooled_len};
-use super::registry::{DROPOUT_HELP, dropout as dropout_param, int, list};
+use super::registry::{WindowFacts, DROPOUT_HELP, dropout as dropout_param, int, list};
 use super::{Architecture, Family, Hyper, InputShape, Kind, ModelError, Network, Traced, check};
 
 /// The menu entry.
@@ -27,6 +27,7 @@ pub const ARCHITECTURES: &[Architecture] = &[Architecture {
     description: "A plain stack of convolution, batch norm, ReLU and max pooling blocks over time. A simple baseline for short EEG windows; for raw audio choose M5, whose strided first layer suits thousands of samples per window.",
     kind: Kind::of::<Cnn1dConfig>(),
     fixed: "{}",
+    advise: audio_advice,
     params: &[
         list(
             "filters",
@@ -51,6 +52,17 @@ pub const ARCHITECTURES: &[Architecture] = &[Architecture {
         dropout_param("dropout", DROPOUT_HELP),
     ],
 }];
+
+/// On raw audio a stack of short 'same' convolutions sees a few milliseconds
+/// at a time and learns slowly.
+fn audio_advice(window: &WindowFacts) -> Option<String> {
+    (window.is_audio() && window.steps > 2000).then(|| {
+        format!(
+            "On raw audio ({} samples per window) the 1-D CNN's short kernels see only a few milliseconds each and learn slowly; choose M5, whose long strided first layer is made for waveforms.",
+            window.steps
+        )
+    })
+}
 
 /// Blocks of convolution + batch norm + ReLU + max pool, global average pool,
 /// dropout, linear output (JSON kind `cnn1d`).

@@ -21,7 +21,7 @@ use candle_nn::VarBuilder;
 use super::conv::{Padding, WeightInit};
 use super::dense::{Dense, dropout};
 use super::m5::ConvBlock;
-use super::registry::{DROPOUT_HELP, dropout as dropout_param, int, list};
+use super::registry::{no_advice, DROPOUT_HELP, dropout as dropout_param, int, list};
 use super::rnn::{RecurrentStack, RnnCell};
 use super::summary::{Trace, pooled_len};
 use super::{Architecture, Family, Hyper, InputShape, Kind, ModelError, Network, Traced, check};
@@ -35,6 +35,7 @@ pub const ARCHITECTURES: &[Architecture] = &[Architecture {
     description: "Convolutions shorten the window into a few dozen feature steps, then a bidirectional GRU reads them (as ChronoNet and DeepSleepNet do). The recurrent choice for raw EEG windows longer than about 200 samples, where a plain LSTM or GRU does not learn.",
     kind: Kind::of::<CrnnConfig>(),
     fixed: "{}",
+    advise: no_advice,
     params: &[
         list(
             "filters",

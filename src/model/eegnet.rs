@@ -25,7 +25,7 @@ use super::init::glorot;
 use super::norm::BatchNorm;
 use super::pool::avg_pool1d;
 use super::summary::{ReceptiveField, Trace, pooled_len, valid_len};
-use super::registry::{DROPOUT_HELP, dropout as dropout_param, int};
+use super::registry::{no_advice, DROPOUT_HELP, dropout as dropout_param, int};
 use super::spec::too_short;
 use super::{Architecture, Family, Hyper, InputShape, Kind, ModelError, Network, Traced, check};
 use crate::kernels::bn_act_pool::{Act, Pool};
@@ -40,6 +40,7 @@ pub const ARCHITECTURES: &[Architecture] = &[Architecture {
     description: "Compact CNN for EEG (Lawhern et al. 2018): temporal filters, then spatial filters per electrode set, then a separable convolution. A strong first choice for EEG with few recordings.",
     kind: Kind::of::<EegNetConfig>(),
     fixed: "{}",
+    advise: no_advice,
     params: &[
         int(
             "f1",

@@ -21,7 +21,7 @@ use super::dense::Dense;
 use super::norm::BatchNorm;
 use super::pool::{global_avg_pool, max_pool1d};
 use super::summary::{ReceptiveField, Trace, pooled_len, valid_len};
-use super::registry::{int, list};
+use super::registry::{no_advice, int, list};
 use super::{Architecture, Family, Hyper, InputShape, Kind, ModelError, Network, Traced, check};
 use crate::kernels::bn_act_pool::{Act, Pool};
 
@@ -34,6 +34,7 @@ pub const ARCHITECTURES: &[Architecture] = &[Architecture {
     description: "Raw-waveform audio CNN (Dai et al. 2017): a long strided first convolution, then small convolution blocks. The choice for sound files such as animal calls.",
     kind: Kind::of::<M5Config>(),
     fixed: "{}",
+    advise: no_advice,
     params: &[
         list(
             "filters",

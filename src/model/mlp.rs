@@ -12,7 +12,7 @@ use candle_nn::VarBuilder;
 use super::conv::WeightInit;
 use super::dense::{Dense, dropout};
 use super::summary::Trace;
-use super::registry::{DROPOUT_HELP, dropout as dropout_param, list};
+use super::registry::{no_advice, DROPOUT_HELP, dropout as dropout_param, list};
 use super::{Architecture, Family, Hyper, InputShape, Kind, ModelError, Network, Traced, check};
 
 /// The menu entry.
@@ -24,6 +24,7 @@ pub const ARCHITECTURES: &[Architecture] = &[Architecture {
     description: "Fully connected layers on the flattened window: no notion of time. A sanity-check baseline.",
     kind: Kind::of::<MlpConfig>(),
     fixed: "{}",
+    advise: no_advice,
     params: &[
         list(
             "hidden",

@@ -54,8 +54,8 @@ pub use error::ModelError;
 pub use init::seeded_var_builder;
 pub use params::{count_trainable_params, is_trainable_name, trainable_var_names, trainable_vars};
 pub use registry::{
-    Architecture, Family, HyperParam, ParamKind, ParamValue, architecture, architecture_of,
-    architectures,
+    Architecture, Family, HyperParam, ParamKind, ParamValue, WindowFacts, architecture,
+    architecture_of, architectures,
 };
 pub use rnn::RnnCell;
 pub(crate) use spec::Hyper;

@@ -117,8 +117,8 @@ impl std::fmt::Display for ParamValue {
     }
 }
 
-/// One architecture on offer.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// One architecture on offer (equal when their names are).
+#[derive(Debug, Clone, Copy)]
 pub struct Architecture {
     /// The name `--model` takes, e.g. `eegnet`.
     pub name: &'static str,
@@ -137,6 +137,37 @@ pub struct Architecture {
     pub(crate) fixed: &'static str,
     /// The hyper-parameters a form may edit.
     pub params: &'static [HyperParam],
+    /// Advice when the windows do not suit this architecture (see
+    /// [`Architecture::advice`]).
+    pub(crate) advise: fn(&WindowFacts) -> Option<String>,
+}
+
+impl PartialEq for Architecture {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+/// What an architecture is told about the windows it will read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WindowFacts {
+    /// Time steps per window as the network sees them (samples, or frames
+    /// of a spectrogram).
+    pub steps: usize,
+    /// Steps per second.
+    pub rate_hz: f64,
+}
+
+impl WindowFacts {
+    /// True at audio rates (8 kHz and above), where EEG models do not fit.
+    pub fn is_audio(&self) -> bool {
+        self.rate_hz >= 8000.0
+    }
+}
+
+/// No advice: the architecture suits any window it accepts.
+pub(crate) fn no_advice(_: &WindowFacts) -> Option<String> {
+    None
 }
 
 pub(crate) const fn int(
@@ -235,6 +266,12 @@ pub fn architecture_of(spec: &ModelSpec) -> Option<&'static Architecture> {
 }
 
 impl Architecture {
+    /// One or two sentences for a biologist when these windows do not suit
+    /// this architecture, naming what to choose instead (`None` when they do).
+    pub fn advice(&self, window: &WindowFacts) -> Option<String> {
+        (self.advise)(window)
+    }
+
     /// The `kind` tag and the fixed fields, as a JSON object.
     fn base_json(&self) -> Map<String, Value> {
         let mut base = match serde_json::from_str::<Value>(self.fixed) {
@@ -349,6 +386,28 @@ mod tests {
             assert_eq!(again, spec, "{}", a.name);
             assert_eq!(architecture_of(&spec).map(|x| x.name), Some(a.name));
         }
+    }
+
+    #[test]
+    fn unsuitable_windows_get_advice_naming_the_alternative() {
+        let advice = |name: &str, steps: usize, rate_hz: f64| {
+            architecture(name).and_then(|a| a.advice(&WindowFacts { steps, rate_hz }))
+        };
+        let blink = |name: &str| advice(name, 510, 255.0);
+        for rnn in ["lstm", "gru", "bilstm", "bigru"] {
+            assert!(blink(rnn).is_some_and(|a| a.contains("CRNN")), "{rnn}");
+            assert_eq!(
+                advice(rnn, 120, 255.0),
+                None,
+                "{rnn}: short sequences suit it"
+            );
+        }
+        assert_eq!(blink("crnn"), None);
+        assert_eq!(blink("eegnet"), None);
+        assert_eq!(blink("cnn1d"), None);
+        let calls = |name: &str| advice(name, 8000, 16_000.0);
+        assert!(calls("cnn1d").is_some_and(|a| a.contains("M5")));
+        assert_eq!(calls("m5"), None);
     }
 
     #[test]

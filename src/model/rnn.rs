@@ -30,7 +30,7 @@ use candle_nn::VarBuilder;
 use super::conv::WeightInit;
 use super::dense::{Dense, dropout};
 use super::init::torch_default;
-use super::registry::{dropout as dropout_param, int};
+use super::registry::{WindowFacts, dropout as dropout_param, int};
 use super::summary::Trace;
 use super::{
     Architecture, Family, Hyper, HyperParam, InputShape, Kind, ModelError, Network, Traced, check,
@@ -62,6 +62,7 @@ pub const ARCHITECTURES: &[Architecture] = &[
         description: "Long short-term memory network reading the window step by step. Works on short sequences (spectrogram frames, under about 200 steps); on long raw windows choose CRNN, which shortens time with convolutions first.",
         kind: Kind::of::<RnnConfig>(),
         fixed: r#"{"cell":"lstm"}"#,
+        advise: long_window_advice,
         params: RNN_PARAMS,
     },
     Architecture {
@@ -72,6 +73,7 @@ pub const ARCHITECTURES: &[Architecture] = &[
         description: "Gated recurrent unit: a lighter LSTM. Same advice: short sequences or spectrogram frames; for long raw windows choose CRNN.",
         kind: Kind::of::<RnnConfig>(),
         fixed: r#"{"cell":"gru"}"#,
+        advise: long_window_advice,
         params: RNN_PARAMS,
     },
     Architecture {
@@ -82,6 +84,7 @@ pub const ARCHITECTURES: &[Architecture] = &[
         description: "An LSTM reading the window forwards and backwards, so each moment sees what comes before and after. Short sequences only; for long raw windows choose CRNN.",
         kind: Kind::of::<RnnConfig>(),
         fixed: r#"{"cell":"lstm","bidirectional":true}"#,
+        advise: long_window_advice,
         params: RNN_PARAMS,
     },
     Architecture {
@@ -92,9 +95,21 @@ pub const ARCHITECTURES: &[Architecture] = &[
         description: "A GRU reading the window forwards and backwards. Short sequences only; for long raw windows choose CRNN.",
         kind: Kind::of::<RnnConfig>(),
         fixed: r#"{"cell":"gru","bidirectional":true}"#,
+        advise: long_window_advice,
         params: RNN_PARAMS,
     },
 ];
+
+/// Plain recurrent layers stepped over hundreds of raw samples do not learn
+/// (they stay at chance on 510-sample blink windows, in PyTorch as here).
+fn long_window_advice(window: &WindowFacts) -> Option<String> {
+    (window.steps > 200).then(|| {
+        format!(
+            "A plain recurrent network reads these windows one of {} steps at a time and rarely learns from so many; choose CRNN (convolutions first shorten time to a few dozen steps), a CNN such as EEGNet, or the spectrogram representation.",
+            window.steps
+        )
+    })
+}
 
 /// The recurrent cell of [`RnnConfig`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

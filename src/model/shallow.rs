@@ -26,7 +26,7 @@ use super::init::glorot;
 use super::norm::BatchNorm;
 use super::pool::{avg_pool1d_strided, strided_len};
 use super::summary::{ReceptiveField, Trace, valid_len};
-use super::registry::{DROPOUT_HELP, dropout as dropout_param, int};
+use super::registry::{no_advice, DROPOUT_HELP, dropout as dropout_param, int};
 use super::spec::too_short;
 use super::{Architecture, Family, Hyper, InputShape, Kind, ModelError, Network, Traced, check};
 use crate::kernels::bn_act_pool::{Act, Pool};
@@ -40,6 +40,7 @@ pub const ARCHITECTURES: &[Architecture] = &[Architecture {
     description: "Shallow filter-bank CNN (Schirrmeister et al. 2017): temporal and spatial filters, squaring and log of the average power, like a learned band-power classifier. Good for oscillations such as alpha or motor rhythms.",
     kind: Kind::of::<ShallowConfig>(),
     fixed: "{}",
+    advise: no_advice,
     params: &[
         int(
             "n_filters_time",

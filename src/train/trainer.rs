@@ -140,6 +140,13 @@ fn run(
     for w in &ds.summary.warnings {
         let _ = events.send(Event::Warning(w.clone()));
     }
+    let facts = model::WindowFacts {
+        steps: ds.input_len,
+        rate_hz: ds.input_rate_hz,
+    };
+    if let Some(advice) = model::architecture_of(&spec).and_then(|a| a.advice(&facts)) {
+        let _ = events.send(Event::Warning(advice));
+    }
 
     let paths = run_dir.as_deref().map(RunPaths::new);
     let mut metrics_log = match &paths {

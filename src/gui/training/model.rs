@@ -7,7 +7,7 @@ use eframe::egui::{self, RichText, Ui};
 
 use super::{PreviewState, TrainingPanel};
 use crate::gui::glossary;
-use crate::model::{Family, ParamKind, ParamValue, architectures};
+use crate::model::{ParamKind, ParamValue, WindowFacts, architectures};
 use crate::train::{DeviceChoice, Schedule, parse_param};
 
 /// Draws the model form.
@@ -36,14 +36,12 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui) {
     };
     ui.label(RichText::new(arch.description).weak());
     if let PreviewState::Ready(preview) = &p.preview {
-        let steps = (preview.window_s * preview.rate_hz).round();
-        if arch.family == Family::Recurrent && steps > 200.0 {
-            ui.colored_label(
-                ui.visuals().warn_fg_color,
-                format!(
-                    "A recurrent network reads these windows one of {steps:.0} steps at a time and rarely learns from so many; choose a CNN (EEGNet), or the spectrogram representation."
-                ),
-            );
+        let facts = WindowFacts {
+            steps: (preview.window_s * preview.rate_hz).round() as usize,
+            rate_hz: preview.rate_hz,
+        };
+        if let Some(advice) = arch.advice(&facts) {
+            ui.colored_label(ui.visuals().warn_fg_color, advice);
         }
     }
     let mut changed = false;
