@@ -4,8 +4,9 @@
 
 use std::f64::consts::TAU;
 
+use super::eye::{add_blink, add_saccades};
 use super::noise::PinkNoise;
-use crate::recording::{Channel, Format, Label, LabelSet, Recording, Segment, StartTime};
+use crate::recording::{Channel, Label, LabelSet, Recording, StartTime};
 use crate::rng::Rng;
 
 /// The 10-20 channels generated, in order.
@@ -65,13 +66,19 @@ pub fn synth_subject(subject: usize, duration_s: f64, seed: u64) -> (Recording, 
         let alpha = match EEG_CLASSES[trial.class] {
             "eyes_closed" => closed_alpha_uv,
             "eyes_open" => {
-                add_saccades(&mut saccade, a, b, &mut rng);
+                add_saccades(&mut saccade, a, b, RATE_HZ, &mut rng);
                 open_alpha_uv
             }
             "blink" => {
                 for _ in 0..1 + rng.below(2) {
                     let at = trial.onset_s + rng.range(0.3, TRIAL_S - 0.4);
-                    add_blink(&mut blink, at, rng.range(110.0, 190.0) * scale, &mut rng);
+                    add_blink(
+                        &mut blink,
+                        at,
+                        rng.range(110.0, 190.0) * scale,
+                        RATE_HZ,
+                        &mut rng,
+                    );
                 }
                 open_alpha_uv * 1.5
             }
@@ -93,7 +100,13 @@ pub fn synth_subject(subject: usize, duration_s: f64, seed: u64) -> (Recording, 
             .iter()
             .any(|tr| t > tr.onset_s - 0.5 && t < tr.onset_s + TRIAL_S + 0.5);
         if !in_trial && rng.uniform() < 0.15 {
-            add_blink(&mut blink, t, rng.range(80.0, 150.0) * scale, &mut rng);
+            add_blink(
+                &mut blink,
+                t,
+                rng.range(80.0, 150.0) * scale,
+                RATE_HZ,
+                &mut rng,
+            );
         }
         t += 0.5;
     }
@@ -150,27 +163,15 @@ pub fn synth_subject(subject: usize, duration_s: f64, seed: u64) -> (Recording, 
             .map(|t| Label::new(round_ms(t.onset_s), TRIAL_S, EEG_CLASSES[t.class]))
             .collect(),
     );
-    let recording = Recording {
-        path: Default::default(),
-        format: Format::EdfPlusC,
-        patient: format!("sub-{subject:02} X X X"),
-        recording_id: String::new(),
-        start: Some(StartTime {
-            year: 2026,
-            month: 1,
-            day: 10 + subject as u32,
-            hour: 9,
-            minute: 30,
-            second: 0.0,
-        }),
-        channels,
-        annotations: labels.to_annotations(),
-        segments: vec![Segment {
-            onset_s: 0.0,
-            duration_s: n as f64 / RATE_HZ,
-        }],
-        warnings: Vec::new(),
+    let start = StartTime {
+        year: 2026,
+        month: 1,
+        day: 10 + subject as u32,
+        hour: 9,
+        minute: 30,
+        second: 0.0,
     };
+    let recording = super::subject_recording(subject, start, channels, &labels);
     (recording, labels)
 }
 
@@ -195,34 +196,6 @@ fn schedule(rng: &mut Rng, duration_s: f64) -> Vec<Trial> {
 
 fn round_ms(t: f64) -> f64 {
     (t * 1000.0).round() / 1000.0
-}
-
-/// Adds a blink centred at `at_s`: a smooth positive deflection of about 0.3 s.
-fn add_blink(blink: &mut [f64], at_s: f64, amplitude_uv: f64, rng: &mut Rng) {
-    let width_s = rng.range(0.07, 0.1);
-    let centre = at_s * RATE_HZ;
-    let reach = (4.0 * width_s * RATE_HZ) as isize;
-    for k in -reach..=reach {
-        let i = centre as isize + k;
-        if i >= 0 && (i as usize) < blink.len() {
-            let d = (i as f64 - centre) / (width_s * RATE_HZ);
-            blink[i as usize] += amplitude_uv * (-0.5 * d * d).exp();
-        }
-    }
-}
-
-/// Adds step-like horizontal eye movements (looking around with eyes open).
-fn add_saccades(saccade: &mut [f64], from: usize, to: usize, rng: &mut Rng) {
-    let mut level = 0.0;
-    let mut i = from;
-    while i < to {
-        let hold = (rng.range(0.3, 0.8) * RATE_HZ) as usize;
-        level = rng.range(-35.0, 35.0) - 0.3 * level;
-        for v in &mut saccade[i..(i + hold).min(to)] {
-            *v += level;
-        }
-        i += hold;
-    }
 }
 
 #[cfg(test)]

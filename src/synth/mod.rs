@@ -1,20 +1,24 @@
 //! Teaching datasets generated deterministically from a seed: multi-subject EEG
-//! with eyes-open/eyes-closed/blink/jaw-clench trials, and labeled folders of
-//! synthetic animal calls. `spindle synth` writes them; `sample_data/` holds
-//! the committed copy the app opens by default.
+//! with eyes-open/eyes-closed/blink/jaw-clench trials, labeled folders of
+//! synthetic animal calls, and shortened nights scored for sleep staging.
+//! `spindle synth` writes them; `sample_data/` holds the committed copy the app
+//! opens by default.
 
 mod audio;
 mod eeg;
+mod eye;
+mod night;
 mod noise;
 
 pub use audio::{AUDIO_CLASSES, synth_call};
 pub use eeg::{EEG_CHANNELS, EEG_CLASSES, synth_subject};
+pub use night::{NIGHT_CHANNELS, NIGHT_RATE_HZ, SLEEP_EPOCH_S, SLEEP_STAGES, synth_night};
 
 use std::path::{Path, PathBuf};
 
 use crate::recording::{
-    EdfWriteOptions, RecordingError, WavSampleFormat, sidecar_path, write_edf, write_events_tsv,
-    write_wav,
+    Channel, EdfWriteOptions, Format, LabelSet, Recording, RecordingError, Segment, StartTime,
+    WavSampleFormat, sidecar_path, write_edf, write_events_tsv, write_wav,
 };
 
 /// The seed `sample_data/` was generated from.
@@ -25,6 +29,9 @@ pub const EEG_SUBJECTS: usize = 5;
 
 /// Length of each EEG recording, seconds.
 pub const EEG_DURATION_S: f64 = 150.0;
+
+/// Number of nights (sleepers) written.
+pub const NIGHTS: usize = 3;
 
 /// Calls written per audio class.
 pub const CALLS_PER_CLASS: usize = 40;
@@ -42,9 +49,10 @@ pub struct SynthSummary {
     pub files: Vec<PathBuf>,
 }
 
-/// Writes the EEG recordings (`DIR/eeg/sub-NN.edf` with `sub-NN_events.tsv`)
-/// and the audio calls (`DIR/audio/<class>/call-NN.wav`) generated from `seed`.
-/// The same seed gives the same bytes.
+/// Writes the EEG recordings (`DIR/eeg/sub-NN.edf` with `sub-NN_events.tsv`),
+/// the audio calls (`DIR/audio/<class>/call-NN.wav`) and the scored nights
+/// (`DIR/sleep/sub-NN_night.edf` with `sub-NN_night_events.tsv`, 30-s data
+/// records) generated from `seed`. The same seed gives the same bytes.
 pub fn write_teaching_data(dir: &Path, seed: u64) -> Result<SynthSummary, RecordingError> {
     let mut summary = SynthSummary::default();
     let eeg_dir = dir.join("eeg");
@@ -74,5 +82,48 @@ pub fn write_teaching_data(dir: &Path, seed: u64) -> Result<SynthSummary, Record
             summary.files.push(path);
         }
     }
+    let sleep_dir = dir.join("sleep");
+    std::fs::create_dir_all(&sleep_dir).map_err(|e| RecordingError::io(&sleep_dir, e))?;
+    let night_options = EdfWriteOptions {
+        record_duration_s: SLEEP_EPOCH_S,
+        ..EdfWriteOptions::default()
+    };
+    for subject in 1..=NIGHTS {
+        let path = sleep_dir.join(format!("sub-{subject:02}_night.edf"));
+        let (recording, labels) = synth_night(subject, seed);
+        write_edf(&path, &recording, &night_options)?;
+        let sidecar = sidecar_path(&path);
+        write_events_tsv(&sidecar, &labels)?;
+        summary.files.push(path);
+        summary.files.push(sidecar);
+    }
     Ok(summary)
+}
+
+/// A generated EDF+C recording of subject `subject` (1-based) starting at
+/// `start`: one segment as long as the first channel, the labels as its
+/// annotations.
+fn subject_recording(
+    subject: usize,
+    start: StartTime,
+    channels: Vec<Channel>,
+    labels: &LabelSet,
+) -> Recording {
+    let duration_s = channels
+        .first()
+        .map_or(0.0, |c| c.samples.len() as f64 / c.rate_hz);
+    Recording {
+        path: Default::default(),
+        format: Format::EdfPlusC,
+        patient: format!("sub-{subject:02} X X X"),
+        recording_id: String::new(),
+        start: Some(start),
+        channels,
+        annotations: labels.to_annotations(),
+        segments: vec![Segment {
+            onset_s: 0.0,
+            duration_s,
+        }],
+        warnings: Vec::new(),
+    }
 }
