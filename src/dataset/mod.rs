@@ -3,6 +3,7 @@
 //! windows straddles two splits, normalized with statistics of the training
 //! windows only.
 
+pub mod augment;
 mod build;
 mod config;
 mod error;
@@ -13,6 +14,7 @@ mod source;
 mod split;
 mod windows;
 
+pub use augment::{Augmentation, Transform, TransformKind};
 pub use build::{Dataset, DatasetSummary, SplitData, build_dataset, build_dataset_with_roles};
 pub use build::{extract_signals, prepare_signals};
 pub use config::{DatasetConfig, Normalization};

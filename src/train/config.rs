@@ -1,6 +1,7 @@
 //! Optimizer and loop settings.
 
 use super::DeviceChoice;
+use crate::dataset::Augmentation;
 
 /// How the learning rate changes over epochs.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -61,6 +62,10 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Where to compute.
     pub device: DeviceChoice,
+    /// Random changes to training windows (off by default; runs made before
+    /// augmentation existed read as off).
+    #[serde(default)]
+    pub augmentation: Augmentation,
 }
 
 impl Default for TrainConfig {
@@ -76,6 +81,7 @@ impl Default for TrainConfig {
             class_weights: false,
             seed: 0,
             device: DeviceChoice::Auto,
+            augmentation: Augmentation::default(),
         }
     }
 }

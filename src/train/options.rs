@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use super::{DeviceChoice, Schedule, TrainConfig};
-use crate::dataset::{DatasetConfig, Normalization, Representation};
+use crate::dataset::{
+    Augmentation, DatasetConfig, Normalization, Representation, Transform, TransformKind,
+};
 use crate::dsp::DisplayFilter;
 use crate::model::{Architecture, ModelSpec, ParamKind, ParamValue, architecture};
 
@@ -185,6 +187,25 @@ pub struct TrainOptions {
     /// The labels are numbers: train a regressor (MSE loss) instead of a classifier.
     #[arg(long)]
     pub regression: bool,
+    /// Augmentation: show the network changed copies of each training window
+    /// (moved, noisier, ...), which fights overfitting on small datasets.
+    ///
+    /// A comma-separated list, each item NAME or NAME=STRENGTH: shift (move
+    /// earlier or later, the gap is zero; largest move as a fraction of the
+    /// window, default 0.1), roll (the same, wrapping around; 0.1), flip (turn
+    /// the signal upside down), reverse (play it backwards), dropout (silence
+    /// each channel with this probability; 0.2), noise (std relative to the
+    /// window's; 0.1), ftsurrogate (scramble the Fourier phases, keeping each
+    /// channel's spectrum; 0 to 1, default 1), freqshift (move all frequencies
+    /// up or down by up to this many Hz; 2). Choose only changes that keep the
+    /// class: flip is wrong when the sign of a wave matters, reverse when its
+    /// time course does. Raw representation only; validation and test windows
+    /// are never changed. Off by default.
+    #[arg(long, value_delimiter = ',')]
+    pub augment: Vec<String>,
+    /// Chance that each --augment transform changes a training window, 0 to 1.
+    #[arg(long, default_value_t = Augmentation::DEFAULT_PROBABILITY)]
+    pub augment_p: f64,
     /// Seed: the same seed repeats a CPU run exactly.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -218,6 +239,8 @@ impl Default for TrainOptions {
             notch: None,
             channels: Vec::new(),
             regression: false,
+            augment: Vec::new(),
+            augment_p: train.augmentation.probability,
             seed: train.seed,
             device: train.device,
         }
@@ -310,6 +333,7 @@ impl TrainOptions {
                 format!("{hp} Hz must be below the low-pass {lp} Hz"),
             ));
         }
+        let augmentation = self.augmentation()?;
         let dataset = DatasetConfig {
             window_s: self.window,
             stride_s: self.stride,
@@ -338,6 +362,7 @@ impl TrainOptions {
             class_weights: self.class_weights,
             seed: self.seed,
             device: self.device,
+            augmentation,
             ..TrainConfig::default()
         };
         Ok(ResolvedOptions {
@@ -345,6 +370,66 @@ impl TrainOptions {
             model,
             train,
         })
+    }
+
+    /// The augmentation that `--augment` and `--augment-p` describe; the
+    /// error names the option that is wrong.
+    pub fn augmentation(&self) -> Result<Augmentation, OptionsError> {
+        if !(0.0..=1.0).contains(&self.augment_p) {
+            return Err(bad(
+                "--augment-p",
+                format!("must be a probability from 0 to 1, got {}", self.augment_p),
+            ));
+        }
+        let mut transforms: Vec<Transform> = Vec::new();
+        for item in self.augment.iter().filter(|i| !i.trim().is_empty()) {
+            let t: Transform = item.parse().map_err(|e: String| bad("--augment", e))?;
+            if transforms.iter().any(|u| u.kind() == t.kind()) {
+                return Err(bad(
+                    "--augment",
+                    format!("{} is listed twice", t.kind().name()),
+                ));
+            }
+            transforms.push(t);
+        }
+        if !transforms.is_empty() && self.representation != RepresentationChoice::Raw {
+            let seen = format!("{:?}", self.representation).to_lowercase();
+            return Err(bad(
+                "--augment",
+                format!(
+                    "changes raw samples only, but the model sees {seen}; use --representation raw"
+                ),
+            ));
+        }
+        Ok(Augmentation {
+            transforms,
+            probability: self.augment_p,
+        })
+    }
+
+    /// The `--augment` item of `kind`, when it is listed and valid.
+    pub fn augment_item(&self, kind: TransformKind) -> Option<Transform> {
+        self.augment
+            .iter()
+            .filter_map(|item| item.parse::<Transform>().ok())
+            .find(|t| t.kind() == kind)
+    }
+
+    /// Lists `transform` in `--augment` in the place of any item of `kind`,
+    /// or, for `None`, removes the items of `kind`.
+    pub fn set_augment_item(&mut self, kind: TransformKind, transform: Option<Transform>) {
+        let is_kind = |item: &String| {
+            item.split_once('=')
+                .map_or(item.as_str(), |(name, _)| name)
+                .trim()
+                == kind.name()
+        };
+        let at = self.augment.iter().position(is_kind);
+        self.augment.retain(|item| !is_kind(item));
+        if let Some(t) = transform {
+            let at = at.unwrap_or(self.augment.len()).min(self.augment.len());
+            self.augment.insert(at, t.to_string());
+        }
     }
 
     /// The model spec: the architecture's defaults with `--model-param` values.
@@ -463,6 +548,12 @@ impl TrainOptions {
         }
         if !self.channels.is_empty() {
             push("--channels", self.channels.join(","));
+        }
+        if !self.augment.is_empty() {
+            push("--augment", self.augment.join(","));
+        }
+        if self.augment_p != d.augment_p {
+            push("--augment-p", self.augment_p.to_string());
         }
         if self.seed != d.seed {
             push("--seed", self.seed.to_string());
@@ -583,6 +674,17 @@ mod tests {
             (&["--window=-1"], "--window"),
             (&["--highpass", "40", "--lowpass", "30"], "--highpass"),
             (&["--patience", "0"], "--patience"),
+            (&["--augment", "wobble"], "--augment"),
+            (&["--augment", "flip=0.5"], "--augment"),
+            (&["--augment", "noise=abc"], "--augment"),
+            (&["--augment", "noise=0"], "--augment"),
+            (&["--augment", "shift,noise,shift=0.2"], "--augment"),
+            (
+                &["--augment", "noise", "--representation", "spectrogram"],
+                "--augment",
+            ),
+            (&["--augment", "flip", "--augment-p", "1.5"], "--augment-p"),
+            (&["--augment-p=-0.1"], "--augment-p"),
         ];
         for (args, option) in cases {
             let Err(e) = parse(args)?.resolve() else {
@@ -592,6 +694,61 @@ mod tests {
         }
         assert!(parse(&["--schedule", "step:0:0.5"]).is_err());
         assert!(parse(&["--representation", "wavelet"]).is_err());
+        Ok(())
+    }
+
+    #[test]
+    fn augmentation_is_off_by_default_and_parsed_from_the_list()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let r = parse(&[])?.resolve()?;
+        assert!(r.train.augmentation.is_off());
+        assert_eq!(r.train.augmentation.probability, 0.5);
+        let o = parse(&[
+            "--augment",
+            "shift,noise=0.05",
+            "--augment",
+            "freqshift=1.5",
+            "--augment-p",
+            "0.8",
+        ])?;
+        let a = o.resolve()?.train.augmentation;
+        assert_eq!(
+            a.transforms,
+            vec![
+                Transform::TimeShift {
+                    max_fraction: 0.1,
+                    circular: false
+                },
+                Transform::GaussianNoise { relative_std: 0.05 },
+                Transform::FrequencyShift { max_shift_hz: 1.5 },
+            ]
+        );
+        assert_eq!(a.probability, 0.8);
+        let args = o.to_args();
+        assert!(args.contains(&"shift,noise=0.05,freqshift=1.5".to_string()));
+        let strs: Vec<&str> = args.iter().map(String::as_str).collect();
+        assert_eq!(parse(&strs)?, o);
+        Ok(())
+    }
+
+    #[test]
+    fn form_edits_of_one_transform_keep_the_others() -> Result<(), OptionsError> {
+        let mut o = TrainOptions {
+            augment: vec!["noise=0.3".into(), "flip".into()],
+            ..TrainOptions::default()
+        };
+        assert_eq!(
+            o.augment_item(TransformKind::Noise),
+            Some(Transform::GaussianNoise { relative_std: 0.3 })
+        );
+        assert_eq!(o.augment_item(TransformKind::Dropout), None);
+        let noise = TransformKind::Noise.with_strength(Some(0.2)).ok();
+        o.set_augment_item(TransformKind::Noise, noise);
+        o.set_augment_item(TransformKind::Reverse, Some(Transform::TimeReversal));
+        assert_eq!(o.augment, ["noise=0.2", "flip", "reverse"]);
+        o.set_augment_item(TransformKind::Flip, None);
+        assert_eq!(o.augment, ["noise=0.2", "reverse"]);
+        assert_eq!(o.resolve()?.train.augmentation.transforms.len(), 2);
         Ok(())
     }
 

@@ -15,7 +15,8 @@ use super::run_folder::{DataFile, MetricsLog, RunInfo, RunPaths, sha256_file};
 use super::{
     Command, EpochMetrics, Event, Outcome, StartInfo, TrainConfig, TrainError, select_device,
 };
-use crate::dataset::{Dataset, DatasetConfig, SplitData};
+use crate::dataset::augment::{Transform, batch_seed};
+use crate::dataset::{Dataset, DatasetConfig, DatasetError, Representation, SplitData};
 use crate::eval::{ClassificationReport, RegressionReport};
 use crate::model::{self, InputShape, ModelSpec, seeded_var_builder, trainable_vars};
 use crate::rng::Rng;
@@ -148,6 +149,25 @@ fn run(
         let _ = events.send(Event::Warning(advice));
     }
 
+    let augmentation = &config.augmentation;
+    if !augmentation.is_off() && dataset_config.representation != Representation::Raw {
+        return Err(TrainError::Dataset(DatasetError::Invalid(
+            "augmentation changes raw samples only; train on the raw representation or turn augmentation off"
+                .into(),
+        )));
+    }
+    if let Some(max_shift_hz) = augmentation.transforms.iter().find_map(|t| match t {
+        Transform::FrequencyShift { max_shift_hz } => Some(*max_shift_hz),
+        _ => None,
+    }) && max_shift_hz >= ds.input_rate_hz / 4.0
+    {
+        let _ = events.send(Event::Warning(format!(
+            "frequency shifts of up to {max_shift_hz} Hz are large for data at {} Hz: content moved past 0 Hz or {} Hz folds back",
+            ds.input_rate_hz,
+            ds.input_rate_hz / 2.0
+        )));
+    }
+
     let paths = run_dir.as_deref().map(RunPaths::new);
     let mut metrics_log = match &paths {
         Some(p) => {
@@ -187,6 +207,13 @@ fn run(
             for &i in idx {
                 xb.extend_from_slice(&ds.train.x[i * per..(i + 1) * per]);
             }
+            augmentation.apply(
+                &mut xb,
+                channels,
+                samples,
+                ds.input_rate_hz,
+                batch_seed(config.seed, epoch, step),
+            );
             let xb = Tensor::from_vec(xb, (b, channels, samples), &device)?;
             let out = net.forward_t(&xb, true)?;
             let loss = if ds.regression {

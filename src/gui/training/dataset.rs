@@ -1,15 +1,16 @@
 //! Step 1 of the Train view: recordings and their roles, labels, channels,
-//! windows, filters, representation and normalization; the preview's class
-//! counts per split as a bar chart, and its warnings in plain words.
+//! windows, filters, representation, normalization and augmentation; the
+//! preview's class counts per split as a bar chart, and its warnings in plain
+//! words.
 
 use eframe::egui::{self, Color32, RichText, Ui};
 use egui_plot::{Bar, BarChart, Legend, Plot};
 
 use super::{PreviewState, Role, TrainingPanel};
-use crate::dataset::{Normalization, SplitName};
+use crate::dataset::{Normalization, SplitName, TransformKind};
 use crate::gui::command::{AppCommand, Commands};
 use crate::gui::glossary;
-use crate::train::{RepresentationChoice, parse_key_value};
+use crate::train::{RepresentationChoice, TrainOptions, parse_key_value};
 
 /// Colors of the three splits, everywhere in the app.
 pub fn split_color(split: SplitName) -> Color32 {
@@ -204,6 +205,9 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui, commands: &mut Commands) {
         });
 
     ui.separator();
+    augmentation(ui, &mut p.options);
+
+    ui.separator();
     match &p.preview {
         PreviewState::None => {}
         PreviewState::Pending => {
@@ -329,6 +333,79 @@ fn class_chart(ui: &mut Ui, preview: &crate::jobs::Preview) {
             for c in charts {
                 plot.bar_chart(c);
             }
+        });
+}
+
+/// The augmentation section: a checkbox per transform (with its strength
+/// where it has one), one line of help each, and the chance per window.
+fn augmentation(ui: &mut Ui, o: &mut TrainOptions) {
+    ui.label(RichText::new("Augmentation").strong());
+    ui.label(
+        RichText::new(
+            "Shows the network changed copies of each training window, which fights overfitting on small datasets. Validation and test windows are never changed. Tick only changes that keep the class.",
+        )
+        .weak(),
+    );
+    if o.representation != RepresentationChoice::Raw {
+        ui.colored_label(
+            ui.visuals().warn_fg_color,
+            "Augmentation changes the raw signal: choose \"raw signal\" above to use it.",
+        );
+    }
+    egui::Grid::new("augment_grid")
+        .num_columns(3)
+        .show(ui, |ui| {
+            for kind in TransformKind::ALL {
+                match kind.strength() {
+                    Some(strength) => {
+                        let label = ui.label(kind.title()).on_hover_text(strength.meaning);
+                        let mut value = o.augment_item(kind).and_then(|t| t.strength());
+                        let before = value;
+                        optional(
+                            ui,
+                            label.id,
+                            Optional {
+                                id: kind.name(),
+                                value: &mut value,
+                                start: strength.default,
+                                step: if kind == TransformKind::FreqShift {
+                                    0.1
+                                } else {
+                                    0.01
+                                },
+                                max: strength.max,
+                                off: "off",
+                            },
+                        );
+                        if value != before {
+                            let transform = value.and_then(|v| kind.with_strength(Some(v)).ok());
+                            o.set_augment_item(kind, transform);
+                        }
+                    }
+                    None => {
+                        let label = ui.label(kind.title());
+                        let mut on = o.augment_item(kind).is_some();
+                        if ui.checkbox(&mut on, "").labelled_by(label.id).changed() {
+                            let transform = on.then(|| kind.with_strength(None).ok()).flatten();
+                            o.set_augment_item(kind, transform);
+                        }
+                    }
+                }
+                ui.label(RichText::new(kind.help()).weak());
+                ui.end_row();
+            }
+            let label = ui.label("chance per window");
+            ui.add(
+                egui::DragValue::new(&mut o.augment_p)
+                    .speed(0.01)
+                    .range(0.0..=1.0),
+            )
+            .labelled_by(label.id);
+            ui.label(
+                RichText::new("how often each ticked change is applied to a training window")
+                    .weak(),
+            );
+            ui.end_row();
         });
 }
 
