@@ -3,11 +3,13 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use anyhow::bail;
+use anyhow::{anyhow, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use spindle::dataset::{CvScheme, load_sources, plan_folds, trials_of};
 use spindle::jobs::{TrainJob, TrainJobSpec};
 use spindle::model::architectures;
+use spindle::runs::{CvFold, CvSummary};
 use spindle::train::{DataRoles, Event, Outcome, TrainOptions};
 
 /// Arguments of `spindle train`.
@@ -31,6 +33,13 @@ pub struct TrainArgs {
     /// Start from the weights of a previous run where shapes match.
     #[arg(long)]
     init: Option<PathBuf>,
+    /// Cross-validate: K folds (whole recordings when --data has at least K,
+    /// else contiguous blocks of each class's trials), or `loso` (leave one
+    /// subject out, by the BIDS sub- part of the file names). Each fold is a
+    /// run folder --out/fold-N; --out/cv.json holds the scores per fold with
+    /// mean and standard deviation.
+    #[arg(long, value_name = "K|loso")]
+    cv: Option<CvScheme>,
     #[command(flatten)]
     options: TrainOptions,
 }
@@ -58,8 +67,12 @@ fn model_help() -> String {
     s
 }
 
-/// Trains and prints progress, then the test scores.
+/// Trains and prints progress, then the test scores; with `--cv`, one run
+/// per fold and the cross-validated scores.
 pub fn run(args: &TrainArgs, runs_dir: &Path) -> anyhow::Result<()> {
+    if let Some(scheme) = args.cv {
+        return run_cv(args, scheme, runs_dir);
+    }
     let out = match &args.out {
         Some(out) => out.clone(),
         None => spindle::runs::create_run_dir(runs_dir, &args.options.model)?,
@@ -71,8 +84,81 @@ pub fn run(args: &TrainArgs, runs_dir: &Path) -> anyhow::Result<()> {
     };
     let mut spec = TrainJobSpec::from_options(data, &args.options, Some(out.clone()))?;
     spec.init_from = args.init.clone();
-    let model_name = &args.options.model;
-    let epochs = args.options.epochs;
+    let o = train_one(spec, &args.options)?;
+    print_outcome(&o, &out);
+    Ok(())
+}
+
+/// Cross-validation: the folds of `scheme` over `--data`, each trained as an
+/// ordinary run in `DIR/fold-N`, then `DIR/cv.json` and a table of the scores.
+fn run_cv(args: &TrainArgs, scheme: CvScheme, runs_dir: &Path) -> anyhow::Result<()> {
+    if !args.test.is_empty() {
+        bail!("--test: cannot be combined with --cv; each fold's test set comes from --data");
+    }
+    // Bad options are reported before any data is read.
+    let base = TrainJobSpec::from_options(DataRoles::default(), &args.options, None)?;
+    // Each fold's job reports the reading warnings again; these are not shown.
+    let sources = load_sources(&args.data, &mut Vec::new())?;
+    if sources.iter().any(|s| s.whole_file) {
+        bail!(
+            "--cv: labeled audio folders cannot be cross-validated yet; give recordings with labels"
+        );
+    }
+    let files: Vec<PathBuf> = sources.iter().map(|s| s.path().to_path_buf()).collect();
+    let trials = trials_of(&sources, &base.dataset);
+    drop(sources);
+    let plan =
+        plan_folds(&files, &trials, scheme, args.options.seed).map_err(|e| anyhow!("--cv: {e}"))?;
+    let out = match &args.out {
+        Some(out) => {
+            std::fs::create_dir_all(out).map_err(|e| anyhow!("{}: {e}", out.display()))?;
+            out.clone()
+        }
+        None => {
+            spindle::runs::create_run_dir(runs_dir, &format!("{}-cv{scheme}", args.options.model))?
+        }
+    };
+    let n = plan.folds.len();
+    let mut folds = Vec::with_capacity(n);
+    for fold in plan.folds {
+        let run_dir = out.join(format!("fold-{}", fold.number));
+        // Trial-block folds test on trials of the training recordings
+        // (`test_trials`) and have no test recordings.
+        let data = DataRoles {
+            train: fold.train_files.clone(),
+            validation: args.validation.clone(),
+            test: fold.test_files.clone(),
+        };
+        let mut spec = TrainJobSpec::from_options(data, &args.options, Some(run_dir.clone()))?;
+        spec.dataset.test_trials = fold.test_trials.clone();
+        spec.init_from = args.init.clone();
+        eprintln!(
+            "fold {}/{n}: {}",
+            fold.number,
+            match (&fold.subject, fold.test_trials.len()) {
+                (Some(subject), _) => format!("subject {subject}"),
+                (None, 0) => format!("{} test recording(s)", fold.test_files.len()),
+                (None, t) => format!("{t} test trials"),
+            }
+        );
+        let o =
+            train_one(spec, &args.options).map_err(|e| anyhow!("{}: {e}", run_dir.display()))?;
+        print_outcome(&o, &run_dir);
+        folds.push(CvFold { fold, run_dir });
+    }
+    let summary = CvSummary::from_runs(scheme, plan.kind, folds)?;
+    let path = summary.save(&out)?;
+    println!();
+    print!("{}", summary.table());
+    println!("{}", summary.advice);
+    println!("cross-validation: {}", path.display());
+    Ok(())
+}
+
+/// Runs one training job to its end, printing its progress on stderr.
+fn train_one(spec: TrainJobSpec, options: &TrainOptions) -> anyhow::Result<Outcome> {
+    let model_name = &options.model;
+    let epochs = options.epochs;
     let job = TrainJob::spawn(spec, || {});
     let terminal = std::io::stderr().is_terminal();
     let mut bar: Option<ProgressBar> = None;
@@ -152,11 +238,7 @@ pub fn run(args: &TrainArgs, runs_dir: &Path) -> anyhow::Result<()> {
     if let Some(message) = failure {
         bail!("{message}");
     }
-    let Some(o) = outcome else {
-        bail!("training ended without a result");
-    };
-    print_outcome(&o, &out);
-    Ok(())
+    outcome.ok_or_else(|| anyhow!("training ended without a result"))
 }
 
 fn print_outcome(o: &Outcome, out: &std::path::Path) {

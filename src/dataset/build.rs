@@ -9,7 +9,7 @@ use crate::dsp::DisplayFilter;
 use super::split::{Holdout, HoldoutMethod, hold_out};
 use super::{
     ChannelStats, DatasetConfig, DatasetError, LoadedSource, Normalization, Representation,
-    SplitName, WindowRef, cut_windows, median_duration_s,
+    SplitName, WindowRef, cut_windows, hold_out_trials, median_duration_s,
     normalize::{exponential_moving_standardize, remove_window_means},
     resample::resample,
 };
@@ -270,7 +270,20 @@ pub fn build_dataset_with_roles(
             "{what}: the last block of time of each class in each recording (overlapping training windows dropped)"
         ),
     };
-    if n_held_sources == sources.len() {
+    if !config.test_trials.is_empty() {
+        let files: Vec<&std::path::Path> = sources.iter().map(LoadedSource::path).collect();
+        let (n, rate) = (window_len, rate_hz);
+        hold_out_trials(&windows, &files, &config.test_trials, n, rate, &mut splits).map_err(
+            |file| {
+                DatasetError::Invalid(format!(
+                    "{}: holds test trials of the fold but is not among the training recordings",
+                    file.display()
+                ))
+            },
+        )?;
+        summary.test_method =
+            "the fold's blocks of trials (overlapping training windows dropped)".into();
+    } else if n_held_sources == sources.len() {
         let m = hold_out(
             &windows,
             &mut splits,

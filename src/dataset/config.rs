@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::Representation;
+use super::{Representation, Trial};
 use crate::dsp::DisplayFilter;
 
 /// How windows are standardized before they reach the model.
@@ -77,6 +77,12 @@ pub struct DatasetConfig {
     /// to it. Set to the model's minimum input so that short clips still fit.
     #[serde(default)]
     pub min_window_samples: usize,
+    /// Trials of the training recordings that form the test set (a
+    /// cross-validation fold's blocks of trials, [`super::plan_folds`]);
+    /// training windows overlapping them are dropped. Empty: the test set is
+    /// the test recordings, else held out as usual.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub test_trials: Vec<Trial>,
 }
 
 impl Default for DatasetConfig {
@@ -97,6 +103,7 @@ impl Default for DatasetConfig {
             filter: DisplayFilter::default(),
             representation: Representation::Raw,
             min_window_samples: 0,
+            test_trials: Vec::new(),
         }
     }
 }

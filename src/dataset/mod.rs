@@ -8,6 +8,7 @@ mod build;
 mod config;
 mod error;
 mod features;
+mod folds;
 mod normalize;
 mod resample;
 mod source;
@@ -20,6 +21,10 @@ pub use build::{extract_signals, prepare_signals};
 pub use config::{DatasetConfig, Normalization};
 pub use error::DatasetError;
 pub use features::Representation;
+pub use folds::{
+    CvScheme, Fold, FoldError, FoldKind, FoldPlan, Trial, hold_out_trials, plan_folds, subject_of,
+    trials_of,
+};
 pub use normalize::{
     ChannelStats, exponential_moving_standardize, normalize_windows, remove_window_means,
 };

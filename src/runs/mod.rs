@@ -4,11 +4,13 @@
 //! `metrics.csv` ([`MetricsFollower`]), reading `report.json`
 //! ([`RunReport`]) and `predictions.tsv` ([`PredictionTable`]), everything
 //! of one run at once ([`load_run_snapshot`]) and the settings that differ
-//! between runs ([`settings_diff`]), and curves as CSV ([`curves_csv`]).
+//! between runs ([`settings_diff`]), curves as CSV ([`curves_csv`]), and the
+//! scores of a cross-validation's fold runs ([`CvSummary`], `cv.json`).
 //!
 //! The run folder itself is written by `crate::train`; this module only
 //! reads it, and never panics on what it finds there.
 
+mod cv;
 mod diff;
 mod dirs;
 mod error;
@@ -21,6 +23,7 @@ mod snapshot;
 #[cfg(test)]
 mod test_support;
 
+pub use cv::{CV_JSON, CvFold, CvSummary, ScoreSpread};
 pub use diff::{MISSING, SettingDiff, settings_diff};
 pub use dirs::{RUNS_DIR_ENV, create_run_dir, default_runs_dir};
 pub use error::RunsError;
