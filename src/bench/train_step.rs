@@ -1,4 +1,4 @@
-//! Training throughput of the five standard configurations (see
+//! Training throughput of the six standard configurations (see
 //! [`STANDARD_CONFIGS`], the same as the PyTorch baseline script): batch 64,
 //! AdamW lr 1e-3, cross-entropy, random data.
 
@@ -16,7 +16,7 @@ use crate::rng::Rng;
 /// One standard configuration.
 #[derive(Debug, Clone)]
 pub struct BenchConfig {
-    /// The name printed (`eegnet`, `shallow`, `lstm`, `gru`, `cnn1d-audio`).
+    /// The name printed (`eegnet`, `shallow`, `deep4`, `lstm`, `gru`, `cnn1d-audio`).
     pub name: &'static str,
     /// The model name for [`ModelSpec::by_name`].
     pub model: &'static str,
@@ -28,9 +28,9 @@ pub struct BenchConfig {
     pub classes: usize,
 }
 
-/// The five standard configurations: EEGNet and ShallowConvNet on 22 x 1000,
-/// LSTM and GRU (2 x 64) on 22 x 250, and M5 on 1 x 16000 raw audio.
-pub const STANDARD_CONFIGS: [BenchConfig; 5] = [
+/// The six standard configurations: EEGNet, ShallowConvNet and Deep4Net on
+/// 22 x 1000, LSTM and GRU (2 x 64) on 22 x 250, and M5 on 1 x 16000 raw audio.
+pub const STANDARD_CONFIGS: [BenchConfig; 6] = [
     BenchConfig {
         name: "eegnet",
         model: "eegnet",
@@ -41,6 +41,13 @@ pub const STANDARD_CONFIGS: [BenchConfig; 5] = [
     BenchConfig {
         name: "shallow",
         model: "shallow",
+        channels: 22,
+        samples: 1000,
+        classes: 4,
+    },
+    BenchConfig {
+        name: "deep4",
+        model: "deep4",
         channels: 22,
         samples: 1000,
         classes: 4,
