@@ -253,6 +253,9 @@ fn print_outcome(o: &Outcome, out: &std::path::Path) {
             ""
         }
     );
+    if let Some(choice) = &o.normalization {
+        println!("normalization: {}", choice.reason);
+    }
     if let Some(t) = &o.test {
         println!(
             "test: accuracy {:.3} (95% CI {:.3}-{:.3}), balanced accuracy {:.3}, macro F1 {:.3}, kappa {:.3}, n = {}",

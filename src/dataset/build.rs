@@ -9,7 +9,9 @@ use crate::dsp::DisplayFilter;
 use super::split::{Holdout, HoldoutMethod, hold_out};
 use super::{
     ChannelStats, DatasetConfig, DatasetError, LoadedSource, Normalization, Representation,
-    SplitName, WindowRef, cut_windows, hold_out_trials, median_duration_s,
+    SplitName, WindowRef,
+    auto_norm::{NormalizationChoice, choose_normalization},
+    cut_windows, hold_out_trials, median_duration_s,
     normalize::{exponential_moving_standardize, remove_window_means},
     resample::resample,
 };
@@ -54,6 +56,9 @@ pub struct DatasetSummary {
     pub test_method: String,
     /// Things the user should know (small splits, missing classes ...).
     pub warnings: Vec<String>,
+    /// What `--normalization auto` chose and why (`None` for a fixed choice).
+    #[serde(default)]
+    pub normalization: Option<NormalizationChoice>,
 }
 
 /// A dataset: the windows of each split and everything needed to cut and
@@ -411,11 +416,35 @@ pub fn build_dataset_with_roles(
     }
     // Baseline correction removes a window's mean per row: right for raw
     // signals, wrong for spectra (it would erase the spectral shape).
-    let normalization = match (config.normalization, config.representation) {
-        (
-            Normalization::Baseline,
-            Representation::Spectrogram { .. } | Representation::LogMel { .. },
-        ) => Normalization::ZScore,
+    let spectra = matches!(
+        config.representation,
+        Representation::Spectrogram { .. } | Representation::LogMel { .. }
+    );
+    let normalization = match (config.normalization, spectra) {
+        (Normalization::Baseline, true) => Normalization::ZScore,
+        (Normalization::Auto, true) => {
+            summary.normalization = Some(NormalizationChoice {
+                chosen: Normalization::ZScore,
+                reason: "auto: spectra are z-scored (removing each row's mean would erase the spectral shape)".into(),
+                baseline_score: None,
+                with_means_score: None,
+                chance: None,
+            });
+            Normalization::ZScore
+        }
+        (Normalization::Auto, false) => {
+            let choice = choose_normalization(
+                &train,
+                &validation,
+                input_channels,
+                input_len,
+                classes.len(),
+                regression,
+            );
+            let chosen = choice.chosen;
+            summary.normalization = Some(choice);
+            chosen
+        }
         (mode, _) => mode,
     };
     if normalization == Normalization::Baseline {
@@ -424,7 +453,7 @@ pub fn build_dataset_with_roles(
         }
     }
     let stats = match normalization {
-        Normalization::Baseline | Normalization::ZScore => {
+        Normalization::Baseline | Normalization::ZScore | Normalization::Auto => {
             let mut stats = ChannelStats::fit(&train.x, input_channels, input_len);
             if normalization == Normalization::Baseline {
                 stats.mean.fill(0.0);

@@ -19,10 +19,14 @@ use crate::dsp::DisplayFilter;
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Normalization {
+    /// Baseline correction or z-score, chosen on the validation split: when
+    /// the window means alone predict the class there, z-score keeps them,
+    /// else baseline correction removes them (see `choose_normalization`).
+    #[default]
+    Auto,
     /// Remove each window's own mean per channel (baseline correction: the DC
     /// offset of an electrode carries no information), then divide by each
     /// channel's standard deviation over the training windows.
-    #[default]
     Baseline,
     /// Per-channel z-score with mean and standard deviation of the training windows.
     #[value(name = "zscore")]
@@ -95,7 +99,7 @@ impl Default for DatasetConfig {
             unlabeled_class: None,
             channels: Vec::new(),
             rate_hz: None,
-            normalization: Normalization::Baseline,
+            normalization: Normalization::Auto,
             validation_fraction: 0.2,
             test_fraction: 0.2,
             seed: 0,

@@ -4,6 +4,7 @@
 //! windows only.
 
 pub mod augment;
+mod auto_norm;
 mod build;
 mod config;
 mod error;
@@ -16,6 +17,7 @@ mod split;
 mod windows;
 
 pub use augment::{Augmentation, Transform, TransformKind};
+pub use auto_norm::{NormalizationChoice, choose_normalization};
 pub use build::{Dataset, DatasetSummary, SplitData, build_dataset, build_dataset_with_roles};
 pub use build::{extract_signals, prepare_signals};
 pub use config::{DatasetConfig, Normalization};

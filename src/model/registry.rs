@@ -159,9 +159,10 @@ pub struct WindowFacts {
 }
 
 impl WindowFacts {
-    /// True at audio rates (8 kHz and above), where EEG models do not fit.
+    /// True at audio rates ([`crate::recording::AUDIO_RATE_HZ`] and above),
+    /// where EEG models do not fit.
     pub fn is_audio(&self) -> bool {
-        self.rate_hz >= 8000.0
+        self.rate_hz >= crate::recording::AUDIO_RATE_HZ
     }
 }
 

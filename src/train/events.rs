@@ -82,6 +82,8 @@ pub struct Outcome {
     pub test_regression: Option<RegressionReport>,
     /// Scores on the validation windows (regression).
     pub validation_regression: Option<RegressionReport>,
+    /// What `--normalization auto` chose and why (`None` for a fixed choice).
+    pub normalization: Option<crate::dataset::NormalizationChoice>,
 }
 
 /// Progress of a training job, sent over a channel.

@@ -168,9 +168,11 @@ pub struct TrainOptions {
     /// What the model sees: raw, spectrogram (EEG: 0.5-s frames to 45 Hz), or logmel (audio: 40 bands).
     #[arg(long, value_enum, default_value_t = RepresentationChoice::Raw)]
     pub representation: RepresentationChoice,
-    /// Standardization: baseline (remove each window's mean, scale by training std), zscore,
+    /// Standardization: auto (baseline or zscore, whichever the validation
+    /// windows favour: zscore when the window means alone predict the class),
+    /// baseline (remove each window's mean, scale by training std), zscore,
     /// ems (exponential moving standardization of whole recordings), or none.
-    #[arg(long, value_enum, default_value_t = Normalization::Baseline)]
+    #[arg(long, value_enum, default_value_t = Normalization::Auto)]
     pub normalization: Normalization,
     /// Zero-phase high-pass filter before windowing, Hz.
     #[arg(long)]
@@ -233,7 +235,7 @@ impl Default for TrainOptions {
             merge: Vec::new(),
             unlabeled_class: None,
             representation: RepresentationChoice::Raw,
-            normalization: Normalization::Baseline,
+            normalization: Normalization::Auto,
             highpass: None,
             lowpass: None,
             notch: None,
@@ -530,6 +532,7 @@ impl TrainOptions {
         }
         if self.normalization != d.normalization {
             let name = match self.normalization {
+                Normalization::Auto => "auto",
                 Normalization::Baseline => "baseline",
                 Normalization::ZScore => "zscore",
                 Normalization::Ems => "ems",

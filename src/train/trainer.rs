@@ -350,6 +350,7 @@ fn run(
         validation: None,
         test_regression: None,
         validation_regression: None,
+        normalization: ds.summary.normalization.clone(),
     };
     let test_pred = eval(&ds.test)?;
     let val_pred = eval(&ds.validation)?;
@@ -597,6 +598,7 @@ fn write_report(path: &Path, o: &Outcome) -> Result<(), TrainError> {
             "epochs_run": o.epochs_run,
             "stopped_early": o.stopped_early,
             "train_seconds": o.train_seconds,
+            "normalization": o.normalization,
         })
     } else {
         serde_json::json!({
@@ -606,6 +608,7 @@ fn write_report(path: &Path, o: &Outcome) -> Result<(), TrainError> {
             "epochs_run": o.epochs_run,
             "stopped_early": o.stopped_early,
             "train_seconds": o.train_seconds,
+            "normalization": o.normalization,
         })
     };
     let text = serde_json::to_string_pretty(&value).map_err(|e| TrainError::run_folder(path, e))?;

@@ -194,6 +194,7 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui, commands: &mut Commands) {
                 label.id,
                 &mut o.normalization,
                 &[
+                    Normalization::Auto,
                     Normalization::Baseline,
                     Normalization::ZScore,
                     Normalization::Ems,
@@ -238,6 +239,9 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui, commands: &mut Commands) {
                 RichText::new(format!("validation: {}", preview.summary.validation_method)).weak(),
             );
             ui.label(RichText::new(format!("test: {}", preview.summary.test_method)).weak());
+            if let Some(choice) = &preview.summary.normalization {
+                ui.label(RichText::new(format!("normalization: {}", choice.reason)).weak());
+            }
             class_chart(ui, preview);
             for w in preview
                 .load_warnings
@@ -419,6 +423,7 @@ fn representation_title(r: RepresentationChoice) -> &'static str {
 
 fn normalization_title(n: Normalization) -> &'static str {
     match n {
+        Normalization::Auto => "auto (baseline or z-score, tested on validation)",
         Normalization::Baseline => "baseline (remove each window's mean)",
         Normalization::ZScore => "z-score per channel",
         Normalization::Ems => "moving standardization",
