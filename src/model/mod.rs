@@ -41,7 +41,7 @@ macro_rules! architecture_files {
 // Adding an architecture: one file with its hyper-parameter struct (a `Hyper`
 // implementation), its network and its `ARCHITECTURES` entries, plus its name
 // here.
-architecture_files![eegnet, shallow, deep4, cnn1d, m5, crnn, rnn, mlp];
+architecture_files![eegnet, shallow, deep4, cnn1d, m5, crnn, sleep, rnn, mlp];
 
 #[cfg(test)]
 mod testing;
