@@ -154,6 +154,7 @@ impl TrainingPanel {
             }
         }
         let has_recordings = !sources.is_empty();
+        let first_folder = first_labeled_folder(&sources);
         for (path, (name, files)) in audio {
             let name = if name.is_empty() { ".".into() } else { name };
             sources.push(Source {
@@ -165,8 +166,11 @@ impl TrainingPanel {
             });
         }
         for s in &sources {
+            // Recordings of other folders (a sleep study beside a task
+            // study) rarely share channels and labels: they start unused.
+            let elsewhere = !s.audio_folder && s.path.parent() != first_folder.as_deref();
             self.roles.entry(s.path.clone()).or_insert(
-                if (s.audio_folder && has_recordings) || s.labels == 0 {
+                if (s.audio_folder && has_recordings) || s.labels == 0 || elsewhere {
                     Role::Unused
                 } else {
                     Role::Train
@@ -190,11 +194,14 @@ impl TrainingPanel {
         roles
     }
 
-    /// Trains on the labeled recordings only (`audio == false`) or on the
-    /// labeled audio folders only; everything else becomes unused.
+    /// Trains on the labeled recordings of the first folder that has any
+    /// (`audio == false`) or on the labeled audio folders only; everything
+    /// else becomes unused.
     pub fn use_only(&mut self, audio: bool) {
+        let first_folder = first_labeled_folder(&self.sources);
         for s in &self.sources {
-            let role = if s.audio_folder == audio && s.labels > 0 {
+            let same_folder = s.audio_folder || s.path.parent() == first_folder.as_deref();
+            let role = if s.audio_folder == audio && s.labels > 0 && same_folder {
                 Role::Train
             } else {
                 Role::Unused
@@ -418,4 +425,13 @@ fn progress_text(h: &RunHistory) -> String {
         Some(s) if matches!(h.state, JobState::Running) => format!("{state} · about {s:.0} s left"),
         _ => state,
     }
+}
+
+/// The folder of the first labeled recording (not audio folder), in listing order.
+fn first_labeled_folder(sources: &[Source]) -> Option<PathBuf> {
+    sources
+        .iter()
+        .find(|s| !s.audio_folder && s.labels > 0)
+        .and_then(|s| s.path.parent())
+        .map(Path::to_path_buf)
 }

@@ -14,6 +14,8 @@ use crate::train::{DeviceChoice, Schedule, parse_param};
 pub fn ui(p: &mut TrainingPanel, ui: &mut Ui) {
     let before = p.options.model.clone();
     egui::ComboBox::from_label("architecture")
+        // Tall enough for every architecture without scrolling.
+        .height(f32::INFINITY)
         .selected_text(
             p.options
                 .architecture()
