@@ -740,6 +740,10 @@ fn train_results_and_runs_views() {
             PreviewState::Ready(p) => p.model.is_ok(),
             _ => unreachable!(),
         };
+        if a.name == "lstm" {
+            // 2-s EEG windows are hundreds of steps: the form steers to CRNN.
+            t.expect("choose CRNN");
+        }
         if accepted {
             if !layer_table_open {
                 let header =

@@ -255,6 +255,9 @@ mod tests {
         let configs = [
             ("eegnet", shape(22, 1000, 4)),
             ("shallow", shape(22, 1000, 4)),
+            ("deep4", shape(22, 1000, 4)),
+            ("crnn", shape(22, 1000, 4)),
+            ("sleep", shape(2, 3000, 5)),
             ("lstm", shape(22, 250, 4)),
             ("gru", shape(22, 250, 4)),
             ("cnn1d-audio", shape(1, 16000, 10)),
