@@ -106,11 +106,7 @@ impl Hyper for Cnn1dConfig {
     }
 
     fn feature_len(&self, samples: usize) -> Option<usize> {
-        let mut t = (samples >= 1).then_some(samples)?;
-        for _ in &self.filters {
-            t = pooled_len(t, self.pool)?; // 'same' convolutions keep the length
-        }
-        Some(t)
+        SameConvStack::feature_len(self.filters.len(), self.pool, samples)
     }
 
     fn build(
@@ -122,10 +118,76 @@ impl Hyper for Cnn1dConfig {
     }
 }
 
+/// Blocks of 'same' convolution (no bias) + batch norm + ReLU + max pool,
+/// each dividing time by the pool: the 1-D CNN's body and the CRNN's front end.
+#[derive(Debug, Clone)]
+pub struct SameConvStack {
+    blocks: Vec<ConvBlock>,
+    out_channels: usize,
+}
+
+impl SameConvStack {
+    /// Creates one block per entry of `filters` under `vb` (`block{i}.conv`,
+    /// `block{i}.bn`), the first reading `in_channels`.
+    pub fn new(
+        vb: &VarBuilder,
+        in_channels: usize,
+        filters: &[usize],
+        kernel: usize,
+        pool: usize,
+    ) -> Result<Self> {
+        let mut blocks = Vec::with_capacity(filters.len());
+        let mut width = in_channels;
+        for (i, &out) in filters.iter().enumerate() {
+            let vb = vb.pp(format!("block{i}"));
+            blocks.push(ConvBlock::new(
+                vb.pp("conv"),
+                vb.pp("bn"),
+                width,
+                out,
+                kernel,
+                1,
+                Padding::Same,
+                false,
+                pool,
+            )?);
+            width = out;
+        }
+        Ok(Self {
+            blocks,
+            out_channels: width,
+        })
+    }
+
+    /// Channels of the last block's output.
+    pub fn out_channels(&self) -> usize {
+        self.out_channels
+    }
+
+    /// Time steps left of `samples` after `blocks` blocks pooling by `pool`.
+    pub fn feature_len(blocks: usize, pool: usize, samples: usize) -> Option<usize> {
+        let mut t = (samples >= 1).then_some(samples)?;
+        for _ in 0..blocks {
+            t = pooled_len(t, pool)?; // 'same' convolutions keep the length
+        }
+        Some(t)
+    }
+
+    /// `[B, C, T] -> [B, out_channels, T / pool^blocks]`, recording each block.
+    pub(crate) fn forward_traced(&self, x: &Tensor, train: bool, t: &mut Trace) -> Result<Tensor> {
+        let mut x = x.clone(); // [B, C, T]
+        for (i, block) in self.blocks.iter().enumerate() {
+            x = block.forward_t(&x, train)?; // [B, filters[i], T / pool^(i+1)]
+            t.record(&format!("block{i}"), &x, block.params());
+        }
+        Ok(x)
+    }
+}
+
 /// The configurable CNN; see the module documentation for the layer stack.
 #[derive(Debug, Clone)]
 pub struct Cnn1d {
-    blocks: Vec<ConvBlock>,
+    body: SameConvStack,
     fc: Dense,
     config: Cnn1dConfig,
 }
@@ -138,26 +200,15 @@ impl Cnn1d {
         input: &InputShape,
     ) -> std::result::Result<Self, ModelError> {
         let c = config.clone();
-        let mut blocks = Vec::with_capacity(c.filters.len());
-        let mut in_channels = input.channels;
-        for (i, &out) in c.filters.iter().enumerate() {
-            let vb = vb.pp(format!("block{i}"));
-            blocks.push(ConvBlock::new(
-                vb.pp("conv"),
-                vb.pp("bn"),
-                in_channels,
-                out,
-                c.kernel,
-                1,
-                Padding::Same,
-                false,
-                c.pool,
-            )?);
-            in_channels = out;
-        }
-        let fc = Dense::new(vb.pp("fc"), in_channels, input.n_outputs, WeightInit::Torch)?;
+        let body = SameConvStack::new(&vb, input.channels, &c.filters, c.kernel, c.pool)?;
+        let fc = Dense::new(
+            vb.pp("fc"),
+            body.out_channels(),
+            input.n_outputs,
+            WeightInit::Torch,
+        )?;
         Ok(Self {
-            blocks,
+            body,
             fc,
             config: c,
         })
@@ -166,11 +217,7 @@ impl Cnn1d {
 
 impl Traced for Cnn1d {
     fn forward_traced(&self, x: &Tensor, train: bool, t: &mut Trace) -> Result<Tensor> {
-        let mut x = x.clone(); // [B, C, T]
-        for (i, block) in self.blocks.iter().enumerate() {
-            x = block.forward_t(&x, train)?; // [B, filters[i], T / pool^(i+1)]
-            t.record(&format!("block{i}"), &x, block.params());
-        }
+        let x = self.body.forward_traced(x, train, t)?; // [B, filters[last], T']
         let x = global_avg_pool(&x)?; // [B, filters[last]]
         let x = dropout(&x, self.config.dropout, train)?;
         t.record("global_avg_pool+dropout", &x, 0);

@@ -18,12 +18,12 @@
 use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::conv::{Padding, WeightInit};
+use super::cnn1d::SameConvStack;
+use super::conv::WeightInit;
 use super::dense::{Dense, dropout};
-use super::m5::ConvBlock;
 use super::registry::{no_advice, DROPOUT_HELP, dropout as dropout_param, int, list};
 use super::rnn::{RecurrentStack, RnnCell};
-use super::summary::{Trace, pooled_len};
+use super::summary::Trace;
 use super::{Architecture, Family, Hyper, InputShape, Kind, ModelError, Network, Traced, check};
 
 /// The menu entry.
@@ -141,11 +141,7 @@ impl Hyper for CrnnConfig {
     }
 
     fn feature_len(&self, samples: usize) -> Option<usize> {
-        let mut t = (samples >= 1).then_some(samples)?;
-        for _ in &self.filters {
-            t = pooled_len(t, self.pool)?; // 'same' convolutions keep the length
-        }
-        Some(t)
+        SameConvStack::feature_len(self.filters.len(), self.pool, samples)
     }
 
     fn build(
@@ -160,7 +156,7 @@ impl Hyper for CrnnConfig {
 /// The CRNN; see the module documentation for the layer stack.
 #[derive(Debug, Clone)]
 pub struct Crnn {
-    blocks: Vec<ConvBlock>,
+    front: SameConvStack,
     stack: RecurrentStack,
     fc: Dense,
     dropout: f64,
@@ -174,27 +170,17 @@ impl Crnn {
         config: &CrnnConfig,
         input: &InputShape,
     ) -> std::result::Result<Self, ModelError> {
-        let mut blocks = Vec::with_capacity(config.filters.len());
-        let mut width = input.channels;
-        for (i, &out) in config.filters.iter().enumerate() {
-            let vb = vb.pp(format!("block{i}"));
-            blocks.push(ConvBlock::new(
-                vb.pp("conv"),
-                vb.pp("bn"),
-                width,
-                out,
-                config.kernel,
-                1,
-                Padding::Same,
-                false,
-                config.pool,
-            )?);
-            width = out;
-        }
+        let front = SameConvStack::new(
+            &vb,
+            input.channels,
+            &config.filters,
+            config.kernel,
+            config.pool,
+        )?;
         let stack = RecurrentStack::new(
             &vb.pp("rnn"),
             config.cell,
-            width,
+            front.out_channels(),
             config.hidden,
             config.layers,
             config.bidirectional,
@@ -207,7 +193,7 @@ impl Crnn {
             WeightInit::Torch,
         )?;
         Ok(Self {
-            blocks,
+            front,
             stack,
             fc,
             dropout: config.dropout,
@@ -217,11 +203,7 @@ impl Crnn {
 
 impl Traced for Crnn {
     fn forward_traced(&self, x: &Tensor, train: bool, t: &mut Trace) -> Result<Tensor> {
-        let mut x = x.clone(); // [B, C, T]
-        for (i, block) in self.blocks.iter().enumerate() {
-            x = block.forward_t(&x, train)?; // [B, filters[i], T / pool^(i+1)]
-            t.record(&format!("block{i}"), &x, block.params());
-        }
+        let x = self.front.forward_traced(x, train, t)?; // [B, filters[last], T / pool^blocks]
         let x = self.stack.forward_traced(&x, train, t)?; // [B, width]
         let x = dropout(&x, self.dropout, train)?;
         let y = self.fc.forward(&x)?; // [B, n_outputs]
