@@ -21,7 +21,7 @@ use candle_nn::VarBuilder;
 use super::cnn1d::SameConvStack;
 use super::conv::WeightInit;
 use super::dense::{Dense, dropout};
-use super::registry::{no_advice, DROPOUT_HELP, dropout as dropout_param, int, list};
+use super::registry::{WindowFacts, DROPOUT_HELP, dropout as dropout_param, int, list};
 use super::rnn::{RecurrentStack, RnnCell};
 use super::summary::Trace;
 use super::{Architecture, Family, Hyper, InputShape, Kind, ModelError, Network, Traced, check};
@@ -35,7 +35,7 @@ pub const ARCHITECTURES: &[Architecture] = &[Architecture {
     description: "Convolutions shorten the window into a few dozen feature steps, then a bidirectional GRU reads them (as ChronoNet and DeepSleepNet do). The recurrent choice for raw EEG windows longer than about 200 samples, where a plain LSTM or GRU does not learn.",
     kind: Kind::of::<CrnnConfig>(),
     fixed: "{}",
-    advise: no_advice,
+    advise: audio_advice,
     params: &[
         list(
             "filters",
@@ -74,6 +74,10 @@ pub const ARCHITECTURES: &[Architecture] = &[Architecture {
         dropout_param("dropout", DROPOUT_HELP),
     ],
 }];
+
+fn audio_advice(window: &WindowFacts) -> Option<String> {
+    super::cnn1d::short_kernels_on_audio("CRNN", window)
+}
 
 /// The CRNN's hyper-parameters (JSON kind `crnn`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -408,6 +408,7 @@ mod tests {
         assert_eq!(blink("cnn1d"), None);
         let calls = |name: &str| advice(name, 8000, 16_000.0);
         assert!(calls("cnn1d").is_some_and(|a| a.contains("M5")));
+        assert!(calls("crnn").is_some_and(|a| a.contains("CRNN") && a.contains("M5")));
         assert_eq!(calls("m5"), None);
     }
 
