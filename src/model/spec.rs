@@ -38,7 +38,8 @@ pub(crate) trait Hyper:
     fn build(&self, vb: VarBuilder, input: &InputShape) -> Result<Box<dyn Traced>, ModelError>;
 }
 
-/// A JSON `kind` and how to read a spec of it: one per [`Hyper`] type.
+/// A JSON `kind` and how to read a spec of it: one per architecture file's
+/// hyper-parameter struct.
 #[derive(Clone, Copy)]
 pub struct Kind {
     /// The `kind` tag.

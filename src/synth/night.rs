@@ -15,7 +15,7 @@ use crate::rng::Rng;
 /// The channels generated, in order (named as in Sleep-EDF).
 pub const NIGHT_CHANNELS: [&str; 4] = ["Fpz-Cz", "Pz-Oz", "EOG horizontal", "EMG submental"];
 
-/// The sleep stages, as the labels name them, in the order of [`Stage`].
+/// The sleep stages, as the labels name them, from wake to REM.
 pub const SLEEP_STAGES: [&str; 5] = ["W", "N1", "N2", "N3", "REM"];
 
 /// Sample rate of every channel of the night, Hz.
