@@ -426,6 +426,9 @@ fn every_menu_window_and_viewer_panel() {
     assert!(t.app().settings().show_spectrum);
     t.close_menu("View", Role::RadioButton, "Light");
     t.steps(2);
+    // The spectra come from a worker: wait for them rather than race it.
+    t.until("the spectra of the view", 30, |a| !a.is_busy());
+    t.steps(2);
     t.expect("Spectrogram of");
     t.expect("frames of");
     assert!(t.has(Role::Image, "Spectrogram"), "the EEG spectrogram");

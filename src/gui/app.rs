@@ -9,6 +9,7 @@ use eframe::egui::{self, Key, Modifiers, RichText, ThemePreference, Ui, Viewport
 use super::browser::Browser;
 use super::channels;
 use super::command::{AppCommand, Commands, Tab};
+use super::error::{AppError, reason};
 use super::frame_stats::FrameStats;
 use super::keys;
 use super::labels::LabelsPanel;
@@ -43,7 +44,8 @@ pub struct SpindleApp {
     browser: Browser,
     session: Option<Session>,
     loading: Option<PathBuf>,
-    errors: Vec<String>,
+    /// Errors listed above the status bar until dismissed.
+    errors: Vec<AppError>,
     notice: Option<String>,
     scheme: LabelScheme,
     scheme_folder: Option<PathBuf>,
@@ -294,9 +296,14 @@ impl SpindleApp {
         self.session.as_ref().and_then(|s| s.selection.as_ref())
     }
 
-    /// Errors shown in the window.
-    pub fn errors(&self) -> &[String] {
+    /// Errors listed in the window (a failed label save is shown in the
+    /// status bar instead, while its recording is open).
+    pub fn errors(&self) -> &[AppError] {
         &self.errors
+    }
+
+    fn report(&mut self, error: AppError) {
+        self.errors.push(error);
     }
 
     /// Names of the channels drawn, in drawing order.
@@ -333,8 +340,9 @@ impl SpindleApp {
         }
     }
 
-    /// Saves the open recording's labels now if they changed.
-    pub fn save_labels(&mut self) -> Result<(), String> {
+    /// Saves the open recording's labels now if they changed. The error
+    /// names the sidecar; the labels stay in memory, unsaved.
+    pub fn save_labels(&mut self) -> Result<(), AppError> {
         let Some(s) = &mut self.session else {
             return Ok(());
         };
@@ -359,30 +367,50 @@ impl SpindleApp {
         if !inside && let Some(parent) = path.parent() {
             self.browse(parent);
         }
+        // The open recording is about to go: its status bar with it.
         if let Err(e) = self.save_labels() {
-            self.errors.push(e);
+            self.report(e);
         }
         match self.workers.send(Command::Open(path.to_path_buf())) {
             Ok(()) => self.loading = Some(path.to_path_buf()),
-            Err(e) => self.errors.push(format!("{}: {e}", path.display())),
+            Err(reason) => self.report(AppError::Open {
+                path: path.to_path_buf(),
+                reason,
+            }),
+        }
+    }
+
+    /// Saves the labels where a failure can stay in the status bar: the
+    /// session keeps it until a later save succeeds.
+    fn save_labels_in_place(&mut self) {
+        if let Err(e) = self.save_labels()
+            && let Some(s) = &mut self.session
+        {
+            s.last_save_error = Some(e);
         }
     }
 
     fn send_work(&mut self, command: Command) {
         if let Err(e) = self.workers.send(command) {
-            self.errors.push(e);
+            self.report(AppError::Busy(e));
         }
     }
 
     fn browse(&mut self, folder: &Path) {
         self.browser.reset(folder);
-        if let Err(e) = self.workers.send(Command::Scan(folder.to_path_buf())) {
-            self.errors.push(format!("{}: {e}", folder.display()));
+        if let Err(reason) = self.workers.send(Command::Scan(folder.to_path_buf())) {
+            self.report(AppError::Open {
+                path: folder.to_path_buf(),
+                reason,
+            });
         }
         self.scheme_folder = Some(folder.to_path_buf());
         match LabelScheme::load(folder) {
             Ok(scheme) => self.scheme = scheme,
-            Err(e) => self.errors.push(e.to_string()),
+            Err(e) => self.report(AppError::SchemeNotRead {
+                path: e.path().to_path_buf(),
+                reason: reason(e.path(), &e),
+            }),
         }
     }
 
@@ -429,8 +457,10 @@ impl SpindleApp {
                         self.browser.set_label_count(&path, n);
                     }
                     Err(e) => {
+                        // Shown in the status bar until a save succeeds; the
+                        // next edit schedules another try.
                         s.autosave.saved();
-                        self.errors.push(e);
+                        s.last_save_error = Some(e);
                     }
                 }
             } else if let Some(due) = s.autosave.due_at() {
@@ -447,7 +477,7 @@ impl SpindleApp {
             ctx.request_repaint_after(Duration::from_secs_f64(RUNS_LIST_POLL_S));
         }
         if let Some(e) = self.listening.player.as_mut().and_then(|p| p.take_error()) {
-            self.errors.push(e.to_string());
+            self.report(AppError::Playback(e.to_string()));
         }
         if !self.runs.live_runs().is_empty() || self.runs_have_running() {
             ctx.request_repaint_after(Duration::from_secs_f64(LIVE_RUN_POLL_S));
@@ -533,14 +563,14 @@ impl SpindleApp {
         match command {
             AppCommand::Open(path) => self.open_path(&path),
             AppCommand::ShowTab(tab) => self.tab = tab,
-            AppCommand::ShowError(e) => self.errors.push(e),
+            AppCommand::Report(e) => self.report(e),
             AppCommand::Preview => self.request_preview(),
             AppCommand::StartTraining => self.start_training(ctx),
             AppCommand::Training(c) => {
                 if let Some(job) = &self.training.job
                     && let Err(e) = job.send(c)
                 {
-                    self.errors.push(e.to_string());
+                    self.report(AppError::Training(e.to_string()));
                 }
             }
             AppCommand::StartDemo => {
@@ -551,9 +581,7 @@ impl SpindleApp {
                     self.open_path(&sample);
                 } else {
                     self.demo_pending = false;
-                    self.errors.push(
-                        "the demo needs the bundled sample_data folder, which was not found beside the program".into(),
-                    );
+                    self.report(AppError::NoSampleData);
                 }
             }
             AppCommand::RefreshRuns => {
@@ -611,8 +639,7 @@ impl SpindleApp {
             AppCommand::ExportCurves(dirs) => self.export_curves(&dirs),
             AppCommand::SuggestLabels(file) => {
                 let Some(run) = &self.results_dir else {
-                    self.errors
-                        .push("open a run first (Runs, or train one)".into());
+                    self.report(AppError::NoRun);
                     return;
                 };
                 let existing = match &self.session {
@@ -732,15 +759,18 @@ impl SpindleApp {
         }
         let data = self.training.data_roles();
         if data.train.is_empty() {
-            self.errors
-                .push("choose at least one recording for training".into());
+            self.report(AppError::Training(
+                "choose at least one recording for training".into(),
+            ));
             return;
         }
         let run_dir = match create_run_dir(&self.runs_dir, &self.training.options.model) {
             Ok(d) => d,
             Err(e) => {
-                self.errors
-                    .push(format!("the run folder could not be made: {e}"));
+                self.report(AppError::RunFolder {
+                    reason: reason(&self.runs_dir, &e),
+                    path: self.runs_dir.clone(),
+                });
                 return;
             }
         };
@@ -748,7 +778,7 @@ impl SpindleApp {
             match TrainJobSpec::from_options(data, &self.training.options, Some(run_dir.clone())) {
                 Ok(s) => s,
                 Err(e) => {
-                    self.errors.push(e.to_string());
+                    self.report(AppError::Training(e.to_string()));
                     return;
                 }
             };
@@ -829,8 +859,11 @@ impl SpindleApp {
                 }
                 self.loading = None;
                 if let Some(w) = &loaded.warning {
-                    self.errors
-                        .push(format!("{}: {w}", loaded.recording.path.display()));
+                    let path = loaded.recording.path.clone();
+                    self.report(AppError::OpenWarning {
+                        reason: reason(&path, w),
+                        path,
+                    });
                 }
                 for class in loaded.labels.classes() {
                     self.scheme.ensure(&class);
@@ -856,11 +889,16 @@ impl SpindleApp {
                 if self.loading.as_deref() == Some(path.as_path()) {
                     self.loading = None;
                 }
-                self.errors.push(error);
+                self.report(AppError::Open {
+                    reason: reason(&path, error),
+                    path,
+                });
             }
             Event::ExportFailed { path, error } => {
-                self.errors
-                    .push(format!("{}: export failed: {error}", path.display()));
+                self.report(AppError::Export {
+                    reason: reason(&path, error),
+                    path,
+                });
             }
             Event::Previewed(result) => {
                 self.preview_generation += 1;
@@ -896,10 +934,10 @@ impl SpindleApp {
                 self.tab = Tab::Viewer;
             }
             Event::SuggestFailed { file, error } => {
-                self.errors.push(format!(
-                    "{}: could not suggest labels: {error}",
-                    file.display()
-                ));
+                self.report(AppError::Suggest {
+                    reason: reason(&file, error),
+                    path: file,
+                });
             }
             Event::SpectraReady {
                 path,
@@ -940,14 +978,22 @@ impl SpindleApp {
             }
             Event::Written(path) => self.notice = Some(format!("saved {}", path.display())),
             Event::WriteFailed { path, error } => {
-                self.errors
-                    .push(format!("{}: not saved: {error}", path.display()));
+                self.report(AppError::Write {
+                    reason: reason(&path, error),
+                    path,
+                });
             }
             Event::RunFailed { dir, error } => {
-                self.errors.push(format!("{}: {error}", dir.display()));
+                self.report(AppError::Run {
+                    reason: reason(&dir, error),
+                    path: dir,
+                });
             }
             Event::RunDeleted { dir, error } => match error {
-                Some(e) => self.errors.push(e),
+                Some(e) => self.report(AppError::Run {
+                    reason: reason(&dir, e),
+                    path: dir,
+                }),
                 None => {
                     self.runs.remove(&dir);
                     if self.result_run.as_ref().is_some_and(|r| r.dir == dir) {
@@ -964,7 +1010,11 @@ impl SpindleApp {
             return;
         };
         if let Err(e) = self.scheme.save(folder) {
-            self.errors.push(format!("label classes not saved: {e}"));
+            let error = AppError::SchemeNotSaved {
+                path: e.path().to_path_buf(),
+                reason: reason(e.path(), &e),
+            };
+            self.report(error);
         }
     }
 
@@ -986,7 +1036,7 @@ impl SpindleApp {
                 s,
                 &self.scheme,
                 self.settings.page_s,
-                &mut self.errors,
+                &mut self.commands,
             );
             if !ctx.egui_wants_keyboard_input()
                 && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::N))
@@ -1000,10 +1050,8 @@ impl SpindleApp {
                 self.listen(request);
             }
         }
-        if ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::S))
-            && let Err(e) = self.save_labels()
-        {
-            self.errors.push(e);
+        if ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::S)) {
+            self.save_labels_in_place();
         }
         egui::Panel::top("menu_bar").show(ui, |ui| self.menu_bar(ui));
         egui::Panel::top("tab_bar").show(ui, |ui| self.tab_bar(ui));
@@ -1032,7 +1080,7 @@ impl SpindleApp {
                         self.session.as_mut(),
                         &mut self.scheme,
                         self.settings.page_s,
-                        &mut self.errors,
+                        &mut self.commands,
                         |ui, s| {
                             egui::CollapsingHeader::new("Channels")
                                 .default_open(false)
@@ -1246,7 +1294,7 @@ impl SpindleApp {
             filter: self.settings.filter,
             page_s: self.settings.page_s,
             now_s,
-            errors: &mut self.errors,
+            commands: &mut self.commands,
             ribbons: &self.ribbons,
             cursor_s: self.listening.position_s(),
         };
@@ -1289,9 +1337,7 @@ impl SpindleApp {
                     .clicked()
                 {
                     ui.close();
-                    if let Err(e) = self.save_labels() {
-                        self.errors.push(e);
-                    }
+                    self.save_labels_in_place();
                 }
                 if ui
                     .add_enabled(
@@ -1378,7 +1424,7 @@ impl SpindleApp {
         };
         let command = Command::Export(s.recording.clone(), s.doc.labels().clone(), path);
         if let Err(e) = self.workers.send(command) {
-            self.errors.push(e);
+            self.report(AppError::Busy(e));
         }
     }
 
@@ -1393,7 +1439,7 @@ impl SpindleApp {
                 {
                     dismiss = Some(i);
                 }
-                ui.colored_label(ui.visuals().error_fg_color, e);
+                ui.colored_label(ui.visuals().error_fg_color, e.to_string());
             });
         }
         if let Some(i) = dismiss {

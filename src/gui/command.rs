@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+use super::error::AppError;
+
 /// The main views of the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Tab {
@@ -40,8 +42,8 @@ pub enum AppCommand {
     Open(PathBuf),
     /// Show a view.
     ShowTab(Tab),
-    /// Show a message in the status bar.
-    ShowError(String),
+    /// Show an error in the window (listed above the status bar).
+    Report(AppError),
     /// Build the dataset preview for the current training form.
     Preview,
     /// Start training with the current form.

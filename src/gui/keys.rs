@@ -4,6 +4,8 @@
 
 use eframe::egui::{self, Context, Key, Modifiers};
 
+use super::command::{AppCommand, Commands};
+use super::error::AppError;
 use super::session::Session;
 use crate::labeling::LabelScheme;
 use crate::labeling::rules::{self, HotkeyAction};
@@ -20,14 +22,14 @@ const DIGITS: [Key; 9] = [
     Key::Num9,
 ];
 
-/// Handles this frame's keys for session `s`. Does nothing while a text field
-/// has the keyboard.
+/// Handles this frame's keys for session `s`, reporting what fails onto
+/// `commands`. Does nothing while a text field has the keyboard.
 pub fn handle(
     ctx: &Context,
     s: &mut Session,
     scheme: &LabelScheme,
     page_s: f64,
-    errors: &mut Vec<String>,
+    commands: &mut Commands,
 ) {
     // A text field, an open menu or a popup has the keyboard (Escape closes them).
     if ctx.egui_wants_keyboard_input() || egui::Popup::is_any_open(ctx) {
@@ -92,7 +94,7 @@ pub fn handle(
         && let Some(sel) = s.selection.take()
         && let Err(e) = s.apply(rules::delete(&sel), now_s)
     {
-        errors.push(e);
+        commands.push(AppCommand::Report(e));
     }
 
     for (k, key) in DIGITS.iter().enumerate() {
@@ -101,9 +103,7 @@ pub fn handle(
         }
         let digit = k as u8 + 1;
         let Some(class) = scheme.by_hotkey(digit).map(|c| c.name.clone()) else {
-            errors.push(format!(
-                "no label class has hotkey {digit}; set one in the Labels panel"
-            ));
+            commands.push(AppCommand::Report(AppError::NoHotkey(digit)));
             continue;
         };
         let page = s.page(page_s);
@@ -120,14 +120,14 @@ pub fn handle(
                 if let Some(edit) = edit
                     && let Err(e) = s.apply(edit, now_s)
                 {
-                    errors.push(e);
+                    commands.push(AppCommand::Report(e));
                 }
             }
             HotkeyAction::ScorePage(edit) => {
                 if let Some(edit) = edit
                     && let Err(e) = s.apply(edit, now_s)
                 {
-                    errors.push(e);
+                    commands.push(AppCommand::Report(e));
                 }
                 s.selection = None;
                 s.go_to_page(page + 1, page_s);

@@ -3,6 +3,7 @@
 
 use eframe::egui::{self, RichText, Ui};
 
+use super::command::{AppCommand, Commands};
 use super::session::Session;
 use crate::dsp::format_hms;
 use crate::labeling::{LabelOrder, LabelScheme, ordered, rename_class};
@@ -25,14 +26,15 @@ pub struct LabelsOutput {
 
 impl LabelsPanel {
     /// Draws the panel: the classes, then `between` (e.g. the channel list),
-    /// then the label table filling the rest.
+    /// then the label table filling the rest. Refused edits are reported
+    /// onto `commands`.
     pub fn ui(
         &mut self,
         ui: &mut Ui,
         s: Option<&mut Session>,
         scheme: &mut LabelScheme,
         page_s: f64,
-        errors: &mut Vec<String>,
+        commands: &mut Commands,
         between: impl FnOnce(&mut Ui, &mut Session),
     ) -> LabelsOutput {
         let mut out = LabelsOutput::default();
@@ -129,7 +131,7 @@ impl LabelsPanel {
             && let Some(edit) = rename_class(s.doc.labels(), &from, &to)
             && let Err(e) = s.apply(edit, now_s)
         {
-            errors.push(e);
+            commands.push(AppCommand::Report(e));
         }
         ui.separator();
         between(ui, s);
@@ -164,7 +166,7 @@ impl LabelsPanel {
                 && let Some(sel) = s.selection.take()
                 && let Err(e) = s.apply(crate::labeling::Edit::Remove(sel), now_s)
             {
-                errors.push(e);
+                commands.push(AppCommand::Report(e));
             }
         });
         let saved = if s.doc.is_dirty() {

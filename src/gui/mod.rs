@@ -2,12 +2,14 @@
 //! [`crate::dsp`] pyramids, labeling built on [`crate::labeling`], and
 //! training, results and runs built on [`crate::jobs`], [`crate::train`] and
 //! [`crate::runs`]. One module per panel; panels push [`AppCommand`]s that
-//! the shell drains; no computation here beyond drawing.
+//! the shell drains (errors too, as [`AppError`] values); no computation here
+//! beyond drawing.
 
 mod app;
 mod browser;
 mod channels;
 pub mod command;
+mod error;
 mod frame_stats;
 mod glossary;
 mod keys;
@@ -28,6 +30,7 @@ use std::path::{Path, PathBuf};
 
 pub use app::SpindleApp;
 pub use command::{AppCommand, Tab};
+pub use error::AppError;
 pub use frame_stats::FrameStats;
 pub use glossary::TERMS;
 pub use settings::{Settings, ThemeChoice};

@@ -8,6 +8,7 @@ use crate::dsp::{IntervalIndex, MinMaxPyramid, Trace};
 use crate::labeling::{AutosaveClock, Edit, LabelDocument, TimeView, ViewLimits};
 use crate::recording::{Label, LabelSource, Recording, sidecar_path, write_events_tsv};
 
+use super::error::{AppError, reason};
 use super::worker::Loaded;
 
 /// How one channel is shown.
@@ -85,8 +86,10 @@ pub struct Session {
     pub traces: Vec<Trace>,
     /// Seconds it took to open.
     pub load_s: f64,
-    /// Whether a save failed (shown in the status bar).
-    pub last_save_error: Option<String>,
+    /// Why the last save failed: the shell shows it in the status bar until
+    /// a later save succeeds (which clears it); the labels stay in memory,
+    /// unsaved, meanwhile.
+    pub last_save_error: Option<AppError>,
 }
 
 impl Session {
@@ -183,9 +186,12 @@ impl Session {
     }
 
     /// Applies `edit` at time `now_s` (egui time), selects what it leaves and
-    /// schedules an autosave. Returns the error text if it failed.
-    pub fn apply(&mut self, edit: Edit, now_s: f64) -> Result<(), String> {
-        let kept = self.doc.apply(edit).map_err(|e| e.to_string())?;
+    /// schedules an autosave. The error names the recording.
+    pub fn apply(&mut self, edit: Edit, now_s: f64) -> Result<(), AppError> {
+        let kept = self.doc.apply(edit).map_err(|e| AppError::Edit {
+            path: self.recording.path.clone(),
+            reason: e.to_string(),
+        })?;
         self.selection = kept;
         self.autosave.note_edit(now_s);
         Ok(())
@@ -220,35 +226,37 @@ impl Session {
         sidecar_path(&self.recording.path)
     }
 
-    /// Writes the labels to the sidecar when they changed; errors name the file.
-    pub fn save(&mut self) -> Result<(), String> {
+    /// Writes the labels to the sidecar when they changed; the error names
+    /// the sidecar. A success (or nothing to save) clears
+    /// [`Self::last_save_error`]; a failure leaves it to the caller, who
+    /// decides where to show it.
+    pub fn save(&mut self) -> Result<(), AppError> {
         if !self.doc.is_dirty() {
+            // Nothing unsaved (e.g. undone back to the saved labels).
             self.autosave.saved();
+            self.last_save_error = None;
             return Ok(());
         }
+        let sidecar = self.sidecar();
         if !self.autosave_enabled {
-            let msg = format!(
-                "labels not saved: {} could not be read when opened; fix or move it first",
-                self.sidecar().display()
-            );
-            self.last_save_error = Some(msg.clone());
-            return Err(msg);
+            return Err(AppError::LabelsNotSaved {
+                path: sidecar,
+                reason: "the file could not be read when opened; fix or move it first".into(),
+            });
         }
         let revision = self.doc.revision();
-        let result = write_events_tsv(&self.sidecar(), self.doc.labels());
-        match result {
+        match write_events_tsv(&sidecar, self.doc.labels()) {
             Ok(()) => {
                 self.doc.mark_saved(revision);
                 self.autosave.saved();
-                self.source = LabelSource::Sidecar(self.sidecar());
+                self.source = LabelSource::Sidecar(sidecar);
                 self.last_save_error = None;
                 Ok(())
             }
-            Err(e) => {
-                let msg = format!("labels not saved: {e}");
-                self.last_save_error = Some(msg.clone());
-                Err(msg)
-            }
+            Err(e) => Err(AppError::LabelsNotSaved {
+                reason: reason(&sidecar, &e),
+                path: sidecar,
+            }),
         }
     }
 

@@ -9,6 +9,7 @@ use eframe::egui::{
     Shape, Stroke, StrokeKind, Ui, WidgetInfo, pos2, vec2,
 };
 
+use super::command::{AppCommand, Commands};
 use super::session::{DragMode, Session};
 use super::settings::Settings;
 use crate::dsp::{ChannelData, DisplayFilter, TimeWindow, format_hms, nice_step, time_ticks};
@@ -151,8 +152,8 @@ pub struct ViewerContext<'a> {
     pub page_s: f64,
     /// egui time now, seconds (for autosave).
     pub now_s: f64,
-    /// Error messages to show.
-    pub errors: &'a mut Vec<String>,
+    /// Where refused edits are reported.
+    pub commands: &'a mut Commands,
     /// Bands drawn under the traces: dataset windows, predictions.
     pub ribbons: &'a [Ribbon],
     /// The recording time being heard, seconds (a moving cursor).
@@ -423,7 +424,7 @@ fn handle_pointer(
             if let Some(edit) = edit
                 && let Err(e) = s.apply(edit, cx.now_s)
             {
-                cx.errors.push(e);
+                cx.commands.push(AppCommand::Report(e));
             }
         }
     }
@@ -436,7 +437,7 @@ fn handle_pointer(
         if mods.shift || mods.alt {
             let edit = rules::marker(t, &current_class(s, cx.scheme));
             if let Err(e) = s.apply(edit, cx.now_s) {
-                cx.errors.push(e);
+                cx.commands.push(AppCommand::Report(e));
             }
         } else {
             s.refresh_index();
