@@ -532,6 +532,50 @@ fn space_plays_the_visible_span_with_a_moving_cursor_or_says_why_not() {
 }
 
 #[test]
+fn a_recording_whose_labels_cannot_be_saved_is_not_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_subject(dir.path(), false);
+    let other = dir.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    let other = write_subject(&other, true);
+    let mut h = harness(vec![path.clone()]);
+    wait_open(&mut h);
+    let sidecar = sidecar_path(&path);
+    std::fs::create_dir(&sidecar).unwrap();
+    let before = h.state().labels().unwrap().len();
+    let y = data_rect(&h).center().y;
+    let (x0, x1) = (x_of(&h, 1.3), x_of(&h, 2.0));
+    mouse_drag(&mut h, pos2(x0, y), pos2(x1, y));
+    // Opening another recording right away (before the autosave) fails to
+    // save this one's labels: it stays open, with its new label.
+    h.state_mut().open_path(&other);
+    h.run_steps(4);
+    assert_eq!(h.state().open_recording(), Some(path.as_path()));
+    assert_eq!(h.state().labels().unwrap().len(), before + 1);
+    let errors: Vec<String> = h.state().errors().iter().map(|e| e.to_string()).collect();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.starts_with(&path.display().to_string()) && e.contains("stays open")),
+        "{errors:?}"
+    );
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("stays open").is_some());
+    // Once the folder is fixed, the switch saves first and goes ahead.
+    std::fs::remove_dir(&sidecar).unwrap();
+    h.state_mut().open_path(&other);
+    let started = Instant::now();
+    while h.state().open_recording() != Some(other.as_path()) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the other recording did not open"
+        );
+        h.step();
+    }
+    assert_eq!(labels_on_disk(&path).len(), before + 1);
+}
+
+#[test]
 fn a_failed_label_save_is_shown_in_the_status_bar_and_nothing_is_lost() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_subject(dir.path(), false);

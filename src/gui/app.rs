@@ -353,10 +353,31 @@ impl SpindleApp {
     }
 
     /// Opens a folder (browse it) or a recording (browse its folder and view it).
+    ///
+    /// Opening another recording closes the open one: when its labels cannot
+    /// be saved first, it stays open (its labels would otherwise be lost)
+    /// and the window says why.
     pub fn open_path(&mut self, path: &Path) {
         self.settings.push_recent(path);
         if path.is_dir() {
             self.browse(path);
+            return;
+        }
+        let switching = self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.recording.path != path);
+        if switching && let Err(e) = self.save_labels() {
+            let recording = self.session.as_mut().map(|s| {
+                s.last_save_error = Some(e);
+                s.recording.path.clone()
+            });
+            if let Some(recording) = recording {
+                self.report(AppError::KeptOpen {
+                    path: recording,
+                    wanted: path.to_path_buf(),
+                });
+            }
             return;
         }
         let inside = self
@@ -366,10 +387,6 @@ impl SpindleApp {
             .is_some_and(|r| path.starts_with(r));
         if !inside && let Some(parent) = path.parent() {
             self.browse(parent);
-        }
-        // The open recording is about to go: its status bar with it.
-        if let Err(e) = self.save_labels() {
-            self.report(e);
         }
         match self.workers.send(Command::Open(path.to_path_buf())) {
             Ok(()) => self.loading = Some(path.to_path_buf()),

@@ -37,6 +37,19 @@ pub enum AppError {
         /// Why.
         reason: String,
     },
+    /// Another recording was asked for, but the open one's labels could not
+    /// be saved, so it stays open rather than lose them.
+    #[error(
+        "{}: its labels could not be saved, so it stays open instead of {}; fix the problem shown in the status bar (a read-only folder, a full disk) and save with Ctrl+S, then open the other recording",
+        path.display(),
+        wanted.display()
+    )]
+    KeptOpen {
+        /// The open recording.
+        path: PathBuf,
+        /// The recording asked for.
+        wanted: PathBuf,
+    },
     /// The folder's label classes could not be read.
     #[error("{}: {reason}", path.display())]
     SchemeNotRead {
