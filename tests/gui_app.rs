@@ -57,7 +57,10 @@ fn write_subject(dir: &Path, with_labels: bool) -> PathBuf {
 }
 
 fn harness(paths: Vec<PathBuf>) -> Harness<'static, SpindleApp> {
-    let app = SpindleApp::new(paths, Settings::default());
+    harness_with(SpindleApp::new(paths, Settings::default()))
+}
+
+fn harness_with(app: SpindleApp) -> Harness<'static, SpindleApp> {
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
         .build_ui_state(
@@ -538,7 +541,9 @@ fn a_recording_whose_labels_cannot_be_saved_is_not_closed() {
     let other = dir.path().join("other");
     std::fs::create_dir(&other).unwrap();
     let other = write_subject(&other, true);
-    let mut h = harness(vec![path.clone()]);
+    let app = SpindleApp::new(vec![path.clone()], Settings::default())
+        .with_runs_dir(Some(dir.path().join("runs")));
+    let mut h = harness_with(app);
     wait_open(&mut h);
     let sidecar = sidecar_path(&path);
     std::fs::create_dir(&sidecar).unwrap();
@@ -561,6 +566,26 @@ fn a_recording_whose_labels_cannot_be_saved_is_not_closed() {
     );
     h.run_steps(2);
     assert!(h.query_by_label_contains("stays open").is_some());
+    // Closing the app now writes the unsaved labels to the rescue folder.
+    eframe::App::on_exit(h.state_mut());
+    let rescue = h.state().rescue_dir();
+    assert_eq!(rescue, dir.path().join("rescued-labels"));
+    let rescued: Vec<PathBuf> = std::fs::read_dir(&rescue)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(rescued.len(), 1, "{rescued:?}");
+    let name = rescued[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(
+        name.starts_with("sub-01_events.rescued-") && name.ends_with(".tsv"),
+        "{name}"
+    );
+    let back = read_events_tsv(&rescued[0]).unwrap();
+    assert_eq!(back.labels.len(), before + 1);
     // Once the folder is fixed, the switch saves first and goes ahead.
     std::fs::remove_dir(&sidecar).unwrap();
     h.state_mut().open_path(&other);

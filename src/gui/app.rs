@@ -302,6 +302,15 @@ impl SpindleApp {
         &self.errors
     }
 
+    /// Where labels go that could not be saved beside their recording when
+    /// the app closed: `rescued-labels/` beside the runs folder.
+    pub fn rescue_dir(&self) -> PathBuf {
+        self.runs_dir
+            .parent()
+            .map_or_else(|| self.runs_dir.clone(), Path::to_path_buf)
+            .join("rescued-labels")
+    }
+
     fn report(&mut self, error: AppError) {
         self.errors.push(error);
     }
@@ -1530,6 +1539,15 @@ impl eframe::App for SpindleApp {
     fn on_exit(&mut self) {
         if let Err(e) = self.save_labels() {
             eprintln!("error: {e}");
+            if let Some(s) = &self.session {
+                match s.rescue(&self.rescue_dir()) {
+                    Ok(file) => eprintln!(
+                        "the unsaved labels were written to {} instead",
+                        file.display()
+                    ),
+                    Err(e) => eprintln!("error: {e}"),
+                }
+            }
         }
         if let Some(report) = self.frame_report() {
             eprintln!("{report}");

@@ -1,7 +1,7 @@
 //! The recording open in the viewer: its data, its labels under edit, and how
 //! it is being viewed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::dsp::{IntervalIndex, MinMaxPyramid, Trace};
@@ -224,6 +224,33 @@ impl Session {
     /// The labels' sidecar file.
     pub fn sidecar(&self) -> PathBuf {
         sidecar_path(&self.recording.path)
+    }
+
+    /// Writes the unsaved labels to a new file in `dir` (created), named after
+    /// the recording and the time, for when the sidecar cannot be written
+    /// and the app is closing. Returns the file written.
+    pub fn rescue(&self, dir: &Path) -> Result<PathBuf, AppError> {
+        let stem = self
+            .recording
+            .path
+            .file_stem()
+            .map_or_else(|| "recording".into(), |s| s.to_string_lossy().into_owned());
+        let seconds = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let path = dir.join(format!("{stem}_events.rescued-{seconds}.tsv"));
+        std::fs::create_dir_all(dir)
+            .map_err(|e| AppError::LabelsNotSaved {
+                path: path.clone(),
+                reason: e.to_string(),
+            })
+            .and_then(|()| {
+                write_events_tsv(&path, self.doc.labels()).map_err(|e| AppError::LabelsNotSaved {
+                    reason: reason(&path, &e),
+                    path: path.clone(),
+                })
+            })
+            .map(|()| path.clone())
     }
 
     /// Writes the labels to the sidecar when they changed; the error names
