@@ -91,8 +91,11 @@ fn builds_a_dataset_trains_with_pause_resume_stop_then_reads_results() {
     assert!(shows(&h, "windows of 2.00 s"));
     assert!(shows(&h, "whole recordings"));
 
-    // Pick a small model by mouse from the registry-driven list.
-    h.get_by_label("architecture").click();
+    // Open the registry-driven list (scrolled into view first: the dataset
+    // form above it is long) and pick a small model by mouse.
+    h.get_by_label("architecture").scroll_to_me();
+    h.run_steps(2);
+    h.get_by_label("architecture").click_accesskit();
     h.run_steps(2);
     h.get_by_label_contains("MLP").click();
     h.run_steps(2);

@@ -14,8 +14,9 @@ use crate::train::{DeviceChoice, Schedule, parse_param};
 pub fn ui(p: &mut TrainingPanel, ui: &mut Ui) {
     let before = p.options.model.clone();
     egui::ComboBox::from_label("architecture")
-        // Tall enough for every architecture without scrolling.
-        .height(f32::INFINITY)
+        // Tall enough for every architecture without scrolling (a list that
+        // scrolls hides its last entries).
+        .height(architectures().count() as f32 * (ui.spacing().interact_size.y + 4.0) + 16.0)
         .selected_text(
             p.options
                 .architecture()
