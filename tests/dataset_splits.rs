@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use spindle::dataset::{DatasetConfig, SplitData, build_dataset, load_sources};
+use spindle::dataset::{DatasetConfig, Normalization, SplitData, build_dataset, load_sources};
 
 fn sample(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -36,11 +36,20 @@ fn overlapping_windows_never_cross_splits_with_two_recordings() {
     let config = DatasetConfig {
         window_s: Some(1.0),
         stride_s: Some(0.25),
+        normalization: Normalization::Baseline,
         ..DatasetConfig::default()
     };
     let ds = build_dataset(sources, Vec::new(), &config).unwrap();
     assert_eq!(ds.window_len, 256);
     assert!(ds.summary.test_method.contains("last block of time"));
+    assert!(
+        ds.summary
+            .warnings
+            .iter()
+            .any(|w| w.contains("last stretch of time") && w.contains("--cv")),
+        "a validation block of the training recordings is flagged: {:?}",
+        ds.summary.warnings
+    );
     assert!(
         ds.summary.purged > 0,
         "overlapping neighbours of held-out windows are dropped"

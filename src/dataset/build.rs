@@ -319,6 +319,11 @@ pub fn build_dataset_with_roles(
             },
         );
         summary.validation_method = describe(m, "held out from the training data");
+        if m == HoldoutMethod::TimeBlocks && config.test_trials.is_empty() {
+            summary.warnings.push(
+                "validation is the last stretch of time of the training recording(s), so the epoch kept is chosen on one part of one session and can be a lucky or unlucky one; give more recordings, or use `spindle train --cv 5` for a steadier estimate".into(),
+            );
+        }
     } else {
         summary.validation_method = "the recordings given as validation data".into();
     }
