@@ -688,7 +688,11 @@ fn train_results_and_runs_views() {
     t.click("the audio folder");
     t.until("the audio preview", 60, preview_ready);
     t.check("Train: the audio folder");
-    t.click("the recordings");
+    t.click("the recordings in sleep/");
+    t.until("the sleep preview", 60, preview_ready);
+    t.expect("windows of 30.00 s");
+    t.check("Train: the sleep nights");
+    t.click("the recordings in eeg/");
     t.until("the EEG preview", 60, preview_ready);
 
     // The optional settings, each turned on (their number fields appear) and off.

@@ -29,14 +29,21 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui, commands: &mut Commands) {
         return;
     }
     let has_audio = p.sources.iter().any(|s| s.audio_folder);
-    let has_eeg = p.sources.iter().any(|s| !s.audio_folder);
-    if has_audio && has_eeg {
-        ui.horizontal(|ui| {
+    let folders = p.recording_folders();
+    if folders.len() + usize::from(has_audio) > 1 {
+        ui.horizontal_wrapped(|ui| {
             ui.label("Use:");
-            if ui.button("the recordings").clicked() {
-                p.use_only(false);
+            for (folder, name) in &folders {
+                let label = if folders.len() == 1 || name.is_empty() {
+                    "the recordings".to_string()
+                } else {
+                    format!("the recordings in {name}/")
+                };
+                if ui.button(label).clicked() {
+                    p.use_folder(folder);
+                }
             }
-            if ui.button("the audio folder").clicked() {
+            if has_audio && ui.button("the audio folder").clicked() {
                 p.use_only(true);
             }
         });

@@ -198,16 +198,54 @@ impl TrainingPanel {
     /// (`audio == false`) or on the labeled audio folders only; everything
     /// else becomes unused.
     pub fn use_only(&mut self, audio: bool) {
-        let first_folder = first_labeled_folder(&self.sources);
+        if audio {
+            for s in &self.sources {
+                let role = if s.audio_folder && s.labels > 0 {
+                    Role::Train
+                } else {
+                    Role::Unused
+                };
+                self.roles.insert(s.path.clone(), role);
+            }
+        } else if let Some(folder) = first_labeled_folder(&self.sources) {
+            self.use_folder(&folder);
+        }
+    }
+
+    /// Trains on the labeled recordings directly in `folder`; everything
+    /// else becomes unused.
+    pub fn use_folder(&mut self, folder: &Path) {
         for s in &self.sources {
-            let same_folder = s.audio_folder || s.path.parent() == first_folder.as_deref();
-            let role = if s.audio_folder == audio && s.labels > 0 && same_folder {
+            let role = if !s.audio_folder && s.labels > 0 && s.path.parent() == Some(folder) {
                 Role::Train
             } else {
                 Role::Unused
             };
             self.roles.insert(s.path.clone(), role);
         }
+    }
+
+    /// The folders holding labeled recordings (audio folders aside), each
+    /// with its name as listed (e.g. `sleep`; empty for the opened folder
+    /// itself), in listing order.
+    pub fn recording_folders(&self) -> Vec<(PathBuf, String)> {
+        let mut folders: Vec<(PathBuf, String)> = Vec::new();
+        for s in self
+            .sources
+            .iter()
+            .filter(|s| !s.audio_folder && s.labels > 0)
+        {
+            let Some(parent) = s.path.parent() else {
+                continue;
+            };
+            if folders.iter().all(|(f, _)| f != parent) {
+                let name = Path::new(&s.name)
+                    .parent()
+                    .map_or_else(String::new, |p| p.display().to_string());
+                folders.push((parent.to_path_buf(), name));
+            }
+        }
+        folders
     }
 
     /// Resets the hyper-parameter form to the chosen model's defaults.
