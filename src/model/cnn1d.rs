@@ -16,7 +16,7 @@ use super::m5::ConvBlock;
 use super::pool::global_avg_pool;
 use super::summary::{ReceptiveField, Trace, pooled_len};
 use super::registry::{WindowFacts, DROPOUT_HELP, dropout as dropout_param, int, list};
-use super::{Architecture, Family, Hyper, InputShape, Kind, ModelError, Network, Traced, check};
+use super::{Architecture, Family, Hyper, HyperParam, InputShape, Kind, ModelError, Network, Traced, check};
 
 /// The menu entry.
 pub const ARCHITECTURES: &[Architecture] = &[Architecture {
@@ -35,23 +35,29 @@ pub const ARCHITECTURES: &[Architecture] = &[Architecture {
             "one number per block, e.g. 32,64,64",
             512.0,
         ),
-        int(
-            "kernel",
-            "kernel (samples)",
-            "length of each convolution",
-            1.0,
-            256.0,
-        ),
-        int(
-            "pool",
-            "pooling (samples)",
-            "time shortened by this factor after each block",
-            1.0,
-            16.0,
-        ),
+        SAME_CONV_KERNEL,
+        SAME_CONV_POOL,
         dropout_param("dropout", DROPOUT_HELP),
     ],
 }];
+
+/// The kernel setting of a [`SameConvStack`] (1-D CNN, CRNN).
+pub(crate) const SAME_CONV_KERNEL: HyperParam = int(
+    "kernel",
+    "kernel (samples)",
+    "length of each convolution",
+    1.0,
+    256.0,
+);
+
+/// The pooling setting of a [`SameConvStack`] (1-D CNN, CRNN).
+pub(crate) const SAME_CONV_POOL: HyperParam = int(
+    "pool",
+    "pooling (samples)",
+    "time shortened by this factor after each block",
+    1.0,
+    16.0,
+);
 
 /// On raw audio a stack of short 'same' convolutions sees a few milliseconds
 /// at a time and learns slowly (0.75 after 30 epochs on the bundled calls,

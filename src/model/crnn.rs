@@ -18,7 +18,7 @@
 use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
 
-use super::cnn1d::SameConvStack;
+use super::cnn1d::{SAME_CONV_KERNEL, SAME_CONV_POOL, SameConvStack};
 use super::conv::WeightInit;
 use super::dense::{Dense, dropout};
 use super::registry::{WindowFacts, DROPOUT_HELP, dropout as dropout_param, int, list};
@@ -43,20 +43,8 @@ pub const ARCHITECTURES: &[Architecture] = &[Architecture {
             "one number per convolution block, e.g. 32,32,64; each block divides time by the pooling",
             512.0,
         ),
-        int(
-            "kernel",
-            "kernel (samples)",
-            "length of each convolution",
-            1.0,
-            256.0,
-        ),
-        int(
-            "pool",
-            "pooling (samples)",
-            "time shortened by this factor after each block",
-            1.0,
-            16.0,
-        ),
+        SAME_CONV_KERNEL,
+        SAME_CONV_POOL,
         int(
             "hidden",
             "hidden units",
