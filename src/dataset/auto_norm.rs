@@ -20,7 +20,7 @@
 //! regression the test is the gain in validation R² (at least 0.05).
 
 use super::{Normalization, SplitData};
-use crate::eval::binomial_upper_tail;
+use crate::eval::{ConfusionMatrix, binomial_upper_tail};
 
 /// What `auto` chose and why, recorded in `run.json` and `report.json`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -87,12 +87,11 @@ pub fn choose_normalization(
         let k = n_classes.max(1);
         let score = |(a, b, w): &(Vec<f64>, Vec<f64>, usize)| {
             let predicted = ridge_classify(a, &train.y, b, *w, k);
-            let correct = predicted
-                .iter()
-                .zip(&validation.y)
-                .filter(|(p, y)| p == y)
-                .count();
-            (balanced_accuracy(&predicted, &validation.y, k), correct)
+            // Labels and predictions are class indices below k by construction.
+            ConfusionMatrix::from_labels(&validation.y, &predicted, k).map_or((0.0, 0), |m| {
+                let correct = (0..k).map(|c| m.get(c, c)).sum::<usize>();
+                (m.balanced_accuracy(), correct)
+            })
         };
         let chance = 1.0 / k as f64;
         let ((base, _), (rich_score, correct)) = (score(&plain), score(&rich));
@@ -254,29 +253,6 @@ fn ridge_fit(features: &[f64], targets: &[f64], width: usize, k: usize) -> Optio
         a[i * d + i] += 1e-2 * n as f64 + 1e-9;
     }
     solve(&mut a, &mut b, d, k)
-}
-
-/// Mean recall over the classes present in `truth`.
-fn balanced_accuracy(predicted: &[usize], truth: &[usize], k: usize) -> f64 {
-    let mut hits = vec![0usize; k];
-    let mut totals = vec![0usize; k];
-    for (&p, &y) in predicted.iter().zip(truth) {
-        if y < k {
-            totals[y] += 1;
-            hits[y] += usize::from(p == y);
-        }
-    }
-    let recalls: Vec<f64> = hits
-        .iter()
-        .zip(&totals)
-        .filter(|(_, t)| **t > 0)
-        .map(|(h, t)| *h as f64 / *t as f64)
-        .collect();
-    if recalls.is_empty() {
-        0.0
-    } else {
-        recalls.iter().sum::<f64>() / recalls.len() as f64
-    }
 }
 
 /// Validation R² of a ridge fit of `y` on `train`.

@@ -229,23 +229,7 @@ impl TrainingPanel {
     /// with its name as listed (e.g. `sleep`; empty for the opened folder
     /// itself), in listing order.
     pub fn recording_folders(&self) -> Vec<(PathBuf, String)> {
-        let mut folders: Vec<(PathBuf, String)> = Vec::new();
-        for s in self
-            .sources
-            .iter()
-            .filter(|s| !s.audio_folder && s.labels > 0)
-        {
-            let Some(parent) = s.path.parent() else {
-                continue;
-            };
-            if folders.iter().all(|(f, _)| f != parent) {
-                let name = Path::new(&s.name)
-                    .parent()
-                    .map_or_else(String::new, |p| p.display().to_string());
-                folders.push((parent.to_path_buf(), name));
-            }
-        }
-        folders
+        recording_folders(&self.sources)
     }
 
     /// Resets the hyper-parameter form to the chosen model's defaults.
@@ -465,11 +449,27 @@ fn progress_text(h: &RunHistory) -> String {
     }
 }
 
-/// The folder of the first labeled recording (not audio folder), in listing order.
+/// See [`TrainingPanel::recording_folders`].
+fn recording_folders(sources: &[Source]) -> Vec<(PathBuf, String)> {
+    let mut folders: Vec<(PathBuf, String)> = Vec::new();
+    for s in sources.iter().filter(|s| !s.audio_folder && s.labels > 0) {
+        let Some(parent) = s.path.parent() else {
+            continue;
+        };
+        if folders.iter().all(|(f, _)| f != parent) {
+            let name = Path::new(&s.name)
+                .parent()
+                .map_or_else(String::new, |p| p.display().to_string());
+            folders.push((parent.to_path_buf(), name));
+        }
+    }
+    folders
+}
+
+/// The folder of the first labeled recording (audio folders aside).
 fn first_labeled_folder(sources: &[Source]) -> Option<PathBuf> {
-    sources
-        .iter()
-        .find(|s| !s.audio_folder && s.labels > 0)
-        .and_then(|s| s.path.parent())
-        .map(Path::to_path_buf)
+    recording_folders(sources)
+        .into_iter()
+        .next()
+        .map(|(f, _)| f)
 }
