@@ -402,7 +402,8 @@ fn augmentation(ui: &mut Ui, o: &mut TrainOptions) {
                         }
                     }
                 }
-                ui.label(RichText::new(kind.help()).weak());
+                // Wrapped: the longest lines would run under the right panel.
+                ui.add(egui::Label::new(RichText::new(kind.help()).weak()).wrap());
                 ui.end_row();
             }
             let label = ui.label("chance per window");
