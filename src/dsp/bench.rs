@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use super::{ChannelData, DisplayFilter, IntervalIndex, MinMaxPyramid, TimeWindow, Trace};
+use super::{ChannelData, DisplayFilter, IntervalIndex, MinMaxPyramid, Samples, TimeWindow, Trace};
 
 /// What [`bench_viewer_frame`] measures, one figure per scenario.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -92,7 +92,7 @@ pub fn bench_viewer_frame(
                     trace.invalidate();
                 }
                 let ch = ChannelData {
-                    samples: &data[c],
+                    samples: Samples::Slice(&data[c]),
                     pyramid: &pyramids[c],
                     rate_hz,
                     segments: &[],

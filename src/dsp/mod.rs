@@ -15,10 +15,13 @@ pub use axis::{format_hms, nice_step, peak_amplitude, robust_amplitude, time_tic
 pub use bench::{FrameTiming, ViewerBench, bench_viewer_frame};
 pub use filter::{Biquad, DisplayFilter};
 pub use intervals::IntervalIndex;
-pub use pyramid::{BASE_BLOCK, FACTOR, MinMaxPyramid, min_max};
+pub use pyramid::{BASE_BLOCK, FACTOR, MinMaxPyramid, PyramidBuilder, min_max};
 pub use span_spectra::{
     MAX_SPECTROGRAM_FRAMES, MAX_SPECTRUM_CHANNELS, MAX_SPECTRUM_SAMPLES, SpanSpectra,
     SpectraRequest, span_spectra,
 };
 pub use spectrum::{Psd, Spectrogram, fft, hann, heat, spectrogram, welch_length, welch_psd};
-pub use trace::{ChannelData, MAX_FILTERED_SAMPLES, PieceKind, TimeWindow, Trace, TracePiece};
+pub use trace::{
+    ChannelData, MAX_FILTERED_SAMPLES, MAX_ON_DEMAND_SAMPLES, PieceKind, Samples, TimeWindow,
+    Trace, TracePiece,
+};

@@ -2,7 +2,7 @@
 //! each shown channel over the visible span and a spectrogram of one channel,
 //! computed off the UI thread and handed over as plain data.
 
-use crate::recording::Recording;
+use crate::recording::{Recording, RecordingError, SampleStore};
 
 use super::{spectrogram, welch_length, welch_psd};
 
@@ -42,15 +42,30 @@ pub struct SpanSpectra {
 
 /// The samples of channel `c` in `start_s .. start_s + span_s` (data time;
 /// gaps ignored), at most [`MAX_SPECTRUM_SAMPLES`].
-fn span(rec: &Recording, c: usize, start_s: f64, span_s: f64) -> &[f32] {
-    let ch = &rec.channels[c];
-    let a = ((start_s.max(0.0) * ch.rate_hz) as usize).min(ch.samples.len());
-    let b = (((start_s + span_s).max(0.0) * ch.rate_hz) as usize).clamp(a, ch.samples.len());
-    &ch.samples[a..b.min(a + MAX_SPECTRUM_SAMPLES)]
+fn span(
+    rec: &Recording,
+    samples: &SampleStore,
+    c: usize,
+    start_s: f64,
+    span_s: f64,
+) -> Result<Vec<f32>, RecordingError> {
+    let rate_hz = rec.channels[c].rate_hz;
+    let len = samples.len(c);
+    let a = ((start_s.max(0.0) * rate_hz) as usize).min(len);
+    let b = (((start_s + span_s).max(0.0) * rate_hz) as usize).clamp(a, len);
+    let mut out = Vec::new();
+    samples.read(c, a..b.min(a + MAX_SPECTRUM_SAMPLES), &mut out)?;
+    Ok(out)
 }
 
-/// Computes the spectra `req` asks for; channels that do not exist are skipped.
-pub fn span_spectra(rec: &Recording, req: &SpectraRequest) -> SpanSpectra {
+/// Computes the spectra `req` asks for from `samples`, the samples of `rec`;
+/// channels that do not exist are skipped. Errors only when samples read on
+/// demand cannot be read.
+pub fn span_spectra(
+    rec: &Recording,
+    samples: &SampleStore,
+    req: &SpectraRequest,
+) -> Result<SpanSpectra, RecordingError> {
     let mut out = SpanSpectra::default();
     let n = rec.channels.len();
     for &c in req
@@ -60,8 +75,8 @@ pub fn span_spectra(rec: &Recording, req: &SpectraRequest) -> SpanSpectra {
         .take(MAX_SPECTRUM_CHANNELS)
     {
         let ch = &rec.channels[c];
-        let x = span(rec, c, req.start_s, req.span_s);
-        let psd = welch_psd(x, ch.rate_hz, welch_length(x.len(), ch.rate_hz));
+        let x = span(rec, samples, c, req.start_s, req.span_s)?;
+        let psd = welch_psd(&x, ch.rate_hz, welch_length(x.len(), ch.rate_hz));
         let pts = psd
             .freqs_hz
             .iter()
@@ -73,19 +88,25 @@ pub fn span_spectra(rec: &Recording, req: &SpectraRequest) -> SpanSpectra {
     }
     let Some(ch) = rec.channels.get(req.spectrogram_channel) else {
         out.info = "no channel for a spectrogram".into();
-        return out;
+        return Ok(out);
     };
-    let x = span(rec, req.spectrogram_channel, req.start_s, req.span_s);
+    let x = span(
+        rec,
+        samples,
+        req.spectrogram_channel,
+        req.start_s,
+        req.span_s,
+    )?;
     let want = if ch.is_audio() {
         256
     } else {
         ((ch.rate_hz / 2.0) as usize).max(32).next_power_of_two()
     };
     let nfft = want.min(welch_length(x.len(), ch.rate_hz).max(2));
-    let spec = spectrogram(x, ch.rate_hz, nfft, nfft / 4, MAX_SPECTROGRAM_FRAMES);
+    let spec = spectrogram(&x, ch.rate_hz, nfft, nfft / 4, MAX_SPECTROGRAM_FRAMES);
     if spec.frames == 0 {
         out.info = "span too short for a spectrogram".into();
-        return out;
+        return Ok(out);
     }
     let rgb: Vec<u8> = spec.to_rgb(RANGE_DB).into_iter().flatten().collect();
     out.image = Some((spec.frames, spec.bins, rgb));
@@ -95,7 +116,7 @@ pub fn span_spectra(rec: &Recording, req: &SpectraRequest) -> SpanSpectra {
         spec.frames,
         nfft
     );
-    out
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -141,7 +162,9 @@ mod tests {
             start_s: 2.0,
             span_s: 4.0,
         };
-        let s = span_spectra(&rec, &req);
+        let rec = std::sync::Arc::new(rec);
+        let samples = SampleStore::Memory(rec.clone());
+        let s = span_spectra(&rec, &samples, &req).unwrap();
         assert_eq!(s.psd.len(), 2, "the missing channel is skipped");
         for ((_, pts), want_hz) in s.psd.iter().zip([10.0, 20.0]) {
             let peak = pts
@@ -158,7 +181,7 @@ mod tests {
             panic!("no spectrogram: {}", s.info)
         };
         assert_eq!(rgb.len(), w * h * 3);
-        let short = span_spectra(&rec, &SpectraRequest { span_s: 0.0, ..req });
+        let short = span_spectra(&rec, &samples, &SpectraRequest { span_s: 0.0, ..req }).unwrap();
         assert!(short.image.is_none() && short.info.contains("too short"));
     }
 }

@@ -5,11 +5,15 @@
 use std::ops::Range;
 
 use super::{DisplayFilter, MinMaxPyramid, min_max};
-use crate::recording::Segment;
+use crate::recording::{SampleStore, Segment};
 
 /// At most this many samples of a channel are filtered per frame; wider spans
 /// are drawn unfiltered (see [`Trace::filter_skipped`]).
 pub const MAX_FILTERED_SAMPLES: usize = 1 << 18;
+
+/// At most this many samples of a channel read on demand are fetched per
+/// frame; wider spans are drawn from the pyramid's blocks alone.
+pub const MAX_ON_DEMAND_SAMPLES: usize = 1 << 16;
 
 /// A time window mapped onto pixel columns.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -39,12 +43,45 @@ impl TimeWindow {
     }
 }
 
+/// Where a channel's physical samples (in time order, concatenated across
+/// gaps) are.
+#[derive(Debug, Clone, Copy)]
+pub enum Samples<'a> {
+    /// All of them, in memory.
+    Slice(&'a [f32]),
+    /// Channel `channel` of a store that may read them from the file.
+    Store {
+        /// The store.
+        store: &'a SampleStore,
+        /// The channel's index in it.
+        channel: usize,
+    },
+}
+
+impl Samples<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Samples::Slice(s) => s.len(),
+            Samples::Store { store, channel } => store.len(*channel),
+        }
+    }
+
+    fn identity(&self) -> usize {
+        match self {
+            Samples::Slice(s) => s.as_ptr() as usize,
+            Samples::Store { store, channel } => store.identity() + channel,
+        }
+    }
+}
+
 /// One channel's samples and where they sit in time.
 #[derive(Debug, Clone, Copy)]
 pub struct ChannelData<'a> {
-    /// Physical samples in time order, concatenated across gaps.
-    pub samples: &'a [f32],
-    /// The pyramid built from `samples`.
+    /// The samples.
+    pub samples: Samples<'a>,
+    /// The pyramid built from the samples; for samples read on demand it may
+    /// still be empty (being built), and then only spans short enough to
+    /// fetch are drawn.
     pub pyramid: &'a MinMaxPyramid,
     /// Samples per second (Hz).
     pub rate_hz: f64,
@@ -86,6 +123,11 @@ pub struct Trace {
     /// True when a display filter was asked for but the span was too long
     /// (over [`MAX_FILTERED_SAMPLES`]) so the raw data is shown.
     pub filter_skipped: bool,
+    /// True when part of the window could not be drawn because the samples
+    /// are read on demand and the pyramid is not built yet.
+    pub waiting: bool,
+    /// Why samples read on demand could not be read (the file changed).
+    pub read_error: Option<String>,
     scratch: Vec<f32>,
     /// The inputs of the last [`Trace::compute`], to skip recomputing.
     key: Option<TraceKey>,
@@ -97,6 +139,7 @@ struct TraceKey {
     /// Address of the samples (never dereferenced; tells buffers apart).
     data: usize,
     len: usize,
+    pyramid_len: usize,
     rate_hz: f64,
     segments: usize,
     window: TimeWindow,
@@ -118,9 +161,11 @@ impl Trace {
         window: TimeWindow,
         filter: Option<&DisplayFilter>,
     ) {
+        let len = ch.samples.len();
         let key = TraceKey {
-            data: ch.samples.as_ptr() as usize,
-            len: ch.samples.len(),
+            data: ch.samples.identity(),
+            len,
+            pyramid_len: ch.pyramid.len(),
             rate_hz: ch.rate_hz,
             segments: ch.segments.len(),
             window,
@@ -133,12 +178,14 @@ impl Trace {
         self.pieces.clear();
         self.values.clear();
         self.filter_skipped = false;
+        self.waiting = false;
+        self.read_error = None;
         if ch.rate_hz <= 0.0 || window.width_px == 0 || window.end_s <= window.start_s {
             return;
         }
         let whole = [Segment {
             onset_s: 0.0,
-            duration_s: ch.samples.len() as f64 / ch.rate_hz,
+            duration_s: len as f64 / ch.rate_hz,
         }];
         let segments = if ch.segments.is_empty() {
             &whole[..]
@@ -146,6 +193,8 @@ impl Trace {
             ch.segments
         };
         let filter = filter.filter(|f| f.is_active());
+        let px_per_s = window.px_per_s();
+        let samples_per_px = ch.rate_hz / px_per_s;
         let mut data_s = 0.0;
         for seg in segments {
             let seg_data_s = data_s;
@@ -157,8 +206,8 @@ impl Trace {
                 continue;
             }
             let first_sample = (seg_data_s * ch.rate_hz).round() as usize;
-            let end_sample = (((seg_data_s + seg.duration_s) * ch.rate_hz).round() as usize)
-                .min(ch.samples.len());
+            let end_sample =
+                (((seg_data_s + seg.duration_s) * ch.rate_hz).round() as usize).min(len);
             if first_sample >= end_sample {
                 continue;
             }
@@ -166,30 +215,64 @@ impl Trace {
             let pos = |t: f64| first_sample as f64 + (t - seg.onset_s) * ch.rate_hz;
             let lo = (pos(vis0).floor() as usize).clamp(first_sample, end_sample - 1);
             let hi = (pos(vis1).ceil() as usize + 1).clamp(lo + 1, end_sample);
-            // The samples the piece reads, possibly filtered, with their offset.
-            let (source, offset): (&[f32], usize) = match filter {
-                Some(f) if hi - lo <= MAX_FILTERED_SAMPLES => {
-                    let margin = f.margin_samples(ch.rate_hz);
-                    let a = lo.saturating_sub(margin).max(first_sample);
-                    let b = (hi + margin).min(end_sample);
+            let margin = filter.map_or(0, |f| f.margin_samples(ch.rate_hz));
+            let a = lo.saturating_sub(margin).max(first_sample);
+            let b = (hi + margin).min(end_sample);
+            // What the piece reads: samples (possibly filtered) starting at
+            // sample `offset`, the whole slice with its pyramid, or the
+            // pyramid's blocks alone.
+            let read = match (ch.samples, filter) {
+                (Samples::Slice(all), Some(f)) if hi - lo <= MAX_FILTERED_SAMPLES => {
                     self.scratch.clear();
-                    self.scratch.extend_from_slice(&ch.samples[a..b]);
+                    self.scratch.extend_from_slice(&all[a..b]);
                     f.apply_zero_phase(&mut self.scratch, ch.rate_hz);
-                    (&self.scratch, a)
+                    Read::Local(a)
                 }
-                Some(_) => {
-                    self.filter_skipped = true;
-                    (ch.samples, 0)
+                (Samples::Slice(all), f) => {
+                    self.filter_skipped |= f.is_some();
+                    Read::Whole(all)
                 }
-                None => (ch.samples, 0),
+                (Samples::Store { store, channel }, f) => {
+                    let wants_samples =
+                        f.is_some() || samples_per_px < 2.0 * ch.pyramid.base_block() as f64;
+                    let limit = if f.is_some() {
+                        MAX_FILTERED_SAMPLES
+                    } else {
+                        MAX_ON_DEMAND_SAMPLES
+                    };
+                    if wants_samples && b - a <= limit {
+                        self.scratch.clear();
+                        if let Err(e) = store.read(channel, a..b, &mut self.scratch) {
+                            self.read_error = Some(e.to_string());
+                            continue;
+                        }
+                        if self.scratch.len() < b - a {
+                            continue;
+                        }
+                        if let Some(f) = f {
+                            f.apply_zero_phase(&mut self.scratch, ch.rate_hz);
+                        }
+                        Read::Local(a)
+                    } else if ch.pyramid.is_empty() {
+                        self.waiting = true;
+                        continue;
+                    } else {
+                        self.filter_skipped |= f.is_some();
+                        Read::Blocks
+                    }
+                }
             };
-            let use_pyramid = offset == 0 && std::ptr::eq(source, ch.samples);
+            let local = |i: usize, offset: usize, scratch: &[f32]| {
+                scratch[i.clamp(offset, offset + scratch.len() - 1) - offset]
+            };
             let start = self.values.len();
-            let px_per_s = window.px_per_s();
-            let samples_per_px = ch.rate_hz / px_per_s;
-            if samples_per_px < 1.0 {
+            if samples_per_px < 1.0 && !matches!(read, Read::Blocks) {
                 for i in lo..hi {
-                    let v = source[i - offset];
+                    let v = match read {
+                        Read::Whole(all) => all[i],
+                        Read::Local(offset) => local(i, offset, &self.scratch),
+                        Read::Blocks => f32::NAN,
+                    };
                     self.values.push([v, v]);
                 }
                 let t_lo = seg.onset_s + (lo - first_sample) as f64 / ch.rate_hz;
@@ -207,12 +290,15 @@ impl Trace {
                     let tb = window.t_of((c + 1) as f64).min(vis1);
                     let a = (pos(ta).floor() as usize).clamp(first_sample, end_sample - 1);
                     let b = (pos(tb).ceil() as usize).clamp(a + 1, end_sample);
-                    let (mn, mx) = if use_pyramid {
-                        ch.pyramid.range_min_max(ch.samples, a, b)
-                    } else {
-                        let a = a.clamp(offset, offset + source.len() - 1);
-                        let b = b.clamp(a + 1, offset + source.len());
-                        min_max(&source[a - offset..b - offset])
+                    let (mn, mx) = match read {
+                        Read::Whole(all) => ch.pyramid.range_min_max(all, a, b),
+                        Read::Blocks => ch.pyramid.blocks_min_max(a, b),
+                        Read::Local(offset) => {
+                            let n = self.scratch.len();
+                            let a = a.clamp(offset, offset + n - 1);
+                            let b = b.clamp(a + 1, offset + n);
+                            min_max(&self.scratch[a - offset..b - offset])
+                        }
                     };
                     self.values.push([mn, mx]);
                 }
@@ -225,6 +311,17 @@ impl Trace {
             }
         }
     }
+}
+
+/// Where one piece of a trace reads its values.
+#[derive(Clone, Copy)]
+enum Read<'a> {
+    /// The whole channel in memory, with its pyramid.
+    Whole(&'a [f32]),
+    /// `Trace::scratch`, whose first sample is this sample index.
+    Local(usize),
+    /// The pyramid's blocks alone.
+    Blocks,
 }
 
 impl Trace {
@@ -279,7 +376,7 @@ mod tests {
         let samples = ramp(256 * 100);
         let pyramid = MinMaxPyramid::build(&samples);
         let ch = ChannelData {
-            samples: &samples,
+            samples: Samples::Slice(&samples),
             pyramid: &pyramid,
             rate_hz: 256.0,
             segments: &[],
@@ -304,7 +401,7 @@ mod tests {
         let samples = ramp(256 * 10);
         let pyramid = MinMaxPyramid::build(&samples);
         let ch = ChannelData {
-            samples: &samples,
+            samples: Samples::Slice(&samples),
             pyramid: &pyramid,
             rate_hz: 256.0,
             segments: &[],
@@ -337,7 +434,7 @@ mod tests {
             },
         ];
         let ch = ChannelData {
-            samples: &samples,
+            samples: Samples::Slice(&samples),
             pyramid: &pyramid,
             rate_hz: 100.0,
             segments: &segments,
@@ -372,7 +469,7 @@ mod tests {
             let pyramid = MinMaxPyramid::build(samples);
             let mut trace = Trace::default();
             let ch = ChannelData {
-                samples,
+                samples: Samples::Slice(samples),
                 pyramid: &pyramid,
                 rate_hz,
                 segments: &[],
@@ -395,7 +492,7 @@ mod tests {
         let samples: Vec<f32> = (0..2560).map(|i| 50.0 + (i as f32 * 0.3).sin()).collect();
         let pyramid = MinMaxPyramid::build(&samples);
         let ch = ChannelData {
-            samples: &samples,
+            samples: Samples::Slice(&samples),
             pyramid: &pyramid,
             rate_hz: 256.0,
             segments: &[],

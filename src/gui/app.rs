@@ -96,6 +96,9 @@ pub struct SpindleApp {
     logic_s: f64,
     /// Print the frame statistics (`--frame-stats`).
     print_frame_stats: bool,
+    /// When the recording being opened was asked for, until its first
+    /// traces are drawn (printed with `--frame-stats`).
+    opening_since: Option<std::time::Instant>,
     /// The frame-time window is open.
     show_frame_stats: bool,
 }
@@ -142,6 +145,7 @@ impl SpindleApp {
             frame_stats: None,
             logic_s: 0.0,
             print_frame_stats: false,
+            opening_since: None,
             show_frame_stats: false,
         }
         .with_runs_dir(None)
@@ -398,7 +402,10 @@ impl SpindleApp {
             self.browse(parent);
         }
         match self.workers.send(Command::Open(path.to_path_buf())) {
-            Ok(()) => self.loading = Some(path.to_path_buf()),
+            Ok(()) => {
+                self.loading = Some(path.to_path_buf());
+                self.opening_since = Some(std::time::Instant::now());
+            }
             Err(reason) => self.report(AppError::Open {
                 path: path.to_path_buf(),
                 reason,
@@ -424,7 +431,7 @@ impl SpindleApp {
 
     fn browse(&mut self, folder: &Path) {
         self.browser.reset(folder);
-        if let Err(reason) = self.workers.send(Command::Scan(folder.to_path_buf())) {
+        if let Err(reason) = self.workers.scan(folder.to_path_buf()) {
             self.report(AppError::Open {
                 path: folder.to_path_buf(),
                 reason,
@@ -753,6 +760,7 @@ impl SpindleApp {
                 };
                 let command = Command::PrepareClip {
                     recording: s.recording.clone(),
+                    samples: s.samples.clone(),
                     channel,
                     start_s: s.view.start_s,
                     end_s: s.view.start_s + s.view.span_s,
@@ -910,6 +918,21 @@ impl SpindleApp {
                 }
                 self.session = Some(session);
             }
+            Event::OverviewProgress { path, fraction } => {
+                if let Some(s) = self.session.as_mut().filter(|s| s.recording.path == path) {
+                    s.overview_fraction = Some(fraction);
+                }
+            }
+            Event::OverviewReady { path, pyramids } => {
+                if let Some(s) = self.session.as_mut().filter(|s| s.recording.path == path) {
+                    s.pyramids = pyramids;
+                    s.overview_fraction = None;
+                }
+            }
+            Event::ReadFailed { path, error } => self.report(AppError::ReadFailed {
+                reason: reason(&path, error),
+                path,
+            }),
             Event::Exported(path) => self.notice = Some(format!("exported {}", path.display())),
             Event::OpenFailed { path, error } => {
                 if self.loading.as_deref() == Some(path.as_path()) {
@@ -1133,7 +1156,7 @@ impl SpindleApp {
                 .show(ui, |ui| self.spectrum.ui(ui, s))
                 .inner;
             if let Some(request) = request {
-                let command = Command::Spectra(s.recording.clone(), request);
+                let command = Command::Spectra(s.recording.clone(), s.samples.clone(), request);
                 self.send_work(command);
             }
         }
@@ -1325,6 +1348,19 @@ impl SpindleApp {
             cursor_s: self.listening.position_s(),
         };
         viewer::traces(ui, s, cx);
+        if let Some(since) = self.opening_since
+            && s.traces.iter().any(|t| !t.pieces.is_empty())
+        {
+            self.opening_since = None;
+            if self.print_frame_stats {
+                eprintln!(
+                    "{}: first traces drawn {:.3} s after the open command (reading and preparing: {:.3} s)",
+                    s.recording.path.display(),
+                    since.elapsed().as_secs_f64(),
+                    s.load_s
+                );
+            }
+        }
     }
 
     fn menu_bar(&mut self, ui: &mut Ui) {
@@ -1448,7 +1484,12 @@ impl SpindleApp {
         else {
             return;
         };
-        let command = Command::Export(s.recording.clone(), s.doc.labels().clone(), path);
+        let command = Command::Export(
+            s.recording.clone(),
+            s.samples.clone(),
+            s.doc.labels().clone(),
+            path,
+        );
         if let Err(e) = self.workers.send(command) {
             self.report(AppError::Busy(e));
         }

@@ -50,6 +50,15 @@ pub enum AppError {
         /// The recording asked for.
         wanted: PathBuf,
     },
+    /// The samples of the open recording could not be read: the file changed
+    /// or vanished since it was opened (it is read on demand).
+    #[error("{}: {reason}", path.display())]
+    ReadFailed {
+        /// The recording.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// The folder's label classes could not be read.
     #[error("{}: {reason}", path.display())]
     SchemeNotRead {

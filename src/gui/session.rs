@@ -6,10 +6,12 @@ use std::sync::Arc;
 
 use crate::dsp::{IntervalIndex, MinMaxPyramid, Trace};
 use crate::labeling::{AutosaveClock, Edit, LabelDocument, TimeView, ViewLimits};
-use crate::recording::{Label, LabelSource, Recording, sidecar_path, write_events_tsv};
+use crate::recording::{
+    Label, LabelSource, Recording, SampleStore, sidecar_path, write_events_tsv,
+};
 
 use super::error::{AppError, reason};
-use super::worker::Loaded;
+use super::worker::{Loaded, OverviewGuard};
 
 /// How one channel is shown.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,10 +48,21 @@ pub enum DragMode {
 
 /// An open recording and its view.
 pub struct Session {
-    /// The data.
+    /// The recording's facts and annotations (for one read on demand,
+    /// without samples: see `samples`).
     pub recording: Arc<Recording>,
-    /// One pyramid per channel.
+    /// Its samples, in memory or read from the file on demand.
+    pub samples: SampleStore,
+    /// One pyramid per channel (empty while `overview` is being built).
     pub pyramids: Vec<MinMaxPyramid>,
+    /// How much of the overview of a recording read on demand is built,
+    /// 0..=1; `None` once it is (or when it is not needed).
+    pub overview_fraction: Option<f64>,
+    /// Stops building the overview when the session closes (held for its
+    /// `Drop`).
+    _overview: OverviewGuard,
+    /// True once a failed read of the samples was reported (once is enough).
+    pub read_failure_reported: bool,
     /// Robust amplitude per channel (physical units).
     pub amplitudes: Vec<f32>,
     /// The labels under edit.
@@ -97,6 +110,10 @@ impl Session {
     pub fn new(loaded: Loaded, window_s: f64) -> Self {
         let n = loaded.recording.channels.len();
         let mut s = Self {
+            overview_fraction: loaded.samples.is_paged().then_some(0.0),
+            samples: loaded.samples,
+            _overview: loaded.overview,
+            read_failure_reported: false,
             pyramids: loaded.pyramids,
             amplitudes: loaded.amplitudes,
             doc: LabelDocument::new(loaded.labels),

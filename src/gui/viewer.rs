@@ -10,9 +10,12 @@ use eframe::egui::{
 };
 
 use super::command::{AppCommand, Commands};
+use super::error::AppError;
 use super::session::{DragMode, Session};
 use super::settings::Settings;
-use crate::dsp::{ChannelData, DisplayFilter, TimeWindow, format_hms, nice_step, time_ticks};
+use crate::dsp::{
+    ChannelData, DisplayFilter, Samples, TimeWindow, format_hms, nice_step, time_ticks,
+};
 use crate::labeling::{HitPart, LabelScheme, hit_test, rules};
 
 /// Width of the channel-name gutter left of the traces, points.
@@ -282,7 +285,13 @@ pub fn traces(ui: &mut Ui, s: &mut Session, mut cx: ViewerContext<'_>) {
     }
 
     draw_labels(&painter, s, &cx, data_rect, &window, &visuals);
-    draw_channels(&painter, s, &cx, traces_rect, data_rect, &window, &visuals);
+    if let Some(reason) = draw_channels(&painter, s, &cx, traces_rect, data_rect, &window, &visuals)
+        && !std::mem::replace(&mut s.read_failure_reported, true)
+    {
+        let path = s.recording.path.clone();
+        cx.commands
+            .push(AppCommand::Report(AppError::ReadFailed { path, reason }));
+    }
     draw_drag_preview(ui, &painter, s, &cx, data_rect, &window);
     draw_ribbons(
         &ui.painter_at(traces_rect),
@@ -514,6 +523,8 @@ fn draw_labels(
     }
 }
 
+/// Draws the visible channels; returns why samples read on demand could
+/// not be read, if they could not.
 fn draw_channels(
     painter: &egui::Painter,
     s: &mut Session,
@@ -522,7 +533,7 @@ fn draw_channels(
     data_rect: Rect,
     window: &TimeWindow,
     visuals: &egui::Visuals,
-) {
+) -> Option<String> {
     let shown: Vec<usize> = s
         .order
         .iter()
@@ -537,12 +548,14 @@ fn draw_channels(
             FontId::proportional(14.0),
             visuals.weak_text_color(),
         );
-        return;
+        return None;
     }
     let lane_h = data_rect.height() / shown.len() as f32;
     let filter = cx.filter.is_active().then_some(cx.filter);
     let mut points: Vec<[f32; 2]> = Vec::new();
     let mut skipped = false;
+    let mut waiting = false;
+    let mut read_error = None;
     let name_font = FontId::proportional(if lane_h < 14.0 { 9.0 } else { 12.0 });
     for (lane, &c) in shown.iter().enumerate() {
         let ch = &s.recording.channels[c];
@@ -552,9 +565,16 @@ fn draw_channels(
         let amp = s.amplitudes[c].max(1e-12);
         let px_per_unit = (lane_h * 0.5) / (3.0 * amp) * s.gain * view.gain;
         let trace = &mut s.traces[c];
+        let samples = match s.samples.in_memory(c) {
+            Some(all) => Samples::Slice(all),
+            None => Samples::Store {
+                store: &s.samples,
+                channel: c,
+            },
+        };
         trace.compute(
             ChannelData {
-                samples: &ch.samples,
+                samples,
                 pyramid: &s.pyramids[c],
                 rate_hz: ch.rate_hz,
                 segments: &s.recording.segments,
@@ -563,6 +583,10 @@ fn draw_channels(
             filter.as_ref(),
         );
         skipped |= trace.filter_skipped;
+        waiting |= trace.waiting;
+        if read_error.is_none() {
+            read_error.clone_from(&trace.read_error);
+        }
         let stroke_color = if view.bad {
             visuals.weak_text_color().gamma_multiply(0.5)
         } else {
@@ -644,6 +668,19 @@ fn draw_channels(
             visuals.warn_fg_color,
         );
     }
+    if waiting {
+        let built = s.overview_fraction.unwrap_or(0.0) * 100.0;
+        painter.text(
+            data_rect.center(),
+            Align2::CENTER_CENTER,
+            format!(
+                "Reading the whole recording for this zoom: {built:.0} % done. Zoom in to see the traces now."
+            ),
+            FontId::proportional(14.0),
+            visuals.weak_text_color(),
+        );
+    }
+    read_error
 }
 
 /// A scale-bar amount without trailing zeros (`50`, `0.5`, `2e-5`).

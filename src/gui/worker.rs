@@ -3,6 +3,7 @@
 //! over bounded channels and wake the UI.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -10,14 +11,16 @@ use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use eframe::egui;
 
 use crate::dsp::{
-    MinMaxPyramid, SpanSpectra, SpectraRequest, peak_amplitude, robust_amplitude, span_spectra,
+    MinMaxPyramid, PyramidBuilder, SpanSpectra, SpectraRequest, peak_amplitude, robust_amplitude,
+    span_spectra,
 };
 use crate::jobs::{Preview, TrainJobSpec, preview};
 use crate::labeling::{ClassifiedWindow, Suggestions};
 use crate::playback::{DEFAULT_OUTPUT_RATE_HZ, PlaybackError, Player, prepare_audio, sonify};
 use crate::recording::{
-    EdfWriteOptions, LabelSet, LabelSource, Recording, is_audio_folder, is_recording_path,
-    labels_for_recording, read_recording, write_atomic, write_edf,
+    EdfWriteOptions, LabelSet, LabelSource, READ_ON_DEMAND_BYTES, Recording, SampleStore,
+    is_audio_folder, is_recording_path, labels_for_recording, open_for_viewing, read_recording,
+    read_summary, write_atomic, write_edf,
 };
 use crate::runs::{RunEntry, RunSnapshot, list_runs, load_run_snapshot};
 use crate::train::{DeviceChoice, Failure, RunPaths, load_run, predict_file};
@@ -27,6 +30,37 @@ const MIN_SUGGESTION_CONFIDENCE: f32 = 0.5;
 
 /// Folders deeper than this below the opened one are not scanned.
 const MAX_SCAN_DEPTH: usize = 4;
+
+/// The pyramids of a recording read on demand take about this many bytes
+/// in all (their finest blocks grow with the recording).
+const OVERVIEW_BYTES: usize = 16 << 20;
+
+/// Seconds of each channel read to scale a recording read on demand.
+const SCALING_SPAN_S: f64 = 30.0;
+
+/// Tells a folder scan that a newer one replaced it.
+#[derive(Debug, Clone)]
+pub struct ScanTicket {
+    mine: u64,
+    latest: Arc<AtomicU64>,
+}
+
+impl ScanTicket {
+    /// True once a newer scan was asked for.
+    fn is_stale(&self) -> bool {
+        self.latest.load(Ordering::Relaxed) != self.mine
+    }
+}
+
+/// Stops the overview of a recording being built once its session is gone.
+#[derive(Debug, Default)]
+pub struct OverviewGuard(Arc<AtomicBool>);
+
+impl Drop for OverviewGuard {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
 
 /// A recording listed in the browser.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,10 +86,16 @@ pub struct Entry {
 /// A recording read and prepared for viewing.
 #[derive(Debug)]
 pub struct Loaded {
-    /// The recording.
+    /// The recording (for one read on demand: its header facts and
+    /// annotations, without samples).
     pub recording: Arc<Recording>,
-    /// One min/max pyramid per channel.
+    /// Its samples.
+    pub samples: SampleStore,
+    /// One min/max pyramid per channel; empty ones while the overview of a
+    /// recording read on demand is built ([`Event::OverviewReady`]).
     pub pyramids: Vec<MinMaxPyramid>,
+    /// Stops that overview when dropped.
+    pub overview: OverviewGuard,
     /// Robust amplitude per channel, physical units (for default scaling).
     pub amplitudes: Vec<f32>,
     /// Its labels.
@@ -73,12 +113,12 @@ pub struct Loaded {
 /// Work for the workers.
 #[derive(Debug)]
 pub enum Command {
-    /// List the recordings under a folder.
-    Scan(PathBuf),
+    /// List the recordings under a folder (see [`Workers::scan`]).
+    Scan(PathBuf, ScanTicket),
     /// Open a recording.
     Open(PathBuf),
     /// Write a recording with these labels as EDF+ annotations to a path.
-    Export(Arc<Recording>, LabelSet, PathBuf),
+    Export(Arc<Recording>, SampleStore, LabelSet, PathBuf),
     /// Build the dataset and model summary a training job would use.
     Preview(Box<TrainJobSpec>),
     /// List the runs of a runs folder.
@@ -88,7 +128,7 @@ pub enum Command {
     /// Delete a run folder.
     DeleteRun(PathBuf),
     /// Compute the spectra of a view of a recording.
-    Spectra(Arc<Recording>, SpectraRequest),
+    Spectra(Arc<Recording>, SampleStore, SpectraRequest),
     /// Open the audio output: this device, or the default one.
     OpenPlayer(Option<String>),
     /// Make the samples to play for `start_s..end_s` of one channel: audio
@@ -96,6 +136,8 @@ pub enum Command {
     PrepareClip {
         /// The recording.
         recording: Arc<Recording>,
+        /// Its samples.
+        samples: SampleStore,
         /// The channel.
         channel: usize,
         /// Start of the span, seconds.
@@ -140,6 +182,27 @@ pub enum Event {
     ScanDone(PathBuf),
     /// A recording is open.
     Opened(Box<Loaded>),
+    /// Part of the overview (pyramids) of a recording read on demand is built.
+    OverviewProgress {
+        /// The recording.
+        path: PathBuf,
+        /// How much, 0..=1.
+        fraction: f64,
+    },
+    /// The overview of a recording read on demand is built.
+    OverviewReady {
+        /// The recording.
+        path: PathBuf,
+        /// One pyramid per channel.
+        pyramids: Vec<MinMaxPyramid>,
+    },
+    /// Reading a recording on demand failed (it changed or vanished).
+    ReadFailed {
+        /// The recording.
+        path: PathBuf,
+        /// Why, naming the file.
+        error: String,
+    },
     /// A recording could not be opened.
     OpenFailed {
         /// The recording.
@@ -241,6 +304,7 @@ pub struct Workers {
     events: Receiver<Event>,
     waker: Waker,
     busy: usize,
+    latest_scan: Arc<AtomicU64>,
 }
 
 impl Workers {
@@ -258,7 +322,17 @@ impl Workers {
             events,
             waker,
             busy: 0,
+            latest_scan: Arc::default(),
         }
+    }
+
+    /// Queues a scan of `root`, cancelling any scan still running.
+    pub fn scan(&mut self, root: PathBuf) -> Result<(), String> {
+        let ticket = ScanTicket {
+            mine: self.latest_scan.fetch_add(1, Ordering::Relaxed) + 1,
+            latest: self.latest_scan.clone(),
+        };
+        self.send(Command::Scan(root, ticket))
     }
 
     /// Lets the workers wake `ctx` when they have news.
@@ -275,7 +349,7 @@ impl Workers {
     /// Queues `command`; an error message when the queue is full or the worker is gone.
     pub fn send(&mut self, command: Command) -> Result<(), String> {
         let tx = match command {
-            Command::Scan(_) => &self.scan_tx,
+            Command::Scan(..) => &self.scan_tx,
             Command::Open(_) | Command::Export(..) => &self.load_tx,
             Command::Preview(_)
             | Command::ListRuns(_)
@@ -290,7 +364,7 @@ impl Workers {
         };
         let counts = matches!(
             command,
-            Command::Scan(_) | Command::Open(_) | Command::Export(..)
+            Command::Scan(..) | Command::Open(_) | Command::Export(..)
         );
         match tx.try_send(command) {
             Ok(()) => {
@@ -355,7 +429,7 @@ fn run(command: Command, events: &Sender<Event>, waker: &Waker) -> bool {
         ok
     };
     match command {
-        Command::Scan(root) => {
+        Command::Scan(root, ticket) => {
             let mut files = Vec::new();
             collect_recordings(&root, 0, &mut files);
             // Recordings first, then audio folders; by path within each.
@@ -366,6 +440,9 @@ fn run(command: Command, events: &Sender<Event>, waker: &Waker) -> bool {
                 )
             });
             for path in files {
+                if ticket.is_stale() {
+                    break;
+                }
                 if !send(Event::Found(root.clone(), describe(&root, &path))) {
                     return false;
                 }
@@ -373,13 +450,26 @@ fn run(command: Command, events: &Sender<Event>, waker: &Waker) -> bool {
             send(Event::ScanDone(root))
         }
         Command::Open(path) => match open(&path) {
-            Ok(loaded) => send(Event::Opened(Box::new(loaded))),
+            Ok((loaded, overview)) => {
+                let sent = send(Event::Opened(Box::new(loaded)));
+                if let Some(job) = overview {
+                    job.spawn(events.clone(), waker.clone());
+                }
+                sent
+            }
             Err(error) => send(Event::OpenFailed { path, error }),
         },
-        Command::Export(rec, labels, path) => {
-            let mut out = (*rec).clone();
-            out.annotations = labels.to_annotations();
-            match write_edf(&path, &out, &EdfWriteOptions::default()) {
+        Command::Export(rec, samples, labels, path) => {
+            let whole = match &samples {
+                SampleStore::Memory(rec) => Ok(rec.clone()),
+                SampleStore::Paged(_) => read_recording(&rec.path).map(Arc::new),
+            };
+            let written = whole.and_then(|whole| {
+                let mut out = (*whole).clone();
+                out.annotations = labels.to_annotations();
+                write_edf(&path, &out, &EdfWriteOptions::default())
+            });
+            match written {
                 Ok(()) => send(Event::Exported(path)),
                 Err(e) => send(Event::ExportFailed {
                     path,
@@ -403,13 +493,18 @@ fn run(command: Command, events: &Sender<Event>, waker: &Waker) -> bool {
             let error = delete_run(&dir).err();
             send(Event::RunDeleted { dir, error })
         }
-        Command::Spectra(recording, request) => {
-            let spectra = Box::new(span_spectra(&recording, &request));
-            send(Event::SpectraReady {
-                path: recording.path.clone(),
-                request,
-                spectra,
-            })
+        Command::Spectra(recording, samples, request) => {
+            match span_spectra(&recording, &samples, &request) {
+                Ok(spectra) => send(Event::SpectraReady {
+                    path: recording.path.clone(),
+                    request,
+                    spectra: Box::new(spectra),
+                }),
+                Err(e) => send(Event::ReadFailed {
+                    path: recording.path.clone(),
+                    error: e.to_string(),
+                }),
+            }
         }
         Command::OpenPlayer(device) => {
             let player = match device {
@@ -420,6 +515,7 @@ fn run(command: Command, events: &Sender<Event>, waker: &Waker) -> bool {
         }
         Command::PrepareClip {
             recording,
+            samples,
             channel,
             start_s,
             end_s,
@@ -428,14 +524,24 @@ fn run(command: Command, events: &Sender<Event>, waker: &Waker) -> bool {
             let Some(ch) = recording.channels.get(channel) else {
                 return true;
             };
-            let i0 = ((start_s.max(0.0) * ch.rate_hz) as usize).min(ch.samples.len());
-            let i1 = ((end_s.max(0.0) * ch.rate_hz) as usize).clamp(i0, ch.samples.len());
-            let span = &ch.samples[i0..i1];
+            let len = samples.len(channel);
+            let i0 = ((start_s.max(0.0) * ch.rate_hz) as usize).min(len);
+            let i1 = ((end_s.max(0.0) * ch.rate_hz) as usize).clamp(i0, len);
+            let mut span = Vec::new();
+            if let Err(e) = samples.read(channel, i0..i1, &mut span) {
+                return send(Event::ReadFailed {
+                    path: recording.path.clone(),
+                    error: e.to_string(),
+                });
+            }
             let (samples, speed) = if ch.is_audio() {
-                (prepare_audio(span, ch.rate_hz, DEFAULT_OUTPUT_RATE_HZ), 1.0)
+                (
+                    prepare_audio(&span, ch.rate_hz, DEFAULT_OUTPUT_RATE_HZ),
+                    1.0,
+                )
             } else {
                 (
-                    sonify(span, ch.rate_hz, speed, DEFAULT_OUTPUT_RATE_HZ),
+                    sonify(&span, ch.rate_hz, speed, DEFAULT_OUTPUT_RATE_HZ),
                     speed,
                 )
             };
@@ -520,12 +626,12 @@ fn describe(root: &Path, path: &Path) -> Entry {
         class: audio_class(path),
         error: None,
     };
-    match read_recording(path) {
-        Ok(rec) => {
-            entry.duration_s = rec.duration_s();
-            entry.channels = rec.channels.len();
-            entry.rate_hz = rec.channels.iter().map(|c| c.rate_hz).fold(0.0, f64::max);
-            match labels_for_recording(path, &rec.annotations) {
+    match read_summary(path) {
+        Ok(summary) => {
+            entry.duration_s = summary.duration_s;
+            entry.channels = summary.channels;
+            entry.rate_hz = summary.rate_hz;
+            match labels_for_recording(path, &summary.annotations) {
                 Ok((labels, _)) => entry.labels = labels.len(),
                 Err(e) => entry.error = Some(e.to_string()),
             }
@@ -535,26 +641,47 @@ fn describe(root: &Path, path: &Path) -> Entry {
     entry
 }
 
-fn open(path: &Path) -> Result<Loaded, String> {
+/// Opens `path` for viewing; for a recording read on demand, also the job
+/// that builds its overview.
+fn open(path: &Path) -> Result<(Loaded, Option<OverviewJob>), String> {
     let started = Instant::now();
-    let recording = read_recording(path).map_err(|e| e.to_string())?;
-    let pyramids = recording
-        .channels
-        .iter()
-        .map(|c| MinMaxPyramid::build(&c.samples))
-        .collect();
-    let amplitudes = recording
-        .channels
-        .iter()
-        .map(|c| {
-            // Audio calls sit in near-silence: scale them to their peak.
-            if c.is_audio() {
-                peak_amplitude(&c.samples)
-            } else {
-                robust_amplitude(&c.samples)
+    let (recording, samples) =
+        open_for_viewing(path, READ_ON_DEMAND_BYTES).map_err(|e| e.to_string())?;
+    let guard = OverviewGuard::default();
+    let (pyramids, amplitudes, overview) = match &samples {
+        SampleStore::Memory(rec) => {
+            let pyramids = rec
+                .channels
+                .iter()
+                .map(|c| MinMaxPyramid::build(&c.samples))
+                .collect();
+            let amplitudes = rec
+                .channels
+                .iter()
+                .map(|c| scale_of(c.is_audio(), &c.samples))
+                .collect();
+            (pyramids, amplitudes, None)
+        }
+        SampleStore::Paged(_) => {
+            let mut amplitudes = Vec::with_capacity(recording.channels.len());
+            let mut first = Vec::new();
+            for (c, ch) in recording.channels.iter().enumerate() {
+                first.clear();
+                let n = (SCALING_SPAN_S * ch.rate_hz) as usize;
+                samples
+                    .read(c, 0..n, &mut first)
+                    .map_err(|e| e.to_string())?;
+                amplitudes.push(scale_of(ch.is_audio(), &first));
             }
-        })
-        .collect();
+            let job = OverviewJob {
+                path: path.to_path_buf(),
+                samples: samples.clone(),
+                stop: guard.0.clone(),
+            };
+            let empty = vec![MinMaxPyramid::default(); recording.channels.len()];
+            (empty, amplitudes, Some(job))
+        }
+    };
     let (labels, source, warning) = match labels_for_recording(path, &recording.annotations) {
         Ok((labels, source)) => (labels, source, None),
         Err(e) => (
@@ -563,16 +690,101 @@ fn open(path: &Path) -> Result<Loaded, String> {
             Some(format!("labels not loaded: {e}")),
         ),
     };
-    Ok(Loaded {
-        recording: Arc::new(recording),
+    let loaded = Loaded {
+        recording,
+        samples,
         pyramids,
+        overview: guard,
         amplitudes,
         labels,
         source,
         class: audio_class(path),
         warning,
         seconds: started.elapsed().as_secs_f64(),
-    })
+    };
+    Ok((loaded, overview))
+}
+
+/// The default scale of a channel: audio calls sit in near-silence, so
+/// they are scaled to their peak; EEG to its robust amplitude.
+fn scale_of(is_audio: bool, samples: &[f32]) -> f32 {
+    if is_audio {
+        peak_amplitude(samples)
+    } else {
+        robust_amplitude(samples)
+    }
+}
+
+/// Builds the pyramids of a recording read on demand by streaming its file
+/// once, on a thread of its own, reporting progress.
+struct OverviewJob {
+    path: PathBuf,
+    samples: SampleStore,
+    stop: Arc<AtomicBool>,
+}
+
+impl OverviewJob {
+    fn spawn(self, events: Sender<Event>, waker: Waker) {
+        let spawned = std::thread::Builder::new()
+            .name("spindle-overview".into())
+            .spawn(move || {
+                let event = self.run(&events, &waker);
+                if let Some(event) = event {
+                    let _ = events.send(event);
+                    waker.wake();
+                }
+            });
+        if let Err(e) = spawned {
+            eprintln!("error: could not start the overview thread: {e}");
+        }
+    }
+
+    /// The final event, or `None` when stopped.
+    fn run(&self, events: &Sender<Event>, waker: &Waker) -> Option<Event> {
+        let SampleStore::Paged(paged) = &self.samples else {
+            return None;
+        };
+        let n = paged.channel_count();
+        let budget = OVERVIEW_BYTES / n.max(1);
+        let total: usize = (0..n).map(|c| paged.len(c)).sum();
+        let mut builders: Vec<PyramidBuilder> = (0..n)
+            .map(|c| PyramidBuilder::new(PyramidBuilder::base_block_for(paged.len(c), budget)))
+            .collect();
+        let mut done = 0usize;
+        let mut reported = 0.0;
+        let finished = paged.stream(|piece| {
+            for (builder, samples) in builders.iter_mut().zip(piece) {
+                builder.push(samples);
+                done += samples.len();
+            }
+            let fraction = done as f64 / total.max(1) as f64;
+            if fraction - reported >= 0.05 {
+                reported = fraction;
+                // Progress is news, not a duty: a full queue drops it.
+                if events
+                    .try_send(Event::OverviewProgress {
+                        path: self.path.clone(),
+                        fraction,
+                    })
+                    .is_ok()
+                {
+                    waker.wake();
+                }
+            }
+            !self.stop.load(Ordering::Relaxed)
+        });
+        match finished {
+            Ok(true) => Some(Event::OverviewReady {
+                path: self.path.clone(),
+                pyramids: builders.into_iter().map(PyramidBuilder::finish).collect(),
+            }),
+            Ok(false) => None,
+            Err(e) => Some(Event::ReadFailed {
+                path: self.path.clone(),
+                error: e.to_string(),
+            }),
+        }
+    }
 }
 
 /// Deletes a run folder, refusing folders that are not runs.

@@ -13,18 +13,22 @@ mod edf;
 mod error;
 mod labels;
 mod open;
+mod samples;
+mod summary;
 mod types;
 mod wav;
 
 pub use atomic::write_atomic;
 pub use audio_folder::{AudioFile, AudioFolder, is_audio_folder, scan_audio_folder};
 pub use brainvision::{read_brainvision, write_brainvision};
-pub use edf::{EdfWriteOptions, read_edf, write_edf};
+pub use edf::{EdfWriteOptions, PagedEdf, open_edf_paged, read_edf, write_edf};
 pub use error::RecordingError;
 pub use labels::{
     Label, LabelSet, LabelSource, labels_for_recording, read_events_tsv, read_labels_csv,
     sidecar_path, write_events_tsv,
 };
 pub use open::{RECORDING_EXTENSIONS, is_recording_path, read_recording};
+pub use samples::{READ_ON_DEMAND_BYTES, SampleStore, open_for_viewing};
+pub use summary::{RecordingSummary, read_summary};
 pub use types::{AUDIO_RATE_HZ, Annotation, Channel, Format, Recording, Segment, StartTime};
 pub use wav::{WavSampleFormat, read_wav, write_wav};

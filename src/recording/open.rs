@@ -19,7 +19,7 @@ pub fn is_recording_path(path: &Path) -> bool {
 
 /// What a file's first bytes say it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Sniffed {
+pub(super) enum Sniffed {
     Edf,
     BrainVisionHeader,
     Wav,
@@ -47,6 +47,18 @@ fn sniff(head: &[u8]) -> Sniffed {
 /// A file whose content does not match any format is rejected with a message
 /// that says what it looks like (for example a WAV file named `.edf`).
 pub fn read_recording(path: &Path) -> Result<Recording, RecordingError> {
+    match recognize(path)? {
+        Sniffed::Edf => read_edf(path),
+        Sniffed::Wav => read_wav(path),
+        Sniffed::BrainVisionHeader => read_brainvision(path),
+        Sniffed::Unknown => Err(RecordingError::invalid(path, "not a recording")),
+    }
+}
+
+/// What `path` holds by its first bytes; a folder, an empty file or content
+/// of no supported format is the error [`read_recording`] gives for it
+/// (never [`Sniffed::Unknown`]).
+pub(super) fn recognize(path: &Path) -> Result<Sniffed, RecordingError> {
     if path.is_dir() {
         return Err(RecordingError::invalid(
             path,
@@ -81,9 +93,6 @@ pub fn read_recording(path: &Path) -> Result<Recording, RecordingError> {
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
     match sniff(&head[..n]) {
-        Sniffed::Edf => read_edf(path),
-        Sniffed::Wav => read_wav(path),
-        Sniffed::BrainVisionHeader => read_brainvision(path),
         Sniffed::Unknown => Err(RecordingError::invalid(
             path,
             match ext.as_str() {
@@ -100,6 +109,7 @@ pub fn read_recording(path: &Path) -> Result<Recording, RecordingError> {
                 _ => "not a recording Spindle can read (EDF, BDF, BrainVision .vhdr or WAV)",
             },
         )),
+        known => Ok(known),
     }
 }
 

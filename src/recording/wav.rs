@@ -152,6 +152,34 @@ pub fn read_wav(path: &Path) -> Result<Recording, RecordingError> {
     })
 }
 
+/// The facts [`read_wav`] would give without decoding a sample: channels,
+/// rate (Hz), whole frames and the cue annotations.
+pub(super) fn read_wav_summary(
+    path: &Path,
+) -> Result<(usize, f64, u64, Vec<Annotation>), RecordingError> {
+    let file = File::open(path).map_err(|e| RecordingError::io(path, e))?;
+    let len = file
+        .metadata()
+        .map_err(|e| RecordingError::io(path, e))?
+        .len();
+    let mut src = Source {
+        reader: BufReader::with_capacity(64 << 10, file),
+        pos: 0,
+        len,
+    };
+    let mut warnings = Vec::new();
+    let layout = scan_chunks(path, &mut src, &mut warnings)?;
+    let fmt = layout.format;
+    let rate_hz = f64::from(fmt.rate_hz);
+    let frames = layout.data.1 / fmt.block_align.max(1) as u64;
+    Ok((
+        fmt.channels,
+        rate_hz,
+        frames,
+        cue_annotations(&layout, rate_hz),
+    ))
+}
+
 /// Writes `channels` (equal lengths, samples in -1..1) as a WAV file at
 /// `rate_hz` samples per second, through `hound`.
 ///

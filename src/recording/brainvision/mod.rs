@@ -141,6 +141,60 @@ pub fn read_brainvision(vhdr_path: &Path) -> Result<Recording, RecordingError> {
     })
 }
 
+/// The facts [`read_brainvision`] would give without decoding samples:
+/// channels, rate (Hz), samples per channel (from the data file's length)
+/// and the markers as annotations. ASCII data is read whole, since only
+/// reading it tells its length.
+pub(super) fn read_brainvision_summary(
+    vhdr_path: &Path,
+) -> Result<(usize, f64, u64, Vec<super::Annotation>), RecordingError> {
+    let mut warnings = Vec::new();
+    let bytes = read_limited(vhdr_path, MAX_HEADER_BYTES, "header")?;
+    let header = parse_header(vhdr_path, &decode_text(&bytes), &mut warnings)?;
+    let (Some(fmt), false) = (header.sample_format, header.ascii) else {
+        let rec = read_brainvision(vhdr_path)?;
+        let n = rec.channels.first().map_or(0, |c| c.samples.len() as u64);
+        return Ok((rec.channels.len(), header.rate_hz, n, rec.annotations));
+    };
+    let dir = vhdr_path.parent().unwrap_or(Path::new(""));
+    let Some(data_path) = locate(dir, vhdr_path, &header.data_file, "eeg", &mut warnings) else {
+        return Err(RecordingError::invalid(
+            &dir.join(&header.data_file),
+            format!(
+                "data file not found (named by DataFile in {})",
+                display_name(vhdr_path)
+            ),
+        ));
+    };
+    let len = std::fs::metadata(&data_path)
+        .map_err(|e| RecordingError::io(&data_path, e))?
+        .len();
+    let frame = (header.channels.len() * fmt.bytes()) as u64;
+    let whole = len / frame.max(1);
+    let n_samples = match header.data_points {
+        Some(points) if header.vectorized && points <= whole => points,
+        _ => whole,
+    };
+    let mut annotations = Vec::new();
+    if let Some(marker_file) = &header.marker_file
+        && let Some(vmrk_path) = locate(dir, vhdr_path, marker_file, "vmrk", &mut warnings)
+    {
+        annotations = read_markers(
+            &vmrk_path,
+            header.rate_hz,
+            n_samples as usize,
+            &mut warnings,
+        )
+        .annotations;
+    }
+    Ok((
+        header.channels.len(),
+        header.rate_hz,
+        n_samples,
+        annotations,
+    ))
+}
+
 /// Finds a file named in a header: as given (relative to `dir`), then by its
 /// last path component alone (headers written on Windows may hold `\`), then
 /// as the header's own name with extension `ext` (files renamed after

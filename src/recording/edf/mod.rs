@@ -6,9 +6,11 @@
 //! annotation lists (TALs) and are not data channels.
 
 mod header;
+mod paged;
 mod reader;
 mod tal;
 mod writer;
 
+pub use paged::{PagedEdf, open_edf_paged};
 pub use reader::read_edf;
 pub use writer::{EdfWriteOptions, write_edf};

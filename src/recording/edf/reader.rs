@@ -21,6 +21,32 @@ const GAP_TOLERANCE_S: f64 = 1e-5;
 /// to its last whole record, with a warning; a header that contradicts itself
 /// is an error.
 pub fn read_edf(path: &Path) -> Result<Recording, RecordingError> {
+    let Opened {
+        mut file,
+        header,
+        n_records,
+        warnings,
+    } = open_header(path)?;
+    let data = read_records(&mut file, &header, n_records).map_err(|e| match e {
+        ReadFailure::Io(e) => RecordingError::io(path, e),
+    })?;
+    Ok(assemble(path, header, data, warnings))
+}
+
+/// A file whose header has been read and checked against its length.
+pub(super) struct Opened {
+    /// The file, positioned after the header.
+    pub file: File,
+    /// The parsed header.
+    pub header: Header,
+    /// Whole data records to read (the header's claim, bounded by the file).
+    pub n_records: usize,
+    /// Odd things in the header, in words.
+    pub warnings: Vec<String>,
+}
+
+/// Opens `path` and reads its header, checking every count against the file.
+pub(super) fn open_header(path: &Path) -> Result<Opened, RecordingError> {
     let invalid = |reason: String| RecordingError::invalid(path, reason);
     let mut file = File::open(path).map_err(|e| RecordingError::io(path, e))?;
     let file_len = file
@@ -39,10 +65,12 @@ pub fn read_edf(path: &Path) -> Result<Recording, RecordingError> {
     let mut warnings = Vec::new();
     let header = header::parse(&head, &mut warnings).map_err(invalid)?;
     let n_records = count_records(&header, file_len, &mut warnings).map_err(invalid)?;
-    let data = read_records(&mut file, &header, n_records).map_err(|e| match e {
-        ReadFailure::Io(e) => RecordingError::io(path, e),
-    })?;
-    Ok(assemble(path, header, data, warnings))
+    Ok(Opened {
+        file,
+        header,
+        n_records,
+        warnings,
+    })
 }
 
 /// The header length that the signal count claims, checked against the file.
@@ -114,14 +142,19 @@ enum ReadFailure {
 }
 
 /// The decoded content of the data records.
-struct RecordData {
-    /// Physical samples of each data signal, in header order.
-    samples: Vec<Vec<f32>>,
+pub(super) struct RecordData {
+    /// Data records read.
+    pub n_records: usize,
+    /// Physical samples of each data signal, in header order; empty vectors
+    /// when the samples stay in the file (read on demand).
+    pub samples: Vec<Vec<f32>>,
     /// Onset of each record from its time-keeping TAL (seconds from the header
     /// start time); `None` where a record had none.
-    record_onsets: Vec<Option<f64>>,
-    annotations: Vec<Annotation>,
-    tal_problems: Vec<String>,
+    pub record_onsets: Vec<Option<f64>>,
+    /// The annotations of every annotation signal.
+    pub annotations: Vec<Annotation>,
+    /// Malformed TALs, in words.
+    pub tal_problems: Vec<String>,
 }
 
 fn read_records(
@@ -214,6 +247,7 @@ fn read_records(
             .collect()
     });
     let mut data = RecordData {
+        n_records,
         samples,
         record_onsets: Vec::new(),
         annotations: Vec::new(),
@@ -240,10 +274,13 @@ struct Part<'a> {
 
 /// What a part found in its annotation signals.
 #[derive(Default)]
-struct PartData {
-    record_onsets: Vec<Option<f64>>,
-    annotations: Vec<Annotation>,
-    tal_problems: Vec<String>,
+pub(super) struct PartData {
+    /// The time-keeping onset of each record, where it had one.
+    pub record_onsets: Vec<Option<f64>>,
+    /// The annotations found.
+    pub annotations: Vec<Annotation>,
+    /// Malformed TALs, in words.
+    pub tal_problems: Vec<String>,
 }
 
 fn decode_part(
@@ -286,7 +323,7 @@ fn decode_part(
 }
 
 /// Reads exactly `buf.len()` bytes at `offset` without moving a shared cursor.
-fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+pub(super) fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
@@ -347,7 +384,7 @@ struct SignalPlan {
 
 /// Files the TALs of one annotation signal of one record: the first TAL of the
 /// first annotation signal is the record's time-keeping TAL.
-fn collect_tals(tals: Vec<tal::Tal>, first_signal: bool, data: &mut PartData) {
+pub(super) fn collect_tals(tals: Vec<tal::Tal>, first_signal: bool, data: &mut PartData) {
     let mut tals = tals.into_iter().peekable();
     if first_signal {
         let keeping = tals.next_if(|t| t.texts.is_empty());
@@ -366,7 +403,7 @@ fn collect_tals(tals: Vec<tal::Tal>, first_signal: bool, data: &mut PartData) {
 
 /// Converts little-endian 16- or 24-bit samples to physical values in `out`
 /// (`out.len()` samples).
-fn decode(bytes: &[u8], width: usize, gain: f64, offset: f64, out: &mut [f32]) {
+pub(super) fn decode(bytes: &[u8], width: usize, gain: f64, offset: f64, out: &mut [f32]) {
     let (gain, offset) = (gain as f32, offset as f32);
     if width == 2 {
         for (o, b) in out.iter_mut().zip(bytes.chunks_exact(2)) {
@@ -383,7 +420,12 @@ fn decode(bytes: &[u8], width: usize, gain: f64, offset: f64, out: &mut [f32]) {
 /// Builds the [`Recording`] from the header and the decoded records: places
 /// records in time, shifts everything to the fractional start, sorts
 /// annotations.
-fn assemble(path: &Path, header: Header, data: RecordData, mut warnings: Vec<String>) -> Recording {
+pub(super) fn assemble(
+    path: &Path,
+    header: Header,
+    data: RecordData,
+    mut warnings: Vec<String>,
+) -> Recording {
     let has_annotation_signal = header.signals.iter().any(|s| s.is_annotation());
     let format = match (header.bdf, header.flavour) {
         (false, Flavour::Plain) => Format::Edf,
@@ -411,16 +453,7 @@ fn assemble(path: &Path, header: Header, data: RecordData, mut warnings: Vec<Str
     }
 
     let dur = header.record_duration_s;
-    let n_records = data.record_onsets.len().max(
-        header
-            .signals
-            .iter()
-            .filter(|s| !s.is_annotation())
-            .zip(&data.samples)
-            .map(|(s, v)| v.len() / s.samples_per_record)
-            .next()
-            .unwrap_or(0),
-    );
+    let n_records = data.n_records;
     let missing = data.record_onsets.iter().filter(|o| o.is_none()).count();
     if has_annotation_signal && missing > 0 {
         warnings.push(format!(
