@@ -11,7 +11,9 @@ set -euo pipefail
 file=$1
 scroll_s=${2:-10}
 bin=${SPINDLE_BIN:-target/release/spindle}
-display=:97
+n=90
+while [ -e /tmp/.X11-unix/X$n ] || [ -e /tmp/.X$n-lock ]; do n=$((n + 1)); done
+display=:$n
 Xvfb $display -screen 0 1600x1000x24 >/dev/null 2>&1 &
 xvfb=$!
 trap 'kill $xvfb 2>/dev/null || true' EXIT
@@ -35,16 +37,16 @@ for _ in $(seq 1 250); do
   sleep 0.02
 done
 opened_kb=$peak
-win=$(xdotool search --sync --name Spindle | head -1)
+win=$(xdotool search --sync --name Spindle 2>/dev/null | head -1)
 xdotool windowfocus "$win" 2>/dev/null || true
 end=$((SECONDS + scroll_s))
 step=0
 while ((SECONDS < end)); do
   case $((step % 40)) in
-    10) xdotool key --window "$win" minus ;;
-    20) xdotool key --window "$win" minus ;;
-    30) xdotool key --window "$win" plus plus ;;
-    *) xdotool key --window "$win" Next ;;
+    10) xdotool key --window "$win" minus 2>/dev/null ;;
+    20) xdotool key --window "$win" minus 2>/dev/null ;;
+    30) xdotool key --window "$win" plus plus 2>/dev/null ;;
+    *) xdotool key --window "$win" Next 2>/dev/null ;;
   esac
   step=$((step + 1))
   for _ in 1 2 3 4 5; do sample; sleep 0.01; done
