@@ -97,6 +97,7 @@ fn train(dir: &Path, data: &[PathBuf], normalization: Normalization, name: &str)
                 train: data[..3].to_vec(),
                 validation: vec![data[3].clone()],
                 test: vec![data[4].clone()],
+                labels: Default::default(),
             },
             dataset: DatasetConfig {
                 normalization,

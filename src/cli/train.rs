@@ -1,5 +1,6 @@
 //! `spindle train`: a dataset from labeled recordings, a model, a run folder.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -40,8 +41,41 @@ pub struct TrainArgs {
     /// mean and standard deviation.
     #[arg(long, value_name = "K|loso")]
     cv: Option<CvScheme>,
+    /// Label files, one per --data recording in the same order: EDF+ files
+    /// of annotations alone (hypnograms), events.tsv or CSV tables. Without
+    /// it, a recording's labels are its events.tsv, else a label file beside
+    /// it that pairs by name (SC4001EC-Hypnogram.edf for SC4001E0-PSG.edf,
+    /// X-Hypnogram.edf for X.edf), else its own annotations.
+    #[arg(long, num_args = 1..)]
+    labels: Vec<PathBuf>,
     #[command(flatten)]
     options: TrainOptions,
+}
+
+/// `--labels` paired with the `--data` files, checked.
+fn explicit_labels(args: &TrainArgs) -> anyhow::Result<BTreeMap<PathBuf, PathBuf>> {
+    if args.labels.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    if args.labels.len() != args.data.len() {
+        bail!(
+            "--labels: {} label file(s) for {} --data recording(s); give one per recording, in the same order",
+            args.labels.len(),
+            args.data.len()
+        );
+    }
+    if let Some(dir) = args.data.iter().find(|p| p.is_dir()) {
+        bail!(
+            "--labels: {} is a folder; --labels pairs with recording files only",
+            dir.display()
+        );
+    }
+    Ok(args
+        .data
+        .iter()
+        .cloned()
+        .zip(args.labels.iter().cloned())
+        .collect())
 }
 
 /// The models and their settings, for `spindle train --help`.
@@ -81,6 +115,7 @@ pub fn run(args: &TrainArgs, runs_dir: &Path) -> anyhow::Result<()> {
         train: args.data.clone(),
         validation: args.validation.clone(),
         test: args.test.clone(),
+        labels: explicit_labels(args)?,
     };
     let mut spec = TrainJobSpec::from_options(data, &args.options, Some(out.clone()))?;
     spec.init_from = args.init.clone();
@@ -98,7 +133,8 @@ fn run_cv(args: &TrainArgs, scheme: CvScheme, runs_dir: &Path) -> anyhow::Result
     // Bad options are reported before any data is read.
     let base = TrainJobSpec::from_options(DataRoles::default(), &args.options, None)?;
     // Each fold's job reports the reading warnings again; these are not shown.
-    let sources = load_sources(&args.data, &mut Vec::new())?;
+    let labels = explicit_labels(args)?;
+    let sources = load_sources(&args.data, &labels, &mut Vec::new())?;
     if sources.iter().any(|s| s.whole_file) {
         bail!(
             "--cv: labeled audio folders cannot be cross-validated yet; give recordings with labels"
@@ -128,6 +164,7 @@ fn run_cv(args: &TrainArgs, scheme: CvScheme, runs_dir: &Path) -> anyhow::Result
             train: fold.train_files.clone(),
             validation: args.validation.clone(),
             test: fold.test_files.clone(),
+            labels: labels.clone(),
         };
         let mut spec = TrainJobSpec::from_options(data, &args.options, Some(run_dir.clone()))?;
         spec.dataset.test_trials = fold.test_trials.clone();

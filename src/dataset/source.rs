@@ -1,12 +1,13 @@
 //! Loading what the user gave for training: recording files, folders of
 //! recordings, and labeled audio folders (`root/<class>/*.wav`).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::DatasetError;
 use crate::recording::{
-    Label, LabelSet, Recording, is_audio_folder, is_recording_path, labels_for_recording,
-    read_recording, scan_audio_folder,
+    Label, LabelSet, Recording, is_audio_folder, is_label_file_name, is_recording_path,
+    labels_for_recording, read_label_file, read_recording, scan_audio_folder,
 };
 
 /// A recording with its labels, ready to be cut into windows.
@@ -28,10 +29,12 @@ impl LoadedSource {
 }
 
 /// Reads every recording named by `paths` (files, folders of recordings, or
-/// labeled audio folders), in a stable order. Warnings name files that hold no
-/// labels.
+/// labeled audio folders), in a stable order, with the labels of `labels`
+/// where it names a label file for a recording. Warnings name files that
+/// hold no labels.
 pub fn load_sources(
     paths: &[PathBuf],
+    labels: &BTreeMap<PathBuf, PathBuf>,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<LoadedSource>, DatasetError> {
     let mut out = Vec::new();
@@ -52,19 +55,32 @@ pub fn load_sources(
             } else {
                 let files = recordings_in(path)?;
                 for file in files {
-                    out.push(load_file(&file, warnings)?);
+                    out.push(load_file(&file, None, warnings)?);
                 }
             }
         } else {
-            out.push(load_file(path, warnings)?);
+            out.push(load_file(path, labels.get(path), warnings)?);
         }
     }
     Ok(out)
 }
 
-fn load_file(path: &Path, warnings: &mut Vec<String>) -> Result<LoadedSource, DatasetError> {
+fn load_file(
+    path: &Path,
+    label_file: Option<&PathBuf>,
+    warnings: &mut Vec<String>,
+) -> Result<LoadedSource, DatasetError> {
     let recording = read_recording(path)?;
-    let (labels, _) = labels_for_recording(path, &recording.annotations)?;
+    if recording.channels.is_empty() {
+        return Err(DatasetError::Invalid(format!(
+            "{}: holds annotations only, no signals to train on; give the recording it scores (its labels are found by name, or pass this file with --labels)",
+            path.display()
+        )));
+    }
+    let labels = match label_file {
+        Some(file) => read_label_file(file)?,
+        None => labels_for_recording(path, &recording.annotations)?.0,
+    };
     if labels.is_empty() {
         warnings.push(format!(
             "{}: no labels (no events.tsv beside it and no annotations in it)",
@@ -85,7 +101,7 @@ fn recordings_in(dir: &Path) -> Result<Vec<PathBuf>, DatasetError> {
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.is_file() && is_recording_path(p))
+        .filter(|p| p.is_file() && is_recording_path(p) && !is_label_file_name(p))
         .collect();
     files.sort();
     if files.is_empty() {

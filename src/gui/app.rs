@@ -1525,9 +1525,13 @@ impl SpindleApp {
                     .map(|f| f.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 let source = match &s.source {
-                    LabelSource::Sidecar(_) => "labels from events.tsv",
-                    LabelSource::FileAnnotations => "labels from file annotations",
-                    LabelSource::None => "no labels yet",
+                    LabelSource::Sidecar(_) => "labels from events.tsv".to_owned(),
+                    LabelSource::FileAnnotations => "labels from file annotations".to_owned(),
+                    LabelSource::LabelFile(file) => format!(
+                        "labels from {} (edits are saved to events.tsv)",
+                        file.file_name().unwrap_or_default().to_string_lossy()
+                    ),
+                    LabelSource::None => "no labels yet".to_owned(),
                 };
                 ui.label(format!(
                     "{name} · {} · {} ch · {} · {source}",

@@ -541,6 +541,16 @@ fn draw_channels(
         .copied()
         .filter(|&c| s.channels[c].visible)
         .collect();
+    if s.recording.channels.is_empty() {
+        painter.text(
+            data_rect.center(),
+            Align2::CENTER_CENTER,
+            "This file holds annotations only, no signals: its labels are listed on the right.\nThey become the labels of the recording they score when its name pairs with this one\n(X-Hypnogram.edf beside X.edf or X-PSG.edf).",
+            FontId::proportional(14.0),
+            visuals.weak_text_color(),
+        );
+        return None;
+    }
     if shown.is_empty() {
         painter.text(
             data_rect.center(),

@@ -138,6 +138,10 @@ pub enum LabelSource {
     Sidecar(PathBuf),
     /// The annotations stored in the recording file itself (EDF+, BDF+, ...).
     FileAnnotations,
+    /// A label file beside the recording that pairs with it by name (a
+    /// hypnogram: see [`paired_label_file`](super::paired_label_file)), or
+    /// one given explicitly.
+    LabelFile(PathBuf),
     /// Neither: the recording has no labels.
     None,
 }
@@ -154,7 +158,9 @@ pub fn sidecar_path(recording: &Path) -> PathBuf {
 }
 
 /// The labels of a recording: its sidecar (see [`sidecar_path`]) when that file
-/// exists, even when empty, else the recording's own `annotations`.
+/// exists, even when empty, else a label file paired with it by name (see
+/// [`paired_label_file`](super::paired_label_file)), else the recording's
+/// own `annotations`.
 pub fn labels_for_recording(
     recording_path: &Path,
     annotations: &[Annotation],
@@ -166,6 +172,9 @@ pub fn labels_for_recording(
     if exists {
         let labels = read_events_tsv(&sidecar)?;
         Ok((labels, LabelSource::Sidecar(sidecar)))
+    } else if let Some(file) = super::paired_label_file(recording_path) {
+        let labels = super::read_label_file(&file)?;
+        Ok((labels, LabelSource::LabelFile(file)))
     } else if annotations.is_empty() {
         Ok((LabelSet::default(), LabelSource::None))
     } else {

@@ -13,6 +13,7 @@ mod edf;
 mod error;
 mod labels;
 mod open;
+mod pairs;
 mod samples;
 mod summary;
 mod types;
@@ -28,6 +29,7 @@ pub use labels::{
     sidecar_path, write_events_tsv,
 };
 pub use open::{RECORDING_EXTENSIONS, is_recording_path, read_recording};
+pub use pairs::{is_label_file_name, paired_label_file, read_label_file};
 pub use samples::{READ_ON_DEMAND_BYTES, SampleStore, open_for_viewing};
 pub use summary::{RecordingSummary, read_summary};
 pub use types::{AUDIO_RATE_HZ, Annotation, Channel, Format, Recording, Segment, StartTime};

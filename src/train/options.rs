@@ -595,6 +595,10 @@ pub struct DataRoles {
     pub validation: Vec<PathBuf>,
     /// Recordings scored once at the end (empty: held out from `train`).
     pub test: Vec<PathBuf>,
+    /// Label files given explicitly for some recordings (recording ->
+    /// label file: an annotation-only EDF+ file, `events.tsv` or CSV); they
+    /// replace the labels found beside the recording.
+    pub labels: std::collections::BTreeMap<PathBuf, PathBuf>,
 }
 
 #[cfg(test)]

@@ -130,7 +130,12 @@ impl TrainingPanel {
     pub fn set_entries(&mut self, entries: &[Entry]) {
         let mut sources: Vec<Source> = Vec::new();
         let mut audio: BTreeMap<PathBuf, (String, usize)> = BTreeMap::new();
-        for e in entries.iter().filter(|e| e.error.is_none()) {
+        // Files of annotations alone (hypnograms) label a recording; they
+        // hold nothing to train on.
+        for e in entries
+            .iter()
+            .filter(|e| e.error.is_none() && e.channels > 0)
+        {
             let folder = e
                 .class
                 .as_ref()

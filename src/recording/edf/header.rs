@@ -277,7 +277,9 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<Header, String>
     if has_data && record_duration_s == 0.0 {
         return Err("the duration of a data record is 0 s but the file holds data signals".into());
     }
-    if !has_data {
+    // An EDF+ file of annotations alone (a hypnogram or a scoring file kept
+    // beside its recording) is valid; a plain EDF file without data is not.
+    if !has_data && flavour == Flavour::Plain {
         return Err("the file holds no data signals, only annotations".into());
     }
     if odd {

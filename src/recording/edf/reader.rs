@@ -472,7 +472,12 @@ pub(super) fn assemble(
         onsets.push(onset);
     }
     let start_offset = onsets.first().copied().unwrap_or(0.0);
-    let segments = segments_from_onsets(&onsets, start_offset, dur, header.flavour, &mut warnings);
+    let has_data = header.signals.iter().any(|s| !s.is_annotation());
+    let segments = if has_data {
+        segments_from_onsets(&onsets, start_offset, dur, header.flavour, &mut warnings)
+    } else {
+        Vec::new()
+    };
 
     let mut start = header.start;
     if let Some(st) = start.as_mut()
@@ -485,6 +490,19 @@ pub(super) fn assemble(
         a.onset_s -= start_offset;
     }
     annotations.sort_by(|a, b| a.onset_s.total_cmp(&b.onset_s));
+    // A file of annotations alone lasts until its last annotation ends.
+    let segments = if has_data {
+        segments
+    } else {
+        let end_s = annotations
+            .iter()
+            .map(|a| a.onset_s + a.duration_s.unwrap_or(0.0))
+            .fold(0.0, f64::max);
+        vec![Segment {
+            onset_s: 0.0,
+            duration_s: end_s,
+        }]
+    };
 
     let channels = header
         .signals

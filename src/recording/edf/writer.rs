@@ -45,8 +45,8 @@ fn encode(rec: &Recording, opts: &EdfWriteOptions) -> Result<Vec<u8>, String> {
     if !(dur > 0.0 && dur.is_finite()) {
         return Err(format!("record duration {dur} s is not positive"));
     }
-    if rec.channels.is_empty() {
-        return Err("a recording without channels cannot be written".into());
+    if rec.channels.is_empty() && rec.annotations.is_empty() {
+        return Err("a recording without channels or annotations cannot be written".into());
     }
     let width = if opts.bdf { 3 } else { 2 };
     let (dig_min, dig_max): (i64, i64) = if opts.bdf {
