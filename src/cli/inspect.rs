@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use serde::Serialize;
-use spindle::recording::{Recording, read_recording};
+use spindle::recording::{Recording, SampleStore, open_for_viewing};
 
 use super::Reported;
 
@@ -30,14 +30,21 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
     let mut failed = 0;
     let stdout = std::io::stdout();
     for file in &args.files {
-        match read_recording(file) {
-            Ok(rec) => {
+        // EDF/BDF files are read on demand, so only the samples that
+        // --head prints are decoded.
+        let opened = open_for_viewing(file, 0).and_then(|(rec, samples)| {
+            let heads = heads(&samples, rec.channels.len(), args.head)?;
+            Ok((rec, samples, heads))
+        });
+        match opened {
+            Ok((rec, samples, heads)) => {
                 let mut out = stdout.lock();
                 if args.json {
-                    let line = serde_json::to_string(&JsonRecording::new(&rec, file, args.head))?;
+                    let line =
+                        serde_json::to_string(&JsonRecording::new(&rec, &samples, file, heads))?;
                     writeln!(out, "{line}")?;
                 } else {
-                    write!(out, "{}", summary(&rec, file, args.head))?;
+                    write!(out, "{}", summary(&rec, &samples, file, heads.as_deref()))?;
                 }
             }
             Err(e) => {
@@ -50,6 +57,22 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
         return Err(Reported(failed).into());
     }
     Ok(())
+}
+
+/// The first `head` samples of each of `n` channels, when asked for.
+fn heads(
+    samples: &SampleStore,
+    n: usize,
+    head: Option<usize>,
+) -> Result<Option<Vec<Vec<f32>>>, spindle::recording::RecordingError> {
+    let Some(head) = head else { return Ok(None) };
+    let mut out = Vec::with_capacity(n);
+    for c in 0..n {
+        let mut values = Vec::new();
+        samples.read(c, 0..head, &mut values)?;
+        out.push(values);
+    }
+    Ok(Some(out))
 }
 
 /// The `--json` contract: one object per file.
@@ -84,7 +107,13 @@ struct JsonAnnotation {
 }
 
 impl JsonRecording {
-    fn new(rec: &Recording, file: &std::path::Path, head: Option<usize>) -> Self {
+    fn new(
+        rec: &Recording,
+        samples: &SampleStore,
+        file: &std::path::Path,
+        heads: Option<Vec<Vec<f32>>>,
+    ) -> Self {
+        let mut heads = heads.map(Vec::into_iter);
         Self {
             file: file.display().to_string(),
             format: rec.format.name(),
@@ -93,14 +122,15 @@ impl JsonRecording {
             channels: rec
                 .channels
                 .iter()
-                .map(|c| JsonChannel {
+                .enumerate()
+                .map(|(i, c)| JsonChannel {
                     label: c.label.clone(),
                     unit: c.unit.clone(),
                     sample_rate: c.rate_hz,
-                    n_samples: c.samples.len(),
+                    n_samples: samples.len(i),
                     physical_min: c.physical_min,
                     physical_max: c.physical_max,
-                    head: head.map(|n| c.samples.iter().take(n).copied().collect()),
+                    head: heads.as_mut().and_then(Iterator::next),
                 })
                 .collect(),
             annotations: rec
@@ -130,7 +160,12 @@ fn clock(seconds: f64) -> String {
 }
 
 /// The readable report of one recording.
-fn summary(rec: &Recording, file: &std::path::Path, head: Option<usize>) -> String {
+fn summary(
+    rec: &Recording,
+    samples: &SampleStore,
+    file: &std::path::Path,
+    heads: Option<&[Vec<f32>]>,
+) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
     let _ = writeln!(s, "{}", file.display());
@@ -181,12 +216,12 @@ fn summary(rec: &Recording, file: &std::path::Path, head: Option<usize>) -> Stri
             c.label,
             c.unit,
             c.rate_hz,
-            c.samples.len(),
+            samples.len(i),
             c.physical_min,
             c.physical_max
         );
-        if let Some(n) = head {
-            let values: Vec<String> = c.samples.iter().take(n).map(|v| format!("{v}")).collect();
+        if let Some(head) = heads.and_then(|h| h.get(i)) {
+            let values: Vec<String> = head.iter().map(|v| format!("{v}")).collect();
             let _ = write!(s, "  head [{}]", values.join(", "));
         }
         s.push('\n');

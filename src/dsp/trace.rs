@@ -516,4 +516,112 @@ mod tests {
                 .all(|[a, b]| a.abs() < 2.0 && b.abs() < 2.0)
         );
     }
+
+    #[test]
+    fn samples_read_on_demand_draw_like_samples_in_memory() {
+        use crate::dsp::PyramidBuilder;
+        use crate::recording::{
+            Channel, EdfWriteOptions, Format, Recording, SampleStore, open_for_viewing, write_edf,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.edf");
+        let rate_hz = 256.0;
+        let samples: Vec<f32> = (0..256 * 600)
+            .map(|i| ((i % 97) as f32 - 48.0).round())
+            .collect();
+        let rec = Recording {
+            path: path.clone(),
+            format: Format::EdfPlusC,
+            patient: String::new(),
+            recording_id: String::new(),
+            start: None,
+            channels: vec![Channel {
+                label: "Cz".into(),
+                unit: "uV".into(),
+                rate_hz,
+                physical_min: -100.0,
+                physical_max: 100.0,
+                transducer: String::new(),
+                prefilter: String::new(),
+                samples,
+            }],
+            annotations: Vec::new(),
+            segments: Vec::new(),
+            warnings: Vec::new(),
+        };
+        write_edf(&path, &rec, &EdfWriteOptions::default()).unwrap();
+        let (whole, memory) = open_for_viewing(&path, u64::MAX).unwrap();
+        let (header, paged) = open_for_viewing(&path, 0).unwrap();
+        assert!(paged.is_paged() && !memory.is_paged());
+        let all = memory.in_memory(0).unwrap();
+        let in_memory = MinMaxPyramid::build(all);
+        let not_built = MinMaxPyramid::default();
+        let draw = |samples: Samples<'_>, pyramid: &MinMaxPyramid, window: TimeWindow| {
+            let mut trace = Trace::default();
+            trace.compute(
+                ChannelData {
+                    samples,
+                    pyramid,
+                    rate_hz,
+                    segments: &header.segments,
+                },
+                window,
+                None,
+            );
+            trace
+        };
+        let store = Samples::Store {
+            store: &paged,
+            channel: 0,
+        };
+        // Zoomed in (samples) and a few seconds (envelope from samples): the
+        // same as in memory, before any overview exists.
+        for (start_s, end_s) in [(100.0, 101.0), (300.0, 310.0)] {
+            let window = TimeWindow {
+                start_s,
+                end_s,
+                width_px: 800,
+            };
+            let a = draw(Samples::Slice(all), &in_memory, window);
+            let b = draw(store, &not_built, window);
+            assert!(!b.waiting && b.read_error.is_none());
+            assert_eq!(a.values, b.values, "{start_s}..{end_s}");
+        }
+        // The whole recording waits for the overview, then is drawn from its
+        // blocks, never narrower than the true envelope.
+        let window = TimeWindow {
+            start_s: 0.0,
+            end_s: whole.duration_s(),
+            width_px: 800,
+        };
+        let waiting = draw(store, &not_built, window);
+        assert!(waiting.waiting && waiting.pieces.is_empty());
+        let mut builder = PyramidBuilder::new(PyramidBuilder::base_block_for(all.len(), 4096));
+        builder.push(all);
+        let overview = builder.finish();
+        let coarse = draw(store, &overview, window);
+        let exact = draw(Samples::Slice(all), &in_memory, window);
+        assert!(!coarse.waiting);
+        assert_eq!(coarse.values.len(), exact.values.len());
+        for (c, e) in coarse.values.iter().zip(&exact.values) {
+            assert!(c[0] <= e[0] && c[1] >= e[1]);
+        }
+        // A file cut short while open: an error, not a panic.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(2048)
+            .unwrap();
+        let SampleStore::Paged(_) = &paged else {
+            unreachable!()
+        };
+        let window = TimeWindow {
+            start_s: 500.0,
+            end_s: 501.0,
+            width_px: 800,
+        };
+        let broken = draw(store, &not_built, window);
+        assert!(broken.read_error.unwrap().contains("became shorter"));
+    }
 }
