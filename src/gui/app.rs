@@ -1015,6 +1015,7 @@ impl SpindleApp {
                     path: dir,
                 });
             }
+            Event::Crashed(error) => self.report(AppError::Internal(error)),
             Event::RunDeleted { dir, error } => match error {
                 Some(e) => self.report(AppError::Run {
                     reason: reason(&dir, e),
