@@ -280,6 +280,42 @@ fn nan_in_the_data_names_the_file_and_time() {
     );
 }
 
+/// Runs `cmd`, which must fail, and returns its one line on stderr.
+fn one_error_line(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert_eq!(
+        stderr.lines().last(),
+        Some(errors[0]),
+        "the error comes last: {stderr}"
+    );
+    errors[0].to_string()
+}
+
+#[test]
+fn a_recording_deleted_before_training_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let gone = dir.path().join("sub-09.edf");
+    let line = one_error_line(
+        spindle()
+            .args(["train", "--data"])
+            .arg(root().join("sample_data/eeg/sub-01.edf"))
+            .arg(&gone)
+            .args(["--model", "mlp", "--epochs", "1", "--out"])
+            .arg(dir.path().join("r")),
+    );
+    assert_eq!(
+        line,
+        format!(
+            "error: {}: not found: the recording was deleted, moved or renamed since it was chosen (or the path is mistyped); check it and choose the data again",
+            gone.display()
+        )
+    );
+}
+
 #[test]
 fn blink_split_trains_from_edf_annotations() {
     let Some(blink) = spindle::testdata::path("eeg-blink") else {

@@ -40,7 +40,7 @@ pub fn load_sources(
             if is_audio_folder(path) {
                 let folder = scan_audio_folder(path)?;
                 for file in folder.files {
-                    let recording = read_recording(&file.path)?;
+                    let recording = read_source(&file.path)?;
                     let duration = recording.duration_s();
                     let labels = LabelSet::new(vec![Label::new(0.0, duration, file.class)]);
                     out.push(LoadedSource {
@@ -62,8 +62,25 @@ pub fn load_sources(
     Ok(out)
 }
 
+/// Reads a recording chosen earlier; a file that is gone by now (deleted,
+/// moved or renamed since it was chosen) is named as such rather than as an
+/// input/output error.
+fn read_source(path: &Path) -> Result<Recording, DatasetError> {
+    if !path.exists() {
+        return Err(DatasetError::Missing(path.to_path_buf()));
+    }
+    read_recording(path).map_err(|e| {
+        if path.exists() {
+            e.into()
+        } else {
+            // Deleted while it was being read.
+            DatasetError::Missing(path.to_path_buf())
+        }
+    })
+}
+
 fn load_file(path: &Path, warnings: &mut Vec<String>) -> Result<LoadedSource, DatasetError> {
-    let recording = read_recording(path)?;
+    let recording = read_source(path)?;
     let (labels, _) = labels_for_recording(path, &recording.annotations)?;
     if labels.is_empty() {
         warnings.push(format!(
