@@ -243,43 +243,6 @@ fn bad_input_is_one_line_and_exit_code_2() {
     }
 }
 
-#[test]
-fn nan_in_the_data_names_the_file_and_time() {
-    let dir = tempfile::tempdir().unwrap();
-    for class in ["a", "b"] {
-        let folder = dir.path().join("calls").join(class);
-        std::fs::create_dir_all(&folder).unwrap();
-        for k in 0..4 {
-            let mut x: Vec<f32> = (0..800)
-                .map(|i| ((i * (k + 1)) as f32 * 0.01).sin())
-                .collect();
-            if class == "b" && k == 2 {
-                x[400] = f32::NAN;
-            }
-            spindle::recording::write_wav(
-                &folder.join(format!("{k}.wav")),
-                8000,
-                &[x],
-                spindle::recording::WavSampleFormat::Float32,
-            )
-            .unwrap();
-        }
-    }
-    let out = spindle()
-        .args(["train", "--data"])
-        .arg(dir.path().join("calls"))
-        .args(["--model", "mlp", "--epochs", "1", "--out"])
-        .arg(dir.path().join("r"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("2.wav") && stderr.contains("non-finite"),
-        "{stderr}"
-    );
-}
-
 /// Runs `cmd`, which must fail, and returns its one line on stderr.
 fn one_error_line(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap();
@@ -293,6 +256,88 @@ fn one_error_line(cmd: &mut Command) -> String {
         "the error comes last: {stderr}"
     );
     errors[0].to_string()
+}
+
+#[test]
+fn nan_in_a_wav_recording_is_named_before_training_with_file_channel_and_time() {
+    let dir = tempfile::tempdir().unwrap();
+    for class in ["a", "b"] {
+        let folder = dir.path().join("calls").join(class);
+        std::fs::create_dir_all(&folder).unwrap();
+        for k in 0..4 {
+            let mut x: Vec<f32> = (0..800)
+                .map(|i| ((i * (k + 1)) as f32 * 0.01).sin())
+                .collect();
+            if class == "b" && k == 2 {
+                x[400] = f32::NAN;
+                x[401] = f32::INFINITY;
+                x[600] = f32::NAN;
+                x[799] = f32::NEG_INFINITY;
+            }
+            spindle::recording::write_wav(
+                &folder.join(format!("{k}.wav")),
+                8000,
+                &[x],
+                spindle::recording::WavSampleFormat::Float32,
+            )
+            .unwrap();
+        }
+    }
+    let run = dir.path().join("r");
+    let line = one_error_line(
+        spindle()
+            .args(["train", "--data"])
+            .arg(dir.path().join("calls"))
+            .args(["--model", "mlp", "--epochs", "1", "--out"])
+            .arg(&run),
+    );
+    let file = dir.path().join("calls/b/2.wav");
+    assert_eq!(
+        line,
+        format!(
+            "error: {}: channel ch1 has NaN at 0.05 s (and 3 more non-finite samples); training needs a number at every sample, so repair or re-export the recording, or train without that channel (name the others in --channels, or in the Train view's channels field)",
+            file.display()
+        )
+    );
+    assert!(!run.join("run.json").exists(), "refused before training");
+}
+
+#[test]
+fn nan_in_a_brainvision_recording_is_named_with_its_channel_and_time() {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["sub-01", "sub-02"] {
+        let src = root().join(format!("sample_data/eeg/{sub}.edf"));
+        let mut rec = spindle::recording::read_recording(&src).unwrap();
+        if sub == "sub-02" {
+            let c3 = rec.channels.iter_mut().find(|c| c.label == "C3").unwrap();
+            let at = (12.5 * c3.rate_hz) as usize;
+            c3.samples[at] = f32::NAN;
+            c3.samples[at + 1] = f32::NAN;
+            let fp1 = rec.channels.iter_mut().find(|c| c.label == "Fp1").unwrap();
+            fp1.samples[(100.0 * fp1.rate_hz) as usize] = f32::INFINITY;
+        }
+        let vhdr = dir.path().join(format!("{sub}.vhdr"));
+        spindle::recording::write_brainvision(&vhdr, &rec).unwrap();
+        std::fs::copy(
+            root().join(format!("sample_data/eeg/{sub}_events.tsv")),
+            dir.path().join(format!("{sub}_events.tsv")),
+        )
+        .unwrap();
+    }
+    let line = one_error_line(
+        spindle()
+            .args(["train", "--data"])
+            .arg(dir.path())
+            .args(["--model", "mlp", "--epochs", "1", "--out"])
+            .arg(dir.path().join("r")),
+    );
+    assert_eq!(
+        line,
+        format!(
+            "error: {}: channel C3 has NaN at 12.5 s (and 2 more non-finite samples); training needs a number at every sample, so repair or re-export the recording, or train without that channel (name the others in --channels, or in the Train view's channels field)",
+            dir.path().join("sub-02.vhdr").display()
+        )
+    );
 }
 
 #[test]
