@@ -340,6 +340,102 @@ fn nan_in_a_brainvision_recording_is_named_with_its_channel_and_time() {
     );
 }
 
+/// A one-channel WAV recording at 8 kHz of `seconds`, labeled every 0.25 s
+/// with classes a and b in turn.
+fn labeled_wav(path: &Path, seconds: usize) {
+    let rate = 8000;
+    let x: Vec<f32> = (0..seconds * rate)
+        .map(|i| (i as f32 * 0.01).sin() * 0.5)
+        .collect();
+    spindle::recording::write_wav(path, 8000, &[x], spindle::recording::WavSampleFormat::Pcm16)
+        .unwrap();
+    let labels = (0..seconds * 4)
+        .map(|k| {
+            spindle::recording::Label::new(
+                k as f64 * 0.25,
+                0.25,
+                if k % 2 == 0 { "a" } else { "b" },
+            )
+        })
+        .collect();
+    spindle::recording::write_events_tsv(
+        &spindle::recording::sidecar_path(path),
+        &spindle::recording::LabelSet::new(labels),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_batch_that_cannot_fit_in_memory_is_refused_with_the_batch_that_fits() {
+    let Some(available) = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| spindle::train::parse_mem_available(&t))
+    else {
+        eprintln!("skipping: no /proc/meminfo (the check only runs on Linux)");
+        return;
+    };
+    // A 1-D CNN of eight 512-filter blocks without pooling keeps 4,096
+    // values per input sample in its layer outputs (x 2 with gradients, 4
+    // bytes each): make the training windows together three times larger
+    // than the free memory. Validation and test come from short files, so
+    // every window of the long one is a training window.
+    let per_sample_bytes = 2 * 4 * (8 * 512 + 1) as u64;
+    let seconds = (3 * available / per_sample_bytes) as usize / 8000 + 1;
+    let dir = tempfile::tempdir().unwrap();
+    let (train, validation, test) = (
+        dir.path().join("train.wav"),
+        dir.path().join("validation.wav"),
+        dir.path().join("test.wav"),
+    );
+    labeled_wav(&train, seconds);
+    labeled_wav(&validation, 4);
+    labeled_wav(&test, 4);
+    let run = dir.path().join("r");
+    let line = one_error_line(
+        spindle()
+            .args(["train", "--data"])
+            .arg(&train)
+            .arg("--validation")
+            .arg(&validation)
+            .arg("--test")
+            .arg(&test)
+            .args([
+                "--model",
+                "cnn1d",
+                "--model-param",
+                "filters=512,512,512,512,512,512,512,512",
+                "--model-param",
+                "pool=1",
+                "--batch",
+                "100000000",
+                "--epochs",
+                "1",
+                "--out",
+            ])
+            .arg(&run),
+    );
+    let windows = seconds * 4;
+    let prefix = format!(
+        "error: --batch: one training step on a batch of 100000000 (all {windows} training windows) needs at least "
+    );
+    assert!(line.starts_with(&prefix), "{line}");
+    assert!(
+        line.contains("GB of memory is free; set the batch size to "),
+        "{line}"
+    );
+    let suggested: usize = line
+        .rsplit_once("(--batch ")
+        .and_then(|(_, rest)| rest.split(')').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no suggested batch in {line}"));
+    // About a third of the windows fit (the free memory moves a little).
+    assert!(
+        suggested >= windows / 5 && suggested <= windows / 2,
+        "{suggested} of {windows}: {line}"
+    );
+    assert!(!run.join("metrics.csv").exists(), "refused before training");
+}
+
 #[test]
 fn a_recording_deleted_before_training_is_named() {
     let dir = tempfile::tempdir().unwrap();
