@@ -340,6 +340,46 @@ fn nan_in_a_brainvision_recording_is_named_with_its_channel_and_time() {
     );
 }
 
+#[test]
+fn a_loss_that_cannot_be_computed_stops_the_run_with_a_plain_message() {
+    // Regression targets of 1e19: their squared error is infinite in f32 on
+    // the very first batch.
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["sub-01", "sub-02", "sub-03"] {
+        let src = root().join(format!("sample_data/eeg/{sub}.edf"));
+        let dst = dir.path().join(format!("{sub}.edf"));
+        std::fs::copy(&src, &dst).unwrap();
+        let mut labels = spindle::recording::read_events_tsv(
+            &root().join(format!("sample_data/eeg/{sub}_events.tsv")),
+        )
+        .unwrap();
+        for l in &mut labels.labels {
+            l.trial_type = if l.trial_type == "blink" {
+                "2e19"
+            } else {
+                "1e19"
+            }
+            .into();
+        }
+        spindle::recording::write_events_tsv(&spindle::recording::sidecar_path(&dst), &labels)
+            .unwrap();
+    }
+    let run = dir.path().join("r");
+    let line = one_error_line(
+        spindle()
+            .args(["train", "--regression", "--data"])
+            .arg(dir.path())
+            .args(["--model", "mlp", "--epochs", "3", "--out"])
+            .arg(&run),
+    );
+    assert_eq!(
+        line,
+        "error: the training loss was inf on the first batch, before any weight was updated: the windows or the labels hold values too large to compute with (e.g. regression targets far from 1, or recordings in the wrong unit); check the data, or scale the targets"
+    );
+    assert!(!run.join("report.json").exists());
+    assert!(!run.join("model.safetensors").exists(), "nothing kept");
+}
+
 /// A one-channel WAV recording at 8 kHz of `seconds`, labeled every 0.25 s
 /// with classes a and b in turn.
 fn labeled_wav(path: &Path, seconds: usize) {

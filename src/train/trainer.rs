@@ -269,6 +269,14 @@ fn run(
                 l
             };
             let loss_value = loss.to_scalar::<f32>()? as f64;
+            if !loss_value.is_finite() && step_total == 0 {
+                // No weight has been updated yet: the learning rate is not the cause.
+                return Err(TrainError::Diverged(format!(
+                    "the training loss was {loss_value} on the first batch, before any weight was updated: \
+                     the windows or the labels hold values too large to compute with (e.g. regression targets \
+                     far from 1, or recordings in the wrong unit); check the data, or scale the targets"
+                )));
+            }
             if !loss_value.is_finite() {
                 return Err(TrainError::Diverged(format!(
                     "the training loss became {loss_value} at epoch {epoch}, step {}: the model diverged; \
