@@ -151,13 +151,16 @@ impl std::fmt::Display for MemoryShortfall {
     }
 }
 
-/// Bytes as gigabytes with one decimal (megabytes below 1 GB).
+/// Bytes as gigabytes with one decimal (megabytes below 1 GB, kilobytes
+/// below 1 MB).
 fn gigabytes(bytes: u64) -> String {
-    let gb = bytes as f64 / 1e9;
-    if gb >= 1.0 {
-        format!("{gb:.1} GB")
+    let b = bytes as f64;
+    if b >= 1e9 {
+        format!("{:.1} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.0} MB", b / 1e6)
     } else {
-        format!("{:.0} MB", bytes as f64 / 1e6)
+        format!("{:.0} kB", b / 1e3)
     }
 }
 
@@ -263,7 +266,7 @@ mod tests {
         assert_eq!((e.batch, e.largest_batch), (100, 7));
         assert_eq!(
             e.to_string(),
-            "--batch: one training step on a batch of 5000 (all 100 training windows) needs at least 1 MB (the windows and every layer's output with their gradients, and the weights with AdamW's state), but only 0 MB of memory is free; set the batch size to 7 or less (--batch 7), or use shorter windows or a smaller model"
+            "--batch: one training step on a batch of 5000 (all 100 training windows) needs at least 1 MB (the windows and every layer's output with their gradients, and the weights with AdamW's state), but only 82 kB of memory is free; set the batch size to 7 or less (--batch 7), or use shorter windows or a smaller model"
         );
         let e = check_step_fits(&s, 200, 50, 100, Some(3000), "cpu").unwrap_err();
         assert!(
