@@ -358,3 +358,46 @@ fn suggested_labels_are_accepted_one_by_one_or_all_at_once() {
     h.run_steps(2);
     assert_eq!(h.state().labels().unwrap().len(), 1);
 }
+
+#[test]
+fn a_recording_deleted_after_it_was_chosen_is_named_when_training_and_previewing() {
+    let dir = tempfile::tempdir().unwrap();
+    let eeg = teaching_data(dir.path());
+    let runs = dir.path().join("runs");
+    let mut h = harness(vec![eeg.clone()], &runs);
+    step_until(&mut h, "the folder scan", 30, |a| {
+        !a.is_busy() && a.entries().len() == 5
+    });
+    h.get_by_label("Train").click();
+    h.run_steps(2);
+    step_until(&mut h, "the dataset preview", 60, preview_ready);
+
+    // The recording goes away after the dataset was shown.
+    let gone = eeg.join("sub-03.edf");
+    std::fs::remove_file(&gone).unwrap();
+    let expected = format!(
+        "{}: not found: the recording was deleted, moved or renamed since it was chosen (or the path is mistyped); check it and choose the data again",
+        gone.display()
+    );
+    h.get_by_label("Start training").click();
+    step_until(&mut h, "the training job to fail", 60, |a| {
+        matches!(state(a), Some(JobState::Failed(_)))
+    });
+    match state(h.state()) {
+        Some(JobState::Failed(f)) => assert_eq!(f.message, expected),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(shows(&h, &format!("Training failed: {expected}")));
+
+    // Building the dataset again says the same.
+    h.state_mut().command(AppCommand::Preview);
+    step_until(&mut h, "the preview to fail", 60, |a| {
+        matches!(a.training().preview, PreviewState::Failed(_))
+    });
+    match &h.state().training().preview {
+        PreviewState::Failed(f) => assert_eq!(f.message, expected),
+        _ => unreachable!(),
+    }
+    assert!(shows(&h, &expected));
+    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
+}

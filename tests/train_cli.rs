@@ -243,8 +243,23 @@ fn bad_input_is_one_line_and_exit_code_2() {
     }
 }
 
+/// Runs `cmd`, which must fail, and returns its one line on stderr.
+fn one_error_line(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert_eq!(
+        stderr.lines().last(),
+        Some(errors[0]),
+        "the error comes last: {stderr}"
+    );
+    errors[0].to_string()
+}
+
 #[test]
-fn nan_in_the_data_names_the_file_and_time() {
+fn nan_in_a_wav_recording_is_named_before_training_with_file_channel_and_time() {
     let dir = tempfile::tempdir().unwrap();
     for class in ["a", "b"] {
         let folder = dir.path().join("calls").join(class);
@@ -255,6 +270,9 @@ fn nan_in_the_data_names_the_file_and_time() {
                 .collect();
             if class == "b" && k == 2 {
                 x[400] = f32::NAN;
+                x[401] = f32::INFINITY;
+                x[600] = f32::NAN;
+                x[799] = f32::NEG_INFINITY;
             }
             spindle::recording::write_wav(
                 &folder.join(format!("{k}.wav")),
@@ -265,18 +283,217 @@ fn nan_in_the_data_names_the_file_and_time() {
             .unwrap();
         }
     }
-    let out = spindle()
-        .args(["train", "--data"])
-        .arg(dir.path().join("calls"))
-        .args(["--model", "mlp", "--epochs", "1", "--out"])
-        .arg(dir.path().join("r"))
-        .output()
+    let run = dir.path().join("r");
+    let line = one_error_line(
+        spindle()
+            .args(["train", "--data"])
+            .arg(dir.path().join("calls"))
+            .args(["--model", "mlp", "--epochs", "1", "--out"])
+            .arg(&run),
+    );
+    let file = dir.path().join("calls/b/2.wav");
+    assert_eq!(
+        line,
+        format!(
+            "error: {}: channel ch1 has NaN at 0.05 s (and 3 more non-finite samples); training needs a number at every sample, so repair or re-export the recording, or train without that channel (name the others in --channels, or in the Train view's channels field)",
+            file.display()
+        )
+    );
+    assert!(!run.join("run.json").exists(), "refused before training");
+}
+
+#[test]
+fn nan_in_a_brainvision_recording_is_named_with_its_channel_and_time() {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["sub-01", "sub-02"] {
+        let src = root().join(format!("sample_data/eeg/{sub}.edf"));
+        let mut rec = spindle::recording::read_recording(&src).unwrap();
+        if sub == "sub-02" {
+            let c3 = rec.channels.iter_mut().find(|c| c.label == "C3").unwrap();
+            let at = (12.5 * c3.rate_hz) as usize;
+            c3.samples[at] = f32::NAN;
+            c3.samples[at + 1] = f32::NAN;
+            let fp1 = rec.channels.iter_mut().find(|c| c.label == "Fp1").unwrap();
+            fp1.samples[(100.0 * fp1.rate_hz) as usize] = f32::INFINITY;
+        }
+        let vhdr = dir.path().join(format!("{sub}.vhdr"));
+        spindle::recording::write_brainvision(&vhdr, &rec).unwrap();
+        std::fs::copy(
+            root().join(format!("sample_data/eeg/{sub}_events.tsv")),
+            dir.path().join(format!("{sub}_events.tsv")),
+        )
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    }
+    let line = one_error_line(
+        spindle()
+            .args(["train", "--data"])
+            .arg(dir.path())
+            .args(["--model", "mlp", "--epochs", "1", "--out"])
+            .arg(dir.path().join("r")),
+    );
+    assert_eq!(
+        line,
+        format!(
+            "error: {}: channel C3 has NaN at 12.5 s (and 2 more non-finite samples); training needs a number at every sample, so repair or re-export the recording, or train without that channel (name the others in --channels, or in the Train view's channels field)",
+            dir.path().join("sub-02.vhdr").display()
+        )
+    );
+}
+
+#[test]
+fn a_loss_that_cannot_be_computed_stops_the_run_with_a_plain_message() {
+    // Regression targets of 1e19: their squared error is infinite in f32 on
+    // the very first batch.
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["sub-01", "sub-02", "sub-03"] {
+        let src = root().join(format!("sample_data/eeg/{sub}.edf"));
+        let dst = dir.path().join(format!("{sub}.edf"));
+        std::fs::copy(&src, &dst).unwrap();
+        let mut labels = spindle::recording::read_events_tsv(
+            &root().join(format!("sample_data/eeg/{sub}_events.tsv")),
+        )
+        .unwrap();
+        for l in &mut labels.labels {
+            l.trial_type = if l.trial_type == "blink" {
+                "2e19"
+            } else {
+                "1e19"
+            }
+            .into();
+        }
+        spindle::recording::write_events_tsv(&spindle::recording::sidecar_path(&dst), &labels)
+            .unwrap();
+    }
+    let run = dir.path().join("r");
+    let line = one_error_line(
+        spindle()
+            .args(["train", "--regression", "--data"])
+            .arg(dir.path())
+            .args(["--model", "mlp", "--epochs", "3", "--out"])
+            .arg(&run),
+    );
+    assert_eq!(
+        line,
+        "error: the training loss was inf on the first batch, before any weight was updated: the windows or the labels hold values too large to compute with (e.g. regression targets far from 1, or recordings in the wrong unit); check the data, or scale the targets"
+    );
+    assert!(!run.join("report.json").exists());
+    assert!(!run.join("model.safetensors").exists(), "nothing kept");
+}
+
+/// A one-channel WAV recording at 8 kHz of `seconds`, labeled every 0.25 s
+/// with classes a and b in turn.
+fn labeled_wav(path: &Path, seconds: usize) {
+    let rate = 8000;
+    let x: Vec<f32> = (0..seconds * rate)
+        .map(|i| (i as f32 * 0.01).sin() * 0.5)
+        .collect();
+    spindle::recording::write_wav(path, 8000, &[x], spindle::recording::WavSampleFormat::Pcm16)
+        .unwrap();
+    let labels = (0..seconds * 4)
+        .map(|k| {
+            spindle::recording::Label::new(
+                k as f64 * 0.25,
+                0.25,
+                if k % 2 == 0 { "a" } else { "b" },
+            )
+        })
+        .collect();
+    spindle::recording::write_events_tsv(
+        &spindle::recording::sidecar_path(path),
+        &spindle::recording::LabelSet::new(labels),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_batch_that_cannot_fit_in_memory_is_refused_with_the_batch_that_fits() {
+    let Some(available) = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| spindle::train::parse_mem_available(&t))
+    else {
+        eprintln!("skipping: no /proc/meminfo (the check only runs on Linux)");
+        return;
+    };
+    // A 1-D CNN of eight 512-filter blocks without pooling keeps 4,096
+    // values per input sample in its layer outputs (x 2 with gradients, 4
+    // bytes each): make the training windows together three times larger
+    // than the free memory. Validation and test come from short files, so
+    // every window of the long one is a training window.
+    let per_sample_bytes = 2 * 4 * (8 * 512 + 1) as u64;
+    let seconds = (3 * available / per_sample_bytes) as usize / 8000 + 1;
+    let dir = tempfile::tempdir().unwrap();
+    let (train, validation, test) = (
+        dir.path().join("train.wav"),
+        dir.path().join("validation.wav"),
+        dir.path().join("test.wav"),
+    );
+    labeled_wav(&train, seconds);
+    labeled_wav(&validation, 4);
+    labeled_wav(&test, 4);
+    let run = dir.path().join("r");
+    let line = one_error_line(
+        spindle()
+            .args(["train", "--data"])
+            .arg(&train)
+            .arg("--validation")
+            .arg(&validation)
+            .arg("--test")
+            .arg(&test)
+            .args([
+                "--model",
+                "cnn1d",
+                "--model-param",
+                "filters=512,512,512,512,512,512,512,512",
+                "--model-param",
+                "pool=1",
+                "--batch",
+                "100000000",
+                "--epochs",
+                "1",
+                "--out",
+            ])
+            .arg(&run),
+    );
+    let windows = seconds * 4;
+    let prefix = format!(
+        "error: --batch: one training step on a batch of 100000000 (all {windows} training windows) needs at least "
+    );
+    assert!(line.starts_with(&prefix), "{line}");
     assert!(
-        stderr.contains("2.wav") && stderr.contains("non-finite"),
-        "{stderr}"
+        line.contains("GB of memory is free; set the batch size to "),
+        "{line}"
+    );
+    let suggested: usize = line
+        .rsplit_once("(--batch ")
+        .and_then(|(_, rest)| rest.split(')').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no suggested batch in {line}"));
+    // About a third of the windows fit (the free memory moves a little).
+    assert!(
+        suggested >= windows / 5 && suggested <= windows / 2,
+        "{suggested} of {windows}: {line}"
+    );
+    assert!(!run.join("metrics.csv").exists(), "refused before training");
+}
+
+#[test]
+fn a_recording_deleted_before_training_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let gone = dir.path().join("sub-09.edf");
+    let line = one_error_line(
+        spindle()
+            .args(["train", "--data"])
+            .arg(root().join("sample_data/eeg/sub-01.edf"))
+            .arg(&gone)
+            .args(["--model", "mlp", "--epochs", "1", "--out"])
+            .arg(dir.path().join("r")),
+    );
+    assert_eq!(
+        line,
+        format!(
+            "error: {}: not found: the recording was deleted, moved or renamed since it was chosen (or the path is mistyped); check it and choose the data again",
+            gone.display()
+        )
     );
 }
 

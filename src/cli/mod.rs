@@ -62,7 +62,45 @@ const FAILURE: u8 = 2;
 pub fn run(cli: Cli) -> ExitCode {
     let gui = matches!(cli.command, None | Some(Command::Demo));
     set_compute_threads(cli.threads, gui);
-    let result = match cli.command {
+    if !gui {
+        quiet_panics();
+    }
+    let doing = match &cli.command {
+        Some(Command::Inspect(_)) => "spindle inspect",
+        Some(Command::Synth(_)) => "spindle synth",
+        Some(Command::Bench(_)) => "spindle bench",
+        Some(Command::Train(_)) => "spindle train",
+        Some(Command::Predict(_)) => "spindle predict",
+        Some(Command::Demo) | None => "the app",
+    };
+    let result = spindle::jobs::catch_panic(None, doing, || dispatch(cli))
+        .unwrap_or_else(|p| Err(anyhow::Error::new(p)));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if e.downcast_ref::<Reported>().is_none() {
+                eprintln!("error: {e:#}");
+            }
+            ExitCode::from(FAILURE)
+        }
+    }
+}
+
+/// Keeps a panic's own report (`thread 'main' panicked at ...`) off stderr
+/// in headless commands, where the caught panic becomes the one `error:`
+/// line; `RUST_BACKTRACE` set brings the full report back for debugging.
+fn quiet_panics() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::env::var_os("RUST_BACKTRACE").is_some() {
+            report(info);
+        }
+    }));
+}
+
+/// Runs the subcommand (or the app).
+fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
         Some(Command::Inspect(args)) => inspect::run(&args),
         Some(Command::Synth(args)) => synth::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
@@ -76,15 +114,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Predict(args)) => predict::run(&args),
         Some(Command::Demo) => open_gui(cli.paths, cli.runs, true, cli.frame_stats),
         None => open_gui(cli.paths, cli.runs, false, cli.frame_stats),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            if e.downcast_ref::<Reported>().is_none() {
-                eprintln!("error: {e:#}");
-            }
-            ExitCode::from(FAILURE)
-        }
     }
 }
 

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use crate::dsp::DisplayFilter;
 
+use super::finite::check_finite;
 use super::split::{Holdout, HoldoutMethod, hold_out};
 use super::{
     ChannelStats, DatasetConfig, DatasetError, LoadedSource, Normalization, Representation,
@@ -145,6 +146,8 @@ pub fn build_dataset_with_roles(
     }
     let whole_file = sources.iter().all(|s| s.whole_file);
     let channels = choose_channels(&sources, &config.channels)?;
+    // Before filtering or resampling, which would smear a NaN over its channel.
+    check_finite(&sources, &channels)?;
     let rate_hz = match config.rate_hz {
         Some(r) if r > 0.0 => r,
         _ => most_common_rate(&sources, &channels),

@@ -9,6 +9,7 @@ mod build;
 mod config;
 mod error;
 mod features;
+mod finite;
 mod folds;
 mod normalize;
 mod resample;

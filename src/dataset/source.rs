@@ -43,7 +43,7 @@ pub fn load_sources(
             if is_audio_folder(path) {
                 let folder = scan_audio_folder(path)?;
                 for file in folder.files {
-                    let recording = read_recording(&file.path)?;
+                    let recording = read_source(&file.path)?;
                     let duration = recording.duration_s();
                     let labels = LabelSet::new(vec![Label::new(0.0, duration, file.class)]);
                     out.push(LoadedSource {
@@ -65,12 +65,29 @@ pub fn load_sources(
     Ok(out)
 }
 
+/// Reads a recording chosen earlier; a file that is gone by now (deleted,
+/// moved or renamed since it was chosen) is named as such rather than as an
+/// input/output error.
+fn read_source(path: &Path) -> Result<Recording, DatasetError> {
+    if !path.exists() {
+        return Err(DatasetError::Missing(path.to_path_buf()));
+    }
+    read_recording(path).map_err(|e| {
+        if path.exists() {
+            e.into()
+        } else {
+            // Deleted while it was being read.
+            DatasetError::Missing(path.to_path_buf())
+        }
+    })
+}
+
 fn load_file(
     path: &Path,
     label_file: Option<&PathBuf>,
     warnings: &mut Vec<String>,
 ) -> Result<LoadedSource, DatasetError> {
-    let recording = read_recording(path)?;
+    let recording = read_source(path)?;
     if recording.channels.is_empty() {
         return Err(DatasetError::Invalid(format!(
             "{}: holds annotations only, no signals to train on; give the recording it scores (its labels are found by name, or pass this file with --labels)",

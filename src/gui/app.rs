@@ -1038,6 +1038,7 @@ impl SpindleApp {
                     path: dir,
                 });
             }
+            Event::Crashed(error) => self.report(AppError::Internal(error)),
             Event::RunDeleted { dir, error } => match error {
                 Some(e) => self.report(AppError::Run {
                     reason: reason(&dir, e),

@@ -130,6 +130,10 @@ pub enum AppError {
     /// Audio playback failed.
     #[error("{0}")]
     Playback(String),
+    /// Background work stopped on an internal error (a panic, caught); the
+    /// message names the file and what was being done.
+    #[error("{0}")]
+    Internal(String),
     /// A background worker could not take a job (queue full, or stopped).
     #[error("{0}")]
     Busy(String),

@@ -23,7 +23,7 @@ use crate::recording::{
     read_summary, write_atomic, write_edf,
 };
 use crate::runs::{RunEntry, RunSnapshot, list_runs, load_run_snapshot};
-use crate::train::{DeviceChoice, Failure, RunPaths, load_run, predict_file};
+use crate::train::{DeviceChoice, Failure, FailureStage, RunPaths, load_run, predict_file};
 
 /// Windows less sure than this are not suggested.
 const MIN_SUGGESTION_CONFIDENCE: f32 = 0.5;
@@ -282,6 +282,9 @@ pub enum Event {
         /// Why it could not be deleted.
         error: Option<String>,
     },
+    /// Work without a failure event of its own stopped on an internal error
+    /// (a panic); the message names the file and what was being done.
+    Crashed(String),
 }
 
 /// Wakes the UI when an event arrives; the context is set on the first frame.
@@ -409,7 +412,7 @@ fn spawn_worker(name: &str, events: Sender<Event>, waker: Waker) -> Sender<Comma
         .name(name.to_owned())
         .spawn(move || {
             for command in rx {
-                if !run(command, &events, &waker) {
+                if !run_guarded(command, &events, &waker) {
                     break;
                 }
             }
@@ -419,6 +422,113 @@ fn spawn_worker(name: &str, events: Sender<Event>, waker: Waker) -> Sender<Comma
         eprintln!("error: could not start the {name} thread: {e}");
     }
     tx
+}
+
+/// Runs one command like [`run`], turning a panic while handling it into
+/// the command's failure event (naming the file and what was being done),
+/// so that the app shows it and the worker goes on with the next command.
+fn run_guarded(command: Command, events: &Sender<Event>, waker: &Waker) -> bool {
+    let task = Task::of(&command);
+    let (path, doing) = task.describe();
+    match crate::jobs::catch_panic(path, doing, || run(command, events, waker)) {
+        Ok(alive) => alive,
+        Err(panicked) => {
+            let mut alive = true;
+            for event in task.failed(panicked) {
+                alive &= events.send(event).is_ok();
+            }
+            waker.wake();
+            alive
+        }
+    }
+}
+
+/// What a command was about, kept to report a panic while handling it.
+#[derive(Debug, Clone)]
+enum Task {
+    Scan(PathBuf),
+    Open(PathBuf),
+    Export(PathBuf),
+    Preview,
+    ListRuns(PathBuf),
+    LoadRun(PathBuf),
+    DeleteRun(PathBuf),
+    Spectra(PathBuf),
+    OpenPlayer,
+    PrepareClip(PathBuf),
+    WriteFile(PathBuf),
+    SavePng(PathBuf),
+    Suggest(PathBuf),
+}
+
+impl Task {
+    fn of(command: &Command) -> Self {
+        match command {
+            Command::Scan(root, _) => Self::Scan(root.clone()),
+            Command::Open(path) => Self::Open(path.clone()),
+            Command::Export(_, _, _, path) => Self::Export(path.clone()),
+            Command::Preview(_) => Self::Preview,
+            Command::ListRuns(dir) => Self::ListRuns(dir.clone()),
+            Command::LoadRun(dir) => Self::LoadRun(dir.clone()),
+            Command::DeleteRun(dir) => Self::DeleteRun(dir.clone()),
+            Command::Spectra(recording, _, _) => Self::Spectra(recording.path.clone()),
+            Command::OpenPlayer(_) => Self::OpenPlayer,
+            Command::PrepareClip { recording, .. } => Self::PrepareClip(recording.path.clone()),
+            Command::WriteFile(path, _) => Self::WriteFile(path.clone()),
+            Command::SavePng { path, .. } => Self::SavePng(path.clone()),
+            Command::Suggest { file, .. } => Self::Suggest(file.clone()),
+        }
+    }
+
+    /// The file the work is about and what was being done, for the message.
+    fn describe(&self) -> (Option<&Path>, &'static str) {
+        match self {
+            Self::Scan(p) => (Some(p), "scanning the folder"),
+            Self::Open(p) => (Some(p), "opening the recording"),
+            Self::Export(p) => (Some(p), "exporting the recording as EDF+"),
+            Self::Preview => (None, "building the dataset preview"),
+            Self::ListRuns(p) => (Some(p), "listing the runs"),
+            Self::LoadRun(p) => (Some(p), "reading the run"),
+            Self::DeleteRun(p) => (Some(p), "deleting the run"),
+            Self::Spectra(p) => (Some(p), "computing the spectra"),
+            Self::OpenPlayer => (None, "opening the audio output"),
+            Self::PrepareClip(p) => (Some(p), "preparing the clip to play"),
+            Self::WriteFile(p) => (Some(p), "writing the file"),
+            Self::SavePng(p) => (Some(p), "saving the chart as PNG"),
+            Self::Suggest(p) => (Some(p), "suggesting labels"),
+        }
+    }
+
+    /// The events that end this task with `panicked` as its error: the
+    /// command's own failure event where it has one, so the app leaves its
+    /// waiting state (a scan also reports that it is done).
+    fn failed(self, panicked: crate::jobs::Panicked) -> Vec<Event> {
+        let error = panicked.to_string();
+        match self {
+            Self::Scan(root) => vec![Event::Crashed(error), Event::ScanDone(root)],
+            Self::Open(path) => vec![Event::OpenFailed { path, error }],
+            Self::Export(path) => vec![Event::ExportFailed { path, error }],
+            Self::Preview => vec![Event::Previewed(Box::new(Err(Failure::new(
+                FailureStage::Dataset,
+                error,
+            ))))],
+            Self::LoadRun(dir) => vec![Event::RunFailed { dir, error }],
+            Self::DeleteRun(dir) => vec![Event::RunDeleted {
+                dir,
+                error: Some(error),
+            }],
+            Self::OpenPlayer => vec![Event::PlayerOpened(Box::new(Err(
+                PlaybackError::Unavailable(error),
+            )))],
+            Self::WriteFile(path) | Self::SavePng(path) => {
+                vec![Event::WriteFailed { path, error }]
+            }
+            Self::Suggest(file) => vec![Event::SuggestFailed { file, error }],
+            Self::ListRuns(_) | Self::Spectra(_) | Self::PrepareClip(_) => {
+                vec![Event::Crashed(error)]
+            }
+        }
+    }
 }
 
 /// Runs one command; false when the UI has gone away.
@@ -858,6 +968,60 @@ fn encode_png(image: &egui::ColorImage) -> Result<Vec<u8>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_panic_while_saving_a_chart_is_reported_and_the_worker_goes_on() {
+        // A chart region reaching past the screenshot makes egui's
+        // `ColorImage::region` panic on a slice index.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("loss.png");
+        let image = Arc::new(egui::ColorImage::filled([4, 4], egui::Color32::BLUE));
+        let rect = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(40.0, 40.0));
+        let (tx, rx) = bounded(4);
+        let command = Command::SavePng {
+            image,
+            rect,
+            pixels_per_point: 1.0,
+            path: path.clone(),
+        };
+        assert!(run_guarded(command, &tx, &Waker::default()));
+        match rx.try_recv().unwrap() {
+            Event::WriteFailed { path: p, error } => {
+                assert_eq!(p, path);
+                let expected = format!(
+                    "{}: saving the chart as PNG stopped on an internal error (a bug in Spindle; please report it with this message): ",
+                    path.display()
+                );
+                assert!(error.starts_with(&expected), "{error}");
+                assert!(error.contains("out of range"), "{error}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert!(!path.exists());
+        // The same worker handles the next command.
+        let bytes = b"ok".to_vec();
+        let next = dir.path().join("next.csv");
+        assert!(run_guarded(
+            Command::WriteFile(next.clone(), bytes),
+            &tx,
+            &Waker::default()
+        ));
+        assert!(matches!(rx.try_recv().unwrap(), Event::Written(p) if p == next));
+    }
+
+    #[test]
+    fn a_panicking_scan_still_ends_the_scan() {
+        let root = PathBuf::from("/data");
+        let events = Task::Scan(root.clone()).failed(crate::jobs::Panicked {
+            path: Some(root.clone()),
+            doing: "scanning the folder".into(),
+            message: "boom".into(),
+        });
+        assert!(
+            matches!(&events[0], Event::Crashed(e) if e.starts_with("/data: scanning the folder stopped on an internal error"))
+        );
+        assert!(matches!(&events[1], Event::ScanDone(r) if *r == root));
+    }
 
     #[test]
     fn a_chart_region_is_saved_as_a_png_of_its_pixels() {

@@ -2,6 +2,7 @@
 //! over a bounded channel and taking [`Command`]s. The GUI and the CLI both
 //! drive training through this.
 
+mod guard;
 mod preview;
 
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ use crate::train::{
     TrainRequest, train,
 };
 
+pub use guard::{Panicked, catch_panic, panic_message};
 pub use preview::{Preview, preview};
 
 /// Events buffered before batch events are dropped (epoch and final events
@@ -153,6 +155,12 @@ struct NotifyingSender {
 }
 
 fn run_job(spec: TrainJobSpec, events: &NotifyingSender, commands: &Receiver<Command>) {
+    relay(events, |tx| prepare_and_train(spec, tx, commands));
+}
+
+/// Runs `work` with a sender whose events reach `events`, and ends with
+/// `Event::Failed` when `work` fails or panics.
+fn relay(events: &NotifyingSender, work: impl FnOnce(&Sender<Event>) -> Result<(), Failure>) {
     // A relay channel lets the trainer use a plain Sender while every event
     // still wakes the listener.
     let (tx, rx) = bounded::<Event>(EVENT_CAPACITY);
@@ -168,7 +176,11 @@ fn run_job(spec: TrainJobSpec, events: &NotifyingSender, commands: &Receiver<Com
                 (events.notify)();
             }
         });
-        if let Err(failure) = prepare_and_train(spec, &tx, commands) {
+        // A panic (a bug) ends the job with a failure the listener shows,
+        // instead of a thread that vanishes without a last event.
+        let result = catch_panic(None, "training", || work(&tx))
+            .unwrap_or_else(|p| Err(Failure::new(FailureStage::Training, p.to_string())));
+        if let Err(failure) = result {
             let _ = tx.send(Event::Failed(failure));
         }
         drop(tx);
@@ -222,4 +234,51 @@ fn prepare_and_train(
     };
     let _ = train(request, events, commands);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    #[test]
+    fn a_panic_in_the_job_ends_it_with_a_failure_event() {
+        let (tx, rx) = bounded(EVENT_CAPACITY);
+        let wakes = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&wakes);
+        let events = NotifyingSender {
+            inner: tx,
+            notify: Box::new(move || {
+                counted.fetch_add(1, Ordering::Relaxed);
+            }),
+        };
+        relay(&events, |tx| {
+            let _ = tx.send(Event::Warning("before".into()));
+            let windows: Vec<f32> = Vec::new();
+            let i = windows.len() + 2;
+            let _ = windows[i]; // index out of bounds: a bug
+            Ok(())
+        });
+        drop(events);
+        let got: Vec<Event> = rx.iter().collect();
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert!(matches!(&got[0], Event::Warning(w) if w == "before"));
+        match &got[1] {
+            Event::Failed(f) => {
+                assert_eq!(f.stage, FailureStage::Training);
+                assert_eq!(
+                    f.message,
+                    "training stopped on an internal error (a bug in Spindle; please report it with this message): index out of bounds: the len is 0 but the index is 2"
+                );
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        assert_eq!(
+            wakes.load(Ordering::Relaxed),
+            2,
+            "each event wakes the listener"
+        );
+    }
 }

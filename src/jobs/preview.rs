@@ -8,7 +8,7 @@ use candle_nn::VarMap;
 use super::{TrainJobSpec, build_job_dataset};
 use crate::dataset::{DatasetSummary, SplitName};
 use crate::model::{self, InputShape, ModelSummary};
-use crate::train::Failure;
+use crate::train::{DeviceChoice, Failure, available_memory_bytes, check_step_fits};
 
 /// What a training job would work with.
 #[derive(Debug, Clone)]
@@ -57,6 +57,18 @@ pub fn preview(spec: &TrainJobSpec) -> Result<Preview, Failure> {
     let model = model::build(&spec.model, &input, vb)
         .map(|(_, summary)| summary)
         .map_err(|e| e.to_string());
+    let mut summary = dataset.summary.clone();
+    if let Ok(layers) = &model {
+        summary.warnings.extend(memory_warning(
+            layers,
+            input.channels * input.samples,
+            spec.train.batch_for(dataset.train.len()),
+            dataset.train.len(),
+            trains_on_cpu(spec.train.device)
+                .then(available_memory_bytes)
+                .flatten(),
+        ));
+    }
     let chance = dataset
         .summary
         .counts
@@ -80,7 +92,7 @@ pub fn preview(spec: &TrainJobSpec) -> Result<Preview, Failure> {
     })
     .collect();
     Ok(Preview {
-        summary: dataset.summary.clone(),
+        summary,
         classes: dataset.classes.clone(),
         channels: dataset.channels.clone(),
         rate_hz: dataset.rate_hz,
@@ -96,4 +108,65 @@ pub fn preview(spec: &TrainJobSpec) -> Result<Preview, Failure> {
         chance,
         load_warnings,
     })
+}
+
+/// True when training on `choice` runs on the CPU (whose free memory the
+/// check knows): asked for, or `auto` in a build or on a machine without GPU.
+fn trains_on_cpu(choice: DeviceChoice) -> bool {
+    match choice {
+        DeviceChoice::Cpu => true,
+        DeviceChoice::Auto => {
+            !candle_core::utils::cuda_is_available() && !candle_core::utils::metal_is_available()
+        }
+        DeviceChoice::Cuda | DeviceChoice::Metal => false,
+    }
+}
+
+/// The warning that training will stop at once because one step of `batch`
+/// windows does not fit in `available_bytes` (`None`: not known, no warning).
+fn memory_warning(
+    layers: &ModelSummary,
+    input_values_per_window: usize,
+    batch: usize,
+    n_train: usize,
+    available_bytes: Option<u64>,
+) -> Option<String> {
+    check_step_fits(
+        layers,
+        input_values_per_window,
+        batch,
+        n_train,
+        available_bytes,
+        "cpu",
+    )
+    .err()
+    .map(|shortfall| format!("training would stop at once: {shortfall}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::LayerInfo;
+
+    #[test]
+    fn the_preview_warns_of_a_batch_that_will_not_fit() {
+        // 100 input values and 100 outputs a window: 1,600 bytes; no parameters.
+        let layers = ModelSummary::new(
+            vec![LayerInfo {
+                name: "conv".into(),
+                output_shape: vec![100],
+                params: 0,
+            }],
+            1,
+            100.0,
+        );
+        assert_eq!(
+            memory_warning(&layers, 100, 64, 1000, Some(16_000)).as_deref(),
+            Some(
+                "training would stop at once: --batch: one training step on a batch of 64 windows needs at least 102 kB (the windows and every layer's output with their gradients, and the weights with AdamW's state), but only 16 kB of memory is free; set the batch size to 10 or less (--batch 10), or use shorter windows or a smaller model"
+            )
+        );
+        assert_eq!(memory_warning(&layers, 100, 10, 1000, Some(16_000)), None);
+        assert_eq!(memory_warning(&layers, 100, 64, 1000, None), None);
+    }
 }

@@ -20,6 +20,9 @@ pub enum TrainError {
     /// The loss became NaN or infinite.
     #[error("{0}")]
     Diverged(String),
+    /// One training step would not fit in memory, or the device ran out.
+    #[error("{0}")]
+    OutOfMemory(super::memory::MemoryShortfall),
     /// A tensor operation failed.
     #[error("computation failed: {0}")]
     Compute(#[from] candle_core::Error),

@@ -134,6 +134,8 @@ pub enum FailureStage {
     Model,
     /// The loss became NaN or infinite.
     Diverged,
+    /// A training step would not fit in memory (or the device ran out).
+    Memory,
     /// The device, a computation or the run folder failed.
     Training,
 }
@@ -165,6 +167,7 @@ impl From<&super::TrainError> for Failure {
             E::Dataset(_) => FailureStage::Dataset,
             E::Model(_) => FailureStage::Model,
             E::Diverged(_) => FailureStage::Diverged,
+            E::OutOfMemory(_) => FailureStage::Memory,
             E::Device(_) | E::Compute(_) | E::RunFolder { .. } | E::Eval(_) => {
                 FailureStage::Training
             }

@@ -13,6 +13,7 @@ mod evaluate;
 mod events;
 mod history;
 mod loss;
+mod memory;
 mod options;
 mod predict;
 mod run_folder;
@@ -26,6 +27,10 @@ pub use evaluate::{Predictions, predict_windows};
 pub use events::{Command, EpochMetrics, Event, Failure, FailureStage, Outcome, StartInfo};
 pub use history::{BatchPoint, JobState, RunHistory};
 pub use loss::cross_entropy;
+pub use memory::{
+    MemoryShortfall, available_memory_bytes, check_step_fits, largest_fitting_batch,
+    parse_mem_available, step_memory_bytes,
+};
 pub use options::{
     DataRoles, OptionsError, RepresentationChoice, ResolvedOptions, TrainOptions, parse_key_value,
     parse_param,

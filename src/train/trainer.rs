@@ -11,6 +11,7 @@ use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use super::device::device_name;
 use super::evaluate::{Predictions, predict_windows};
 use super::loss;
+use super::memory;
 use super::run_folder::{DataFile, MetricsLog, RunInfo, RunPaths, sha256_file};
 use super::{
     Command, EpochMetrics, Event, Outcome, StartInfo, TrainConfig, TrainError, select_device,
@@ -51,7 +52,17 @@ pub fn train(
     events: &Sender<Event>,
     commands: &Receiver<Command>,
 ) -> Result<Option<Outcome>, TrainError> {
-    let result = run(req, events, commands);
+    let requested_batch = req.config.batch_for(req.dataset.train.len());
+    let batch = requested_batch.min(req.dataset.train.len()).max(1);
+    let device = req.config.device;
+    let result = run(req, events, commands).map_err(|e| match e {
+        // A GPU allocation that failed: the same advice as the check before
+        // training, with half the batch to try.
+        TrainError::Compute(c) if memory::is_out_of_memory(&c) => TrainError::OutOfMemory(
+            memory::device_ran_out(requested_batch, batch, gpu_name(device)),
+        ),
+        e => e,
+    });
     match &result {
         Ok(Some(outcome)) => {
             let _ = events.send(Event::Finished(Box::new(outcome.clone())));
@@ -64,6 +75,19 @@ pub fn train(
         }
     }
     result
+}
+
+/// The device an out-of-memory error came from (the CPU's allocator aborts
+/// instead of returning one).
+fn gpu_name(choice: super::DeviceChoice) -> &'static str {
+    use super::DeviceChoice as D;
+    match choice {
+        D::Cuda => "cuda:0",
+        D::Metal => "metal:0",
+        D::Auto | D::Cpu if candle_core::utils::cuda_is_available() => "cuda:0",
+        D::Auto | D::Cpu if candle_core::utils::metal_is_available() => "metal:0",
+        D::Auto | D::Cpu => "cpu",
+    }
 }
 
 fn run(
@@ -126,6 +150,19 @@ fn run(
     };
 
     let batch = config.batch_for(ds.train.len());
+    if device.is_cpu() {
+        // On a GPU the host's free memory says nothing; candle's own
+        // out-of-memory error is turned into the same advice in `train`.
+        memory::check_step_fits(
+            &summary,
+            channels * samples,
+            batch,
+            ds.train.len(),
+            memory::available_memory_bytes(),
+            "cpu",
+        )
+        .map_err(TrainError::OutOfMemory)?;
+    }
     let steps_per_epoch = ds.train.len().div_ceil(batch);
     let start = StartInfo {
         model: summary.clone(),
@@ -232,6 +269,14 @@ fn run(
                 l
             };
             let loss_value = loss.to_scalar::<f32>()? as f64;
+            if !loss_value.is_finite() && step_total == 0 {
+                // No weight has been updated yet: the learning rate is not the cause.
+                return Err(TrainError::Diverged(format!(
+                    "the training loss was {loss_value} on the first batch, before any weight was updated: \
+                     the windows or the labels hold values too large to compute with (e.g. regression targets \
+                     far from 1, or recordings in the wrong unit); check the data, or scale the targets"
+                )));
+            }
             if !loss_value.is_finite() {
                 return Err(TrainError::Diverged(format!(
                     "the training loss became {loss_value} at epoch {epoch}, step {}: the model diverged; \
