@@ -239,7 +239,7 @@ pub fn read_labels_csv(path: &Path) -> Result<LabelSet, RecordingError> {
 /// Non-finite times, a negative duration, more extra values than extra columns,
 /// or an extra column named like a standard one is an error.
 pub fn write_events_tsv(path: &Path, labels: &LabelSet) -> Result<(), RecordingError> {
-    let text = format_events_tsv(path, labels)?;
+    let text = events_tsv_text(path, labels)?;
     match fs::read(path) {
         Ok(old) => {
             let readable = std::str::from_utf8(&old)
@@ -263,8 +263,9 @@ pub fn backup_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-/// The text of an `events.tsv` for `labels`; `path` only names the file in errors.
-fn format_events_tsv(path: &Path, labels: &LabelSet) -> Result<String, RecordingError> {
+/// The text [`write_events_tsv`] writes for `labels`, with its checks; `path`
+/// only names the file in errors.
+pub fn events_tsv_text(path: &Path, labels: &LabelSet) -> Result<String, RecordingError> {
     let mut out = String::from("onset\tduration\ttrial_type");
     for name in &labels.extra_columns {
         let name = clean_text(name);

@@ -22,8 +22,8 @@ pub use brainvision::{read_brainvision, write_brainvision};
 pub use edf::{EdfWriteOptions, read_edf, write_edf};
 pub use error::RecordingError;
 pub use labels::{
-    Label, LabelSet, LabelSource, backup_path, labels_for_recording, read_events_tsv,
-    read_labels_csv, sidecar_path, write_events_tsv,
+    Label, LabelSet, LabelSource, backup_path, events_tsv_text, labels_for_recording,
+    read_events_tsv, read_labels_csv, sidecar_path, write_events_tsv,
 };
 pub use open::{RECORDING_EXTENSIONS, is_recording_path, read_recording};
 pub use types::{AUDIO_RATE_HZ, Annotation, Channel, Format, Recording, Segment, StartTime};
