@@ -13,7 +13,7 @@ use crate::dsp::{
     MinMaxPyramid, SpanSpectra, SpectraRequest, peak_amplitude, robust_amplitude, span_spectra,
 };
 use crate::jobs::{Preview, TrainJobSpec, preview};
-use crate::labeling::{ClassifiedWindow, Suggestions};
+use crate::labeling::{ClassifiedWindow, DamagedSidecar, JournalReplay, Suggestions, open_labels};
 use crate::playback::{DEFAULT_OUTPUT_RATE_HZ, PlaybackError, Player, prepare_audio, sonify};
 use crate::recording::{
     EdfWriteOptions, LabelSet, LabelSource, Recording, is_audio_folder, is_recording_path,
@@ -66,6 +66,10 @@ pub struct Loaded {
     pub class: Option<String>,
     /// A problem with the labels that did not stop the opening.
     pub warning: Option<String>,
+    /// The sidecar, when it exists but could not be read.
+    pub damaged: Option<DamagedSidecar>,
+    /// Edits an earlier session journaled but did not save.
+    pub journal: Option<JournalReplay>,
     /// Seconds spent reading and preparing.
     pub seconds: f64,
 }
@@ -555,22 +559,17 @@ fn open(path: &Path) -> Result<Loaded, String> {
             }
         })
         .collect();
-    let (labels, source, warning) = match labels_for_recording(path, &recording.annotations) {
-        Ok((labels, source)) => (labels, source, None),
-        Err(e) => (
-            LabelSet::from_annotations(&recording.annotations),
-            LabelSource::FileAnnotations,
-            Some(format!("labels not loaded: {e}")),
-        ),
-    };
+    let labels = open_labels(path, &recording.annotations);
     Ok(Loaded {
         recording: Arc::new(recording),
         pyramids,
         amplitudes,
-        labels,
-        source,
+        labels: labels.labels,
+        source: labels.source,
         class: audio_class(path),
-        warning,
+        warning: labels.warning,
+        damaged: labels.damaged,
+        journal: labels.journal,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
