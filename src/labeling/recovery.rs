@@ -43,8 +43,7 @@ pub struct OpenedLabels {
     pub warning: Option<String>,
 }
 
-/// Reads the labels of `recording_path` (see
-/// [`labels_for_recording`](crate::recording::labels_for_recording)), and
+/// Reads the labels of `recording_path` (see [`labels_for_recording`]), and
 /// what opening them should offer: a damaged sidecar's backup, and the
 /// journal's edits when they lead to labels other than the sidecar's.
 pub fn open_labels(recording_path: &Path, annotations: &[Annotation]) -> OpenedLabels {
