@@ -1,6 +1,7 @@
 //! Drives the real app headless with egui_kittest: open a generated recording,
 //! scroll and zoom, label with the mouse and with hotkeys, undo and redo,
-//! autosave to `events.tsv`, and epoch scoring.
+//! autosave to `events.tsv`, epoch scoring, and labels rescued from a damaged
+//! sidecar's backup or from the edit journal of a crashed session.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what cannot happen
 #![cfg(feature = "gui")]
@@ -12,9 +13,10 @@ use eframe::egui::{self, Event, Key, Modifiers, PointerButton, Pos2, Rect, pos2}
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use spindle::gui::{AppError, Settings, SpindleApp};
+use spindle::labeling::{Edit, EditJournal, journal_path, replay_journal};
 use spindle::recording::{
-    EdfWriteOptions, Label, LabelSet, WavSampleFormat, read_events_tsv, sidecar_path, write_edf,
-    write_events_tsv, write_wav,
+    EdfWriteOptions, Label, LabelSet, WavSampleFormat, backup_path, read_events_tsv, sidecar_path,
+    write_edf, write_events_tsv, write_wav,
 };
 use spindle::synth::{
     AUDIO_CLASSES, CALLS_PER_CLASS, EEG_SUBJECTS, NIGHTS, SAMPLE_SEED, synth_call, synth_subject,
@@ -640,4 +642,203 @@ fn a_failed_label_save_is_shown_in_the_status_bar_and_nothing_is_lost() {
     assert_eq!(labels_on_disk(&path).len(), before + 1);
     // A save that succeeds takes the message away.
     assert_eq!(h.query_all_by_label_contains("labels not saved").count(), 0);
+}
+
+/// The files in `dir` whose names start with `prefix`.
+fn files_starting(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn a_damaged_sidecar_is_never_overwritten_and_its_backup_can_be_restored() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_subject(dir.path(), false);
+    let sidecar = sidecar_path(&path);
+    let backup = LabelSet::new(vec![
+        Label::new(2.0, 1.5, "LongBlink"),
+        Label::new(5.25, 0.5, "ShortBlink"),
+    ]);
+    write_events_tsv(&backup_path(&sidecar), &backup).unwrap();
+    let damaged: &[u8] = b"onset\tduration\ttrial_type\n1.000\t2.000\tLongBlink\ncut off here\n";
+    std::fs::write(&sidecar, damaged).unwrap();
+
+    let mut h = harness(vec![path.clone()]);
+    wait_open(&mut h);
+    // The window names the file and the problem.
+    let message = format!(
+        "{}: labels not read: line 3: 1 columns, but the header has 3",
+        sidecar.display()
+    );
+    assert_eq!(h.query_all_by_label_contains(&message).count(), 1);
+    let before = h.state().labels().unwrap().len();
+
+    // An edit is kept in memory, but nothing is written over the damaged file.
+    let y = data_rect(&h).center().y;
+    let (x0, x1) = (x_of(&h, 8.0), x_of(&h, 9.0));
+    mouse_drag(&mut h, pos2(x0, y), pos2(x1, y));
+    assert_eq!(h.state().labels().unwrap().len(), before + 1);
+    h.run_steps(8);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::S);
+    h.run_steps(2);
+    assert_eq!(std::fs::read(&sidecar).unwrap(), damaged);
+    assert!(files_starting(dir.path(), "sub-01_events.tsv.damaged-").is_empty());
+
+    h.get_by_label("Restore labels from backup").click();
+    h.run_steps(3);
+    assert_eq!(h.state().labels().unwrap(), &backup);
+    assert_eq!(labels_on_disk(&path), backup.labels);
+    assert_eq!(h.query_all_by_label_contains(&message).count(), 0);
+    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
+    // The damaged file was kept aside, byte for byte.
+    let aside = files_starting(dir.path(), "sub-01_events.tsv.damaged-");
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert_eq!(std::fs::read(&aside[0]).unwrap(), damaged);
+    assert_eq!(read_events_tsv(&backup_path(&sidecar)).unwrap(), backup);
+
+    // The restore is one undoable step, and autosave is on again.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_steps(8);
+    assert_eq!(h.state().labels().unwrap().len(), before + 1);
+    assert_eq!(labels_on_disk(&path).len(), before + 1);
+    // The backup now holds the restored labels.
+    assert_eq!(read_events_tsv(&backup_path(&sidecar)).unwrap(), backup);
+}
+
+#[test]
+fn a_damaged_sidecar_can_be_set_aside_to_keep_the_labels_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_subject(dir.path(), false);
+    let sidecar = sidecar_path(&path);
+    let damaged: &[u8] = b"not a label table\n";
+    std::fs::write(&sidecar, damaged).unwrap();
+    let mut h = harness(vec![path.clone()]);
+    wait_open(&mut h);
+    assert!(
+        h.query_by_label_contains(&format!("{}: labels not read: ", sidecar.display()))
+            .is_some()
+    );
+    // No readable backup: nothing to restore.
+    assert!(h.query_by_label("Restore labels from backup").is_none());
+    let before = h.state().labels().unwrap().len();
+    h.get_by_label("Set the damaged file aside").click();
+    h.run_steps(2);
+    let aside = files_starting(dir.path(), "sub-01_events.tsv.damaged-");
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert_eq!(std::fs::read(&aside[0]).unwrap(), damaged);
+    // Autosave writes the next edit to a new sidecar.
+    let y = data_rect(&h).center().y;
+    let (x0, x1) = (x_of(&h, 8.0), x_of(&h, 9.0));
+    mouse_drag(&mut h, pos2(x0, y), pos2(x1, y));
+    h.run_steps(8);
+    assert_eq!(labels_on_disk(&path).len(), before + 1);
+    assert_eq!(std::fs::read(&aside[0]).unwrap(), damaged);
+}
+
+/// Writes subject 1 with its sidecar, and a journal as a session that
+/// crashed after two unsaved edits leaves it: returns the recording, the
+/// labels on disk and the labels the edits lead to.
+fn write_crashed_session(dir: &Path) -> (PathBuf, LabelSet, LabelSet) {
+    let path = write_subject(dir, true);
+    let saved = read_events_tsv(&sidecar_path(&path)).unwrap();
+    let mut edited = saved.clone();
+    let mut journal = EditJournal::new(journal_path(&sidecar_path(&path)));
+    let first = saved.labels[0].clone();
+    let edits = [
+        Edit::Insert(Label::new(3.0 + 1.0 / 3.0, 1.25, "LongBlink")),
+        Edit::Change {
+            before: first.clone(),
+            after: Label {
+                trial_type: "ShortBlink".into(),
+                ..first
+            },
+        },
+    ];
+    for edit in &edits {
+        edit.apply(&mut edited).unwrap();
+        journal.record(Some(edit), &edited).unwrap();
+    }
+    (path, saved, edited)
+}
+
+#[test]
+fn unsaved_edits_of_a_crashed_session_are_offered_and_restored() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, saved, edited) = write_crashed_session(dir.path());
+    let journal = journal_path(&sidecar_path(&path));
+    let mut h = harness(vec![path.clone()]);
+    wait_open(&mut h);
+    assert_eq!(h.state().labels().unwrap(), &saved);
+    assert_eq!(
+        h.query_all_by_label_contains("2 unsaved edits from an earlier session")
+            .count(),
+        1
+    );
+    // Autosave leaves the journal alone while the question is open.
+    h.run_steps(8);
+    assert!(journal.exists());
+
+    h.get_by_label("Restore").click();
+    h.run_steps(2);
+    assert_eq!(h.state().labels().unwrap(), &edited);
+    assert!(
+        h.state()
+            .labels()
+            .unwrap()
+            .labels
+            .iter()
+            .any(|l| l.onset_s == 3.0 + 1.0 / 3.0 && l.trial_type == "LongBlink")
+    );
+    assert!(
+        h.query_by_label_contains("unsaved edits from an earlier")
+            .is_none()
+    );
+    // Until it is saved, the restore is journaled in this session's name.
+    assert_eq!(replay_journal(&journal).unwrap().unwrap().labels, edited);
+    // Autosave writes the labels and removes the journal.
+    h.run_steps(8);
+    assert_eq!(
+        read_events_tsv(&sidecar_path(&path)).unwrap().len(),
+        edited.len()
+    );
+    assert!(!journal.exists());
+    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
+    // One Ctrl+Z undoes the restore.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run_steps(1);
+    assert_eq!(h.state().labels().unwrap(), &saved);
+    drop(h);
+    // Opened again after a clean exit: nothing to offer.
+    let mut h = harness(vec![path.clone()]);
+    wait_open(&mut h);
+    assert!(h.query_by_label_contains("unsaved edit").is_none());
+}
+
+#[test]
+fn unsaved_edits_of_a_crashed_session_can_be_discarded() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, saved, _) = write_crashed_session(dir.path());
+    let journal = journal_path(&sidecar_path(&path));
+    let on_disk = std::fs::read(sidecar_path(&path)).unwrap();
+    let mut h = harness(vec![path.clone()]);
+    wait_open(&mut h);
+    assert!(
+        h.query_by_label_contains("2 unsaved edits from an earlier session")
+            .is_some()
+    );
+    h.get_by_label("Discard").click();
+    h.run_steps(8);
+    assert!(!journal.exists());
+    assert!(
+        h.query_by_label_contains("unsaved edits from an earlier")
+            .is_none()
+    );
+    assert_eq!(h.state().labels().unwrap(), &saved);
+    assert_eq!(std::fs::read(sidecar_path(&path)).unwrap(), on_disk);
+    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
 }

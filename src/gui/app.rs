@@ -423,6 +423,41 @@ impl SpindleApp {
         }
     }
 
+    /// Acts on the user's answer to a question of the recovery lines (see
+    /// `recovery.rs`) about the open recording's labels.
+    fn recover(&mut self, command: &AppCommand, now_s: f64) {
+        let Some(s) = &mut self.session else { return };
+        let done = match command {
+            AppCommand::RestoreBackup => s.restore_backup(now_s).map(|aside| {
+                format!(
+                    "labels restored from the backup; the damaged file is kept as {}",
+                    aside.display()
+                )
+            }),
+            AppCommand::SetDamagedAside => s
+                .set_damaged_aside()
+                .map(|aside| format!("the damaged labels file is kept as {}", aside.display())),
+            AppCommand::RestoreJournal => s
+                .restore_journal(now_s)
+                .map(|()| "unsaved edits of an earlier session restored".to_owned()),
+            AppCommand::DiscardJournal => s
+                .discard_journal()
+                .map(|()| "unsaved edits of an earlier session discarded".to_owned()),
+            _ => return,
+        };
+        let (path, n) = (s.recording.path.clone(), s.doc.labels().len());
+        for class in s.doc.labels().classes() {
+            self.scheme.ensure(&class);
+        }
+        match done {
+            Ok(notice) => {
+                self.browser.set_label_count(&path, n);
+                self.notice = Some(notice);
+            }
+            Err(e) => self.report(e),
+        }
+    }
+
     fn send_work(&mut self, command: Command) {
         if let Err(e) = self.workers.send(command) {
             self.report(AppError::Busy(e));
@@ -645,6 +680,10 @@ impl SpindleApp {
                 }
             }
             AppCommand::SetPresentation(on) => self.presenting = on,
+            AppCommand::RestoreBackup
+            | AppCommand::SetDamagedAside
+            | AppCommand::RestoreJournal
+            | AppCommand::DiscardJournal => self.recover(&command, ctx.input(|i| i.time)),
             AppCommand::SaveChartPng { name, rect } => {
                 let Some(path) = rfd::FileDialog::new()
                     .set_file_name(format!("{name}.png"))
@@ -1513,6 +1552,9 @@ impl SpindleApp {
         if let Some(i) = dismiss {
             self.errors.remove(i);
         }
+        if let Some(s) = &self.session {
+            super::recovery::ui(ui, s, &mut self.commands);
+        }
         ui.horizontal(|ui| {
             if let Some(p) = &self.loading {
                 ui.spinner();
@@ -1546,6 +1588,10 @@ impl SpindleApp {
                 if let Some(e) = &s.last_save_error {
                     ui.colored_label(ui.visuals().error_fg_color, format!("· {e}"))
                         .on_hover_text("Spindle keeps trying at every edit and on exit; fix the folder's permissions or disk space, or use File > Save labels.");
+                }
+                if let Some(e) = &s.journal_error {
+                    ui.colored_label(ui.visuals().warn_fg_color, format!("· {e}"))
+                        .on_hover_text("Edits are still saved to the labels file; only the crash journal beside it is missing.");
                 }
             }
             if let Some(n) = &self.notice {

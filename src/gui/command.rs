@@ -83,6 +83,16 @@ pub enum AppCommand {
     ExportCurves(Vec<PathBuf>),
     /// Turn presentation mode on or off.
     SetPresentation(bool),
+    /// Set the open recording's damaged sidecar aside and use its backup's
+    /// labels.
+    RestoreBackup,
+    /// Set the open recording's damaged sidecar aside and keep the labels
+    /// shown.
+    SetDamagedAside,
+    /// Apply the edits an earlier session journaled for the open recording.
+    RestoreJournal,
+    /// Delete the journal of an earlier session's unsaved edits.
+    DiscardJournal,
 }
 
 /// The queue panels push onto during a frame.

@@ -20,8 +20,8 @@ pub enum AppError {
         /// Why.
         reason: String,
     },
-    /// A recording opened, but with a problem worth knowing (e.g. its labels
-    /// file could not be read, so autosave is off).
+    /// A recording opened, but with a problem worth knowing (e.g. the edit
+    /// journal beside its labels could not be read).
     #[error("{}: {reason}", path.display())]
     OpenWarning {
         /// The recording.
@@ -32,6 +32,23 @@ pub enum AppError {
     /// A recording's labels could not be written to their sidecar.
     #[error("{}: labels not saved: {reason}", path.display())]
     LabelsNotSaved {
+        /// The sidecar (`X_events.tsv`).
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// The edit journal beside a sidecar could not be written or removed.
+    #[error("{}: edit journal not written: {reason}", path.display())]
+    JournalNotWritten {
+        /// The journal (`X_events.tsv.journal`).
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// Restoring labels from a backup, or setting a damaged labels file
+    /// aside, failed.
+    #[error("{}: labels not restored: {reason}", path.display())]
+    Recovery {
         /// The sidecar (`X_events.tsv`).
         path: PathBuf,
         /// Why.

@@ -15,6 +15,7 @@ mod glossary;
 mod keys;
 mod labels;
 mod listen;
+mod recovery;
 mod results;
 mod ribbons;
 mod runs;

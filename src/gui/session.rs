@@ -5,9 +5,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::dsp::{IntervalIndex, MinMaxPyramid, Trace};
-use crate::labeling::{AutosaveClock, Edit, LabelDocument, TimeView, ViewLimits};
+use crate::labeling::{
+    AutosaveClock, DamagedSidecar, Edit, EditJournal, JournalReplay, LabelDocument, TimeView,
+    ViewLimits, journal_path, set_aside_damaged,
+};
 use crate::recording::{
-    Label, LabelSource, Recording, SampleStore, sidecar_path, write_events_tsv,
+    Label, LabelSet, LabelSource, Recording, SampleStore, sidecar_path, write_events_tsv,
 };
 
 use super::error::{AppError, reason};
@@ -74,7 +77,19 @@ pub struct Session {
     /// Autosave timing.
     pub autosave: AutosaveClock,
     /// False when the sidecar could not be read: saving would overwrite it.
+    /// It stays false until the user restores the backup or sets the damaged
+    /// file aside ([`Self::restore_backup`], [`Self::set_damaged_aside`]).
     pub autosave_enabled: bool,
+    /// The sidecar that could not be read when opened, until the user decides.
+    pub damaged: Option<DamagedSidecar>,
+    /// Edits an earlier session journaled but never saved, until the user
+    /// restores or discards them. Meanwhile this session journals nothing
+    /// and its saves keep the journal.
+    pub journal_offer: Option<JournalReplay>,
+    /// Where this session's edits are journaled until they are saved.
+    pub journal: EditJournal,
+    /// Why the last journal write failed, until one succeeds.
+    pub journal_error: Option<AppError>,
     /// Index of the labels' spans, rebuilt when `index_revision` is behind.
     pub label_index: IntervalIndex,
     /// The document revision `label_index` was built from.
@@ -109,6 +124,7 @@ impl Session {
     /// A session for a loaded recording, showing the first `window_s` seconds.
     pub fn new(loaded: Loaded, window_s: f64) -> Self {
         let n = loaded.recording.channels.len();
+        let journal = EditJournal::new(journal_path(&sidecar_path(&loaded.recording.path)));
         let mut s = Self {
             overview_fraction: loaded.samples.is_paged().then_some(0.0),
             samples: loaded.samples,
@@ -120,7 +136,11 @@ impl Session {
             source: loaded.source,
             class: loaded.class,
             autosave: AutosaveClock::default(),
-            autosave_enabled: loaded.warning.is_none(),
+            autosave_enabled: loaded.damaged.is_none(),
+            damaged: loaded.damaged,
+            journal_offer: loaded.journal,
+            journal,
+            journal_error: None,
             label_index: IntervalIndex::default(),
             index_revision: None,
             view: TimeView {
@@ -205,13 +225,34 @@ impl Session {
     /// Applies `edit` at time `now_s` (egui time), selects what it leaves and
     /// schedules an autosave. The error names the recording.
     pub fn apply(&mut self, edit: Edit, now_s: f64) -> Result<(), AppError> {
+        let record = edit.clone();
         let kept = self.doc.apply(edit).map_err(|e| AppError::Edit {
             path: self.recording.path.clone(),
             reason: e.to_string(),
         })?;
         self.selection = kept;
         self.autosave.note_edit(now_s);
+        self.journal_edit(Some(&record));
         Ok(())
+    }
+
+    /// Appends the change just made to the journal (a snapshot without an
+    /// edit), unless an earlier session's journal awaits the user's decision.
+    /// A failure is kept in [`Self::journal_error`]; the edit stands.
+    fn journal_edit(&mut self, edit: Option<&Edit>) {
+        if self.journal_offer.is_some() {
+            return;
+        }
+        match self.journal.record(edit, self.doc.labels()) {
+            Ok(()) => self.journal_error = None,
+            Err(e) => {
+                let path = self.journal.path().to_path_buf();
+                self.journal_error = Some(AppError::JournalNotWritten {
+                    reason: reason(&path, &e),
+                    path,
+                });
+            }
+        }
     }
 
     /// Undoes the last edit; false when there was none.
@@ -220,6 +261,7 @@ impl Session {
             Some(kept) => {
                 self.selection = kept;
                 self.autosave.note_edit(now_s);
+                self.journal_edit(None);
                 true
             }
             None => false,
@@ -232,6 +274,7 @@ impl Session {
             Some(kept) => {
                 self.selection = kept;
                 self.autosave.note_edit(now_s);
+                self.journal_edit(None);
                 true
             }
             None => false,
@@ -285,7 +328,7 @@ impl Session {
         if !self.autosave_enabled {
             return Err(AppError::LabelsNotSaved {
                 path: sidecar,
-                reason: "the file could not be read when opened; fix or move it first".into(),
+                reason: "the file could not be read when opened; restore its backup or set it aside first (the buttons above the status bar)".into(),
             });
         }
         let revision = self.doc.revision();
@@ -295,6 +338,11 @@ impl Session {
                 self.autosave.saved();
                 self.source = LabelSource::Sidecar(sidecar);
                 self.last_save_error = None;
+                if self.journal_offer.is_none() {
+                    // Saved, so the journal holds nothing new; a journal left
+                    // behind is recognized as saved when next opened.
+                    let _ = self.journal.clear();
+                }
                 Ok(())
             }
             Err(e) => Err(AppError::LabelsNotSaved {
@@ -302,6 +350,79 @@ impl Session {
                 path: sidecar,
             }),
         }
+    }
+
+    /// Replaces the labels by `labels` as one undoable edit.
+    fn replace_labels(&mut self, labels: LabelSet, now_s: f64) -> Result<(), AppError> {
+        let edit = Edit::Replace {
+            before: self.doc.labels().clone(),
+            after: labels,
+        };
+        self.apply(edit, now_s)
+    }
+
+    /// Restores the labels an earlier session journaled (one undoable edit)
+    /// and resumes journaling, which replaces that journal; autosave then
+    /// saves them. Nothing happens without an offer.
+    pub fn restore_journal(&mut self, now_s: f64) -> Result<(), AppError> {
+        let Some(offer) = self.journal_offer.take() else {
+            return Ok(());
+        };
+        if let Err(e) = self.replace_labels(offer.labels.clone(), now_s) {
+            self.journal_offer = Some(offer);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Deletes the journal of an earlier session without applying it.
+    pub fn discard_journal(&mut self) -> Result<(), AppError> {
+        if self.journal_offer.take().is_none() {
+            return Ok(());
+        }
+        self.journal.clear().map_err(|e| {
+            let path = self.journal.path().to_path_buf();
+            AppError::JournalNotWritten {
+                reason: reason(&path, &e),
+                path,
+            }
+        })
+    }
+
+    /// Sets the damaged sidecar aside (`X_events.tsv.damaged-<seconds>`) and
+    /// turns autosave back on for the labels shown; returns the new name of
+    /// the damaged file.
+    pub fn set_damaged_aside(&mut self) -> Result<PathBuf, AppError> {
+        let Some(damaged) = &self.damaged else {
+            return Err(AppError::Recovery {
+                path: self.sidecar(),
+                reason: "the labels file is not damaged".into(),
+            });
+        };
+        let aside = set_aside_damaged(&damaged.path).map_err(|e| AppError::Recovery {
+            reason: reason(&damaged.path, &e),
+            path: damaged.path.clone(),
+        })?;
+        self.damaged = None;
+        self.autosave_enabled = true;
+        Ok(aside)
+    }
+
+    /// Restores the labels of the damaged sidecar's backup: sets the damaged
+    /// file aside, replaces the labels by the backup's (one undoable edit)
+    /// and saves them to the sidecar at once. Returns the damaged file's new
+    /// name.
+    pub fn restore_backup(&mut self, now_s: f64) -> Result<PathBuf, AppError> {
+        let Some(backup) = self.damaged.as_ref().and_then(|d| d.backup.clone()) else {
+            return Err(AppError::Recovery {
+                path: self.sidecar(),
+                reason: "no readable backup to restore".into(),
+            });
+        };
+        let aside = self.set_damaged_aside()?;
+        self.replace_labels(backup, now_s)?;
+        self.save()?;
+        Ok(aside)
     }
 
     /// Rebuilds the label index if the labels changed since it was built.

@@ -15,7 +15,7 @@ use crate::dsp::{
     span_spectra,
 };
 use crate::jobs::{Preview, TrainJobSpec, preview};
-use crate::labeling::{ClassifiedWindow, Suggestions};
+use crate::labeling::{ClassifiedWindow, DamagedSidecar, JournalReplay, Suggestions, open_labels};
 use crate::playback::{DEFAULT_OUTPUT_RATE_HZ, PlaybackError, Player, prepare_audio, sonify};
 use crate::recording::{
     EdfWriteOptions, LabelSet, LabelSource, READ_ON_DEMAND_BYTES, Recording, SampleStore,
@@ -106,6 +106,10 @@ pub struct Loaded {
     pub class: Option<String>,
     /// A problem with the labels that did not stop the opening.
     pub warning: Option<String>,
+    /// The sidecar, when it exists but could not be read.
+    pub damaged: Option<DamagedSidecar>,
+    /// Edits an earlier session journaled but did not save.
+    pub journal: Option<JournalReplay>,
     /// Seconds spent reading and preparing.
     pub seconds: f64,
 }
@@ -792,24 +796,19 @@ fn open(path: &Path) -> Result<(Loaded, Option<OverviewJob>), String> {
             (empty, amplitudes, Some(job))
         }
     };
-    let (labels, source, warning) = match labels_for_recording(path, &recording.annotations) {
-        Ok((labels, source)) => (labels, source, None),
-        Err(e) => (
-            LabelSet::from_annotations(&recording.annotations),
-            LabelSource::FileAnnotations,
-            Some(format!("labels not loaded: {e}")),
-        ),
-    };
+    let labels = open_labels(path, &recording.annotations);
     let loaded = Loaded {
         recording,
         samples,
         pyramids,
         overview: guard,
         amplitudes,
-        labels,
-        source,
+        labels: labels.labels,
+        source: labels.source,
         class: audio_class(path),
-        warning,
+        warning: labels.warning,
+        damaged: labels.damaged,
+        journal: labels.journal,
         seconds: started.elapsed().as_secs_f64(),
     };
     Ok((loaded, overview))

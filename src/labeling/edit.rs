@@ -20,6 +20,14 @@ pub enum Edit {
     },
     /// Several edits applied in order, undone in reverse, as one step.
     Batch(Vec<Edit>),
+    /// Replace the whole set, extra columns included, when it equals `before`
+    /// (restoring labels from a backup or from an edit journal).
+    Replace {
+        /// The set as it was.
+        before: LabelSet,
+        /// The set as it becomes.
+        after: LabelSet,
+    },
 }
 
 /// Why an edit could not be applied.
@@ -45,6 +53,9 @@ pub enum EditError {
         /// Duration in seconds.
         duration_s: f64,
     },
+    /// The set to replace is not the current one.
+    #[error("the labels changed since this edit was made")]
+    NotCurrent,
 }
 
 fn missing(label: &Label) -> EditError {
@@ -86,6 +97,10 @@ impl Edit {
                 after: before.clone(),
             },
             Edit::Batch(edits) => Edit::Batch(edits.iter().rev().map(Edit::inverse).collect()),
+            Edit::Replace { before, after } => Edit::Replace {
+                before: after.clone(),
+                after: before.clone(),
+            },
         }
     }
 
@@ -120,18 +135,28 @@ impl Edit {
                 Ok(Some(after.clone()))
             }
             Edit::Batch(edits) => {
-                let backup = set.labels.clone();
+                let backup = set.clone();
                 let mut last = None;
                 for edit in edits {
                     match edit.apply(set) {
                         Ok(l) => last = l.or(last),
                         Err(e) => {
-                            set.labels = backup;
+                            *set = backup;
                             return Err(e);
                         }
                     }
                 }
                 Ok(last)
+            }
+            Edit::Replace { before, after } => {
+                if set != before {
+                    return Err(EditError::NotCurrent);
+                }
+                for label in &after.labels {
+                    check(label)?;
+                }
+                *set = after.clone().sorted();
+                Ok(None)
             }
         }
     }
@@ -156,6 +181,16 @@ mod tests {
                 Edit::Insert(Label::new(0.0, 1.0, "x")),
                 Edit::Remove(Label::new(1.0, 1.0, "a")),
             ]),
+            Edit::Replace {
+                before: original.clone(),
+                after: LabelSet {
+                    labels: vec![Label {
+                        extra: vec!["r1".into()],
+                        ..Label::new(9.0, 1.0, "z")
+                    }],
+                    extra_columns: vec!["rater".into()],
+                },
+            },
         ];
         for e in &edits {
             e.apply(&mut set).unwrap();
@@ -174,6 +209,12 @@ mod tests {
             Edit::Remove(Label::new(9.0, 1.0, "zzz")),
         ]);
         assert!(batch.apply(&mut set).is_err());
+        assert_eq!(set, before);
+        let stale = Edit::Replace {
+            before: LabelSet::default(),
+            after: LabelSet::default(),
+        };
+        assert_eq!(stale.apply(&mut set), Err(EditError::NotCurrent));
         assert_eq!(set, before);
         assert!(
             Edit::Insert(Label::new(1.0, -1.0, "neg"))

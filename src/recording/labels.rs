@@ -196,13 +196,20 @@ pub fn labels_for_recording(
 /// error naming the line. The labels come back sorted.
 pub fn read_events_tsv(path: &Path) -> Result<LabelSet, RecordingError> {
     let text = read_text(path)?;
+    parse_events_text(path, &text)
+}
+
+/// Parses the text of an `events.tsv` (see [`read_events_tsv`]); `path` only
+/// names the file in errors.
+fn parse_events_text(path: &Path, text: &str) -> Result<LabelSet, RecordingError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let layout = Layout {
         onset: "onset",
         duration: "duration",
         class: &["trial_type", "value"],
         default_class: Some(DEFAULT_TRIAL_TYPE),
     };
-    parse_table(path, &text, &layout, |line| {
+    parse_table(path, text, &layout, |line| {
         line.split('\t').map(str::to_owned).collect()
     })
 }
@@ -229,15 +236,45 @@ pub fn read_labels_csv(path: &Path) -> Result<LabelSet, RecordingError> {
 /// text become spaces and empty text becomes `n/a`; a label with fewer extra
 /// values than there are extra columns gets `n/a` for the rest.
 ///
+/// The file before the last one replaced is kept as the backup
+/// [`backup_path`] (`X_events.tsv.bak`), itself written atomically before the
+/// new file replaces the old: when the process dies at any moment, the file
+/// holds the old labels or the new ones, and the backup a version that reads.
+/// The backup is left alone when the old file holds the same text as the new
+/// one, or does not read as a label table (a damaged file never replaces a good
+/// backup). An old file that exists but cannot be read is an error, and
+/// nothing is written.
+///
 /// Non-finite times, a negative duration, more extra values than extra columns,
 /// or an extra column named like a standard one is an error.
 pub fn write_events_tsv(path: &Path, labels: &LabelSet) -> Result<(), RecordingError> {
-    let text = format_events_tsv(path, labels)?;
+    let text = events_tsv_text(path, labels)?;
+    match fs::read(path) {
+        Ok(old) => {
+            let readable = std::str::from_utf8(&old)
+                .ok()
+                .is_some_and(|old| old != text && parse_events_text(path, old).is_ok());
+            if readable {
+                write_atomic(&backup_path(path), &old)?;
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(RecordingError::io(path, e)),
+    }
     write_atomic(path, text.as_bytes())
 }
 
-/// The text of an `events.tsv` for `labels`; `path` only names the file in errors.
-fn format_events_tsv(path: &Path, labels: &LabelSet) -> Result<String, RecordingError> {
+/// The backup of a label file: `X_events.tsv` -> `X_events.tsv.bak`, the
+/// version before the last one [`write_events_tsv`] replaced.
+pub fn backup_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().map(OsString::from).unwrap_or_default();
+    name.push(".bak");
+    path.with_file_name(name)
+}
+
+/// The text [`write_events_tsv`] writes for `labels`, with its checks; `path`
+/// only names the file in errors.
+pub fn events_tsv_text(path: &Path, labels: &LabelSet) -> Result<String, RecordingError> {
     let mut out = String::from("onset\tduration\ttrial_type");
     for name in &labels.extra_columns {
         let name = clean_text(name);
@@ -720,6 +757,52 @@ mod tests {
             fs::read_to_string(&path).unwrap(),
             "onset\tduration\ttrial_type\n1.000\t2.000\ta\n"
         );
+    }
+
+    #[test]
+    fn replacing_a_sidecar_keeps_the_previous_version_as_backup() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x_events.tsv");
+        let bak = backup_path(&path);
+        assert_eq!(bak, dir.path().join("x_events.tsv.bak"));
+        let (a, b, c) = (
+            LabelSet::new(vec![Label::new(1.0, 2.0, "a")]),
+            LabelSet::new(vec![Label::new(3.0, 1.0, "b")]),
+            LabelSet::new(vec![Label::new(5.0, 0.0, "c")]),
+        );
+        write_events_tsv(&path, &a).unwrap();
+        assert!(!bak.exists(), "nothing to back up yet");
+        write_events_tsv(&path, &b).unwrap();
+        assert_eq!(read_events_tsv(&bak).unwrap(), a);
+        // Writing the same labels again keeps the older backup.
+        write_events_tsv(&path, &b).unwrap();
+        assert_eq!(read_events_tsv(&bak).unwrap(), a);
+        write_events_tsv(&path, &c).unwrap();
+        assert_eq!(read_events_tsv(&path).unwrap(), c);
+        assert_eq!(read_events_tsv(&bak).unwrap(), b);
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            2,
+            "no temp file left"
+        );
+        // A damaged file is replaced, but never becomes the backup.
+        fs::write(&path, b"onset\tduration\n1\n").unwrap();
+        write_events_tsv(&path, &a).unwrap();
+        assert_eq!(read_events_tsv(&path).unwrap(), a);
+        assert_eq!(read_events_tsv(&bak).unwrap(), b);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_unreadable_old_sidecar_is_an_error_and_nothing_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x_events.tsv");
+        fs::create_dir(&path).unwrap();
+        let err =
+            write_events_tsv(&path, &LabelSet::new(vec![Label::new(1.0, 2.0, "a")])).unwrap_err();
+        assert!(matches!(err, RecordingError::Io { .. }), "{err}");
+        assert_eq!(err.path(), path);
+        assert!(path.is_dir() && !backup_path(&path).exists());
     }
 
     #[test]

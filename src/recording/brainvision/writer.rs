@@ -17,6 +17,16 @@ use crate::recording::{Channel, Recording, RecordingError, write_atomic};
 /// last, so that a reader never finds a header naming a half-written data
 /// file. The data file is built in memory before it is written.
 ///
+/// The three files are not replaced as one: when the process dies or the
+/// power fails between two of them, each file on disk is whole, either its
+/// old or its new version, but the triple may mix them. A first write cut
+/// short leaves a data (and marker) file without a header, which no reader
+/// opens. A rewrite cut short leaves the old header (and markers) beside the
+/// new samples: the reader then checks the data file's length against the
+/// old header's channels and rejects or warns about a mismatch, but a new
+/// recording with the same layout reads as the new samples under the old
+/// header's names and markers. Writing again completes the triple.
+///
 /// Samples are written as `IEEE_FLOAT_32`, multiplexed, resolution 1, in each
 /// channel's unit (an empty unit reads back as `µV`, the format's default).
 /// Every channel must have the same rate (Hz) and number of samples. The
@@ -343,6 +353,39 @@ mod tests {
         assert!(write_brainvision(&path, &bad).is_err());
         assert_eq!(triple_bytes(dir.path()), before);
         assert_eq!(entries(dir.path()), ["x.eeg", "x.vhdr", "x.vmrk"]);
+    }
+
+    #[test]
+    fn a_rewrite_cut_short_after_the_data_file_is_noticed_by_the_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.vhdr");
+        let three = vec![1.0f32; 100];
+        let old = recording(
+            &[("A", three.clone()), ("B", three.clone()), ("C", three)],
+            100.0,
+            None,
+            vec![],
+        );
+        write_brainvision(&path, &old).unwrap();
+        // A one-channel rewrite that died after its data file: the old header
+        // (3 channels) is left beside 5 new samples (20 bytes).
+        let new = recording(&[("Z", vec![0.5; 5])], 100.0, None, vec![]);
+        let data = super::encode_samples(&path, &new.channels, 5).unwrap();
+        crate::recording::write_atomic(&dir.path().join("x.eeg"), &data).unwrap();
+        let back = read_brainvision(&path).unwrap();
+        assert_eq!(back.channels.len(), 3, "the old header is what is read");
+        assert!(
+            back.warnings
+                .iter()
+                .any(|w| w.contains("not a whole number")),
+            "{:?}",
+            back.warnings
+        );
+        // Writing again completes the triple.
+        write_brainvision(&path, &new).unwrap();
+        let back = read_brainvision(&path).unwrap();
+        assert!(back.warnings.is_empty(), "{:?}", back.warnings);
+        assert_eq!(back.channels[0].samples, vec![0.5; 5]);
     }
 
     #[cfg(unix)]
