@@ -290,6 +290,18 @@ impl SpindleApp {
         self.session.as_ref().map(Session::view_range)
     }
 
+    /// For an open recording read on demand, how much of its overview is
+    /// built (0..=1) while it is being built; `None` otherwise.
+    pub fn overview_progress(&self) -> Option<f64> {
+        self.session.as_ref().and_then(|s| s.overview_fraction)
+    }
+
+    /// True when the open recording's samples are read from its file on
+    /// demand (a large EDF/BDF file) rather than held in memory.
+    pub fn reads_on_demand(&self) -> bool {
+        self.session.as_ref().is_some_and(|s| s.samples.is_paged())
+    }
+
     /// The open recording's labels.
     pub fn labels(&self) -> Option<&LabelSet> {
         self.session.as_ref().map(|s| s.doc.labels())

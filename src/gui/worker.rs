@@ -969,6 +969,73 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_scan_lists_from_headers_and_stops_when_a_newer_one_is_asked_for() {
+        use crate::recording::{Channel, EdfWriteOptions, Format, Segment};
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a.edf", "b.edf", "c.edf"] {
+            let path = dir.path().join(name);
+            let rec = Recording {
+                path: path.clone(),
+                format: Format::EdfPlusC,
+                patient: String::new(),
+                recording_id: String::new(),
+                start: None,
+                channels: vec![Channel {
+                    label: "Cz".into(),
+                    unit: "uV".into(),
+                    rate_hz: 100.0,
+                    physical_min: -1.0,
+                    physical_max: 1.0,
+                    transducer: String::new(),
+                    prefilter: String::new(),
+                    samples: vec![0.0; 1000],
+                }],
+                annotations: Vec::new(),
+                segments: vec![Segment {
+                    onset_s: 0.0,
+                    duration_s: 10.0,
+                }],
+                warnings: Vec::new(),
+            };
+            write_edf(&path, &rec, &EdfWriteOptions::default()).unwrap();
+        }
+        let latest = Arc::new(AtomicU64::new(1));
+        let ticket = || ScanTicket {
+            mine: 1,
+            latest: latest.clone(),
+        };
+        let root = dir.path().to_path_buf();
+        let (tx, rx) = bounded(16);
+        assert!(run(
+            Command::Scan(root.clone(), ticket()),
+            &tx,
+            &Waker::default()
+        ));
+        let found: Vec<Entry> = rx
+            .try_iter()
+            .filter_map(|e| match e {
+                Event::Found(_, entry) => Some(entry),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(found.len(), 3);
+        assert!(
+            found
+                .iter()
+                .all(|e| e.channels == 1 && e.duration_s == 10.0)
+        );
+        // A newer scan was asked for: this one reports only that it ended.
+        latest.store(2, Ordering::Relaxed);
+        assert!(run(
+            Command::Scan(root.clone(), ticket()),
+            &tx,
+            &Waker::default()
+        ));
+        let events: Vec<Event> = rx.try_iter().collect();
+        assert!(matches!(events.as_slice(), [Event::ScanDone(r)] if *r == root));
+    }
+
+    #[test]
     fn a_panic_while_saving_a_chart_is_reported_and_the_worker_goes_on() {
         // A chart region reaching past the screenshot makes egui's
         // `ColorImage::region` panic on a slice index.
