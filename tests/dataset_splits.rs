@@ -30,6 +30,7 @@ fn overlapping_windows_never_cross_splits_with_two_recordings() {
     let sources = load_sources(
         &[sample("eeg/sub-01.edf"), sample("eeg/sub-02.edf")],
         &Default::default(),
+        &[],
         &mut warnings,
     )
     .unwrap();
@@ -90,7 +91,7 @@ fn overlapping_windows_never_cross_splits_with_two_recordings() {
 #[test]
 fn whole_recordings_are_held_out_from_five() {
     let mut warnings = Vec::new();
-    let sources = load_sources(&[sample("eeg")], &Default::default(), &mut warnings).unwrap();
+    let sources = load_sources(&[sample("eeg")], &Default::default(), &[], &mut warnings).unwrap();
     assert_eq!(sources.len(), 5);
     let ds = build_dataset(sources, Vec::new(), &DatasetConfig::default()).unwrap();
     assert_eq!(ds.window_len, 512, "the median label is 2 s at 256 Hz");
@@ -121,7 +122,8 @@ fn whole_recordings_are_held_out_from_five() {
 #[test]
 fn audio_folders_split_by_file_and_stratify() {
     let mut warnings = Vec::new();
-    let sources = load_sources(&[sample("audio")], &Default::default(), &mut warnings).unwrap();
+    let sources =
+        load_sources(&[sample("audio")], &Default::default(), &[], &mut warnings).unwrap();
     let ds = build_dataset(sources, Vec::new(), &DatasetConfig::default()).unwrap();
     assert_eq!(
         ds.classes,
@@ -140,7 +142,8 @@ fn audio_folders_split_by_file_and_stratify() {
 #[test]
 fn short_audio_files_are_padded_to_the_model_minimum() {
     let mut warnings = Vec::new();
-    let sources = load_sources(&[sample("audio")], &Default::default(), &mut warnings).unwrap();
+    let sources =
+        load_sources(&[sample("audio")], &Default::default(), &[], &mut warnings).unwrap();
     let config = DatasetConfig {
         min_window_samples: 10_000,
         ..DatasetConfig::default()

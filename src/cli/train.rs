@@ -134,7 +134,7 @@ fn run_cv(args: &TrainArgs, scheme: CvScheme, runs_dir: &Path) -> anyhow::Result
     let base = TrainJobSpec::from_options(DataRoles::default(), &args.options, None)?;
     // Each fold's job reports the reading warnings again; these are not shown.
     let labels = explicit_labels(args)?;
-    let sources = load_sources(&args.data, &labels, &mut Vec::new())?;
+    let sources = load_sources(&args.data, &labels, &base.dataset.channels, &mut Vec::new())?;
     if sources.iter().any(|s| s.whole_file) {
         bail!(
             "--cv: labeled audio folders cannot be cross-validated yet; give recordings with labels"

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use super::DatasetError;
 use crate::recording::{
     Label, LabelSet, Recording, is_audio_folder, is_label_file_name, is_recording_path,
-    labels_for_recording, read_label_file, read_recording, scan_audio_folder,
+    labels_for_recording, read_label_file, read_recording_channels, scan_audio_folder,
 };
 
 /// A recording with its labels, ready to be cut into windows.
@@ -30,11 +30,13 @@ impl LoadedSource {
 
 /// Reads every recording named by `paths` (files, folders of recordings, or
 /// labeled audio folders), in a stable order, with the labels of `labels`
-/// where it names a label file for a recording. Warnings name files that
-/// hold no labels.
+/// where it names a label file for a recording. With `channels` named, only
+/// those channels are read (an EDF/BDF file decodes no other). Warnings
+/// name files that hold no labels.
 pub fn load_sources(
     paths: &[PathBuf],
     labels: &BTreeMap<PathBuf, PathBuf>,
+    channels: &[String],
     warnings: &mut Vec<String>,
 ) -> Result<Vec<LoadedSource>, DatasetError> {
     let mut out = Vec::new();
@@ -43,7 +45,7 @@ pub fn load_sources(
             if is_audio_folder(path) {
                 let folder = scan_audio_folder(path)?;
                 for file in folder.files {
-                    let recording = read_source(&file.path)?;
+                    let recording = read_source(&file.path, &[])?;
                     let duration = recording.duration_s();
                     let labels = LabelSet::new(vec![Label::new(0.0, duration, file.class)]);
                     out.push(LoadedSource {
@@ -55,11 +57,11 @@ pub fn load_sources(
             } else {
                 let files = recordings_in(path)?;
                 for file in files {
-                    out.push(load_file(&file, None, warnings)?);
+                    out.push(load_file(&file, None, channels, warnings)?);
                 }
             }
         } else {
-            out.push(load_file(path, labels.get(path), warnings)?);
+            out.push(load_file(path, labels.get(path), channels, warnings)?);
         }
     }
     Ok(out)
@@ -68,11 +70,11 @@ pub fn load_sources(
 /// Reads a recording chosen earlier; a file that is gone by now (deleted,
 /// moved or renamed since it was chosen) is named as such rather than as an
 /// input/output error.
-fn read_source(path: &Path) -> Result<Recording, DatasetError> {
+fn read_source(path: &Path, channels: &[String]) -> Result<Recording, DatasetError> {
     if !path.exists() {
         return Err(DatasetError::Missing(path.to_path_buf()));
     }
-    read_recording(path).map_err(|e| {
+    read_recording_channels(path, channels).map_err(|e| {
         if path.exists() {
             e.into()
         } else {
@@ -85,9 +87,10 @@ fn read_source(path: &Path) -> Result<Recording, DatasetError> {
 fn load_file(
     path: &Path,
     label_file: Option<&PathBuf>,
+    channels: &[String],
     warnings: &mut Vec<String>,
 ) -> Result<LoadedSource, DatasetError> {
-    let recording = read_source(path)?;
+    let recording = read_source(path, channels)?;
     if recording.channels.is_empty() {
         return Err(DatasetError::Invalid(format!(
             "{}: holds annotations only, no signals to train on; give the recording it scores (its labels are found by name, or pass this file with --labels)",

@@ -194,7 +194,7 @@ fn build_job_dataset(
     warnings: &mut Vec<String>,
 ) -> Result<(Dataset, DatasetConfig), Failure> {
     let load = |paths: &[PathBuf], warnings: &mut Vec<String>| {
-        load_sources(paths, &spec.data.labels, warnings)
+        load_sources(paths, &spec.data.labels, &spec.dataset.channels, warnings)
             .map_err(|e| Failure::new(FailureStage::Loading, e.to_string()))
     };
     let train_sources = load(&spec.data.train, warnings)?;

@@ -30,7 +30,7 @@ pub use labels::{
 };
 pub use open::{RECORDING_EXTENSIONS, is_recording_path, read_recording};
 pub use pairs::{is_label_file_name, paired_label_file, read_label_file};
-pub use samples::{READ_ON_DEMAND_BYTES, SampleStore, open_for_viewing};
+pub use samples::{READ_ON_DEMAND_BYTES, SampleStore, open_for_viewing, read_recording_channels};
 pub use summary::{RecordingSummary, read_summary};
 pub use types::{AUDIO_RATE_HZ, Annotation, Channel, Format, Recording, Segment, StartTime};
 pub use wav::{WavSampleFormat, read_wav, write_wav};

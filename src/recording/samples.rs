@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::edf::{PagedEdf, open_edf_paged};
+use super::open::{Sniffed, recognize};
 use super::{Recording, RecordingError, read_recording};
 
 /// EDF/BDF files larger than this (bytes) are read on demand by
@@ -105,4 +106,84 @@ pub fn open_for_viewing(
     }
     let recording = Arc::new(read_recording(path)?);
     Ok((recording.clone(), SampleStore::Memory(recording)))
+}
+
+/// Reads `path` with the channels labeled in `wanted` only (every channel
+/// when `wanted` is empty). An EDF/BDF file decodes just those channels, in
+/// one pass, so that a model of 4 channels trained on 64-channel overnight
+/// recordings holds 4 channels in memory; other formats are read whole and
+/// the other channels dropped. A wanted label the file lacks is simply
+/// absent from the result (the caller names what is missing).
+pub fn read_recording_channels(
+    path: &Path,
+    wanted: &[String],
+) -> Result<Recording, RecordingError> {
+    if wanted.is_empty() {
+        return read_recording(path);
+    }
+    if recognize(path)? != Sniffed::Edf {
+        let mut rec = read_recording(path)?;
+        rec.channels.retain(|c| wanted.contains(&c.label));
+        return Ok(rec);
+    }
+    let (mut rec, paged) = open_edf_paged(path)?;
+    let keep: Vec<usize> = (0..rec.channels.len())
+        .filter(|&c| wanted.contains(&rec.channels[c].label))
+        .collect();
+    let mut samples = paged.read_whole(&keep)?.into_iter();
+    let mut index = 0;
+    rec.channels.retain(|_| {
+        let kept = keep.contains(&index);
+        index += 1;
+        kept
+    });
+    for ch in &mut rec.channels {
+        ch.samples = samples.next().unwrap_or_default();
+    }
+    Ok(rec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recording::{Channel, EdfWriteOptions, Format, Segment, write_edf};
+
+    #[test]
+    fn only_the_wanted_channels_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.edf");
+        let channel = |label: &str, k: f32| Channel {
+            label: label.into(),
+            unit: "uV".into(),
+            rate_hz: 100.0,
+            physical_min: -100.0,
+            physical_max: 100.0,
+            transducer: String::new(),
+            prefilter: String::new(),
+            samples: (0..1000).map(|i| ((i as f32 * k) % 50.0).round()).collect(),
+        };
+        let rec = Recording {
+            path: path.clone(),
+            format: Format::EdfPlusC,
+            patient: String::new(),
+            recording_id: String::new(),
+            start: None,
+            channels: vec![channel("Fz", 1.0), channel("Cz", 3.0), channel("Pz", 7.0)],
+            annotations: Vec::new(),
+            segments: vec![Segment {
+                onset_s: 0.0,
+                duration_s: 10.0,
+            }],
+            warnings: Vec::new(),
+        };
+        write_edf(&path, &rec, &EdfWriteOptions::default()).unwrap();
+        let whole = read_recording(&path).unwrap();
+        let some = read_recording_channels(&path, &["Pz".into(), "Fz".into()]).unwrap();
+        let labels: Vec<&str> = some.channels.iter().map(|c| c.label.as_str()).collect();
+        assert_eq!(labels, ["Fz", "Pz"], "file order is kept");
+        assert_eq!(some.channels[0], whole.channels[0]);
+        assert_eq!(some.channels[1], whole.channels[2]);
+        assert_eq!(some.segments, whole.segments);
+        assert_eq!(read_recording_channels(&path, &[]).unwrap(), whole);
+    }
 }

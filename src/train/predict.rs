@@ -9,7 +9,7 @@ use super::run_folder::{RunInfo, RunPaths};
 use super::{DeviceChoice, TrainError, predict_windows, select_device};
 use crate::dataset::{LoadedSource, normalize_windows, prepare_signals};
 use crate::model::{self, InputShape, Network};
-use crate::recording::{LabelSet, read_recording};
+use crate::recording::{LabelSet, read_recording_channels};
 
 /// A run loaded for prediction.
 pub struct LoadedRun {
@@ -72,7 +72,10 @@ pub fn load_run(dir: &Path, device: DeviceChoice) -> Result<LoadedRun, TrainErro
 /// every stride across the recording (never across a gap).
 pub fn predict_file(run: &LoadedRun, path: &Path) -> Result<Vec<PredictedWindow>, TrainError> {
     let info = &run.info;
-    let recording = read_recording(path).map_err(crate::dataset::DatasetError::from)?;
+    // Only the run's channels are decoded (a large EDF/BDF file is read on
+    // demand, channel by channel).
+    let recording = read_recording_channels(path, &info.channels)
+        .map_err(crate::dataset::DatasetError::from)?;
     let source = LoadedSource {
         recording,
         labels: LabelSet::default(),

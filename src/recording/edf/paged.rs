@@ -275,6 +275,59 @@ impl PagedEdf {
         }
     }
 
+    /// All samples of the data channels `channels` (indices), decoded in
+    /// one pass over the file a few MB at a time; no other channel is
+    /// decoded. An index that does not exist gives an empty vector.
+    pub fn read_whole(&self, channels: &[usize]) -> Result<Vec<Vec<f32>>, RecordingError> {
+        let mut out: Vec<Vec<f32>> = Vec::with_capacity(channels.len());
+        for &c in channels {
+            let mut v = Vec::new();
+            v.try_reserve_exact(self.len(c)).map_err(|_| {
+                RecordingError::io(
+                    &self.path,
+                    std::io::Error::new(
+                        std::io::ErrorKind::OutOfMemory,
+                        format!(
+                            "cannot hold the {} samples of channel {}",
+                            self.len(c),
+                            c + 1
+                        ),
+                    ),
+                )
+            })?;
+            out.push(v);
+        }
+        let per_chunk = (STREAM_BYTES / self.record_bytes.max(1)).max(1);
+        let mut bytes = Vec::new();
+        let mut first = 0;
+        while first < self.n_records {
+            let count = per_chunk.min(self.n_records - first);
+            bytes.resize(count * self.record_bytes, 0);
+            let at = self.header_bytes + (first * self.record_bytes) as u64;
+            read_exact_at(&self.file, &mut bytes, at).map_err(|e| self.changed(e))?;
+            for (&c, samples) in channels.iter().zip(out.iter_mut()) {
+                let Some(plan) = self.channels.get(c) else {
+                    continue;
+                };
+                let len = plan.spr * self.width;
+                for record in bytes.chunks_exact(self.record_bytes) {
+                    let start = samples.len();
+                    samples.resize(start + plan.spr, 0.0);
+                    let part = &record[plan.start..plan.start + len];
+                    decode(
+                        part,
+                        self.width,
+                        plan.gain,
+                        plan.offset,
+                        &mut samples[start..],
+                    );
+                }
+            }
+            first += count;
+        }
+        Ok(out)
+    }
+
     /// Decodes every record in order, a few MB at a time, and hands each
     /// piece to `each` as one slice of samples per data channel; stops early
     /// (returning `Ok(false)`) when `each` returns false. The cache is not
@@ -381,6 +434,8 @@ mod tests {
             );
             assert_eq!(streamed[0], whole.channels[0].samples);
             assert_eq!(streamed[1], whole.channels[1].samples);
+            let only = paged.read_whole(&[1]).unwrap();
+            assert_eq!(only, vec![whole.channels[1].samples.clone()]);
         }
     }
 
