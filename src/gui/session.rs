@@ -66,6 +66,9 @@ pub struct Session {
     _overview: OverviewGuard,
     /// True once a failed read of the samples was reported (once is enough).
     pub read_failure_reported: bool,
+    /// Samples of channel 0 last asked to be read ahead (recordings read on
+    /// demand).
+    warmed: Option<std::ops::Range<usize>>,
     /// Robust amplitude per channel (physical units).
     pub amplitudes: Vec<f32>,
     /// The labels under edit.
@@ -130,6 +133,7 @@ impl Session {
             samples: loaded.samples,
             _overview: loaded.overview,
             read_failure_reported: false,
+            warmed: None,
             pyramids: loaded.pyramids,
             amplitudes: loaded.amplitudes,
             doc: LabelDocument::new(loaded.labels),
@@ -171,6 +175,33 @@ impl Session {
         }
         s.set_view(0.0, s.view.span_s);
         s
+    }
+
+    /// For a recording read on demand whose view is short enough to be
+    /// drawn from samples, the samples of channel 0 around it (a view's
+    /// width before and two after) when they were not asked for already: a
+    /// worker reads them ahead, so that scrolling finds them in the cache.
+    pub fn span_to_warm(&mut self) -> Option<std::ops::Range<usize>> {
+        let rate_hz = self.recording.channels.first()?.rate_hz;
+        if !self.samples.is_paged() || rate_hz <= 0.0 {
+            return None;
+        }
+        let at = |t_s: f64| (t_s.max(0.0) * rate_hz) as usize;
+        let (start_s, span_s) = (self.view.start_s, self.view.span_s);
+        let shown = at(start_s)..at(start_s + span_s);
+        if shown.len() > crate::dsp::MAX_ON_DEMAND_SAMPLES {
+            return None;
+        }
+        if self
+            .warmed
+            .as_ref()
+            .is_some_and(|w| w.start <= shown.start && shown.end <= w.end)
+        {
+            return None;
+        }
+        let range = at(start_s - span_s)..at(start_s + 3.0 * span_s);
+        self.warmed = Some(range.clone());
+        Some(range)
     }
 
     /// The recording's duration, seconds.

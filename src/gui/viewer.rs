@@ -290,6 +290,7 @@ pub fn traces(ui: &mut Ui, s: &mut Session, mut cx: ViewerContext<'_>) {
         && !std::mem::replace(&mut s.read_failure_reported, true)
     {
         let path = s.recording.path.clone();
+        let reason = super::error::reason(&path, reason);
         cx.commands
             .push(AppCommand::Report(AppError::ReadFailed { path, reason }));
     }

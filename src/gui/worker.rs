@@ -151,6 +151,9 @@ pub enum Command {
         /// Speed-up for EEG channels.
         speed: f64,
     },
+    /// Decode the samples of a recording read on demand around the view
+    /// (channel, sample range) into its cache, ahead of drawing.
+    Warm(SampleStore, usize, std::ops::Range<usize>),
     /// Write bytes to a file atomically.
     WriteFile(PathBuf, Vec<u8>),
     /// Encode the part `rect` (points, at `pixels_per_point`) of a
@@ -363,6 +366,7 @@ impl Workers {
             | Command::LoadRun(_)
             | Command::DeleteRun(_)
             | Command::WriteFile(..)
+            | Command::Warm(..)
             | Command::OpenPlayer(_)
             | Command::Spectra(..)
             | Command::PrepareClip { .. }
@@ -460,6 +464,7 @@ enum Task {
     Spectra(PathBuf),
     OpenPlayer,
     PrepareClip(PathBuf),
+    Warm(PathBuf),
     WriteFile(PathBuf),
     SavePng(PathBuf),
     Suggest(PathBuf),
@@ -478,6 +483,7 @@ impl Task {
             Command::Spectra(recording, _, _) => Self::Spectra(recording.path.clone()),
             Command::OpenPlayer(_) => Self::OpenPlayer,
             Command::PrepareClip { recording, .. } => Self::PrepareClip(recording.path.clone()),
+            Command::Warm(samples, ..) => Self::Warm(samples_path(samples)),
             Command::WriteFile(path, _) => Self::WriteFile(path.clone()),
             Command::SavePng { path, .. } => Self::SavePng(path.clone()),
             Command::Suggest { file, .. } => Self::Suggest(file.clone()),
@@ -497,6 +503,7 @@ impl Task {
             Self::Spectra(p) => (Some(p), "computing the spectra"),
             Self::OpenPlayer => (None, "opening the audio output"),
             Self::PrepareClip(p) => (Some(p), "preparing the clip to play"),
+            Self::Warm(p) => (Some(p), "reading ahead of the view"),
             Self::WriteFile(p) => (Some(p), "writing the file"),
             Self::SavePng(p) => (Some(p), "saving the chart as PNG"),
             Self::Suggest(p) => (Some(p), "suggesting labels"),
@@ -528,6 +535,7 @@ impl Task {
                 vec![Event::WriteFailed { path, error }]
             }
             Self::Suggest(file) => vec![Event::SuggestFailed { file, error }],
+            Self::Warm(path) => vec![Event::ReadFailed { path, error }],
             Self::ListRuns(_) | Self::Spectra(_) | Self::PrepareClip(_) => {
                 vec![Event::Crashed(error)]
             }
@@ -665,6 +673,13 @@ fn run(command: Command, events: &Sender<Event>, waker: &Waker) -> bool {
                 speed,
             })
         }
+        Command::Warm(samples, channel, range) => match samples.warm(channel, range) {
+            Ok(()) => true,
+            Err(e) => send(Event::ReadFailed {
+                path: samples_path(&samples),
+                error: e.to_string(),
+            }),
+        },
         Command::WriteFile(path, bytes) => match write_atomic(&path, &bytes) {
             Ok(()) => send(Event::Written(path)),
             Err(e) => send(Event::WriteFailed {
@@ -812,6 +827,15 @@ fn open(path: &Path) -> Result<(Loaded, Option<OverviewJob>), String> {
         seconds: started.elapsed().as_secs_f64(),
     };
     Ok((loaded, overview))
+}
+
+/// The file a store reads from (empty for samples in memory, which never
+/// fail to read).
+fn samples_path(samples: &SampleStore) -> PathBuf {
+    match samples {
+        SampleStore::Memory(rec) => rec.path.clone(),
+        SampleStore::Paged(paged) => paged.path().to_path_buf(),
+    }
 }
 
 /// The default scale of a channel: audio calls sit in near-silence, so

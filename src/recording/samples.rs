@@ -75,6 +75,15 @@ impl SampleStore {
         }
     }
 
+    /// For samples read on demand, decodes those of `range` of `channel`
+    /// into the cache ahead of drawing them; nothing to do in memory.
+    pub fn warm(&self, channel: usize, range: Range<usize>) -> Result<(), RecordingError> {
+        match self {
+            Self::Memory(_) => Ok(()),
+            Self::Paged(paged) => paged.warm(channel, range),
+        }
+    }
+
     /// An address that tells two stores apart (never dereferenced), so that
     /// a cached drawing knows when its data changed.
     pub fn identity(&self) -> usize {

@@ -204,6 +204,24 @@ impl PagedEdf {
         Ok(())
     }
 
+    /// Decodes into the cache the blocks holding samples `range` of
+    /// `channel` (clamped), so that drawing them later reads no file; a
+    /// worker calls this for the time around the view.
+    pub fn warm(&self, channel: usize, range: Range<usize>) -> Result<(), RecordingError> {
+        let Some(plan) = self.channels.get(channel) else {
+            return Ok(());
+        };
+        let end = range.end.min(self.len(channel));
+        if range.start >= end {
+            return Ok(());
+        }
+        let per_block = self.records_per_block * plan.spr;
+        for block in range.start / per_block..=(end - 1) / per_block {
+            self.block(block)?;
+        }
+        Ok(())
+    }
+
     /// Block `block` (every channel), from the cache or decoded from the file.
     fn block(&self, block: usize) -> Result<Block, RecordingError> {
         {
