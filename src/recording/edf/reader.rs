@@ -38,6 +38,7 @@ pub fn read_edf(path: &Path) -> Result<Recording, RecordingError> {
 
     let mut warnings = Vec::new();
     let header = header::parse(&head, &mut warnings).map_err(invalid)?;
+    drop(head);
     let n_records = count_records(&header, file_len, &mut warnings).map_err(invalid)?;
     let data = read_records(&mut file, &header, n_records).map_err(|e| match e {
         ReadFailure::Io(e) => RecordingError::io(path, e),
@@ -121,7 +122,7 @@ struct RecordData {
     /// start time); `None` where a record had none.
     record_onsets: Vec<Option<f64>>,
     annotations: Vec<Annotation>,
-    tal_problems: Vec<String>,
+    tal_problems: tal::Problems,
 }
 
 fn read_records(
@@ -217,10 +218,18 @@ fn read_records(
         samples,
         record_onsets: Vec::new(),
         annotations: Vec::new(),
-        tal_problems: Vec::new(),
+        tal_problems: tal::Problems::default(),
     };
     for r in results {
-        let part = r.map_err(ReadFailure::Io)?;
+        let mut part = r.map_err(ReadFailure::Io)?;
+        // The first part is moved, not copied: a file read on one thread
+        // never holds its annotations twice.
+        if data.record_onsets.is_empty() {
+            std::mem::swap(&mut data.record_onsets, &mut part.record_onsets);
+        }
+        if data.annotations.is_empty() {
+            std::mem::swap(&mut data.annotations, &mut part.annotations);
+        }
         data.record_onsets.extend(part.record_onsets);
         data.annotations.extend(part.annotations);
         data.tal_problems.extend(part.tal_problems);
@@ -243,7 +252,7 @@ struct Part<'a> {
 struct PartData {
     record_onsets: Vec<Option<f64>>,
     annotations: Vec<Annotation>,
-    tal_problems: Vec<String>,
+    tal_problems: tal::Problems,
 }
 
 fn decode_part(
@@ -270,8 +279,27 @@ fn decode_part(
             for p in plan {
                 let bytes = &record[p.start..p.start + p.len];
                 if p.annotation {
-                    let tals = tal::parse_record(bytes, &mut found.tal_problems);
-                    collect_tals(tals, first_annotation, &mut found);
+                    // The first TAL of the first annotation signal is the
+                    // record's time-keeping TAL when it holds no text.
+                    let mut first_tal = first_annotation;
+                    let mut keeping = None;
+                    let annotations = &mut found.annotations;
+                    tal::parse_record(bytes, &mut found.tal_problems, |t| {
+                        if std::mem::take(&mut first_tal) && t.texts.is_empty() {
+                            keeping = Some(t.onset_s);
+                            return;
+                        }
+                        for text in t.texts {
+                            annotations.push(Annotation {
+                                onset_s: t.onset_s,
+                                duration_s: t.duration_s,
+                                text,
+                            });
+                        }
+                    });
+                    if first_annotation {
+                        found.record_onsets.push(keeping);
+                    }
                     first_annotation = false;
                 } else {
                     let out = &mut part.outputs[channel][r * p.spr..(r + 1) * p.spr];
@@ -345,25 +373,6 @@ struct SignalPlan {
     offset: f64,
 }
 
-/// Files the TALs of one annotation signal of one record: the first TAL of the
-/// first annotation signal is the record's time-keeping TAL.
-fn collect_tals(tals: Vec<tal::Tal>, first_signal: bool, data: &mut PartData) {
-    let mut tals = tals.into_iter().peekable();
-    if first_signal {
-        let keeping = tals.next_if(|t| t.texts.is_empty());
-        data.record_onsets.push(keeping.map(|t| t.onset_s));
-    }
-    for t in tals {
-        for text in t.texts {
-            data.annotations.push(Annotation {
-                onset_s: t.onset_s,
-                duration_s: t.duration_s,
-                text,
-            });
-        }
-    }
-}
-
 /// Converts little-endian 16- or 24-bit samples to physical values in `out`
 /// (`out.len()` samples).
 fn decode(bytes: &[u8], width: usize, gain: f64, offset: f64, out: &mut [f32]) {
@@ -402,11 +411,10 @@ fn assemble(path: &Path, header: Header, data: RecordData, mut warnings: Vec<Str
     if header.flavour != Flavour::Plain && !has_annotation_signal {
         warnings.push(format!("{format} file without an annotation signal"));
     }
-    if !data.tal_problems.is_empty() {
+    if let Some(first) = &data.tal_problems.first {
         warnings.push(format!(
-            "{} malformed annotation(s) skipped; the first: {}",
-            data.tal_problems.len(),
-            data.tal_problems[0]
+            "{} malformed annotation(s) skipped; the first: {first}",
+            data.tal_problems.count,
         ));
     }
 
@@ -427,19 +435,21 @@ fn assemble(path: &Path, header: Header, data: RecordData, mut warnings: Vec<Str
             "{missing} data record(s) lack a time-keeping annotation; placed after the previous record"
         ));
     }
-    // Record onsets in file time; the first gives the fractional start.
-    let mut onsets = Vec::with_capacity(n_records);
-    for k in 0..n_records {
-        let onset = match data.record_onsets.get(k).copied().flatten() {
+    // Record onsets in file time, one at a time (a file of tiny records has
+    // millions); a record without a time-keeping TAL follows the previous one.
+    // The first onset gives the fractional start.
+    let record_onsets = &data.record_onsets;
+    let mut previous: Option<f64> = None;
+    let onsets = (0..n_records).map(|k| {
+        let onset = match record_onsets.get(k).copied().flatten() {
             Some(t) => t,
-            None => onsets
-                .last()
-                .map_or(k as f64 * dur, |&prev: &f64| prev + dur),
+            None => previous.map_or(k as f64 * dur, |prev| prev + dur),
         };
-        onsets.push(onset);
-    }
-    let start_offset = onsets.first().copied().unwrap_or(0.0);
-    let segments = segments_from_onsets(&onsets, start_offset, dur, header.flavour, &mut warnings);
+        previous = Some(onset);
+        onset
+    });
+    let start_offset = record_onsets.first().copied().flatten().unwrap_or(0.0);
+    let segments = segments_from_onsets(onsets, start_offset, dur, header.flavour, &mut warnings);
 
     let mut start = header.start;
     if let Some(st) = start.as_mut()
@@ -484,7 +494,7 @@ fn assemble(path: &Path, header: Header, data: RecordData, mut warnings: Vec<Str
 
 /// Merges back-to-back records into segments (relative to `start_offset`).
 fn segments_from_onsets(
-    onsets: &[f64],
+    onsets: impl IntoIterator<Item = f64>,
     start_offset: f64,
     dur: f64,
     flavour: Flavour,
@@ -492,7 +502,7 @@ fn segments_from_onsets(
 ) -> Vec<Segment> {
     let mut segments: Vec<Segment> = Vec::new();
     let mut disorder = false;
-    for &onset in onsets {
+    for onset in onsets {
         let t = onset - start_offset;
         match segments.last_mut() {
             Some(last) if (last.onset_s + last.duration_s - t).abs() <= GAP_TOLERANCE_S => {
@@ -546,7 +556,7 @@ mod tests {
     fn gaps_become_segments() {
         let mut w = Vec::new();
         let segs = segments_from_onsets(
-            &[0.5, 1.5, 4.5, 5.5],
+            [0.5, 1.5, 4.5, 5.5],
             0.5,
             1.0,
             Flavour::Discontinuous,
@@ -566,7 +576,7 @@ mod tests {
             ]
         );
         assert!(w.is_empty());
-        let segs = segments_from_onsets(&[0.0, 3.0], 0.0, 1.0, Flavour::Contiguous, &mut w);
+        let segs = segments_from_onsets([0.0, 3.0], 0.0, 1.0, Flavour::Contiguous, &mut w);
         assert_eq!(segs.len(), 1);
         assert_eq!(w.len(), 1);
     }
