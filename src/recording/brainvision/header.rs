@@ -68,10 +68,10 @@ pub fn parse_header(
     if ini.first_line.is_empty() {
         return Err(invalid("header file is empty".into()));
     }
-    let Some(version) = identification_version(&ini.first_line, "header") else {
+    let Some(version) = identification_version(ini.first_line, "header") else {
         return Err(invalid(format!(
             "not a BrainVision header: the first line is \"{}\", not \"Brain Vision Data Exchange Header File Version 1.0\"",
-            printable_prefix(&ini.first_line, 60)
+            printable_prefix(ini.first_line, 60)
         )));
     };
     if version != "1.0" && version != "2.0" {

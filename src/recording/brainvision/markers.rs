@@ -42,7 +42,7 @@ pub fn read_markers(
     let text = decode_text(&bytes);
     drop(bytes);
     let ini = Ini::parse(&text);
-    if identification_version(&ini.first_line, "marker").is_none() {
+    if identification_version(ini.first_line, "marker").is_none() {
         warnings.push(format!(
             "marker file {name} does not start with \"Brain Vision Data Exchange Marker File, Version 1.0\""
         ));
