@@ -183,6 +183,10 @@ fn put(out: &mut Vec<u8>, text: &str, width: usize) {
     out.extend_from_slice(&b[..width]);
 }
 
+/// One column of the signal header: its width and how to fill it from a
+/// signal's (label, samples per record).
+type Column = dyn Fn(&(&str, usize)) -> String;
+
 /// An EDF/BDF file from raw header fields: `signals` are (label, samples per
 /// record); `records` is the record-count field; `body` follows the header.
 fn edf_bytes(
@@ -209,7 +213,7 @@ fn edf_bytes(
     } else {
         ("-32768", "32767")
     };
-    let columns: [(usize, &dyn Fn(&(&str, usize)) -> String); 10] = [
+    let columns: [(usize, &Column); 10] = [
         (16, &|s| s.0.to_string()),
         (80, &|_| String::new()),
         (8, &|_| "uV".into()),
