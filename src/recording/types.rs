@@ -96,8 +96,16 @@ impl StartTime {
             + self.second
             + seconds;
         let day_index = (total / 86_400.0).floor();
+        // Rounding can leave `in_day` a hair outside the day; a shift of
+        // millions of years (a damaged file's claim) is held at the limit of
+        // what the calendar arithmetic and an `i32` year can take.
         let in_day = total - day_index * 86_400.0;
-        let (year, month, day) = civil_from_days(day_index as i64);
+        let in_day = if in_day.is_nan() {
+            0.0
+        } else {
+            in_day.clamp(0.0, 86_399.999_999)
+        };
+        let (year, month, day) = civil_from_days(day_index.clamp(-MAX_DAYS, MAX_DAYS) as i64);
         let hour = (in_day / 3600.0).floor();
         let minute = ((in_day - hour * 3600.0) / 60.0).floor();
         StartTime {
@@ -110,6 +118,10 @@ impl StartTime {
         }
     }
 }
+
+/// The most days [`StartTime::plus_seconds`] moves from 1970 (about 2.7
+/// million years either way).
+const MAX_DAYS: f64 = 1e9;
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
 fn days_from_civil(year: i32, month: u32, day: u32) -> i64 {
@@ -304,5 +316,27 @@ mod tests {
         );
         assert_eq!(days_from_civil(1970, 1, 1), 0);
         assert_eq!(civil_from_days(days_from_civil(2084, 7, 15)), (2084, 7, 15));
+    }
+
+    #[test]
+    fn absurd_shifts_stop_at_the_calendar_limit() {
+        // A damaged EDF+ file's first record may claim to start 9e23 s (about
+        // 3e16 years) after the header's date; the day count overflowed.
+        let t = at(2021, 1, 1, 0, 0, 0.0);
+        let (limit_year, _, _) = civil_from_days(MAX_DAYS as i64);
+        let (first_year, _, _) = civil_from_days(-MAX_DAYS as i64);
+        for (shift_s, year) in [
+            (9e23, limit_year),
+            (f64::INFINITY, limit_year),
+            (-9e23, first_year),
+            (f64::NEG_INFINITY, first_year),
+        ] {
+            let moved = t.plus_seconds(shift_s);
+            assert_eq!(moved.year, year, "{shift_s} s");
+            assert!((1..=12).contains(&moved.month) && (1..=31).contains(&moved.day));
+            assert!(moved.hour < 24 && moved.minute < 60);
+            assert!((0.0..60.0).contains(&moved.second), "{moved:?}");
+        }
+        assert!(limit_year > 2_700_000 && first_year < -2_700_000);
     }
 }

@@ -9,7 +9,7 @@
 //! samples are kept as stored, and G.711 mu-law/A-law are decoded to the 16-bit
 //! scale and divided by 32768.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::path::Path;
@@ -519,6 +519,19 @@ fn scan_chunks(
         off = next_chunk(src, body, size, &name, warnings).map_err(io_err)?;
     }
 
+    // Cue ids are unique; a repeated one would repeat its label's text once
+    // per repetition (a short file could ask for gigabytes of copies).
+    let mut seen = HashSet::new();
+    let before = cues.len();
+    cues.retain(|c| seen.insert(c.id));
+    if cues.len() < before {
+        warnings.push(format!(
+            "ignored {} cue point(s) repeating the id of an earlier one",
+            before - cues.len()
+        ));
+    }
+    drop(seen);
+
     let Some(format) = format else {
         return Err(RecordingError::invalid(
             path,
@@ -910,7 +923,8 @@ fn decode_data(
 
     src.seek_to(start)
         .map_err(|e| RecordingError::io(path, e))?;
-    let frames_per_block = (READ_BLOCK / ba).max(1);
+    // The buffer is never larger than the data: a short file gets a short one.
+    let frames_per_block = (READ_BLOCK / ba).clamp(1, frames_usize.max(1));
     let mut buf = vec![0u8; frames_per_block * ba];
     let mut left = frames_usize;
     while left > 0 {

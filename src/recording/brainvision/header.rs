@@ -68,10 +68,10 @@ pub fn parse_header(
     if ini.first_line.is_empty() {
         return Err(invalid("header file is empty".into()));
     }
-    let Some(version) = identification_version(&ini.first_line, "header") else {
+    let Some(version) = identification_version(ini.first_line, "header") else {
         return Err(invalid(format!(
             "not a BrainVision header: the first line is \"{}\", not \"Brain Vision Data Exchange Header File Version 1.0\"",
-            printable_prefix(&ini.first_line, 60)
+            printable_prefix(ini.first_line, 60)
         )));
     };
     if version != "1.0" && version != "2.0" {
@@ -266,7 +266,32 @@ fn parse_channels(
             "{other} line(s) in [Channel Infos] are not Ch<n>= entries; ignored"
         ));
     }
-    // n_channels <= MAX_CHANNELS, checked by the caller.
+    // Every channel needs its line: check that before making room for
+    // NumberOfChannels entries, so that a header claiming thousands of
+    // channels in a few bytes is rejected without allocating for them.
+    let mut numbers: Vec<u64> = lines
+        .iter()
+        .map(|&(number, _)| number)
+        .filter(|&number| number >= 1 && number <= n_channels as u64)
+        .collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    if numbers.len() < n_channels {
+        let first = numbers
+            .iter()
+            .zip(1u64..)
+            .find(|&(&number, expected)| number != expected)
+            .map_or(numbers.len() as u64 + 1, |(_, expected)| expected);
+        return Err(RecordingError::invalid(
+            path,
+            format!(
+                "NumberOfChannels is {n_channels} but {} channel(s) have no Ch<n>= line in [Channel Infos] (the first: Ch{first})",
+                n_channels - numbers.len()
+            ),
+        ));
+    }
+    drop(numbers);
+    // n_channels <= MAX_CHANNELS and at most the number of lines.
     let mut slots: Vec<Option<ChannelInfo>> = (0..n_channels).map(|_| None).collect();
     let mut beyond = 0usize;
     for (number, value) in lines {
@@ -324,21 +349,7 @@ fn parse_channels(
             "{beyond} channel line(s) beyond NumberOfChannels={n_channels} ignored"
         ));
     }
-    let missing: Vec<usize> = slots
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.is_none())
-        .map(|(i, _)| i + 1)
-        .collect();
-    if let Some(first) = missing.first() {
-        return Err(RecordingError::invalid(
-            path,
-            format!(
-                "NumberOfChannels is {n_channels} but {} channel(s) have no Ch<n>= line in [Channel Infos] (the first: Ch{first})",
-                missing.len()
-            ),
-        ));
-    }
+    // Every slot is filled: each number in 1..=n_channels has a line (above).
     Ok(slots.into_iter().flatten().collect())
 }
 

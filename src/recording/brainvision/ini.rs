@@ -92,86 +92,101 @@ fn windows_1252(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// One `key=value` line of an INI-like file, with its section (lower case).
+/// One `key=value` line of an INI-like file, borrowed from the text.
 #[derive(Debug)]
-struct Entry {
-    /// The section's name, lower case.
-    section: String,
+struct Entry<'a> {
+    /// The section's name as written, trimmed (compared ignoring ASCII case).
+    section: &'a str,
     /// The key as written, trimmed.
-    key: String,
+    key: &'a str,
     /// The value as written, trimmed.
-    value: String,
+    value: &'a str,
 }
 
-/// A parsed INI-like file: its first non-empty line and its entries.
-pub struct Ini {
+/// An INI-like file: its first non-empty line, and its `key=value` entries
+/// found by reading the text again on each question. Nothing is stored per
+/// line: a marker file of millions of lines costs no memory beyond its text.
+pub struct Ini<'a> {
     /// The first non-empty line, trimmed (the identification line).
-    pub first_line: String,
-    /// Every `key=value` line, in file order.
-    entries: Vec<Entry>,
+    pub first_line: &'a str,
+    text: &'a str,
 }
 
-impl Ini {
-    /// Splits `text` into sections and `key=value` entries. Lines starting with
+/// The non-empty lines of `text`, trimmed.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+}
+
+impl<'a> Ini<'a> {
+    /// Reads `text` as sections and `key=value` entries. Lines starting with
     /// `;` are comments; the free text of a `[Comment]` section is skipped.
-    pub fn parse(text: &str) -> Self {
-        let mut lines = text
-            .split(['\n', '\r'])
-            .map(str::trim)
-            .filter(|l| !l.is_empty());
-        let first_line = lines.next().unwrap_or("");
-        let mut section = String::new();
-        let mut entries = Vec::new();
-        // A file without its identification line may start with a section.
-        let first_section = first_line.starts_with('[').then_some(first_line);
-        for line in first_section.into_iter().chain(lines) {
-            if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-                section = name.trim().to_ascii_lowercase();
-                continue;
-            }
-            if line.starts_with(';') || section == "comment" {
-                continue;
-            }
-            if let Some((key, value)) = line.split_once('=') {
-                entries.push(Entry {
-                    section: section.clone(),
-                    key: key.trim().to_owned(),
-                    value: value.trim().to_owned(),
-                });
-            }
-        }
+    pub fn parse(text: &'a str) -> Self {
         Self {
-            first_line: first_line.to_owned(),
-            entries,
+            first_line: lines(text).next().unwrap_or(""),
+            text,
         }
     }
 
+    /// Every `key=value` line, in file order.
+    fn entries(&self) -> impl Iterator<Item = Entry<'a>> + use<'a> {
+        let mut all = lines(self.text);
+        let first = all.next().unwrap_or("");
+        // A file without its identification line may start with a section.
+        let first_section = first.starts_with('[').then_some(first);
+        let mut section = "";
+        first_section
+            .into_iter()
+            .chain(all)
+            .filter_map(move |line| {
+                if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+                    section = name.trim();
+                    return None;
+                }
+                if line.starts_with(';') || section.eq_ignore_ascii_case("comment") {
+                    return None;
+                }
+                let (key, value) = line.split_once('=')?;
+                Some(Entry {
+                    section,
+                    key: key.trim(),
+                    value: value.trim(),
+                })
+            })
+    }
+
     /// The value of the first `key` (case-insensitive) in `section` (lower case).
-    pub fn get(&self, section: &str, key: &str) -> Option<&str> {
-        self.entries
-            .iter()
-            .find(|e| e.section == section && e.key.eq_ignore_ascii_case(key))
-            .map(|e| e.value.as_str())
+    pub fn get(&self, section: &str, key: &str) -> Option<&'a str> {
+        self.entries()
+            .find(|e| e.section.eq_ignore_ascii_case(section) && e.key.eq_ignore_ascii_case(key))
+            .map(|e| e.value)
     }
 
     /// The entries of `section` whose key is `prefix` followed by a number,
     /// with that number (`Ch12` -> 12); other keys are counted in the second
-    /// value.
-    pub fn numbered<'a>(&'a self, section: &str, prefix: &str) -> (Vec<(u64, &'a str)>, usize) {
-        let mut found = Vec::new();
-        let mut other = 0;
-        for e in self.entries.iter().filter(|e| e.section == section) {
-            let number = e
-                .key
+    /// value. The list is allocated once, at its final size.
+    pub fn numbered(&self, section: &str, prefix: &str) -> (Vec<(u64, &'a str)>, usize) {
+        let number = |e: &Entry<'a>| -> Option<u64> {
+            e.key
                 .get(..prefix.len())
                 .filter(|p| p.eq_ignore_ascii_case(prefix))
                 .and_then(|_| e.key.get(prefix.len()..))
-                .and_then(|n| n.parse::<u64>().ok());
-            match number {
-                Some(n) => found.push((n, e.value.as_str())),
+                .and_then(|n| n.parse::<u64>().ok())
+        };
+        let in_section = || {
+            self.entries()
+                .filter(|e| e.section.eq_ignore_ascii_case(section))
+        };
+        let (mut count, mut other) = (0, 0);
+        for e in in_section() {
+            match number(&e) {
+                Some(_) => count += 1,
                 None => other += 1,
             }
         }
+        let mut found = Vec::with_capacity(count);
+        found.extend(in_section().filter_map(|e| number(&e).map(|n| (n, e.value))));
         (found, other)
     }
 }

@@ -42,15 +42,17 @@ pub fn read_markers(
     let text = decode_text(&bytes);
     drop(bytes);
     let ini = Ini::parse(&text);
-    if identification_version(&ini.first_line, "marker").is_none() {
+    if identification_version(ini.first_line, "marker").is_none() {
         warnings.push(format!(
             "marker file {name} does not start with \"Brain Vision Data Exchange Marker File, Version 1.0\""
         ));
     }
     let (mut lines, _) = ini.numbered("marker infos", "Mk");
     lines.sort_by_key(|(n, _)| *n);
+    // One annotation per line at most: room for all at once, not doubling.
+    out.annotations.reserve_exact(lines.len());
 
-    let mut problems = Vec::new();
+    let mut problems = Problems::default();
     let mut beyond_end = 0usize;
     // (position, start) of the earliest dated New Segment marker so far, and
     // the index of its annotation.
@@ -136,17 +138,33 @@ pub fn read_markers(
             "{beyond_end} marker(s) lie beyond the end of the data"
         ));
     }
-    let count = problems.len();
-    for p in problems.into_iter().take(MAX_MARKER_WARNINGS) {
+    for p in problems.listed {
         warnings.push(format!("{name}: {p}"));
     }
-    if count > MAX_MARKER_WARNINGS {
+    if problems.count > MAX_MARKER_WARNINGS {
         warnings.push(format!(
             "{name}: {} more marker problem(s) not listed",
-            count - MAX_MARKER_WARNINGS
+            problems.count - MAX_MARKER_WARNINGS
         ));
     }
     out
+}
+
+/// Marker problems: the first [`MAX_MARKER_WARNINGS`] in words and how many
+/// there were in all (a damaged file may hold millions; only a few are shown).
+#[derive(Default)]
+struct Problems {
+    listed: Vec<String>,
+    count: usize,
+}
+
+impl Problems {
+    fn push(&mut self, problem: String) {
+        self.count += 1;
+        if self.listed.len() < MAX_MARKER_WARNINGS {
+            self.listed.push(problem);
+        }
+    }
 }
 
 /// Parses a marker date `YYYYMMDDhhmmss` followed by up to six digits of

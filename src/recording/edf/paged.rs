@@ -11,9 +11,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use super::header::Header;
 use super::reader::{
-    PartData, RecordData, assemble, collect_tals, decode, open_header, read_exact_at,
+    PartData, RecordData, assemble, collect_record_tals, decode, open_header, read_exact_at,
 };
-use super::tal;
 use crate::recording::{Recording, RecordingError};
 
 /// Samples of the fastest channel held by one cache block (at least one
@@ -144,8 +143,7 @@ fn read_annotation_signals(
             buf.resize(len, 0);
             let at = header.header_bytes as u64 + r * record_bytes + start as u64;
             read_exact_at(file, &mut buf, at)?;
-            let tals = tal::parse_record(&buf, &mut found.tal_problems);
-            collect_tals(tals, k == 0, &mut found);
+            collect_record_tals(&buf, k == 0, &mut found);
         }
     }
     Ok(found)

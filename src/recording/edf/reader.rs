@@ -64,6 +64,7 @@ pub(super) fn open_header(path: &Path) -> Result<Opened, RecordingError> {
 
     let mut warnings = Vec::new();
     let header = header::parse(&head, &mut warnings).map_err(invalid)?;
+    drop(head);
     let n_records = count_records(&header, file_len, &mut warnings).map_err(invalid)?;
     Ok(Opened {
         file,
@@ -153,8 +154,8 @@ pub(super) struct RecordData {
     pub record_onsets: Vec<Option<f64>>,
     /// The annotations of every annotation signal.
     pub annotations: Vec<Annotation>,
-    /// Malformed TALs, in words.
-    pub tal_problems: Vec<String>,
+    /// Malformed TALs, counted.
+    pub tal_problems: tal::Problems,
 }
 
 fn read_records(
@@ -251,10 +252,18 @@ fn read_records(
         samples,
         record_onsets: Vec::new(),
         annotations: Vec::new(),
-        tal_problems: Vec::new(),
+        tal_problems: tal::Problems::default(),
     };
     for r in results {
-        let part = r.map_err(ReadFailure::Io)?;
+        let mut part = r.map_err(ReadFailure::Io)?;
+        // The first part is moved, not copied: a file read on one thread
+        // never holds its annotations twice.
+        if data.record_onsets.is_empty() {
+            std::mem::swap(&mut data.record_onsets, &mut part.record_onsets);
+        }
+        if data.annotations.is_empty() {
+            std::mem::swap(&mut data.annotations, &mut part.annotations);
+        }
         data.record_onsets.extend(part.record_onsets);
         data.annotations.extend(part.annotations);
         data.tal_problems.extend(part.tal_problems);
@@ -279,8 +288,8 @@ pub(super) struct PartData {
     pub record_onsets: Vec<Option<f64>>,
     /// The annotations found.
     pub annotations: Vec<Annotation>,
-    /// Malformed TALs, in words.
-    pub tal_problems: Vec<String>,
+    /// Malformed TALs, counted.
+    pub tal_problems: tal::Problems,
 }
 
 fn decode_part(
@@ -307,8 +316,7 @@ fn decode_part(
             for p in plan {
                 let bytes = &record[p.start..p.start + p.len];
                 if p.annotation {
-                    let tals = tal::parse_record(bytes, &mut found.tal_problems);
-                    collect_tals(tals, first_annotation, &mut found);
+                    collect_record_tals(bytes, first_annotation, &mut found);
                     first_annotation = false;
                 } else {
                     let out = &mut part.outputs[channel][r * p.spr..(r + 1) * p.spr];
@@ -382,22 +390,28 @@ struct SignalPlan {
     offset: f64,
 }
 
-/// Files the TALs of one annotation signal of one record: the first TAL of the
-/// first annotation signal is the record's time-keeping TAL.
-pub(super) fn collect_tals(tals: Vec<tal::Tal>, first_signal: bool, data: &mut PartData) {
-    let mut tals = tals.into_iter().peekable();
-    if first_signal {
-        let keeping = tals.next_if(|t| t.texts.is_empty());
-        data.record_onsets.push(keeping.map(|t| t.onset_s));
-    }
-    for t in tals {
+/// Files the TALs of one annotation signal of one record (`bytes`): the
+/// first TAL of the first annotation signal (`first_signal`) is the record's
+/// time-keeping TAL when it holds no text.
+pub(super) fn collect_record_tals(bytes: &[u8], first_signal: bool, found: &mut PartData) {
+    let mut first_tal = first_signal;
+    let mut keeping = None;
+    let annotations = &mut found.annotations;
+    tal::parse_record(bytes, &mut found.tal_problems, |t| {
+        if std::mem::take(&mut first_tal) && t.texts.is_empty() {
+            keeping = Some(t.onset_s);
+            return;
+        }
         for text in t.texts {
-            data.annotations.push(Annotation {
+            annotations.push(Annotation {
                 onset_s: t.onset_s,
                 duration_s: t.duration_s,
                 text,
             });
         }
+    });
+    if first_signal {
+        found.record_onsets.push(keeping);
     }
 }
 
@@ -444,11 +458,10 @@ pub(super) fn assemble(
     if header.flavour != Flavour::Plain && !has_annotation_signal {
         warnings.push(format!("{format} file without an annotation signal"));
     }
-    if !data.tal_problems.is_empty() {
+    if let Some(first) = &data.tal_problems.first {
         warnings.push(format!(
-            "{} malformed annotation(s) skipped; the first: {}",
-            data.tal_problems.len(),
-            data.tal_problems[0]
+            "{} malformed annotation(s) skipped; the first: {first}",
+            data.tal_problems.count,
         ));
     }
 
@@ -460,21 +473,23 @@ pub(super) fn assemble(
             "{missing} data record(s) lack a time-keeping annotation; placed after the previous record"
         ));
     }
-    // Record onsets in file time; the first gives the fractional start.
-    let mut onsets = Vec::with_capacity(n_records);
-    for k in 0..n_records {
-        let onset = match data.record_onsets.get(k).copied().flatten() {
+    // Record onsets in file time, one at a time (a file of tiny records has
+    // millions); a record without a time-keeping TAL follows the previous one.
+    // The first onset gives the fractional start.
+    let record_onsets = &data.record_onsets;
+    let mut previous: Option<f64> = None;
+    let onsets = (0..n_records).map(|k| {
+        let onset = match record_onsets.get(k).copied().flatten() {
             Some(t) => t,
-            None => onsets
-                .last()
-                .map_or(k as f64 * dur, |&prev: &f64| prev + dur),
+            None => previous.map_or(k as f64 * dur, |prev| prev + dur),
         };
-        onsets.push(onset);
-    }
-    let start_offset = onsets.first().copied().unwrap_or(0.0);
+        previous = Some(onset);
+        onset
+    });
+    let start_offset = record_onsets.first().copied().flatten().unwrap_or(0.0);
     let has_data = header.signals.iter().any(|s| !s.is_annotation());
     let segments = if has_data {
-        segments_from_onsets(&onsets, start_offset, dur, header.flavour, &mut warnings)
+        segments_from_onsets(onsets, start_offset, dur, header.flavour, &mut warnings)
     } else {
         Vec::new()
     };
@@ -535,7 +550,7 @@ pub(super) fn assemble(
 
 /// Merges back-to-back records into segments (relative to `start_offset`).
 fn segments_from_onsets(
-    onsets: &[f64],
+    onsets: impl IntoIterator<Item = f64>,
     start_offset: f64,
     dur: f64,
     flavour: Flavour,
@@ -543,7 +558,7 @@ fn segments_from_onsets(
 ) -> Vec<Segment> {
     let mut segments: Vec<Segment> = Vec::new();
     let mut disorder = false;
-    for &onset in onsets {
+    for onset in onsets {
         let t = onset - start_offset;
         match segments.last_mut() {
             Some(last) if (last.onset_s + last.duration_s - t).abs() <= GAP_TOLERANCE_S => {
@@ -597,7 +612,7 @@ mod tests {
     fn gaps_become_segments() {
         let mut w = Vec::new();
         let segs = segments_from_onsets(
-            &[0.5, 1.5, 4.5, 5.5],
+            [0.5, 1.5, 4.5, 5.5],
             0.5,
             1.0,
             Flavour::Discontinuous,
@@ -617,7 +632,7 @@ mod tests {
             ]
         );
         assert!(w.is_empty());
-        let segs = segments_from_onsets(&[0.0, 3.0], 0.0, 1.0, Flavour::Contiguous, &mut w);
+        let segs = segments_from_onsets([0.0, 3.0], 0.0, 1.0, Flavour::Contiguous, &mut w);
         assert_eq!(segs.len(), 1);
         assert_eq!(w.len(), 1);
     }

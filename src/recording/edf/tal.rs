@@ -13,20 +13,48 @@ pub struct Tal {
     pub texts: Vec<String>,
 }
 
-/// Parses every TAL in the annotation bytes of one data record. Malformed TALs
-/// are skipped and described in `problems`.
-pub fn parse_record(bytes: &[u8], problems: &mut Vec<String>) -> Vec<Tal> {
-    let mut tals = Vec::new();
+/// Malformed TALs met while reading: how many, and the first in words (a
+/// damaged annotation signal may hold millions; one is enough to show).
+#[derive(Debug, Default)]
+pub struct Problems {
+    /// How many TALs were skipped.
+    pub count: usize,
+    /// What was wrong with the first.
+    pub first: Option<String>,
+}
+
+impl Problems {
+    /// Counts one more problem, keeping its description when it is the first.
+    pub fn push(&mut self, problem: String) {
+        self.count += 1;
+        if self.first.is_none() {
+            self.first = Some(problem);
+        }
+    }
+
+    /// Adds the problems of a later stretch of the file.
+    pub fn extend(&mut self, later: Problems) {
+        self.count += later.count;
+        if self.first.is_none() {
+            self.first = later.first;
+        }
+    }
+}
+
+/// Parses every TAL in the annotation bytes of one data record, handing each
+/// to `found` in order (nothing is collected: a record of thousands of tiny
+/// TALs costs only what `found` keeps). Malformed TALs are skipped and counted
+/// in `problems`.
+pub fn parse_record(bytes: &[u8], problems: &mut Problems, mut found: impl FnMut(Tal)) {
     for chunk in bytes.split(|&b| b == 0) {
         if chunk.is_empty() {
             continue;
         }
         match parse_one(chunk) {
-            Ok(tal) => tals.push(tal),
+            Ok(tal) => found(tal),
             Err(why) => problems.push(why),
         }
     }
-    tals
 }
 
 fn parse_one(chunk: &[u8]) -> Result<Tal, String> {
@@ -37,16 +65,16 @@ fn parse_one(chunk: &[u8]) -> Result<Tal, String> {
         None => (time, None),
     };
     let onset_s = parse_time(onset, true)
-        .ok_or_else(|| format!("TAL onset {:?} is not a signed number", lossy(onset)))?;
+        .ok_or_else(|| format!("TAL onset {:?} is not a signed number", shown(onset)))?;
     let duration_s = match duration {
         Some(d) if !d.is_empty() => Some(
             parse_time(d, false)
-                .ok_or_else(|| format!("TAL duration {:?} is not a number", lossy(d)))?,
+                .ok_or_else(|| format!("TAL duration {:?} is not a number", shown(d)))?,
         ),
         _ => None,
     };
     if !chunk.ends_with(&[0x14]) {
-        return Err(format!("TAL {:?} does not end with byte 20", lossy(chunk)));
+        return Err(format!("TAL {:?} does not end with byte 20", shown(chunk)));
     }
     let texts = parts
         .filter(|t| !t.is_empty())
@@ -76,6 +104,15 @@ fn parse_time(bytes: &[u8], signed: bool) -> Option<f64> {
 
 fn lossy(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// At most the first 40 bytes of `bytes` as text, for a message (`…` when cut).
+fn shown(bytes: &[u8]) -> String {
+    const MAX: usize = 40;
+    match bytes.get(..MAX) {
+        Some(head) if bytes.len() > MAX => format!("{}…", String::from_utf8_lossy(head)),
+        _ => lossy(bytes),
+    }
 }
 
 /// Formats seconds for a TAL: sign, up to 7 decimals (100 ns), no trailing zeros.
@@ -118,12 +155,18 @@ pub fn encode(tal: &Tal) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    fn parse_all(bytes: &[u8], problems: &mut Problems) -> Vec<Tal> {
+        let mut tals = Vec::new();
+        parse_record(bytes, problems, |t| tals.push(t));
+        tals
+    }
+
     #[test]
     fn parses_timekeeping_and_annotations() {
         let bytes = b"+0.3945312\x14\x14\x00+2.3457031\x14XLSpike\x14\x00\x00\x00";
-        let mut problems = Vec::new();
-        let tals = parse_record(bytes, &mut problems);
-        assert!(problems.is_empty());
+        let mut problems = Problems::default();
+        let tals = parse_all(bytes, &mut problems);
+        assert_eq!(problems.count, 0);
         assert_eq!(tals.len(), 2);
         assert_eq!(tals[0].onset_s, 0.3945312);
         assert!(tals[0].texts.is_empty());
@@ -133,8 +176,8 @@ mod tests {
     #[test]
     fn parses_duration_and_several_texts() {
         let bytes = "-1.5\x1520\x14first\x14zweiter \u{4e2d}\x14\x00".as_bytes();
-        let mut problems = Vec::new();
-        let tals = parse_record(bytes, &mut problems);
+        let mut problems = Problems::default();
+        let tals = parse_all(bytes, &mut problems);
         assert_eq!(tals[0].onset_s, -1.5);
         assert_eq!(tals[0].duration_s, Some(20.0));
         assert_eq!(tals[0].texts, vec!["first", "zweiter \u{4e2d}"]);
@@ -142,13 +185,14 @@ mod tests {
 
     #[test]
     fn malformed_tals_are_reported_not_fatal() {
-        let mut problems = Vec::new();
-        let tals = parse_record(
+        let mut problems = Problems::default();
+        let tals = parse_all(
             b"abc\x14x\x14\x00+1\x14ok\x14\x00+2\x14no end",
             &mut problems,
         );
         assert_eq!(tals.len(), 1);
-        assert_eq!(problems.len(), 2);
+        assert_eq!(problems.count, 2);
+        assert!(problems.first.unwrap().starts_with("TAL onset \"abc\""));
     }
 
     #[test]
@@ -167,8 +211,8 @@ mod tests {
             texts: vec!["eyes closed".into(), "\u{4e2d}\u{6587}".into()],
         };
         let bytes = encode(&tal);
-        let mut problems = Vec::new();
-        assert_eq!(parse_record(&bytes, &mut problems), vec![tal]);
+        let mut problems = Problems::default();
+        assert_eq!(parse_all(&bytes, &mut problems), vec![tal]);
         let keeping = Tal {
             onset_s: 3.0,
             duration_s: None,
