@@ -7,7 +7,7 @@
 # the executions).
 set -euo pipefail
 cd "$(dirname "$0")"
-target=${1:?usage: fuzz/run.sh edf|wav|brainvision|events_tsv [SECONDS]}
+target=${1:?usage: fuzz/run.sh edf|edf_on_demand|wav|brainvision|events_tsv [SECONDS]}
 seconds=${2:-600}
 export RUSTC_BOOTSTRAP=1
 [ -n "${SPINDLE_FUZZ_NO_BUILD:-}" ] || cargo fuzz build "$target"

@@ -55,6 +55,9 @@ if [ -d "$testdata" ]; then
 else
     echo "seed.sh: no shared test data at $testdata; only Spindle's own files seed the corpus" >&2
 fi
-for t in edf wav brainvision events_tsv; do
+# The on-demand EDF reader starts from the same files as the whole one.
+mkdir -p corpus/edf_on_demand
+cp corpus/edf/* corpus/edf_on_demand/
+for t in edf edf_on_demand wav brainvision events_tsv; do
     echo "corpus/$t: $(ls "corpus/$t" | wc -l) files"
 done

@@ -77,7 +77,19 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 /// more decoded samples than the input has bytes (every format stores a
 /// sample in at least one byte), so nothing was invented from a header.
 pub fn check_recording(rec: &Recording, input_bytes: usize) {
-    assert!(!rec.channels.is_empty(), "a recording without channels");
+    // A recording may have no channels only as an EDF+ file of annotations
+    // alone (a hypnogram).
+    assert!(
+        !rec.channels.is_empty()
+            || matches!(
+                rec.format,
+                spindle::recording::Format::EdfPlusC
+                    | spindle::recording::Format::EdfPlusD
+                    | spindle::recording::Format::BdfPlusC
+                    | spindle::recording::Format::BdfPlusD
+            ),
+        "a recording without channels that is not EDF+/BDF+"
+    );
     let samples: usize = rec.channels.iter().map(|c| c.samples.len()).sum();
     assert!(
         samples <= input_bytes,
