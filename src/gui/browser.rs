@@ -88,12 +88,19 @@ impl Browser {
                                 Some(c) => format!("class {c}"),
                                 None => format!("{} labels", e.labels),
                             };
-                            format!(
-                                "{} · {} ch · {} Hz · {labels}",
-                                format_hms(e.duration_s),
-                                e.channels,
-                                e.rate_hz
-                            )
+                            if e.channels == 0 {
+                                format!(
+                                    "{} · annotations only · {labels}",
+                                    format_hms(e.duration_s)
+                                )
+                            } else {
+                                format!(
+                                    "{} · {} ch · {} Hz · {labels}",
+                                    format_hms(e.duration_s),
+                                    e.channels,
+                                    e.rate_hz
+                                )
+                            }
                         }
                     };
                     let selected = open_path == Some(e.path.as_path());
