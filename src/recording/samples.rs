@@ -94,7 +94,7 @@ impl SampleStore {
     }
 }
 
-/// Opens `path` for viewing. An EDF/BDF file larger than
+/// Opens `path` for viewing. An EDF/BDF file (by its content) larger than
 /// `on_demand_from_bytes` is opened with [`open_edf_paged`]: the returned
 /// recording has its header facts and annotations but empty channel samples,
 /// and the store reads them from the file. Anything else is read whole.
@@ -105,11 +105,8 @@ pub fn open_for_viewing(
     let len = std::fs::metadata(path)
         .map_err(|e| RecordingError::io(path, e))?
         .len();
-    let is_edf = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| ["edf", "bdf", "rec"].contains(&e.to_ascii_lowercase().as_str()));
-    if is_edf && len > on_demand_from_bytes {
+    // Recognized by content, as `read_recording` does, never by extension.
+    if len > on_demand_from_bytes && recognize(path)? == Sniffed::Edf {
         let (recording, paged) = open_edf_paged(path)?;
         return Ok((Arc::new(recording), SampleStore::Paged(Arc::new(paged))));
     }
