@@ -192,4 +192,29 @@ mod tests {
         assert_eq!(some.segments, whole.segments);
         assert_eq!(read_recording_channels(&path, &[]).unwrap(), whole);
     }
+
+    #[test]
+    fn files_are_opened_on_demand_by_their_content_not_their_name() {
+        let dir = tempfile::tempdir().unwrap();
+        // A WAV file named .edf is read as the WAV it is, whatever its size.
+        let wav = dir.path().join("call.edf");
+        crate::recording::write_wav(
+            &wav,
+            8000,
+            &[vec![0.25; 800]],
+            crate::recording::WavSampleFormat::Pcm16,
+        )
+        .unwrap();
+        let (rec, samples) = open_for_viewing(&wav, 0).unwrap();
+        assert_eq!(rec.format, Format::Wav);
+        assert!(!samples.is_paged());
+        // Bytes that are no recording at all: the error read_recording gives.
+        let junk = dir.path().join("junk.edf");
+        std::fs::write(&junk, b"1       this is not the EDF version field").unwrap();
+        let err = open_for_viewing(&junk, 0).unwrap_err().to_string();
+        assert!(
+            err.contains("junk.edf") && err.contains("not an EDF"),
+            "{err}"
+        );
+    }
 }
