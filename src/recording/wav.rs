@@ -85,18 +85,8 @@ struct Cue {
 /// streaming writer's placeholder (0 or 0xFFFFFFFF) or larger than the file is
 /// read to the end of the file, with a warning in [`Recording::warnings`].
 pub fn read_wav(path: &Path) -> Result<Recording, RecordingError> {
-    let file = File::open(path).map_err(|e| RecordingError::io(path, e))?;
-    let len = file
-        .metadata()
-        .map_err(|e| RecordingError::io(path, e))?
-        .len();
-    let mut src = Source {
-        reader: BufReader::with_capacity(64 << 10, file),
-        pos: 0,
-        len,
-    };
     let mut warnings = Vec::new();
-    let layout = scan_chunks(path, &mut src, &mut warnings)?;
+    let (mut src, layout) = open_chunks(path, &mut warnings)?;
     let fmt = layout.format;
     let (data_start, data_len) = layout.data;
 
@@ -157,6 +147,25 @@ pub fn read_wav(path: &Path) -> Result<Recording, RecordingError> {
 pub(super) fn read_wav_summary(
     path: &Path,
 ) -> Result<(usize, f64, u64, Vec<Annotation>), RecordingError> {
+    let mut warnings = Vec::new();
+    let (_, layout) = open_chunks(path, &mut warnings)?;
+    let fmt = layout.format;
+    let rate_hz = f64::from(fmt.rate_hz);
+    let frames = layout.data.1 / fmt.block_align.max(1) as u64;
+    Ok((
+        fmt.channels,
+        rate_hz,
+        frames,
+        cue_annotations(&layout, rate_hz),
+    ))
+}
+
+/// Opens `path` and walks its RIFF chunks: the reader, positioned after
+/// them, and where the parts are.
+fn open_chunks(
+    path: &Path,
+    warnings: &mut Vec<String>,
+) -> Result<(Source, Layout), RecordingError> {
     let file = File::open(path).map_err(|e| RecordingError::io(path, e))?;
     let len = file
         .metadata()
@@ -167,17 +176,8 @@ pub(super) fn read_wav_summary(
         pos: 0,
         len,
     };
-    let mut warnings = Vec::new();
-    let layout = scan_chunks(path, &mut src, &mut warnings)?;
-    let fmt = layout.format;
-    let rate_hz = f64::from(fmt.rate_hz);
-    let frames = layout.data.1 / fmt.block_align.max(1) as u64;
-    Ok((
-        fmt.channels,
-        rate_hz,
-        frames,
-        cue_annotations(&layout, rate_hz),
-    ))
+    let layout = scan_chunks(path, &mut src, warnings)?;
+    Ok((src, layout))
 }
 
 /// Writes `channels` (equal lengths, samples in -1..1) as a WAV file at
