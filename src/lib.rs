@@ -8,6 +8,7 @@ pub mod bench;
 pub mod dataset;
 pub mod dsp;
 pub mod eval;
+pub mod explain;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod jobs;

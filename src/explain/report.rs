@@ -1,0 +1,190 @@
+//! What `explain.json` holds: the explanations of one run, written into its
+//! run folder by `spindle explain` and the app, read back for display.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::ExplainError;
+
+/// The file name of explanations inside a run folder.
+pub const EXPLAIN_JSON: &str = "explain.json";
+
+/// Said with every explanation, in plain words.
+pub const CAVEAT: &str = "These maps describe what the network uses to decide, not what the brain does: a channel or band can matter to the model because it carries noise that happens to differ between classes, and one that does not matter can still carry the signal (Haufe et al. 2014).";
+
+/// Everything explained about one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Explanation {
+    /// [`CAVEAT`], stored so that a reader of the file sees it too.
+    pub caveat: String,
+    /// Spindle's version that computed it.
+    pub spindle_version: String,
+    /// Which windows were explained.
+    pub windows: ExplainedWindows,
+    /// The score whose drop measures importance: "balanced accuracy" or "R²".
+    pub metric: String,
+    /// That score on the unperturbed windows.
+    pub baseline_score: f64,
+    /// The score a model that ignores its input reaches (classification:
+    /// 1 / classes for balanced accuracy; regression: 0).
+    pub chance_score: f64,
+    /// Permutation repeats per channel and per band.
+    pub repeats: usize,
+    /// The seed of every shuffle and perturbation.
+    pub seed: u64,
+    /// Permutation importance of each channel, in the run's channel order.
+    pub channels: Option<Vec<Importance>>,
+    /// Importance of each frequency band (band-stop filtered), in band order.
+    pub bands: Option<Vec<BandImportance>>,
+    /// Bands not measured, with the reason (e.g. above the Nyquist frequency).
+    #[serde(default)]
+    pub skipped_bands: Vec<SkippedBand>,
+    /// Amplitude-perturbation correlations (classification only).
+    pub amplitude: Option<AmplitudeMap>,
+    /// Saliency over time.
+    pub saliency: Option<Saliency>,
+    /// Seconds each method took, by method name.
+    pub seconds: BTreeMap<String, f64>,
+}
+
+/// The windows an explanation was computed on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExplainedWindows {
+    /// In words: "the run's 120 test windows" or "96 windows of 2 recordings".
+    pub description: String,
+    /// How many windows.
+    pub count: usize,
+    /// The recordings they come from.
+    pub files: Vec<PathBuf>,
+}
+
+/// How much the score drops when one input is destroyed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Importance {
+    /// The channel's label.
+    pub name: String,
+    /// Mean drop of the score over the repeats (positive: the model needs it).
+    pub mean_drop: f64,
+    /// Sample standard deviation of the drop over the repeats.
+    pub spread: f64,
+    /// The drop of each repeat.
+    pub drops: Vec<f64>,
+}
+
+/// How much the score drops when one frequency band is removed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BandImportance {
+    /// The band's name ("alpha").
+    pub name: String,
+    /// Lower edge, Hz.
+    pub low_hz: f64,
+    /// Upper edge, Hz.
+    pub high_hz: f64,
+    /// Mean drop of the score (positive: the model needs the band).
+    pub mean_drop: f64,
+    /// Sample standard deviation over repeats (0 with one repeat: filtering
+    /// is deterministic; repeats differ only where noise is involved).
+    pub spread: f64,
+    /// The drop of each repeat.
+    pub drops: Vec<f64>,
+}
+
+/// A band that was not measured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkippedBand {
+    /// The band's name.
+    pub name: String,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// Amplitude perturbation: for each class, channel and frequency, the
+/// correlation between a change of the Fourier amplitude and the change of
+/// the class output, over windows and perturbations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AmplitudeMap {
+    /// Class names, the map's first index.
+    pub classes: Vec<String>,
+    /// Channel labels, the second index.
+    pub channels: Vec<String>,
+    /// Frequencies of the third index, Hz.
+    pub freqs_hz: Vec<f64>,
+    /// `correlation[class][channel][freq]`, each in -1..=1.
+    pub correlation: Vec<Vec<Vec<f32>>>,
+}
+
+/// Saliency over time: gradient × input, and Grad-CAM for the CNNs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Saliency {
+    /// Channel labels, the first index of every map.
+    pub channels: Vec<String>,
+    /// The window's length, seconds.
+    pub window_s: f64,
+    /// Time bins across the window (every map's last index).
+    pub bins: usize,
+    /// The layer Grad-CAM looked at, when the model has convolutions.
+    pub grad_cam_layer: Option<String>,
+    /// Averages per class (regression: one entry named "output").
+    pub classes: Vec<ClassSaliency>,
+    /// Per window, for the viewer's overlay.
+    pub windows: Vec<WindowSaliency>,
+}
+
+/// Saliency averaged over the windows of one true class.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassSaliency {
+    /// The class.
+    pub class: String,
+    /// How many windows were averaged.
+    pub windows: usize,
+    /// |gradient × input| toward the class's output, `[channel][bin]`,
+    /// scaled so that the map's largest value is 1.
+    pub gradient_x_input: Vec<Vec<f32>>,
+    /// Grad-CAM over time `[bin]`, scaled to a largest value of 1.
+    pub grad_cam: Option<Vec<f32>>,
+}
+
+/// Saliency of one window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WindowSaliency {
+    /// The recording.
+    pub file: PathBuf,
+    /// Onset, seconds from the recording's start.
+    pub onset_s: f64,
+    /// Duration, seconds.
+    pub duration_s: f64,
+    /// The true class (or value as text).
+    pub truth: String,
+    /// The predicted class (or value as text).
+    pub predicted: String,
+    /// |gradient × input| toward the predicted output, `[channel][bin]`,
+    /// scaled to a largest value of 1.
+    pub gradient_x_input: Vec<Vec<f32>>,
+    /// Grad-CAM `[bin]`, scaled to a largest value of 1.
+    pub grad_cam: Option<Vec<f32>>,
+}
+
+impl Explanation {
+    /// Reads `explain.json` of run folder `dir`; `Ok(None)` when there is none.
+    pub fn load(dir: &Path) -> Result<Option<Self>, ExplainError> {
+        let path = dir.join(EXPLAIN_JSON);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(ExplainError::file(&path, e)),
+        };
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| ExplainError::file(&path, format!("not a Spindle explain.json: {e}")))
+    }
+
+    /// Writes `explain.json` into run folder `dir` atomically.
+    pub fn save(&self, dir: &Path) -> Result<(), ExplainError> {
+        let path = dir.join(EXPLAIN_JSON);
+        let text = serde_json::to_string(self).map_err(|e| ExplainError::file(&path, e))?;
+        crate::recording::write_atomic(&path, text.as_bytes())
+            .map_err(|e| ExplainError::file(&path, e))
+    }
+}
