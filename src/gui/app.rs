@@ -10,6 +10,7 @@ use super::browser::Browser;
 use super::channels;
 use super::command::{AppCommand, Commands, Tab};
 use super::error::{AppError, reason};
+use super::explain::{ExplainPanel, HeatSpan, Overlay, heat_spans};
 use super::frame_stats::FrameStats;
 use super::keys;
 use super::labels::LabelsPanel;
@@ -24,7 +25,7 @@ use super::training::{PreviewState, TrainingPanel};
 use super::viewer::{self, Ribbon, ViewerContext};
 use super::worker::{Command, Entry, Event, Workers};
 use crate::dsp::format_hms;
-use crate::jobs::{TrainJob, TrainJobSpec};
+use crate::jobs::{ExplainEvent, ExplainJob, TrainJob, TrainJobSpec};
 use crate::labeling::{LabelScheme, Suggestions};
 use crate::recording::{Label, LabelSet, LabelSource, RECORDING_EXTENSIONS};
 use crate::runs::{RunSnapshot, RunStatus, create_run_dir};
@@ -60,6 +61,7 @@ pub struct SpindleApp {
     tab: Tab,
     training: TrainingPanel,
     results: ResultsPanel,
+    explain: ExplainPanel,
     runs: RunsPanel,
     /// The run shown in Results (and drawn on the recording).
     result_run: Option<RunSnapshot>,
@@ -78,6 +80,13 @@ pub struct SpindleApp {
     /// What the ribbons were built from: `(recording, preview generation,
     /// run, suggestions generation)`.
     ribbons_for: Option<(PathBuf, u64, Option<PathBuf>, u64)>,
+    /// Saliency drawn over the traces of the open recording.
+    heat: Vec<HeatSpan>,
+    /// What the saliency was built from: `(recording, explanation
+    /// generation, overlay)`.
+    heat_for: Option<(PathBuf, u64, Overlay)>,
+    /// Bumped whenever the explanation shown changes.
+    explain_generation: u64,
     /// Bumped whenever a new preview arrives.
     preview_generation: u64,
     /// egui time of the last re-read of live runs, seconds.
@@ -127,6 +136,7 @@ impl SpindleApp {
             tab: Tab::Viewer,
             training: TrainingPanel::default(),
             results: ResultsPanel::default(),
+            explain: ExplainPanel::default(),
             runs: RunsPanel::default(),
             result_run: None,
             results_dir: None,
@@ -136,6 +146,9 @@ impl SpindleApp {
             pending_jump: None,
             ribbons: Vec::new(),
             ribbons_for: None,
+            heat: Vec::new(),
+            heat_for: None,
+            explain_generation: 0,
             preview_generation: 0,
             last_live_poll_s: 0.0,
             last_list_s: 0.0,
@@ -247,6 +260,19 @@ impl SpindleApp {
     /// Suggested labels waiting for a decision: the recording and the list.
     pub fn suggestions(&self) -> Option<(&Path, &Suggestions)> {
         self.suggestions.as_ref().map(|(p, s)| (p.as_path(), s))
+    }
+
+    /// The explanation shown in the Explain view, with its run folder.
+    pub fn explanation(&self) -> Option<(&Path, &crate::explain::Explanation)> {
+        self.explain
+            .explanation
+            .as_ref()
+            .map(|(d, e)| (d.as_path(), e))
+    }
+
+    /// The saliency spans drawn over the traces of the open recording.
+    pub fn heat(&self) -> &[HeatSpan] {
+        &self.heat
     }
 
     /// The ribbons drawn under the traces.
@@ -527,12 +553,14 @@ impl SpindleApp {
             self.on_event(event);
         }
         self.drain_job();
+        self.drain_explanation();
         for command in self.commands.take() {
             self.on_command(command, ctx);
         }
         let now = ctx.input(|i| i.time);
         self.poll_live_runs(now);
         self.refresh_ribbons();
+        self.refresh_heat();
         if let Some(s) = &mut self.session {
             if s.doc.is_dirty() && s.autosave.is_due(now) {
                 match s.save() {
@@ -650,6 +678,18 @@ impl SpindleApp {
             AppCommand::Report(e) => self.report(e),
             AppCommand::Preview => self.request_preview(),
             AppCommand::StartTraining => self.start_training(ctx),
+            AppCommand::Explain(dir, options) => {
+                if self.explain.job.is_some() {
+                    self.notice = Some("an explanation is already running".into());
+                    return;
+                }
+                let repaint = ctx.clone();
+                self.explain.failure = None;
+                self.explain.progress = None;
+                self.explain.job = Some(ExplainJob::spawn(dir, options, move || {
+                    repaint.request_repaint();
+                }));
+            }
             AppCommand::Training(c) => {
                 if let Some(job) = &self.training.job
                     && let Err(e) = job.send(c)
@@ -911,8 +951,72 @@ impl SpindleApp {
         self.ribbons_for = Some(key);
     }
 
+    /// Takes the explanation job's news: progress, then its result.
+    fn drain_explanation(&mut self) {
+        let Some(job) = &self.explain.job else {
+            return;
+        };
+        let dir = job.run_dir.clone();
+        let events: Vec<ExplainEvent> = job.events.try_iter().collect();
+        for e in events {
+            match e {
+                ExplainEvent::Progress(p) => self.explain.progress = Some(p),
+                ExplainEvent::Finished(explanation) => {
+                    self.explain.explanation = Some((dir.clone(), *explanation));
+                    self.explain_generation += 1;
+                    self.explain.job = None;
+                    self.notice = Some(format!("explained {}", dir.display()));
+                }
+                ExplainEvent::Failed(message) => {
+                    self.explain.failure = Some((dir.clone(), message));
+                    self.explain.job = None;
+                }
+                ExplainEvent::Cancelled => {
+                    self.explain.job = None;
+                    self.notice = Some("explanation cancelled".into());
+                }
+            }
+        }
+    }
+
+    /// Rebuilds the saliency over the traces when the open recording, the
+    /// explanation or the overlay choice changes.
+    fn refresh_heat(&mut self) {
+        let Some(path) = self.open_recording().map(Path::to_path_buf) else {
+            self.heat.clear();
+            return;
+        };
+        let key = (path.clone(), self.explain_generation, self.explain.overlay);
+        if self.heat_for.as_ref() == Some(&key) {
+            return;
+        }
+        self.heat = self
+            .explain
+            .explanation
+            .as_ref()
+            .map(|(_, e)| heat_spans(e, &path, self.explain.overlay))
+            .unwrap_or_default();
+        self.heat_for = Some(key);
+    }
+
     fn on_event(&mut self, event: Event) {
         match event {
+            Event::ExplanationLoaded(dir, result) => {
+                if self.results_dir.as_ref() != Some(&dir) {
+                    return;
+                }
+                match result {
+                    Ok(Some(e)) => {
+                        let same = self.explain.of(&dir) == Some(&*e);
+                        if !same {
+                            self.explain.explanation = Some((dir, *e));
+                            self.explain_generation += 1;
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(message) => self.explain.failure = Some((dir, message)),
+                }
+            }
             Event::Found(root, entry) => self.browser.add(&root, entry),
             Event::ScanDone(root) => {
                 if self.browser.root.as_deref() == Some(root.as_path()) {
@@ -1229,6 +1333,9 @@ impl SpindleApp {
                     self.presenting,
                 )
             }
+            Tab::Explain => self
+                .explain
+                .ui(ui, self.result_run.as_ref(), &mut self.commands),
             Tab::Runs => self.runs.ui(ui, &mut self.commands),
         });
         if !self.commands.is_empty() {
@@ -1306,6 +1413,7 @@ impl SpindleApp {
             for tab in Tab::ALL {
                 let title = match tab {
                     Tab::Train if self.training.is_training() => "Train (running)".to_string(),
+                    Tab::Explain if self.explain.is_running() => "Explain (running)".to_string(),
                     _ => tab.title().to_string(),
                 };
                 if ui
@@ -1401,6 +1509,7 @@ impl SpindleApp {
             now_s,
             commands: &mut self.commands,
             ribbons: &self.ribbons,
+            heat: &self.heat,
             cursor_s: self.listening.position_s(),
         };
         viewer::traces(ui, s, cx);

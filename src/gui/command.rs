@@ -16,13 +16,21 @@ pub enum Tab {
     Train,
     /// The scores of the open run.
     Results,
+    /// What the open run's network relies on.
+    Explain,
     /// Every run of the runs folder; compare.
     Runs,
 }
 
 impl Tab {
     /// Every tab, in bar order.
-    pub const ALL: [Tab; 4] = [Tab::Viewer, Tab::Train, Tab::Results, Tab::Runs];
+    pub const ALL: [Tab; 5] = [
+        Tab::Viewer,
+        Tab::Train,
+        Tab::Results,
+        Tab::Explain,
+        Tab::Runs,
+    ];
 
     /// The tab's title.
     pub fn title(self) -> &'static str {
@@ -30,6 +38,7 @@ impl Tab {
             Tab::Viewer => "Recording",
             Tab::Train => "Train",
             Tab::Results => "Results",
+            Tab::Explain => "Explain",
             Tab::Runs => "Runs",
         }
     }
@@ -48,6 +57,8 @@ pub enum AppCommand {
     Preview,
     /// Start training with the current form.
     StartTraining,
+    /// Explain the run in this folder with these options (on a worker).
+    Explain(PathBuf, crate::explain::ExplainOptions),
     /// Pause, resume, stop or cancel the running job.
     Training(crate::train::Command),
     /// Start the bundled demo: sample EEG, a preconfigured model, at once.

@@ -10,6 +10,7 @@ mod browser;
 mod channels;
 pub mod command;
 mod error;
+mod explain;
 mod frame_stats;
 mod glossary;
 mod keys;

@@ -160,6 +160,8 @@ pub struct ViewerContext<'a> {
     pub commands: &'a mut Commands,
     /// Bands drawn under the traces: dataset windows, predictions.
     pub ribbons: &'a [Ribbon],
+    /// Saliency drawn behind the lanes of the explained windows.
+    pub heat: &'a [super::explain::HeatSpan],
     /// The recording time being heard, seconds (a moving cursor).
     pub cursor_s: Option<f64>,
 }
@@ -286,6 +288,11 @@ pub fn traces(ui: &mut Ui, s: &mut Session, mut cx: ViewerContext<'_>) {
     }
 
     draw_labels(&painter, s, &cx, data_rect, &window, &visuals);
+    if !cx.heat.is_empty() {
+        let lanes = lane_spans(s, data_rect);
+        let (t0, t1) = s.view_range();
+        super::explain::draw_heat(&painter, cx.heat, &lanes, x_of, (t0, t1));
+    }
     if let Some(reason) = draw_channels(&painter, s, &cx, traces_rect, data_rect, &window, &visuals)
         && !std::mem::replace(&mut s.read_failure_reported, true)
     {
@@ -527,6 +534,30 @@ fn draw_labels(
 
 /// Draws the visible channels; returns why samples read on demand could
 /// not be read, if they could not.
+/// The visible channels in lane order.
+fn shown_channels(s: &Session) -> Vec<usize> {
+    s.order
+        .iter()
+        .copied()
+        .filter(|&c| s.channels[c].visible)
+        .collect()
+}
+
+/// Each shown channel's label with the top and bottom of its lane, as
+/// [`draw_channels`] lays them out.
+fn lane_spans(s: &Session, data_rect: Rect) -> Vec<(&str, f32, f32)> {
+    let shown = shown_channels(s);
+    let lane_h = data_rect.height() / shown.len().max(1) as f32;
+    shown
+        .iter()
+        .enumerate()
+        .map(|(lane, &c)| {
+            let top = data_rect.top() + lane_h * lane as f32;
+            (s.recording.channels[c].label.as_str(), top, top + lane_h)
+        })
+        .collect()
+}
+
 fn draw_channels(
     painter: &egui::Painter,
     s: &mut Session,
@@ -536,12 +567,7 @@ fn draw_channels(
     window: &TimeWindow,
     visuals: &egui::Visuals,
 ) -> Option<String> {
-    let shown: Vec<usize> = s
-        .order
-        .iter()
-        .copied()
-        .filter(|&c| s.channels[c].visible)
-        .collect();
+    let shown = shown_channels(s);
     if s.recording.channels.is_empty() {
         painter.text(
             data_rect.center(),

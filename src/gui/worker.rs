@@ -14,6 +14,7 @@ use crate::dsp::{
     MinMaxPyramid, PyramidBuilder, SpanSpectra, SpectraRequest, peak_amplitude, robust_amplitude,
     span_spectra,
 };
+use crate::explain::Explanation;
 use crate::jobs::{Preview, TrainJobSpec, preview};
 use crate::labeling::{ClassifiedWindow, DamagedSidecar, JournalReplay, Suggestions, open_labels};
 use crate::playback::{DEFAULT_OUTPUT_RATE_HZ, PlaybackError, Player, prepare_audio, sonify};
@@ -232,6 +233,10 @@ pub enum Event {
     RunsListed(PathBuf, Vec<RunEntry>),
     /// A run folder was read.
     RunLoaded(Box<RunSnapshot>),
+    /// The `explain.json` of a complete run folder was read: `None` when
+    /// the run has not been explained, an error naming the file when it
+    /// does not read.
+    ExplanationLoaded(PathBuf, Result<Option<Box<Explanation>>, String>),
     /// A run folder could not be read.
     RunFailed {
         /// The run folder.
@@ -605,7 +610,19 @@ fn run(command: Command, events: &Sender<Event>, waker: &Waker) -> bool {
             send(Event::RunsListed(dir, runs))
         }
         Command::LoadRun(dir) => match load_run_snapshot(&dir) {
-            Ok(snapshot) => send(Event::RunLoaded(Box::new(snapshot))),
+            Ok(snapshot) => {
+                let complete = snapshot.report.is_some();
+                if !send(Event::RunLoaded(Box::new(snapshot))) {
+                    return false;
+                }
+                if !complete {
+                    return true;
+                }
+                let explanation = Explanation::load(&dir)
+                    .map(|e| e.map(Box::new))
+                    .map_err(|e| e.to_string());
+                send(Event::ExplanationLoaded(dir, explanation))
+            }
             Err(e) => send(Event::RunFailed {
                 dir,
                 error: e.to_string(),

@@ -2,6 +2,7 @@
 //! over a bounded channel and taking [`Command`]s. The GUI and the CLI both
 //! drive training through this.
 
+mod explain;
 mod guard;
 mod preview;
 
@@ -17,6 +18,7 @@ use crate::train::{
     TrainRequest, train,
 };
 
+pub use explain::{ExplainEvent, ExplainJob};
 pub use guard::{Panicked, catch_panic, panic_message};
 pub use preview::{Preview, preview};
 

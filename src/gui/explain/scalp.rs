@@ -1,0 +1,98 @@
+//! The scalp map: the head seen from above, nose up, each electrode of the
+//! 10-20/10-10 system colored by how much the model relies on its channel.
+
+use eframe::egui::{Align2, Color32, FontId, Role, Sense, Shape, Stroke, Ui, WidgetInfo, vec2};
+
+use super::paint::{Bar, sequential};
+use crate::explain::electrode_position;
+
+/// Bars with their electrode's position on the unit disc.
+type OnHead<'a> = Vec<(&'a Bar, (f32, f32))>;
+
+/// The channels of `bars` placed on the head and those that could not be.
+fn placed(bars: &[Bar]) -> (OnHead<'_>, Vec<&str>) {
+    let mut on_head = Vec::new();
+    let mut unknown = Vec::new();
+    for b in bars {
+        match electrode_position(&b.name) {
+            Some(p) => on_head.push((b, p)),
+            None => unknown.push(b.name.as_str()),
+        }
+    }
+    (on_head, unknown)
+}
+
+/// Draws the scalp map of `bars` (channel importances); returns false, and
+/// draws nothing, when fewer than two channels have standard positions.
+pub fn scalp_map(ui: &mut Ui, bars: &[Bar]) -> bool {
+    let (on_head, unknown) = placed(bars);
+    if on_head.len() < 2 {
+        return false;
+    }
+    let size = 240.0;
+    let (rect, response) = ui.allocate_exact_size(vec2(size, size), Sense::hover());
+    let placed_names: Vec<&str> = on_head.iter().map(|(b, _)| b.name.as_str()).collect();
+    response.widget_info(|| {
+        WidgetInfo::labeled(
+            Role::Label,
+            true,
+            format!("Scalp map of {}", placed_names.join(", ")),
+        )
+    });
+    let painter = ui.painter_at(rect.expand(2.0));
+    let visuals = ui.visuals();
+    let center = rect.center() + vec2(0.0, 8.0);
+    let radius = size * 0.40;
+    let outline = Stroke::new(1.5, visuals.text_color());
+    // Nose and ears.
+    painter.add(Shape::line(
+        vec![
+            center + vec2(-radius * 0.12, -radius * 0.99),
+            center + vec2(0.0, -radius * 1.13),
+            center + vec2(radius * 0.12, -radius * 0.99),
+        ],
+        outline,
+    ));
+    for side in [-1.0, 1.0] {
+        painter.add(Shape::ellipse_stroke(
+            center + vec2(side * radius * 1.03, 0.0),
+            vec2(radius * 0.06, radius * 0.18),
+            outline,
+        ));
+    }
+    painter.circle_stroke(center, radius, outline);
+    let top = bars.iter().map(|b| b.mean).fold(1e-9, f64::max);
+    let font = FontId::proportional(10.0);
+    for (b, (x, y)) in &on_head {
+        let p = center + vec2(x * radius, -y * radius);
+        let v = (b.mean / top).clamp(0.0, 1.0) as f32;
+        painter.circle(p, 9.0, sequential(v), Stroke::new(1.0, Color32::DARK_GRAY));
+        let text = if v > 0.6 {
+            Color32::WHITE
+        } else {
+            Color32::BLACK
+        };
+        painter.text(p, Align2::CENTER_CENTER, &b.name, font.clone(), text);
+    }
+    if let Some(hover) = response.hover_pos()
+        && let Some((b, _)) = on_head
+            .iter()
+            .find(|(_, (x, y))| (center + vec2(x * radius, -y * radius)).distance(hover) < 10.0)
+    {
+        response.on_hover_text_at_pointer(format!(
+            "{}: the score drops by {:.3} ± {:.3} without it",
+            b.name, b.mean, b.spread
+        ));
+    }
+    if !unknown.is_empty() {
+        ui.label(
+            eframe::egui::RichText::new(format!(
+                "Not on the map (no standard 10-20 position): {}",
+                unknown.join(", ")
+            ))
+            .small()
+            .weak(),
+        );
+    }
+    true
+}
