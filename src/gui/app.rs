@@ -270,6 +270,11 @@ impl SpindleApp {
             .map(|(d, e)| (d.as_path(), e))
     }
 
+    /// True while an explanation is being computed.
+    pub fn is_explaining(&self) -> bool {
+        self.explain.is_running()
+    }
+
     /// The saliency spans drawn over the traces of the open recording.
     pub fn heat(&self) -> &[HeatSpan] {
         &self.heat

@@ -73,6 +73,13 @@ impl ResultsPanel {
             return;
         };
         apply_buttons(ui, run, open, commands);
+        if ui
+            .button("What did the network rely on?")
+            .on_hover_text("Opens the Explain view: which channels, rhythms and moments of the window the network uses")
+            .clicked()
+        {
+            commands.push(AppCommand::ShowTab(super::command::Tab::Explain));
+        }
         if !run.epochs.is_empty() && ui.small_button("Export curves (CSV)…").clicked() {
             commands.push(AppCommand::ExportCurves(vec![run.dir.clone()]));
         }
