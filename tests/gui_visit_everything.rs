@@ -818,6 +818,12 @@ fn train_results_and_runs_views() {
     t.expect("Export curves (CSV)…");
     t.expect("Suggest labels for sub-01.edf");
     t.check("Results view");
+    t.click("What did the network rely on?");
+    assert_eq!(t.app().tab(), Tab::Explain);
+    t.expect("not what the brain does");
+    t.expect("Explain this run");
+    t.check("Explain view before explaining");
+    t.click_role(Role::Button, "Results");
     let cell =
         t.h.get_all_by_label_contains(" predicted as ")
             .find(|n| !n.accesskit_node().label().unwrap().starts_with("0 "))

@@ -160,8 +160,9 @@ impl ExplainPanel {
                 ui.label(RichText::new(help).small().weak());
             }
             ui.horizontal(|ui| {
-                ui.label("Repeats");
+                let label = ui.label("Repeats");
                 ui.add(egui::DragValue::new(&mut self.repeats).range(1..=50))
+                    .labelled_by(label.id)
                     .on_hover_text("Each shuffle is repeated this many times with new random orders; the bars show the mean and the spread");
             });
         });
