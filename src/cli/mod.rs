@@ -3,6 +3,7 @@
 //! exit with code 2.
 
 mod bench;
+mod explain;
 mod inspect;
 mod predict;
 mod synth;
@@ -47,6 +48,10 @@ enum Command {
     Train(Box<train::TrainArgs>),
     /// Predict labels of recordings with a trained run.
     Predict(predict::PredictArgs),
+    /// Explain what a trained run's model relies on: channels, frequency
+    /// bands, channel × frequency and time in the window (writes explain.json
+    /// into the run folder).
+    Explain(explain::ExplainArgs),
     /// Measure training and reading throughput.
     Bench(bench::BenchArgs),
     /// Write the teaching datasets (EEG as EDF+ with labels, audio as WAV folders).
@@ -71,6 +76,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Bench(_)) => "spindle bench",
         Some(Command::Train(_)) => "spindle train",
         Some(Command::Predict(_)) => "spindle predict",
+        Some(Command::Explain(_)) => "spindle explain",
         Some(Command::Demo) | None => "the app",
     };
     let result = spindle::jobs::catch_panic(None, doing, || dispatch(cli))
@@ -112,6 +118,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             train::run(&args, &runs_dir)
         }
         Some(Command::Predict(args)) => predict::run(&args),
+        Some(Command::Explain(args)) => explain::run(&args),
         Some(Command::Demo) => open_gui(cli.paths, cli.runs, true, cli.frame_stats),
         None => open_gui(cli.paths, cli.runs, false, cli.frame_stats),
     }

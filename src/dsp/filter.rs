@@ -26,7 +26,13 @@ impl Biquad {
 
     /// A 2nd-order Butterworth low-pass at `cutoff_hz` for `rate_hz` sampling.
     pub fn lowpass(cutoff_hz: f64, rate_hz: f64) -> Self {
-        let (cos, alpha) = omega(cutoff_hz, rate_hz, BUTTERWORTH_Q);
+        Self::lowpass_q(cutoff_hz, rate_hz, BUTTERWORTH_Q)
+    }
+
+    /// A 2nd-order low-pass at `cutoff_hz` with quality factor `q` (sections
+    /// of a higher-order Butterworth filter take their own `q`).
+    pub fn lowpass_q(cutoff_hz: f64, rate_hz: f64, q: f64) -> Self {
+        let (cos, alpha) = omega(cutoff_hz, rate_hz, q);
         let b1 = 1.0 - cos;
         Self::from_coefficients(
             [b1 / 2.0, b1, b1 / 2.0],
@@ -36,7 +42,12 @@ impl Biquad {
 
     /// A 2nd-order Butterworth high-pass at `cutoff_hz` for `rate_hz` sampling.
     pub fn highpass(cutoff_hz: f64, rate_hz: f64) -> Self {
-        let (cos, alpha) = omega(cutoff_hz, rate_hz, BUTTERWORTH_Q);
+        Self::highpass_q(cutoff_hz, rate_hz, BUTTERWORTH_Q)
+    }
+
+    /// A 2nd-order high-pass at `cutoff_hz` with quality factor `q`.
+    pub fn highpass_q(cutoff_hz: f64, rate_hz: f64, q: f64) -> Self {
+        let (cos, alpha) = omega(cutoff_hz, rate_hz, q);
         let b1 = 1.0 + cos;
         Self::from_coefficients(
             [b1 / 2.0, -b1, b1 / 2.0],
@@ -146,15 +157,20 @@ impl DisplayFilter {
     /// Filters `x` (sampled at `rate_hz`) in place with zero phase: the
     /// cascade of sections forward, then backward.
     pub fn apply_zero_phase(&self, x: &mut [f32], rate_hz: f64) {
-        let sections = self.sections(rate_hz);
-        if sections.is_empty() {
-            return;
-        }
-        run_cascade_forward(&sections, x);
-        x.reverse();
-        run_cascade_forward(&sections, x);
-        x.reverse();
+        zero_phase(&self.sections(rate_hz), x);
     }
+}
+
+/// Filters `x` in place with zero phase: the cascade of `sections` forward,
+/// then backward (nothing when there are no sections).
+pub fn zero_phase(sections: &[Biquad], x: &mut [f32]) {
+    if sections.is_empty() {
+        return;
+    }
+    run_cascade_forward(sections, x);
+    x.reverse();
+    run_cascade_forward(sections, x);
+    x.reverse();
 }
 
 /// Runs `sections` in series over `x` in one pass (each section starting in

@@ -3,7 +3,9 @@
 //! spectrograms, axis numbers. Pure library code: no egui.
 
 pub mod axis;
+mod bandstop;
 pub mod bench;
+mod dft;
 mod filter;
 mod intervals;
 mod pyramid;
@@ -12,8 +14,10 @@ mod spectrum;
 mod trace;
 
 pub use axis::{format_hms, nice_step, peak_amplitude, robust_amplitude, time_ticks};
+pub use bandstop::BandStop;
 pub use bench::{FrameTiming, ViewerBench, bench_viewer_frame};
-pub use filter::{Biquad, DisplayFilter};
+pub use dft::RealDft;
+pub use filter::{Biquad, DisplayFilter, zero_phase};
 pub use intervals::IntervalIndex;
 pub use pyramid::{BASE_BLOCK, FACTOR, MinMaxPyramid, PyramidBuilder, min_max};
 pub use span_spectra::{

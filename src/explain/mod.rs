@@ -3,10 +3,19 @@
 //! frequency), and saliency over time (gradient × input, Grad-CAM). No
 //! drawing here: the CLI prints and the app draws an [`Explanation`].
 
+mod amplitude;
+mod bands;
+mod permutation;
 mod report;
+mod saliency;
+mod scalp;
+mod scoring;
+mod windows;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +24,11 @@ pub use report::{
     Explanation, Importance, Saliency, SkippedBand, WindowSaliency,
 };
 
+pub use amplitude::MAX_FREQS;
+pub use saliency::{MAX_SALIENCY_WINDOWS, SALIENCY_BINS};
+
 use crate::train::DeviceChoice;
+use scoring::{Scorer, Steps};
 
 /// One way of explaining.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -163,8 +176,160 @@ pub fn explain_run(
     progress: &mut dyn FnMut(ExplainProgress),
     cancel: &AtomicBool,
 ) -> Result<Explanation, ExplainError> {
-    let _ = (run_dir, options, progress, cancel);
-    todo!("the methods")
+    if options.repeats == 0 {
+        return Err(ExplainError::Compute(
+            "the number of repeats must be at least 1".into(),
+        ));
+    }
+    let (info, net, device) = crate::train::load_run_traced(run_dir, options.device)?;
+    if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(ExplainError::Cancelled);
+    }
+    let set = if options.data.is_empty() {
+        windows::run_test_windows(&info, run_dir)?
+    } else {
+        windows::data_windows(&info, &options.data)?
+    };
+    let scorer = Scorer {
+        info: &info,
+        net: net.as_ref(),
+        device: &device,
+        truth: &set.truth,
+    };
+    let predictions = scorer.outputs(&set.raw)?;
+    let baseline = scorer.score_outputs(&predictions);
+    let mut methods = options.methods.clone();
+    methods.sort();
+    methods.dedup();
+    let (usable, skipped_bands) = bands::usable_bands(&options.bands, info.rate_hz);
+    let mut out = Explanation {
+        caveat: CAVEAT.to_string(),
+        spindle_version: env!("CARGO_PKG_VERSION").to_string(),
+        windows: ExplainedWindows {
+            description: set.description.clone(),
+            count: set.count(),
+            files: set.used_files(),
+        },
+        metric: scorer.metric().to_string(),
+        baseline_score: baseline,
+        chance_score: scorer.chance(),
+        repeats: options.repeats,
+        seed: options.seed,
+        channels: None,
+        bands: None,
+        skipped_bands: Vec::new(),
+        amplitude: None,
+        saliency: None,
+        seconds: BTreeMap::new(),
+    };
+    let (repeats, seed) = (options.repeats, options.seed);
+    for method in methods {
+        let started = Instant::now();
+        match method {
+            Method::Channels => {
+                let total = info.channels.len() * repeats;
+                let mut steps = Steps::start(method, total, progress, cancel)?;
+                out.channels = Some(permutation::channel_importance(
+                    &set,
+                    &scorer,
+                    &info.channels,
+                    baseline,
+                    repeats,
+                    seed,
+                    &mut steps,
+                )?);
+            }
+            Method::Bands => {
+                let mut steps = Steps::start(method, usable.len(), progress, cancel)?;
+                out.bands = Some(bands::band_importance(
+                    &set,
+                    &scorer,
+                    &usable,
+                    info.rate_hz,
+                    baseline,
+                    &mut steps,
+                )?);
+                out.skipped_bands = skipped_bands.clone();
+            }
+            Method::Amplitude => {
+                let mut steps = Steps::start(method, repeats, progress, cancel)?;
+                out.amplitude = Some(amplitude::amplitude_map(
+                    &set,
+                    &scorer,
+                    &info.classes,
+                    &info.channels,
+                    info.rate_hz,
+                    repeats,
+                    seed,
+                    &mut steps,
+                )?);
+            }
+            Method::Saliency => {
+                let batches = set.count().div_ceil(saliency::BATCH);
+                let mut steps = Steps::start(method, batches, progress, cancel)?;
+                out.saliency = Some(saliency::saliency(
+                    &set,
+                    &scorer,
+                    &predictions,
+                    &info.channels,
+                    &mut steps,
+                )?);
+            }
+        }
+        out.seconds
+            .insert(method.name().to_string(), started.elapsed().as_secs_f64());
+    }
+    Ok(out)
+}
+
+/// Parses bands written `name:low-high` and separated by commas
+/// (`"delta:1-4,alpha:8-13"`); the message says what is wrong.
+pub fn parse_bands(text: &str) -> Result<Vec<Band>, String> {
+    let mut out: Vec<Band> = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((name, range)) = part.split_once(':') else {
+            return Err(format!("{part:?} is not NAME:LOW-HIGH (e.g. alpha:8-13)"));
+        };
+        let name = name.trim();
+        let Some((low, high)) = range.split_once('-') else {
+            return Err(format!(
+                "{part:?}: the range is not LOW-HIGH in Hz (e.g. 8-13)"
+            ));
+        };
+        let number = |s: &str| {
+            s.trim()
+                .trim_end_matches("Hz")
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v >= 0.0)
+        };
+        let (Some(low_hz), Some(high_hz)) = (number(low), number(high)) else {
+            return Err(format!(
+                "{part:?}: the edges must be numbers of Hz, 0 or more"
+            ));
+        };
+        if name.is_empty() {
+            return Err(format!("{part:?}: the band needs a name"));
+        }
+        if low_hz >= high_hz {
+            return Err(format!(
+                "{part:?}: the lower edge must be below the upper one"
+            ));
+        }
+        if out.iter().any(|b| b.name == name) {
+            return Err(format!("band {name:?} is given twice"));
+        }
+        out.push(Band {
+            name: name.to_string(),
+            low_hz,
+            high_hz,
+        });
+    }
+    if out.is_empty() {
+        return Err("no bands given".into());
+    }
+    Ok(out)
 }
 
 /// Positions of standard 10-20/10-10 electrodes on a unit disc seen from
@@ -172,6 +337,34 @@ pub fn explain_run(
 /// label that is not a standard electrode. Accepts common spellings
 /// ("EEG Fpz-Cz" uses its first electrode, case-insensitive, "T3" = "T7").
 pub fn electrode_position(label: &str) -> Option<(f32, f32)> {
-    let _ = label;
-    todo!("the positions")
+    scalp::position(label)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bands_parse_from_text_and_bad_text_says_why() {
+        let Ok(bands) = parse_bands("delta:1-4, alpha : 8-13 Hz") else {
+            panic!("valid bands")
+        };
+        assert_eq!(bands.len(), 2);
+        assert_eq!(bands[1].name, "alpha");
+        assert_eq!((bands[1].low_hz, bands[1].high_hz), (8.0, 13.0));
+        for (bad, says) in [
+            ("alpha", "NAME:LOW-HIGH"),
+            ("alpha:8", "LOW-HIGH"),
+            ("alpha:x-13", "numbers"),
+            ("alpha:13-8", "below"),
+            (":1-4", "name"),
+            ("a:1-4,a:4-8", "twice"),
+            ("", "no bands"),
+        ] {
+            match parse_bands(bad) {
+                Err(e) => assert!(e.contains(says), "{bad:?}: {e}"),
+                Ok(b) => panic!("{bad:?} accepted as {b:?}"),
+            }
+        }
+    }
 }

@@ -128,7 +128,9 @@ pub struct Saliency {
     pub grad_cam_layer: Option<String>,
     /// Averages per class (regression: one entry named "output").
     pub classes: Vec<ClassSaliency>,
-    /// Per window, for the viewer's overlay.
+    /// Per window, for the viewer's overlay: the first windows in file
+    /// order, at most [`super::MAX_SALIENCY_WINDOWS`] and fewer with many
+    /// channels (about 250,000 values in all).
     pub windows: Vec<WindowSaliency>,
 }
 
@@ -186,5 +188,65 @@ impl Explanation {
         let text = serde_json::to_string(self).map_err(|e| ExplainError::file(&path, e))?;
         crate::recording::write_atomic(&path, text.as_bytes())
             .map_err(|e| ExplainError::file(&path, e))
+    }
+}
+
+impl ClassSaliency {
+    /// Gradient × input summed over time, per channel.
+    pub fn mass_by_channel(&self) -> Vec<f64> {
+        self.gradient_x_input
+            .iter()
+            .map(|row| row.iter().map(|&v| f64::from(v)).sum())
+            .collect()
+    }
+
+    /// Gradient × input summed over channels, per time bin.
+    pub fn mass_over_time(&self) -> Vec<f64> {
+        let bins = self.gradient_x_input.first().map_or(0, Vec::len);
+        (0..bins)
+            .map(|b| {
+                self.gradient_x_input
+                    .iter()
+                    .map(|row| f64::from(row.get(b).copied().unwrap_or(0.0)))
+                    .sum()
+            })
+            .collect()
+    }
+}
+
+impl AmplitudeMap {
+    /// Mean |correlation| of each channel toward class index `class`, over
+    /// the frequencies in `low_hz..=high_hz`.
+    pub fn mean_abs_by_channel(&self, class: usize, low_hz: f64, high_hz: f64) -> Vec<f64> {
+        let Some(rows) = self.correlation.get(class) else {
+            return Vec::new();
+        };
+        rows.iter()
+            .map(|row| {
+                let inside: Vec<f64> = row
+                    .iter()
+                    .zip(&self.freqs_hz)
+                    .filter(|&(_, &f)| f >= low_hz && f <= high_hz)
+                    .map(|(&r, _)| f64::from(r.abs()))
+                    .collect();
+                inside.iter().sum::<f64>() / inside.len().max(1) as f64
+            })
+            .collect()
+    }
+
+    /// The `n` channel × frequency cells of class index `class` with the
+    /// largest |correlation|: `(channel, frequency index, correlation)`.
+    pub fn strongest(&self, class: usize, n: usize) -> Vec<(usize, usize, f32)> {
+        let Some(rows) = self.correlation.get(class) else {
+            return Vec::new();
+        };
+        let mut cells: Vec<(usize, usize, f32)> = rows
+            .iter()
+            .enumerate()
+            .flat_map(|(c, row)| row.iter().enumerate().map(move |(f, &r)| (c, f, r)))
+            .collect();
+        cells.sort_by(|a, b| b.2.abs().total_cmp(&a.2.abs()));
+        cells.truncate(n);
+        cells
     }
 }

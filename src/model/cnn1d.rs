@@ -229,6 +229,7 @@ impl Cnn1d {
 impl Traced for Cnn1d {
     fn forward_traced(&self, x: &Tensor, train: bool, t: &mut Trace) -> Result<Tensor> {
         let x = self.body.forward_traced(x, train, t)?; // [B, filters[last], T']
+        let x = t.feature_map(&x)?;
         let x = global_avg_pool(&x)?; // [B, filters[last]]
         let x = dropout(&x, self.config.dropout, train)?;
         t.record("global_avg_pool+dropout", &x, 0);

@@ -196,6 +196,7 @@ impl Crnn {
 impl Traced for Crnn {
     fn forward_traced(&self, x: &Tensor, train: bool, t: &mut Trace) -> Result<Tensor> {
         let x = self.front.forward_traced(x, train, t)?; // [B, filters[last], T / pool^blocks]
+        let x = t.feature_map(&x)?;
         let x = self.stack.forward_traced(&x, train, t)?; // [B, width]
         let x = dropout(&x, self.dropout, train)?;
         let y = self.fc.forward(&x)?; // [B, n_outputs]

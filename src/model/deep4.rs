@@ -389,6 +389,7 @@ impl Traced for Deep4 {
             t.record(conv_name, &y, block.conv.params());
             x = bn_elu_max_pool(&block.bnorm, &y, pool, train, t, (bn_name, pool_name))?; // [B, N_i, (L - K_i + 1) / pool]
         }
+        let x = t.feature_map(&x)?;
         let x = self.final_layer.forward(&x.flatten_from(1)?)?; // [B, n_outputs]
         t.record("final_layer", &x, self.final_layer.params());
         Ok(x)

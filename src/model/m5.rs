@@ -253,6 +253,7 @@ impl Traced for M5 {
             x = block.forward_t(&x, train)?; // [B, filters[i], L_i]
             t.record(&format!("conv{i}+bn{i}+relu+pool"), &x, block.params());
         }
+        let x = t.feature_map(&x)?;
         let x = global_avg_pool(&x)?; // [B, filters[last]]
         t.record("global_avg_pool", &x, 0);
         let x = self.fc.forward(&x)?; // [B, n_outputs]

@@ -60,9 +60,8 @@ pub use registry::{
 pub use rnn::RnnCell;
 pub(crate) use spec::Hyper;
 pub use spec::{Kind, ModelSpec};
+pub(crate) use summary::Trace;
 pub use summary::{LayerInfo, ModelSummary};
-
-use summary::Trace;
 
 /// The shape of one input window and the size of the output.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -113,6 +112,17 @@ pub fn build(
     input: &InputShape,
     vb: VarBuilder,
 ) -> Result<(Box<dyn Network>, ModelSummary), ModelError> {
+    let (net, summary) = build_traced(spec, input, vb)?;
+    Ok((net, summary))
+}
+
+/// [`build`], keeping the network's [`Traced`] side (explanations read the
+/// layers' outputs).
+pub(crate) fn build_traced(
+    spec: &ModelSpec,
+    input: &InputShape,
+    vb: VarBuilder,
+) -> Result<(Box<dyn Traced>, ModelSummary), ModelError> {
     spec.validate()?;
     crate::kernels::tune_allocator();
     if input.channels == 0 || input.n_outputs == 0 {
@@ -143,7 +153,7 @@ fn finish(
     input: &InputShape,
     dtype: DType,
     device: &candle_core::Device,
-) -> Result<(Box<dyn Network>, ModelSummary), ModelError> {
+) -> Result<(Box<dyn Traced>, ModelSummary), ModelError> {
     let x = Tensor::zeros((1, input.channels, input.samples), dtype, device)?;
     let mut trace = Trace::on();
     let y = model.forward_traced(&x, false, &mut trace)?;

@@ -225,6 +225,8 @@ impl Traced for SleepStager {
             &[c, self.config.filters, x.dim(2)?],
             self.conv2.params(),
         );
+        let t_len = x.dim(2)?;
+        let x = t.feature_map(&x.reshape((b, c * self.config.filters, t_len))?)?; // [B, C * n, T'']
         let x = x.reshape((b, ()))?; // [B, C * n * T'']
         let x = dropout(&x, self.config.dropout, train)?;
         let y = self.fc.forward(&x)?; // [B, n_outputs]

@@ -1,6 +1,6 @@
 //! What a built network looks like: layers, shapes, parameters, receptive field.
 
-use candle_core::Tensor;
+use candle_core::{Tensor, Var};
 
 /// One layer of a network as seen by a forward pass.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -50,19 +50,68 @@ impl ModelSummary {
 #[derive(Debug, Default)]
 pub(crate) struct Trace {
     layers: Option<Vec<LayerInfo>>,
+    /// Whether [`Trace::feature_map`] adds a probe.
+    probing: bool,
+    /// The name of the last layer recorded.
+    last_name: String,
+    /// The probe on the feature map, once the forward pass has reached it.
+    probe: Option<FeatureProbe>,
+}
+
+/// The network's last temporal feature map in a probed forward pass, and a
+/// zero variable added to it: candle keeps gradients only of variables, so
+/// the gradient with respect to `var` is the gradient with respect to the
+/// map (what Grad-CAM needs).
+#[derive(Debug)]
+pub(crate) struct FeatureProbe {
+    /// The layer whose output it is.
+    pub layer: String,
+    /// The map, `[batch, features, time]`.
+    pub value: Tensor,
+    /// The zero variable added to it.
+    pub var: Var,
 }
 
 impl Trace {
     /// A trace that records nothing (the training path).
     pub(crate) fn off() -> Self {
-        Self { layers: None }
+        Self::default()
     }
 
     /// A trace that records every layer.
     pub(crate) fn on() -> Self {
         Self {
             layers: Some(Vec::new()),
+            ..Self::default()
         }
+    }
+
+    /// A trace that records every layer and probes the feature map (see
+    /// [`Trace::feature_map`]).
+    pub(crate) fn probing() -> Self {
+        Self {
+            layers: Some(Vec::new()),
+            probing: true,
+            ..Self::default()
+        }
+    }
+
+    /// Marks `x` (`[batch, features, time]`, the output of the layer
+    /// recorded last) as the network's last temporal feature map and returns
+    /// the tensor to go on with: `x` itself, or in a probing trace `x` plus
+    /// a zero variable whose gradient is the gradient with respect to `x`.
+    pub(crate) fn feature_map(&mut self, x: &Tensor) -> candle_core::Result<Tensor> {
+        if !self.probing {
+            return Ok(x.clone());
+        }
+        let var = Var::zeros(x.dims(), x.dtype(), x.device())?;
+        let probed = x.broadcast_add(var.as_tensor())?;
+        self.probe = Some(FeatureProbe {
+            layer: self.last_name.clone(),
+            value: x.clone(),
+            var,
+        });
+        Ok(probed)
     }
 
     /// Whether nothing is recorded (the training path).
@@ -79,10 +128,16 @@ impl Trace {
                 params,
             });
         }
+        if self.probing {
+            self.last_name = name.to_string();
+        }
     }
 
     /// Records a layer whose output is not one tensor (a recurrent layer's sequence).
     pub(crate) fn record_shape(&mut self, name: &str, output_shape: &[usize], params: usize) {
+        if self.probing {
+            self.last_name = name.to_string();
+        }
         if let Some(layers) = &mut self.layers {
             layers.push(LayerInfo {
                 name: name.to_string(),
@@ -95,6 +150,12 @@ impl Trace {
     /// The recorded layers (empty when the trace was off).
     pub(crate) fn into_layers(self) -> Vec<LayerInfo> {
         self.layers.unwrap_or_default()
+    }
+
+    /// The probe on the feature map (`None` unless probing, or when the
+    /// network has no temporal feature map).
+    pub(crate) fn into_probe(self) -> Option<FeatureProbe> {
+        self.probe
     }
 }
 

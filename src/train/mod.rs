@@ -35,6 +35,7 @@ pub use options::{
     DataRoles, OptionsError, RepresentationChoice, ResolvedOptions, TrainOptions, parse_key_value,
     parse_param,
 };
+pub(crate) use predict::load_run_traced;
 pub use predict::{LoadedRun, PredictedWindow, load_run, predict_file};
 pub use run_folder::{RunInfo, RunPaths};
 pub use trainer::{TrainRequest, train};

@@ -36,6 +36,16 @@ pub struct PredictedWindow {
 
 /// Loads `run.json` and `model.safetensors` of `dir`.
 pub fn load_run(dir: &Path, device: DeviceChoice) -> Result<LoadedRun, TrainError> {
+    let (info, net, device) = load_run_traced(dir, device)?;
+    Ok(LoadedRun { info, net, device })
+}
+
+/// [`load_run`], keeping the network's traced side (explanations read its
+/// layers' outputs).
+pub(crate) fn load_run_traced(
+    dir: &Path,
+    device: DeviceChoice,
+) -> Result<(RunInfo, Box<dyn model::Traced>, Device), TrainError> {
     let info = RunInfo::load(dir)?;
     let device = select_device(device)?;
     let weights = RunPaths::new(dir).weights();
@@ -57,14 +67,14 @@ pub fn load_run(dir: &Path, device: DeviceChoice) -> Result<LoadedRun, TrainErro
         },
     };
     let vb = candle_nn::VarBuilder::from_varmap(&varmap, DType::F32, &device);
-    let (net, _) = model::build(&info.model, &input, vb)?;
+    let (net, _) = model::build_traced(&info.model, &input, vb)?;
     varmap.load(&weights).map_err(|e| {
         TrainError::run_folder(
             &weights,
             format!("weights do not fit the model in run.json: {e}"),
         )
     })?;
-    Ok(LoadedRun { info, net, device })
+    Ok((info, net, device))
 }
 
 /// Predicts every window of the recording at `path`: the whole file as one
