@@ -98,8 +98,12 @@ fn a_run_is_explained_from_the_app_and_its_saliency_drawn_over_the_traces() {
     h.get_by_label("Channel × frequency").click();
     h.run_steps(1);
     h.get_by_label("Explain this run").click();
+    step_until(&mut h, "the explanation's start", 30, |a| a.is_explaining());
     h.run_steps(1);
-    assert!(shows(&h, "Cancel explanation"), "progress and a way out");
+    assert!(
+        shows(&h, "Cancel explanation") || h.state().explanation().is_some(),
+        "progress and a way out while it runs"
+    );
     step_until(&mut h, "the explanation", 120, |a| {
         a.explanation().is_some_and(|(d, _)| d == run)
     });
@@ -117,12 +121,20 @@ fn a_run_is_explained_from_the_app_and_its_saliency_drawn_over_the_traces() {
     assert!(h.query_by_label("Explain again").is_some());
 
     // A window of the list opens in the viewer with its saliency over it.
-    h.get_by_label_contains("Explained windows").click();
+    h.get_by_label_contains("Explained windows").scroll_to_me();
+    h.run_steps(2);
+    h.get_by_label_contains("Explained windows")
+        .click_accesskit();
+    h.run_steps(2);
+    h.get_all_by_label_contains("predicted")
+        .next()
+        .expect("the explained windows listed")
+        .scroll_to_me();
     h.run_steps(2);
     h.get_all_by_label_contains("predicted")
         .next()
         .unwrap()
-        .click();
+        .click_accesskit();
     step_until(&mut h, "the window in the viewer", 30, |a| {
         a.tab() == Tab::Viewer && a.open_recording().is_some() && !a.heat().is_empty()
     });
@@ -154,8 +166,10 @@ fn a_run_is_explained_from_the_app_and_its_saliency_drawn_over_the_traces() {
     h.get_by_label("Explain").click();
     h.run_steps(2);
     h.get_by_label("Explain again").click();
+    step_until(&mut h, "the second explanation's start", 30, |a| {
+        a.is_explaining()
+    });
     h.run_steps(1);
-    assert!(h.state().is_explaining());
     h.get_by_label("Cancel explanation").click();
     step_until(&mut h, "the cancellation", 60, |a| !a.is_explaining());
     assert!(shows(&h, "explanation cancelled"));
