@@ -331,6 +331,17 @@ fn every_method_finds_the_channel_the_band_and_the_half_that_carry_the_class() {
         .output()
         .unwrap();
     assert!(one_error_line(&missing).contains("nope"));
+    write_recording(&test, 100, 3);
+    let changed = spindle()
+        .args(["explain", "--run"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    let message = one_error_line(&changed);
+    assert!(
+        message.contains("test.edf: changed since the run was trained"),
+        "{message}"
+    );
     std::fs::remove_file(run.join("model.safetensors")).unwrap();
     let no_weights = spindle()
         .args(["explain", "--run"])
