@@ -9,7 +9,11 @@ use std::f64::consts::TAU;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use spindle::explain::{EXPLAIN_JSON, Explanation};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use spindle::explain::{
+    EXPLAIN_JSON, ExplainError, ExplainOptions, Explanation, Method, explain_run,
+};
 use spindle::recording::{
     Channel, EdfWriteOptions, Format, Label, LabelSet, Recording, Segment, sidecar_path, write_edf,
     write_events_tsv,
@@ -286,6 +290,34 @@ fn every_method_finds_the_channel_the_band_and_the_half_that_carry_the_class() {
     assert!(stdout.contains("1. alpha"), "{stdout}");
     assert!(stdout.contains("Haufe"), "the caveat is printed: {stdout}");
 
+    // Through the library, as the app calls it: progress per step, and a
+    // cancel obeyed at the next step.
+    let cancel = AtomicBool::new(false);
+    let mut seen = Vec::new();
+    let options = ExplainOptions {
+        methods: vec![Method::Saliency, Method::Channels],
+        repeats: 2,
+        ..ExplainOptions::default()
+    };
+    let result = explain_run(
+        &run,
+        &options,
+        &mut |p| {
+            seen.push(p);
+            if p.done == 1 {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        },
+        &cancel,
+    );
+    assert!(matches!(result, Err(ExplainError::Cancelled)), "{result:?}");
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(
+        (seen[0].method, seen[0].done, seen[0].total),
+        (Method::Channels, 0, 8)
+    );
+    assert_eq!(seen[1].done, 1);
+
     // Bad input: one line, exit code 2.
     let bad_band = spindle()
         .args(["explain", "--bands", "alpha:13-8", "--run"])
@@ -299,6 +331,17 @@ fn every_method_finds_the_channel_the_band_and_the_half_that_carry_the_class() {
         .output()
         .unwrap();
     assert!(one_error_line(&missing).contains("nope"));
+    write_recording(&test, 100, 3);
+    let changed = spindle()
+        .args(["explain", "--run"])
+        .arg(&run)
+        .output()
+        .unwrap();
+    let message = one_error_line(&changed);
+    assert!(
+        message.contains("test.edf: changed since the run was trained"),
+        "{message}"
+    );
     std::fs::remove_file(run.join("model.safetensors")).unwrap();
     let no_weights = spindle()
         .args(["explain", "--run"])

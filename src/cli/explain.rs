@@ -153,9 +153,14 @@ fn ranking(e: &Explanation) -> String {
         }
     }
     if let Some(map) = &e.amplitude {
+        let what = if e.metric == "R²" {
+            "the output (+: raises it, −: lowers it)"
+        } else {
+            "each class's output (+: pushes toward the class, −: away)"
+        };
         let _ = writeln!(
             s,
-            "\nChannel × frequency (amplitude perturbation): the strongest links between more amplitude and each class's output (+: pushes toward the class, −: away)"
+            "\nChannel × frequency (amplitude perturbation): the strongest links between more amplitude and {what}"
         );
         for (k, class) in map.classes.iter().enumerate() {
             let cells: Vec<String> = map

@@ -123,6 +123,14 @@ fn raw_config(info: &RunInfo) -> DatasetConfig {
 pub(crate) fn run_test_windows(info: &RunInfo, run_dir: &Path) -> Result<WindowSet, ExplainError> {
     let mut by_role: BTreeMap<&str, Vec<PathBuf>> = BTreeMap::new();
     for d in &info.data {
+        // A file changed since training would give other windows than the
+        // run was scored on (a missing one is named when it is loaded).
+        if d.path.exists() && crate::train::sha256_file(&d.path)? != d.sha256 {
+            return Err(ExplainError::file(
+                &d.path,
+                "changed since the run was trained (its SHA-256 differs from the one in run.json); explain on it with --data, or train again",
+            ));
+        }
         by_role
             .entry(d.role.as_str())
             .or_default()

@@ -37,5 +37,6 @@ pub use options::{
 };
 pub(crate) use predict::load_run_traced;
 pub use predict::{LoadedRun, PredictedWindow, load_run, predict_file};
+pub(crate) use run_folder::sha256_file;
 pub use run_folder::{RunInfo, RunPaths};
 pub use trainer::{TrainRequest, train};
