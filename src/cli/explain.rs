@@ -37,7 +37,7 @@ pub struct ExplainArgs {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Frequency bands, NAME:LOW-HIGH in Hz, comma-separated (default:
-    /// delta:1-4,theta:4-8,alpha:8-13,beta:13-30,gamma:30-45).
+    /// slow:0-1,delta:1-4,theta:4-8,alpha:8-13,beta:13-30,gamma:30-45).
     #[arg(long)]
     bands: Option<String>,
     /// Print the explanation as JSON (what explain.json holds) instead of the ranking.

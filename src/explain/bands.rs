@@ -73,11 +73,11 @@ mod tests {
     fn bands_above_nyquist_are_skipped_with_the_reason() {
         let (usable, skipped) = usable_bands(&default_bands(), 50.0);
         let names: Vec<&str> = usable.iter().map(|b| b.name.as_str()).collect();
-        assert_eq!(names, ["delta", "theta", "alpha", "beta"]);
+        assert_eq!(names, ["slow", "delta", "theta", "alpha", "beta"]);
         assert_eq!(skipped.len(), 1);
         assert_eq!(skipped[0].name, "gamma");
         assert!(skipped[0].reason.contains("25 Hz"), "{}", skipped[0].reason);
         let (all, none) = usable_bands(&default_bands(), 256.0);
-        assert_eq!((all.len(), none.len()), (5, 0));
+        assert_eq!((all.len(), none.len()), (6, 0));
     }
 }

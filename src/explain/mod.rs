@@ -75,9 +75,14 @@ pub struct Band {
     pub high_hz: f64,
 }
 
-/// Delta 1–4, theta 4–8, alpha 8–13, beta 13–30, gamma 30–45 Hz.
+/// Slow 0–1 Hz, delta 1–4, theta 4–8, alpha 8–13, beta 13–30, gamma
+/// 30–45 Hz. The slow band is not a brain rhythm: it holds blinks, eye
+/// and body movements and drift, which a network often leans on (a model of
+/// the Blink data needs nothing else), and without it their loss would go
+/// unmeasured.
 pub fn default_bands() -> Vec<Band> {
     [
+        ("slow", 0.0, 1.0),
         ("delta", 1.0, 4.0),
         ("theta", 4.0, 8.0),
         ("alpha", 8.0, 13.0),

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use eframe::egui::{self, RichText, Ui};
 
 pub use overlay::{HeatSpan, draw_heat, heat_spans};
-use paint::{Bar, HeatMap, color_scale, heat_map, importance_bars, ranked};
+use paint::{Bar, HeatMap, color_scale, heat_map, importance_bars, largest, ranked};
 
 use super::command::{AppCommand, Commands};
 use crate::explain::{CAVEAT, ExplainOptions, ExplainProgress, Explanation, Method, Saliency};
@@ -76,7 +76,7 @@ fn method_help(m: Method) -> (&'static str, &'static str) {
         ),
         Method::Bands => (
             "Frequency bands",
-            "Remove one band (delta, theta, alpha, beta, gamma) from every channel with a band-stop filter and measure the drop.",
+            "Remove one band (slow waves below 1 Hz such as blinks, delta, theta, alpha, beta, gamma) from every channel with a band-stop filter and measure the drop.",
         ),
         Method::Amplitude => (
             "Channel × frequency",
@@ -301,6 +301,7 @@ impl ExplainPanel {
             ));
             ui.label(RichText::new("Red: more amplitude at this channel and frequency pushes the output toward the class; blue: away from it.").small());
             let title = format!("Amplitude perturbation toward {}", a.classes[self.class]);
+            let full_scale = largest(map);
             heat_map(
                 ui,
                 &HeatMap {
@@ -312,10 +313,16 @@ impl ExplainPanel {
                         " Hz",
                     ),
                     diverging: true,
+                    full_scale,
                     title: &title,
                 },
             );
-            color_scale(ui, true, "away (−1)", "toward (+1)");
+            color_scale(
+                ui,
+                true,
+                &format!("away (r = −{full_scale:.2})"),
+                &format!("toward (r = +{full_scale:.2})"),
+            );
         }
         if let Some(s) = &e.saliency {
             self.saliency(ui, s, commands);
@@ -343,6 +350,7 @@ impl ExplainPanel {
                 values: &class.gradient_x_input,
                 columns: (0.0, s.window_s, " s"),
                 diverging: false,
+                full_scale: largest(&class.gradient_x_input),
                 title: &title,
             },
         );
@@ -357,6 +365,7 @@ impl ExplainPanel {
                     values: std::slice::from_ref(cam),
                     columns: (0.0, s.window_s, " s"),
                     diverging: false,
+                    full_scale: largest(std::slice::from_ref(cam)),
                     title: "Grad-CAM over time",
                 },
             );

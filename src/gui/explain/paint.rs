@@ -136,6 +136,8 @@ pub struct HeatMap<'a> {
     pub columns: (f64, f64, &'a str),
     /// Blue-white-red around 0 (correlations) instead of white to red.
     pub diverging: bool,
+    /// The value drawn at full color (values are divided by it).
+    pub full_scale: f32,
     /// Said to screen readers and in the hover text.
     pub title: &'a str,
 }
@@ -167,6 +169,7 @@ pub fn heat_map(ui: &mut Ui, map: &HeatMap<'_>) {
     for (r, row) in map.values.iter().enumerate() {
         let y = cells.top() + row_h * r as f32;
         for (c, &v) in row.iter().enumerate() {
+            let v = v / map.full_scale.max(1e-12);
             let color = if map.diverging {
                 diverging(v)
             } else {
@@ -203,11 +206,7 @@ pub fn heat_map(ui: &mut Ui, map: &HeatMap<'_>) {
             } else {
                 Align2::CENTER_TOP
             },
-            format!("{value:.3}")
-                .trim_end_matches('0')
-                .trim_end_matches('.')
-                .to_owned()
-                + unit,
+            tick(value, last - first) + unit,
             FontId::proportional(11.0),
             visuals.weak_text_color(),
         );
@@ -222,6 +221,24 @@ pub fn heat_map(ui: &mut Ui, map: &HeatMap<'_>) {
             map.title, map.rows[r]
         ));
     }
+}
+
+/// `value` with as many decimals as a span of `span` needs.
+fn tick(value: f64, span: f64) -> String {
+    let decimals = if span >= 20.0 {
+        0
+    } else if span >= 2.0 {
+        1
+    } else {
+        2
+    };
+    format!("{value:.decimals$}")
+}
+
+/// The largest magnitude in `values` (1 when all are 0).
+pub fn largest(values: &[Vec<f32>]) -> f32 {
+    let m = values.iter().flatten().fold(0.0f32, |m, v| m.max(v.abs()));
+    if m > 0.0 { m } else { 1.0 }
 }
 
 /// A color bar from `low` to `high` with its meaning at each end.

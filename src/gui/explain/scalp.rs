@@ -84,6 +84,7 @@ pub fn scalp_map(ui: &mut Ui, bars: &[Bar]) -> bool {
             b.name, b.mean, b.spread
         ));
     }
+    super::paint::color_scale(ui, false, "not needed", "needed most");
     if !unknown.is_empty() {
         ui.label(
             eframe::egui::RichText::new(format!(
