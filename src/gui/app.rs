@@ -1506,6 +1506,18 @@ impl SpindleApp {
         if let Some(class) = &s.class {
             ui.label(RichText::new(format!("Audio file of class `{class}`")).strong());
         }
+        if !self.heat.is_empty() {
+            ui.horizontal(|ui| {
+                ui.label(
+                    RichText::new("Red tint: how much each moment of each channel moved the network's output (saliency, from the Explain view)")
+                        .small(),
+                );
+                if ui.small_button("Hide saliency").clicked() {
+                    self.explain.overlay = Overlay::Off;
+                }
+            });
+        }
+        let Some(s) = &mut self.session else { return };
         let now_s = ui.input(|i| i.time);
         let cx = ViewerContext {
             scheme: &self.scheme,

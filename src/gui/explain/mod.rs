@@ -413,8 +413,13 @@ impl ExplainPanel {
                                 .file
                                 .file_name()
                                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                            let verdict = if w.truth == w.predicted {
+                                ""
+                            } else {
+                                " (wrong)"
+                            };
                             let text = format!(
-                                "{name} at {:.1} s: true {}, predicted {}",
+                                "{name} at {:.1} s: true {}, predicted {}{verdict}",
                                 w.onset_s, w.truth, w.predicted
                             );
                             if ui
