@@ -457,12 +457,18 @@ fn ranking_sentence(what: &str, ranked: &[Bar], metric: &str) -> String {
         .iter()
         .skip(1)
         .take(2)
-        .filter(|b| b.mean > 0.0)
+        // Only what stands clear of its own spread and of nothing.
+        .filter(|b| b.mean > b.spread.max(0.01))
         .map(|b| b.name.as_str())
         .collect();
+    let spread = if top.spread > 0.0 {
+        format!(" ± {:.3}", top.spread)
+    } else {
+        String::new()
+    };
     let mut s = format!(
-        "The network relies most on {} (without it the {metric} drops by {:.3} ± {:.3})",
-        top.name, top.mean, top.spread
+        "The network relies most on {} (without it the {metric} drops by {:.3}{spread})",
+        top.name, top.mean
     );
     if !next.is_empty() {
         s.push_str(&format!(", then {}", next.join(" and ")));

@@ -95,7 +95,11 @@ pub fn importance_bars(ui: &mut Ui, title: &str, bars: &[Bar]) {
         painter.text(
             pos2(rect.right() - 2.0, mid),
             Align2::RIGHT_CENTER,
-            format!("{:+.3} ± {:.3}", b.mean, b.spread),
+            if b.spread > 0.0 {
+                format!("{:+.3} ± {:.3}", b.mean, b.spread)
+            } else {
+                format!("{:+.3}", b.mean)
+            },
             font.clone(),
             visuals.weak_text_color(),
         );
