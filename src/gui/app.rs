@@ -61,6 +61,9 @@ pub struct SpindleApp {
     training: TrainingPanel,
     results: ResultsPanel,
     runs: RunsPanel,
+    /// The sweep running on this machine, if any.
+    sweep_job: Option<super::sweep_job::SweepJob>,
+    last_sweep_poll_s: f64,
     /// The run shown in Results (and drawn on the recording).
     result_run: Option<RunSnapshot>,
     /// The run folder Results should show (loading or loaded).
@@ -128,6 +131,8 @@ impl SpindleApp {
             training: TrainingPanel::default(),
             results: ResultsPanel::default(),
             runs: RunsPanel::default(),
+            sweep_job: None,
+            last_sweep_poll_s: 0.0,
             result_run: None,
             results_dir: None,
             runs_dir: crate::runs::default_runs_dir(),
@@ -527,11 +532,13 @@ impl SpindleApp {
             self.on_event(event);
         }
         self.drain_job();
+        self.drain_sweep_job();
         for command in self.commands.take() {
             self.on_command(command, ctx);
         }
         let now = ctx.input(|i| i.time);
         self.poll_live_runs(now);
+        self.poll_sweep(now, ctx);
         self.refresh_ribbons();
         if let Some(s) = &mut self.session {
             if s.doc.is_dirty() && s.autosave.is_due(now) {
@@ -565,6 +572,90 @@ impl SpindleApp {
         }
         if !self.runs.live_runs().is_empty() || self.runs_have_running() {
             ctx.request_repaint_after(Duration::from_secs_f64(LIVE_RUN_POLL_S));
+        }
+    }
+
+    /// Reads the open sweep folder again once a second while it has tasks
+    /// running or pending (on a cluster, or here).
+    fn poll_sweep(&mut self, now_s: f64, ctx: &egui::Context) {
+        if !self.runs.sweep.is_live() {
+            return;
+        }
+        ctx.request_repaint_after(Duration::from_secs_f64(LIVE_RUN_POLL_S));
+        if now_s - self.last_sweep_poll_s < LIVE_RUN_POLL_S {
+            return;
+        }
+        self.last_sweep_poll_s = now_s;
+        if let Some(dir) = self.runs.sweep.open.clone() {
+            self.send_work(Command::ReadSweep(dir));
+        }
+    }
+
+    /// Takes what the sweep running here reported.
+    fn drain_sweep_job(&mut self) {
+        let Some(job) = &self.sweep_job else {
+            return;
+        };
+        let dir = job.dir.clone();
+        let mut ended = None;
+        let mut changed = false;
+        while let Ok(event) = job.events.try_recv() {
+            match event {
+                super::sweep_job::SweepJobEvent::Task(_) => changed = true,
+                super::sweep_job::SweepJobEvent::Ended(result) => ended = Some(result),
+            }
+        }
+        if let Some(result) = ended {
+            self.sweep_job = None;
+            self.runs.sweep.running_here = false;
+            changed = true;
+            match result {
+                Ok(s) => {
+                    self.notice = Some(format!(
+                        "sweep {}: {} done, {} failed, {} skipped",
+                        dir.display(),
+                        s.done,
+                        s.failed,
+                        s.skipped
+                    ));
+                }
+                Err(e) => self.report(AppError::Run {
+                    reason: reason(&dir, e),
+                    path: dir.clone(),
+                }),
+            }
+        }
+        if changed && self.runs.sweep.open.as_ref() == Some(&dir) {
+            self.send_work(Command::ReadSweep(dir));
+        }
+    }
+
+    /// Starts the local runner on the sweep in `dir`, one task at a time.
+    fn run_sweep_here(&mut self, dir: PathBuf, ctx: &egui::Context) {
+        if self.sweep_job.is_some() {
+            self.report(AppError::Run {
+                path: dir,
+                reason: "a sweep is already running here; stop it first".into(),
+            });
+            return;
+        }
+        let exe = match std::env::current_exe() {
+            Ok(exe) => exe,
+            Err(e) => {
+                self.report(AppError::Run {
+                    path: dir,
+                    reason: format!("the spindle program could not be found: {e}"),
+                });
+                return;
+            }
+        };
+        let waker = ctx.clone();
+        match super::sweep_job::SweepJob::spawn(&dir, exe, move || waker.request_repaint()) {
+            Ok(job) => {
+                self.sweep_job = Some(job);
+                self.runs.sweep.running_here = true;
+            }
+            Err(reason) => self.report(AppError::Run { path: dir, reason }),
         }
     }
 
@@ -678,6 +769,22 @@ impl SpindleApp {
             }
             AppCommand::ReadRun(dir) => self.send_work(Command::LoadRun(dir)),
             AppCommand::DeleteRun(dir) => self.send_work(Command::DeleteRun(dir)),
+            AppCommand::OpenSweep(dir) => {
+                self.runs.sweep.path_text = dir.display().to_string();
+                self.runs.sweep.open = Some(dir.clone());
+                self.runs.sweep.snapshot = None;
+                self.send_work(Command::ReadSweep(dir));
+            }
+            AppCommand::RunSweepHere(dir) => self.run_sweep_here(dir, ctx),
+            AppCommand::SubmitSweep(dir) => {
+                self.notice = Some(format!("submitting {} to Slurm…", dir.display()));
+                self.send_work(Command::SubmitSweep(dir));
+            }
+            AppCommand::StopSweep => {
+                if let Some(job) = &self.sweep_job {
+                    job.stop();
+                }
+            }
             AppCommand::JumpTo {
                 file,
                 onset_s,
@@ -1086,6 +1193,24 @@ impl SpindleApp {
                     reason: reason(&path, error),
                     path,
                 });
+            }
+            Event::SweepRead(snapshot) => {
+                if self.runs.sweep.open.as_ref() == Some(&snapshot.dir) {
+                    self.runs.sweep.snapshot = Some(*snapshot);
+                }
+            }
+            Event::SweepFailed { dir, error } => {
+                self.report(AppError::Run {
+                    reason: reason(&dir, error),
+                    path: dir,
+                });
+            }
+            Event::SweepSubmitted { dir, job_id, tasks } => {
+                self.notice = Some(format!(
+                    "{}: {tasks} task(s) submitted to Slurm as job {job_id}",
+                    dir.display()
+                ));
+                self.send_work(Command::ReadSweep(dir));
             }
             Event::RunFailed { dir, error } => {
                 self.report(AppError::Run {

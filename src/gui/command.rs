@@ -60,6 +60,14 @@ pub enum AppCommand {
     ReadRun(PathBuf),
     /// Delete a run folder (already confirmed by the user).
     DeleteRun(PathBuf),
+    /// Open a sweep folder in the Runs view.
+    OpenSweep(PathBuf),
+    /// Run a sweep's pending and failed tasks on this machine.
+    RunSweepHere(PathBuf),
+    /// Submit a sweep's pending and failed tasks to Slurm.
+    SubmitSweep(PathBuf),
+    /// Stop the sweep running on this machine.
+    StopSweep,
     /// Open `file` in the viewer and show the window at `onset_s`.
     JumpTo {
         /// The recording.

@@ -23,6 +23,8 @@ mod session;
 mod settings;
 mod spectrum;
 mod suggestions;
+mod sweep_job;
+mod sweep_view;
 pub mod training;
 mod viewer;
 mod worker;

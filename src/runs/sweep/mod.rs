@@ -22,6 +22,7 @@ mod grid;
 mod local;
 mod plan;
 mod slurm;
+mod snapshot;
 mod status;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +35,7 @@ pub use slurm::{
     EXE_ENV, SBATCH_FILE, SWEEP_ENV, array_spec, job_active, sbatch_available, sbatch_script,
     submit, tasks_to_run, wait_for_job, write_sbatch,
 };
+pub use snapshot::{SweepSnapshot, TaskRow, load_sweep_snapshot};
 pub use status::{
     HEARTBEAT_EVERY, HEARTBEAT_STALE, Heartbeat, LOGS_DIR, TaskFiles, TaskStatus, failure_message,
     mark_failed, task_status,
