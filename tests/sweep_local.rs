@@ -306,3 +306,37 @@ fn bad_sweeps_are_one_line_errors_with_exit_code_2() {
     let e = fails(&["compare", &format!("{out}/missing")]);
     assert!(e.contains("missing"), "{e}");
 }
+
+#[test]
+fn a_failed_task_is_named_recorded_and_the_sweep_exits_with_code_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("s");
+    // Windows of 5000 s fit no trial of the sample recordings.
+    let run = spindle()
+        .args(["sweep", "--data"])
+        .arg(sample_eeg())
+        .arg("--out")
+        .arg(&out)
+        .args([
+            "--model", "mlp", "--epochs", "2", "--window", "2,5000", "--local",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8(run.stderr).unwrap();
+    let last = stderr.lines().last().unwrap();
+    assert!(
+        last.starts_with("error: ") && last.contains("1 of 2 task(s) not done (1 failed)"),
+        "{stderr}"
+    );
+    let why = std::fs::read_to_string(out.join("logs/task-1.failed")).unwrap();
+    assert!(why.contains("001_window=5000: "), "{why}");
+    assert!(
+        stderr.contains(&format!("task 1: {}", why.trim())),
+        "{stderr}"
+    );
+    let plan = json(&out.join("sweep.json"));
+    assert_eq!(plan["tasks"][0]["status"], "done");
+    assert_eq!(plan["tasks"][1]["status"], "failed");
+    assert!(out.join("000_window=2/report.json").is_file());
+}

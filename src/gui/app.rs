@@ -391,7 +391,15 @@ impl SpindleApp {
     /// Opening another recording closes the open one: when its labels cannot
     /// be saved first, it stays open (its labels would otherwise be lost)
     /// and the window says why.
+    /// A sweep folder (one holding `sweep.json`) opens in the Runs view.
     pub fn open_path(&mut self, path: &Path) {
+        if path.join(crate::runs::sweep::SWEEP_JSON).is_file() {
+            // A sweep folder opens in the Runs view, not as recordings.
+            self.commands
+                .push(AppCommand::OpenSweep(path.to_path_buf()));
+            self.commands.push(AppCommand::ShowTab(Tab::Runs));
+            return;
+        }
         self.settings.push_recent(path);
         if path.is_dir() {
             self.browse(path);

@@ -81,6 +81,11 @@ impl SweepPanel {
                 if ui.button("Stop the sweep").clicked() {
                     commands.push(AppCommand::StopSweep);
                 }
+            } else if running > 0 {
+                ui.label(
+                    RichText::new("Tasks are running (here, in a terminal or on the cluster); this view follows them.")
+                        .weak(),
+                );
             } else if pending + failed > 0 {
                 if ui
                     .button("Run remaining tasks here")
