@@ -124,3 +124,70 @@ fn the_runs_view_opens_a_sweep_folder_with_its_tasks_and_comparison() {
     let error = h.state().errors()[0].to_string();
     assert!(error.contains("sweep.json"), "{error}");
 }
+
+#[test]
+fn a_new_sweep_is_planned_from_the_train_views_recordings_and_settings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sample_data/eeg");
+    let mut h = {
+        let settings = Settings {
+            runs_dir: Some(tmp.path().join("runs")),
+            ..Settings::default()
+        };
+        let app = SpindleApp::new(vec![data], settings);
+        Harness::builder()
+            .with_size(egui::vec2(1400.0, 1000.0))
+            .build_ui_state(
+                |ui, app: &mut SpindleApp| {
+                    app.run_logic(ui.ctx());
+                    app.show(ui);
+                },
+                app,
+            )
+    };
+    let started = Instant::now();
+    while h.state().training().data_roles().train.is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(30), "no recordings");
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.get_by_label("Runs").click();
+    h.run_steps(3);
+    h.get_by_label("New sweep from the Train view's settings")
+        .click();
+    h.run_steps(3);
+    let sweep = tmp.path().join("planned");
+    for (field, text) in [
+        ("models", "mlp".to_string()),
+        ("learning rates", "0.001,0.01".to_string()),
+        ("seeds", "0,1".to_string()),
+        ("sweep folder", sweep.display().to_string()),
+    ] {
+        let node = h.get_by_label(field);
+        node.click();
+        node.type_text(&text);
+        h.run_steps(2);
+    }
+    h.get_by_label("Plan sweep").click();
+    let started = Instant::now();
+    while h.state().runs().sweep.snapshot.is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "not planned; errors: {:?}",
+            h.state().errors()
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    h.run_steps(3);
+    assert!(shows(&h, "4 tasks, 0 done, 0 running, 4 pending, 0 failed"));
+    assert!(h.query_by_label("Run remaining tasks here").is_some());
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sweep.join("sweep.json")).unwrap()).unwrap();
+    let tasks = plan["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 4);
+    assert_eq!(tasks[3]["options"]["lr"], 0.01);
+    assert_eq!(tasks[3]["options"]["seed"], 1);
+    assert_eq!(tasks[3]["options"]["model"], "mlp");
+    assert!(!tasks[0]["data"]["train"].as_array().unwrap().is_empty());
+}

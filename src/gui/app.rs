@@ -638,6 +638,64 @@ impl SpindleApp {
         }
     }
 
+    /// Asks the work worker to plan the sweep of `form` over the Train
+    /// view's recordings and settings.
+    fn plan_sweep(&mut self, form: &super::sweep_view::NewSweep) {
+        use crate::runs::sweep::{GridAxis, TaskData, without_options};
+        let out = if form.out.trim().is_empty() {
+            let seconds = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            self.runs_dir.join(format!("sweep-{seconds}"))
+        } else {
+            PathBuf::from(form.out.trim())
+        };
+        let cv = match form.cv.trim() {
+            "" => None,
+            text => match text.parse() {
+                Ok(cv) => Some(cv),
+                Err(reason) => {
+                    self.report(AppError::Run { path: out, reason });
+                    return;
+                }
+            },
+        };
+        let axes: Vec<GridAxis> = [
+            ("--model", &form.models),
+            ("--lr", &form.lrs),
+            ("--seed", &form.seeds),
+        ]
+        .into_iter()
+        .filter(|(_, text)| !text.trim().is_empty())
+        .map(|(option, text)| GridAxis {
+            option: option.into(),
+            values: text.split(',').map(|v| v.trim().to_string()).collect(),
+        })
+        .collect();
+        let roles = self.training.data_roles();
+        if roles.train.is_empty() {
+            self.report(AppError::Run {
+                path: out,
+                reason: "no training recordings: choose them in the Train view first".into(),
+            });
+            return;
+        }
+        let varied: Vec<&str> = axes.iter().map(|a| a.option.as_str()).collect();
+        let plan = super::worker::SweepPlan {
+            data: TaskData {
+                train: roles.train,
+                validation: roles.validation,
+                test: roles.test,
+                labels: roles.labels,
+            },
+            fixed: without_options(&self.training.options.to_args(), &varied),
+            axes,
+            cv,
+            out,
+        };
+        self.send_work(Command::PlanSweep(Box::new(plan)));
+    }
+
     /// Starts the local runner on the sweep in `dir`, one task at a time.
     fn run_sweep_here(&mut self, dir: PathBuf, ctx: &egui::Context) {
         if self.sweep_job.is_some() {
@@ -788,6 +846,7 @@ impl SpindleApp {
                 self.notice = Some(format!("submitting {} to Slurm…", dir.display()));
                 self.send_work(Command::SubmitSweep(dir));
             }
+            AppCommand::PlanSweep(form) => self.plan_sweep(&form),
             AppCommand::StopSweep => {
                 if let Some(job) = &self.sweep_job {
                     job.stop();
@@ -1213,6 +1272,7 @@ impl SpindleApp {
                     path: dir,
                 });
             }
+            Event::SweepPlanned(dir) => self.commands.push(AppCommand::OpenSweep(dir)),
             Event::SweepSubmitted { dir, job_id, tasks } => {
                 self.notice = Some(format!(
                     "{}: {tasks} task(s) submitted to Slurm as job {job_id}",

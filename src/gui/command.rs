@@ -68,6 +68,8 @@ pub enum AppCommand {
     SubmitSweep(PathBuf),
     /// Stop the sweep running on this machine.
     StopSweep,
+    /// Plan a new sweep over the Train view's recordings and settings.
+    PlanSweep(Box<crate::gui::sweep_view::NewSweep>),
     /// Open `file` in the viewer and show the window at `onset_s`.
     JumpTo {
         /// The recording.

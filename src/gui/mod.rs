@@ -24,7 +24,7 @@ mod settings;
 mod spectrum;
 mod suggestions;
 mod sweep_job;
-mod sweep_view;
+pub mod sweep_view;
 pub mod training;
 mod viewer;
 mod worker;

@@ -11,9 +11,27 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 use super::command::{AppCommand, Commands};
 use crate::runs::sweep::{SweepSnapshot, TaskStatus};
 
+/// A new sweep as typed in the form: comma-separated values of the options
+/// it varies; the rest comes from the Train view.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewSweep {
+    /// Models, e.g. `mlp,eegnet` (empty: the Train view's).
+    pub models: String,
+    /// Learning rates, e.g. `1e-3,1e-2`.
+    pub lrs: String,
+    /// Seeds, e.g. `0,1,2`.
+    pub seeds: String,
+    /// Cross-validation: empty, a number of folds, or `loso`.
+    pub cv: String,
+    /// The sweep folder (empty: a new folder in the runs folder).
+    pub out: String,
+}
+
 /// The sweep part's state.
 #[derive(Debug, Default)]
 pub struct SweepPanel {
+    /// The form of a new sweep.
+    pub new_sweep: NewSweep,
     /// The folder typed or chosen.
     pub path_text: String,
     /// The sweep folder open, if any.
@@ -62,6 +80,9 @@ impl SweepPanel {
                 commands.push(AppCommand::OpenSweep(PathBuf::from(self.path_text.trim())));
             }
         });
+        egui::CollapsingHeader::new("New sweep from the Train view's settings")
+            .id_salt("new_sweep")
+            .show(ui, |ui| self.new_sweep_form(ui, commands));
         let Some(s) = &self.snapshot else {
             return;
         };
@@ -109,6 +130,54 @@ impl SweepPanel {
         tasks_grid(ui, s);
         live_curves(ui, s);
         comparison(ui, s);
+    }
+}
+
+impl SweepPanel {
+    fn new_sweep_form(&mut self, ui: &mut Ui, commands: &mut Commands) {
+        ui.label(
+            RichText::new(
+                "Every combination of the values below becomes one training run with the Train view's \
+                 recordings and other settings. Separate values with commas.",
+            )
+            .weak(),
+        );
+        let f = &mut self.new_sweep;
+        egui::Grid::new("new_sweep_grid")
+            .num_columns(2)
+            .show(ui, |ui| {
+                for (name, hint, text) in [
+                    (
+                        "models",
+                        "e.g. mlp,eegnet (empty: the Train view's model)",
+                        &mut f.models,
+                    ),
+                    ("learning rates", "e.g. 1e-3,1e-2", &mut f.lrs),
+                    ("seeds", "e.g. 0,1,2: repeats of each setting", &mut f.seeds),
+                    (
+                        "cross-validation",
+                        "empty, a number of folds, or loso (one fold per person)",
+                        &mut f.cv,
+                    ),
+                    (
+                        "sweep folder",
+                        "empty: a new folder in the runs folder",
+                        &mut f.out,
+                    ),
+                ] {
+                    let label = ui.label(name);
+                    ui.add(
+                        egui::TextEdit::singleline(text)
+                            .hint_text(hint)
+                            .desired_width(320.0),
+                    )
+                    .labelled_by(label.id);
+                    ui.end_row();
+                }
+            });
+        if ui.button("Plan sweep").clicked() {
+            commands.push(AppCommand::PlanSweep(Box::new(f.clone())));
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use std::time::Instant;
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use eframe::egui;
 
+use crate::dataset::CvScheme;
 use crate::dsp::{
     MinMaxPyramid, PyramidBuilder, SpanSpectra, SpectraRequest, peak_amplitude, robust_amplitude,
     span_spectra,
@@ -23,8 +24,8 @@ use crate::recording::{
     read_summary, write_atomic, write_edf,
 };
 use crate::runs::sweep::{
-    SWEEP_JSON, Sweep, SweepError, SweepSnapshot, load_sweep_snapshot, submit, tasks_to_run,
-    write_sbatch,
+    GridAxis, SWEEP_JSON, Sweep, SweepError, SweepSnapshot, TaskData, load_sweep_snapshot, submit,
+    tasks_to_run, write_sbatch,
 };
 use crate::runs::{RunEntry, RunSnapshot, list_runs, load_run_snapshot};
 use crate::train::{DeviceChoice, Failure, FailureStage, RunPaths, load_run, predict_file};
@@ -139,6 +140,8 @@ pub enum Command {
     ReadSweep(PathBuf),
     /// Submit the remaining tasks of a sweep folder to Slurm.
     SubmitSweep(PathBuf),
+    /// Plan a new sweep and write its `sweep.json`.
+    PlanSweep(Box<SweepPlan>),
     /// Compute the spectra of a view of a recording.
     Spectra(Arc<Recording>, SampleStore, SpectraRequest),
     /// Open the audio output: this device, or the default one.
@@ -306,6 +309,8 @@ pub enum Event {
         /// Why.
         error: String,
     },
+    /// A new sweep was planned into this folder.
+    SweepPlanned(PathBuf),
     /// A sweep's remaining tasks went to Slurm as job `job_id`.
     SweepSubmitted {
         /// The sweep folder.
@@ -393,6 +398,7 @@ impl Workers {
             | Command::DeleteRun(_)
             | Command::ReadSweep(_)
             | Command::SubmitSweep(_)
+            | Command::PlanSweep(_)
             | Command::WriteFile(..)
             | Command::Warm(..)
             | Command::OpenPlayer(_)
@@ -491,6 +497,7 @@ enum Task {
     DeleteRun(PathBuf),
     ReadSweep(PathBuf),
     SubmitSweep(PathBuf),
+    PlanSweep(PathBuf),
     Spectra(PathBuf),
     OpenPlayer,
     PrepareClip(PathBuf),
@@ -512,6 +519,7 @@ impl Task {
             Command::DeleteRun(dir) => Self::DeleteRun(dir.clone()),
             Command::ReadSweep(dir) => Self::ReadSweep(dir.clone()),
             Command::SubmitSweep(dir) => Self::SubmitSweep(dir.clone()),
+            Command::PlanSweep(plan) => Self::PlanSweep(plan.out.clone()),
             Command::Spectra(recording, _, _) => Self::Spectra(recording.path.clone()),
             Command::OpenPlayer(_) => Self::OpenPlayer,
             Command::PrepareClip { recording, .. } => Self::PrepareClip(recording.path.clone()),
@@ -534,6 +542,7 @@ impl Task {
             Self::DeleteRun(p) => (Some(p), "deleting the run"),
             Self::ReadSweep(p) => (Some(p), "reading the sweep"),
             Self::SubmitSweep(p) => (Some(p), "submitting the sweep to Slurm"),
+            Self::PlanSweep(p) => (Some(p), "planning the sweep"),
             Self::Spectra(p) => (Some(p), "computing the spectra"),
             Self::OpenPlayer => (None, "opening the audio output"),
             Self::PrepareClip(p) => (Some(p), "preparing the clip to play"),
@@ -558,7 +567,7 @@ impl Task {
                 error,
             ))))],
             Self::LoadRun(dir) => vec![Event::RunFailed { dir, error }],
-            Self::ReadSweep(dir) | Self::SubmitSweep(dir) => {
+            Self::ReadSweep(dir) | Self::SubmitSweep(dir) | Self::PlanSweep(dir) => {
                 vec![Event::SweepFailed { dir, error }]
             }
             Self::DeleteRun(dir) => vec![Event::RunDeleted {
@@ -656,6 +665,13 @@ fn run(command: Command, events: &Sender<Event>, waker: &Waker) -> bool {
             Ok(snapshot) => send(Event::SweepRead(Box::new(snapshot))),
             Err(e) => send(Event::SweepFailed {
                 dir,
+                error: e.to_string(),
+            }),
+        },
+        Command::PlanSweep(plan) => match plan_sweep(&plan) {
+            Ok(()) => send(Event::SweepPlanned(plan.out)),
+            Err(e) => send(Event::SweepFailed {
+                dir: plan.out,
                 error: e.to_string(),
             }),
         },
@@ -969,6 +985,35 @@ impl OverviewJob {
             }),
         }
     }
+}
+
+/// A new sweep as the app asks for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepPlan {
+    /// Its recordings.
+    pub data: TaskData,
+    /// The grid.
+    pub axes: Vec<GridAxis>,
+    /// The options every task shares.
+    pub fixed: Vec<String>,
+    /// Cross-validation of each setting.
+    pub cv: Option<CvScheme>,
+    /// The sweep folder to create.
+    pub out: PathBuf,
+}
+
+/// Plans `plan` (reading the recordings for cross-validation) and writes
+/// its `sweep.json`, refusing a folder that already holds a sweep.
+fn plan_sweep(plan: &SweepPlan) -> Result<(), SweepError> {
+    let json = plan.out.join(SWEEP_JSON);
+    if json.exists() {
+        return Err(SweepError::Invalid {
+            path: json,
+            message: "already holds a sweep; open it instead, or choose another folder".into(),
+        });
+    }
+    Sweep::plan(&plan.data, &plan.axes, &plan.fixed, plan.cv)?.save(&plan.out)?;
+    Ok(())
 }
 
 /// Writes the batch script of the tasks of the sweep in `dir` still to run

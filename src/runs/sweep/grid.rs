@@ -118,6 +118,24 @@ pub fn expand_grid(axes: &[GridAxis], fixed: &[String]) -> Result<Vec<GridPoint>
         .collect()
 }
 
+/// `args` (`spindle train` options as `--flag value` pairs, as
+/// `TrainOptions::to_args` writes them) without the options named in
+/// `options` and their values, so that grid axes can replace them.
+pub fn without_options(args: &[String], options: &[&str]) -> Vec<String> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut skip_value = false;
+    for a in args {
+        if skip_value {
+            skip_value = false;
+        } else if options.contains(&a.as_str()) {
+            skip_value = true;
+        } else {
+            out.push(a.clone());
+        }
+    }
+    out
+}
+
 /// The folder name of grid point `index` with `settings`: the index (three
 /// digits at least, so that names sort in grid order) then each setting as
 /// `key=value`, any character other than letters, digits, `.`, `-` and `+`
@@ -227,6 +245,26 @@ mod tests {
                 other => panic!("{axes:?}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn axes_replace_the_options_they_vary() -> Result<(), SweepError> {
+        let form = TrainOptions {
+            model: "mlp".into(),
+            lr: 0.05,
+            epochs: 3,
+            class_weights: true,
+            ..TrainOptions::default()
+        };
+        let fixed = without_options(&form.to_args(), &["--lr", "--seed"]);
+        assert!(!fixed.contains(&"--lr".to_string()));
+        assert!(fixed.contains(&"--class-weights".to_string()));
+        let points = expand_grid(&[axis("--lr", &["0.1", "0.2"])], &fixed)?;
+        assert_eq!(points[1].options.lr, 0.2);
+        assert_eq!(points[1].options.epochs, 3);
+        assert!(points[1].options.class_weights);
+        assert_eq!(points[1].options.model, "mlp");
+        Ok(())
     }
 
     #[test]

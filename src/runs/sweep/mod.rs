@@ -28,7 +28,7 @@ mod status;
 use std::path::{Path, PathBuf};
 
 pub use error::SweepError;
-pub use grid::{GridAxis, GridPoint, expand_grid, parse_options, point_name};
+pub use grid::{GridAxis, GridPoint, expand_grid, parse_options, point_name, without_options};
 pub use local::{LocalEvent, LocalRunner, LocalSummary};
 pub use plan::{SWEEP_JSON, SWEEP_VERSION, Sweep, SweepPoint, SweepTask, TaskData};
 pub use slurm::{
