@@ -3,9 +3,11 @@
 //! exit with code 2.
 
 mod bench;
+mod compare;
 mod explain;
 mod inspect;
 mod predict;
+mod sweep;
 mod synth;
 mod train;
 
@@ -56,6 +58,13 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Write the teaching datasets (EEG as EDF+ with labels, audio as WAV folders).
     Synth(synth::SynthArgs),
+    /// Train a grid of settings (and cross-validation folds) here or on a Slurm cluster.
+    Sweep(Box<sweep::SweepArgs>),
+    /// Compare runs: the settings that differ, the scores, the time.
+    Compare(compare::CompareArgs),
+    /// Run one task of a sweep.json (what the sweep's runners call).
+    #[command(hide = true)]
+    SweepTask(sweep::SweepTaskArgs),
     /// Open the app in presentation mode and train the bundled EEG demo at once.
     Demo,
 }
@@ -77,6 +86,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Train(_)) => "spindle train",
         Some(Command::Predict(_)) => "spindle predict",
         Some(Command::Explain(_)) => "spindle explain",
+        Some(Command::Sweep(_)) => "spindle sweep",
+        Some(Command::Compare(_)) => "spindle compare",
+        Some(Command::SweepTask(_)) => "spindle sweep-task",
         Some(Command::Demo) | None => "the app",
     };
     let result = spindle::jobs::catch_panic(None, doing, || dispatch(cli))
@@ -119,6 +131,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Predict(args)) => predict::run(&args),
         Some(Command::Explain(args)) => explain::run(&args),
+        Some(Command::Sweep(args)) => sweep::run(&args, cli.threads),
+        Some(Command::Compare(args)) => compare::run(&args),
+        Some(Command::SweepTask(args)) => sweep::run_task(&args),
         Some(Command::Demo) => open_gui(cli.paths, cli.runs, true, cli.frame_stats),
         None => open_gui(cli.paths, cli.runs, false, cli.frame_stats),
     }

@@ -193,7 +193,7 @@ fn run_cv(args: &TrainArgs, scheme: CvScheme, runs_dir: &Path) -> anyhow::Result
 }
 
 /// Runs one training job to its end, printing its progress on stderr.
-fn train_one(spec: TrainJobSpec, options: &TrainOptions) -> anyhow::Result<Outcome> {
+pub(super) fn train_one(spec: TrainJobSpec, options: &TrainOptions) -> anyhow::Result<Outcome> {
     let model_name = &options.model;
     let epochs = options.epochs;
     let job = TrainJob::spawn(spec, || {});
@@ -278,7 +278,8 @@ fn train_one(spec: TrainJobSpec, options: &TrainOptions) -> anyhow::Result<Outco
     outcome.ok_or_else(|| anyhow!("training ended without a result"))
 }
 
-fn print_outcome(o: &Outcome, out: &std::path::Path) {
+/// Prints how a run ended: the kept epoch, normalization, test scores, its folder.
+pub(super) fn print_outcome(o: &Outcome, out: &std::path::Path) {
     println!(
         "kept epoch {} of {} ({:.1} s of training){}",
         o.best_epoch,

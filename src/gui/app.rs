@@ -63,6 +63,9 @@ pub struct SpindleApp {
     results: ResultsPanel,
     explain: ExplainPanel,
     runs: RunsPanel,
+    /// The sweep running on this machine, if any.
+    sweep_job: Option<super::sweep_job::SweepJob>,
+    last_sweep_poll_s: f64,
     /// The run shown in Results (and drawn on the recording).
     result_run: Option<RunSnapshot>,
     /// The run folder Results should show (loading or loaded).
@@ -138,6 +141,8 @@ impl SpindleApp {
             results: ResultsPanel::default(),
             explain: ExplainPanel::default(),
             runs: RunsPanel::default(),
+            sweep_job: None,
+            last_sweep_poll_s: 0.0,
             result_run: None,
             results_dir: None,
             runs_dir: crate::runs::default_runs_dir(),
@@ -417,7 +422,15 @@ impl SpindleApp {
     /// Opening another recording closes the open one: when its labels cannot
     /// be saved first, it stays open (its labels would otherwise be lost)
     /// and the window says why.
+    /// A sweep folder (one holding `sweep.json`) opens in the Runs view.
     pub fn open_path(&mut self, path: &Path) {
+        if path.join(crate::runs::sweep::SWEEP_JSON).is_file() {
+            // A sweep folder opens in the Runs view, not as recordings.
+            self.commands
+                .push(AppCommand::OpenSweep(path.to_path_buf()));
+            self.commands.push(AppCommand::ShowTab(Tab::Runs));
+            return;
+        }
         self.settings.push_recent(path);
         if path.is_dir() {
             self.browse(path);
@@ -559,11 +572,13 @@ impl SpindleApp {
         }
         self.drain_job();
         self.drain_explanation();
+        self.drain_sweep_job();
         for command in self.commands.take() {
             self.on_command(command, ctx);
         }
         let now = ctx.input(|i| i.time);
         self.poll_live_runs(now);
+        self.poll_sweep(now, ctx);
         self.refresh_ribbons();
         self.refresh_heat();
         if let Some(s) = &mut self.session {
@@ -598,6 +613,148 @@ impl SpindleApp {
         }
         if !self.runs.live_runs().is_empty() || self.runs_have_running() {
             ctx.request_repaint_after(Duration::from_secs_f64(LIVE_RUN_POLL_S));
+        }
+    }
+
+    /// Reads the open sweep folder again once a second while it has tasks
+    /// running or pending (on a cluster, or here).
+    fn poll_sweep(&mut self, now_s: f64, ctx: &egui::Context) {
+        if !self.runs.sweep.is_live() {
+            return;
+        }
+        ctx.request_repaint_after(Duration::from_secs_f64(LIVE_RUN_POLL_S));
+        if now_s - self.last_sweep_poll_s < LIVE_RUN_POLL_S {
+            return;
+        }
+        self.last_sweep_poll_s = now_s;
+        if let Some(dir) = self.runs.sweep.open.clone() {
+            self.send_work(Command::ReadSweep(dir));
+        }
+    }
+
+    /// Takes what the sweep running here reported.
+    fn drain_sweep_job(&mut self) {
+        let Some(job) = &self.sweep_job else {
+            return;
+        };
+        let dir = job.dir.clone();
+        let mut ended = None;
+        let mut changed = false;
+        while let Ok(event) = job.events.try_recv() {
+            match event {
+                super::sweep_job::SweepJobEvent::Task(_) => changed = true,
+                super::sweep_job::SweepJobEvent::Ended(result) => ended = Some(result),
+            }
+        }
+        if let Some(result) = ended {
+            self.sweep_job = None;
+            self.runs.sweep.running_here = false;
+            changed = true;
+            match result {
+                Ok(s) => {
+                    self.notice = Some(format!(
+                        "sweep {}: {} done, {} failed, {} skipped",
+                        dir.display(),
+                        s.done,
+                        s.failed,
+                        s.skipped
+                    ));
+                }
+                Err(e) => self.report(AppError::Run {
+                    reason: reason(&dir, e),
+                    path: dir.clone(),
+                }),
+            }
+        }
+        if changed && self.runs.sweep.open.as_ref() == Some(&dir) {
+            self.send_work(Command::ReadSweep(dir));
+        }
+    }
+
+    /// Asks the work worker to plan the sweep of `form` over the Train
+    /// view's recordings and settings.
+    fn plan_sweep(&mut self, form: &super::sweep_view::NewSweep) {
+        use crate::runs::sweep::{GridAxis, TaskData, without_options};
+        let out = if form.out.trim().is_empty() {
+            let seconds = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            self.runs_dir.join(format!("sweep-{seconds}"))
+        } else {
+            PathBuf::from(form.out.trim())
+        };
+        let cv = match form.cv.trim() {
+            "" => None,
+            text => match text.parse() {
+                Ok(cv) => Some(cv),
+                Err(reason) => {
+                    self.report(AppError::Run { path: out, reason });
+                    return;
+                }
+            },
+        };
+        let axes: Vec<GridAxis> = [
+            ("--model", &form.models),
+            ("--lr", &form.lrs),
+            ("--seed", &form.seeds),
+        ]
+        .into_iter()
+        .filter(|(_, text)| !text.trim().is_empty())
+        .map(|(option, text)| GridAxis {
+            option: option.into(),
+            values: text.split(',').map(|v| v.trim().to_string()).collect(),
+        })
+        .collect();
+        let roles = self.training.data_roles();
+        if roles.train.is_empty() {
+            self.report(AppError::Run {
+                path: out,
+                reason: "no training recordings: choose them in the Train view first".into(),
+            });
+            return;
+        }
+        let varied: Vec<&str> = axes.iter().map(|a| a.option.as_str()).collect();
+        let plan = super::worker::SweepPlan {
+            data: TaskData {
+                train: roles.train,
+                validation: roles.validation,
+                test: roles.test,
+                labels: roles.labels,
+            },
+            fixed: without_options(&self.training.options.to_args(), &varied),
+            axes,
+            cv,
+            out,
+        };
+        self.send_work(Command::PlanSweep(Box::new(plan)));
+    }
+
+    /// Starts the local runner on the sweep in `dir`, one task at a time.
+    fn run_sweep_here(&mut self, dir: PathBuf, ctx: &egui::Context) {
+        if self.sweep_job.is_some() {
+            self.report(AppError::Run {
+                path: dir,
+                reason: "a sweep is already running here; stop it first".into(),
+            });
+            return;
+        }
+        let exe = match std::env::current_exe() {
+            Ok(exe) => exe,
+            Err(e) => {
+                self.report(AppError::Run {
+                    path: dir,
+                    reason: format!("the spindle program could not be found: {e}"),
+                });
+                return;
+            }
+        };
+        let waker = ctx.clone();
+        match super::sweep_job::SweepJob::spawn(&dir, exe, move || waker.request_repaint()) {
+            Ok(job) => {
+                self.sweep_job = Some(job);
+                self.runs.sweep.running_here = true;
+            }
+            Err(reason) => self.report(AppError::Run { path: dir, reason }),
         }
     }
 
@@ -723,6 +880,23 @@ impl SpindleApp {
             }
             AppCommand::ReadRun(dir) => self.send_work(Command::LoadRun(dir)),
             AppCommand::DeleteRun(dir) => self.send_work(Command::DeleteRun(dir)),
+            AppCommand::OpenSweep(dir) => {
+                self.runs.sweep.path_text = dir.display().to_string();
+                self.runs.sweep.open = Some(dir.clone());
+                self.runs.sweep.snapshot = None;
+                self.send_work(Command::ReadSweep(dir));
+            }
+            AppCommand::RunSweepHere(dir) => self.run_sweep_here(dir, ctx),
+            AppCommand::SubmitSweep(dir) => {
+                self.notice = Some(format!("submitting {} to Slurm…", dir.display()));
+                self.send_work(Command::SubmitSweep(dir));
+            }
+            AppCommand::PlanSweep(form) => self.plan_sweep(&form),
+            AppCommand::StopSweep => {
+                if let Some(job) = &self.sweep_job {
+                    job.stop();
+                }
+            }
             AppCommand::JumpTo {
                 file,
                 onset_s,
@@ -1195,6 +1369,25 @@ impl SpindleApp {
                     reason: reason(&path, error),
                     path,
                 });
+            }
+            Event::SweepRead(snapshot) => {
+                if self.runs.sweep.open.as_ref() == Some(&snapshot.dir) {
+                    self.runs.sweep.snapshot = Some(*snapshot);
+                }
+            }
+            Event::SweepFailed { dir, error } => {
+                self.report(AppError::Run {
+                    reason: reason(&dir, error),
+                    path: dir,
+                });
+            }
+            Event::SweepPlanned(dir) => self.commands.push(AppCommand::OpenSweep(dir)),
+            Event::SweepSubmitted { dir, job_id, tasks } => {
+                self.notice = Some(format!(
+                    "{}: {tasks} task(s) submitted to Slurm as job {job_id}",
+                    dir.display()
+                ));
+                self.send_work(Command::ReadSweep(dir));
             }
             Event::RunFailed { dir, error } => {
                 self.report(AppError::Run {

@@ -71,6 +71,16 @@ pub enum AppCommand {
     ReadRun(PathBuf),
     /// Delete a run folder (already confirmed by the user).
     DeleteRun(PathBuf),
+    /// Open a sweep folder in the Runs view.
+    OpenSweep(PathBuf),
+    /// Run a sweep's pending and failed tasks on this machine.
+    RunSweepHere(PathBuf),
+    /// Submit a sweep's pending and failed tasks to Slurm.
+    SubmitSweep(PathBuf),
+    /// Stop the sweep running on this machine.
+    StopSweep,
+    /// Plan a new sweep over the Train view's recordings and settings.
+    PlanSweep(Box<crate::gui::sweep_view::NewSweep>),
     /// Open `file` in the viewer and show the window at `onset_s`.
     JumpTo {
         /// The recording.

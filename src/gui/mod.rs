@@ -24,6 +24,8 @@ mod session;
 mod settings;
 mod spectrum;
 mod suggestions;
+mod sweep_job;
+pub mod sweep_view;
 pub mod training;
 mod viewer;
 mod worker;

@@ -1,7 +1,8 @@
 //! The Runs view: every run of the runs folder (those the app trained, those
 //! `spindle train` wrote from a terminal, those still being written by
 //! another process), opened, compared (curves overlaid, scores side by side,
-//! only the settings that differ) or deleted after confirmation.
+//! only the settings that differ) or deleted after confirmation; and a sweep
+//! folder followed (`sweep_view`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -35,6 +36,8 @@ pub struct RunsPanel {
     pub snapshots: BTreeMap<PathBuf, RunSnapshot>,
     /// The run the user asked to delete, awaiting confirmation.
     confirm_delete: Option<PathBuf>,
+    /// The sweep folder open, its tasks and comparison.
+    pub sweep: super::sweep_view::SweepPanel,
 }
 
 impl RunsPanel {
@@ -63,6 +66,8 @@ impl RunsPanel {
                 commands.push(AppCommand::RefreshRuns);
             }
         });
+        self.sweep.ui(ui, commands);
+        ui.separator();
         if self.entries.is_empty() {
             ui.label("No runs yet. Train one in the Train view, or run `spindle train` in a terminal: its runs appear here.");
             return;

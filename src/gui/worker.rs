@@ -10,6 +10,7 @@ use std::time::Instant;
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use eframe::egui;
 
+use crate::dataset::CvScheme;
 use crate::dsp::{
     MinMaxPyramid, PyramidBuilder, SpanSpectra, SpectraRequest, peak_amplitude, robust_amplitude,
     span_spectra,
@@ -22,6 +23,10 @@ use crate::recording::{
     EdfWriteOptions, LabelSet, LabelSource, READ_ON_DEMAND_BYTES, Recording, SampleStore,
     is_audio_folder, is_recording_path, labels_for_recording, open_for_viewing, read_recording,
     read_summary, write_atomic, write_edf,
+};
+use crate::runs::sweep::{
+    GridAxis, SWEEP_JSON, Sweep, SweepError, SweepSnapshot, TaskData, load_sweep_snapshot, submit,
+    tasks_to_run, write_sbatch,
 };
 use crate::runs::{RunEntry, RunSnapshot, list_runs, load_run_snapshot};
 use crate::train::{DeviceChoice, Failure, FailureStage, RunPaths, load_run, predict_file};
@@ -132,6 +137,12 @@ pub enum Command {
     LoadRun(PathBuf),
     /// Delete a run folder.
     DeleteRun(PathBuf),
+    /// Read a sweep folder: its tasks' status, running curves, comparison.
+    ReadSweep(PathBuf),
+    /// Submit the remaining tasks of a sweep folder to Slurm.
+    SubmitSweep(PathBuf),
+    /// Plan a new sweep and write its `sweep.json`.
+    PlanSweep(Box<SweepPlan>),
     /// Compute the spectra of a view of a recording.
     Spectra(Arc<Recording>, SampleStore, SpectraRequest),
     /// Open the audio output: this device, or the default one.
@@ -294,6 +305,26 @@ pub enum Event {
         /// Why it could not be deleted.
         error: Option<String>,
     },
+    /// A sweep folder was read.
+    SweepRead(Box<SweepSnapshot>),
+    /// A sweep folder could not be read, or its tasks not submitted.
+    SweepFailed {
+        /// The sweep folder.
+        dir: PathBuf,
+        /// Why.
+        error: String,
+    },
+    /// A new sweep was planned into this folder.
+    SweepPlanned(PathBuf),
+    /// A sweep's remaining tasks went to Slurm as job `job_id`.
+    SweepSubmitted {
+        /// The sweep folder.
+        dir: PathBuf,
+        /// Slurm's job id.
+        job_id: String,
+        /// Tasks submitted.
+        tasks: usize,
+    },
     /// Work without a failure event of its own stopped on an internal error
     /// (a panic); the message names the file and what was being done.
     Crashed(String),
@@ -370,6 +401,9 @@ impl Workers {
             | Command::ListRuns(_)
             | Command::LoadRun(_)
             | Command::DeleteRun(_)
+            | Command::ReadSweep(_)
+            | Command::SubmitSweep(_)
+            | Command::PlanSweep(_)
             | Command::WriteFile(..)
             | Command::Warm(..)
             | Command::OpenPlayer(_)
@@ -466,6 +500,9 @@ enum Task {
     ListRuns(PathBuf),
     LoadRun(PathBuf),
     DeleteRun(PathBuf),
+    ReadSweep(PathBuf),
+    SubmitSweep(PathBuf),
+    PlanSweep(PathBuf),
     Spectra(PathBuf),
     OpenPlayer,
     PrepareClip(PathBuf),
@@ -485,6 +522,9 @@ impl Task {
             Command::ListRuns(dir) => Self::ListRuns(dir.clone()),
             Command::LoadRun(dir) => Self::LoadRun(dir.clone()),
             Command::DeleteRun(dir) => Self::DeleteRun(dir.clone()),
+            Command::ReadSweep(dir) => Self::ReadSweep(dir.clone()),
+            Command::SubmitSweep(dir) => Self::SubmitSweep(dir.clone()),
+            Command::PlanSweep(plan) => Self::PlanSweep(plan.out.clone()),
             Command::Spectra(recording, _, _) => Self::Spectra(recording.path.clone()),
             Command::OpenPlayer(_) => Self::OpenPlayer,
             Command::PrepareClip { recording, .. } => Self::PrepareClip(recording.path.clone()),
@@ -505,6 +545,9 @@ impl Task {
             Self::ListRuns(p) => (Some(p), "listing the runs"),
             Self::LoadRun(p) => (Some(p), "reading the run"),
             Self::DeleteRun(p) => (Some(p), "deleting the run"),
+            Self::ReadSweep(p) => (Some(p), "reading the sweep"),
+            Self::SubmitSweep(p) => (Some(p), "submitting the sweep to Slurm"),
+            Self::PlanSweep(p) => (Some(p), "planning the sweep"),
             Self::Spectra(p) => (Some(p), "computing the spectra"),
             Self::OpenPlayer => (None, "opening the audio output"),
             Self::PrepareClip(p) => (Some(p), "preparing the clip to play"),
@@ -529,6 +572,9 @@ impl Task {
                 error,
             ))))],
             Self::LoadRun(dir) => vec![Event::RunFailed { dir, error }],
+            Self::ReadSweep(dir) | Self::SubmitSweep(dir) | Self::PlanSweep(dir) => {
+                vec![Event::SweepFailed { dir, error }]
+            }
             Self::DeleteRun(dir) => vec![Event::RunDeleted {
                 dir,
                 error: Some(error),
@@ -632,6 +678,27 @@ fn run(command: Command, events: &Sender<Event>, waker: &Waker) -> bool {
             let error = delete_run(&dir).err();
             send(Event::RunDeleted { dir, error })
         }
+        Command::ReadSweep(dir) => match load_sweep_snapshot(&dir, true) {
+            Ok(snapshot) => send(Event::SweepRead(Box::new(snapshot))),
+            Err(e) => send(Event::SweepFailed {
+                dir,
+                error: e.to_string(),
+            }),
+        },
+        Command::PlanSweep(plan) => match plan_sweep(&plan) {
+            Ok(()) => send(Event::SweepPlanned(plan.out)),
+            Err(e) => send(Event::SweepFailed {
+                dir: plan.out,
+                error: e.to_string(),
+            }),
+        },
+        Command::SubmitSweep(dir) => match submit_sweep(&dir) {
+            Ok((job_id, tasks)) => send(Event::SweepSubmitted { dir, job_id, tasks }),
+            Err(e) => send(Event::SweepFailed {
+                dir,
+                error: e.to_string(),
+            }),
+        },
         Command::Spectra(recording, samples, request) => {
             match span_spectra(&recording, &samples, &request) {
                 Ok(spectra) => send(Event::SpectraReady {
@@ -936,6 +1003,57 @@ impl OverviewJob {
         }
     }
 }
+
+/// A new sweep as the app asks for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepPlan {
+    /// Its recordings.
+    pub data: TaskData,
+    /// The grid.
+    pub axes: Vec<GridAxis>,
+    /// The options every task shares.
+    pub fixed: Vec<String>,
+    /// Cross-validation of each setting.
+    pub cv: Option<CvScheme>,
+    /// The sweep folder to create.
+    pub out: PathBuf,
+}
+
+/// Plans `plan` (reading the recordings for cross-validation) and writes
+/// its `sweep.json`, refusing a folder that already holds a sweep.
+fn plan_sweep(plan: &SweepPlan) -> Result<(), SweepError> {
+    let json = plan.out.join(SWEEP_JSON);
+    if json.exists() {
+        return Err(SweepError::Invalid {
+            path: json,
+            message: "already holds a sweep; open it instead, or choose another folder".into(),
+        });
+    }
+    Sweep::plan(&plan.data, &plan.axes, &plan.fixed, plan.cv)?.save(&plan.out)?;
+    Ok(())
+}
+
+/// Writes the batch script of the tasks of the sweep in `dir` still to run
+/// and submits it with `sbatch`; the job id and the number of tasks.
+fn submit_sweep(dir: &Path) -> Result<(String, usize), SweepError> {
+    let sweep = Sweep::load(&dir.join(SWEEP_JSON))?;
+    let todo = tasks_to_run(dir, &sweep);
+    if todo.is_empty() {
+        return Err(SweepError::Invalid {
+            path: dir.to_path_buf(),
+            message: "every task is done or running; nothing to submit".into(),
+        });
+    }
+    write_sbatch(dir, &todo, SLURM_MAX_RUNNING)?;
+    let exe = std::env::current_exe().map_err(|e| SweepError::Io {
+        path: dir.to_path_buf(),
+        source: Arc::new(e),
+    })?;
+    Ok((submit(dir, &exe, &[])?, todo.len()))
+}
+
+/// The most tasks of a sweep the app lets Slurm run at once.
+const SLURM_MAX_RUNNING: usize = 16;
 
 /// Deletes a run folder, refusing folders that are not runs.
 fn delete_run(dir: &Path) -> Result<(), String> {

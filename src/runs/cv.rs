@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::{RunReport, RunsError};
+use super::{RunReport, RunsError, Scores};
 use crate::dataset::{CvScheme, Fold, FoldKind, Trial};
 use crate::recording::RecordingError;
 use crate::train::RunPaths;
@@ -35,7 +35,7 @@ pub struct ScoreSpread {
 
 impl ScoreSpread {
     /// The spread of `per_fold`; `None` when no fold has a value.
-    fn new(per_fold: Vec<Option<f64>>) -> Option<Self> {
+    pub(crate) fn new(per_fold: Vec<Option<f64>>) -> Option<Self> {
         let values: Vec<f64> = per_fold.iter().flatten().copied().collect();
         let n = values.len();
         if n == 0 {
@@ -94,14 +94,16 @@ impl CvSummary {
         for (i, f) in folds.iter().enumerate() {
             let path = RunPaths::new(&f.run_dir).report_json();
             let report = RunReport::load(&path)?;
-            let test = serde_json::to_value(&report.test).map_err(|e| RunsError::json(&path, e))?;
-            for (name, v) in test.as_object().into_iter().flatten() {
-                if v.is_number() || v.is_null() {
-                    let row = values
-                        .entry(name.clone())
-                        .or_insert_with(|| vec![None; folds.len()]);
-                    row[i] = v.as_f64();
-                }
+            let test = report
+                .test
+                .as_ref()
+                .map(Scores::numbers)
+                .unwrap_or_default();
+            for (name, v) in test {
+                let row = values
+                    .entry(name)
+                    .or_insert_with(|| vec![None; folds.len()]);
+                row[i] = Some(v);
             }
         }
         let scores: BTreeMap<String, ScoreSpread> = values

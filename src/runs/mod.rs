@@ -5,11 +5,14 @@
 //! ([`RunReport`]) and `predictions.tsv` ([`PredictionTable`]), everything
 //! of one run at once ([`load_run_snapshot`]) and the settings that differ
 //! between runs ([`settings_diff`]), curves as CSV ([`curves_csv`]), and the
-//! scores of a cross-validation's fold runs ([`CvSummary`], `cv.json`).
+//! scores of a cross-validation's fold runs ([`CvSummary`], `cv.json`),
+//! runs side by side ([`compare_runs`]) and sweeps of many runs
+//! ([`sweep`]: `sweep.json`, local and Slurm runners).
 //!
 //! The run folder itself is written by `crate::train`; this module only
 //! reads it, and never panics on what it finds there.
 
+mod compare;
 mod cv;
 mod diff;
 mod dirs;
@@ -20,9 +23,11 @@ mod metrics;
 mod predictions;
 mod report;
 mod snapshot;
+pub mod sweep;
 #[cfg(test)]
 mod test_support;
 
+pub use compare::{ComparedRun, Comparison, CvGroup, compare_runs};
 pub use cv::{CV_JSON, CvFold, CvSummary, ScoreSpread};
 pub use diff::{MISSING, SettingDiff, settings_diff};
 pub use dirs::{RUNS_DIR_ENV, create_run_dir, default_runs_dir};

@@ -28,6 +28,18 @@ impl Scores {
         }
     }
 
+    /// Every number of the report by its field name (`accuracy`, `kappa`,
+    /// `n`, ... or `mse`, `r2`, ...); fields without a value are left out.
+    pub fn numbers(&self) -> std::collections::BTreeMap<String, f64> {
+        let value = serde_json::to_value(self).unwrap_or(serde_json::Value::Null);
+        value
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_f64()?)))
+            .collect()
+    }
+
     /// The classification report, if this is one.
     pub fn classification(&self) -> Option<&ClassificationReport> {
         match self {
