@@ -65,7 +65,7 @@ pub struct CvGroup {
 pub struct Comparison {
     /// Every run found, by name.
     pub runs: Vec<ComparedRun>,
-    /// The settings that differ, by dotted key (`train.lr`, `model.kind`).
+    /// The settings that differ, by dotted key (`train.lr`, `model` when architectures differ).
     pub setting_keys: Vec<String>,
     /// Cross-validations among them, by name.
     pub groups: Vec<CvGroup>,

@@ -25,9 +25,31 @@ pub struct SettingDiff {
 /// `dataset.*`; nested objects continue the dots, lists are one value),
 /// keeping the keys whose values are not all equal. A key one run lacks
 /// differs. Sorted by key; empty for fewer than two runs.
+///
+/// Runs of different architectures differ in one `model` entry (each
+/// run's model by name and its main settings) instead of one entry per
+/// hyper-parameter of either, and without the window minimum that follows
+/// from the model; a seed given to both the dataset and the training (as
+/// `--seed` does) is one `seed` entry.
 pub fn settings_diff(infos: &[&RunInfo]) -> Vec<SettingDiff> {
     let values: Vec<Value> = infos.iter().map(|info| settings_value(info)).collect();
-    settings_diff_values(&values)
+    let mut diffs = settings_diff_values(&values);
+    if diffs.iter().any(|d| d.key == "model.kind") {
+        diffs.retain(|d| !d.key.starts_with("model.") && d.key != "dataset.min_window_samples");
+        diffs.push(SettingDiff {
+            key: "model".into(),
+            values: infos.iter().map(|i| i.model.display_name()).collect(),
+        });
+    }
+    let seeds = |key: &str| diffs.iter().position(|d| d.key == key);
+    if let (Some(d), Some(t)) = (seeds("dataset.seed"), seeds("train.seed"))
+        && diffs[d].values == diffs[t].values
+    {
+        diffs[t].key = "seed".into();
+        diffs.remove(d);
+    }
+    diffs.sort_by(|a, b| a.key.cmp(&b.key));
+    diffs
 }
 
 /// The compared settings of one run as `{"model": .., "train": ..,
@@ -159,23 +181,34 @@ mod tests {
         let keys: Vec<&str> = got.iter().map(|d| d.key.as_str()).collect();
         assert!(keys.contains(&"train.lr"), "{keys:?}");
         assert!(keys.contains(&"dataset.window_s"), "{keys:?}");
-        assert!(keys.contains(&"model.kind"), "{keys:?}");
         assert!(
-            keys.contains(&"model.f1") && keys.contains(&"model.hidden"),
-            "{keys:?}"
+            !keys.iter().any(|k| k.starts_with("model.")),
+            "different architectures are one model entry: {keys:?}"
         );
-        assert!(keys.iter().all(|k| k.starts_with("model.")
-            || k.starts_with("train.")
-            || k.starts_with("dataset.")));
+        assert!(
+            keys.iter()
+                .all(|k| *k == "model" || k.starts_with("train.") || k.starts_with("dataset."))
+        );
         let mut sorted = keys.clone();
         sorted.sort();
         assert_eq!(keys, sorted);
         let lr = got.iter().find(|d| d.key == "train.lr").unwrap();
         assert_eq!(lr.values, vec!["0.001", "0.01", "0.001"]);
-        let kind = got.iter().find(|d| d.key == "model.kind").unwrap();
-        assert_eq!(kind.values, vec!["eegnet", "eegnet", "mlp"]);
+        let model = got.iter().find(|d| d.key == "model").unwrap();
+        assert!(model.values[0].starts_with("EEGNet"), "{:?}", model.values);
+        assert_eq!(model.values[0], model.values[1]);
+        assert!(model.values[2].starts_with("MLP"), "{:?}", model.values);
         let window = got.iter().find(|d| d.key == "dataset.window_s").unwrap();
         assert_eq!(window.values, vec!["none", "30.0", "none"]);
         assert!(settings_diff(&[&a, &a.clone()]).is_empty());
+
+        // One seed given to both parts is one entry; so is one architecture's
+        // hyper-parameter.
+        let mut d = a.clone();
+        d.train.seed += 1;
+        d.dataset_config.seed += 1;
+        let got = settings_diff(&[&a, &d]);
+        let keys: Vec<&str> = got.iter().map(|d| d.key.as_str()).collect();
+        assert_eq!(keys, ["seed"]);
     }
 }
