@@ -106,6 +106,33 @@ fn the_runs_view_opens_a_sweep_folder_with_its_tasks_and_comparison() {
         .count();
     assert_eq!(scored, 2);
 
+    // A finished task opens in Results.
+    let first = snapshot
+        .comparison
+        .runs
+        .iter()
+        .find(|r| !r.test.is_empty())
+        .unwrap()
+        .dir
+        .clone();
+    h.get_all_by_label("Open").next().unwrap().click();
+    let started = Instant::now();
+    while !h
+        .state()
+        .result_run()
+        .is_some_and(|r| r.dir == first && r.report.is_some())
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the task's run did not open"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(h.state().tab(), spindle::gui::Tab::Results);
+    h.get_by_label("Runs").click();
+    h.run_steps(3);
+
     // A folder that holds no sweep is reported, naming it.
     let field = h.get_by_label("Sweep folder");
     field.click();

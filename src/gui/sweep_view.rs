@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use eframe::egui::{self, Color32, RichText, Ui};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
-use super::command::{AppCommand, Commands};
+use super::command::{AppCommand, Commands, Tab};
 use crate::runs::sweep::{SweepSnapshot, TaskStatus};
 
 /// A new sweep as typed in the form: comma-separated values of the options
@@ -129,7 +129,7 @@ impl SweepPanel {
         });
         tasks_grid(ui, s);
         live_curves(ui, s);
-        comparison(ui, s);
+        comparison(ui, s, commands);
     }
 }
 
@@ -256,7 +256,7 @@ fn live_curves(ui: &mut Ui, s: &SweepSnapshot) {
         });
 }
 
-fn comparison(ui: &mut Ui, s: &SweepSnapshot) {
+fn comparison(ui: &mut Ui, s: &SweepSnapshot, commands: &mut Commands) {
     let c = &s.comparison;
     let finished: Vec<_> = c.runs.iter().filter(|r| !r.test.is_empty()).collect();
     if finished.is_empty() {
@@ -282,7 +282,7 @@ fn comparison(ui: &mut Ui, s: &SweepSnapshot) {
                     for k in &c.setting_keys {
                         ui.label(RichText::new(k).strong());
                     }
-                    for h in ["test accuracy / R²", "balanced accuracy", "seconds"] {
+                    for h in ["test accuracy / R²", "balanced accuracy", "seconds", ""] {
                         ui.label(RichText::new(h).strong());
                     }
                     ui.end_row();
@@ -294,6 +294,14 @@ fn comparison(ui: &mut Ui, s: &SweepSnapshot) {
                         ui.label(fmt(r.test.get("accuracy").or(r.test.get("r2")).copied()));
                         ui.label(fmt(r.test.get("balanced_accuracy").copied()));
                         ui.label(r.train_seconds.map_or("-".into(), |v| format!("{v:.1}")));
+                        if ui
+                            .small_button("Open")
+                            .on_hover_text("Show this task's run in Results (and explain it there)")
+                            .clicked()
+                        {
+                            commands.push(AppCommand::OpenRun(r.dir.clone()));
+                            commands.push(AppCommand::ShowTab(Tab::Results));
+                        }
                         ui.end_row();
                     }
                 });
