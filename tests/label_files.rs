@@ -119,6 +119,34 @@ fn labels_given_explicitly_replace_those_found_beside_the_recording() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("classes: x-blink"), "{stderr}");
+    // run.json names the label files, so the run's windows can be rebuilt:
+    // explaining the run scores its test windows as training did.
+    let run_dir = dir.path().join("run");
+    let info = spindle::train::RunInfo::load(&run_dir).unwrap();
+    let given: Vec<_> = info.data.iter().map(|d| d.labels.clone()).collect();
+    assert_eq!(given, [Some(la.clone()), Some(lb.clone())]);
+    let out = spindle()
+        .args([
+            "explain",
+            "--methods",
+            "channels",
+            "--repeats",
+            "1",
+            "--json",
+            "--run",
+        ])
+        .arg(&run_dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let explained: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("report.json")).unwrap())
+            .unwrap();
+    let test = report["test"]["balanced_accuracy"].as_f64().unwrap();
+    let baseline = explained["baseline_score"].as_f64().unwrap();
+    assert!((baseline - test).abs() < 1e-9, "{baseline} against {test}");
 
     // One label file for two recordings: refused before anything is read.
     let out = train(&[

@@ -325,7 +325,7 @@ pub(crate) fn data_windows(info: &RunInfo, paths: &[PathBuf]) -> Result<WindowSe
 fn load_files(info: &RunInfo, paths: &[PathBuf]) -> Result<Vec<LoadedSource>, ExplainError> {
     if !info.whole_file {
         let mut warnings = Vec::new();
-        return load_sources(paths, &BTreeMap::new(), &info.channels, &mut warnings)
+        return load_sources(paths, &info.label_files(), &info.channels, &mut warnings)
             .map_err(|e| crate::train::TrainError::from(e).into());
     }
     paths

@@ -233,6 +233,7 @@ fn prepare_and_train(
         config: spec.train,
         run_dir: spec.run_dir,
         init_from: spec.init_from,
+        label_files: spec.data.labels,
     };
     let _ = train(request, events, commands);
     Ok(())

@@ -1,6 +1,7 @@
 //! The run folder: `run.json`, `metrics.csv` (appended live),
 //! `model.safetensors` (best checkpoint), `report.json`, `predictions.tsv`.
 
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -56,6 +57,10 @@ pub struct DataFile {
     pub role: String,
     /// SHA-256 of the file's bytes, hex.
     pub sha256: String,
+    /// The label file given for it (`--labels`), when its labels came from
+    /// one rather than from beside it or inside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<PathBuf>,
 }
 
 /// Everything needed to understand and reuse a run (`run.json`).
@@ -107,6 +112,22 @@ pub struct RunInfo {
 }
 
 impl RunInfo {
+    /// The same with each data file's explicitly given label file noted.
+    pub fn with_label_files(mut self, label_files: &BTreeMap<PathBuf, PathBuf>) -> Self {
+        for d in &mut self.data {
+            d.labels = label_files.get(&d.path).cloned();
+        }
+        self
+    }
+
+    /// The label files given for the data files (recording -> label file).
+    pub fn label_files(&self) -> BTreeMap<PathBuf, PathBuf> {
+        self.data
+            .iter()
+            .filter_map(|d| Some((d.path.clone(), d.labels.clone()?)))
+            .collect()
+    }
+
     /// Reads `run.json` of `dir`.
     pub fn load(dir: &Path) -> Result<Self, TrainError> {
         let path = RunPaths::new(dir).run_json();

@@ -37,6 +37,9 @@ pub struct TrainRequest {
     pub run_dir: Option<PathBuf>,
     /// Start from the weights of this run folder where names and shapes match.
     pub init_from: Option<PathBuf>,
+    /// Label files given explicitly (recording -> label file), recorded in
+    /// `run.json` so that the run's windows can be rebuilt.
+    pub label_files: std::collections::BTreeMap<PathBuf, PathBuf>,
 }
 
 /// A snapshot of every variable (weights and batch-norm statistics).
@@ -102,6 +105,7 @@ fn run(
         config,
         run_dir,
         init_from,
+        label_files,
     } = req;
     let device = select_device(config.device)?;
     let channels = ds.input_channels;
@@ -209,7 +213,9 @@ fn run(
     let mut metrics_log = match &paths {
         Some(p) => {
             std::fs::create_dir_all(&p.dir).map_err(|e| TrainError::run_folder(&p.dir, e))?;
-            run_info(&ds, &dataset_config, &spec, &summary, &config, &device)?.save(&p.dir)?;
+            run_info(&ds, &dataset_config, &spec, &summary, &config, &device)?
+                .with_label_files(&label_files)
+                .save(&p.dir)?;
             Some(MetricsLog::create(&p.metrics_csv())?)
         }
         None => None,
@@ -599,6 +605,7 @@ fn run_info(
                 }
                 .into(),
                 sha256: sha256_file(p)?,
+                labels: None,
             })
         })
         .collect::<Result<Vec<_>, TrainError>>()?;
