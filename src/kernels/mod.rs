@@ -13,12 +13,14 @@
 //! - [`dwconv`]: depthwise 1-D convolution with bias, and the batch
 //!   statistics of a temporal convolution computed from its input (EEGNet).
 //! - [`rnn`]: a whole LSTM/GRU layer over the sequence with its BPTT backward.
-//! - [`gemm`]: the matrix-product micro-kernel they share; [`par`]: threads.
+//! - [`gemm`]: the matrix-product micro-kernel they share; [`par`]: threads;
+//!   [`isa`]: the instruction sets they are compiled for, detected at run time.
 
 pub mod bn_act_pool;
 pub mod conv1d;
 pub mod dwconv;
 pub mod gemm;
+pub mod isa;
 pub mod math;
 pub mod par;
 pub mod rnn;
