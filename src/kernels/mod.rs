@@ -6,7 +6,8 @@
 //! Metal, f64), so the models call one function everywhere. Every kernel is
 //! tested against its reference and against finite differences.
 //!
-//! - [`conv1d`]: strided, padded 1-D convolution (per-sample im2col + GEMM);
+//! - [`conv1d`]: strided, padded 1-D convolution (per-sample im2col + GEMM,
+//!   a single input channel read in place);
 //!   the input gradient is computed only when the input needs one.
 //! - [`bn_act_pool`]: batch norm + activation (ReLU, ELU, square) + pooling
 //!   (max, average with any stride), fused in one pass each way.

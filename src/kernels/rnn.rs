@@ -499,7 +499,8 @@ impl Geo {
 struct P(*mut f32);
 // SAFETY: threads write disjoint rows (see the callers).
 unsafe impl Send for P {}
-// SAFETY: as above.
+// SAFETY: shared between threads only while each writes its own disjoint
+// rows (see the callers); reads of rows others write never happen.
 unsafe impl Sync for P {}
 
 impl P {
@@ -513,7 +514,7 @@ impl P {
     /// `n` is within the buffer.
     #[inline(always)]
     unsafe fn at(self, n: usize) -> *mut f32 {
-        // SAFETY: forwarded.
+        // SAFETY: the caller keeps `n` within the buffer (this function's contract).
         unsafe { self.0.add(n) }
     }
 }
@@ -560,6 +561,11 @@ struct FwdBufs {
 /// One tile of one step of the forward pass: `R` batch rows from `r0`, the
 /// hidden block `j`, gate pre-activations accumulated in registers and the
 /// gate math done on them in place.
+///
+/// # Safety
+/// `p`'s buffers are laid out for `d` (as the op builds them), rows
+/// `r0..r0 + R` lie inside the batch and no other thread writes them
+/// meanwhile, and the CPU runs the instruction set of `S`.
 #[inline(always)]
 unsafe fn fwd_tile<S: Simd, const R: usize, const GRU: bool>(
     d: &Geo,
@@ -667,6 +673,11 @@ unsafe fn fwd_tile<S: Simd, const R: usize, const GRU: bool>(
 }
 
 /// The forward pass over the batch rows `rows`, all steps.
+///
+/// # Safety
+/// `p`'s buffers are laid out for `d`, `rows` lie inside the batch and no
+/// other thread writes them meanwhile, and the CPU runs the instruction
+/// set of `S`.
 #[inline(always)]
 unsafe fn fwd_rows<S: Simd, const GRU: bool>(d: &Geo, p: &FwdBufs, rows: Range<usize>) {
     let tl = tiles(rows);
@@ -675,7 +686,8 @@ unsafe fn fwd_rows<S: Simd, const GRU: bool>(d: &Geo, p: &FwdBufs, rows: Range<u
         let tp = (s > 0).then(|| d.time(s - 1));
         for j in 0..d.blocks() {
             for &(r0, mr) in &tl {
-                // SAFETY: forwarded from the caller.
+                // SAFETY: `fwd_rows`'s contract (buffers laid out for `d`,
+                // `rows` ours, the CPU runs `S`) covers each tile of `rows`.
                 unsafe {
                     match mr {
                         6 => fwd_tile::<S, 6, GRU>(d, p, t, tp, j, r0),
@@ -712,6 +724,11 @@ struct BwdBufs {
 
 /// One tile of one backward step: `dh = drec_{next} · W_hh` for `R` rows
 /// and `NB` hidden blocks from `jb` in registers, then the gate gradients.
+///
+/// # Safety
+/// As [`fwd_tile`]: `p`'s buffers are laid out for `d`, the tile's rows
+/// and hidden blocks lie inside them and no other thread writes them
+/// meanwhile, and the CPU runs the instruction set of `S`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn bwd_tile<S: Simd, const R: usize, const NB: usize, const GRU: bool>(
@@ -809,6 +826,10 @@ unsafe fn bwd_tile<S: Simd, const R: usize, const NB: usize, const GRU: bool>(
 
 /// `acc[r][v] += Σ_p A(r, p) · B[p][v·L .. v·L + L]` for `p < k`, with
 /// `A(r, p) = a[r·ars + p·acs]` and rows of `B` `ldb` apart.
+///
+/// # Safety
+/// `a` holds `A(r, p)` for `r < R`, `p < k`; `b` holds `k` rows of
+/// `NV · L` values `ldb` apart; the CPU runs the instruction set of `S`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn mm<S: Simd, const R: usize, const NV: usize>(
@@ -865,6 +886,14 @@ enum Prod {
     },
 }
 
+/// One tile of a gradient product: rows `r0..r0 + R` and vectors of
+/// columns from `c0`.
+///
+/// # Safety
+/// The job's buffers hold the product's operands and output (as
+/// [`weight_grads`] builds them), the tile lies inside them, no other thread
+/// writes its part of the output meanwhile, and the CPU runs the
+/// instruction set of `S`.
 #[inline(always)]
 unsafe fn prod_tile<S: Simd, const R: usize, const NV: usize>(
     job: &Prod,
@@ -924,6 +953,9 @@ unsafe fn prod_tile<S: Simd, const R: usize, const NV: usize>(
 }
 
 /// Runs a gradient product (see [`Prod`]).
+///
+/// # Safety
+/// As [`prod_tile`], for the whole job.
 #[inline(always)]
 unsafe fn prod_run<S: Simd>(job: &Prod) {
     macro_rules! tile {
@@ -947,7 +979,8 @@ unsafe fn prod_run<S: Simd>(job: &Prod) {
             }
         }};
     }
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `prod_run`'s contract (the job's buffers fit it, the CPU runs
+    // `S`) covers each tile, all inside the job's rows and columns.
     unsafe {
         match *job {
             Prod::Outer { rows, cols, m, .. } => {
@@ -976,30 +1009,41 @@ unsafe fn prod_run<S: Simd>(job: &Prod) {
 fn run_prod(v: Isa, job: &Prod) {
     #[cfg(target_arch = "x86_64")]
     {
+        /// # Safety
+        /// As [`prod_run`], and the CPU runs AVX-512F, AVX2 and FMA.
         #[target_feature(enable = "avx512f,avx2,fma")]
         unsafe fn avx512(job: &Prod) {
-            // SAFETY: forwarded.
+            // SAFETY: this function's contract is `prod_run`'s, and AVX-512
+            // is enabled here.
             unsafe { prod_run::<simd::Avx512>(job) }
         }
+        /// # Safety
+        /// As [`prod_run`], and the CPU runs AVX2 and FMA.
         #[target_feature(enable = "avx2,fma")]
         unsafe fn avx2(job: &Prod) {
-            // SAFETY: forwarded.
+            // SAFETY: this function's contract is `prod_run`'s, and AVX2 is
+            // enabled here.
             unsafe { prod_run::<simd::Avx2>(job) }
         }
         match v.level() {
             // SAFETY: the job's buffers are built to fit (see `weight_grads`)
             // and the instruction set was detected on this CPU.
             Level::Avx512 => return unsafe { avx512(job) },
-            // SAFETY: as above.
+            // SAFETY: the job's buffers fit it (see `weight_grads`) and an
+            // `Isa` of level AVX2 means the CPU runs AVX2 and FMA.
             Level::Avx2 => return unsafe { avx2(job) },
             Level::Portable => {}
         }
     }
-    // SAFETY: as above.
+    // SAFETY: the job's buffers fit it (see `weight_grads`); the portable
+    // vectors need no instruction beyond the compilation target's.
     unsafe { prod_run::<simd::Portable>(job) }
 }
 
 /// The backward pass through time over the batch rows `rows`.
+///
+/// # Safety
+/// As [`fwd_rows`], with the backward buffers.
 #[inline(always)]
 unsafe fn bwd_rows<S: Simd, const GRU: bool>(d: &Geo, p: &BwdBufs, rows: Range<usize>) {
     // Four rows: 16 accumulators leave registers for the operands (six
@@ -1027,7 +1071,8 @@ unsafe fn bwd_rows<S: Simd, const GRU: bool>(d: &Geo, p: &BwdBufs, rows: Range<u
                         }
                     };
                 }
-                // SAFETY: forwarded from the caller.
+                // SAFETY: `bwd_rows`'s contract (buffers laid out for `d`,
+                // `rows` ours, the CPU runs `S`) covers each tile of `rows`.
                 unsafe {
                     match mr {
                         4 => go!(4),
@@ -1064,9 +1109,12 @@ macro_rules! isa_entry {
         fn $name(v: Isa, gru: bool, d: &Geo, p: &$bufs, rows: Range<usize>) {
             #[cfg(target_arch = "x86_64")]
             {
+                /// # Safety
+                /// As the kernel, and the CPU runs AVX-512F, AVX2 and FMA.
                 #[target_feature(enable = "avx512f,avx2,fma")]
                 unsafe fn avx512(gru: bool, d: &Geo, p: &$bufs, rows: Range<usize>) {
-                    // SAFETY: forwarded.
+                    // SAFETY: this function's contract is the kernel's, and
+                    // AVX-512 is enabled here.
                     unsafe {
                         if gru {
                             $inner::<simd::Avx512, true>(d, p, rows)
@@ -1075,9 +1123,12 @@ macro_rules! isa_entry {
                         }
                     }
                 }
+                /// # Safety
+                /// As the kernel, and the CPU runs AVX2 and FMA.
                 #[target_feature(enable = "avx2,fma")]
                 unsafe fn avx2(gru: bool, d: &Geo, p: &$bufs, rows: Range<usize>) {
-                    // SAFETY: forwarded.
+                    // SAFETY: this function's contract is the kernel's, and
+                    // AVX2 is enabled here.
                     unsafe {
                         if gru {
                             $inner::<simd::Avx2, true>(d, p, rows)
@@ -1090,7 +1141,8 @@ macro_rules! isa_entry {
                     // SAFETY: the buffers fit `d` (built by the op) and the
                     // instruction set was detected on this CPU.
                     Level::Avx512 => return unsafe { avx512(gru, d, p, rows) },
-                    // SAFETY: as above.
+                    // SAFETY: the buffers fit `d` (built by the op) and an
+                    // `Isa` of level AVX2 means the CPU runs AVX2 and FMA.
                     Level::Avx2 => return unsafe { avx2(gru, d, p, rows) },
                     Level::Portable => {}
                 }
@@ -1683,10 +1735,14 @@ mod tests {
         }
         #[cfg(target_arch = "x86_64")]
         {
+            /// # Safety
+            /// The CPU runs AVX-512F, AVX2 and FMA.
             #[target_feature(enable = "avx512f,avx2,fma")]
             unsafe fn avx512(which: usize, xs: &[f32]) -> Vec<f32> {
                 go::<simd::Avx512>(which, xs)
             }
+            /// # Safety
+            /// The CPU runs AVX2 and FMA.
             #[target_feature(enable = "avx2,fma")]
             unsafe fn avx2(which: usize, xs: &[f32]) -> Vec<f32> {
                 go::<simd::Avx2>(which, xs)
@@ -1694,7 +1750,7 @@ mod tests {
             match isa.level() {
                 // SAFETY: detected by `Isa::available`.
                 Level::Avx512 => return unsafe { avx512(which, xs) },
-                // SAFETY: as above.
+                // SAFETY: detected by `Isa::available` (AVX2 and FMA).
                 Level::Avx2 => return unsafe { avx2(which, xs) },
                 Level::Portable => {}
             }
