@@ -86,7 +86,7 @@ mod simd {
             Self::splat(0.0)
         }
 
-        /// `e^x` (Cephes polynomial, as [`super::math::exp`]).
+        /// `e^x` (Cephes polynomial, as [`crate::kernels::math::exp`]).
         #[inline(always)]
         fn exp(self) -> Self {
             let x = self.max(Self::splat(-87.336_55)).min(Self::splat(88.3));
@@ -111,7 +111,7 @@ mod simd {
             one.div(one.add(Self::zero().sub(self).exp()))
         }
 
-        /// `tanh`, as [`super::math::tanh`].
+        /// `tanh`, as [`crate::kernels::math::tanh`].
         #[inline(always)]
         #[allow(clippy::excessive_precision)]
         fn tanh(self) -> Self {
