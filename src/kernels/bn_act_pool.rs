@@ -6,8 +6,12 @@
 //! over the input each way, channels split over the threads; the backward
 //! recomputes the normalized values instead of keeping them.
 
+use std::ops::Range;
+
 use candle_core::{CpuStorage, CustomOp3, D, Layout, Result, Shape, Tensor, bail};
 
+use super::isa::{Isa, Level};
+use super::par::GroupRows;
 use super::{is_cpu_f32, math, par, slice, tensor, with_f32};
 
 /// Element-wise activation after the normalization.
@@ -266,16 +270,17 @@ impl BnActPoolOp {
 type Dims4 = (usize, usize, usize, usize);
 
 impl BnActPoolOp {
-    /// The forward pass for channels `chans`: `[chans, B, P]` values.
+    /// The forward pass for channels `chans` into their output rows.
+    #[inline(always)]
     fn forward_channels<A: ActFn>(
         &self,
         x: &[f32],
         gamma: &[f32],
         beta: &[f32],
-        (b, c, l, p): Dims4,
-        chans: std::ops::Range<usize>,
-    ) -> Vec<f32> {
-        let mut out = vec![0f32; chans.len() * b * p];
+        (b, c, l, _): Dims4,
+        chans: Range<usize>,
+        mut out: GroupRows<'_>,
+    ) {
         let mut a = vec![0f32; l];
         for (k, ci) in chans.enumerate() {
             let inv = 1.0 / (self.var[ci] + self.eps).sqrt();
@@ -286,16 +291,15 @@ impl BnActPoolOp {
                 for (av, &xv) in a.iter_mut().zip(row) {
                     *av = A::apply(xv * scale + shift);
                 }
-                let o = (k * b + bi) * p;
-                self.pool_row(&a, &mut out[o..o + p]);
+                self.pool_row(&a, out[k][bi]);
             }
         }
-        out
     }
 
-    /// The backward pass for channels `chans`: `[chans, B, L]` input
-    /// gradients and `(dgamma, dbeta)` per channel.
-    #[allow(clippy::type_complexity)]
+    /// The backward pass for channels `chans`: their input gradients into
+    /// `dx`, and `(dgamma, dbeta)` per channel.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     fn backward_channels<A: ActFn>(
         &self,
         xs: &[f32],
@@ -303,10 +307,10 @@ impl BnActPoolOp {
         gamma: &[f32],
         beta: &[f32],
         (b, c, l, p): Dims4,
-        chans: std::ops::Range<usize>,
-    ) -> (Vec<f32>, Vec<(f32, f32)>) {
+        chans: Range<usize>,
+        mut dx: GroupRows<'_>,
+    ) -> Backward {
         let n = (b * l) as f64;
-        let mut dx = vec![0f32; chans.len() * b * l];
         let mut stats = Vec::with_capacity(chans.len());
         let mut a = vec![0f32; l];
         for (k, ci) in chans.enumerate() {
@@ -318,7 +322,7 @@ impl BnActPoolOp {
             for bi in 0..b {
                 let row = &xs[(bi * c + ci) * l..(bi * c + ci + 1) * l];
                 let dout = &gs[(bi * c + ci) * p..(bi * c + ci + 1) * p];
-                let dy = &mut dx[(k * b + bi) * l..(k * b + bi + 1) * l];
+                let dy = &mut *dx[k][bi];
                 if matches!(self.pool, Pool::Max(_)) {
                     for (av, &xv) in a.iter_mut().zip(row) {
                         *av = A::apply((xv * inv + shift) * gv + bv);
@@ -349,7 +353,7 @@ impl BnActPoolOp {
             let (m1, m2) = ((sdy / n) as f32, (sdyx / n) as f32);
             for bi in 0..b {
                 let row = &xs[(bi * c + ci) * l..(bi * c + ci + 1) * l];
-                let dy = &mut dx[(k * b + bi) * l..(k * b + bi + 1) * l];
+                let dy = &mut *dx[k][bi];
                 if self.train {
                     for (d, &xv) in dy.iter_mut().zip(row) {
                         let xh = xv * inv + shift;
@@ -361,7 +365,167 @@ impl BnActPoolOp {
             }
             stats.push((sdyx as f32, sdy as f32));
         }
-        (dx, stats)
+        stats
+    }
+}
+
+/// What [`BnActPoolOp::backward_channels`] returns: `(dgamma, dbeta)` per
+/// channel (the input gradients go to the rows it is given).
+type Backward = Vec<(f32, f32)>;
+
+impl BnActPoolOp {
+    /// [`Self::forward_channels`] for `self.act`.
+    #[inline(always)]
+    fn forward_act(
+        &self,
+        x: &[f32],
+        gamma: &[f32],
+        beta: &[f32],
+        d: Dims4,
+        chans: Range<usize>,
+        out: GroupRows<'_>,
+    ) {
+        match self.act {
+            Act::Identity => self.forward_channels::<IdentityT>(x, gamma, beta, d, chans, out),
+            Act::Relu => self.forward_channels::<ReluT>(x, gamma, beta, d, chans, out),
+            Act::Elu => self.forward_channels::<EluT>(x, gamma, beta, d, chans, out),
+            Act::Square => self.forward_channels::<SquareT>(x, gamma, beta, d, chans, out),
+        }
+    }
+
+    /// [`Self::backward_channels`] for `self.act`.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn backward_act(
+        &self,
+        xs: &[f32],
+        gs: &[f32],
+        gamma: &[f32],
+        beta: &[f32],
+        d: Dims4,
+        chans: Range<usize>,
+        dx: GroupRows<'_>,
+    ) -> Backward {
+        match self.act {
+            Act::Identity => self.backward_channels::<IdentityT>(xs, gs, gamma, beta, d, chans, dx),
+            Act::Relu => self.backward_channels::<ReluT>(xs, gs, gamma, beta, d, chans, dx),
+            Act::Elu => self.backward_channels::<EluT>(xs, gs, gamma, beta, d, chans, dx),
+            Act::Square => self.backward_channels::<SquareT>(xs, gs, gamma, beta, d, chans, dx),
+        }
+    }
+
+    /// The forward pass for channels `chans`, compiled for `isa` (its loops
+    /// then run AVX2/AVX-512 wide).
+    #[allow(clippy::too_many_arguments)]
+    fn forward_isa(
+        &self,
+        isa: Isa,
+        x: &[f32],
+        gamma: &[f32],
+        beta: &[f32],
+        d: Dims4,
+        chans: Range<usize>,
+        out: GroupRows<'_>,
+    ) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            /// # Safety
+            /// The CPU runs AVX-512F, AVX2 and FMA.
+            #[target_feature(enable = "avx512f,avx2,fma")]
+            unsafe fn avx512(
+                op: &BnActPoolOp,
+                x: &[f32],
+                gamma: &[f32],
+                beta: &[f32],
+                d: Dims4,
+                chans: Range<usize>,
+                out: GroupRows<'_>,
+            ) {
+                op.forward_act(x, gamma, beta, d, chans, out)
+            }
+            /// # Safety
+            /// The CPU runs AVX2 and FMA.
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn avx2(
+                op: &BnActPoolOp,
+                x: &[f32],
+                gamma: &[f32],
+                beta: &[f32],
+                d: Dims4,
+                chans: Range<usize>,
+                out: GroupRows<'_>,
+            ) {
+                op.forward_act(x, gamma, beta, d, chans, out)
+            }
+            match isa.level() {
+                // SAFETY: an `Isa` only comes from detection on this CPU.
+                Level::Avx512 => return unsafe { avx512(self, x, gamma, beta, d, chans, out) },
+                // SAFETY: an `Isa` of level AVX2 comes from detecting AVX2
+                // and FMA on this CPU.
+                Level::Avx2 => return unsafe { avx2(self, x, gamma, beta, d, chans, out) },
+                Level::Portable => {}
+            }
+        }
+        self.forward_act(x, gamma, beta, d, chans, out)
+    }
+
+    /// The backward pass for channels `chans`, compiled for `isa`.
+    #[allow(clippy::too_many_arguments)]
+    fn backward_isa(
+        &self,
+        isa: Isa,
+        xs: &[f32],
+        gs: &[f32],
+        gamma: &[f32],
+        beta: &[f32],
+        d: Dims4,
+        chans: Range<usize>,
+        dx: GroupRows<'_>,
+    ) -> Backward {
+        #[cfg(target_arch = "x86_64")]
+        {
+            /// # Safety
+            /// The CPU runs AVX-512F, AVX2 and FMA.
+            #[target_feature(enable = "avx512f,avx2,fma")]
+            #[allow(clippy::too_many_arguments)]
+            unsafe fn avx512(
+                op: &BnActPoolOp,
+                xs: &[f32],
+                gs: &[f32],
+                gamma: &[f32],
+                beta: &[f32],
+                d: Dims4,
+                chans: Range<usize>,
+                dx: GroupRows<'_>,
+            ) -> Backward {
+                op.backward_act(xs, gs, gamma, beta, d, chans, dx)
+            }
+            /// # Safety
+            /// The CPU runs AVX2 and FMA.
+            #[target_feature(enable = "avx2,fma")]
+            #[allow(clippy::too_many_arguments)]
+            unsafe fn avx2(
+                op: &BnActPoolOp,
+                xs: &[f32],
+                gs: &[f32],
+                gamma: &[f32],
+                beta: &[f32],
+                d: Dims4,
+                chans: Range<usize>,
+                dx: GroupRows<'_>,
+            ) -> Backward {
+                op.backward_act(xs, gs, gamma, beta, d, chans, dx)
+            }
+            match isa.level() {
+                // SAFETY: an `Isa` only comes from detection on this CPU.
+                Level::Avx512 => return unsafe { avx512(self, xs, gs, gamma, beta, d, chans, dx) },
+                // SAFETY: an `Isa` of level AVX2 comes from detecting AVX2
+                // and FMA on this CPU.
+                Level::Avx2 => return unsafe { avx2(self, xs, gs, gamma, beta, d, chans, dx) },
+                Level::Portable => {}
+            }
+        }
+        self.backward_act(xs, gs, gamma, beta, d, chans, dx)
     }
 }
 
@@ -383,25 +547,11 @@ impl CustomOp3 for BnActPoolOp {
         let x = slice(s1, l1, "bn x")?;
         let gamma = slice(s2, l2, "bn weight")?;
         let beta = slice(s3, l3, "bn bias")?;
-        let parts = par::map_ranges(c, 1, |chans| match self.act {
-            Act::Identity => {
-                self.forward_channels::<IdentityT>(x, gamma, beta, (b, c, l, p), chans)
-            }
-            Act::Relu => self.forward_channels::<ReluT>(x, gamma, beta, (b, c, l, p), chans),
-            Act::Elu => self.forward_channels::<EluT>(x, gamma, beta, (b, c, l, p), chans),
-            Act::Square => self.forward_channels::<SquareT>(x, gamma, beta, (b, c, l, p), chans),
-        });
+        let isa = Isa::best();
         let mut y = vec![0f32; b * c * p];
-        let mut ci = 0;
-        for part in parts {
-            for chan in part.chunks_exact(b * p) {
-                for bi in 0..b {
-                    y[(bi * c + ci) * p..(bi * c + ci + 1) * p]
-                        .copy_from_slice(&chan[bi * p..(bi + 1) * p]);
-                }
-                ci += 1;
-            }
-        }
+        par::map_groups_mut(&mut y, c, p, 1, |chans, rows| {
+            self.forward_isa(isa, x, gamma, beta, (b, c, l, p), chans, rows)
+        });
         Ok((CpuStorage::F32(y), Shape::from((b, c, p))))
     }
 
@@ -420,30 +570,12 @@ impl CustomOp3 for BnActPoolOp {
             with_f32(grad, |gs| {
                 let dims = (b, c, l, p);
                 let (gv, bv) = (&gamma_v[..], &beta_v[..]);
-                let parts = par::map_ranges(c, 1, |chans| match self.act {
-                    Act::Identity => {
-                        self.backward_channels::<IdentityT>(xs, gs, gv, bv, dims, chans)
-                    }
-                    Act::Relu => self.backward_channels::<ReluT>(xs, gs, gv, bv, dims, chans),
-                    Act::Elu => self.backward_channels::<EluT>(xs, gs, gv, bv, dims, chans),
-                    Act::Square => self.backward_channels::<SquareT>(xs, gs, gv, bv, dims, chans),
-                });
+                let isa = Isa::best();
                 let mut dx = vec![0f32; b * c * l];
-                let (mut dg, mut db) = (Vec::with_capacity(c), Vec::with_capacity(c));
-                let mut ci = 0;
-                for (part, stats) in parts {
-                    for chan in part.chunks_exact(b * l) {
-                        for bi in 0..b {
-                            dx[(bi * c + ci) * l..(bi * c + ci + 1) * l]
-                                .copy_from_slice(&chan[bi * l..(bi + 1) * l]);
-                        }
-                        ci += 1;
-                    }
-                    for (g, bb) in stats {
-                        dg.push(g);
-                        db.push(bb);
-                    }
-                }
+                let stats = par::map_groups_mut(&mut dx, c, l, 1, |chans, rows| {
+                    self.backward_isa(isa, xs, gs, gv, bv, dims, chans, rows)
+                });
+                let (dg, db) = stats.into_iter().flatten().unzip();
                 Ok((dx, dg, db))
             })
         })?;

@@ -2,7 +2,10 @@
 //! `[B, Cin, L] * [Cout, Cin, K] + [Cout] -> [B, Cout, (L + pl + pr - K) / s + 1]`.
 //!
 //! Per batch item: im2col into a `[Cin*K, L']` buffer, then one GEMM
-//! against the packed weight; batch items are split over the threads. The
+//! against the packed weight; batch items are split over the threads. With
+//! one input channel and no left padding (M5's first layer: kernel 80,
+//! stride 16 over raw audio) the columns are a strided view of the input
+//! itself (`col[k, t] = x[t * s + k]`), so nothing is copied. The
 //! backward pass computes the weight gradient per item into per-thread
 //! partial sums, and the input gradient (col2im of `Wᵀ · dy`) only when the
 //! input takes part in the graph — not for the raw data of a first layer.
@@ -51,6 +54,31 @@ impl Dims {
 
     fn ck(&self) -> usize {
         self.cin * self.k
+    }
+
+    /// Whether the columns are a view of the input (one channel, and every
+    /// window inside the unpadded samples).
+    fn direct(&self) -> bool {
+        self.cin == 1 && self.pad_left == 0 && (self.l_out - 1) * self.stride + self.k <= self.l
+    }
+
+    /// A buffer for one item's columns (empty when they are a view).
+    fn col_buffer(&self) -> Vec<f32> {
+        if self.direct() {
+            Vec::new()
+        } else {
+            vec![0f32; self.ck() * self.l_out]
+        }
+    }
+
+    /// The columns `[Cin*K, L']` of one item `x`: a strided view of `x`
+    /// when [`Dims::direct`], else im2col into `col` (from [`Dims::col_buffer`]).
+    fn cols<'a>(&self, x: &'a [f32], col: &'a mut [f32]) -> MatRef<'a> {
+        if self.direct() {
+            return MatRef::new(x, 1, self.stride);
+        }
+        self.im2col(x, col);
+        MatRef::row_major(col, self.l_out)
     }
 
     /// im2col of one item: `col[(ci, k), t] = x[ci, t * s + k - pl]` (0 outside).
@@ -126,17 +154,11 @@ impl CustomOp3 for Conv1dOp {
         let item = d.cout * d.l_out;
         let result = std::sync::Mutex::new(Ok(()));
         par::for_rows_mut(&mut y, item, 1, |items, out| {
-            let mut col = vec![0f32; d.ck() * d.l_out];
+            let mut col = d.col_buffer();
             for (i, bi) in items.enumerate() {
-                d.im2col(&x[bi * d.cin * d.l..(bi + 1) * d.cin * d.l], &mut col);
+                let cols = d.cols(&x[bi * d.cin * d.l..(bi + 1) * d.cin * d.l], &mut col);
                 let yb = &mut out[i * item..(i + 1) * item];
-                let r = gemm_packed(
-                    d.l_out,
-                    MatRef::new(&col, 1, d.l_out),
-                    &wt,
-                    MatMut::new(yb, 1, d.l_out),
-                    false,
-                );
+                let r = gemm_packed(d.l_out, cols.t(), &wt, MatMut::new(yb, 1, d.l_out), false);
                 if let Err(e) = r {
                     if let Ok(mut slot) = result.lock() {
                         *slot = Err(e);
@@ -168,35 +190,30 @@ impl CustomOp3 for Conv1dOp {
         let (ck, lo, cout) = (d.ck(), d.l_out, d.cout);
         with_f32(x, |xs| {
             with_f32(grad, |gs| {
-                // Weight gradient: dWᵀ [Cin*K, Cout] += col · dyᵀ, per thread, then summed.
+                // Weight gradient dW [Cout, Cin*K], per thread, then summed.
                 let partials = par::map_ranges(d.b, 1, |items| -> Result<Vec<f32>> {
-                    let mut col = vec![0f32; ck * lo];
-                    let mut dwt = vec![0f32; ck * cout];
+                    let mut col = d.col_buffer();
+                    let mut dw = vec![0f32; cout * ck];
                     for bi in items {
-                        d.im2col(&xs[bi * item_in..(bi + 1) * item_in], &mut col);
-                        let dy = &gs[bi * item_out..(bi + 1) * item_out];
-                        gemm(
-                            ck,
-                            cout,
-                            lo,
-                            MatRef::row_major(&col, lo),
-                            MatRef::row_major(dy, lo).t(),
-                            MatMut::row_major(&mut dwt, cout),
-                            true,
-                        )?;
+                        let cols = d.cols(&xs[bi * item_in..(bi + 1) * item_in], &mut col);
+                        let dy = MatRef::row_major(&gs[bi * item_out..(bi + 1) * item_out], lo);
+                        if d.direct() {
+                            // dW += dy · colᵀ: colᵀ's rows are runs of the
+                            // input, so packing it is a plain copy.
+                            let dw = MatMut::row_major(&mut dw, ck);
+                            gemm(cout, ck, lo, dy, cols.t(), dw, true)?;
+                        } else {
+                            // dWᵀ += col · dyᵀ (packing dyᵀ, the smaller one).
+                            let dwt = MatMut::new(&mut dw, 1, ck);
+                            gemm(ck, cout, lo, cols, dy.t(), dwt, true)?;
+                        }
                     }
-                    Ok(dwt)
+                    Ok(dw)
                 });
-                let mut dwt = vec![0f32; ck * cout];
-                for p in partials {
-                    for (a, b) in dwt.iter_mut().zip(p?) {
-                        *a += b;
-                    }
-                }
                 let mut dw = vec![0f32; cout * ck];
-                for j in 0..ck {
-                    for o in 0..cout {
-                        dw[o * ck + j] = dwt[j * cout + o];
+                for p in partials {
+                    for (a, b) in dw.iter_mut().zip(p?) {
+                        *a += b;
                     }
                 }
                 let dw = tensor(dw, w.dims())?;
@@ -326,9 +343,14 @@ mod tests {
 
     #[test]
     fn matches_reference_and_finite_differences() -> Result<()> {
-        // (B, Cin, L, Cout, K, stride, pad): M5's first layer shape, 'same' padding, tails.
+        // (B, Cin, L, Cout, K, stride, pad): one channel read in place (M5's
+        // first layer shape, with and without a tail; right padding that
+        // some windows need), 'same' padding, tails.
         for &(b, cin, l, cout, k, s, pad) in &[
             (2, 1, 200, 4, 20, 4, (0, 0)),
+            (2, 1, 411, 5, 80, 16, (0, 0)),
+            (2, 1, 203, 3, 20, 4, (0, 3)),
+            (2, 1, 50, 3, 5, 2, (2, 0)),
             (3, 2, 37, 3, 3, 1, (1, 1)),
             (2, 3, 30, 5, 8, 3, (4, 3)),
             (1, 4, 25, 2, 25, 1, (0, 0)),

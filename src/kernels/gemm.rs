@@ -6,12 +6,12 @@
 //! `KC` rows of `B`. The micro-kernel is plain Rust over fixed-size arrays,
 //! compiled three times: AVX-512 (`NR = 32`), AVX2 + FMA (`NR = 16`) and
 //! portable (`NR = 8`, no fused multiply-add); the widest one the CPU
-//! supports is picked at run time. Callers parallelize over independent
+//! supports is picked at run time ([`super::isa`]). Callers parallelize over independent
 //! products (batch items, row blocks).
 
-use std::sync::OnceLock;
-
 use candle_core::{Result, bail};
+
+use super::isa::{Isa, Level};
 
 /// Rows of `A` per micro-kernel call.
 const MR: usize = 6;
@@ -80,51 +80,12 @@ impl<'a> MatMut<'a> {
     }
 }
 
-/// Instruction sets the micro-kernel is compiled for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Isa {
-    /// AVX-512F, 16 lanes, 32 columns per panel.
-    Avx512,
-    /// AVX2 with FMA, 8 lanes, 16 columns per panel.
-    Avx2,
-    /// Whatever the target baseline vectorizes to, no FMA, 8 columns.
-    Portable,
-}
-
-impl Isa {
-    /// Columns per packed panel.
-    fn nr(self) -> usize {
-        match self {
-            Isa::Avx512 => 32,
-            Isa::Avx2 => 16,
-            Isa::Portable => 8,
-        }
-    }
-
-    /// The instruction sets this CPU runs, widest first.
-    pub fn available() -> Vec<Isa> {
-        let mut out = Vec::new();
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                out.push(Isa::Avx512);
-            }
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                out.push(Isa::Avx2);
-            }
-        }
-        out.push(Isa::Portable);
-        out
-    }
-
-    /// The widest instruction set this CPU runs (detected once).
-    pub fn best() -> Isa {
-        static BEST: OnceLock<Isa> = OnceLock::new();
-        *BEST.get_or_init(|| Isa::available()[0])
+/// Columns per packed panel for `isa`.
+fn nr(isa: Isa) -> usize {
+    match isa.level() {
+        Level::Avx512 => 32,
+        Level::Avx2 => 16,
+        Level::Portable => 8,
     }
 }
 
@@ -143,10 +104,11 @@ impl PackedB {
         Self::with_isa(k, n, b, Isa::best())
     }
 
-    /// Packs `b` (`k x n`) for `isa`.
+    /// Packs `b` (`k x n`) for `isa` (one this CPU runs: an [`Isa`] only
+    /// comes from detection).
     pub fn with_isa(k: usize, n: usize, b: MatRef, isa: Isa) -> Result<Self> {
         b.check(k, n, "B")?;
-        let nr = isa.nr();
+        let nr = nr(isa);
         let panels = n.div_ceil(nr);
         let mut data = vec![0f32; k * panels * nr];
         let mut off = 0;
@@ -231,13 +193,13 @@ pub fn gemm_packed(m: usize, a: MatRef, b: &PackedB, c: MatMut, accumulate: bool
     };
     // SAFETY: every index the kernels touch was bounds-checked above (A, C
     // through `check`, B by construction of `PackedB`), and the instruction
-    // set of `b.isa` was detected on this CPU when it was chosen.
+    // set of `b.isa` runs on this CPU (an `Isa` only comes from detection).
     unsafe {
-        match b.isa {
+        match b.isa.level() {
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => run_avx512(&args),
+            Level::Avx512 => run_avx512(&args),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => run_avx2(&args),
+            Level::Avx2 => run_avx2(&args),
             _ => run::<8, false>(&args),
         }
     }
@@ -259,20 +221,36 @@ struct Args {
     accumulate: bool,
 }
 
+/// [`run`] compiled for AVX-512.
+///
+/// # Safety
+/// As [`run`], and the CPU runs AVX-512F, AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx2,fma")]
 unsafe fn run_avx512(args: &Args) {
-    // SAFETY: forwarded from `gemm_packed`.
+    // SAFETY: `run`'s contract is this function's (checked by
+    // `gemm_packed`), and the features it is compiled with are enabled here.
     unsafe { run::<32, true>(args) }
 }
 
+/// [`run`] compiled for AVX2.
+///
+/// # Safety
+/// As [`run`], and the CPU runs AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn run_avx2(args: &Args) {
-    // SAFETY: forwarded from `gemm_packed`.
+    // SAFETY: `run`'s contract is this function's (checked by
+    // `gemm_packed`), and the features it is compiled with are enabled here.
     unsafe { run::<16, true>(args) }
 }
 
+/// The whole product over panels of `NR` columns.
+///
+/// # Safety
+/// `g.a` and `g.c` hold every element of `A` (`m x k`) and `C` (`m x n`)
+/// at their strides, `g.b` a `B` packed with `NR` columns per panel, and
+/// nothing else writes `C` meanwhile.
 #[inline(always)]
 unsafe fn run<const NR: usize, const FMA: bool>(g: &Args) {
     let panels = g.n.div_ceil(NR);
@@ -333,6 +311,11 @@ struct Tile {
     overwrite: bool,
 }
 
+/// One tile of `R` rows.
+///
+/// # Safety
+/// `t.a` holds `R x kc` values of `A` at its strides, `t.b` `kc` rows of
+/// `NR` packed values, and `t.c` `R x nr` values of `C` at its strides.
 #[inline(always)]
 unsafe fn micro<const R: usize, const NR: usize, const FMA: bool>(t: &Tile) {
     let mut acc = [[0f32; NR]; R];

@@ -6,19 +6,22 @@
 //! Metal, f64), so the models call one function everywhere. Every kernel is
 //! tested against its reference and against finite differences.
 //!
-//! - [`conv1d`]: strided, padded 1-D convolution (per-sample im2col + GEMM);
+//! - [`conv1d`]: strided, padded 1-D convolution (per-sample im2col + GEMM,
+//!   a single input channel read in place);
 //!   the input gradient is computed only when the input needs one.
 //! - [`bn_act_pool`]: batch norm + activation (ReLU, ELU, square) + pooling
 //!   (max, average with any stride), fused in one pass each way.
 //! - [`dwconv`]: depthwise 1-D convolution with bias, and the batch
 //!   statistics of a temporal convolution computed from its input (EEGNet).
 //! - [`rnn`]: a whole LSTM/GRU layer over the sequence with its BPTT backward.
-//! - [`gemm`]: the matrix-product micro-kernel they share; [`par`]: threads.
+//! - [`gemm`]: the matrix-product micro-kernel they share; [`par`]: threads;
+//!   [`isa`]: the instruction sets they are compiled for, detected at run time.
 
 pub mod bn_act_pool;
 pub mod conv1d;
 pub mod dwconv;
 pub mod gemm;
+pub mod isa;
 pub mod math;
 pub mod par;
 pub mod rnn;

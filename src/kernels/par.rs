@@ -95,6 +95,63 @@ where
     });
 }
 
+/// The rows of one range of groups: `rows[g][o]` is row `(o, start + g)`.
+pub type GroupRows<'a> = Vec<Vec<&'a mut [f32]>>;
+
+/// Splits `data`, `[outer, groups, row_len]` values, into its rows grouped
+/// by the middle index (a channel of a `[B, C, L]` tensor), and runs
+/// `f(groups, rows)` on contiguous ranges of at least `min_groups` groups in
+/// parallel, returning the results in range order. Each call writes its
+/// channels' rows of `data` in place, so no per-thread buffer has to be
+/// copied into the `[B, C, L]` layout afterwards.
+pub fn map_groups_mut<R, F>(
+    data: &mut [f32],
+    groups: usize,
+    row_len: usize,
+    min_groups: usize,
+    f: F,
+) -> Vec<R>
+where
+    R: Send,
+    F: Fn(Range<usize>, GroupRows<'_>) -> R + Sync,
+{
+    if groups == 0 || row_len == 0 {
+        return Vec::new();
+    }
+    let mut by_group: GroupRows<'_> = (0..groups).map(|_| Vec::new()).collect();
+    for (r, row) in data.chunks_exact_mut(row_len).enumerate() {
+        by_group[r % groups].push(row);
+    }
+    let mut rows = by_group.into_iter();
+    let jobs: Vec<_> = ranges(groups, min_groups)
+        .into_iter()
+        .map(|r| {
+            let mine: GroupRows<'_> = rows.by_ref().take(r.len()).collect();
+            (r, mine)
+        })
+        .collect();
+    if jobs.len() <= 1 {
+        return jobs.into_iter().map(|(r, mine)| f(r, mine)).collect();
+    }
+    std::thread::scope(|s| {
+        let f = &f;
+        let mut jobs = jobs.into_iter();
+        let first = jobs.next();
+        let handles: Vec<_> = jobs.map(|(r, mine)| s.spawn(move || f(r, mine))).collect();
+        let mut out = Vec::with_capacity(handles.len() + 1);
+        if let Some((r, mine)) = first {
+            out.push(f(r, mine));
+        }
+        for h in handles {
+            match h.join() {
+                Ok(v) => out.push(v),
+                Err(e) => std::panic::resume_unwind(e),
+            }
+        }
+        out
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,5 +175,30 @@ mod tests {
             }
         });
         assert_eq!(v, (0..12).map(|i| i as f32).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn group_rows_are_the_middle_index() {
+        // [outer 3, groups 4, row 2]: each call fills its groups' rows with
+        // `10 * group + outer` and reports which groups it had.
+        let mut v = vec![0f32; 3 * 4 * 2];
+        let seen = map_groups_mut(&mut v, 4, 2, 1, |groups, mut rows| {
+            for (g, gi) in groups.clone().enumerate() {
+                assert_eq!(rows[g].len(), 3);
+                for (o, row) in rows[g].iter_mut().enumerate() {
+                    row.fill((10 * gi + o) as f32);
+                }
+            }
+            groups
+        });
+        assert_eq!(seen.first().map(|r| r.start), Some(0));
+        assert_eq!(seen.last().map(|r| r.end), Some(4));
+        for o in 0..3 {
+            for g in 0..4 {
+                let want = (10 * g + o) as f32;
+                assert_eq!(&v[(o * 4 + g) * 2..(o * 4 + g + 1) * 2], &[want, want]);
+            }
+        }
+        assert!(map_groups_mut(&mut [], 0, 2, 1, |g, _| g).is_empty());
     }
 }

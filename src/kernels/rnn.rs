@@ -18,10 +18,8 @@
 //! products split over time, and the gradient of `x` only when `x` needs one
 //! (never for the data). Hidden sizes that are not a multiple of `L` are
 //! padded internally with units that stay exactly zero. The instruction set
-//! is chosen at run time (AVX-512F, AVX2 + FMA, or portable Rust).
-//!
-//! [`rnn_layer`] is the earlier op on a precomputed batch-major input
-//! projection `[B, T, G·H]`, kept for callers of that interface.
+//! is chosen at run time (AVX-512F, AVX2 + FMA, or portable Rust; see
+//! [`super::isa`]).
 //!
 //! Gates follow PyTorch: LSTM `i, f, g, o`; GRU `r, z, n` with
 //! `n = tanh(x_n + r ⊙ (W_hn h + b_hn))`, which is why `b_hn` is kept apart
@@ -30,10 +28,10 @@
 use std::ops::Range;
 use std::sync::Mutex;
 
-use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor, bail};
+use candle_core::{CpuStorage, Layout, Result, Shape, Tensor, bail};
 
-use super::gemm::{MatMut, MatRef, PackedB, gemm, gemm_packed};
-use super::{math, par, slice, tensor, with_f32};
+use super::isa::{Isa, Level};
+use super::{par, slice, tensor, with_f32};
 
 /// The recurrent cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,494 +51,6 @@ impl Cell {
         }
     }
 }
-
-/// What the forward pass keeps for the backward pass (batch-major).
-#[derive(Debug)]
-struct Saved {
-    /// Gate activations `[B, T, G·H]`.
-    gates: Vec<f32>,
-    /// LSTM: cell states `[B, T, H]`; GRU: `W_hn h + b_hn` `[B, T, H]`.
-    extra: Vec<f32>,
-}
-
-/// The custom op; see the module documentation.
-#[derive(Debug)]
-struct RnnOp {
-    cell: Cell,
-    reverse: bool,
-    saved: Mutex<Option<Saved>>,
-}
-
-/// Sizes of one layer.
-#[derive(Debug, Clone, Copy)]
-struct Dims {
-    b: usize,
-    t: usize,
-    h: usize,
-    g: usize,
-}
-
-impl Dims {
-    fn gh(&self) -> usize {
-        self.g * self.h
-    }
-    /// Time index of processing step `s`.
-    fn time(&self, s: usize, reverse: bool) -> usize {
-        if reverse { self.t - 1 - s } else { s }
-    }
-}
-
-/// Whether the CPU has AVX2 and FMA (detected once).
-#[cfg(target_arch = "x86_64")]
-fn has_avx2() -> bool {
-    static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *HAS.get_or_init(|| {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    })
-}
-
-/// Splits `buf` (items of `item` values) along `ranges` of items.
-fn split<'a>(mut buf: &'a mut [f32], ranges: &[Range<usize>], item: usize) -> Vec<&'a mut [f32]> {
-    let mut out = Vec::with_capacity(ranges.len());
-    for r in ranges {
-        let (a, rest) = buf.split_at_mut(r.len() * item);
-        out.push(a);
-        buf = rest;
-    }
-    out
-}
-
-impl RnnOp {
-    fn dims(&self, xproj: &[usize], whh: &[usize]) -> Result<Dims> {
-        let (&[b, t, gh], &[gh2, h]) = (xproj, whh) else {
-            bail!("rnn: expected xproj [B, T, G*H] and w_hh [G*H, H], got {xproj:?}, {whh:?}")
-        };
-        let g = self.cell.gates();
-        if gh != g * h || gh2 != gh || t == 0 {
-            bail!(
-                "rnn: xproj {xproj:?} and w_hh {whh:?} do not fit a {:?} layer",
-                self.cell
-            )
-        }
-        Ok(Dims { b, t, h, g })
-    }
-
-    /// Forward pass over the batch items of one thread, compiled for AVX2 +
-    /// FMA when the CPU has them (the gate math then runs 8 lanes wide).
-    #[allow(clippy::too_many_arguments)]
-    fn forward_rows(
-        &self,
-        d: Dims,
-        xproj: &[f32],
-        whh_t: &PackedB,
-        bhn: &[f32],
-        out: &mut [f32],
-        gates: &mut [f32],
-        extra: &mut [f32],
-    ) -> Result<()> {
-        #[cfg(target_arch = "x86_64")]
-        if has_avx2() {
-            // SAFETY: AVX2 and FMA were detected on this CPU.
-            return unsafe { self.forward_rows_avx2(d, xproj, whh_t, bhn, out, gates, extra) };
-        }
-        self.forward_rows_impl(d, xproj, whh_t, bhn, out, gates, extra)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn forward_rows_avx2(
-        &self,
-        d: Dims,
-        xproj: &[f32],
-        whh_t: &PackedB,
-        bhn: &[f32],
-        out: &mut [f32],
-        gates: &mut [f32],
-        extra: &mut [f32],
-    ) -> Result<()> {
-        self.forward_rows_impl(d, xproj, whh_t, bhn, out, gates, extra)
-    }
-
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    fn forward_rows_impl(
-        &self,
-        d: Dims,
-        xproj: &[f32],
-        whh_t: &PackedB,
-        bhn: &[f32],
-        out: &mut [f32],
-        gates: &mut [f32],
-        extra: &mut [f32],
-    ) -> Result<()> {
-        let (t_len, h, gh) = (d.t, d.h, d.gh());
-        let nb = out.len() / (t_len * h);
-        let mut hs = vec![0f32; nb * h];
-        let mut cs = vec![0f32; nb * h];
-        let mut hp = vec![0f32; nb * gh];
-        for s in 0..t_len {
-            let t = d.time(s, self.reverse);
-            gemm_packed(
-                nb,
-                MatRef::row_major(&hs, h),
-                whh_t,
-                MatMut::row_major(&mut hp, gh),
-                false,
-            )?;
-            for i in 0..nb {
-                let at = (i * t_len + t) * gh;
-                let x = &xproj[at..at + gh];
-                let hpi = &hp[i * gh..(i + 1) * gh];
-                let gt = &mut gates[at..at + gh];
-                let hi = &mut hs[i * h..(i + 1) * h];
-                let ex = &mut extra[(i * t_len + t) * h..(i * t_len + t + 1) * h];
-                match self.cell {
-                    Cell::Lstm => {
-                        for (gv, (&xv, &pv)) in gt.iter_mut().zip(x.iter().zip(hpi)) {
-                            *gv = xv + pv;
-                        }
-                        let (ig, rest) = gt.split_at_mut(h);
-                        let (fg, rest) = rest.split_at_mut(h);
-                        let (gg, og) = rest.split_at_mut(h);
-                        let ci = &mut cs[i * h..(i + 1) * h];
-                        let (ig, fg, gg, og) =
-                            (&mut ig[..h], &mut fg[..h], &mut gg[..h], &mut og[..h]);
-                        let (ci, ex, hi) = (&mut ci[..h], &mut ex[..h], &mut hi[..h]);
-                        for u in 0..h {
-                            ig[u] = math::sigmoid(ig[u]);
-                            fg[u] = math::sigmoid(fg[u]);
-                            gg[u] = math::tanh(gg[u]);
-                            og[u] = math::sigmoid(og[u]);
-                        }
-                        for u in 0..h {
-                            let c = fg[u] * ci[u] + ig[u] * gg[u];
-                            ci[u] = c;
-                            ex[u] = c;
-                            hi[u] = og[u] * math::tanh(c);
-                        }
-                    }
-                    Cell::Gru => {
-                        let (rg, rest) = gt.split_at_mut(h);
-                        let (zg, ng) = rest.split_at_mut(h);
-                        for u in 0..h {
-                            let r = math::sigmoid(x[u] + hpi[u]);
-                            let z = math::sigmoid(x[h + u] + hpi[h + u]);
-                            let hn = hpi[2 * h + u] + bhn[u];
-                            let n = math::tanh(x[2 * h + u] + r * hn);
-                            rg[u] = r;
-                            zg[u] = z;
-                            ng[u] = n;
-                            ex[u] = hn;
-                            hi[u] = n + z * (hi[u] - n);
-                        }
-                    }
-                }
-                out[(i * t_len + t) * h..(i * t_len + t + 1) * h].copy_from_slice(hi);
-            }
-        }
-        Ok(())
-    }
-
-    /// Backward pass over the batch items of one thread: fills `dx`
-    /// (`[nb, T, G·H]`) and returns the partial `dW_hh` and `db_hn`.
-    #[allow(clippy::too_many_arguments)]
-    fn backward_rows(
-        &self,
-        d: Dims,
-        whh: &PackedB,
-        out: &[f32],
-        gates: &[f32],
-        extra: &[f32],
-        dout: &[f32],
-        dx: &mut [f32],
-    ) -> Result<(Vec<f32>, Vec<f32>)> {
-        #[cfg(target_arch = "x86_64")]
-        if has_avx2() {
-            // SAFETY: AVX2 and FMA were detected on this CPU.
-            return unsafe { self.backward_rows_avx2(d, whh, out, gates, extra, dout, dx) };
-        }
-        self.backward_rows_impl(d, whh, out, gates, extra, dout, dx)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn backward_rows_avx2(
-        &self,
-        d: Dims,
-        whh: &PackedB,
-        out: &[f32],
-        gates: &[f32],
-        extra: &[f32],
-        dout: &[f32],
-        dx: &mut [f32],
-    ) -> Result<(Vec<f32>, Vec<f32>)> {
-        self.backward_rows_impl(d, whh, out, gates, extra, dout, dx)
-    }
-
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    fn backward_rows_impl(
-        &self,
-        d: Dims,
-        whh: &PackedB,
-        out: &[f32],
-        gates: &[f32],
-        extra: &[f32],
-        dout: &[f32],
-        dx: &mut [f32],
-    ) -> Result<(Vec<f32>, Vec<f32>)> {
-        let (t_len, h, gh) = (d.t, d.h, d.gh());
-        let nb = out.len() / (t_len * h);
-        let mut dh = vec![0f32; nb * h];
-        let mut dc = vec![0f32; nb * h];
-        let mut dbhn = vec![0f32; h];
-        // GRU: the gradient of the recurrent pre-activations differs from dx in the n part.
-        let mut dhp = if self.cell == Cell::Gru {
-            vec![0f32; nb * t_len * gh]
-        } else {
-            Vec::new()
-        };
-        for s in (0..t_len).rev() {
-            let t = d.time(s, self.reverse);
-            let prev = (s > 0).then(|| d.time(s - 1, self.reverse));
-            for i in 0..nb {
-                let row = i * t_len;
-                let at = (row + t) * gh;
-                let gt = &gates[at..at + gh];
-                let dgi = &mut dx[at..at + gh];
-                let dhi = &mut dh[i * h..(i + 1) * h];
-                let dyo = &dout[(row + t) * h..(row + t + 1) * h];
-                let zero = [0f32; 0];
-                match self.cell {
-                    Cell::Lstm => {
-                        let c = &extra[(row + t) * h..(row + t + 1) * h];
-                        let c_prev: &[f32] = match prev {
-                            Some(p) => &extra[(row + p) * h..(row + p + 1) * h],
-                            None => &zero,
-                        };
-                        let dci = &mut dc[i * h..(i + 1) * h];
-                        for u in 0..h {
-                            let (iv, fv, gv, ov) = (gt[u], gt[h + u], gt[2 * h + u], gt[3 * h + u]);
-                            let dhv = dhi[u] + dyo[u];
-                            let tc = math::tanh(c[u]);
-                            let dcv = dci[u] + dhv * ov * (1.0 - tc * tc);
-                            let cp = c_prev.get(u).copied().unwrap_or(0.0);
-                            dgi[u] = dcv * gv * iv * (1.0 - iv);
-                            dgi[h + u] = dcv * cp * fv * (1.0 - fv);
-                            dgi[2 * h + u] = dcv * iv * (1.0 - gv * gv);
-                            dgi[3 * h + u] = dhv * tc * ov * (1.0 - ov);
-                            dci[u] = dcv * fv;
-                        }
-                    }
-                    Cell::Gru => {
-                        let hn = &extra[(row + t) * h..(row + t + 1) * h];
-                        let h_prev: &[f32] = match prev {
-                            Some(p) => &out[(row + p) * h..(row + p + 1) * h],
-                            None => &zero,
-                        };
-                        let dhpi = &mut dhp[at..at + gh];
-                        for u in 0..h {
-                            let (r, z, n) = (gt[u], gt[h + u], gt[2 * h + u]);
-                            let dhv = dhi[u] + dyo[u];
-                            let hp = h_prev.get(u).copied().unwrap_or(0.0);
-                            let dn = dhv * (1.0 - z) * (1.0 - n * n);
-                            let dr = dn * hn[u] * r * (1.0 - r);
-                            let dz = dhv * (hp - n) * z * (1.0 - z);
-                            dgi[u] = dr;
-                            dgi[h + u] = dz;
-                            dgi[2 * h + u] = dn;
-                            dhpi[u] = dr;
-                            dhpi[h + u] = dz;
-                            dhpi[2 * h + u] = dn * r;
-                            dbhn[u] += dn * r;
-                            dhi[u] = dhv * z;
-                        }
-                    }
-                }
-            }
-            // dh_prev (+)= dpre · W_hh, rows of this step (stride T·G·H).
-            let (src, accumulate) = match self.cell {
-                Cell::Lstm => (&dx[..], false),
-                Cell::Gru => (&dhp[..], true),
-            };
-            gemm_packed(
-                nb,
-                MatRef::new(&src[t * gh..], t_len * gh, 1),
-                whh,
-                MatMut::row_major(&mut dh, h),
-                accumulate,
-            )?;
-        }
-        // dW_hh = Σ_t dpre_tᵀ · h_{t-1}, one product per batch item.
-        let src = match self.cell {
-            Cell::Lstm => &dx[..],
-            Cell::Gru => &dhp[..],
-        };
-        let mut dw = vec![0f32; gh * h];
-        if t_len > 1 {
-            let (dp_off, h_off) = if self.reverse { (0, 1) } else { (1, 0) };
-            for i in 0..nb {
-                let row = i * t_len;
-                gemm(
-                    gh,
-                    h,
-                    t_len - 1,
-                    MatRef::new(&src[(row + dp_off) * gh..], 1, gh),
-                    MatRef::row_major(&out[(row + h_off) * h..], h),
-                    MatMut::row_major(&mut dw, h),
-                    true,
-                )?;
-            }
-        }
-        Ok((dw, dbhn))
-    }
-}
-
-impl CustomOp3 for RnnOp {
-    fn name(&self) -> &'static str {
-        "spindle-rnn-layer"
-    }
-
-    fn cpu_fwd(
-        &self,
-        s1: &CpuStorage,
-        l1: &Layout,
-        s2: &CpuStorage,
-        l2: &Layout,
-        s3: &CpuStorage,
-        l3: &Layout,
-    ) -> Result<(CpuStorage, Shape)> {
-        let d = self.dims(l1.dims(), l2.dims())?;
-        let xproj = slice(s1, l1, "rnn xproj")?;
-        let whh = slice(s2, l2, "rnn w_hh")?;
-        let bhn = slice(s3, l3, "rnn b_hn")?;
-        if bhn.len() != d.h {
-            bail!("rnn: b_hn of {} values for hidden size {}", bhn.len(), d.h)
-        }
-        let (t, h, gh) = (d.t, d.h, d.gh());
-        let whh_t = PackedB::new(h, gh, MatRef::row_major(whh, h).t())?;
-        let mut out = vec![0f32; d.b * t * h];
-        let mut gates = vec![0f32; d.b * t * gh];
-        let mut extra = vec![0f32; d.b * t * h];
-        let ranges = par::ranges(d.b, 4);
-        let outs = split(&mut out, &ranges, t * h);
-        let gs = split(&mut gates, &ranges, t * gh);
-        let es = split(&mut extra, &ranges, t * h);
-        let results: Vec<Result<()>> = std::thread::scope(|sc| {
-            let handles: Vec<_> = ranges
-                .iter()
-                .zip(outs.into_iter().zip(gs.into_iter().zip(es)))
-                .map(|(r, (o, (g, e)))| {
-                    let x = &xproj[r.start * t * gh..r.end * t * gh];
-                    let whh_t = &whh_t;
-                    sc.spawn(move || self.forward_rows(d, x, whh_t, bhn, o, g, e))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| bail!("rnn: a worker panicked")))
-                .collect()
-        });
-        for r in results {
-            r?;
-        }
-        if let Ok(mut slot) = self.saved.lock() {
-            *slot = Some(Saved { gates, extra });
-        }
-        Ok((CpuStorage::F32(out), Shape::from((d.b, t, h))))
-    }
-
-    fn bwd(
-        &self,
-        xproj: &Tensor,
-        whh: &Tensor,
-        bhn: &Tensor,
-        res: &Tensor,
-        grad: &Tensor,
-    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let d = self.dims(xproj.dims(), whh.dims())?;
-        let (t, h, gh) = (d.t, d.h, d.gh());
-        let guard = self
-            .saved
-            .lock()
-            .map_err(|_| candle_core::Error::Msg("rnn: poisoned".into()))?;
-        let Some(saved) = guard.as_ref() else {
-            bail!("rnn: backward without a forward pass")
-        };
-        let whh_p = with_f32(whh, |w| PackedB::new(gh, h, MatRef::row_major(w, h)))?;
-        let mut dx = vec![0f32; d.b * t * gh];
-        let ranges = par::ranges(d.b, 4);
-        let parts: Vec<Result<(Vec<f32>, Vec<f32>)>> = with_f32(res, |out| {
-            with_f32(grad, |dout| {
-                let dxs = split(&mut dx, &ranges, t * gh);
-                Ok(std::thread::scope(|sc| {
-                    let handles: Vec<_> = ranges
-                        .iter()
-                        .zip(dxs)
-                        .map(|(r, dxr)| {
-                            let (a, b) = (r.start, r.end);
-                            let whh_p = &whh_p;
-                            let o = &out[a * t * h..b * t * h];
-                            let g = &saved.gates[a * t * gh..b * t * gh];
-                            let e = &saved.extra[a * t * h..b * t * h];
-                            let dy = &dout[a * t * h..b * t * h];
-                            sc.spawn(move || self.backward_rows(d, whh_p, o, g, e, dy, dxr))
-                        })
-                        .collect();
-                    handles
-                        .into_iter()
-                        .map(|h| h.join().unwrap_or_else(|_| bail!("rnn: a worker panicked")))
-                        .collect()
-                }))
-            })
-        })?;
-        let mut dw = vec![0f32; gh * h];
-        let mut db = vec![0f32; h];
-        for p in parts {
-            let (pw, pb) = p?;
-            dw.iter_mut().zip(pw).for_each(|(a, b)| *a += b);
-            db.iter_mut().zip(pb).for_each(|(a, b)| *a += b);
-        }
-        let db = if self.cell == Cell::Gru && bhn.track_op() {
-            Some(tensor(db, &[h])?)
-        } else {
-            None
-        };
-        Ok((
-            Some(tensor(dx, &[d.b, t, gh])?),
-            Some(tensor(dw, &[gh, h])?),
-            db,
-        ))
-    }
-}
-
-/// Runs one layer: `xproj` `[B, T, G·H]` (input projection with every bias
-/// except GRU's `b_hn`), `w_hh` `[G·H, H]`, `b_hn` `[H]` (GRU; ignored for
-/// LSTM) -> hidden states `[B, T, H]`, processing time backwards when
-/// `reverse`. CPU f32 only (see [`super::is_cpu_f32`]); the model keeps a
-/// step-by-step reference for other devices.
-pub fn rnn_layer(
-    cell: Cell,
-    xproj: &Tensor,
-    w_hh: &Tensor,
-    b_hn: &Tensor,
-    reverse: bool,
-) -> Result<Tensor> {
-    let op = RnnOp {
-        cell,
-        reverse,
-        saved: Mutex::new(None),
-    };
-    xproj
-        .contiguous()?
-        .apply_op3(&w_hh.contiguous()?, &b_hn.contiguous()?, op)
-}
-
-// ---------------------------------------------------------------------------
-// Whole-layer op, time-major, input projection folded in.
-// ---------------------------------------------------------------------------
 
 /// Vector types the fused layer kernels are written over.
 mod simd {
@@ -576,7 +86,7 @@ mod simd {
             Self::splat(0.0)
         }
 
-        /// `e^x` (Cephes polynomial, as [`super::math::exp`]).
+        /// `e^x` (Cephes polynomial, as [`crate::kernels::math::exp`]).
         #[inline(always)]
         fn exp(self) -> Self {
             let x = self.max(Self::splat(-87.336_55)).min(Self::splat(88.3));
@@ -601,7 +111,7 @@ mod simd {
             one.div(one.add(Self::zero().sub(self).exp()))
         }
 
-        /// `tanh`, as [`super::math::tanh`].
+        /// `tanh`, as [`crate::kernels::math::tanh`].
         #[inline(always)]
         #[allow(clippy::excessive_precision)]
         fn tanh(self) -> Self {
@@ -892,48 +402,11 @@ mod simd {
 
 use simd::Simd;
 
-/// Instruction set of the fused layer kernels (the widest detected, or one
-/// forced by the tests).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Width {
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    Portable,
-}
-
-impl Width {
-    fn available() -> Vec<Width> {
-        let mut out = Vec::new();
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("fma")
-            {
-                out.push(Width::Avx512);
-            }
-            if has_avx2() {
-                out.push(Width::Avx2);
-            }
-        }
-        out.push(Width::Portable);
-        out
-    }
-
-    fn best() -> Width {
-        static BEST: std::sync::OnceLock<Width> = std::sync::OnceLock::new();
-        *BEST.get_or_init(|| Width::available()[0])
-    }
-
-    fn lanes(self) -> usize {
-        match self {
-            #[cfg(target_arch = "x86_64")]
-            Width::Avx512 => 16,
-            #[cfg(target_arch = "x86_64")]
-            Width::Avx2 => 8,
-            Width::Portable => 8,
-        }
+/// Vector lanes of the fused layer kernels for `isa`.
+fn lanes(isa: Isa) -> usize {
+    match isa.level() {
+        Level::Avx512 => 16,
+        Level::Avx2 | Level::Portable => 8,
     }
 }
 
@@ -1026,7 +499,8 @@ impl Geo {
 struct P(*mut f32);
 // SAFETY: threads write disjoint rows (see the callers).
 unsafe impl Send for P {}
-// SAFETY: as above.
+// SAFETY: shared between threads only while each writes its own disjoint
+// rows (see the callers); reads of rows others write never happen.
 unsafe impl Sync for P {}
 
 impl P {
@@ -1040,7 +514,7 @@ impl P {
     /// `n` is within the buffer.
     #[inline(always)]
     unsafe fn at(self, n: usize) -> *mut f32 {
-        // SAFETY: forwarded.
+        // SAFETY: the caller keeps `n` within the buffer (this function's contract).
         unsafe { self.0.add(n) }
     }
 }
@@ -1087,6 +561,11 @@ struct FwdBufs {
 /// One tile of one step of the forward pass: `R` batch rows from `r0`, the
 /// hidden block `j`, gate pre-activations accumulated in registers and the
 /// gate math done on them in place.
+///
+/// # Safety
+/// `p`'s buffers are laid out for `d` (as the op builds them), rows
+/// `r0..r0 + R` lie inside the batch and no other thread writes them
+/// meanwhile, and the CPU runs the instruction set of `S`.
 #[inline(always)]
 unsafe fn fwd_tile<S: Simd, const R: usize, const GRU: bool>(
     d: &Geo,
@@ -1194,6 +673,11 @@ unsafe fn fwd_tile<S: Simd, const R: usize, const GRU: bool>(
 }
 
 /// The forward pass over the batch rows `rows`, all steps.
+///
+/// # Safety
+/// `p`'s buffers are laid out for `d`, `rows` lie inside the batch and no
+/// other thread writes them meanwhile, and the CPU runs the instruction
+/// set of `S`.
 #[inline(always)]
 unsafe fn fwd_rows<S: Simd, const GRU: bool>(d: &Geo, p: &FwdBufs, rows: Range<usize>) {
     let tl = tiles(rows);
@@ -1202,7 +686,8 @@ unsafe fn fwd_rows<S: Simd, const GRU: bool>(d: &Geo, p: &FwdBufs, rows: Range<u
         let tp = (s > 0).then(|| d.time(s - 1));
         for j in 0..d.blocks() {
             for &(r0, mr) in &tl {
-                // SAFETY: forwarded from the caller.
+                // SAFETY: `fwd_rows`'s contract (buffers laid out for `d`,
+                // `rows` ours, the CPU runs `S`) covers each tile of `rows`.
                 unsafe {
                     match mr {
                         6 => fwd_tile::<S, 6, GRU>(d, p, t, tp, j, r0),
@@ -1239,6 +724,11 @@ struct BwdBufs {
 
 /// One tile of one backward step: `dh = drec_{next} · W_hh` for `R` rows
 /// and `NB` hidden blocks from `jb` in registers, then the gate gradients.
+///
+/// # Safety
+/// As [`fwd_tile`]: `p`'s buffers are laid out for `d`, the tile's rows
+/// and hidden blocks lie inside them and no other thread writes them
+/// meanwhile, and the CPU runs the instruction set of `S`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn bwd_tile<S: Simd, const R: usize, const NB: usize, const GRU: bool>(
@@ -1336,6 +826,10 @@ unsafe fn bwd_tile<S: Simd, const R: usize, const NB: usize, const GRU: bool>(
 
 /// `acc[r][v] += Σ_p A(r, p) · B[p][v·L .. v·L + L]` for `p < k`, with
 /// `A(r, p) = a[r·ars + p·acs]` and rows of `B` `ldb` apart.
+///
+/// # Safety
+/// `a` holds `A(r, p)` for `r < R`, `p < k`; `b` holds `k` rows of
+/// `NV · L` values `ldb` apart; the CPU runs the instruction set of `S`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn mm<S: Simd, const R: usize, const NV: usize>(
@@ -1392,6 +886,14 @@ enum Prod {
     },
 }
 
+/// One tile of a gradient product: rows `r0..r0 + R` and vectors of
+/// columns from `c0`.
+///
+/// # Safety
+/// The job's buffers hold the product's operands and output (as
+/// [`weight_grads`] builds them), the tile lies inside them, no other thread
+/// writes its part of the output meanwhile, and the CPU runs the
+/// instruction set of `S`.
 #[inline(always)]
 unsafe fn prod_tile<S: Simd, const R: usize, const NV: usize>(
     job: &Prod,
@@ -1451,6 +953,9 @@ unsafe fn prod_tile<S: Simd, const R: usize, const NV: usize>(
 }
 
 /// Runs a gradient product (see [`Prod`]).
+///
+/// # Safety
+/// As [`prod_tile`], for the whole job.
 #[inline(always)]
 unsafe fn prod_run<S: Simd>(job: &Prod) {
     macro_rules! tile {
@@ -1474,7 +979,8 @@ unsafe fn prod_run<S: Simd>(job: &Prod) {
             }
         }};
     }
-    // SAFETY: forwarded from the caller.
+    // SAFETY: `prod_run`'s contract (the job's buffers fit it, the CPU runs
+    // `S`) covers each tile, all inside the job's rows and columns.
     unsafe {
         match *job {
             Prod::Outer { rows, cols, m, .. } => {
@@ -1500,33 +1006,44 @@ unsafe fn prod_run<S: Simd>(job: &Prod) {
 }
 
 /// Runs `job` with the instruction set `v` (detected on this CPU).
-fn run_prod(v: Width, job: &Prod) {
+fn run_prod(v: Isa, job: &Prod) {
     #[cfg(target_arch = "x86_64")]
     {
+        /// # Safety
+        /// As [`prod_run`], and the CPU runs AVX-512F, AVX2 and FMA.
         #[target_feature(enable = "avx512f,avx2,fma")]
         unsafe fn avx512(job: &Prod) {
-            // SAFETY: forwarded.
+            // SAFETY: this function's contract is `prod_run`'s, and AVX-512
+            // is enabled here.
             unsafe { prod_run::<simd::Avx512>(job) }
         }
+        /// # Safety
+        /// As [`prod_run`], and the CPU runs AVX2 and FMA.
         #[target_feature(enable = "avx2,fma")]
         unsafe fn avx2(job: &Prod) {
-            // SAFETY: forwarded.
+            // SAFETY: this function's contract is `prod_run`'s, and AVX2 is
+            // enabled here.
             unsafe { prod_run::<simd::Avx2>(job) }
         }
-        match v {
+        match v.level() {
             // SAFETY: the job's buffers are built to fit (see `weight_grads`)
             // and the instruction set was detected on this CPU.
-            Width::Avx512 => return unsafe { avx512(job) },
-            // SAFETY: as above.
-            Width::Avx2 => return unsafe { avx2(job) },
-            Width::Portable => {}
+            Level::Avx512 => return unsafe { avx512(job) },
+            // SAFETY: the job's buffers fit it (see `weight_grads`) and an
+            // `Isa` of level AVX2 means the CPU runs AVX2 and FMA.
+            Level::Avx2 => return unsafe { avx2(job) },
+            Level::Portable => {}
         }
     }
-    // SAFETY: as above.
+    // SAFETY: the job's buffers fit it (see `weight_grads`); the portable
+    // vectors need no instruction beyond the compilation target's.
     unsafe { prod_run::<simd::Portable>(job) }
 }
 
 /// The backward pass through time over the batch rows `rows`.
+///
+/// # Safety
+/// As [`fwd_rows`], with the backward buffers.
 #[inline(always)]
 unsafe fn bwd_rows<S: Simd, const GRU: bool>(d: &Geo, p: &BwdBufs, rows: Range<usize>) {
     // Four rows: 16 accumulators leave registers for the operands (six
@@ -1554,7 +1071,8 @@ unsafe fn bwd_rows<S: Simd, const GRU: bool>(d: &Geo, p: &BwdBufs, rows: Range<u
                         }
                     };
                 }
-                // SAFETY: forwarded from the caller.
+                // SAFETY: `bwd_rows`'s contract (buffers laid out for `d`,
+                // `rows` ours, the CPU runs `S`) covers each tile of `rows`.
                 unsafe {
                     match mr {
                         4 => go!(4),
@@ -1588,12 +1106,15 @@ fn chunks(nblk: usize) -> Vec<(usize, usize)> {
 macro_rules! isa_entry {
     ($name:ident, $inner:ident, $bufs:ty) => {
         /// Runs the kernel with the instruction set `v` (detected on this CPU).
-        fn $name(v: Width, gru: bool, d: &Geo, p: &$bufs, rows: Range<usize>) {
+        fn $name(v: Isa, gru: bool, d: &Geo, p: &$bufs, rows: Range<usize>) {
             #[cfg(target_arch = "x86_64")]
             {
+                /// # Safety
+                /// As the kernel, and the CPU runs AVX-512F, AVX2 and FMA.
                 #[target_feature(enable = "avx512f,avx2,fma")]
                 unsafe fn avx512(gru: bool, d: &Geo, p: &$bufs, rows: Range<usize>) {
-                    // SAFETY: forwarded.
+                    // SAFETY: this function's contract is the kernel's, and
+                    // AVX-512 is enabled here.
                     unsafe {
                         if gru {
                             $inner::<simd::Avx512, true>(d, p, rows)
@@ -1602,9 +1123,12 @@ macro_rules! isa_entry {
                         }
                     }
                 }
+                /// # Safety
+                /// As the kernel, and the CPU runs AVX2 and FMA.
                 #[target_feature(enable = "avx2,fma")]
                 unsafe fn avx2(gru: bool, d: &Geo, p: &$bufs, rows: Range<usize>) {
-                    // SAFETY: forwarded.
+                    // SAFETY: this function's contract is the kernel's, and
+                    // AVX2 is enabled here.
                     unsafe {
                         if gru {
                             $inner::<simd::Avx2, true>(d, p, rows)
@@ -1613,13 +1137,14 @@ macro_rules! isa_entry {
                         }
                     }
                 }
-                match v {
+                match v.level() {
                     // SAFETY: the buffers fit `d` (built by the op) and the
                     // instruction set was detected on this CPU.
-                    Width::Avx512 => return unsafe { avx512(gru, d, p, rows) },
-                    // SAFETY: as above.
-                    Width::Avx2 => return unsafe { avx2(gru, d, p, rows) },
-                    Width::Portable => {}
+                    Level::Avx512 => return unsafe { avx512(gru, d, p, rows) },
+                    // SAFETY: the buffers fit `d` (built by the op) and an
+                    // `Isa` of level AVX2 means the CPU runs AVX2 and FMA.
+                    Level::Avx2 => return unsafe { avx2(gru, d, p, rows) },
+                    Level::Portable => {}
                 }
             }
             // SAFETY: the buffers fit `d`.
@@ -1666,7 +1191,7 @@ impl Drop for SeqSaved {
 struct SeqOp {
     cell: Cell,
     reverse: bool,
-    isa: Width,
+    isa: Isa,
     saved: Mutex<Option<SeqSaved>>,
 }
 
@@ -1692,7 +1217,7 @@ impl SeqOp {
                 self.cell
             )
         }
-        let lanes = self.isa.lanes();
+        let lanes = lanes(self.isa);
         Ok(Geo {
             t,
             b,
@@ -1920,7 +1445,7 @@ struct Grads {
 #[allow(clippy::too_many_arguments)]
 fn weight_grads(
     d: &Geo,
-    isa: Width,
+    isa: Isa,
     x: &[f32],
     hs: &[f32],
     dpre: &[f32],
@@ -2050,7 +1575,7 @@ fn weight_grads(
 /// computes the weight gradients as a few large products, and the gradient
 /// of `x` only when `x` needs one. CPU f32 only (see [`super::is_cpu_f32`]).
 pub fn rnn_sequence(cell: Cell, x: &Tensor, w: &Tensor, reverse: bool) -> Result<Tensor> {
-    rnn_sequence_with(cell, x, w, reverse, Width::best())
+    rnn_sequence_with(cell, x, w, reverse, Isa::best())
 }
 
 fn rnn_sequence_with(
@@ -2058,7 +1583,7 @@ fn rnn_sequence_with(
     x: &Tensor,
     w: &Tensor,
     reverse: bool,
-    isa: Width,
+    isa: Isa,
 ) -> Result<Tensor> {
     let op = SeqOp {
         cell,
@@ -2137,7 +1662,7 @@ mod tests {
     #[test]
     fn sequence_op_matches_reference_for_every_isa() -> Result<()> {
         let dev = Device::Cpu;
-        for isa in Width::available() {
+        for isa in Isa::available() {
             for cell in [Cell::Lstm, Cell::Gru] {
                 for &(t, b, i, h) in &[
                     (1, 1, 3, 5),
@@ -2186,32 +1711,8 @@ mod tests {
         Ok(())
     }
 
-    #[test]
-    fn legacy_layer_op_agrees_with_the_sequence_op() -> Result<()> {
-        let dev = Device::Cpu;
-        for cell in [Cell::Lstm, Cell::Gru] {
-            for reverse in [false, true] {
-                let (t, b, i, h) = (6, 5, 3, 7);
-                let x = Tensor::randn(0f32, 1., (t, b, i), &dev)?;
-                let w = weights(cell, i, h, &dev)?;
-                let want = rnn_sequence(cell, &x, &w, reverse)?;
-                let gh = cell.gates() * h;
-                let xproj = x
-                    .reshape((t * b, i))?
-                    .matmul(&w.narrow(1, 0, i)?.t()?)?
-                    .broadcast_add(&w.narrow(1, i + h, 1)?.squeeze(1)?)?
-                    .reshape((t, b, gh))?
-                    .transpose(0, 1)?; // [B, T, G*H]
-                let bhn = w.narrow(1, i + h + 1, 1)?.squeeze(1)?.narrow(0, 2 * h, h)?;
-                let got = rnn_layer(cell, &xproj, &w.narrow(1, i, h)?, &bhn, reverse)?;
-                assert_close(&got.transpose(0, 1)?, &want, 1e-5)?;
-            }
-        }
-        Ok(())
-    }
-
     /// `f` of the kernels' vector math applied to `xs` with instruction set `isa`.
-    fn vmath(isa: Width, which: usize, xs: &[f32]) -> Vec<f32> {
+    fn vmath(isa: Isa, which: usize, xs: &[f32]) -> Vec<f32> {
         #[inline(always)]
         fn go<S: Simd>(which: usize, xs: &[f32]) -> Vec<f32> {
             let mut out = vec![0f32; xs.len().div_ceil(S::L) * S::L];
@@ -2234,20 +1735,24 @@ mod tests {
         }
         #[cfg(target_arch = "x86_64")]
         {
+            /// # Safety
+            /// The CPU runs AVX-512F, AVX2 and FMA.
             #[target_feature(enable = "avx512f,avx2,fma")]
             unsafe fn avx512(which: usize, xs: &[f32]) -> Vec<f32> {
                 go::<simd::Avx512>(which, xs)
             }
+            /// # Safety
+            /// The CPU runs AVX2 and FMA.
             #[target_feature(enable = "avx2,fma")]
             unsafe fn avx2(which: usize, xs: &[f32]) -> Vec<f32> {
                 go::<simd::Avx2>(which, xs)
             }
-            match isa {
-                // SAFETY: detected by `Width::available`.
-                Width::Avx512 => return unsafe { avx512(which, xs) },
-                // SAFETY: as above.
-                Width::Avx2 => return unsafe { avx2(which, xs) },
-                Width::Portable => {}
+            match isa.level() {
+                // SAFETY: detected by `Isa::available`.
+                Level::Avx512 => return unsafe { avx512(which, xs) },
+                // SAFETY: detected by `Isa::available` (AVX2 and FMA).
+                Level::Avx2 => return unsafe { avx2(which, xs) },
+                Level::Portable => {}
             }
         }
         go::<simd::Portable>(which, xs)
@@ -2256,7 +1761,7 @@ mod tests {
     #[test]
     fn vector_math_is_close_to_libm() {
         let xs: Vec<f32> = (0..43_800).map(|k| -30.0 + k as f32 * 0.00137).collect();
-        for isa in Width::available() {
+        for isa in Isa::available() {
             let exp = vmath(isa, 0, &xs);
             let sig = vmath(isa, 1, &xs);
             let tanh = vmath(isa, 2, &xs);
