@@ -10,7 +10,7 @@ use anyhow::{Context, anyhow};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use spindle::explain::{
-    EXPLAIN_JSON, ExplainOptions, ExplainProgress, Explanation, Method, default_bands, explain_run,
+    EXPLAIN_JSON, ExplainOptions, ExplainProgress, Explanation, Method, band_label, explain_run,
     parse_bands,
 };
 use spindle::train::DeviceChoice;
@@ -36,8 +36,9 @@ pub struct ExplainArgs {
     /// Seed of the shuffles and perturbations.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Frequency bands, NAME:LOW-HIGH in Hz, comma-separated (default:
-    /// slow:0-1,delta:1-4,theta:4-8,alpha:8-13,beta:13-30,gamma:30-45).
+    /// Frequency bands, NAME:LOW-HIGH in Hz, comma-separated (default for
+    /// EEG: slow:0-1,delta:1-4,theta:4-8,alpha:8-13,beta:13-30,gamma:30-45;
+    /// for sound: octaves from 250 Hz up to half the sample rate).
     #[arg(long)]
     bands: Option<String>,
     /// Print the explanation as JSON (what explain.json holds) instead of the ranking.
@@ -62,7 +63,7 @@ fn parse_method(text: &str) -> Result<Method, String> {
 pub fn run(args: &ExplainArgs) -> anyhow::Result<()> {
     let bands = match &args.bands {
         Some(text) => parse_bands(text).map_err(|e| anyhow!("--bands: {e}"))?,
-        None => default_bands(),
+        None => Vec::new(),
     };
     if args.repeats == 0 {
         anyhow::bail!("--repeats: must be at least 1");
@@ -145,7 +146,7 @@ fn ranking(e: &Explanation) -> String {
         let mut order: Vec<_> = bands.iter().collect();
         order.sort_by(|a, b| b.mean_drop.total_cmp(&a.mean_drop));
         for (i, b) in order.iter().enumerate() {
-            let band = format!("{} ({}–{} Hz)", b.name, b.low_hz, b.high_hz);
+            let band = band_label(&b.name, b.low_hz, b.high_hz);
             let _ = writeln!(s, "  {:>2}. {:<22} {:+.3}", i + 1, band, b.mean_drop);
         }
         for skipped in &e.skipped_bands {

@@ -75,6 +75,16 @@ pub struct Band {
     pub high_hz: f64,
 }
 
+/// A band's name with its edges ("alpha 8–13 Hz"), or the name alone when
+/// it says them already ("2 kHz–4 kHz").
+pub fn band_label(name: &str, low_hz: f64, high_hz: f64) -> String {
+    if name.contains("Hz") {
+        name.to_owned()
+    } else {
+        format!("{name} {low_hz}–{high_hz} Hz")
+    }
+}
+
 /// Slow 0–1 Hz, delta 1–4, theta 4–8, alpha 8–13, beta 13–30, gamma
 /// 30–45 Hz. The slow band is not a brain rhythm: it holds blinks, eye
 /// and body movements and drift, which a network often leans on (a model of
@@ -98,6 +108,40 @@ pub fn default_bands() -> Vec<Band> {
     .collect()
 }
 
+/// The default bands for recordings at `rate_hz`: [`default_bands`] for
+/// EEG, octaves up to the Nyquist frequency for sound (at or above
+/// [`crate::recording::AUDIO_RATE_HZ`]), where EEG rhythms would all fall
+/// in the lowest few hundred hertz and tell nothing.
+pub fn default_bands_for(rate_hz: f64) -> Vec<Band> {
+    if rate_hz < crate::recording::AUDIO_RATE_HZ {
+        return default_bands();
+    }
+    let nyquist = rate_hz / 2.0;
+    let hz = |v: f64| {
+        if v >= 1000.0 {
+            format!("{} kHz", v / 1000.0)
+        } else {
+            format!("{v} Hz")
+        }
+    };
+    let mut bands = vec![Band {
+        name: "below 250 Hz".into(),
+        low_hz: 0.0,
+        high_hz: 250.0,
+    }];
+    let mut low_hz = 250.0;
+    while low_hz < nyquist {
+        let high_hz = (low_hz * 2.0).min(nyquist);
+        bands.push(Band {
+            name: format!("{}–{}", hz(low_hz), hz(high_hz)),
+            low_hz,
+            high_hz,
+        });
+        low_hz *= 2.0;
+    }
+    bands
+}
+
 /// What to explain and how.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExplainOptions {
@@ -109,7 +153,8 @@ pub struct ExplainOptions {
     pub repeats: usize,
     /// Seed of shuffles and perturbations.
     pub seed: u64,
-    /// The bands of band importance.
+    /// The bands of band importance; empty: [`default_bands_for`] the
+    /// run's sample rate.
     pub bands: Vec<Band>,
     /// Where the network runs.
     pub device: DeviceChoice,
@@ -122,7 +167,7 @@ impl Default for ExplainOptions {
             data: Vec::new(),
             repeats: 5,
             seed: 0,
-            bands: default_bands(),
+            bands: Vec::new(),
             device: DeviceChoice::Auto,
         }
     }
@@ -206,7 +251,12 @@ pub fn explain_run(
     let mut methods = options.methods.clone();
     methods.sort();
     methods.dedup();
-    let (usable, skipped_bands) = bands::usable_bands(&options.bands, info.rate_hz);
+    let asked = if options.bands.is_empty() {
+        default_bands_for(info.rate_hz)
+    } else {
+        options.bands.clone()
+    };
+    let (usable, skipped_bands) = bands::usable_bands(&asked, info.rate_hz);
     let mut out = Explanation {
         caveat: CAVEAT.to_string(),
         spindle_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -348,6 +398,31 @@ pub fn electrode_position(label: &str) -> Option<(f32, f32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sound_gets_octave_bands_up_to_nyquist_and_eeg_the_rhythms() {
+        assert_eq!(default_bands_for(256.0), default_bands());
+        let sound = default_bands_for(16_000.0);
+        let edges: Vec<(f64, f64)> = sound.iter().map(|b| (b.low_hz, b.high_hz)).collect();
+        assert_eq!(
+            edges,
+            [
+                (0.0, 250.0),
+                (250.0, 500.0),
+                (500.0, 1000.0),
+                (1000.0, 2000.0),
+                (2000.0, 4000.0),
+                (4000.0, 8000.0)
+            ]
+        );
+        let last = default_bands_for(11_025.0).pop().unwrap();
+        assert_eq!(
+            (last.high_hz, last.name.as_str()),
+            (5512.5, "4 kHz–5.5125 kHz")
+        );
+        assert_eq!(band_label("alpha", 8.0, 13.0), "alpha 8–13 Hz");
+        assert_eq!(band_label(&last.name, 4000.0, 5512.5), last.name);
+    }
 
     #[test]
     fn bands_parse_from_text_and_bad_text_says_why() {

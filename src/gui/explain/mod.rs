@@ -17,7 +17,9 @@ pub use overlay::{HeatSpan, draw_heat, heat_spans};
 use paint::{Bar, HeatMap, color_scale, heat_map, importance_bars, largest, ranked};
 
 use super::command::{AppCommand, Commands};
-use crate::explain::{CAVEAT, ExplainOptions, ExplainProgress, Explanation, Method, Saliency};
+use crate::explain::{
+    CAVEAT, ExplainOptions, ExplainProgress, Explanation, Method, Saliency, band_label,
+};
 use crate::jobs::ExplainJob;
 use crate::runs::RunSnapshot;
 
@@ -255,7 +257,7 @@ impl ExplainPanel {
             let bars: Vec<Bar> = bands
                 .iter()
                 .map(|b| Bar {
-                    name: format!("{} {}–{} Hz", b.name, b.low_hz, b.high_hz),
+                    name: band_label(&b.name, b.low_hz, b.high_hz),
                     mean: b.mean_drop,
                     spread: b.spread,
                 })
