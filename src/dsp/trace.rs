@@ -147,6 +147,23 @@ struct TraceKey {
 }
 
 impl Trace {
+    /// The mean of what is drawn (the middle of each `[min, max]`), in
+    /// physical units; 0 when nothing finite is drawn. The viewer draws
+    /// each channel around it, as MNE's browser removes the mean of the
+    /// visible data, so that a channel with a large DC offset (hundreds of
+    /// µV, common on amplifiers without a high-pass) stays in its lane.
+    pub fn visible_mean(&self) -> f32 {
+        let (mut sum, mut n) = (0.0f64, 0usize);
+        for &[lo, hi] in &self.values {
+            let mid = (f64::from(lo) + f64::from(hi)) / 2.0;
+            if mid.is_finite() {
+                sum += mid;
+                n += 1;
+            }
+        }
+        if n == 0 { 0.0 } else { (sum / n as f64) as f32 }
+    }
+
     /// Forgets the last inputs, so the next [`Trace::compute`] recomputes.
     pub fn invalidate(&mut self) {
         self.key = None;
@@ -416,6 +433,37 @@ mod tests {
         assert_eq!(trace.pieces[0].kind, PieceKind::Samples);
         assert_eq!(trace.values[0][0], 256.0);
         assert!((trace.pieces[0].dx_px - 4.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_visible_mean_is_that_of_the_drawn_samples() {
+        // A 845 µV offset with ±10 µV on it, as an amplifier without a
+        // high-pass records: the lane is centred on the offset.
+        let samples: Vec<f32> = (0..2560)
+            .map(|i| 845.0 + if i % 2 == 0 { 10.0 } else { -10.0 })
+            .collect();
+        let pyramid = MinMaxPyramid::build(&samples);
+        let ch = ChannelData {
+            samples: Samples::Slice(&samples),
+            pyramid: &pyramid,
+            rate_hz: 256.0,
+            segments: &[],
+        };
+        let mut trace = Trace::default();
+        assert_eq!(trace.visible_mean(), 0.0, "nothing drawn yet");
+        for (start_s, end_s) in [(1.0, 2.0), (0.0, 10.0)] {
+            let window = TimeWindow {
+                start_s,
+                end_s,
+                width_px: 100,
+            };
+            trace.compute(ch, window, None);
+            assert!(
+                (trace.visible_mean() - 845.0).abs() < 0.5,
+                "{}",
+                trace.visible_mean()
+            );
+        }
     }
 
     #[test]

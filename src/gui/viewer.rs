@@ -630,11 +630,13 @@ fn draw_channels(
         } else {
             visuals.text_color()
         };
+        // The visible mean sits on the lane's middle line.
+        let mean_y = center_y + trace.visible_mean() * px_per_unit;
         for piece in &trace.pieces {
             if piece.kind == PieceKind::Envelope {
                 let lane = Lane {
                     x_origin_px: data_rect.left(),
-                    y_center_px: center_y,
+                    y_center_px: mean_y,
                     px_per_unit,
                     y_range: data_rect.top()..=data_rect.bottom(),
                 };
@@ -645,7 +647,7 @@ fn draw_channels(
             trace.piece_points(
                 piece,
                 data_rect.left(),
-                center_y,
+                mean_y,
                 px_per_unit,
                 data_rect.top(),
                 data_rect.bottom(),
