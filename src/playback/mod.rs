@@ -380,7 +380,10 @@ mod null_device_tests {
         assert_eq!(player.device_name(), "null");
         let rate_hz = 48_000;
         player.play(tone(0.3, rate_hz), rate_hz, 10.0);
-        assert!(player.is_playing(), "play() returns with the clip playing");
+        // The null device may take the whole clip at once on a loaded
+        // machine, so the clip need not still be playing here: it must have
+        // started, on its thread.
+        assert!(player.current.is_some(), "play() starts the clip");
         let seen = wait_until_done(&player, Duration::from_secs(5));
         assert!(!player.is_playing(), "a 0.3 s clip still plays after 5 s");
         assert_eq!(player.take_error(), None);
@@ -419,7 +422,17 @@ mod null_device_tests {
         // play() while playing replaces the clip; the speed scales the cursor.
         player.play(tone(30.0, rate_hz), rate_hz, 0.0);
         player.play_with_speed(tone(30.0, rate_hz), rate_hz, 100.0, 60.0);
-        assert!(player.is_playing());
+        // ALSA's null device takes samples as fast as they come, so a loaded
+        // machine may already have "played" the clip: check that the second
+        // clip replaced the first rather than that it is still playing.
+        assert!(
+            player
+                .current
+                .as_ref()
+                .is_some_and(|p| p.start_s == 100.0 && p.speed == 60.0),
+            "the second clip did not replace the first"
+        );
+        assert_eq!(player.take_error(), None);
         thread::sleep(Duration::from_millis(30));
         if let Some(p) = player.position_s() {
             assert!(p >= 100.0, "cursor {p} before the clip start");
