@@ -173,6 +173,13 @@ fn ranking(e: &Explanation) -> String {
                 .collect();
             let _ = writeln!(s, "  {class}: {}", cells.join(", "));
         }
+        let _ = writeln!(
+            s,
+            "  (|r| below {:.2} may be chance: 3 standard deviations over {} windows × {} repeats)",
+            e.chance_correlation(),
+            e.windows.count,
+            e.repeats
+        );
     }
     if let Some(sal) = &e.saliency {
         let _ = writeln!(

@@ -169,6 +169,14 @@ pub struct WindowSaliency {
 }
 
 impl Explanation {
+    /// The |correlation| of the amplitude map below which a cell may be
+    /// chance: three standard deviations of a correlation over as many
+    /// unrelated pairs as were pooled (windows × repeats), `3 / √n`.
+    pub fn chance_correlation(&self) -> f64 {
+        let pairs = (self.windows.count * self.repeats.max(1)).max(1);
+        3.0 / (pairs as f64).sqrt()
+    }
+
     /// Reads `explain.json` of run folder `dir`; `Ok(None)` when there is none.
     pub fn load(dir: &Path) -> Result<Option<Self>, ExplainError> {
         let path = dir.join(EXPLAIN_JSON);
@@ -248,5 +256,34 @@ impl AmplitudeMap {
         cells.sort_by(|a, b| b.2.abs().total_cmp(&a.2.abs()));
         cells.truncate(n);
         cells
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_explanation_saves_loads_and_says_where_chance_ends() {
+        let e: Explanation = serde_json::from_value(serde_json::json!({
+            "caveat": CAVEAT, "spindle_version": "0", "metric": "balanced accuracy",
+            "windows": {"description": "100 windows", "count": 100, "files": []},
+            "baseline_score": 0.9, "chance_score": 0.5, "repeats": 4, "seed": 0,
+            "channels": null, "bands": null, "amplitude": null, "saliency": null,
+            "seconds": {}
+        }))
+        .unwrap();
+        // 400 pooled pairs: 3 / 20.
+        assert!((e.chance_correlation() - 0.15).abs() < 1e-12);
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(Explanation::load(dir.path()).unwrap(), None);
+        e.save(dir.path()).unwrap();
+        assert_eq!(Explanation::load(dir.path()).unwrap(), Some(e));
+        std::fs::write(dir.path().join(EXPLAIN_JSON), "{").unwrap();
+        let err = Explanation::load(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("explain.json") && err.contains("not a Spindle"),
+            "{err}"
+        );
     }
 }

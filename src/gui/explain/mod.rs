@@ -325,13 +325,28 @@ impl ExplainPanel {
                 &format!("away (r = −{full_scale:.2})"),
                 &format!("toward (r = +{full_scale:.2})"),
             );
+            let chance = e.chance_correlation();
+            let note = if f64::from(full_scale) < chance {
+                format!(
+                    "Every cell is within ±{chance:.2}, which chance alone can give with {} windows: this map shows no clear link.",
+                    e.windows.count
+                )
+            } else {
+                format!(
+                    "Cells within ±{chance:.2} may be chance (3 standard deviations over {} windows × {} repeats).",
+                    e.windows.count, e.repeats
+                )
+            };
+            ui.label(RichText::new(note).small());
         }
         if let Some(s) = &e.saliency {
-            self.saliency(ui, s, commands);
+            self.saliency(ui, s, e.metric == "R²", commands);
         }
     }
 
-    fn saliency(&mut self, ui: &mut Ui, s: &Saliency, commands: &mut Commands) {
+    /// The saliency maps; a regression's "class" is its one output, which
+    /// has no windows of its own to average over in the viewer.
+    fn saliency(&mut self, ui: &mut Ui, s: &Saliency, regression: bool, commands: &mut Commands) {
         ui.add_space(6.0);
         ui.strong("When in the window");
         let Some(class) = s
@@ -394,11 +409,13 @@ impl ExplainPanel {
             ui.label("Over the traces in the viewer:");
             ui.selectable_value(&mut self.overlay, Overlay::Off, "off");
             ui.selectable_value(&mut self.overlay, Overlay::EachWindow, "each window's own");
-            ui.selectable_value(
-                &mut self.overlay,
-                Overlay::ClassAverage(self.class),
-                format!("the average of `{}`", class.class),
-            );
+            if !regression {
+                ui.selectable_value(
+                    &mut self.overlay,
+                    Overlay::ClassAverage(self.class),
+                    format!("the average of `{}`", class.class),
+                );
+            }
         });
         if s.windows.is_empty() {
             return;
