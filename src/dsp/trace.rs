@@ -129,6 +129,8 @@ pub struct Trace {
     /// Why samples read on demand could not be read (the file changed).
     pub read_error: Option<String>,
     scratch: Vec<f32>,
+    /// [`Trace::visible_mean`], computed once per [`Trace::compute`].
+    mean: f32,
     /// The inputs of the last [`Trace::compute`], to skip recomputing.
     key: Option<TraceKey>,
 }
@@ -153,15 +155,7 @@ impl Trace {
     /// visible data, so that a channel with a large DC offset (hundreds of
     /// µV, common on amplifiers without a high-pass) stays in its lane.
     pub fn visible_mean(&self) -> f32 {
-        let (mut sum, mut n) = (0.0f64, 0usize);
-        for &[lo, hi] in &self.values {
-            let mid = (f64::from(lo) + f64::from(hi)) / 2.0;
-            if mid.is_finite() {
-                sum += mid;
-                n += 1;
-            }
-        }
-        if n == 0 { 0.0 } else { (sum / n as f64) as f32 }
+        self.mean
     }
 
     /// Forgets the last inputs, so the next [`Trace::compute`] recomputes.
@@ -197,6 +191,7 @@ impl Trace {
         self.filter_skipped = false;
         self.waiting = false;
         self.read_error = None;
+        self.mean = 0.0;
         if ch.rate_hz <= 0.0 || window.width_px == 0 || window.end_s <= window.start_s {
             return;
         }
@@ -327,7 +322,21 @@ impl Trace {
                 });
             }
         }
+        self.mean = mean_of_middles(&self.values);
     }
+}
+
+/// The mean of the middles of `[min, max]` pairs that are finite; 0 when none is.
+fn mean_of_middles(values: &[[f32; 2]]) -> f32 {
+    let (mut sum, mut n) = (0.0f64, 0usize);
+    for &[lo, hi] in values {
+        let mid = (f64::from(lo) + f64::from(hi)) / 2.0;
+        if mid.is_finite() {
+            sum += mid;
+            n += 1;
+        }
+    }
+    if n == 0 { 0.0 } else { (sum / n as f64) as f32 }
 }
 
 /// Where one piece of a trace reads its values.
