@@ -135,6 +135,8 @@ pub enum Command {
     ListRuns(PathBuf),
     /// Read a run folder (settings, curves, report, predictions).
     LoadRun(PathBuf),
+    /// Read the `explain.json` of a run folder.
+    LoadExplanation(PathBuf),
     /// Delete a run folder.
     DeleteRun(PathBuf),
     /// Read a sweep folder: its tasks' status, running curves, comparison.
@@ -244,7 +246,7 @@ pub enum Event {
     RunsListed(PathBuf, Vec<RunEntry>),
     /// A run folder was read.
     RunLoaded(Box<RunSnapshot>),
-    /// The `explain.json` of a complete run folder was read: `None` when
+    /// The `explain.json` of a run folder was read: `None` when
     /// the run has not been explained, an error naming the file when it
     /// does not read.
     ExplanationLoaded(PathBuf, Result<Option<Box<Explanation>>, String>),
@@ -400,6 +402,7 @@ impl Workers {
             Command::Preview(_)
             | Command::ListRuns(_)
             | Command::LoadRun(_)
+            | Command::LoadExplanation(_)
             | Command::DeleteRun(_)
             | Command::ReadSweep(_)
             | Command::SubmitSweep(_)
@@ -499,6 +502,7 @@ enum Task {
     Preview,
     ListRuns(PathBuf),
     LoadRun(PathBuf),
+    LoadExplanation(PathBuf),
     DeleteRun(PathBuf),
     ReadSweep(PathBuf),
     SubmitSweep(PathBuf),
@@ -521,6 +525,7 @@ impl Task {
             Command::Preview(_) => Self::Preview,
             Command::ListRuns(dir) => Self::ListRuns(dir.clone()),
             Command::LoadRun(dir) => Self::LoadRun(dir.clone()),
+            Command::LoadExplanation(dir) => Self::LoadExplanation(dir.clone()),
             Command::DeleteRun(dir) => Self::DeleteRun(dir.clone()),
             Command::ReadSweep(dir) => Self::ReadSweep(dir.clone()),
             Command::SubmitSweep(dir) => Self::SubmitSweep(dir.clone()),
@@ -544,6 +549,7 @@ impl Task {
             Self::Preview => (None, "building the dataset preview"),
             Self::ListRuns(p) => (Some(p), "listing the runs"),
             Self::LoadRun(p) => (Some(p), "reading the run"),
+            Self::LoadExplanation(p) => (Some(p), "reading the run's explanation"),
             Self::DeleteRun(p) => (Some(p), "deleting the run"),
             Self::ReadSweep(p) => (Some(p), "reading the sweep"),
             Self::SubmitSweep(p) => (Some(p), "submitting the sweep to Slurm"),
@@ -572,6 +578,7 @@ impl Task {
                 error,
             ))))],
             Self::LoadRun(dir) => vec![Event::RunFailed { dir, error }],
+            Self::LoadExplanation(dir) => vec![Event::ExplanationLoaded(dir, Err(error))],
             Self::ReadSweep(dir) | Self::SubmitSweep(dir) | Self::PlanSweep(dir) => {
                 vec![Event::SweepFailed { dir, error }]
             }
@@ -656,24 +663,18 @@ fn run(command: Command, events: &Sender<Event>, waker: &Waker) -> bool {
             send(Event::RunsListed(dir, runs))
         }
         Command::LoadRun(dir) => match load_run_snapshot(&dir) {
-            Ok(snapshot) => {
-                let complete = snapshot.report.is_some();
-                if !send(Event::RunLoaded(Box::new(snapshot))) {
-                    return false;
-                }
-                if !complete {
-                    return true;
-                }
-                let explanation = Explanation::load(&dir)
-                    .map(|e| e.map(Box::new))
-                    .map_err(|e| e.to_string());
-                send(Event::ExplanationLoaded(dir, explanation))
-            }
+            Ok(snapshot) => send(Event::RunLoaded(Box::new(snapshot))),
             Err(e) => send(Event::RunFailed {
                 dir,
                 error: e.to_string(),
             }),
         },
+        Command::LoadExplanation(dir) => {
+            let explanation = Explanation::load(&dir)
+                .map(|e| e.map(Box::new))
+                .map_err(|e| e.to_string());
+            send(Event::ExplanationLoaded(dir, explanation))
+        }
         Command::DeleteRun(dir) => {
             let error = delete_run(&dir).err();
             send(Event::RunDeleted { dir, error })

@@ -124,11 +124,8 @@ impl SpindleApp {
                 }
                 match result {
                     Ok(Some(e)) => {
-                        let same = self.explain.of(&dir) == Some(&*e);
-                        if !same {
-                            self.explain.explanation = Some((dir, *e));
-                            self.explain_generation += 1;
-                        }
+                        self.explain.explanation = Some((dir, *e));
+                        self.explain_generation += 1;
                     }
                     Ok(None) => {}
                     Err(message) => self.explain.failure = Some((dir, message)),
@@ -243,6 +240,13 @@ impl SpindleApp {
                     let same = self.result_run.as_ref().is_some_and(|r| r.dir == dir);
                     if !same {
                         self.results.selected = None;
+                    }
+                    // A run's explanation is read once, when it is first
+                    // seen complete (re-reads of a running run have none).
+                    let was_complete =
+                        same && self.result_run.as_ref().is_some_and(|r| r.report.is_some());
+                    if snapshot.report.is_some() && !was_complete {
+                        self.send_work(Command::LoadExplanation(dir.clone()));
                     }
                     self.result_run = Some((*snapshot).clone());
                 }
