@@ -189,9 +189,6 @@ fn ranking(e: &Explanation) -> String {
         );
         for c in &sal.classes {
             let over_time = c.mass_over_time();
-            let total: f64 = over_time.iter().sum();
-            let half = over_time.len() / 2;
-            let late: f64 = over_time[half..].iter().sum();
             let bin_s = sal.window_s / over_time.len().max(1) as f64;
             let peak = over_time
                 .iter()
@@ -210,11 +207,7 @@ fn ranking(e: &Explanation) -> String {
                 c.windows,
                 peak as f64 * bin_s,
                 (peak + 1) as f64 * bin_s,
-                if total > 0.0 {
-                    100.0 * late / total
-                } else {
-                    0.0
-                },
+                100.0 * c.share_in_second_half(),
                 sal.channels.get(top).map_or("-", String::as_str)
             );
             if let Some(cam) = &c.grad_cam {

@@ -220,6 +220,15 @@ impl ClassSaliency {
             })
             .collect()
     }
+
+    /// The share of [`Self::mass_over_time`] in the second half of the
+    /// window (the later half of the bins), 0..=1; 0 when there is none.
+    pub fn share_in_second_half(&self) -> f64 {
+        let over_time = self.mass_over_time();
+        let total: f64 = over_time.iter().sum();
+        let late: f64 = over_time[over_time.len() / 2..].iter().sum();
+        if total > 0.0 { late / total } else { 0.0 }
+    }
 }
 
 impl AmplitudeMap {
@@ -285,5 +294,21 @@ mod tests {
             err.contains("explain.json") && err.contains("not a Spindle"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_second_half_share_sums_every_channel() {
+        let class = ClassSaliency {
+            class: "a".into(),
+            windows: 1,
+            gradient_x_input: vec![vec![1.0, 0.0, 1.0, 2.0], vec![0.0, 0.0, 0.0, 0.0]],
+            grad_cam: None,
+        };
+        assert!((class.share_in_second_half() - 0.75).abs() < 1e-12);
+        let empty = ClassSaliency {
+            gradient_x_input: vec![vec![0.0; 4]],
+            ..class
+        };
+        assert_eq!(empty.share_in_second_half(), 0.0);
     }
 }

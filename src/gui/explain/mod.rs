@@ -387,22 +387,9 @@ impl ExplainPanel {
                 },
             );
         }
-        let half = |m: &[Vec<f32>]| {
-            let (mut first, mut second) = (0.0f64, 0.0f64);
-            for row in m {
-                for (i, v) in row.iter().enumerate() {
-                    if i * 2 < row.len() {
-                        first += f64::from(*v);
-                    } else {
-                        second += f64::from(*v);
-                    }
-                }
-            }
-            second / (first + second).max(1e-12)
-        };
         ui.label(format!(
             "{:.0} % of this saliency lies in the second half of the window.",
-            100.0 * half(&class.gradient_x_input)
+            100.0 * class.share_in_second_half()
         ));
         ui.add_space(4.0);
         ui.horizontal(|ui| {
