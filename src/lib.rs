@@ -12,7 +12,6 @@ pub mod explain;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod jobs;
-pub mod kernels;
 pub mod labeling;
 pub mod model;
 pub mod playback;

@@ -108,10 +108,10 @@ impl Conv1d {
 }
 
 impl Module for Conv1d {
-    /// [`crate::kernels::conv1d::conv1d`]: the CPU kernel in f32, candle's
+    /// [`spindle_kernels::conv1d::conv1d`]: the CPU kernel in f32, candle's
     /// `conv1d` on an explicitly padded input elsewhere.
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        crate::kernels::conv1d::conv1d(
+        spindle_kernels::conv1d::conv1d(
             x,
             &self.weight,
             self.bias.as_ref(),

@@ -35,7 +35,7 @@ use super::shallow::TimeSpaceConv;
 use super::spec::too_short;
 use super::summary::{ReceptiveField, Trace, valid_len};
 use super::{Architecture, Family, Hyper, InputShape, Kind, ModelError, Network, Traced, check};
-use crate::kernels::bn_act_pool::{Act, Pool};
+use spindle_kernels::bn_act_pool::{Act, Pool};
 
 /// The menu entry.
 pub const ARCHITECTURES: &[Architecture] = &[Architecture {
@@ -264,7 +264,7 @@ fn bn_elu_max_pool(
     t: &mut Trace,
     (bn_name, pool_name): (&str, &str),
 ) -> Result<Tensor> {
-    if t.is_off() && crate::kernels::is_cpu_f32(x) {
+    if t.is_off() && spindle_kernels::is_cpu_f32(x) {
         let pool = if pool > 1 {
             Pool::Max(pool)
         } else {

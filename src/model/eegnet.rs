@@ -28,8 +28,8 @@ use super::summary::{ReceptiveField, Trace, pooled_len, valid_len};
 use super::registry::{no_advice, DROPOUT_HELP, dropout as dropout_param, int};
 use super::spec::too_short;
 use super::{Architecture, Family, Hyper, InputShape, Kind, ModelError, Network, Traced, check};
-use crate::kernels::bn_act_pool::{Act, Pool};
-use crate::kernels::{self, dwconv};
+use spindle_kernels::bn_act_pool::{Act, Pool};
+use spindle_kernels::dwconv;
 
 /// The menu entry.
 pub const ARCHITECTURES: &[Architecture] = &[Architecture {
@@ -323,7 +323,7 @@ impl SeparableConv {
             .point
             .unsqueeze(2)? // [F2, F1*D, 1]
             .broadcast_mul(&self.depth.unsqueeze(0)?)?; // [F2, F1*D, Kd]
-        kernels::conv1d::conv1d(x, &w, None, 1, self.padding.amounts(kernel)) // [B, F2, T']
+        spindle_kernels::conv1d::conv1d(x, &w, None, 1, self.padding.amounts(kernel)) // [B, F2, T']
     }
 }
 
@@ -463,7 +463,7 @@ impl Traced for EegNet {
             self.conv_spatial.apply_max_norm()?;
         }
         let fused = t.is_off()
-            && kernels::is_cpu_f32(x)
+            && spindle_kernels::is_cpu_f32(x)
             && !(train && x.track_op())
             && self.conv_spatial.d == c.d;
         let x = if fused {
@@ -477,7 +477,7 @@ impl Traced for EegNet {
             t.record("conv_spatial", &x, self.conv_spatial.params());
             x
         };
-        let x = if t.is_off() && kernels::is_cpu_f32(&x) {
+        let x = if t.is_off() && spindle_kernels::is_cpu_f32(&x) {
             let pool = Pool::Avg {
                 kernel: c.pool1,
                 stride: c.pool1,
@@ -492,7 +492,7 @@ impl Traced for EegNet {
         t.record("pool_1+drop_1", &x, 0);
         let x = self.conv_separable.forward(&x)?; // [B, F2, T1+1]
         t.record("conv_separable", &x, self.conv_separable.params());
-        let x = if t.is_off() && kernels::is_cpu_f32(&x) {
+        let x = if t.is_off() && spindle_kernels::is_cpu_f32(&x) {
             let pool = Pool::Avg {
                 kernel: c.pool2,
                 stride: c.pool2,
@@ -551,7 +551,7 @@ mod tests {
 
     #[test]
     fn fused_first_block_matches_the_reference_layers() -> Result<()> {
-        use crate::kernels::testing::assert_close;
+        use spindle_kernels::testing::assert_close;
         let spec = EegNetConfig::default();
         let input = shape(5, 90, 3);
         let dev = Device::Cpu;

@@ -23,7 +23,7 @@ use super::pool::{global_avg_pool, max_pool1d};
 use super::summary::{ReceptiveField, Trace, pooled_len, valid_len};
 use super::registry::{no_advice, int, list};
 use super::{Architecture, Family, Hyper, InputShape, Kind, ModelError, Network, Traced, check};
-use crate::kernels::bn_act_pool::{Act, Pool};
+use spindle_kernels::bn_act_pool::{Act, Pool};
 
 /// The menu entry (also reachable as `cnn1d-audio`).
 pub const ARCHITECTURES: &[Architecture] = &[Architecture {
@@ -187,7 +187,7 @@ impl ConvBlock {
     /// max pool fused in one kernel; elsewhere candle's ops.
     pub fn forward_t(&self, x: &Tensor, train: bool) -> Result<Tensor> {
         let x = self.conv.forward(x)?; // [B, out, L']
-        if crate::kernels::is_cpu_f32(&x) {
+        if spindle_kernels::is_cpu_f32(&x) {
             let pool = if self.pool > 1 {
                 Pool::Max(self.pool)
             } else {

@@ -124,7 +124,7 @@ pub(crate) fn build_traced(
     vb: VarBuilder,
 ) -> Result<(Box<dyn Traced>, ModelSummary), ModelError> {
     spec.validate()?;
-    crate::kernels::tune_allocator();
+    spindle_kernels::tune_allocator();
     if input.channels == 0 || input.n_outputs == 0 {
         return Err(ModelError::InvalidInput {
             reason: format!(

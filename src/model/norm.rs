@@ -3,7 +3,7 @@
 use candle_core::{ModuleT, Result, Tensor, Var};
 use candle_nn::{BatchNormConfig, VarBuilder};
 
-use crate::kernels::bn_act_pool::{Act, Pool, bn_act_pool};
+use spindle_kernels::bn_act_pool::{Act, Pool, bn_act_pool};
 
 /// Batch norm over axis 1 of `[batch, features, ...]`, PyTorch semantics.
 ///
@@ -65,7 +65,7 @@ impl BatchNorm {
     }
 
     /// Batch norm, then `act`, then `pool`, on `x` `[batch, features, len]`
-    /// in one fused kernel (see [`crate::kernels::bn_act_pool`]), with the
+    /// in one fused kernel (see [`spindle_kernels::bn_act_pool`]), with the
     /// same semantics as [`Self::forward_t`] followed by the activation and
     /// the pooling, running statistics included.
     pub fn forward_act_pool(

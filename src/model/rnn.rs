@@ -13,7 +13,7 @@
 //! direction), so parameter counts and state dicts match `nn.LSTM`/`nn.GRU`.
 //!
 //! On the CPU (f32) each layer and direction runs as one whole-sequence op
-//! ([`crate::kernels::rnn::rnn_sequence`]) on a time-major `[T, B, C]`
+//! ([`spindle_kernels::rnn::rnn_sequence`]) on a time-major `[T, B, C]`
 //! sequence: input projection, recurrence and gate math fused per step,
 //! with a hand-written backward pass through time that skips the gradient
 //! of the input data. Elsewhere (CUDA, Metal, f64) the cell is stepped by
@@ -35,7 +35,7 @@ use super::summary::Trace;
 use super::{
     Architecture, Family, Hyper, HyperParam, InputShape, Kind, ModelError, Network, Traced, check,
 };
-use crate::kernels::rnn::{Cell, rnn_sequence};
+use spindle_kernels::rnn::{Cell, rnn_sequence};
 
 const RNN_PARAMS: &[HyperParam] = &[
     int(
@@ -282,7 +282,7 @@ impl RnnLayer {
     }
 
     /// Runs the layer over a whole sequence `x` `[B, T, in]` with the fused
-    /// kernel ([`crate::kernels::rnn`]). Returns the hidden states
+    /// kernel ([`spindle_kernels::rnn`]). Returns the hidden states
     /// `[B, T, H]` in the original time order. CPU f32 only.
     pub fn forward_sequence(&self, x: &Tensor, reverse: bool) -> Result<Tensor> {
         let y = self.forward_time_major(&x.transpose(0, 1)?, reverse)?; // [T, B, H]
@@ -446,7 +446,7 @@ impl RecurrentStack {
     /// `x: [B, features, T]` (time last, as the windows) -> the readout
     /// `[B, output_width]`, recording each layer in `t`.
     pub(crate) fn forward_traced(&self, x: &Tensor, train: bool, t: &mut Trace) -> Result<Tensor> {
-        if crate::kernels::is_cpu_f32(x) {
+        if spindle_kernels::is_cpu_f32(x) {
             return self.forward_fused(x, train, t);
         }
         let (_, _, n_steps) = x.dims3()?;
@@ -708,7 +708,7 @@ mod tests {
 
     #[test]
     fn fused_sequence_matches_the_step_by_step_reference() -> Result<()> {
-        use crate::kernels::testing::check_op;
+        use spindle_kernels::testing::check_op;
         let dev = Device::Cpu;
         for cell in [RnnCell::Lstm, RnnCell::Gru] {
             for reverse in [false, true] {

@@ -29,7 +29,7 @@ use super::summary::{ReceptiveField, Trace, valid_len};
 use super::registry::{no_advice, DROPOUT_HELP, dropout as dropout_param, int};
 use super::spec::too_short;
 use super::{Architecture, Family, Hyper, InputShape, Kind, ModelError, Network, Traced, check};
-use crate::kernels::bn_act_pool::{Act, Pool};
+use spindle_kernels::bn_act_pool::{Act, Pool};
 
 /// The menu entry.
 pub const ARCHITECTURES: &[Architecture] = &[Architecture {
@@ -204,7 +204,7 @@ impl TimeSpaceConv {
             .matmul(&self.time_bias.unsqueeze(1)?)? // [G, 1]
             .unsqueeze(0)?; // [1, G, 1]
         let bias = bias.flatten_all()?; // [G]
-        crate::kernels::conv1d::conv1d(x, &kernel, Some(&bias), 1, (0, 0)) // [B, G, T - K + 1]
+        spindle_kernels::conv1d::conv1d(x, &kernel, Some(&bias), 1, (0, 0)) // [B, G, T - K + 1]
     }
 }
 
@@ -263,7 +263,7 @@ impl Traced for Shallow {
         let c = &self.config;
         let x = self.conv_time_spat.forward(x)?; // [B, G, T-24]
         t.record("conv_time+conv_spat", &x, self.conv_time_spat.params());
-        let x = if t.is_off() && crate::kernels::is_cpu_f32(&x) {
+        let x = if t.is_off() && spindle_kernels::is_cpu_f32(&x) {
             let pool = Pool::Avg {
                 kernel: c.pool_time_length,
                 stride: c.pool_time_stride,

@@ -4,7 +4,7 @@
 use candle_core::{DType, Result, Tensor, Var, bail};
 
 /// `max |a - b| <= tol * max(1, max |b|)`.
-pub(crate) fn assert_close(a: &Tensor, b: &Tensor, tol: f64) -> Result<()> {
+pub fn assert_close(a: &Tensor, b: &Tensor, tol: f64) -> Result<()> {
     if a.dims() != b.dims() {
         bail!("shapes differ: {:?} vs {:?}", a.dims(), b.dims())
     }
@@ -41,7 +41,7 @@ fn weights_like(y: &Tensor) -> Result<Tensor> {
 /// Checks `fast` against `reference` on `vars`: equal outputs, equal
 /// gradients of `sum(y * w)` for every variable (relative 1e-4), and a few
 /// elements of each of `fast`'s gradients against central differences.
-pub(crate) fn check_op(
+pub fn check_op(
     vars: &[Var],
     fast: impl Fn(&[Tensor]) -> Result<Tensor>,
     reference: impl Fn(&[Tensor]) -> Result<Tensor>,
@@ -51,7 +51,7 @@ pub(crate) fn check_op(
 
 /// [`check_op`] with the finite-difference step and relative tolerance
 /// (smaller steps and looser tolerances for kinks: ReLU, max pooling).
-pub(crate) fn check_op_tol(
+pub fn check_op_tol(
     vars: &[Var],
     fast: impl Fn(&[Tensor]) -> Result<Tensor>,
     reference: impl Fn(&[Tensor]) -> Result<Tensor>,

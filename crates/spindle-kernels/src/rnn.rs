@@ -86,7 +86,7 @@ mod simd {
             Self::splat(0.0)
         }
 
-        /// `e^x` (Cephes polynomial, as [`crate::kernels::math::exp`]).
+        /// `e^x` (Cephes polynomial, as [`crate::math::exp`]).
         #[inline(always)]
         fn exp(self) -> Self {
             let x = self.max(Self::splat(-87.336_55)).min(Self::splat(88.3));
@@ -111,7 +111,7 @@ mod simd {
             one.div(one.add(Self::zero().sub(self).exp()))
         }
 
-        /// `tanh`, as [`crate::kernels::math::tanh`].
+        /// `tanh`, as [`crate::math::tanh`].
         #[inline(always)]
         #[allow(clippy::excessive_precision)]
         fn tanh(self) -> Self {
@@ -1597,7 +1597,7 @@ fn rnn_sequence_with(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kernels::testing::{assert_close, check_op};
+    use crate::testing::{assert_close, check_op};
     use candle_core::{Device, Var};
 
     /// The layer written with candle ops, one step at a time (time-major).

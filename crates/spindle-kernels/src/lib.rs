@@ -1,10 +1,14 @@
-//! CPU kernels for the hot layers, as candle custom ops with hand-written
-//! backward passes.
+//! CPU kernels for Spindle's hot layers, as candle custom ops with
+//! hand-written backward passes.
+//!
+//! A leaf crate: it knows candle and nothing of Spindle's other crates, and
+//! is compiled once and rarely (`spindle-learn`'s models call it).
 //!
 //! Each kernel works on contiguous `f32` slices and falls back to a
 //! reference built from candle's own ops on other devices and dtypes (CUDA,
 //! Metal, f64), so the models call one function everywhere. Every kernel is
-//! tested against its reference and against finite differences.
+//! tested against its reference and against finite differences (the
+//! `testing` feature offers those helpers to crates that build on them).
 //!
 //! - [`conv1d`]: strided, padded 1-D convolution (per-sample im2col + GEMM,
 //!   a single input channel read in place);
@@ -16,6 +20,25 @@
 //! - [`rnn`]: a whole LSTM/GRU layer over the sequence with its BPTT backward.
 //! - [`gemm`]: the matrix-product micro-kernel they share; [`par`]: threads;
 //!   [`isa`]: the instruction sets they are compiled for, detected at run time.
+//!
+//! # Example
+//!
+//! A 1-D convolution of one window, `[batch, channels, samples]`, with the
+//! fast kernel, checked against candle's reference:
+//!
+//! ```
+//! use candle_core::{Device, Tensor};
+//! use spindle_kernels::conv1d::{conv1d, conv1d_reference};
+//!
+//! let x = Tensor::arange(0f32, 16.0, &Device::Cpu)?.reshape((1, 2, 8))?; // [B, C, T]
+//! let w = Tensor::ones((3, 2, 4), candle_core::DType::F32, &Device::Cpu)?; // [F, C, K]
+//! let y = conv1d(&x, &w, None, 2, (1, 1))?; // [1, 3, 4]
+//! assert_eq!(y.dims(), &[1, 3, 4]);
+//! let reference = conv1d_reference(&x, &w, None, 2, (1, 1))?;
+//! let gap = (y - reference)?.abs()?.max_all()?.to_scalar::<f32>()?;
+//! assert!(gap < 1e-4);
+//! # Ok::<(), candle_core::Error>(())
+//! ```
 
 pub mod bn_act_pool;
 pub mod conv1d;
@@ -26,8 +49,8 @@ pub mod math;
 pub mod par;
 pub mod rnn;
 
-#[cfg(test)]
-pub(crate) mod testing;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 use candle_core::{CpuStorage, DType, Layout, Result, Storage, Tensor, bail};
 
