@@ -2,9 +2,9 @@
 
 use std::path::Path;
 
-use super::data::SampleFormat;
 use super::ini::{Ini, identification_version};
 use super::printable_prefix;
+use super::sample_format::SampleFormat;
 use crate::recording::RecordingError;
 
 /// More channels than this is taken as a damaged header, not a recording.

@@ -14,8 +14,10 @@
 //!
 //! The parts: `ini` reads the text files (size limit, code pages, INI-style
 //! sections and `key=value` lines), `header` turns a `.vhdr` into a checked
-//! header, `data` decodes the binary or ASCII samples, `markers` reads and
-//! writes `.vmrk` files and `writer` writes the whole triple.
+//! header, `sample_format` holds the binary sample types (which `header`
+//! reads and `data` decodes), `data` decodes the binary or ASCII samples,
+//! `markers` reads and writes `.vmrk` files and `writer` writes the whole
+//! triple.
 
 mod data;
 #[cfg(test)]
@@ -23,15 +25,17 @@ mod fixtures;
 mod header;
 mod ini;
 mod markers;
+mod sample_format;
 mod writer;
 
 use std::path::{Path, PathBuf};
 
 use super::{Channel, Format, Recording, RecordingError, Segment};
-use data::{data_range, read_ascii, read_binary};
+use data::{read_ascii, read_binary};
 use header::parse_header;
 use ini::{decode_text, read_limited};
 use markers::read_markers;
+use sample_format::data_range;
 
 pub use writer::write_brainvision;
 
