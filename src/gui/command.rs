@@ -80,7 +80,7 @@ pub enum AppCommand {
     /// Stop the sweep running on this machine.
     StopSweep,
     /// Plan a new sweep over the Train view's recordings and settings.
-    PlanSweep(Box<crate::gui::sweep_view::NewSweep>),
+    PlanSweep(Box<NewSweep>),
     /// Open `file` in the viewer and show the window at `onset_s`.
     JumpTo {
         /// The recording.
@@ -135,4 +135,20 @@ impl Commands {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+}
+
+/// A new sweep as typed in the form: comma-separated values of the options
+/// it varies; the rest comes from the Train view.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewSweep {
+    /// Models, e.g. `mlp,eegnet` (empty: the Train view's).
+    pub models: String,
+    /// Learning rates, e.g. `1e-3,1e-2`.
+    pub lrs: String,
+    /// Seeds, e.g. `0,1,2`.
+    pub seeds: String,
+    /// Cross-validation: empty, a number of folds, or `loso`.
+    pub cv: String,
+    /// The sweep folder (empty: a new folder in the runs folder).
+    pub out: String,
 }

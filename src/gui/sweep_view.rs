@@ -8,24 +8,8 @@ use std::path::PathBuf;
 use eframe::egui::{self, Color32, RichText, Ui};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
-use super::command::{AppCommand, Commands, Tab};
+use super::command::{AppCommand, Commands, NewSweep, Tab};
 use crate::runs::sweep::{SweepSnapshot, TaskStatus};
-
-/// A new sweep as typed in the form: comma-separated values of the options
-/// it varies; the rest comes from the Train view.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct NewSweep {
-    /// Models, e.g. `mlp,eegnet` (empty: the Train view's).
-    pub models: String,
-    /// Learning rates, e.g. `1e-3,1e-2`.
-    pub lrs: String,
-    /// Seeds, e.g. `0,1,2`.
-    pub seeds: String,
-    /// Cross-validation: empty, a number of folds, or `loso`.
-    pub cv: String,
-    /// The sweep folder (empty: a new folder in the runs folder).
-    pub out: String,
-}
 
 /// The sweep part's state.
 #[derive(Debug, Default)]

@@ -635,7 +635,7 @@ impl SpindleApp {
 
     /// Asks the work worker to plan the sweep of `form` over the Train
     /// view's recordings and settings.
-    fn plan_sweep(&mut self, form: &super::sweep_view::NewSweep) {
+    fn plan_sweep(&mut self, form: &super::command::NewSweep) {
         use crate::runs::sweep::{GridAxis, TaskData, without_options};
         let out = if form.out.trim().is_empty() {
             let seconds = std::time::SystemTime::now()
