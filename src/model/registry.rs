@@ -156,13 +156,16 @@ pub struct WindowFacts {
     pub steps: usize,
     /// Steps per second.
     pub rate_hz: f64,
+    /// True when the steps are sound samples (the caller knows the
+    /// recordings: in Spindle, a step rate at or above
+    /// `recording::AUDIO_RATE_HZ`), where EEG models do not fit.
+    pub audio: bool,
 }
 
 impl WindowFacts {
-    /// True at audio rates ([`crate::recording::AUDIO_RATE_HZ`] and above),
-    /// where EEG models do not fit.
+    /// True for windows of sound samples, where EEG models do not fit.
     pub fn is_audio(&self) -> bool {
-        self.rate_hz >= crate::recording::AUDIO_RATE_HZ
+        self.audio
     }
 }
 
@@ -391,14 +394,20 @@ mod tests {
 
     #[test]
     fn unsuitable_windows_get_advice_naming_the_alternative() {
-        let advice = |name: &str, steps: usize, rate_hz: f64| {
-            architecture(name).and_then(|a| a.advice(&WindowFacts { steps, rate_hz }))
+        let advice = |name: &str, steps: usize, rate_hz: f64, audio: bool| {
+            architecture(name).and_then(|a| {
+                a.advice(&WindowFacts {
+                    steps,
+                    rate_hz,
+                    audio,
+                })
+            })
         };
-        let blink = |name: &str| advice(name, 510, 255.0);
+        let blink = |name: &str| advice(name, 510, 255.0, false);
         for rnn in ["lstm", "gru", "bilstm", "bigru"] {
             assert!(blink(rnn).is_some_and(|a| a.contains("CRNN")), "{rnn}");
             assert_eq!(
-                advice(rnn, 120, 255.0),
+                advice(rnn, 120, 255.0, false),
                 None,
                 "{rnn}: short sequences suit it"
             );
@@ -406,7 +415,7 @@ mod tests {
         assert_eq!(blink("crnn"), None);
         assert_eq!(blink("eegnet"), None);
         assert_eq!(blink("cnn1d"), None);
-        let calls = |name: &str| advice(name, 8000, 16_000.0);
+        let calls = |name: &str| advice(name, 8000, 16_000.0, true);
         assert!(calls("cnn1d").is_some_and(|a| a.contains("M5")));
         assert!(calls("crnn").is_some_and(|a| a.contains("CRNN") && a.contains("M5")));
         assert_eq!(calls("m5"), None);

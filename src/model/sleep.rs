@@ -313,7 +313,11 @@ mod tests {
         let Some(a) = crate::model::architecture("sleep") else {
             panic!()
         };
-        let facts = |steps, rate_hz| WindowFacts { steps, rate_hz };
+        let facts = |steps, rate_hz| WindowFacts {
+            steps,
+            rate_hz,
+            audio: false,
+        };
         assert_eq!(a.advice(&facts(3000, 100.0)), None);
         assert!(a.advice(&facts(200, 100.0)).is_some_and(|s| s.contains("30-s")));
         assert!(a.advice(&facts(15_360, 512.0)).is_some_and(|s| s.contains("512 Hz")));

@@ -20,6 +20,7 @@ use crate::dataset::augment::{Transform, batch_seed};
 use crate::dataset::{Dataset, DatasetConfig, DatasetError, Representation, SplitData};
 use crate::eval::{ClassificationReport, RegressionReport};
 use crate::model::{self, InputShape, ModelSpec, seeded_var_builder, trainable_vars};
+use crate::recording::AUDIO_RATE_HZ;
 use crate::rng::Rng;
 
 /// Everything one training run needs.
@@ -185,6 +186,7 @@ fn run(
     let facts = model::WindowFacts {
         steps: ds.input_len,
         rate_hz: ds.input_rate_hz,
+        audio: ds.input_rate_hz >= AUDIO_RATE_HZ,
     };
     if let Some(advice) = model::architecture_of(&spec).and_then(|a| a.advice(&facts)) {
         let _ = events.send(Event::Warning(advice));

@@ -8,6 +8,7 @@ use eframe::egui::{self, RichText, Ui};
 use super::{PreviewState, TrainingPanel};
 use crate::gui::glossary;
 use crate::model::{ParamKind, ParamValue, WindowFacts, architectures};
+use crate::recording::AUDIO_RATE_HZ;
 use crate::train::{DeviceChoice, Schedule, parse_param};
 
 /// Draws the model form.
@@ -42,6 +43,7 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui) {
         let facts = WindowFacts {
             steps: (preview.window_s * preview.rate_hz).round() as usize,
             rate_hz: preview.rate_hz,
+            audio: preview.rate_hz >= AUDIO_RATE_HZ,
         };
         if let Some(advice) = arch.advice(&facts) {
             ui.colored_label(ui.visuals().warn_fg_color, advice);
