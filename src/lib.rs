@@ -6,18 +6,14 @@
 
 pub mod bench;
 pub mod dataset;
-pub mod dsp;
-pub mod eval;
 pub mod explain;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod jobs;
-pub mod labeling;
 pub mod model;
 pub mod playback;
-pub mod recording;
-pub mod rng;
 pub mod runs;
-pub mod synth;
-pub mod testdata;
 pub mod train;
+
+// Until the tests and the CLI name the crates themselves.
+pub use spindle_signals::{dsp, eval, labeling, recording, rng, synth, testdata};

@@ -6,10 +6,10 @@ use std::path::Path;
 use std::time::Instant;
 
 use super::memory::{peak_rss_mb, reset_peak_rss, rss_mb};
-use crate::recording::{
+use spindle_signals::recording::{
     Channel, EdfWriteOptions, Format, Recording, RecordingError, Segment, read_edf, write_edf,
 };
-use crate::rng::Rng;
+use spindle_signals::rng::Rng;
 
 /// What one EDF read benchmark measured.
 #[derive(Debug, Clone, serde::Serialize)]

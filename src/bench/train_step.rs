@@ -11,7 +11,7 @@ use crate::model::{
     self, InputShape, ModelError, ModelSpec, count_trainable_params, seeded_var_builder,
     trainable_vars,
 };
-use crate::rng::Rng;
+use spindle_signals::rng::Rng;
 
 /// One standard configuration.
 #[derive(Debug, Clone)]

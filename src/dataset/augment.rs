@@ -13,8 +13,8 @@ use std::f64::consts::PI;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::dsp::fft;
-use crate::rng::Rng;
+use spindle_signals::dsp::fft;
+use spindle_signals::rng::Rng;
 
 /// A transform by name, as listed in `--augment` and shown in the app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

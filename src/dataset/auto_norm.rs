@@ -20,7 +20,7 @@
 //! regression the test is the gain in validation R² (at least 0.05).
 
 use super::{Normalization, SplitData};
-use crate::eval::{ConfusionMatrix, binomial_upper_tail};
+use spindle_signals::eval::{ConfusionMatrix, binomial_upper_tail};
 
 /// What `auto` chose and why, recorded in `run.json` and `report.json`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -327,7 +327,7 @@ fn solve(a: &mut [f64], b: &mut [f64], n: usize, k: usize) -> Option<Vec<f64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::Rng;
+    use spindle_signals::rng::Rng;
 
     /// Two-row windows of noise; class 1 adds `offset` to both rows.
     fn split(n: usize, offset: f32, seed: u64) -> SplitData {

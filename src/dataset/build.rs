@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use crate::dsp::DisplayFilter;
+use spindle_signals::dsp::DisplayFilter;
 
 use super::finite::check_finite;
 use super::split::{Holdout, HoldoutMethod, hold_out};

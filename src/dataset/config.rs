@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{Representation, Trial};
-use crate::dsp::DisplayFilter;
+use spindle_signals::dsp::DisplayFilter;
 
 /// How windows are standardized before they reach the model.
 #[derive(

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::recording::RecordingError;
+use spindle_signals::recording::RecordingError;
 
 /// A problem with the data given for training, in words a biologist can act on.
 #[derive(Debug, thiserror::Error)]

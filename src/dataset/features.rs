@@ -2,7 +2,7 @@
 //! (for audio) a log-mel spectrogram, laid out `[rows, frames]` so that every
 //! model reads it as channels over time.
 
-use crate::dsp::spectrogram;
+use spindle_signals::dsp::spectrogram;
 
 /// The input representation of a window.
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]

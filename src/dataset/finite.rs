@@ -12,7 +12,7 @@
 use std::path::Path;
 
 use super::{DatasetError, LoadedSource};
-use crate::recording::Segment;
+use spindle_signals::recording::Segment;
 
 /// The first non-finite sample of one recording's chosen channels.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,7 +116,7 @@ fn recording_time_s(i: usize, rate_hz: f64, segments: &[Segment]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recording::{Channel, Format, LabelSet, Recording};
+    use spindle_signals::recording::{Channel, Format, LabelSet, Recording};
 
     fn source(path: &str, channels: Vec<(&str, Vec<f32>)>) -> LoadedSource {
         let recording = Recording {

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use super::{DatasetConfig, LoadedSource, SplitName, WindowRef, median_duration_s};
-use crate::rng::Rng;
+use spindle_signals::rng::Rng;
 
 /// How to cross-validate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::DatasetError;
-use crate::recording::{
+use spindle_signals::recording::{
     Label, LabelSet, Recording, is_audio_folder, is_label_file_name, is_recording_path,
     labels_for_recording, read_label_file, read_recording_channels, scan_audio_folder,
 };
@@ -116,8 +116,8 @@ fn load_file(
 
 /// The recording files directly inside `dir`, sorted by name.
 fn recordings_in(dir: &Path) -> Result<Vec<PathBuf>, DatasetError> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| crate::recording::RecordingError::io(dir, e))?;
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| spindle_signals::recording::RecordingError::io(dir, e))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::WindowRef;
-use crate::rng::Rng;
+use spindle_signals::rng::Rng;
 
 /// The three splits of a dataset.
 #[derive(

@@ -1,6 +1,6 @@
 //! Cutting labeled segments into fixed-length windows.
 
-use crate::recording::{LabelSet, Recording};
+use spindle_signals::recording::{LabelSet, Recording};
 
 /// One window: where it lies in a source and what it is labeled.
 #[derive(Debug, Clone, PartialEq)]
@@ -161,7 +161,7 @@ fn push_windows(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recording::{Format, Label, Segment};
+    use spindle_signals::recording::{Format, Label, Segment};
 
     fn recording(duration_s: f64, segments: Vec<Segment>) -> Recording {
         Recording {

@@ -8,9 +8,9 @@
 use super::scoring::{Scorer, Steps};
 use super::windows::WindowSet;
 use super::{AmplitudeMap, ExplainError};
-use crate::dsp::RealDft;
-use crate::rng::Rng;
 use crate::train::Predictions;
+use spindle_signals::dsp::RealDft;
+use spindle_signals::rng::Rng;
 
 /// Most frequencies in a map: neighbouring Fourier bins are pooled above it.
 pub const MAX_FREQS: usize = 128;

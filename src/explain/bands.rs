@@ -5,7 +5,7 @@
 use super::scoring::{Scorer, Steps};
 use super::windows::WindowSet;
 use super::{Band, BandImportance, ExplainError, SkippedBand};
-use crate::dsp::BandStop;
+use spindle_signals::dsp::BandStop;
 
 /// The bands that can be measured at `rate_hz`, and those that cannot, with
 /// the reason.

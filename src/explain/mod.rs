@@ -110,10 +110,10 @@ pub fn default_bands() -> Vec<Band> {
 
 /// The default bands for recordings at `rate_hz`: [`default_bands`] for
 /// EEG, octaves up to the Nyquist frequency for sound (at or above
-/// [`crate::recording::AUDIO_RATE_HZ`]), where EEG rhythms would all fall
+/// [`spindle_signals::recording::AUDIO_RATE_HZ`]), where EEG rhythms would all fall
 /// in the lowest few hundred hertz and tell nothing.
 pub fn default_bands_for(rate_hz: f64) -> Vec<Band> {
-    if rate_hz < crate::recording::AUDIO_RATE_HZ {
+    if rate_hz < spindle_signals::recording::AUDIO_RATE_HZ {
         return default_bands();
     }
     let nyquist = rate_hz / 2.0;

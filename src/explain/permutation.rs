@@ -6,7 +6,7 @@
 use super::scoring::{Scorer, Steps, mean_and_spread};
 use super::windows::WindowSet;
 use super::{ExplainError, Importance};
-use crate::rng::Rng;
+use spindle_signals::rng::Rng;
 
 /// The importance of each channel, in the run's channel order: `repeats`
 /// seeded shuffles per channel, each scored against `baseline`.

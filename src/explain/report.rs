@@ -194,7 +194,7 @@ impl Explanation {
     pub fn save(&self, dir: &Path) -> Result<(), ExplainError> {
         let path = dir.join(EXPLAIN_JSON);
         let text = serde_json::to_string(self).map_err(|e| ExplainError::file(&path, e))?;
-        crate::recording::write_atomic(&path, text.as_bytes())
+        spindle_signals::recording::write_atomic(&path, text.as_bytes())
             .map_err(|e| ExplainError::file(&path, e))
     }
 }

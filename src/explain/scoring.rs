@@ -8,9 +8,9 @@ use candle_core::Device;
 
 use super::windows::{Truth, model_input};
 use super::{ExplainError, ExplainProgress, Method};
-use crate::eval::{ConfusionMatrix, r_squared};
 use crate::model::{Network, Traced};
 use crate::train::{Predictions, RunInfo, predict_windows};
+use spindle_signals::eval::{ConfusionMatrix, r_squared};
 
 /// Windows run through the network at once.
 const BATCH: usize = 64;

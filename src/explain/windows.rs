@@ -12,9 +12,9 @@ use crate::dataset::{
     DatasetConfig, LoadedSource, Normalization, Representation, build_dataset_with_roles,
     cut_windows, load_sources, normalize_windows, prepare_signals,
 };
-use crate::dsp::BandStop;
-use crate::recording::{Label, LabelSet, read_recording_channels};
 use crate::train::RunInfo;
+use spindle_signals::dsp::BandStop;
+use spindle_signals::recording::{Label, LabelSet, read_recording_channels};
 
 /// What each window is.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use eframe::egui::{self, RichText, Ui};
 
 use super::worker::Entry;
-use crate::dsp::format_hms;
+use spindle_signals::dsp::format_hms;
 
 /// The folder being browsed and what was found in it.
 #[derive(Debug, Default)]

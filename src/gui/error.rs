@@ -185,7 +185,7 @@ mod tests {
     #[test]
     fn file_errors_name_the_file_first_once() {
         let path = Path::new("/data/x_events.tsv");
-        let io = crate::recording::RecordingError::io(
+        let io = spindle_signals::recording::RecordingError::io(
             path,
             std::io::Error::new(std::io::ErrorKind::PermissionDenied, "Permission denied"),
         );

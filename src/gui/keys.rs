@@ -7,8 +7,8 @@ use eframe::egui::{self, Context, Key, Modifiers};
 use super::command::{AppCommand, Commands};
 use super::error::AppError;
 use super::session::Session;
-use crate::labeling::LabelScheme;
-use crate::labeling::rules::{self, HotkeyAction};
+use spindle_signals::labeling::LabelScheme;
+use spindle_signals::labeling::rules::{self, HotkeyAction};
 
 const DIGITS: [Key; 9] = [
     Key::Num1,

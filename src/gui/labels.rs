@@ -5,8 +5,8 @@ use eframe::egui::{self, RichText, Ui};
 
 use super::command::{AppCommand, Commands};
 use super::session::Session;
-use crate::dsp::format_hms;
-use crate::labeling::{LabelOrder, LabelScheme, ordered, rename_class};
+use spindle_signals::dsp::format_hms;
+use spindle_signals::labeling::{LabelOrder, LabelScheme, ordered, rename_class};
 
 /// State of the label panel between frames.
 #[derive(Debug, Default)]
@@ -164,7 +164,7 @@ impl LabelsPanel {
                 .on_hover_text("Delete the selected label (Del)")
                 .clicked()
                 && let Some(sel) = s.selection.take()
-                && let Err(e) = s.apply(crate::labeling::Edit::Remove(sel), now_s)
+                && let Err(e) = s.apply(spindle_signals::labeling::Edit::Remove(sel), now_s)
             {
                 commands.push(AppCommand::Report(e));
             }
@@ -223,7 +223,10 @@ impl LabelsPanel {
             });
         if let Some(l) = jump {
             if s.epoch_mode {
-                s.go_to_page(crate::labeling::epoch::page_of(l.onset_s, page_s), page_s);
+                s.go_to_page(
+                    spindle_signals::labeling::epoch::page_of(l.onset_s, page_s),
+                    page_s,
+                );
             } else {
                 let span = s.view.span_s.max(l.duration_s * 1.5);
                 s.set_view(l.onset_s + l.duration_s / 2.0 - span / 2.0, span);

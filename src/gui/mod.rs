@@ -1,5 +1,5 @@
 //! The desktop app (eframe): a recordings browser, a signal viewer built on
-//! [`crate::dsp`] pyramids, labeling built on [`crate::labeling`], and
+//! [`spindle_signals::dsp`] pyramids, labeling built on [`spindle_signals::labeling`], and
 //! training, results and runs built on [`crate::jobs`], [`crate::train`] and
 //! [`crate::runs`]. One module per panel; panels push [`AppCommand`]s that
 //! the shell drains (errors too, as [`AppError`] values); no computation here

@@ -10,8 +10,8 @@ use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, Points};
 use super::command::{AppCommand, Commands};
 use super::glossary;
 use super::training::{Curves, curve_charts, save_png_button};
-use crate::eval::ClassificationReport;
 use crate::runs::{RunSnapshot, Scores};
+use spindle_signals::eval::ClassificationReport;
 
 /// The Results view's own state.
 #[derive(Debug, Default)]
@@ -229,7 +229,7 @@ impl ResultsPanel {
                     if ui
                         .link(format!(
                             "{file} at {} ({:.0}% sure)",
-                            crate::dsp::format_hms(r.onset_s),
+                            spindle_signals::dsp::format_hms(r.onset_s),
                             confidence * 100.0
                         ))
                         .clicked()
@@ -271,7 +271,7 @@ fn apply_buttons(
         }
         if ui.button("Apply to recording…").clicked()
             && let Some(file) = rfd::FileDialog::new()
-                .add_filter("Recordings", crate::recording::RECORDING_EXTENSIONS)
+                .add_filter("Recordings", spindle_signals::recording::RECORDING_EXTENSIONS)
                 .pick_file()
         {
             commands.push(AppCommand::SuggestLabels(file));

@@ -10,8 +10,8 @@ use eframe::egui::Color32;
 use super::training::split_color;
 use super::viewer::{Ribbon, RibbonSpan};
 use crate::jobs::Preview;
-use crate::labeling::{LabelScheme, Suggestions};
 use crate::runs::RunSnapshot;
+use spindle_signals::labeling::{LabelScheme, Suggestions};
 
 /// The dataset's windows on `path`, colored by split.
 pub fn dataset_windows(preview: &Preview, path: &Path) -> Option<Ribbon> {

@@ -4,12 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::dsp::{IntervalIndex, MinMaxPyramid, Trace};
-use crate::labeling::{
+use spindle_signals::dsp::{IntervalIndex, MinMaxPyramid, Trace};
+use spindle_signals::labeling::{
     AutosaveClock, DamagedSidecar, Edit, EditJournal, JournalReplay, LabelDocument, TimeView,
     ViewLimits, journal_path, set_aside_damaged,
 };
-use crate::recording::{
+use spindle_signals::recording::{
     Label, LabelSet, LabelSource, Recording, SampleStore, sidecar_path, write_events_tsv,
 };
 
@@ -189,7 +189,7 @@ impl Session {
         let at = |t_s: f64| (t_s.max(0.0) * rate_hz) as usize;
         let (start_s, span_s) = (self.view.start_s, self.view.span_s);
         let shown = at(start_s)..at(start_s + span_s);
-        if shown.len() > crate::dsp::MAX_ON_DEMAND_SAMPLES {
+        if shown.len() > spindle_signals::dsp::MAX_ON_DEMAND_SAMPLES {
             return None;
         }
         if self

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::dsp::DisplayFilter;
+use spindle_signals::dsp::DisplayFilter;
 
 /// How many recent files and folders are remembered.
 const MAX_RECENT: usize = 10;

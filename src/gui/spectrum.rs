@@ -1,6 +1,6 @@
 //! The spectrum panel: power spectral density of the visible span per channel
 //! and a spectrogram of a chosen channel (audio: of the waveform). The spectra
-//! are computed on a worker ([`crate::dsp::span_spectra`]) and kept in a small
+//! are computed on a worker ([`spindle_signals::dsp::span_spectra`]) and kept in a small
 //! cache, so that moving back to a view shows it at once; this module only
 //! asks for them and draws them.
 
@@ -8,7 +8,7 @@ use eframe::egui::{self, ColorImage, TextureHandle, TextureOptions, Ui};
 use egui_plot::{Legend, Line, Plot};
 
 use super::session::Session;
-use crate::dsp::{MAX_SPECTRUM_CHANNELS, SpanSpectra, SpectraRequest};
+use spindle_signals::dsp::{MAX_SPECTRUM_CHANNELS, SpanSpectra, SpectraRequest};
 
 /// Views whose spectra are kept.
 const CACHE_VIEWS: usize = 8;

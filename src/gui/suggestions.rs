@@ -4,8 +4,8 @@
 
 use eframe::egui::{self, RichText, Ui};
 
-use crate::dsp::format_hms;
-use crate::labeling::{Edit, Suggestions};
+use spindle_signals::dsp::format_hms;
+use spindle_signals::labeling::{Edit, Suggestions};
 
 /// Draws the suggestions; returns the edit the user's choice makes.
 pub fn ui(ui: &mut Ui, s: &mut Suggestions) -> Option<Edit> {

@@ -1,8 +1,8 @@
 //! The signal viewer: stacked channels with names and scale bars, labels over
 //! them, a time axis, and the mouse interactions that scroll, zoom and label.
-//! The data for each frame comes from [`crate::dsp::Trace`]; this module only
+//! The data for each frame comes from [`spindle_signals::dsp::Trace`]; this module only
 //! draws and turns input into view changes and label
-//! [`Edit`](crate::labeling::Edit)s (through [`crate::labeling::rules`]).
+//! [`Edit`](spindle_signals::labeling::Edit)s (through [`spindle_signals::labeling::rules`]).
 
 use eframe::egui::{
     self, Align2, Color32, CornerRadius, FontId, PointerButton, Pos2, Rect, Response, Role, Sense,
@@ -13,11 +13,11 @@ use super::command::{AppCommand, Commands};
 use super::error::AppError;
 use super::session::{DragMode, Session};
 use super::settings::Settings;
-use crate::dsp::{
+use spindle_signals::dsp::{
     ChannelData, DisplayFilter, PieceKind, Samples, TimeWindow, Trace, TracePiece, format_hms,
     nice_step, time_ticks,
 };
-use crate::labeling::{HitPart, LabelScheme, hit_test, rules};
+use spindle_signals::labeling::{HitPart, LabelScheme, hit_test, rules};
 
 /// Width of the channel-name gutter left of the traces, points.
 const GUTTER: f32 = 120.0;
@@ -112,7 +112,8 @@ pub fn toolbar(ui: &mut Ui, s: &mut Session, settings: &mut Settings, scheme: &L
                 let page = s.page(settings.page_s);
                 s.go_to_page(page, settings.page_s);
             }
-            let pages = crate::labeling::epoch::page_count(s.duration_s(), settings.page_s);
+            let pages =
+                spindle_signals::labeling::epoch::page_count(s.duration_s(), settings.page_s);
             ui.label(format!("page {}/{}", s.page(settings.page_s) + 1, pages));
         }
         ui.separator();

@@ -11,25 +11,27 @@ use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use eframe::egui;
 
 use crate::dataset::CvScheme;
-use crate::dsp::{
-    MinMaxPyramid, PyramidBuilder, SpanSpectra, SpectraRequest, peak_amplitude, robust_amplitude,
-    span_spectra,
-};
 use crate::explain::Explanation;
 use crate::jobs::{Preview, TrainJobSpec, preview};
-use crate::labeling::{ClassifiedWindow, DamagedSidecar, JournalReplay, Suggestions, open_labels};
 use crate::playback::{DEFAULT_OUTPUT_RATE_HZ, PlaybackError, Player, prepare_audio, sonify};
-use crate::recording::{
-    EdfWriteOptions, LabelSet, LabelSource, READ_ON_DEMAND_BYTES, Recording, SampleStore,
-    is_audio_folder, is_recording_path, labels_for_recording, open_for_viewing, read_recording,
-    read_summary, write_atomic, write_edf,
-};
 use crate::runs::sweep::{
     GridAxis, SWEEP_JSON, Sweep, SweepError, SweepSnapshot, TaskData, load_sweep_snapshot, submit,
     tasks_to_run, write_sbatch,
 };
 use crate::runs::{RunEntry, RunSnapshot, list_runs, load_run_snapshot};
 use crate::train::{DeviceChoice, Failure, FailureStage, RunPaths, load_run, predict_file};
+use spindle_signals::dsp::{
+    MinMaxPyramid, PyramidBuilder, SpanSpectra, SpectraRequest, peak_amplitude, robust_amplitude,
+    span_spectra,
+};
+use spindle_signals::labeling::{
+    ClassifiedWindow, DamagedSidecar, JournalReplay, Suggestions, open_labels,
+};
+use spindle_signals::recording::{
+    EdfWriteOptions, LabelSet, LabelSource, READ_ON_DEMAND_BYTES, Recording, SampleStore,
+    is_audio_folder, is_recording_path, labels_for_recording, open_for_viewing, read_recording,
+    read_summary, write_atomic, write_edf,
+};
 
 /// Windows less sure than this are not suggested.
 const MIN_SUGGESTION_CONFIDENCE: f32 = 0.5;
@@ -1130,7 +1132,7 @@ mod tests {
 
     #[test]
     fn a_scan_lists_from_headers_and_stops_when_a_newer_one_is_asked_for() {
-        use crate::recording::{Channel, EdfWriteOptions, Format, Segment};
+        use spindle_signals::recording::{Channel, EdfWriteOptions, Format, Segment};
         let dir = tempfile::tempdir().unwrap();
         for name in ["a.edf", "b.edf", "c.edf"] {
             let path = dir.path().join(name);

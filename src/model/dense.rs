@@ -64,14 +64,14 @@ impl Module for Dense {
 thread_local! {
     /// The dropout masks' generator of this thread (candle's CPU generator
     /// cannot be seeded, so masks are drawn here and uploaded).
-    static DROPOUT_RNG: std::cell::RefCell<crate::rng::Rng> =
-        std::cell::RefCell::new(crate::rng::Rng::new(0));
+    static DROPOUT_RNG: std::cell::RefCell<spindle_signals::rng::Rng> =
+        std::cell::RefCell::new(spindle_signals::rng::Rng::new(0));
 }
 
 /// Seeds the dropout masks drawn on this thread, so that training repeats
 /// exactly from a seed.
 pub fn seed_dropout(seed: u64) {
-    DROPOUT_RNG.with(|r| *r.borrow_mut() = crate::rng::Rng::new(seed ^ 0xD50F_0D50));
+    DROPOUT_RNG.with(|r| *r.borrow_mut() = spindle_signals::rng::Rng::new(seed ^ 0xD50F_0D50));
 }
 
 /// Zeroes each element with probability `p` and scales the rest by

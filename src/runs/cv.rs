@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use super::{RunReport, RunsError, Scores};
 use crate::dataset::{CvScheme, Fold, FoldKind, Trial};
-use crate::recording::RecordingError;
 use crate::train::RunPaths;
+use spindle_signals::recording::RecordingError;
 
 /// The summary's file name in a cross-validation folder.
 pub const CV_JSON: &str = "cv.json";
@@ -124,7 +124,7 @@ impl CvSummary {
     pub fn save(&self, dir: &Path) -> Result<PathBuf, RunsError> {
         let path = dir.join(CV_JSON);
         let text = serde_json::to_string_pretty(self).map_err(|e| RunsError::json(&path, e))?;
-        crate::recording::write_atomic(&path, text.as_bytes()).map_err(|e| match e {
+        spindle_signals::recording::write_atomic(&path, text.as_bytes()).map_err(|e| match e {
             RecordingError::Io { path, source } => RunsError::io(&path, source),
             other => RunsError::json(&path, other),
         })?;
@@ -268,7 +268,7 @@ fn advice(kind: FoldKind, n_folds: usize, scores: &BTreeMap<String, ScoreSpread>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::ClassificationReport;
+    use spindle_signals::eval::ClassificationReport;
 
     fn write_report(dir: &Path, predicted: &[usize]) {
         std::fs::create_dir_all(dir).unwrap();

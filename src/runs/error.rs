@@ -42,7 +42,7 @@ pub enum RunsError {
         /// The file the values came from.
         path: PathBuf,
         /// What the metric found.
-        source: crate::eval::EvalError,
+        source: spindle_signals::eval::EvalError,
     },
 }
 

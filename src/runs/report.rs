@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::RunsError;
-use crate::eval::{ClassificationReport, RegressionReport};
+use spindle_signals::eval::{ClassificationReport, RegressionReport};
 
 /// The scores of one split: a classifier's or a regressor's report.
 ///

@@ -3,9 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use super::{MetricsFollower, PredictionRow, PredictionTable, RunReport, RunsError};
-use crate::eval::roc::roc_curves_one_vs_rest;
-use crate::eval::{ClassProbabilities, RocCurve};
 use crate::train::{EpochMetrics, RunInfo, RunPaths};
+use spindle_signals::eval::roc::roc_curves_one_vs_rest;
+use spindle_signals::eval::{ClassProbabilities, RocCurve};
 
 /// What a run folder holds, as far as it exists: a running run has
 /// `run.json` and part of `metrics.csv`; only a finished one has a report

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::dataset::{ChannelStats, DatasetConfig, DatasetSummary, Normalization};
-use crate::eval::ClassificationReport;
 use crate::model::{ModelSpec, ModelSummary};
 use crate::train::{RunInfo, TrainConfig};
+use spindle_signals::eval::ClassificationReport;
 
 /// A plausible `run.json` of an EEGNet classifier with default settings.
 pub(crate) fn run_info(classes: &[&str]) -> RunInfo {

@@ -36,7 +36,7 @@ pub enum TrainError {
     },
     /// Metrics could not be computed.
     #[error(transparent)]
-    Eval(#[from] crate::eval::EvalError),
+    Eval(#[from] spindle_signals::eval::EvalError),
 }
 
 impl TrainError {

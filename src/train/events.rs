@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use crate::dataset::DatasetSummary;
-use crate::eval::{ClassificationReport, RegressionReport};
 use crate::model::ModelSummary;
+use spindle_signals::eval::{ClassificationReport, RegressionReport};
 
 /// Commands a running training job accepts; each is honored within one batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

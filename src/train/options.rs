@@ -9,8 +9,8 @@ use super::{DeviceChoice, Schedule, TrainConfig};
 use crate::dataset::{
     Augmentation, DatasetConfig, Normalization, Representation, Transform, TransformKind,
 };
-use crate::dsp::DisplayFilter;
 use crate::model::{Architecture, ModelSpec, ParamKind, ParamValue, architecture};
+use spindle_signals::dsp::DisplayFilter;
 
 /// What the model sees of a window, as chosen by name.
 #[derive(

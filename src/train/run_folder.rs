@@ -141,7 +141,7 @@ impl RunInfo {
         let path = RunPaths::new(dir).run_json();
         let text =
             serde_json::to_string_pretty(self).map_err(|e| TrainError::run_folder(&path, e))?;
-        crate::recording::write_atomic(&path, text.as_bytes())
+        spindle_signals::recording::write_atomic(&path, text.as_bytes())
             .map_err(|e| TrainError::run_folder(&path, e))
     }
 }

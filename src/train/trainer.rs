@@ -18,10 +18,10 @@ use super::{
 };
 use crate::dataset::augment::{Transform, batch_seed};
 use crate::dataset::{Dataset, DatasetConfig, DatasetError, Representation, SplitData};
-use crate::eval::{ClassificationReport, RegressionReport};
 use crate::model::{self, InputShape, ModelSpec, seeded_var_builder, trainable_vars};
-use crate::recording::AUDIO_RATE_HZ;
-use crate::rng::Rng;
+use spindle_signals::eval::{ClassificationReport, RegressionReport};
+use spindle_signals::recording::AUDIO_RATE_HZ;
+use spindle_signals::rng::Rng;
 
 /// Everything one training run needs.
 #[derive(Debug, Clone)]
@@ -323,7 +323,7 @@ fn run(
             if ds.regression {
                 (Some(p.mse(&ds.validation.values)), None, None)
             } else {
-                let m = crate::eval::ConfusionMatrix::from_labels(
+                let m = spindle_signals::eval::ConfusionMatrix::from_labels(
                     &ds.validation.y,
                     &p.classes(),
                     ds.classes.len(),
@@ -666,7 +666,7 @@ fn write_report(path: &Path, o: &Outcome) -> Result<(), TrainError> {
         })
     };
     let text = serde_json::to_string_pretty(&value).map_err(|e| TrainError::run_folder(path, e))?;
-    crate::recording::write_atomic(path, text.as_bytes())
+    spindle_signals::recording::write_atomic(path, text.as_bytes())
         .map_err(|e| TrainError::run_folder(path, e))
 }
 
@@ -709,5 +709,6 @@ fn write_predictions(path: &Path, ds: &Dataset, p: &Predictions) -> Result<(), T
             s.push('\n');
         }
     }
-    crate::recording::write_atomic(path, s.as_bytes()).map_err(|e| TrainError::run_folder(path, e))
+    spindle_signals::recording::write_atomic(path, s.as_bytes())
+        .map_err(|e| TrainError::run_folder(path, e))
 }

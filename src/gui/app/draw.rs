@@ -5,7 +5,6 @@ use std::path::Path;
 
 use eframe::egui::{self, Key, Modifiers, RichText, Ui, ViewportCommand};
 
-use crate::dsp::format_hms;
 use crate::gui::channels;
 use crate::gui::command::{AppCommand, Tab};
 use crate::gui::explain::Overlay;
@@ -14,7 +13,8 @@ use crate::gui::keys;
 use crate::gui::settings::ThemeChoice;
 use crate::gui::viewer::{self, ViewerContext};
 use crate::gui::worker::Command;
-use crate::recording::{LabelSource, RECORDING_EXTENSIONS};
+use spindle_signals::dsp::format_hms;
+use spindle_signals::recording::{LabelSource, RECORDING_EXTENSIONS};
 
 use super::SpindleApp;
 

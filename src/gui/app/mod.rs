@@ -28,9 +28,9 @@ use super::spectrum::SpectrumPanel;
 use super::training::{PreviewState, TrainingPanel};
 use super::viewer::Ribbon;
 use super::worker::{Command, Entry, Workers};
-use crate::labeling::{LabelScheme, Suggestions};
-use crate::recording::{Label, LabelSet};
 use crate::runs::{RunSnapshot, RunStatus};
+use spindle_signals::labeling::{LabelScheme, Suggestions};
+use spindle_signals::recording::{Label, LabelSet};
 
 /// Seconds between re-reads of a run another process is still writing.
 const LIVE_RUN_POLL_S: f64 = 1.0;

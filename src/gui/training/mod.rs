@@ -17,8 +17,8 @@ use super::glossary;
 use super::worker::Entry;
 use crate::jobs::{Preview, TrainJob};
 use crate::model::ParamValue;
-use crate::recording::is_audio_folder;
 use crate::train::{Command, DataRoles, Failure, JobState, RunHistory, TrainOptions, advise};
+use spindle_signals::recording::is_audio_folder;
 
 pub use charts::{Curves, curve_charts, save_png_button, training_charts};
 pub use dataset::split_color;

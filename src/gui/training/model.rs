@@ -8,8 +8,8 @@ use eframe::egui::{self, RichText, Ui};
 use super::{PreviewState, TrainingPanel};
 use crate::gui::glossary;
 use crate::model::{ParamKind, ParamValue, WindowFacts, architectures};
-use crate::recording::AUDIO_RATE_HZ;
 use crate::train::{DeviceChoice, Schedule, parse_param};
+use spindle_signals::recording::AUDIO_RATE_HZ;
 
 /// Draws the model form.
 pub fn ui(p: &mut TrainingPanel, ui: &mut Ui) {

@@ -230,7 +230,7 @@ impl Sweep {
         std::fs::create_dir_all(dir).map_err(|e| SweepError::io(dir, e))?;
         let path = dir.join(SWEEP_JSON);
         let text = serde_json::to_string_pretty(self).map_err(|e| SweepError::invalid(&path, e))?;
-        crate::recording::write_atomic(&path, text.as_bytes())
+        spindle_signals::recording::write_atomic(&path, text.as_bytes())
             .map_err(|e| SweepError::invalid(&path, e))?;
         Ok(path)
     }

@@ -89,7 +89,7 @@ pub fn write_sbatch(
 ) -> Result<std::path::PathBuf, SweepError> {
     super::status::create_logs(sweep_dir)?;
     let path = sweep_dir.join(SBATCH_FILE);
-    crate::recording::write_atomic(&path, sbatch_script(indices, max_running).as_bytes())
+    spindle_signals::recording::write_atomic(&path, sbatch_script(indices, max_running).as_bytes())
         .map_err(|e| SweepError::invalid(&path, e))?;
     Ok(path)
 }

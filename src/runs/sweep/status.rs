@@ -121,7 +121,7 @@ pub fn failure_message(sweep_dir: &Path, task: &SweepTask) -> Option<String> {
 pub fn mark_failed(sweep_dir: &Path, index: usize, message: &str) -> Result<(), SweepError> {
     let files = TaskFiles::new(sweep_dir, index);
     create_logs(sweep_dir)?;
-    crate::recording::write_atomic(&files.failed, format!("{message}\n").as_bytes())
+    spindle_signals::recording::write_atomic(&files.failed, format!("{message}\n").as_bytes())
         .map_err(|e| SweepError::invalid(&files.failed, e))?;
     let _ = std::fs::remove_file(&files.alive);
     Ok(())

@@ -9,9 +9,10 @@ use std::path::PathBuf;
 /// The environment variable that makes a missing test-data file a failure.
 pub const REQUIRE_ENV: &str = "SPINDLE_REQUIRE_TESTDATA";
 
-/// The shared test-data folder.
+/// The shared test-data folder: `testdata/` in the folder that holds the
+/// repository (this crate sits two folders below the repository root).
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/testdata")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata")
 }
 
 /// `rel` inside the shared test-data folder, or `None` (after saying so on
