@@ -58,9 +58,9 @@ pub enum AppCommand {
     /// Start training with the current form.
     StartTraining,
     /// Explain the run in this folder with these options (on a worker).
-    Explain(PathBuf, crate::explain::ExplainOptions),
+    Explain(PathBuf, spindle_learn::explain::ExplainOptions),
     /// Pause, resume, stop or cancel the running job.
-    Training(crate::train::Command),
+    Training(spindle_learn::train::Command),
     /// Start the bundled demo: sample EEG, a preconfigured model, at once.
     StartDemo,
     /// List the runs folder again.

@@ -1,7 +1,7 @@
 //! The desktop app (eframe): a recordings browser, a signal viewer built on
 //! [`spindle_signals::dsp`] pyramids, labeling built on [`spindle_signals::labeling`], and
-//! training, results and runs built on [`crate::jobs`], [`crate::train`] and
-//! [`crate::runs`]. One module per panel; panels push [`AppCommand`]s that
+//! training, results and runs built on [`spindle_learn::jobs`], [`spindle_learn::train`] and
+//! [`spindle_learn::runs`]. One module per panel; panels push [`AppCommand`]s that
 //! the shell drains (errors too, as [`AppError`] values); no computation here
 //! beyond drawing.
 

@@ -10,7 +10,7 @@ use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, Points};
 use super::command::{AppCommand, Commands};
 use super::glossary;
 use super::training::{Curves, curve_charts, save_png_button};
-use crate::runs::{RunSnapshot, Scores};
+use spindle_learn::runs::{RunSnapshot, Scores};
 use spindle_signals::eval::ClassificationReport;
 
 /// The Results view's own state.

@@ -9,8 +9,8 @@ use eframe::egui::Color32;
 
 use super::training::split_color;
 use super::viewer::{Ribbon, RibbonSpan};
-use crate::jobs::Preview;
-use crate::runs::RunSnapshot;
+use spindle_learn::jobs::Preview;
+use spindle_learn::runs::RunSnapshot;
 use spindle_signals::labeling::{LabelScheme, Suggestions};
 
 /// The dataset's windows on `path`, colored by split.

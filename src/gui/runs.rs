@@ -11,7 +11,7 @@ use eframe::egui::{self, Color32, RichText, Ui};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 
 use super::command::{AppCommand, Commands, Tab};
-use crate::runs::{RunEntry, RunSnapshot, RunStatus, settings_diff};
+use spindle_learn::runs::{RunEntry, RunSnapshot, RunStatus, settings_diff};
 
 /// Colors for overlaid runs.
 const PALETTE: [Color32; 6] = [

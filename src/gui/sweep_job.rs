@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crossbeam_channel::{Receiver, bounded};
 
-use crate::runs::sweep::{LocalEvent, LocalRunner, LocalSummary, SWEEP_JSON, Sweep};
+use spindle_learn::runs::sweep::{LocalEvent, LocalRunner, LocalSummary, SWEEP_JSON, Sweep};
 
 /// What the sweep thread reports.
 #[derive(Debug, Clone, PartialEq, Eq)]

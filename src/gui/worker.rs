@@ -10,16 +10,16 @@ use std::time::Instant;
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use eframe::egui;
 
-use crate::dataset::CvScheme;
-use crate::explain::Explanation;
-use crate::jobs::{Preview, TrainJobSpec, preview};
 use crate::playback::{DEFAULT_OUTPUT_RATE_HZ, PlaybackError, Player, prepare_audio, sonify};
-use crate::runs::sweep::{
+use spindle_learn::dataset::CvScheme;
+use spindle_learn::explain::Explanation;
+use spindle_learn::jobs::{Preview, TrainJobSpec, preview};
+use spindle_learn::runs::sweep::{
     GridAxis, SWEEP_JSON, Sweep, SweepError, SweepSnapshot, TaskData, load_sweep_snapshot, submit,
     tasks_to_run, write_sbatch,
 };
-use crate::runs::{RunEntry, RunSnapshot, list_runs, load_run_snapshot};
-use crate::train::{DeviceChoice, Failure, FailureStage, RunPaths, load_run, predict_file};
+use spindle_learn::runs::{RunEntry, RunSnapshot, list_runs, load_run_snapshot};
+use spindle_learn::train::{DeviceChoice, Failure, FailureStage, RunPaths, load_run, predict_file};
 use spindle_signals::dsp::{
     MinMaxPyramid, PyramidBuilder, SpanSpectra, SpectraRequest, peak_amplitude, robust_amplitude,
     span_spectra,
@@ -482,7 +482,7 @@ fn spawn_worker(name: &str, events: Sender<Event>, waker: Waker) -> Sender<Comma
 fn run_guarded(command: Command, events: &Sender<Event>, waker: &Waker) -> bool {
     let task = Task::of(&command);
     let (path, doing) = task.describe();
-    match crate::jobs::catch_panic(path, doing, || run(command, events, waker)) {
+    match spindle_learn::jobs::catch_panic(path, doing, || run(command, events, waker)) {
         Ok(alive) => alive,
         Err(panicked) => {
             let mut alive = true;
@@ -569,7 +569,7 @@ impl Task {
     /// The events that end this task with `panicked` as its error: the
     /// command's own failure event where it has one, so the app leaves its
     /// waiting state (a scan also reports that it is done).
-    fn failed(self, panicked: crate::jobs::Panicked) -> Vec<Event> {
+    fn failed(self, panicked: spindle_learn::jobs::Panicked) -> Vec<Event> {
         let error = panicked.to_string();
         match self {
             Self::Scan(root) => vec![Event::Crashed(error), Event::ScanDone(root)],
@@ -1240,7 +1240,7 @@ mod tests {
     #[test]
     fn a_panicking_scan_still_ends_the_scan() {
         let root = PathBuf::from("/data");
-        let events = Task::Scan(root.clone()).failed(crate::jobs::Panicked {
+        let events = Task::Scan(root.clone()).failed(spindle_learn::jobs::Panicked {
             path: Some(root.clone()),
             doing: "scanning the folder".into(),
             message: "boom".into(),

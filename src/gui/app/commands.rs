@@ -11,9 +11,9 @@ use crate::gui::error::{AppError, reason};
 use crate::gui::listen::{ListenRequest, SONIFICATION_SPEED};
 use crate::gui::training::PreviewState;
 use crate::gui::worker::Command;
-use crate::jobs::{ExplainJob, TrainJob, TrainJobSpec};
-use crate::runs::{RunSnapshot, create_run_dir};
-use crate::train::{Failure, FailureStage, RunHistory};
+use spindle_learn::jobs::{ExplainJob, TrainJob, TrainJobSpec};
+use spindle_learn::runs::{RunSnapshot, create_run_dir};
+use spindle_learn::train::{Failure, FailureStage, RunHistory};
 
 use super::SpindleApp;
 
@@ -171,12 +171,12 @@ impl SpindleApp {
                     .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
             })
             .collect();
-        let table: Vec<(&str, &[crate::train::EpochMetrics])> = names
+        let table: Vec<(&str, &[spindle_learn::train::EpochMetrics])> = names
             .iter()
             .zip(&snapshots)
             .map(|(n, r)| (n.as_str(), r.epochs.as_slice()))
             .collect();
-        let csv = crate::runs::curves_csv(&table);
+        let csv = spindle_learn::runs::curves_csv(&table);
         let Some(path) = rfd::FileDialog::new()
             .set_file_name("curves.csv")
             .add_filter("CSV", &["csv"])

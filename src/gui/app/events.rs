@@ -8,8 +8,8 @@ use crate::gui::session::Session;
 use crate::gui::spectrum::SpectrumPanel;
 use crate::gui::training::PreviewState;
 use crate::gui::worker::{Command, Event};
-use crate::jobs::ExplainEvent;
-use crate::train::JobState;
+use spindle_learn::jobs::ExplainEvent;
+use spindle_learn::train::JobState;
 
 use super::{SpindleApp, demo_options};
 

@@ -28,7 +28,7 @@ use super::spectrum::SpectrumPanel;
 use super::training::{PreviewState, TrainingPanel};
 use super::viewer::Ribbon;
 use super::worker::{Command, Entry, Workers};
-use crate::runs::{RunSnapshot, RunStatus};
+use spindle_learn::runs::{RunSnapshot, RunStatus};
 use spindle_signals::labeling::{LabelScheme, Suggestions};
 use spindle_signals::recording::{Label, LabelSet};
 
@@ -146,7 +146,7 @@ impl SpindleApp {
             last_sweep_poll_s: 0.0,
             result_run: None,
             results_dir: None,
-            runs_dir: crate::runs::default_runs_dir(),
+            runs_dir: spindle_learn::runs::default_runs_dir(),
             presenting: false,
             demo_pending: false,
             pending_jump: None,
@@ -175,7 +175,7 @@ impl SpindleApp {
     pub fn with_runs_dir(mut self, dir: Option<PathBuf>) -> Self {
         self.runs_dir = dir
             .or_else(|| self.settings.runs_dir.clone())
-            .unwrap_or_else(crate::runs::default_runs_dir);
+            .unwrap_or_else(spindle_learn::runs::default_runs_dir);
         self.runs.dir = self.runs_dir.clone();
         self.commands.push(AppCommand::RefreshRuns);
         self
@@ -269,7 +269,7 @@ impl SpindleApp {
     }
 
     /// The explanation shown in the Explain view, with its run folder.
-    pub fn explanation(&self) -> Option<(&Path, &crate::explain::Explanation)> {
+    pub fn explanation(&self) -> Option<(&Path, &spindle_learn::explain::Explanation)> {
         self.explain
             .explanation
             .as_ref()
@@ -425,7 +425,7 @@ impl SpindleApp {
     /// and the window says why.
     /// A sweep folder (one holding `sweep.json`) opens in the Runs view.
     pub fn open_path(&mut self, path: &Path) {
-        if path.join(crate::runs::sweep::SWEEP_JSON).is_file() {
+        if path.join(spindle_learn::runs::sweep::SWEEP_JSON).is_file() {
             // A sweep folder opens in the Runs view, not as recordings.
             self.commands
                 .push(AppCommand::OpenSweep(path.to_path_buf()));
@@ -636,7 +636,7 @@ impl SpindleApp {
     /// Asks the work worker to plan the sweep of `form` over the Train
     /// view's recordings and settings.
     fn plan_sweep(&mut self, form: &super::command::NewSweep) {
-        use crate::runs::sweep::{GridAxis, TaskData, without_options};
+        use spindle_learn::runs::sweep::{GridAxis, TaskData, without_options};
         let out = if form.out.trim().is_empty() {
             let seconds = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -927,10 +927,10 @@ impl eframe::App for SpindleApp {
 }
 
 /// The demo's settings: a small EEGNet for a fast, clear result.
-fn demo_options() -> crate::train::TrainOptions {
-    crate::train::TrainOptions {
+fn demo_options() -> spindle_learn::train::TrainOptions {
+    spindle_learn::train::TrainOptions {
         model: "eegnet".into(),
         epochs: 20,
-        ..crate::train::TrainOptions::default()
+        ..spindle_learn::train::TrainOptions::default()
     }
 }

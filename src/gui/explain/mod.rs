@@ -2,7 +2,7 @@
 //! which channels (bars and a scalp map), which rhythms (bands), which
 //! channel × frequency pushes it toward each class, and when in the window
 //! (saliency, drawn over the traces in the viewer too). The work runs in a
-//! [`crate::jobs::ExplainJob`]; this module draws and records requests.
+//! [`spindle_learn::jobs::ExplainJob`]; this module draws and records requests.
 
 mod overlay;
 mod paint;
@@ -17,11 +17,11 @@ pub use overlay::{HeatSpan, draw_heat, heat_spans};
 use paint::{Bar, HeatMap, color_scale, heat_map, importance_bars, largest, ranked};
 
 use super::command::{AppCommand, Commands};
-use crate::explain::{
+use spindle_learn::explain::{
     CAVEAT, ExplainOptions, ExplainProgress, Explanation, Method, Saliency, band_label,
 };
-use crate::jobs::ExplainJob;
-use crate::runs::RunSnapshot;
+use spindle_learn::jobs::ExplainJob;
+use spindle_learn::runs::RunSnapshot;
 
 /// What the viewer draws over the traces from the explanation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -7,7 +7,7 @@ use std::path::Path;
 use eframe::egui::{Color32, CornerRadius, Painter, Rect, pos2};
 
 use super::Overlay;
-use crate::explain::Explanation;
+use spindle_learn::explain::Explanation;
 
 /// One window's saliency on the recording.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,7 +97,7 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
-    use crate::explain::{ClassSaliency, ExplainedWindows, Saliency, WindowSaliency};
+    use spindle_learn::explain::{ClassSaliency, ExplainedWindows, Saliency, WindowSaliency};
 
     fn explanation() -> Explanation {
         let window = |file: &str, onset_s, truth: &str| WindowSaliency {

@@ -4,7 +4,7 @@
 use eframe::egui::{Align2, Color32, FontId, Role, Sense, Shape, Stroke, Ui, WidgetInfo, vec2};
 
 use super::paint::{Bar, sequential};
-use crate::explain::electrode_position;
+use spindle_learn::explain::electrode_position;
 
 /// Bars with their electrode's position on the unit disc.
 type OnHead<'a> = Vec<(&'a Bar, (f32, f32))>;

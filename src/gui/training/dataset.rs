@@ -7,10 +7,10 @@ use eframe::egui::{self, Color32, RichText, Ui};
 use egui_plot::{Bar, BarChart, Legend, Plot};
 
 use super::{PreviewState, Role, TrainingPanel};
-use crate::dataset::{Normalization, SplitName, TransformKind};
 use crate::gui::command::{AppCommand, Commands};
 use crate::gui::glossary;
-use crate::train::{RepresentationChoice, TrainOptions, parse_key_value};
+use spindle_learn::dataset::{Normalization, SplitName, TransformKind};
+use spindle_learn::train::{RepresentationChoice, TrainOptions, parse_key_value};
 
 /// Colors of the three splits, everywhere in the app.
 pub fn split_color(split: SplitName) -> Color32 {
@@ -265,7 +265,7 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui, commands: &mut Commands) {
 }
 
 /// Plain-words warnings about splits that make scores look better than they are.
-fn leakage_warnings(preview: &crate::jobs::Preview) -> Vec<String> {
+fn leakage_warnings(preview: &spindle_learn::jobs::Preview) -> Vec<String> {
     use std::collections::BTreeSet;
     let files = |split: SplitName| -> BTreeSet<&std::path::Path> {
         preview
@@ -292,7 +292,7 @@ fn leakage_warnings(preview: &crate::jobs::Preview) -> Vec<String> {
     out
 }
 
-fn class_chart(ui: &mut Ui, preview: &crate::jobs::Preview) {
+fn class_chart(ui: &mut Ui, preview: &spindle_learn::jobs::Preview) {
     let classes: Vec<String> = if preview.classes.is_empty() {
         preview
             .summary

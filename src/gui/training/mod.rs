@@ -15,9 +15,11 @@ use eframe::egui::{self, RichText, Ui};
 use super::command::{AppCommand, Commands};
 use super::glossary;
 use super::worker::Entry;
-use crate::jobs::{Preview, TrainJob};
-use crate::model::ParamValue;
-use crate::train::{Command, DataRoles, Failure, JobState, RunHistory, TrainOptions, advise};
+use spindle_learn::jobs::{Preview, TrainJob};
+use spindle_learn::model::ParamValue;
+use spindle_learn::train::{
+    Command, DataRoles, Failure, JobState, RunHistory, TrainOptions, advise,
+};
 use spindle_signals::recording::is_audio_folder;
 
 pub use charts::{Curves, curve_charts, save_png_button, training_charts};

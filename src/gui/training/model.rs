@@ -7,8 +7,8 @@ use eframe::egui::{self, RichText, Ui};
 
 use super::{PreviewState, TrainingPanel};
 use crate::gui::glossary;
-use crate::model::{ParamKind, ParamValue, WindowFacts, architectures};
-use crate::train::{DeviceChoice, Schedule, parse_param};
+use spindle_learn::model::{ParamKind, ParamValue, WindowFacts, architectures};
+use spindle_learn::train::{DeviceChoice, Schedule, parse_param};
 use spindle_signals::recording::AUDIO_RATE_HZ;
 
 /// Draws the model form.

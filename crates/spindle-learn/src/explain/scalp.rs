@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 /// The table: `label x y` lines after `#` comments and a header.
-const POSITIONS_TSV: &str = include_str!("../../assets/electrodes_10-10.tsv");
+const POSITIONS_TSV: &str = include_str!("../../../../assets/electrodes_10-10.tsv");
 
 /// Older 10-20 names and the 10-10 names of the same places.
 const OLD_NAMES: [(&str, &str); 4] = [("t3", "t7"), ("t4", "t8"), ("t5", "p7"), ("t6", "p8")];
