@@ -341,3 +341,83 @@ fn layer_table(m: &spindle::model::ModelSummary) -> String {
     );
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser, ValueEnum};
+    use spindle::dataset::Normalization;
+    use spindle::train::{DeviceChoice, RepresentationChoice, TRAIN_OPTION_FLAGS, TrainOptions};
+
+    /// `spindle train`'s options alone, as clap reads them.
+    #[derive(Debug, Parser)]
+    struct OptionsLine {
+        #[command(flatten)]
+        options: TrainOptions,
+    }
+
+    fn clap_names<T: ValueEnum>() -> Vec<String> {
+        T::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value())
+            .map(|v| v.get_name().to_string())
+            .collect()
+    }
+
+    /// The library reads sweep grids without clap
+    /// (`TrainOptions::from_args`); both must know the same options and
+    /// read every one of them alike.
+    #[test]
+    fn clap_and_the_library_read_the_training_options_alike() {
+        let mut longs: Vec<String> = OptionsLine::command()
+            .get_arguments()
+            .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
+            .collect();
+        longs.sort();
+        let mut ours: Vec<String> = TRAIN_OPTION_FLAGS.iter().map(|f| f.to_string()).collect();
+        ours.sort();
+        assert_eq!(longs, ours);
+        let lines = [
+            "",
+            "--model crnn --model-param hidden=32 --model-param=filters=8,8 --epochs 3",
+            "--batch=16 --lr 0.01 --weight-decay 0 --schedule step:5:0.5 --patience 4",
+            "--class-weights --window 2.5 --stride=1 --classes a,b --classes c",
+            "--merge x=y --unlabeled-class rest --representation spectrogram",
+            "--normalization zscore --highpass 0.5 --lowpass=40 --notch 50",
+            "--channels Fz,Cz --regression --augment shift,noise=0.1 --augment-p 0.3",
+            "--seed 7 --device cpu --normalization=ems --representation logmel",
+            "--lr abc",
+            "--epochs 2.5",
+            "--schedule wobbly",
+            "--representation wavelet",
+            "--normalization z",
+            "--device tpu",
+            "--merge nothing",
+            "--lr 0.1 --lr 0.2",
+            "--wobble 3",
+        ];
+        for line in lines {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let by_clap = OptionsLine::try_parse_from(std::iter::once("t").chain(words.clone()))
+                .map(|l| l.options);
+            let by_library = TrainOptions::from_args(&words);
+            match (by_clap, by_library) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{line}"),
+                (Err(_), Err(_)) => {}
+                (a, b) => panic!("{line}: clap {a:?}, library {b:?}"),
+            }
+        }
+        let names = |all: &[&str]| all.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            clap_names::<Normalization>(),
+            names(&Normalization::ALL.map(Normalization::name))
+        );
+        assert_eq!(
+            clap_names::<DeviceChoice>(),
+            names(&DeviceChoice::ALL.map(DeviceChoice::name))
+        );
+        assert_eq!(
+            clap_names::<RepresentationChoice>(),
+            names(&RepresentationChoice::ALL.map(RepresentationChoice::name))
+        );
+    }
+}

@@ -6,17 +6,8 @@ use super::{Representation, Trial};
 use spindle_signals::dsp::DisplayFilter;
 
 /// How windows are standardized before they reach the model.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    serde::Serialize,
-    serde::Deserialize,
-    clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum Normalization {
     /// Baseline correction or z-score, chosen on the validation split: when
@@ -29,7 +20,7 @@ pub enum Normalization {
     /// channel's standard deviation over the training windows.
     Baseline,
     /// Per-channel z-score with mean and standard deviation of the training windows.
-    #[value(name = "zscore")]
+    #[cfg_attr(feature = "cli", value(name = "zscore"))]
     ZScore,
     /// Exponential moving standardization of whole recordings before
     /// windowing (braindecode's: each sample minus a running mean over a
@@ -39,6 +30,41 @@ pub enum Normalization {
     Ems,
     /// No scaling: the model sees physical units.
     None,
+}
+
+impl Normalization {
+    /// Every choice, in the order the command line lists them.
+    pub const ALL: [Normalization; 5] = [
+        Normalization::Auto,
+        Normalization::Baseline,
+        Normalization::ZScore,
+        Normalization::Ems,
+        Normalization::None,
+    ];
+
+    /// The name `--normalization` takes: `auto`, `baseline`, `zscore`,
+    /// `ems` or `none`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Normalization::Auto => "auto",
+            Normalization::Baseline => "baseline",
+            Normalization::ZScore => "zscore",
+            Normalization::Ems => "ems",
+            Normalization::None => "none",
+        }
+    }
+}
+
+impl std::str::FromStr for Normalization {
+    type Err = String;
+
+    /// One of the [`Normalization::name`]s.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Normalization::ALL
+            .into_iter()
+            .find(|n| n.name() == s)
+            .ok_or_else(|| format!("{s:?} is not one of auto, baseline, zscore, ems, none"))
+    }
 }
 
 /// Everything that decides which windows a dataset holds and how they look.

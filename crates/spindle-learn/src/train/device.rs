@@ -5,17 +5,8 @@ use candle_core::Device;
 use super::TrainError;
 
 /// Where to compute: `auto` picks a GPU when this build has one and it works.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    serde::Serialize,
-    serde::Deserialize,
-    clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceChoice {
     /// CUDA or Metal when compiled in and available, else the CPU.
@@ -27,6 +18,38 @@ pub enum DeviceChoice {
     Cuda,
     /// An Apple GPU (build with `--features metal`).
     Metal,
+}
+
+impl DeviceChoice {
+    /// Every choice, in the order the command line lists them.
+    pub const ALL: [DeviceChoice; 4] = [
+        DeviceChoice::Auto,
+        DeviceChoice::Cpu,
+        DeviceChoice::Cuda,
+        DeviceChoice::Metal,
+    ];
+
+    /// The name `--device` takes: `auto`, `cpu`, `cuda` or `metal`.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeviceChoice::Auto => "auto",
+            DeviceChoice::Cpu => "cpu",
+            DeviceChoice::Cuda => "cuda",
+            DeviceChoice::Metal => "metal",
+        }
+    }
+}
+
+impl std::str::FromStr for DeviceChoice {
+    type Err = String;
+
+    /// One of the [`DeviceChoice::name`]s.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        DeviceChoice::ALL
+            .into_iter()
+            .find(|d| d.name() == s)
+            .ok_or_else(|| format!("{s:?} is not one of auto, cpu, cuda, metal"))
+    }
 }
 
 /// The candle device for `choice`, or why it is not available in this build.

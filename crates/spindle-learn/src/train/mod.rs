@@ -14,6 +14,7 @@ mod events;
 mod history;
 mod loss;
 mod memory;
+mod option_args;
 mod options;
 mod predict;
 mod run_folder;
@@ -31,6 +32,7 @@ pub use memory::{
     MemoryShortfall, available_memory_bytes, check_step_fits, largest_fitting_batch,
     parse_mem_available, step_memory_bytes,
 };
+pub use option_args::TRAIN_OPTION_FLAGS;
 pub use options::{
     DataRoles, OptionsError, RepresentationChoice, ResolvedOptions, TrainOptions, parse_key_value,
     parse_param,

@@ -13,17 +13,8 @@ use crate::model::{Architecture, ModelSpec, ParamKind, ParamValue, architecture}
 use spindle_signals::dsp::DisplayFilter;
 
 /// What the model sees of a window, as chosen by name.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    clap::ValueEnum,
-    serde::Serialize,
-    serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum RepresentationChoice {
     /// The samples themselves.
@@ -36,6 +27,22 @@ pub enum RepresentationChoice {
 }
 
 impl RepresentationChoice {
+    /// Every choice, in the order the command line lists them.
+    pub const ALL: [RepresentationChoice; 3] = [
+        RepresentationChoice::Raw,
+        RepresentationChoice::Spectrogram,
+        RepresentationChoice::Logmel,
+    ];
+
+    /// The name `--representation` takes: `raw`, `spectrogram` or `logmel`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RepresentationChoice::Raw => "raw",
+            RepresentationChoice::Spectrogram => "spectrogram",
+            RepresentationChoice::Logmel => "logmel",
+        }
+    }
+
     /// The representation with its usual settings.
     pub fn representation(self) -> Representation {
         match self {
@@ -43,6 +50,18 @@ impl RepresentationChoice {
             RepresentationChoice::Spectrogram => Representation::eeg_spectrogram(),
             RepresentationChoice::Logmel => Representation::audio_log_mel(),
         }
+    }
+}
+
+impl std::str::FromStr for RepresentationChoice {
+    type Err = String;
+
+    /// One of the [`RepresentationChoice::name`]s.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RepresentationChoice::ALL
+            .into_iter()
+            .find(|r| r.name() == s)
+            .ok_or_else(|| format!("{s:?} is not one of raw, spectrogram, logmel"))
     }
 }
 
@@ -104,7 +123,7 @@ pub struct OptionsError {
     pub reason: String,
 }
 
-fn bad(option: &str, reason: impl Into<String>) -> OptionsError {
+pub(super) fn bad(option: &str, reason: impl Into<String>) -> OptionsError {
     OptionsError {
         option: option.to_string(),
         reason: reason.into(),
@@ -120,74 +139,75 @@ pub fn parse_key_value(s: &str) -> Result<(String, String), String> {
 }
 
 /// Every option of a training run except where its data and run folder are.
-#[derive(Debug, Clone, PartialEq, clap::Args, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::Args))]
 pub struct TrainOptions {
     /// Model (see `spindle train --help` for the list).
-    #[arg(long, default_value = "eegnet")]
+    #[cfg_attr(feature = "cli", arg(long, default_value = "eegnet"))]
     pub model: String,
     /// A model hyper-parameter, KEY=VALUE (repeatable), e.g. `--model-param f1=16`
     /// or `--model-param filters=32,64`.
-    #[arg(long = "model-param", value_parser = parse_key_value)]
+    #[cfg_attr(feature = "cli", arg(long = "model-param", value_parser = parse_key_value))]
     pub model_params: Vec<(String, String)>,
     /// Passes over the training windows.
-    #[arg(long, default_value_t = 30)]
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 30))]
     pub epochs: usize,
     /// Windows per step (default: 8 to 64, so that an epoch has about 25 steps).
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     pub batch: Option<usize>,
     /// Learning rate.
-    #[arg(long, default_value_t = 1e-3)]
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 1e-3))]
     pub lr: f64,
     /// AdamW weight decay (a regularizer: keeps weights small).
-    #[arg(long, default_value_t = 1e-2)]
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 1e-2))]
     pub weight_decay: f64,
     /// Learning-rate schedule: constant, cosine, or step:EPOCHS:GAMMA.
-    #[arg(long, default_value = "constant")]
+    #[cfg_attr(feature = "cli", arg(long, default_value = "constant"))]
     pub schedule: Schedule,
     /// Stop after this many epochs without a better validation loss.
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     pub patience: Option<usize>,
     /// Weight the loss by inverse class frequency.
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     pub class_weights: bool,
     /// Window length in seconds (default: the median labeled segment).
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     pub window: Option<f64>,
     /// Step between windows in seconds (default: the window length).
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     pub stride: Option<f64>,
     /// Only these classes (comma-separated).
-    #[arg(long, value_delimiter = ',')]
+    #[cfg_attr(feature = "cli", arg(long, value_delimiter = ','))]
     pub classes: Vec<String>,
     /// Merge labels: FROM=TO (repeatable).
-    #[arg(long = "merge", value_parser = parse_key_value)]
+    #[cfg_attr(feature = "cli", arg(long = "merge", value_parser = parse_key_value))]
     pub merge: Vec<(String, String)>,
     /// Treat unlabeled time as a class of this name.
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     pub unlabeled_class: Option<String>,
     /// What the model sees: raw, spectrogram (EEG: 0.5-s frames to 45 Hz), or logmel (audio: 40 bands).
-    #[arg(long, value_enum, default_value_t = RepresentationChoice::Raw)]
+    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = RepresentationChoice::Raw))]
     pub representation: RepresentationChoice,
     /// Standardization: auto (baseline or zscore, whichever the validation
     /// windows favour: zscore when the window means alone predict the class),
     /// baseline (remove each window's mean, scale by training std), zscore,
     /// ems (exponential moving standardization of whole recordings), or none.
-    #[arg(long, value_enum, default_value_t = Normalization::Auto)]
+    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = Normalization::Auto))]
     pub normalization: Normalization,
     /// Zero-phase high-pass filter before windowing, Hz.
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     pub highpass: Option<f32>,
     /// Zero-phase low-pass filter before windowing, Hz.
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     pub lowpass: Option<f32>,
     /// Zero-phase notch filter before windowing, Hz (mains: 50 or 60).
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     pub notch: Option<f32>,
     /// Only these channels (comma-separated labels).
-    #[arg(long, value_delimiter = ',')]
+    #[cfg_attr(feature = "cli", arg(long, value_delimiter = ','))]
     pub channels: Vec<String>,
     /// The labels are numbers: train a regressor (MSE loss) instead of a classifier.
-    #[arg(long)]
+    #[cfg_attr(feature = "cli", arg(long))]
     pub regression: bool,
     /// Augmentation: show the network changed copies of each training window
     /// (moved, noisier, ...), which fights overfitting on small datasets.
@@ -203,16 +223,16 @@ pub struct TrainOptions {
     /// class: flip is wrong when the sign of a wave matters, reverse when its
     /// time course does. Raw representation only; validation and test windows
     /// are never changed. Off by default.
-    #[arg(long, value_delimiter = ',')]
+    #[cfg_attr(feature = "cli", arg(long, value_delimiter = ','))]
     pub augment: Vec<String>,
     /// Chance that each --augment transform changes a training window, 0 to 1.
-    #[arg(long, default_value_t = Augmentation::DEFAULT_PROBABILITY)]
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = Augmentation::DEFAULT_PROBABILITY))]
     pub augment_p: f64,
     /// Seed: the same seed repeats a CPU run exactly.
-    #[arg(long, default_value_t = 0)]
+    #[cfg_attr(feature = "cli", arg(long, default_value_t = 0))]
     pub seed: u64,
     /// Where to compute.
-    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = DeviceChoice::Auto))]
     pub device: DeviceChoice,
 }
 
@@ -395,7 +415,7 @@ impl TrainOptions {
             transforms.push(t);
         }
         if !transforms.is_empty() && self.representation != RepresentationChoice::Raw {
-            let seen = format!("{:?}", self.representation).to_lowercase();
+            let seen = self.representation.name();
             return Err(bad(
                 "--augment",
                 format!(
@@ -525,20 +545,10 @@ impl TrainOptions {
             push("--unlabeled-class", c.clone());
         }
         if self.representation != d.representation {
-            push(
-                "--representation",
-                format!("{:?}", self.representation).to_lowercase(),
-            );
+            push("--representation", self.representation.name().into());
         }
         if self.normalization != d.normalization {
-            let name = match self.normalization {
-                Normalization::Auto => "auto",
-                Normalization::Baseline => "baseline",
-                Normalization::ZScore => "zscore",
-                Normalization::Ems => "ems",
-                Normalization::None => "none",
-            };
-            push("--normalization", name.into());
+            push("--normalization", self.normalization.name().into());
         }
         for (flag, v) in [
             ("--highpass", self.highpass),
@@ -603,18 +613,10 @@ pub struct DataRoles {
 
 #[cfg(test)]
 mod tests {
-    use clap::Parser;
-
     use super::*;
 
-    #[derive(Debug, Parser)]
-    struct Cli {
-        #[command(flatten)]
-        options: TrainOptions,
-    }
-
-    fn parse(args: &[&str]) -> Result<TrainOptions, clap::Error> {
-        Cli::try_parse_from(std::iter::once("t").chain(args.iter().copied())).map(|c| c.options)
+    fn parse(args: &[&str]) -> Result<TrainOptions, OptionsError> {
+        TrainOptions::from_args(args)
     }
 
     #[test]
@@ -670,7 +672,7 @@ mod tests {
     }
 
     #[test]
-    fn bad_values_name_their_option() -> Result<(), clap::Error> {
+    fn bad_values_name_their_option() -> Result<(), OptionsError> {
         let cases: &[(&[&str], &str)] = &[
             (&["--model", "resnet"], "--model"),
             (&["--model-param", "f9=1"], "--model-param"),

@@ -4,8 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use clap::Parser;
-
 use super::SweepError;
 use crate::train::TrainOptions;
 
@@ -36,40 +34,13 @@ pub struct GridPoint {
     pub options: TrainOptions,
 }
 
-/// The command line of `spindle train`'s options, for parsing them.
-#[derive(Debug, Parser)]
-#[command(name = "spindle train", no_binary_name = true)]
-struct OptionsLine {
-    #[command(flatten)]
-    options: TrainOptions,
-}
-
-/// Parses `args` as `spindle train` would, then checks that the options
-/// resolve into settings; errors name the option.
+/// Parses `args` as `spindle train` would ([`TrainOptions::from_args`]),
+/// then checks that the options resolve into settings; errors name the
+/// option.
 pub fn parse_options(args: &[String]) -> Result<TrainOptions, SweepError> {
-    let options = OptionsLine::try_parse_from(args)
-        .map_err(|e| clap_error(&e))?
-        .options;
+    let options = TrainOptions::from_args(args)?;
     options.resolve()?;
     Ok(options)
-}
-
-/// A clap error as one line naming the option it is about.
-fn clap_error(e: &clap::Error) -> SweepError {
-    let option = match e.get(clap::error::ContextKind::InvalidArg) {
-        Some(clap::error::ContextValue::String(s)) => {
-            s.split_whitespace().next().unwrap_or("option").to_string()
-        }
-        _ => "option".to_string(),
-    };
-    let text = e.to_string();
-    let reason = text
-        .lines()
-        .next()
-        .unwrap_or("")
-        .trim_start_matches("error: ")
-        .to_string();
-    SweepError::Option { option, reason }
 }
 
 /// Every combination of `axes` (the last axis changing fastest) added to the
