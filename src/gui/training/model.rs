@@ -8,7 +8,7 @@ use eframe::egui::{self, RichText, Ui};
 use super::{PreviewState, TrainingPanel};
 use crate::gui::glossary;
 use spindle_learn::model::{ParamKind, ParamValue, WindowFacts, architectures};
-use spindle_learn::train::{DeviceChoice, Schedule, parse_param};
+use spindle_learn::train::{Schedule, available_devices, parse_param};
 use spindle_signals::recording::AUDIO_RATE_HZ;
 
 /// Draws the model form.
@@ -267,16 +267,4 @@ pub fn training_settings(p: &mut TrainingPanel, ui: &mut Ui) {
     ui.checkbox(&mut o.class_weights, "weight classes by rarity");
     ui.label(RichText::new("Makes mistakes on rare classes cost more, so the model cannot score well by always answering the common class.").weak());
     ui.label(RichText::new("Dropout is a setting of the model above (where it has one): it switches random units off while training.").weak());
-}
-
-/// The devices this build and machine can train on.
-fn available_devices() -> Vec<DeviceChoice> {
-    let mut v = vec![DeviceChoice::Auto, DeviceChoice::Cpu];
-    if candle_core::utils::cuda_is_available() {
-        v.push(DeviceChoice::Cuda);
-    }
-    if candle_core::utils::metal_is_available() {
-        v.push(DeviceChoice::Metal);
-    }
-    v
 }

@@ -52,6 +52,19 @@ impl std::str::FromStr for DeviceChoice {
     }
 }
 
+/// The choices this build and machine can train on: `auto` and `cpu`, and
+/// `cuda` or `metal` when compiled in and available.
+pub fn available_devices() -> Vec<DeviceChoice> {
+    let mut v = vec![DeviceChoice::Auto, DeviceChoice::Cpu];
+    if candle_core::utils::cuda_is_available() {
+        v.push(DeviceChoice::Cuda);
+    }
+    if candle_core::utils::metal_is_available() {
+        v.push(DeviceChoice::Metal);
+    }
+    v
+}
+
 /// The candle device for `choice`, or why it is not available in this build.
 pub fn select_device(choice: DeviceChoice) -> Result<Device, TrainError> {
     match choice {

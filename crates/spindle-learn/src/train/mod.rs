@@ -22,7 +22,7 @@ mod trainer;
 
 pub use coach::{Advice, Diagnosis, advise};
 pub use config::{Schedule, TrainConfig};
-pub use device::{DeviceChoice, device_name, select_device};
+pub use device::{DeviceChoice, available_devices, device_name, select_device};
 pub use error::TrainError;
 pub use evaluate::{Predictions, predict_windows};
 pub use events::{Command, EpochMetrics, Event, Failure, FailureStage, Outcome, StartInfo};
