@@ -4,10 +4,8 @@
 //! thin front ends over it. Lower layers never import higher ones:
 //! `recording` -> `dsp` -> `dataset` -> `model` -> `train` -> `eval`.
 
-#[cfg(feature = "gui")]
-pub mod gui;
-pub mod playback;
-
 // Until the tests and the CLI name the crates themselves.
+#[cfg(feature = "gui")]
+pub use spindle_app::{gui, playback};
 pub use spindle_learn::{bench, dataset, explain, jobs, model, runs, train};
 pub use spindle_signals::{dsp, eval, labeling, recording, rng, synth, testdata};

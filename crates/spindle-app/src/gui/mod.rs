@@ -69,9 +69,10 @@ pub fn find_sample_data() -> Option<PathBuf> {
                 .map(Path::to_path_buf)
                 .collect::<Vec<_>>()
         });
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf();
+    // This crate sits two folders below the workspace root.
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2);
     exe_dirs
-        .chain(std::iter::once(source))
+        .chain(source.map(Path::to_path_buf))
         .map(|d| d.join("sample_data"))
         .find(|d| d.is_dir())
 }
