@@ -30,7 +30,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use spindle::recording::{
+use spindle_signals::recording::{
     Annotation, Channel, EdfWriteOptions, Format, Recording, Segment, WavSampleFormat,
     read_recording, write_brainvision, write_edf, write_wav,
 };

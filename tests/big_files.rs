@@ -8,7 +8,7 @@ use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 use std::process::Command;
 
-use spindle::recording::{Channel, EdfWriteOptions, Format, Recording, Segment, write_edf};
+use spindle_signals::recording::{Channel, EdfWriteOptions, Format, Recording, Segment, write_edf};
 
 /// Channels, rate and record length of the file.
 const CHANNELS: usize = 64;

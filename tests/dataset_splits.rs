@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
-use spindle::dataset::{DatasetConfig, Normalization, SplitData, build_dataset, load_sources};
+use spindle_learn::dataset::{
+    DatasetConfig, Normalization, SplitData, build_dataset, load_sources,
+};
 
 fn sample(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -111,9 +113,11 @@ fn whole_recordings_are_held_out_from_five() {
     // One window per trial: all labels are 2 s.
     let trials: usize = (1..=5)
         .map(|i| {
-            spindle::recording::read_events_tsv(&sample(&format!("eeg/sub-0{i}_events.tsv")))
-                .unwrap()
-                .len()
+            spindle_signals::recording::read_events_tsv(&sample(&format!(
+                "eeg/sub-0{i}_events.tsv"
+            )))
+            .unwrap()
+            .len()
         })
         .sum();
     assert_eq!(ds.train.len() + ds.validation.len() + ds.test.len(), trials);

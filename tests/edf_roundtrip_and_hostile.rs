@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use spindle::recording::{
+use spindle_signals::recording::{
     Annotation, Channel, EdfWriteOptions, Format, Recording, Segment, StartTime, read_edf,
     read_recording, write_edf,
 };
@@ -343,7 +343,7 @@ fn every_truncation_and_random_damage_is_handled() {
         }
     }
     // Random byte damage (deterministic).
-    let mut rng = spindle::rng::Rng::new(99);
+    let mut rng = spindle_signals::rng::Rng::new(99);
     for round in 0..400 {
         let mut bytes = good.clone();
         for _ in 0..1 + rng.below(8) {
@@ -360,11 +360,11 @@ fn every_truncation_and_random_damage_is_handled() {
         assert!(read_recording(&cut).is_err());
     }
     let wav_as_edf = dir.path().join("sound.edf");
-    spindle::recording::write_wav(
+    spindle_signals::recording::write_wav(
         &wav_as_edf,
         8000,
         &[vec![0.1; 100]],
-        spindle::recording::WavSampleFormat::Pcm16,
+        spindle_signals::recording::WavSampleFormat::Pcm16,
     )
     .unwrap();
     let rec = read_recording(&wav_as_edf).unwrap();

@@ -11,14 +11,14 @@ use std::process::Command;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use spindle::explain::{
+use spindle_learn::explain::{
     EXPLAIN_JSON, ExplainError, ExplainOptions, Explanation, Method, explain_run,
 };
-use spindle::recording::{
+use spindle_signals::recording::{
     Channel, EdfWriteOptions, Format, Label, LabelSet, Recording, Segment, sidecar_path, write_edf,
     write_events_tsv,
 };
-use spindle::rng::Rng;
+use spindle_signals::rng::Rng;
 
 const RATE_HZ: f64 = 128.0;
 const TRIAL_S: f64 = 2.0;
@@ -177,7 +177,7 @@ fn every_method_finds_the_channel_the_band_and_the_half_that_carry_the_class() {
         e.baseline_score
     );
     assert_eq!(e.chance_score, 0.5);
-    assert_eq!(e.caveat, spindle::explain::CAVEAT);
+    assert_eq!(e.caveat, spindle_learn::explain::CAVEAT);
 
     // Channels: Oz first, by far; the others near zero.
     let channels = e.channels.as_ref().unwrap();

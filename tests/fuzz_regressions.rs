@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use spindle::recording::{read_brainvision, read_recording};
+use spindle_signals::recording::{read_brainvision, read_recording};
 
 fn put(out: &mut Vec<u8>, text: &str, width: usize) {
     let mut b = text.as_bytes().to_vec();

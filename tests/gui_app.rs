@@ -12,13 +12,13 @@ use std::time::{Duration, Instant};
 use eframe::egui::{self, Event, Key, Modifiers, PointerButton, Pos2, Rect, pos2};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use spindle::gui::{AppError, Settings, SpindleApp};
-use spindle::labeling::{Edit, EditJournal, journal_path, replay_journal};
-use spindle::recording::{
+use spindle_app::gui::{AppError, Settings, SpindleApp};
+use spindle_signals::labeling::{Edit, EditJournal, journal_path, replay_journal};
+use spindle_signals::recording::{
     EdfWriteOptions, Label, LabelSet, WavSampleFormat, backup_path, read_events_tsv, sidecar_path,
     write_edf, write_events_tsv, write_wav,
 };
-use spindle::synth::{
+use spindle_signals::synth::{
     AUDIO_CLASSES, CALLS_PER_CLASS, EEG_SUBJECTS, NIGHTS, SAMPLE_SEED, synth_call, synth_subject,
 };
 
@@ -436,7 +436,7 @@ fn audio_shows_waveform_and_spectrogram_and_errors_show_in_window() {
 #[test]
 fn opening_the_sample_folder_lists_everything_and_opens_the_first_eeg() {
     let dir = tempfile::tempdir().unwrap();
-    spindle::synth::write_teaching_data(dir.path(), SAMPLE_SEED).unwrap();
+    spindle_signals::synth::write_teaching_data(dir.path(), SAMPLE_SEED).unwrap();
     let mut h = harness(vec![dir.path().to_path_buf()]);
     wait_open(&mut h);
     let entries = h.state().entries();

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use eframe::egui::{self, Key};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use spindle::gui::{Settings, SpindleApp};
-use spindle::recording::{
+use spindle_app::gui::{Settings, SpindleApp};
+use spindle_signals::recording::{
     Channel, EdfWriteOptions, Format, READ_ON_DEMAND_BYTES, Recording, Segment, write_edf,
 };
 

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use spindle::gui::{AppCommand, Settings, SpindleApp, Tab};
+use spindle_app::gui::{AppCommand, Settings, SpindleApp, Tab};
 
 fn harness(paths: Vec<PathBuf>, runs: &Path) -> Harness<'static, SpindleApp> {
     let settings = Settings {
@@ -59,7 +59,7 @@ fn shows(h: &Harness<'static, SpindleApp>, text: &str) -> bool {
 /// A small run on the teaching EEG, trained by the CLI into `dir/run`.
 fn trained_run(dir: &Path) -> (PathBuf, PathBuf) {
     let data = dir.join("data");
-    spindle::synth::write_teaching_data(&data, 5).unwrap();
+    spindle_signals::synth::write_teaching_data(&data, 5).unwrap();
     let eeg = data.join("eeg");
     let run = dir.join("runs").join("run");
     let out = Process::new(env!("CARGO_BIN_EXE_spindle"))

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use spindle::gui::{Settings, SpindleApp};
+use spindle_app::gui::{Settings, SpindleApp};
 
 fn harness(runs: &Path) -> Harness<'static, SpindleApp> {
     let settings = Settings {
@@ -129,7 +129,7 @@ fn the_runs_view_opens_a_sweep_folder_with_its_tasks_and_comparison() {
         h.step();
         std::thread::sleep(Duration::from_millis(5));
     }
-    assert_eq!(h.state().tab(), spindle::gui::Tab::Results);
+    assert_eq!(h.state().tab(), spindle_app::gui::Tab::Results);
     h.get_by_label("Runs").click();
     h.run_steps(3);
 

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use eframe::egui;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use spindle::gui::{AppCommand, Settings, SpindleApp, Tab, training::PreviewState};
-use spindle::train::JobState;
+use spindle_app::gui::{AppCommand, Settings, SpindleApp, Tab, training::PreviewState};
+use spindle_learn::train::JobState;
 
 fn harness(paths: Vec<PathBuf>, runs: &Path) -> Harness<'static, SpindleApp> {
     let settings = Settings {
@@ -69,7 +69,7 @@ fn preview_ready(app: &SpindleApp) -> bool {
 
 fn teaching_data(dir: &Path) -> PathBuf {
     let data = dir.join("data");
-    spindle::synth::write_teaching_data(&data, 5).unwrap();
+    spindle_signals::synth::write_teaching_data(&data, 5).unwrap();
     data.join("eeg")
 }
 
@@ -312,12 +312,13 @@ fn suggested_labels_are_accepted_one_by_one_or_all_at_once() {
     let fresh = dir.path().join("fresh");
     std::fs::create_dir_all(&fresh).unwrap();
     let recording = fresh.join("sub-05.edf");
-    let mut unlabeled = spindle::recording::read_recording(&eeg.join("sub-05.edf")).unwrap();
+    let mut unlabeled =
+        spindle_signals::recording::read_recording(&eeg.join("sub-05.edf")).unwrap();
     unlabeled.annotations.clear();
-    spindle::recording::write_edf(
+    spindle_signals::recording::write_edf(
         &recording,
         &unlabeled,
-        &spindle::recording::EdfWriteOptions::default(),
+        &spindle_signals::recording::EdfWriteOptions::default(),
     )
     .unwrap();
 

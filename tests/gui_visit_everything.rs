@@ -24,9 +24,9 @@ use eframe::egui::{
 };
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT as _, Queryable};
-use spindle::gui::{Settings, SpindleApp, Tab, ThemeChoice, training::PreviewState};
-use spindle::model::architectures;
-use spindle::train::JobState;
+use spindle_app::gui::{Settings, SpindleApp, Tab, ThemeChoice, training::PreviewState};
+use spindle_learn::model::architectures;
+use spindle_learn::train::JobState;
 
 /// The harness, and what the visits found.
 struct Tour {
@@ -285,7 +285,7 @@ impl Tour {
 
 fn teaching_data(dir: &Path) -> PathBuf {
     let data = dir.join("data");
-    spindle::synth::write_teaching_data(&data, 5).unwrap();
+    spindle_signals::synth::write_teaching_data(&data, 5).unwrap();
     data
 }
 

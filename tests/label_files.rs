@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use spindle::recording::{
+use spindle_signals::recording::{
     Annotation, EdfWriteOptions, Format, Recording, read_events_tsv, read_recording, write_edf,
 };
 
@@ -122,7 +122,7 @@ fn labels_given_explicitly_replace_those_found_beside_the_recording() {
     // run.json names the label files, so the run's windows can be rebuilt:
     // explaining the run scores its test windows as training did.
     let run_dir = dir.path().join("run");
-    let info = spindle::train::RunInfo::load(&run_dir).unwrap();
+    let info = spindle_learn::train::RunInfo::load(&run_dir).unwrap();
     let given: Vec<_> = info.data.iter().map(|d| d.labels.clone()).collect();
     assert_eq!(given, [Some(la.clone()), Some(lb.clone())]);
     let out = spindle()

@@ -13,11 +13,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use spindle::labeling::{Edit, EditJournal, journal_path, replay_journal};
-use spindle::recording::{
+use spindle_signals::labeling::{Edit, EditJournal, journal_path, replay_journal};
+use spindle_signals::recording::{
     Label, LabelSet, backup_path, read_events_tsv, sidecar_path, write_events_tsv,
 };
-use spindle::rng::Rng;
+use spindle_signals::rng::Rng;
 
 /// Set to the folder to work in when this binary runs as the child.
 const CHILD_ENV: &str = "SPINDLE_CRASH_CHILD_DIR";

@@ -7,14 +7,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use spindle::dataset::{DatasetConfig, Normalization};
-use spindle::jobs::{TrainJob, TrainJobSpec};
-use spindle::model::ModelSpec;
-use spindle::recording::{
+use spindle_learn::dataset::{DatasetConfig, Normalization};
+use spindle_learn::jobs::{TrainJob, TrainJobSpec};
+use spindle_learn::model::ModelSpec;
+use spindle_learn::train::{DataRoles, Event, Outcome, TrainConfig};
+use spindle_signals::recording::{
     Channel, EdfWriteOptions, Format, Label, LabelSet, Recording, Segment, sidecar_path, write_edf,
     write_events_tsv,
 };
-use spindle::train::{DataRoles, Event, Outcome, TrainConfig};
 
 const RATE_HZ: f64 = 100.0;
 const TRIAL_S: f64 = 2.0;

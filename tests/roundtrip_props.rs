@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence};
-use spindle::recording::{
+use spindle_signals::recording::{
     Annotation, Channel, EdfWriteOptions, Format, Label, LabelSet, Recording, Segment, StartTime,
     WavSampleFormat, read_brainvision, read_edf, read_events_tsv, read_recording,
     write_brainvision, write_edf, write_events_tsv, write_wav,

@@ -7,10 +7,10 @@
 
 use std::path::PathBuf;
 
-use spindle::recording::{Format, read_recording};
+use spindle_signals::recording::{Format, read_recording};
 
 fn testdata(rel: &str) -> Option<PathBuf> {
-    spindle::testdata::path(rel)
+    spindle_signals::testdata::path(rel)
 }
 
 /// (channel, rate Hz, samples, sum of the first 3 values, sum of all values) from pyedflib.

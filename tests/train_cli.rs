@@ -135,7 +135,7 @@ fn train_writes_a_complete_run_folder_and_predict_reuses_it() {
             .arg("--out")
             .arg(&events),
     );
-    let labels = spindle::recording::read_events_tsv(&events).unwrap();
+    let labels = spindle_signals::recording::read_events_tsv(&events).unwrap();
     assert!(!labels.is_empty());
     let total: f64 = labels.labels.iter().map(|l| l.duration_s).sum();
     assert!((total - 150.0).abs() < 1e-6);
@@ -177,7 +177,7 @@ fn audio_folders_train_end_to_end() {
     let table = run_ok(spindle().args(["predict", "--run"]).arg(&run).arg(&call));
     assert_eq!(table.lines().count(), 2, "one prediction per audio file");
 
-    let Some(digits) = spindle::testdata::path("audio-digits") else {
+    let Some(digits) = spindle_signals::testdata::path("audio-digits") else {
         return;
     };
     let stdout = run_ok(
@@ -274,11 +274,11 @@ fn nan_in_a_wav_recording_is_named_before_training_with_file_channel_and_time() 
                 x[600] = f32::NAN;
                 x[799] = f32::NEG_INFINITY;
             }
-            spindle::recording::write_wav(
+            spindle_signals::recording::write_wav(
                 &folder.join(format!("{k}.wav")),
                 8000,
                 &[x],
-                spindle::recording::WavSampleFormat::Float32,
+                spindle_signals::recording::WavSampleFormat::Float32,
             )
             .unwrap();
         }
@@ -307,7 +307,7 @@ fn nan_in_a_brainvision_recording_is_named_with_its_channel_and_time() {
     let dir = tempfile::tempdir().unwrap();
     for sub in ["sub-01", "sub-02"] {
         let src = root().join(format!("sample_data/eeg/{sub}.edf"));
-        let mut rec = spindle::recording::read_recording(&src).unwrap();
+        let mut rec = spindle_signals::recording::read_recording(&src).unwrap();
         if sub == "sub-02" {
             let c3 = rec.channels.iter_mut().find(|c| c.label == "C3").unwrap();
             let at = (12.5 * c3.rate_hz) as usize;
@@ -317,7 +317,7 @@ fn nan_in_a_brainvision_recording_is_named_with_its_channel_and_time() {
             fp1.samples[(100.0 * fp1.rate_hz) as usize] = f32::INFINITY;
         }
         let vhdr = dir.path().join(format!("{sub}.vhdr"));
-        spindle::recording::write_brainvision(&vhdr, &rec).unwrap();
+        spindle_signals::recording::write_brainvision(&vhdr, &rec).unwrap();
         std::fs::copy(
             root().join(format!("sample_data/eeg/{sub}_events.tsv")),
             dir.path().join(format!("{sub}_events.tsv")),
@@ -349,7 +349,7 @@ fn a_loss_that_cannot_be_computed_stops_the_run_with_a_plain_message() {
         let src = root().join(format!("sample_data/eeg/{sub}.edf"));
         let dst = dir.path().join(format!("{sub}.edf"));
         std::fs::copy(&src, &dst).unwrap();
-        let mut labels = spindle::recording::read_events_tsv(
+        let mut labels = spindle_signals::recording::read_events_tsv(
             &root().join(format!("sample_data/eeg/{sub}_events.tsv")),
         )
         .unwrap();
@@ -361,8 +361,11 @@ fn a_loss_that_cannot_be_computed_stops_the_run_with_a_plain_message() {
             }
             .into();
         }
-        spindle::recording::write_events_tsv(&spindle::recording::sidecar_path(&dst), &labels)
-            .unwrap();
+        spindle_signals::recording::write_events_tsv(
+            &spindle_signals::recording::sidecar_path(&dst),
+            &labels,
+        )
+        .unwrap();
     }
     let run = dir.path().join("r");
     let line = one_error_line(
@@ -387,20 +390,25 @@ fn labeled_wav(path: &Path, seconds: usize) {
     let x: Vec<f32> = (0..seconds * rate)
         .map(|i| (i as f32 * 0.01).sin() * 0.5)
         .collect();
-    spindle::recording::write_wav(path, 8000, &[x], spindle::recording::WavSampleFormat::Pcm16)
-        .unwrap();
+    spindle_signals::recording::write_wav(
+        path,
+        8000,
+        &[x],
+        spindle_signals::recording::WavSampleFormat::Pcm16,
+    )
+    .unwrap();
     let labels = (0..seconds * 4)
         .map(|k| {
-            spindle::recording::Label::new(
+            spindle_signals::recording::Label::new(
                 k as f64 * 0.25,
                 0.25,
                 if k % 2 == 0 { "a" } else { "b" },
             )
         })
         .collect();
-    spindle::recording::write_events_tsv(
-        &spindle::recording::sidecar_path(path),
-        &spindle::recording::LabelSet::new(labels),
+    spindle_signals::recording::write_events_tsv(
+        &spindle_signals::recording::sidecar_path(path),
+        &spindle_signals::recording::LabelSet::new(labels),
     )
     .unwrap();
 }
@@ -409,7 +417,7 @@ fn labeled_wav(path: &Path, seconds: usize) {
 fn a_batch_that_cannot_fit_in_memory_is_refused_with_the_batch_that_fits() {
     let Some(available) = std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|t| spindle::train::parse_mem_available(&t))
+        .and_then(|t| spindle_learn::train::parse_mem_available(&t))
     else {
         eprintln!("skipping: no /proc/meminfo (the check only runs on Linux)");
         return;
@@ -499,7 +507,7 @@ fn a_recording_deleted_before_training_is_named() {
 
 #[test]
 fn blink_split_trains_from_edf_annotations() {
-    let Some(blink) = spindle::testdata::path("eeg-blink") else {
+    let Some(blink) = spindle_signals::testdata::path("eeg-blink") else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -524,7 +532,7 @@ fn numeric_labels_train_a_regressor_when_asked() {
         let src = root().join(format!("sample_data/eeg/{sub}.edf"));
         let dst = dir.path().join(format!("{sub}.edf"));
         std::fs::copy(&src, &dst).unwrap();
-        let mut labels = spindle::recording::read_events_tsv(
+        let mut labels = spindle_signals::recording::read_events_tsv(
             &root().join(format!("sample_data/eeg/{sub}_events.tsv")),
         )
         .unwrap();
@@ -536,8 +544,11 @@ fn numeric_labels_train_a_regressor_when_asked() {
             }
             .into();
         }
-        spindle::recording::write_events_tsv(&spindle::recording::sidecar_path(&dst), &labels)
-            .unwrap();
+        spindle_signals::recording::write_events_tsv(
+            &spindle_signals::recording::sidecar_path(&dst),
+            &labels,
+        )
+        .unwrap();
     }
     let run = dir.path().join("reg");
     let stdout = run_ok(

@@ -4,15 +4,15 @@
 
 use std::time::Duration;
 
-use spindle::dataset::DatasetConfig;
-use spindle::jobs::{JobError, TrainJob, TrainJobSpec};
-use spindle::model::ModelSpec;
-use spindle::train::{Command, DataRoles, Event, FailureStage, TrainConfig};
+use spindle_learn::dataset::DatasetConfig;
+use spindle_learn::jobs::{JobError, TrainJob, TrainJobSpec};
+use spindle_learn::model::ModelSpec;
+use spindle_learn::train::{Command, DataRoles, Event, FailureStage, TrainConfig};
 
 fn job(dir: &std::path::Path, epochs: usize) -> TrainJob {
     let data = dir.join("data");
     if !data.exists() {
-        spindle::synth::write_teaching_data(&data, 5).unwrap();
+        spindle_signals::synth::write_teaching_data(&data, 5).unwrap();
     }
     TrainJob::spawn(
         TrainJobSpec {

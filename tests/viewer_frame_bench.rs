@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use eframe::egui;
-use spindle::dsp::DisplayFilter;
-use spindle::gui::{AppCommand, Settings, SpindleApp};
-use spindle::recording::{Channel, EdfWriteOptions, Format, Recording, Segment, write_edf};
+use spindle_app::gui::{AppCommand, Settings, SpindleApp};
+use spindle_signals::dsp::DisplayFilter;
+use spindle_signals::recording::{Channel, EdfWriteOptions, Format, Recording, Segment, write_edf};
 
 /// Ten minutes of 64 channels at 256 Hz (read whole: under the on-demand size).
 fn write_recording(dir: &Path) -> PathBuf {

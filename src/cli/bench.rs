@@ -4,8 +4,8 @@
 use anyhow::Context;
 use clap::Args;
 use serde_json::json;
-use spindle::bench::{STANDARD_CONFIGS, bench_edf_read, bench_train_step, write_bench_edf};
-use spindle::train::{DeviceChoice, select_device};
+use spindle_learn::bench::{STANDARD_CONFIGS, bench_edf_read, bench_train_step, write_bench_edf};
+use spindle_learn::train::{DeviceChoice, select_device};
 
 /// Arguments of `spindle bench`.
 #[derive(Debug, Args)]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail};
 use clap::Args;
-use spindle::runs::compare_runs;
+use spindle_learn::runs::compare_runs;
 
 /// Arguments of `spindle compare`.
 #[derive(Debug, Args)]

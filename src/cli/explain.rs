@@ -9,11 +9,11 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Context, anyhow};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use spindle::explain::{
+use spindle_learn::explain::{
     EXPLAIN_JSON, ExplainOptions, ExplainProgress, Explanation, Method, band_label, explain_run,
     parse_bands,
 };
-use spindle::train::DeviceChoice;
+use spindle_learn::train::DeviceChoice;
 
 /// Arguments of `spindle explain`.
 #[derive(Debug, Args)]

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use serde::Serialize;
-use spindle::recording::{Recording, SampleStore, open_for_viewing};
+use spindle_signals::recording::{Recording, SampleStore, open_for_viewing};
 
 use super::Reported;
 
@@ -64,7 +64,7 @@ fn heads(
     samples: &SampleStore,
     n: usize,
     head: Option<usize>,
-) -> Result<Option<Vec<Vec<f32>>>, spindle::recording::RecordingError> {
+) -> Result<Option<Vec<Vec<f32>>>, spindle_signals::recording::RecordingError> {
     let Some(head) = head else { return Ok(None) };
     let mut out = Vec::with_capacity(n);
     for c in 0..n {

@@ -91,7 +91,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::SweepTask(_)) => "spindle sweep-task",
         Some(Command::Demo) | None => "the app",
     };
-    let result = spindle::jobs::catch_panic(None, doing, || dispatch(cli))
+    let result = spindle_learn::jobs::catch_panic(None, doing, || dispatch(cli))
         .unwrap_or_else(|p| Err(anyhow::Error::new(p)));
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -126,7 +126,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let runs_dir = cli
                 .runs
                 .clone()
-                .unwrap_or_else(spindle::runs::default_runs_dir);
+                .unwrap_or_else(spindle_learn::runs::default_runs_dir);
             train::run(&args, &runs_dir)
         }
         Some(Command::Predict(args)) => predict::run(&args),
@@ -146,7 +146,7 @@ fn open_gui(
     demo: bool,
     frame_stats: bool,
 ) -> anyhow::Result<()> {
-    spindle::gui::run(spindle::gui::Launch {
+    spindle_app::gui::run(spindle_app::gui::Launch {
         paths,
         runs_dir,
         demo,

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::Args;
-use spindle::recording::{Label, LabelSet, write_atomic, write_events_tsv};
-use spindle::train::{DeviceChoice, PredictedWindow, load_run, predict_file};
+use spindle_learn::train::{DeviceChoice, PredictedWindow, load_run, predict_file};
+use spindle_signals::recording::{Label, LabelSet, write_atomic, write_events_tsv};
 
 /// Arguments of `spindle predict`.
 #[derive(Debug, Args)]

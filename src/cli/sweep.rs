@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
 use clap::Args;
-use spindle::dataset::CvScheme;
-use spindle::jobs::TrainJobSpec;
-use spindle::runs::compare_runs;
-use spindle::runs::sweep::{
+use spindle_learn::dataset::CvScheme;
+use spindle_learn::jobs::TrainJobSpec;
+use spindle_learn::runs::compare_runs;
+use spindle_learn::runs::sweep::{
     GridAxis, Heartbeat, LocalEvent, LocalRunner, SWEEP_JSON, Sweep, TaskData, TaskStatus,
     failure_message, mark_failed, statuses, submit, tasks_to_run, wait_for_job,
     write_point_summary, write_sbatch,

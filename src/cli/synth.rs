@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use spindle::synth::{SAMPLE_SEED, write_teaching_data};
+use spindle_signals::synth::{SAMPLE_SEED, write_teaching_data};
 
 /// Arguments of `spindle synth`.
 #[derive(Debug, Args)]

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use spindle::dataset::{CvScheme, load_sources, plan_folds, trials_of};
-use spindle::jobs::{TrainJob, TrainJobSpec};
-use spindle::model::architectures;
-use spindle::runs::{CvFold, CvSummary};
-use spindle::train::{DataRoles, Event, Outcome, TrainOptions};
+use spindle_learn::dataset::{CvScheme, load_sources, plan_folds, trials_of};
+use spindle_learn::jobs::{TrainJob, TrainJobSpec};
+use spindle_learn::model::architectures;
+use spindle_learn::runs::{CvFold, CvSummary};
+use spindle_learn::train::{DataRoles, Event, Outcome, TrainOptions};
 
 /// Arguments of `spindle train`.
 #[derive(Debug, Args)]
@@ -109,7 +109,7 @@ pub fn run(args: &TrainArgs, runs_dir: &Path) -> anyhow::Result<()> {
     }
     let out = match &args.out {
         Some(out) => out.clone(),
-        None => spindle::runs::create_run_dir(runs_dir, &args.options.model)?,
+        None => spindle_learn::runs::create_run_dir(runs_dir, &args.options.model)?,
     };
     let data = DataRoles {
         train: args.data.clone(),
@@ -150,9 +150,10 @@ fn run_cv(args: &TrainArgs, scheme: CvScheme, runs_dir: &Path) -> anyhow::Result
             std::fs::create_dir_all(out).map_err(|e| anyhow!("{}: {e}", out.display()))?;
             out.clone()
         }
-        None => {
-            spindle::runs::create_run_dir(runs_dir, &format!("{}-cv{scheme}", args.options.model))?
-        }
+        None => spindle_learn::runs::create_run_dir(
+            runs_dir,
+            &format!("{}-cv{scheme}", args.options.model),
+        )?,
     };
     let n = plan.folds.len();
     let mut folds = Vec::with_capacity(n);
@@ -317,7 +318,7 @@ pub(super) fn print_outcome(o: &Outcome, out: &std::path::Path) {
 }
 
 /// The model's layers with output shapes and parameter counts, and its receptive field.
-fn layer_table(m: &spindle::model::ModelSummary) -> String {
+fn layer_table(m: &spindle_learn::model::ModelSummary) -> String {
     use std::fmt::Write as _;
     let width = m
         .layers
@@ -345,8 +346,10 @@ fn layer_table(m: &spindle::model::ModelSummary) -> String {
 #[cfg(test)]
 mod tests {
     use clap::{CommandFactory, Parser, ValueEnum};
-    use spindle::dataset::Normalization;
-    use spindle::train::{DeviceChoice, RepresentationChoice, TRAIN_OPTION_FLAGS, TrainOptions};
+    use spindle_learn::dataset::Normalization;
+    use spindle_learn::train::{
+        DeviceChoice, RepresentationChoice, TRAIN_OPTION_FLAGS, TrainOptions,
+    };
 
     /// `spindle train`'s options alone, as clap reads them.
     #[derive(Debug, Parser)]
