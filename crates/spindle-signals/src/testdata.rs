@@ -1,13 +1,29 @@
-//! Where the test suites find the real recordings that come from outside
-//! the project (the shared `testdata` folder beside the repository). Tests that need
-//! them skip with a message when the folder is absent — unless
-//! `SPINDLE_REQUIRE_TESTDATA=1` is set (as CI does), which turns the skip
-//! into a failure so that a missing folder cannot pass unnoticed.
+//! Where the test suites find recordings: the bundled `sample_data/` of the
+//! repository ([`sample`], always there), and the real recordings that come
+//! from outside the project (the shared `testdata` folder beside the
+//! repository, [`path`]). Tests that need the latter skip with a message when
+//! the folder is absent — unless `SPINDLE_REQUIRE_TESTDATA=1` is set (as CI
+//! does), which turns the skip into a failure so that a missing folder cannot
+//! pass unnoticed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The environment variable that makes a missing test-data file a failure.
 pub const REQUIRE_ENV: &str = "SPINDLE_REQUIRE_TESTDATA";
+
+/// `rel` inside the repository's bundled `sample_data/` folder (`""` for
+/// the folder itself), e.g. `sample("eeg/sub-01.edf")`.
+pub fn sample(rel: &str) -> PathBuf {
+    // This crate sits two folders below the repository root.
+    let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = crate_dir.ancestors().nth(2).unwrap_or(crate_dir);
+    let folder = root.join("sample_data");
+    if rel.is_empty() {
+        folder
+    } else {
+        folder.join(rel)
+    }
+}
 
 /// The shared test-data folder: `testdata/` in the folder that holds the
 /// repository (this crate sits two folders below the repository root).

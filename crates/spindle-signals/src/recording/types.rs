@@ -177,6 +177,46 @@ pub struct Channel {
 pub const AUDIO_RATE_HZ: f64 = 4000.0;
 
 impl Channel {
+    /// A channel built in memory (e.g. to write with
+    /// [`write_edf`](super::write_edf)): `samples` in µV (`uV`) at `rate_hz`,
+    /// the physical range the samples' own (widened by 1 on each side when
+    /// they are all equal or absent), no transducer or prefilter. Change the
+    /// rest with struct update syntax:
+    ///
+    /// ```
+    /// use spindle_signals::recording::Channel;
+    ///
+    /// let c = Channel::new("Fz", 256.0, vec![-20.0, 35.5, 10.0]);
+    /// assert_eq!((c.physical_min, c.physical_max), (-20.0, 35.5));
+    /// let wide = Channel { physical_min: -500.0, physical_max: 500.0, ..c };
+    /// assert_eq!(wide.unit, "uV");
+    /// ```
+    pub fn new(label: impl Into<String>, rate_hz: f64, samples: Vec<f32>) -> Self {
+        let (lo, hi) = samples
+            .iter()
+            .filter(|v| v.is_finite())
+            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
+                (lo.min(v), hi.max(v))
+            });
+        let (physical_min, physical_max) = if lo < hi {
+            (f64::from(lo), f64::from(hi))
+        } else if lo == hi {
+            (f64::from(lo) - 1.0, f64::from(hi) + 1.0)
+        } else {
+            (-1.0, 1.0)
+        };
+        Self {
+            label: label.into(),
+            unit: "uV".into(),
+            rate_hz,
+            physical_min,
+            physical_max,
+            transducer: String::new(),
+            prefilter: String::new(),
+            samples,
+        }
+    }
+
     /// True for a sound channel (see [`AUDIO_RATE_HZ`]).
     pub fn is_audio(&self) -> bool {
         self.rate_hz >= AUDIO_RATE_HZ
@@ -239,6 +279,39 @@ pub struct Recording {
 }
 
 impl Recording {
+    /// A continuous recording built in memory from `channels` (e.g. to write
+    /// with [`write_edf`](super::write_edf)): EDF+C, no path, patient,
+    /// recording id, start time, annotations or warnings, and one segment from
+    /// 0 to the end of the longest channel. Change the rest with struct update
+    /// syntax:
+    ///
+    /// ```
+    /// use spindle_signals::recording::{Annotation, Channel, Recording};
+    ///
+    /// let recording = Recording {
+    ///     annotations: vec![Annotation { onset_s: 0.5, duration_s: Some(1.0), text: "blink".into() }],
+    ///     ..Recording::from_channels(vec![Channel::new("Fz", 100.0, vec![0.0; 300])])
+    /// };
+    /// assert_eq!(recording.duration_s(), 3.0);
+    /// ```
+    pub fn from_channels(channels: Vec<Channel>) -> Self {
+        let duration_s = channels.iter().map(Channel::duration_s).fold(0.0, f64::max);
+        Self {
+            path: PathBuf::new(),
+            format: Format::EdfPlusC,
+            patient: String::new(),
+            recording_id: String::new(),
+            start: None,
+            channels,
+            annotations: Vec::new(),
+            segments: vec![Segment {
+                onset_s: 0.0,
+                duration_s,
+            }],
+            warnings: Vec::new(),
+        }
+    }
+
     /// Total duration in seconds: from the start to the end of the last segment.
     pub fn duration_s(&self) -> f64 {
         self.segments
