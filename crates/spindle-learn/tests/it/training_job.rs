@@ -1,0 +1,183 @@
+//! The background training job: its events, pause/resume, stop and cancel.
+
+use std::time::Duration;
+
+use spindle_learn::dataset::DatasetConfig;
+use spindle_learn::jobs::{JobError, TrainJob, TrainJobSpec};
+use spindle_learn::model::ModelSpec;
+use spindle_learn::train::{Command, DataRoles, Event, FailureStage, TrainConfig};
+
+use crate::support::teaching_eeg;
+
+fn job(dir: &std::path::Path, epochs: usize) -> TrainJob {
+    let eeg = teaching_eeg(dir);
+    TrainJob::spawn(
+        TrainJobSpec {
+            data: DataRoles {
+                train: vec![eeg],
+                ..DataRoles::default()
+            },
+            dataset: DatasetConfig::default(),
+            model: ModelSpec::by_name("mlp").unwrap(),
+            train: TrainConfig {
+                epochs,
+                batch_size: Some(8),
+                ..TrainConfig::default()
+            },
+            run_dir: Some(dir.join("run")),
+            init_from: None,
+        },
+        || {},
+    )
+}
+
+fn next(job: &TrainJob) -> Event {
+    job.events
+        .recv_timeout(Duration::from_secs(60))
+        .expect("an event within a minute")
+}
+
+#[test]
+fn events_arrive_in_order_and_a_run_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = job(dir.path(), 2);
+    let mut kinds = Vec::new();
+    loop {
+        let e = next(&job);
+        let kind = match &e {
+            Event::Started(info) => {
+                assert_eq!(info.classes.len(), 4);
+                assert!(info.n_train > 0 && info.n_validation > 0 && info.n_test > 0);
+                "started"
+            }
+            Event::Batch { .. } => "batch",
+            Event::Epoch(m) => {
+                assert!(m.train_loss.is_finite() && m.val_loss.is_some());
+                "epoch"
+            }
+            Event::NewBest { .. } => "best",
+            Event::Warning(_) => continue,
+            Event::Finished(o) => {
+                assert!(o.test.is_some());
+                assert_eq!(o.epochs_run, 2);
+                "finished"
+            }
+            other => panic!("unexpected {other:?}"),
+        };
+        if kinds.last() != Some(&kind) {
+            kinds.push(kind);
+        }
+        if kind == "finished" {
+            break;
+        }
+    }
+    assert_eq!(kinds.first(), Some(&"started"));
+    assert!(kinds.contains(&"batch") && kinds.contains(&"epoch") && kinds.contains(&"best"));
+    job.join();
+    assert!(dir.path().join("run/report.json").exists());
+}
+
+#[test]
+fn pause_resume_and_cancel() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = job(dir.path(), 500);
+    while !matches!(next(&job), Event::Batch { .. }) {}
+    job.send(Command::Pause).unwrap();
+    while !matches!(next(&job), Event::Paused) {}
+    // While paused no batch arrives.
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        job.events
+            .try_iter()
+            .all(|e| !matches!(e, Event::Batch { .. }))
+    );
+    job.send(Command::Resume).unwrap();
+    while !matches!(next(&job), Event::Resumed) {}
+    while !matches!(next(&job), Event::Batch { .. }) {}
+    job.send(Command::Cancel).unwrap();
+    loop {
+        match next(&job) {
+            Event::Cancelled => break,
+            Event::Finished(_) | Event::Failed(_) => panic!("cancel must not finish the run"),
+            _ => {}
+        }
+    }
+    job.join();
+    assert!(
+        !dir.path().join("run/report.json").exists(),
+        "a cancelled run is not evaluated"
+    );
+}
+
+#[test]
+fn stop_keeps_the_best_checkpoint_and_evaluates() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = job(dir.path(), 500);
+    while !matches!(next(&job), Event::NewBest { .. }) {}
+    job.send(Command::Stop).unwrap();
+    let outcome = loop {
+        match next(&job) {
+            Event::Finished(o) => break o,
+            Event::Failed(m) => panic!("{m}"),
+            _ => {}
+        }
+    };
+    assert!(outcome.stopped_early);
+    assert!(outcome.epochs_run < 500);
+    job.join();
+    assert!(dir.path().join("run/report.json").exists());
+    assert!(dir.path().join("run/model.safetensors").exists());
+}
+
+#[test]
+fn a_dropped_handle_cancels_its_job_and_commands_to_an_ended_job_fail() {
+    let dir = tempfile::tempdir().unwrap();
+    let running = job(dir.path(), 500);
+    while !matches!(next(&running), Event::Batch { .. }) {}
+    let events = running.events.clone();
+    drop(running);
+    // The job ends on its own: its event channel closes, cancelled, unevaluated.
+    let mut cancelled = false;
+    while let Ok(e) = events.recv_timeout(Duration::from_secs(60)) {
+        cancelled |= matches!(e, Event::Cancelled);
+    }
+    assert!(cancelled);
+    assert!(!dir.path().join("run/report.json").exists());
+
+    let finished = job(dir.path(), 1);
+    while !matches!(next(&finished), Event::Finished(_)) {}
+    while !finished.is_finished() {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(finished.send(Command::Pause), Err(JobError::Ended));
+}
+
+#[test]
+fn a_failure_is_typed_by_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = TrainJob::spawn(
+        TrainJobSpec {
+            data: DataRoles {
+                train: vec![dir.path().join("missing.edf")],
+                ..DataRoles::default()
+            },
+            dataset: DatasetConfig::default(),
+            model: ModelSpec::by_name("mlp").unwrap(),
+            train: TrainConfig::default(),
+            run_dir: None,
+            init_from: None,
+        },
+        || {},
+    );
+    loop {
+        match next(&job) {
+            Event::Failed(f) => {
+                assert_eq!(f.stage, FailureStage::Loading);
+                assert!(f.message.contains("missing.edf"), "{f}");
+                break;
+            }
+            Event::Warning(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

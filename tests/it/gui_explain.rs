@@ -1,0 +1,142 @@
+//! Drives the real app headless with egui_kittest through an explanation: a
+//! run made by the CLI is opened, explained from the Explain view (progress,
+//! then the bars, the scalp map and the saliency map), a window is opened
+//! in the viewer with its saliency drawn over the traces, and an explanation
+//! in progress is cancelled.
+
+#![cfg(feature = "gui")]
+
+use std::path::{Path, PathBuf};
+
+use egui_kittest::kittest::Queryable;
+use spindle_app::gui::{AppCommand, Tab};
+
+use crate::support::app::{AppHarness, step_until};
+use crate::support::gui::{app_with_runs, shows, teaching_data};
+use crate::support::{self, spindle};
+
+/// A small run on the teaching EEG, trained by the CLI into `dir/run`.
+fn trained_run(dir: &Path) -> (PathBuf, PathBuf) {
+    let eeg = teaching_data(dir).join("eeg");
+    let run = dir.join("runs").join("run");
+    let out = spindle()
+        .args(["train", "--model", "eegnet", "--epochs", "4", "--out"])
+        .arg(&run)
+        .arg("--data")
+        .arg(&eeg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (eeg, run)
+}
+
+/// The app on `paths` with its runs in `runs`, in a 1400 x 1000 window.
+fn harness(paths: Vec<PathBuf>, runs: &Path) -> AppHarness {
+    support::app::harness(app_with_runs(paths, runs), 1400.0, 1000.0)
+}
+
+#[test]
+fn a_run_is_explained_from_the_app_and_its_saliency_drawn_over_the_traces() {
+    let dir = tempfile::tempdir().unwrap();
+    let (eeg, run) = trained_run(dir.path());
+    let runs = dir.path().join("runs");
+    let mut h = harness(vec![eeg], &runs);
+    h.state_mut().command(AppCommand::OpenRun(run.clone()));
+    step_until(&mut h, "the run read", 30, |a| {
+        a.result_run().is_some_and(|r| r.report.is_some())
+    });
+    h.get_by_label("Explain").click();
+    h.run_steps(2);
+    assert_eq!(h.state().tab(), Tab::Explain);
+    assert!(shows(&h, "not what the brain does"), "the caveat is shown");
+    assert!(shows(&h, "has not been explained yet"));
+    // The quick methods only: the bands and the channel × frequency map
+    // have their own tests.
+    h.get_by_label("Frequency bands").click();
+    h.get_by_label("Channel × frequency").click();
+    h.run_steps(1);
+    h.get_by_label("Explain this run").click();
+    step_until(&mut h, "the explanation's start", 30, |a| a.is_explaining());
+    h.run_steps(1);
+    assert!(
+        shows(&h, "Cancel explanation") || h.state().explanation().is_some(),
+        "progress and a way out while it runs"
+    );
+    step_until(&mut h, "the explanation", 120, |a| {
+        a.explanation().is_some_and(|(d, _)| d == run)
+    });
+    assert!(
+        run.join("explain.json").exists(),
+        "written into the run folder"
+    );
+    let (_, e) = h.state().explanation().unwrap();
+    let channels = e.channels.as_ref().expect("channel importance");
+    assert_eq!(channels.len(), 12, "one bar per channel of the run");
+    assert!(e.bands.is_none() && e.amplitude.is_none());
+    assert!(shows(&h, "Channel importance:"));
+    assert!(shows(&h, "The network relies most on") || shows(&h, "No single channel"));
+    assert!(shows(&h, "Saliency over time for"));
+    assert!(h.query_by_label("Explain again").is_some());
+
+    // A window of the list opens in the viewer with its saliency over it.
+    h.get_by_label_contains("Explained windows").scroll_to_me();
+    h.run_steps(2);
+    h.get_by_label_contains("Explained windows")
+        .click_accesskit();
+    h.run_steps(2);
+    h.get_all_by_label_contains("predicted")
+        .next()
+        .expect("the explained windows listed")
+        .scroll_to_me();
+    h.run_steps(2);
+    h.get_all_by_label_contains("predicted")
+        .next()
+        .unwrap()
+        .click_accesskit();
+    step_until(&mut h, "the window in the viewer", 30, |a| {
+        a.tab() == Tab::Viewer && a.open_recording().is_some() && !a.heat().is_empty()
+    });
+    let open = h.state().open_recording().unwrap().to_path_buf();
+    let (_, e) = h.state().explanation().unwrap();
+    let on_file = e
+        .saliency
+        .as_ref()
+        .unwrap()
+        .windows
+        .iter()
+        .filter(|w| w.file == open)
+        .count();
+    assert_eq!(
+        h.state().heat().len(),
+        on_file,
+        "one span per explained window of the file"
+    );
+
+    // Reopening the app finds the explanation in the run folder.
+    drop(h);
+    let mut h = harness(Vec::new(), &runs);
+    h.state_mut().command(AppCommand::OpenRun(run.clone()));
+    step_until(&mut h, "the saved explanation", 30, |a| {
+        a.explanation().is_some_and(|(d, _)| d == run)
+    });
+
+    // An explanation can be cancelled.
+    h.get_by_label("Explain").click();
+    h.run_steps(2);
+    h.get_by_label("Explain again").click();
+    step_until(&mut h, "the second explanation's start", 30, |a| {
+        a.is_explaining()
+    });
+    h.run_steps(1);
+    h.get_by_label("Cancel explanation").click();
+    step_until(&mut h, "the cancellation", 60, |a| !a.is_explaining());
+    assert!(shows(&h, "explanation cancelled"));
+    assert!(
+        h.state().explanation().is_some(),
+        "the earlier explanation stays"
+    );
+}

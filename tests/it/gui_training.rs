@@ -1,0 +1,359 @@
+//! Drives the real app headless with egui_kittest through training: build a
+//! dataset from a folder of labeled recordings, pick a model, start, pause,
+//! resume, stop; train again to the end; read the results, click a cell of
+//! the confusion matrix and jump to one of its windows; compare runs made by
+//! the CLI; run the demo.
+
+#![cfg(feature = "gui")]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use eframe::egui;
+use egui_kittest::kittest::Queryable;
+use spindle_app::gui::training::PreviewState;
+use spindle_app::gui::{AppCommand, SpindleApp, Tab};
+use spindle_learn::train::JobState;
+
+use crate::support::app::{AppHarness, step_until};
+use crate::support::gui::{app_with_runs, preview_ready, shows, teaching_data};
+use crate::support::{self, spindle};
+
+fn state(app: &SpindleApp) -> Option<&JobState> {
+    app.training().history.as_ref().map(|h| &h.state)
+}
+
+/// The app on `paths` with its runs in `runs`, in a 1400 x 900 window.
+fn harness(paths: Vec<PathBuf>, runs: &Path) -> AppHarness {
+    support::app::harness(app_with_runs(paths, runs), 1400.0, 900.0)
+}
+
+#[test]
+fn builds_a_dataset_trains_with_pause_resume_stop_then_reads_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let eeg = teaching_data(dir.path()).join("eeg");
+    let runs = dir.path().join("runs");
+    let mut h = harness(vec![eeg.clone()], &runs);
+    step_until(&mut h, "the folder scan", 30, |a| {
+        !a.is_busy() && a.entries().len() == 5
+    });
+
+    // The Train view builds the dataset preview by itself.
+    h.get_by_label("Train").click();
+    h.run_steps(2);
+    assert_eq!(h.state().tab(), Tab::Train);
+    step_until(&mut h, "the dataset preview", 60, preview_ready);
+    assert!(shows(&h, "windows of 2.00 s"));
+    assert!(shows(&h, "whole recordings"));
+
+    // Open the registry-driven list (scrolled into view first: the dataset
+    // form above it is long) and pick a small model by mouse.
+    h.get_by_label("architecture").scroll_to_me();
+    h.run_steps(2);
+    h.get_by_label("architecture").click_accesskit();
+    h.run_steps(2);
+    h.get_by_label_contains("MLP").click();
+    h.run_steps(2);
+    assert_eq!(h.state().training().options.model, "mlp");
+    h.state_mut().training_mut().options.epochs = 400;
+    step_until(&mut h, "the preview for the MLP", 60, preview_ready);
+    assert!(shows(&h, "Layers:"));
+
+    h.get_by_label("Start training").click();
+    step_until(&mut h, "training to start", 60, |a| {
+        a.training()
+            .history
+            .as_ref()
+            .is_some_and(|h| !h.batches.is_empty())
+    });
+    h.get_by_label("Pause").click();
+    step_until(&mut h, "the pause", 30, |a| {
+        matches!(state(a), Some(JobState::Paused))
+    });
+    let batches = h.state().training().history.as_ref().unwrap().batches.len();
+    for _ in 0..20 {
+        h.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(
+        h.state().training().history.as_ref().unwrap().batches.len(),
+        batches,
+        "no batch while paused"
+    );
+    h.get_by_label("Resume").click();
+    step_until(&mut h, "the resume", 30, |a| {
+        a.training()
+            .history
+            .as_ref()
+            .is_some_and(|h| matches!(h.state, JobState::Running) && h.epochs.len() >= 2)
+    });
+    h.get_by_label("Stop").click();
+    step_until(&mut h, "the stop", 60, |a| {
+        matches!(state(a), Some(JobState::Finished(_)))
+    });
+    {
+        let history = h.state().training().history.as_ref().unwrap();
+        assert!(history.epochs.len() >= 2 && history.epochs.len() < 400);
+        assert!(!history.batches.is_empty(), "the loss chart got its points");
+        let JobState::Finished(o) = &history.state else {
+            unreachable!()
+        };
+        assert!(o.stopped_early);
+    }
+    // The coach and the kept epoch are stated in words.
+    assert!(shows(&h, "Coach:"));
+    assert!(shows(&h, "are kept"));
+
+    // Results: the score card and the confusion matrix of the stopped run.
+    step_until(&mut h, "the run's results", 30, |a| {
+        a.result_run().is_some_and(|r| r.report.is_some())
+    });
+    h.get_by_label("See the results").click();
+    h.run_steps(3);
+    assert_eq!(h.state().tab(), Tab::Results);
+    assert!(shows(&h, "Test accuracy"));
+    assert!(shows(&h, "chance"));
+    let cell = "windows of eyes_closed predicted as eyes_closed";
+    h.get_by_label_contains(cell).click();
+    h.run_steps(3);
+    assert!(shows(&h, "of true class eyes_closed called eyes_closed"));
+    // A window of that cell opens the viewer at it.
+    let row = h
+        .state()
+        .result_run()
+        .unwrap()
+        .predictions
+        .iter()
+        .find(|r| r.truth == "eyes_closed" && r.predicted == "eyes_closed")
+        .cloned()
+        .expect("a correctly classified eyes_closed window");
+    h.get_all_by_label_contains("% sure")
+        .next()
+        .unwrap()
+        .click();
+    step_until(&mut h, "the jump to the window", 30, |a| {
+        a.tab() == Tab::Viewer && a.open_recording().is_some() && !a.is_busy()
+    });
+    assert_eq!(h.state().open_recording(), Some(row.file.as_path()));
+    let (a, b) = h.state().view_range().unwrap();
+    assert!(
+        a <= row.onset_s && row.onset_s + row.duration_s <= b,
+        "window at {} not in view {a}..{b}",
+        row.onset_s
+    );
+    // The run's predictions are drawn under the traces of that recording.
+    assert!(h.state().ribbons().iter().any(|r| r.title == "predicted"));
+
+    // Train again and let it finish: two runs in the runs folder.
+    h.get_by_label("Train").click();
+    h.run_steps(2);
+    h.state_mut().training_mut().options.epochs = 3;
+    step_until(&mut h, "the preview", 60, preview_ready);
+    h.get_by_label("Start training").click();
+    step_until(
+        &mut h,
+        "the second run",
+        120,
+        |a| matches!(state(a), Some(JobState::Finished(o)) if o.epochs_run == 3),
+    );
+    step_until(&mut h, "the runs list", 30, |a| a.runs().entries.len() == 2);
+}
+
+#[test]
+fn runs_made_by_the_cli_open_and_compare() {
+    let dir = tempfile::tempdir().unwrap();
+    let eeg = teaching_data(dir.path()).join("eeg");
+    let runs = dir.path().join("runs");
+    for lr in ["0.001", "0.003"] {
+        let out = spindle()
+            .args(["train", "--runs"])
+            .arg(&runs)
+            .args(["--model", "mlp", "--epochs", "2", "--lr", lr, "--data"])
+            .arg(&eeg)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut h = harness(vec![eeg], &runs);
+    step_until(&mut h, "the runs list", 30, |a| a.runs().entries.len() == 2);
+    h.get_by_label("Runs").click();
+    h.run_steps(3);
+    for node in h.get_all_by_label("compare") {
+        node.click();
+    }
+    step_until(&mut h, "both runs read", 30, |a| {
+        a.runs().snapshots.len() == 2
+    });
+    assert!(shows(&h, "Comparing 2 runs"));
+    assert!(
+        h.query_by_label("train.lr").is_some(),
+        "the differing setting is listed"
+    );
+    assert!(
+        h.query_by_label("train.epochs").is_none(),
+        "equal settings are not"
+    );
+    let first = h.state().runs().entries[0].dir.clone();
+    h.get_all_by_label("Open").next().unwrap().click();
+    step_until(&mut h, "the opened run", 30, |a| {
+        a.result_run()
+            .is_some_and(|r| r.dir == first && r.report.is_some())
+    });
+    assert_eq!(h.state().tab(), Tab::Results);
+    assert!(shows(&h, "Test accuracy"));
+
+    // Delete asks first.
+    h.get_by_label("Runs").click();
+    h.run_steps(2);
+    h.get_all_by_label("Delete…").next().unwrap().click();
+    h.run_steps(2);
+    assert!(shows(&h, "cannot be undone"));
+    h.get_by_label("Delete").click();
+    step_until(&mut h, "the deletion", 30, |a| a.runs().entries.len() == 1);
+    assert!(!first.exists());
+}
+
+#[test]
+fn the_demo_reaches_a_clear_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness(Vec::new(), &dir.path().join("runs"));
+    h.state_mut().command(AppCommand::StartDemo);
+    let started = Instant::now();
+    step_until(&mut h, "the demo's result", 120, |a| {
+        a.result_run().is_some_and(|r| r.report.is_some())
+    });
+    let seconds = started.elapsed().as_secs_f64();
+    assert!(h.state().is_presenting());
+    assert_eq!(h.state().tab(), Tab::Results);
+    let run = h.state().result_run().unwrap();
+    let test = run
+        .report
+        .as_ref()
+        .and_then(|r| r.test.as_ref())
+        .and_then(|s| s.classification())
+        .expect("a classification report");
+    assert!(
+        test.accuracy > test.chance_level + 0.4,
+        "accuracy {} against chance {}",
+        test.accuracy,
+        test.chance_level
+    );
+    assert!(shows(&h, "Test accuracy"));
+    eprintln!("demo result after {seconds:.1} s (test build, shared machine)");
+}
+
+#[test]
+fn suggested_labels_are_accepted_one_by_one_or_all_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let eeg = teaching_data(dir.path()).join("eeg");
+    let runs = dir.path().join("runs");
+    let out = spindle()
+        .args(["train", "--runs"])
+        .arg(&runs)
+        .args(["--model", "eegnet", "--epochs", "8", "--data"])
+        .arg(&eeg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A recording without labels.
+    let fresh = dir.path().join("fresh");
+    std::fs::create_dir_all(&fresh).unwrap();
+    let recording = fresh.join("sub-05.edf");
+    let mut unlabeled =
+        spindle_signals::recording::read_recording(&eeg.join("sub-05.edf")).unwrap();
+    unlabeled.annotations.clear();
+    spindle_signals::recording::write_edf(
+        &recording,
+        &unlabeled,
+        &spindle_signals::recording::EdfWriteOptions::default(),
+    )
+    .unwrap();
+
+    let mut h = harness(vec![recording.clone()], &runs);
+    step_until(&mut h, "the recording and the runs", 30, |a| {
+        !a.is_busy() && a.open_recording().is_some() && a.runs().entries.len() == 1
+    });
+    assert_eq!(h.state().labels().unwrap().len(), 0);
+    h.get_by_label("Runs").click();
+    h.run_steps(2);
+    h.get_by_label("Open").click();
+    step_until(&mut h, "the run", 30, |a| {
+        a.result_run().is_some_and(|r| r.report.is_some())
+    });
+    h.get_by_label("Suggest labels for sub-05.edf").click();
+    step_until(&mut h, "the suggestions", 60, |a| a.suggestions().is_some());
+    assert_eq!(h.state().tab(), Tab::Viewer);
+    let n = h.state().suggestions().unwrap().1.items.len();
+    assert!(n >= 3, "{n} suggestions");
+    // Suggestions are not labels until accepted; they are drawn apart.
+    assert_eq!(h.state().labels().unwrap().len(), 0);
+    assert!(h.state().ribbons().iter().any(|r| r.title == "suggested"));
+    assert!(shows(&h, &format!("Suggestions ({n})")));
+
+    h.get_all_by_label("Accept").next().unwrap().click();
+    h.run_steps(2);
+    assert_eq!(h.state().labels().unwrap().len(), 1);
+    h.get_all_by_label("Reject").next().unwrap().click();
+    h.run_steps(2);
+    assert_eq!(h.state().labels().unwrap().len(), 1);
+    assert_eq!(h.state().suggestions().unwrap().1.items.len(), n - 2);
+    h.get_by_label("Accept all").click();
+    h.run_steps(2);
+    assert_eq!(h.state().labels().unwrap().len(), n - 1);
+    assert!(h.state().suggestions().is_none());
+    // Accepting all is one undo step.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    assert_eq!(h.state().labels().unwrap().len(), 1);
+}
+
+#[test]
+fn a_recording_deleted_after_it_was_chosen_is_named_when_training_and_previewing() {
+    let dir = tempfile::tempdir().unwrap();
+    let eeg = teaching_data(dir.path()).join("eeg");
+    let runs = dir.path().join("runs");
+    let mut h = harness(vec![eeg.clone()], &runs);
+    step_until(&mut h, "the folder scan", 30, |a| {
+        !a.is_busy() && a.entries().len() == 5
+    });
+    h.get_by_label("Train").click();
+    h.run_steps(2);
+    step_until(&mut h, "the dataset preview", 60, preview_ready);
+
+    // The recording goes away after the dataset was shown.
+    let gone = eeg.join("sub-03.edf");
+    std::fs::remove_file(&gone).unwrap();
+    let expected = format!(
+        "{}: not found: the recording was deleted, moved or renamed since it was chosen (or the path is mistyped); check it and choose the data again",
+        gone.display()
+    );
+    h.get_by_label("Start training").click();
+    step_until(&mut h, "the training job to fail", 60, |a| {
+        matches!(state(a), Some(JobState::Failed(_)))
+    });
+    match state(h.state()) {
+        Some(JobState::Failed(f)) => assert_eq!(f.message, expected),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(shows(&h, &format!("Training failed: {expected}")));
+
+    // Building the dataset again says the same.
+    h.state_mut().command(AppCommand::Preview);
+    step_until(&mut h, "the preview to fail", 60, |a| {
+        matches!(a.training().preview, PreviewState::Failed(_))
+    });
+    match &h.state().training().preview {
+        PreviewState::Failed(f) => assert_eq!(f.message, expected),
+        _ => unreachable!(),
+    }
+    assert!(shows(&h, &expected));
+    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
+}
