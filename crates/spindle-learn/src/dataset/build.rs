@@ -131,265 +131,393 @@ pub fn build_dataset_with_roles(
     }
     let n_train_sources = train_sources.len();
     let n_validation_sources = validation_sources.len();
-    let n_held_sources = n_train_sources + n_validation_sources;
     let mut sources: Vec<LoadedSource> = train_sources
         .into_iter()
         .chain(validation_sources)
         .chain(test_sources)
         .collect();
-    for s in &mut sources {
+    merge_labels(&mut sources, &config.merge);
+    let plan = Plan::new(&sources, n_train_sources, n_validation_sources, config)?;
+    let mut summary = DatasetSummary::default();
+    summary.warnings.extend(plan.padded_note.clone());
+    let windows = plan.windows(&mut summary);
+    let classes = plan.classes(&windows)?;
+    let splits = plan.splits(&windows, &mut summary)?;
+    let [train, validation, test] = plan.fill_splits(windows, splits, &classes, &mut summary)?;
+    plan.warn_of_thin_splits(&classes, [&validation, &test], &mut summary);
+    let shaped = plan.shape(train, validation, test, classes.len(), &mut summary)?;
+    Ok(Dataset {
+        channels: plan.channels,
+        rate_hz: plan.rate_hz,
+        window_len: plan.window_len,
+        stride_len: plan.stride_len,
+        input_channels: shaped.input_channels,
+        input_len: shaped.input_len,
+        input_rate_hz: shaped.input_rate_hz,
+        normalization: shaped.normalization,
+        classes,
+        regression: config.regression,
+        stats: shaped.stats,
+        files: sources.iter().map(|s| s.path().to_path_buf()).collect(),
+        train_files: n_train_sources,
+        validation_files: n_validation_sources,
+        whole_file: plan.whole_file,
+        train: shaped.train,
+        validation: shaped.validation,
+        test: shaped.test,
+        summary,
+    })
+}
+
+/// Renames the labels of every source as `merge` says (`from -> to`).
+fn merge_labels(sources: &mut [LoadedSource], merge: &BTreeMap<String, String>) {
+    for s in sources {
         for l in &mut s.labels.labels {
-            if let Some(to) = config.merge.get(&l.trial_type) {
+            if let Some(to) = merge.get(&l.trial_type) {
                 l.trial_type = to.clone();
             }
         }
     }
-    let whole_file = sources.iter().all(|s| s.whole_file);
-    let channels = choose_channels(&sources, &config.channels)?;
-    // Before filtering or resampling, which would smear a NaN over its channel.
-    check_finite(&sources, &channels)?;
-    let rate_hz = match config.rate_hz {
-        Some(r) if r > 0.0 => r,
-        _ => most_common_rate(&sources, &channels),
-    };
-    let signals: Vec<Vec<Vec<f32>>> = sources
-        .iter()
-        .map(|s| prepare_signals(s, &channels, rate_hz, &config.filter, config.normalization))
-        .collect::<Result<_, _>>()?;
+}
 
-    let window_s = match config.window_s {
-        Some(w) => w,
-        None if whole_file => median_duration_s(sources.iter().map(|s| &s.labels))
-            .ok_or_else(|| DatasetError::Invalid("the audio files are empty".into()))?,
-        None => median_duration_s(sources[..n_train_sources].iter().map(|s| &s.labels))
-            .ok_or_else(|| {
-                DatasetError::Invalid(
-                    "no labeled segments with a duration in the training recordings: label some segments, or give --window"
-                        .into(),
-                )
-            })?,
-    };
-    let mut window_len = (window_s * rate_hz).round() as usize;
-    let mut padded_note = None;
-    if whole_file && config.window_s.is_none() && window_len < config.min_window_samples {
-        padded_note = Some(format!(
-            "files are shorter ({window_s:.3} s) than the model needs; each is padded to {:.3} s",
-            config.min_window_samples as f64 / rate_hz
-        ));
-        window_len = config.min_window_samples;
-    }
-    if window_len < 2 {
-        return Err(DatasetError::Invalid(format!(
-            "a window of {window_s} s at {rate_hz} Hz holds fewer than 2 samples"
-        )));
-    }
-    let stride_len = config
-        .stride_s
-        .map_or(window_len, |s| ((s * rate_hz).round() as usize).max(1));
+/// What every stage of building a dataset reads: the sources (training,
+/// then validation, then test) with their prepared signals, the common
+/// channels and rate, and the window length.
+struct Plan<'a> {
+    sources: &'a [LoadedSource],
+    config: &'a DatasetConfig,
+    /// How many of `sources` are training sources (they come first).
+    n_train_sources: usize,
+    /// Training plus validation sources (the test sources follow them).
+    n_held_sources: usize,
+    /// True when every source is one example (a labeled audio folder).
+    whole_file: bool,
+    channels: Vec<String>,
+    rate_hz: f64,
+    /// Per source, the chosen channels resampled, filtered and cut to one length.
+    signals: Vec<Vec<Vec<f32>>>,
+    window_s: f64,
+    window_len: usize,
+    stride_len: usize,
+    /// Why short files were padded, when they were.
+    padded_note: Option<String>,
+}
 
-    // Windows.
-    let mut windows = Vec::new();
-    let mut summary = DatasetSummary::default();
-    summary.warnings.extend(padded_note);
-    for (i, (s, sig)) in sources.iter().zip(&signals).enumerate() {
-        let n_samples = sig.first().map_or(0, Vec::len);
-        if s.whole_file {
-            windows.push(WindowRef {
-                source: i,
-                start: 0,
-                onset_s: 0.0,
-                class: s
-                    .labels
-                    .labels
-                    .first()
-                    .map(|l| l.trial_type.clone())
-                    .unwrap_or_default(),
-            });
-            continue;
-        }
-        let (w, skipped) = cut_windows(
-            i,
-            &s.recording,
-            &s.labels,
-            rate_hz,
-            n_samples,
-            window_len,
-            stride_len,
-            config.unlabeled_class.as_deref(),
-        );
-        summary.skipped_short += skipped;
-        windows.extend(w);
-    }
-    if !config.classes.is_empty() {
-        let keep: BTreeSet<&str> = config.classes.iter().map(String::as_str).collect();
-        windows.retain(|w| keep.contains(w.class.as_str()));
-    }
-    if summary.skipped_short > 0 {
-        summary.warnings.push(format!(
-            "{} labeled segment(s) shorter than the {window_s:.3}-s window were skipped",
-            summary.skipped_short
-        ));
-    }
-    let class_set: BTreeSet<String> = windows.iter().map(|w| w.class.clone()).collect();
-    let regression = config.regression;
-    if let Some(bad) = class_set
-        .iter()
-        .find(|c| regression && c.trim().parse::<f64>().is_err())
-    {
-        return Err(DatasetError::Invalid(format!(
-            "regression needs numeric labels, but one label is {bad:?}"
-        )));
-    }
-    let classes: Vec<String> = if regression {
-        Vec::new()
-    } else {
-        class_set.into_iter().collect()
-    };
-    if !regression && classes.len() < 2 {
-        return Err(DatasetError::Invalid(format!(
-            "training needs at least two classes; the labels give {}",
-            if classes.is_empty() {
-                "none".to_string()
-            } else {
-                format!("only {:?}", classes[0])
-            }
-        )));
-    }
+/// The windows of the three splits laid out for the model and standardized.
+struct Shaped {
+    train: SplitData,
+    validation: SplitData,
+    test: SplitData,
+    input_channels: usize,
+    input_len: usize,
+    input_rate_hz: f64,
+    normalization: Normalization,
+    stats: ChannelStats,
+}
 
-    // Splits.
-    let mut splits: Vec<Option<SplitName>> = windows
-        .iter()
-        .map(|w| {
-            Some(if w.source >= n_held_sources {
-                SplitName::Test
-            } else if w.source >= n_train_sources {
-                SplitName::Validation
-            } else {
-                SplitName::Train
-            })
-        })
-        .collect();
-    let describe = |m: HoldoutMethod, what: &str| match m {
-        HoldoutMethod::Recordings if whole_file => {
-            format!("{what}: whole files, stratified by class")
+impl<'a> Plan<'a> {
+    /// Chooses the channels and the rate, prepares every source's signals and
+    /// decides the window and stride.
+    fn new(
+        sources: &'a [LoadedSource],
+        n_train_sources: usize,
+        n_validation_sources: usize,
+        config: &'a DatasetConfig,
+    ) -> Result<Self, DatasetError> {
+        let whole_file = sources.iter().all(|s| s.whole_file);
+        let channels = choose_channels(sources, &config.channels)?;
+        // Before filtering or resampling, which would smear a NaN over its channel.
+        check_finite(sources, &channels)?;
+        let rate_hz = match config.rate_hz {
+            Some(r) if r > 0.0 => r,
+            _ => most_common_rate(sources, &channels),
+        };
+        let signals: Vec<Vec<Vec<f32>>> = sources
+            .iter()
+            .map(|s| prepare_signals(s, &channels, rate_hz, &config.filter, config.normalization))
+            .collect::<Result<_, _>>()?;
+        let window_s = window_seconds(sources, n_train_sources, whole_file, config)?;
+        let mut window_len = (window_s * rate_hz).round() as usize;
+        let mut padded_note = None;
+        if whole_file && config.window_s.is_none() && window_len < config.min_window_samples {
+            padded_note = Some(format!(
+                "files are shorter ({window_s:.3} s) than the model needs; each is padded to {:.3} s",
+                config.min_window_samples as f64 / rate_hz
+            ));
+            window_len = config.min_window_samples;
         }
-        HoldoutMethod::Recordings => format!("{what}: whole recordings"),
-        HoldoutMethod::TimeBlocks => format!(
-            "{what}: the last block of time of each class in each recording (overlapping training windows dropped)"
-        ),
-    };
-    if !config.test_trials.is_empty() {
-        let files: Vec<&std::path::Path> = sources.iter().map(LoadedSource::path).collect();
-        let (n, rate) = (window_len, rate_hz);
-        hold_out_trials(&windows, &files, &config.test_trials, n, rate, &mut splits).map_err(
-            |file| {
-                DatasetError::Invalid(format!(
-                    "{}: holds test trials of the fold but is not among the training recordings",
-                    file.display()
-                ))
-            },
-        )?;
-        summary.test_method =
-            "the fold's blocks of trials (overlapping training windows dropped)".into();
-    } else if n_held_sources == sources.len() {
-        let m = hold_out(
-            &windows,
-            &mut splits,
-            Holdout {
-                from: SplitName::Train,
-                to: SplitName::Test,
-                fraction: config.test_fraction,
-                window_len,
-                whole_file,
-                seed: config.seed ^ 0x7E57,
-            },
-        );
-        summary.test_method = describe(m, "held out from the training data");
-    } else {
-        summary.test_method = "the recordings given as test data".into();
-    }
-    if n_validation_sources == 0 {
-        let m = hold_out(
-            &windows,
-            &mut splits,
-            Holdout {
-                from: SplitName::Train,
-                to: SplitName::Validation,
-                fraction: config.validation_fraction,
-                window_len,
-                whole_file,
-                seed: config.seed ^ 0x7A11D,
-            },
-        );
-        summary.validation_method = describe(m, "held out from the training data");
-        if m == HoldoutMethod::TimeBlocks && config.test_trials.is_empty() {
-            summary.warnings.push(
-                "validation is the last stretch of time of the training recording(s), so the epoch kept is chosen on one part of one session and can be a lucky or unlucky one; give more recordings, or use `spindle train --cv 5` for a steadier estimate".into(),
-            );
-        }
-    } else {
-        summary.validation_method = "the recordings given as validation data".into();
-    }
-    summary.purged = splits.iter().filter(|s| s.is_none()).count();
-
-    // Samples per split.
-    let class_index: BTreeMap<&str, usize> = classes
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.as_str(), i))
-        .collect();
-    let mut data: BTreeMap<SplitName, SplitData> = BTreeMap::new();
-    for (w, split) in windows.into_iter().zip(splits) {
-        let Some(split) = split else { continue };
-        let d = data.entry(split).or_default();
-        let sig = &signals[w.source];
-        let before = d.x.len();
-        for ch in sig {
-            let end = (w.start + window_len).min(ch.len());
-            d.x.extend_from_slice(&ch[w.start.min(end)..end]);
-            d.x.resize(d.x.len() + window_len - (end - w.start.min(end)), 0.0);
-        }
-        if let Some(bad) = d.x[before..].iter().position(|v| !v.is_finite()) {
-            let ch = bad / window_len;
+        if window_len < 2 {
             return Err(DatasetError::Invalid(format!(
-                "{}: channel {} has a non-finite value (NaN or infinity) at {:.3} s; fix or exclude the channel",
-                sources[w.source].path().display(),
-                channels[ch],
-                w.onset_s + (bad % window_len) as f64 / rate_hz
+                "a window of {window_s} s at {rate_hz} Hz holds fewer than 2 samples"
             )));
         }
-        if regression {
-            d.values
-                .push(w.class.trim().parse::<f64>().unwrap_or(0.0) as f32);
-        } else {
-            d.y.push(class_index.get(w.class.as_str()).copied().unwrap_or(0));
+        let stride_len = config
+            .stride_s
+            .map_or(window_len, |s| ((s * rate_hz).round() as usize).max(1));
+        Ok(Plan {
+            sources,
+            config,
+            n_train_sources,
+            n_held_sources: n_train_sources + n_validation_sources,
+            whole_file,
+            channels,
+            rate_hz,
+            signals,
+            window_s,
+            window_len,
+            stride_len,
+            padded_note,
+        })
+    }
+
+    /// Every window of every source (one per file for whole files) of the
+    /// chosen classes; counts the labeled segments too short for a window.
+    fn windows(&self, summary: &mut DatasetSummary) -> Vec<WindowRef> {
+        let config = self.config;
+        let mut windows = Vec::new();
+        for (i, (s, sig)) in self.sources.iter().zip(&self.signals).enumerate() {
+            let n_samples = sig.first().map_or(0, Vec::len);
+            if s.whole_file {
+                windows.push(WindowRef {
+                    source: i,
+                    start: 0,
+                    onset_s: 0.0,
+                    class: s
+                        .labels
+                        .labels
+                        .first()
+                        .map(|l| l.trial_type.clone())
+                        .unwrap_or_default(),
+                });
+                continue;
+            }
+            let (w, skipped) = cut_windows(
+                i,
+                &s.recording,
+                &s.labels,
+                self.rate_hz,
+                n_samples,
+                self.window_len,
+                self.stride_len,
+                config.unlabeled_class.as_deref(),
+            );
+            summary.skipped_short += skipped;
+            windows.extend(w);
         }
-        *summary
-            .counts
-            .entry(split)
-            .or_default()
-            .entry(w.class.clone())
-            .or_default() += 1;
-        d.windows.push(w);
-    }
-    let mut train = data.remove(&SplitName::Train).unwrap_or_default();
-    let mut validation = data.remove(&SplitName::Validation).unwrap_or_default();
-    let mut test = data.remove(&SplitName::Test).unwrap_or_default();
-    if train.is_empty() {
-        return Err(DatasetError::Invalid(
-            "no training windows: the labels give no window of the chosen length".into(),
-        ));
-    }
-    for (name, split) in [("validation", &validation), ("test", &test)] {
-        if split.len() < 10 {
+        if !config.classes.is_empty() {
+            let keep: BTreeSet<&str> = config.classes.iter().map(String::as_str).collect();
+            windows.retain(|w| keep.contains(w.class.as_str()));
+        }
+        if summary.skipped_short > 0 {
             summary.warnings.push(format!(
-                "the {name} set has only {} window(s); its scores will be noisy",
-                split.len()
+                "{} labeled segment(s) shorter than the {:.3}-s window were skipped",
+                summary.skipped_short, self.window_s
             ));
         }
+        windows
     }
-    if !regression {
-        for c in &classes {
+
+    /// The class names, sorted (none for regression, whose labels must be
+    /// numbers); a classifier needs two at least.
+    fn classes(&self, windows: &[WindowRef]) -> Result<Vec<String>, DatasetError> {
+        let class_set: BTreeSet<String> = windows.iter().map(|w| w.class.clone()).collect();
+        let regression = self.config.regression;
+        if let Some(bad) = class_set
+            .iter()
+            .find(|c| regression && c.trim().parse::<f64>().is_err())
+        {
+            return Err(DatasetError::Invalid(format!(
+                "regression needs numeric labels, but one label is {bad:?}"
+            )));
+        }
+        let classes: Vec<String> = if regression {
+            Vec::new()
+        } else {
+            class_set.into_iter().collect()
+        };
+        if !regression && classes.len() < 2 {
+            return Err(DatasetError::Invalid(format!(
+                "training needs at least two classes; the labels give {}",
+                if classes.is_empty() {
+                    "none".to_string()
+                } else {
+                    format!("only {:?}", classes[0])
+                }
+            )));
+        }
+        Ok(classes)
+    }
+
+    /// The split of each window (`None`: dropped, it overlaps a held-out
+    /// one): by the role of its source, then the test and validation sets
+    /// held out of the training sources where none were given.
+    fn splits(
+        &self,
+        windows: &[WindowRef],
+        summary: &mut DatasetSummary,
+    ) -> Result<Vec<Option<SplitName>>, DatasetError> {
+        let config = self.config;
+        let mut splits: Vec<Option<SplitName>> = windows
+            .iter()
+            .map(|w| {
+                Some(if w.source >= self.n_held_sources {
+                    SplitName::Test
+                } else if w.source >= self.n_train_sources {
+                    SplitName::Validation
+                } else {
+                    SplitName::Train
+                })
+            })
+            .collect();
+        if !config.test_trials.is_empty() {
+            let files: Vec<&std::path::Path> =
+                self.sources.iter().map(LoadedSource::path).collect();
+            let (n, rate) = (self.window_len, self.rate_hz);
+            hold_out_trials(windows, &files, &config.test_trials, n, rate, &mut splits).map_err(
+                |file| {
+                    DatasetError::Invalid(format!(
+                        "{}: holds test trials of the fold but is not among the training recordings",
+                        file.display()
+                    ))
+                },
+            )?;
+            summary.test_method =
+                "the fold's blocks of trials (overlapping training windows dropped)".into();
+        } else if self.n_held_sources == self.sources.len() {
+            let m = hold_out(
+                windows,
+                &mut splits,
+                self.holdout(SplitName::Test, config.test_fraction, 0x7E57),
+            );
+            summary.test_method = self.describe(m, "held out from the training data");
+        } else {
+            summary.test_method = "the recordings given as test data".into();
+        }
+        if self.n_held_sources == self.n_train_sources {
+            let m = hold_out(
+                windows,
+                &mut splits,
+                self.holdout(SplitName::Validation, config.validation_fraction, 0x7A11D),
+            );
+            summary.validation_method = self.describe(m, "held out from the training data");
+            if m == HoldoutMethod::TimeBlocks && config.test_trials.is_empty() {
+                summary.warnings.push(
+                    "validation is the last stretch of time of the training recording(s), so the epoch kept is chosen on one part of one session and can be a lucky or unlucky one; give more recordings, or use `spindle train --cv 5` for a steadier estimate".into(),
+                );
+            }
+        } else {
+            summary.validation_method = "the recordings given as validation data".into();
+        }
+        summary.purged = splits.iter().filter(|s| s.is_none()).count();
+        Ok(splits)
+    }
+
+    /// Holding `fraction` of the training windows out for split `to`.
+    fn holdout(&self, to: SplitName, fraction: f64, salt: u64) -> Holdout {
+        Holdout {
+            from: SplitName::Train,
+            to,
+            fraction,
+            window_len: self.window_len,
+            whole_file: self.whole_file,
+            seed: self.config.seed ^ salt,
+        }
+    }
+
+    /// How a held-out set was chosen, in words.
+    fn describe(&self, m: HoldoutMethod, what: &str) -> String {
+        match m {
+            HoldoutMethod::Recordings if self.whole_file => {
+                format!("{what}: whole files, stratified by class")
+            }
+            HoldoutMethod::Recordings => format!("{what}: whole recordings"),
+            HoldoutMethod::TimeBlocks => format!(
+                "{what}: the last block of time of each class in each recording (overlapping training windows dropped)"
+            ),
+        }
+    }
+
+    /// The samples and targets of every kept window, by split (training,
+    /// validation, test), counted per class; a non-finite sample is an
+    /// error naming its file, channel and time.
+    fn fill_splits(
+        &self,
+        windows: Vec<WindowRef>,
+        splits: Vec<Option<SplitName>>,
+        classes: &[String],
+        summary: &mut DatasetSummary,
+    ) -> Result<[SplitData; 3], DatasetError> {
+        let window_len = self.window_len;
+        let class_index: BTreeMap<&str, usize> = classes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.as_str(), i))
+            .collect();
+        let mut data: BTreeMap<SplitName, SplitData> = BTreeMap::new();
+        for (w, split) in windows.into_iter().zip(splits) {
+            let Some(split) = split else { continue };
+            let d = data.entry(split).or_default();
+            let sig = &self.signals[w.source];
+            let before = d.x.len();
+            for ch in sig {
+                let end = (w.start + window_len).min(ch.len());
+                d.x.extend_from_slice(&ch[w.start.min(end)..end]);
+                d.x.resize(d.x.len() + window_len - (end - w.start.min(end)), 0.0);
+            }
+            if let Some(bad) = d.x[before..].iter().position(|v| !v.is_finite()) {
+                let ch = bad / window_len;
+                return Err(DatasetError::Invalid(format!(
+                    "{}: channel {} has a non-finite value (NaN or infinity) at {:.3} s; fix or exclude the channel",
+                    self.sources[w.source].path().display(),
+                    self.channels[ch],
+                    w.onset_s + (bad % window_len) as f64 / self.rate_hz
+                )));
+            }
+            if self.config.regression {
+                d.values
+                    .push(w.class.trim().parse::<f64>().unwrap_or(0.0) as f32);
+            } else {
+                d.y.push(class_index.get(w.class.as_str()).copied().unwrap_or(0));
+            }
+            *summary
+                .counts
+                .entry(split)
+                .or_default()
+                .entry(w.class.clone())
+                .or_default() += 1;
+            d.windows.push(w);
+        }
+        let train = data.remove(&SplitName::Train).unwrap_or_default();
+        let validation = data.remove(&SplitName::Validation).unwrap_or_default();
+        let test = data.remove(&SplitName::Test).unwrap_or_default();
+        if train.is_empty() {
+            return Err(DatasetError::Invalid(
+                "no training windows: the labels give no window of the chosen length".into(),
+            ));
+        }
+        Ok([train, validation, test])
+    }
+
+    /// Warns of a validation or test set too small to score well, and of a
+    /// class missing from a split.
+    fn warn_of_thin_splits(
+        &self,
+        classes: &[String],
+        [validation, test]: [&SplitData; 2],
+        summary: &mut DatasetSummary,
+    ) {
+        for (name, split) in [("validation", validation), ("test", test)] {
+            if split.len() < 10 {
+                summary.warnings.push(format!(
+                    "the {name} set has only {} window(s); its scores will be noisy",
+                    split.len()
+                ));
+            }
+        }
+        if self.config.regression {
+            return;
+        }
+        for c in classes {
             for split in [SplitName::Train, SplitName::Validation, SplitName::Test] {
                 if summary
                     .counts
@@ -408,27 +536,111 @@ pub fn build_dataset_with_roles(
         }
     }
 
-    let Some((input_channels, input_len, input_rate_hz)) =
-        config
+    /// The windows laid out as the representation says, then standardized
+    /// as the normalization says (`auto` decided on the validation windows
+    /// and reported in `summary`), with statistics of the training windows.
+    fn shape(
+        &self,
+        mut train: SplitData,
+        mut validation: SplitData,
+        mut test: SplitData,
+        n_classes: usize,
+        summary: &mut DatasetSummary,
+    ) -> Result<Shaped, DatasetError> {
+        let config = self.config;
+        let (n_channels, window_len, rate_hz) =
+            (self.channels.len(), self.window_len, self.rate_hz);
+        let Some((input_channels, input_len, input_rate_hz)) = config
             .representation
-            .output_shape(channels.len(), window_len, rate_hz)
-    else {
-        return Err(DatasetError::Invalid(format!(
-            "a window of {window_s:.3} s is shorter than one spectrogram frame; use longer windows"
-        )));
-    };
-    for split in [&mut train, &mut validation, &mut test] {
-        split.x = config
-            .representation
-            .apply(&split.x, channels.len(), window_len, rate_hz);
+            .output_shape(n_channels, window_len, rate_hz)
+        else {
+            return Err(DatasetError::Invalid(format!(
+                "a window of {:.3} s is shorter than one spectrogram frame; use longer windows",
+                self.window_s
+            )));
+        };
+        for split in [&mut train, &mut validation, &mut test] {
+            split.x = config
+                .representation
+                .apply(&split.x, n_channels, window_len, rate_hz);
+        }
+        let normalization = choose_applied_normalization(
+            config,
+            [&train, &validation],
+            (input_channels, input_len),
+            n_classes,
+            summary,
+        );
+        if normalization == Normalization::Baseline {
+            for split in [&mut train, &mut validation, &mut test] {
+                remove_window_means(&mut split.x, input_len);
+            }
+        }
+        let stats = match normalization {
+            Normalization::Baseline | Normalization::ZScore | Normalization::Auto => {
+                let mut stats = ChannelStats::fit(&train.x, input_channels, input_len);
+                if normalization == Normalization::Baseline {
+                    stats.mean.fill(0.0);
+                }
+                stats
+            }
+            Normalization::Ems | Normalization::None => ChannelStats::identity(input_channels),
+        };
+        for split in [&mut train, &mut validation, &mut test] {
+            stats.apply(&mut split.x, input_len);
+        }
+        Ok(Shaped {
+            train,
+            validation,
+            test,
+            input_channels,
+            input_len,
+            input_rate_hz,
+            normalization,
+            stats,
+        })
     }
-    // Baseline correction removes a window's mean per row: right for raw
-    // signals, wrong for spectra (it would erase the spectral shape).
+}
+
+/// The window length in seconds: the one given, else the median labeled
+/// segment (of every file for whole files, else of the training recordings).
+fn window_seconds(
+    sources: &[LoadedSource],
+    n_train_sources: usize,
+    whole_file: bool,
+    config: &DatasetConfig,
+) -> Result<f64, DatasetError> {
+    match config.window_s {
+        Some(w) => Ok(w),
+        None if whole_file => median_duration_s(sources.iter().map(|s| &s.labels))
+            .ok_or_else(|| DatasetError::Invalid("the audio files are empty".into())),
+        None => median_duration_s(sources[..n_train_sources].iter().map(|s| &s.labels))
+            .ok_or_else(|| {
+                DatasetError::Invalid(
+                    "no labeled segments with a duration in the training recordings: label some segments, or give --window"
+                        .into(),
+                )
+            }),
+    }
+}
+
+/// The normalization to apply to inputs `[train, validation]` of shape
+/// `(rows, columns)`: the configured one, except that spectra are z-scored
+/// rather than baseline-corrected (removing each row's mean would erase the
+/// spectral shape), and `auto` decided (on raw windows, by the validation
+/// windows; recorded in `summary`).
+fn choose_applied_normalization(
+    config: &DatasetConfig,
+    [train, validation]: [&SplitData; 2],
+    (rows, columns): (usize, usize),
+    n_classes: usize,
+    summary: &mut DatasetSummary,
+) -> Normalization {
     let spectra = matches!(
         config.representation,
         Representation::Spectrogram { .. } | Representation::LogMel { .. }
     );
-    let normalization = match (config.normalization, spectra) {
+    match (config.normalization, spectra) {
         (Normalization::Baseline, true) => Normalization::ZScore,
         (Normalization::Auto, true) => {
             summary.normalization = Some(NormalizationChoice {
@@ -442,58 +654,19 @@ pub fn build_dataset_with_roles(
         }
         (Normalization::Auto, false) => {
             let choice = choose_normalization(
-                &train,
-                &validation,
-                input_channels,
-                input_len,
-                classes.len(),
-                regression,
+                train,
+                validation,
+                rows,
+                columns,
+                n_classes,
+                config.regression,
             );
             let chosen = choice.chosen;
             summary.normalization = Some(choice);
             chosen
         }
         (mode, _) => mode,
-    };
-    if normalization == Normalization::Baseline {
-        for split in [&mut train, &mut validation, &mut test] {
-            remove_window_means(&mut split.x, input_len);
-        }
     }
-    let stats = match normalization {
-        Normalization::Baseline | Normalization::ZScore | Normalization::Auto => {
-            let mut stats = ChannelStats::fit(&train.x, input_channels, input_len);
-            if normalization == Normalization::Baseline {
-                stats.mean.fill(0.0);
-            }
-            stats
-        }
-        Normalization::Ems | Normalization::None => ChannelStats::identity(input_channels),
-    };
-    for split in [&mut train, &mut validation, &mut test] {
-        stats.apply(&mut split.x, input_len);
-    }
-    Ok(Dataset {
-        channels,
-        rate_hz,
-        window_len,
-        stride_len,
-        input_channels,
-        input_len,
-        input_rate_hz,
-        normalization,
-        classes,
-        regression,
-        stats,
-        files: sources.iter().map(|s| s.path().to_path_buf()).collect(),
-        train_files: n_train_sources,
-        validation_files: n_validation_sources,
-        whole_file,
-        train,
-        validation,
-        test,
-        summary,
-    })
 }
 
 /// The chosen channels: `wanted` when given (every recording must have them),

@@ -109,314 +109,499 @@ fn run(
         label_files,
     } = req;
     let device = select_device(config.device)?;
-    let channels = ds.input_channels;
-    let samples = ds.input_len;
-    let n_outputs = if ds.regression { 1 } else { ds.classes.len() };
-    let input = InputShape {
-        channels,
-        samples,
-        rate_hz: ds.input_rate_hz,
-        n_outputs,
-    };
-
-    let varmap = VarMap::new();
-    let vb = seeded_var_builder(&varmap, DType::F32, &device, config.seed);
-    let (net, summary) = model::build(&spec, &input, vb)?;
-    model::seed_dropout(config.seed);
-    if let Some(from) = &init_from {
-        let loaded = load_matching(&varmap, &RunPaths::new(from).weights(), &device)?;
-        let _ = events.send(Event::Warning(format!(
-            "fine-tuning: started from {} of {} tensors of {}",
-            loaded.0,
-            loaded.1,
-            from.display()
-        )));
-    }
-    let vars: Vec<Var> = trainable_vars(&varmap)
-        .into_iter()
-        .map(|(_, v)| v)
-        .collect();
-    let mut opt = AdamW::new(
-        vars.clone(),
-        ParamsAdamW {
-            lr: config.lr,
-            weight_decay: config.weight_decay,
-            ..Default::default()
-        },
-    )?;
-    let class_weights = if config.class_weights && !ds.regression {
-        Some(inverse_frequency_weights(
-            &ds.train.y,
-            ds.classes.len(),
-            &device,
-        )?)
-    } else {
-        None
-    };
-
-    let batch = config.batch_for(ds.train.len());
-    if device.is_cpu() {
-        // On a GPU the host's free memory says nothing; candle's own
-        // out-of-memory error is turned into the same advice in `train`.
-        memory::check_step_fits(
-            &summary,
-            channels * samples,
-            batch,
-            ds.train.len(),
-            memory::available_memory_bytes(),
-            "cpu",
-        )
-        .map_err(TrainError::OutOfMemory)?;
-    }
-    let steps_per_epoch = ds.train.len().div_ceil(batch);
-    let start = StartInfo {
-        model: summary.clone(),
-        dataset: ds.summary.clone(),
-        classes: ds.classes.clone(),
-        n_train: ds.train.len(),
-        n_validation: ds.validation.len(),
-        n_test: ds.test.len(),
-        steps_per_epoch,
-        device: device_name(&device),
-    };
-    let _ = events.send(Event::Started(Box::new(start)));
-    for w in &ds.summary.warnings {
-        let _ = events.send(Event::Warning(w.clone()));
-    }
-    let facts = model::WindowFacts {
-        steps: ds.input_len,
-        rate_hz: ds.input_rate_hz,
-        audio: ds.input_rate_hz >= AUDIO_RATE_HZ,
-    };
-    if let Some(advice) = model::architecture_of(&spec).and_then(|a| a.advice(&facts)) {
-        let _ = events.send(Event::Warning(advice));
-    }
-
-    let augmentation = &config.augmentation;
-    if !augmentation.is_off() && dataset_config.representation != Representation::Raw {
-        return Err(TrainError::Dataset(DatasetError::Invalid(
-            "augmentation changes raw samples only; train on the raw representation or turn augmentation off"
-                .into(),
-        )));
-    }
-    if let Some(max_shift_hz) = augmentation.transforms.iter().find_map(|t| match t {
-        Transform::FrequencyShift { max_shift_hz } => Some(*max_shift_hz),
-        _ => None,
-    }) && max_shift_hz >= ds.input_rate_hz / 4.0
-    {
-        let _ = events.send(Event::Warning(format!(
-            "frequency shifts of up to {max_shift_hz} Hz are large for data at {} Hz: content moved past 0 Hz or {} Hz folds back",
-            ds.input_rate_hz,
-            ds.input_rate_hz / 2.0
-        )));
-    }
-
+    let mut session = Session::new(&ds, &spec, &config, device, init_from.as_deref(), events)?;
+    session.announce(&spec, &dataset_config, events)?;
     let paths = run_dir.as_deref().map(RunPaths::new);
     let mut metrics_log = match &paths {
         Some(p) => {
             std::fs::create_dir_all(&p.dir).map_err(|e| TrainError::run_folder(&p.dir, e))?;
-            run_info(&ds, &dataset_config, &spec, &summary, &config, &device)?
-                .with_label_files(&label_files)
-                .save(&p.dir)?;
+            let summary = &session.summary;
+            run_info(
+                &ds,
+                &dataset_config,
+                &spec,
+                summary,
+                &config,
+                &session.device,
+            )?
+            .with_label_files(&label_files)
+            .save(&p.dir)?;
             Some(MetricsLog::create(&p.metrics_csv())?)
         }
         None => None,
     };
-
     let started = Instant::now();
-    let mut best: Option<(usize, f64, Snapshot)> = None;
-    let mut since_best = 0;
-    let mut epochs_run = 0;
-    let mut stopped_early = false;
-    let mut step_total = 0;
-    let mut rng = Rng::new(config.seed ^ 0x5EED);
-    let per = channels * samples;
-    let mut order: Vec<usize> = (0..ds.train.len()).collect();
-    'epochs: for epoch in 1..=config.epochs {
-        let t_epoch = Instant::now();
-        let lr = config.schedule.rate(config.lr, epoch - 1, config.epochs);
-        opt.set_learning_rate(lr);
-        rng.shuffle(&mut order);
+    let Some(progress) =
+        session.train_epochs(paths.as_ref(), &mut metrics_log, commands, events)?
+    else {
+        return Ok(None);
+    };
+    let train_seconds = started.elapsed().as_secs_f64();
+    let outcome = session.evaluate_kept(progress, train_seconds, run_dir)?;
+    if let Some(p) = &paths {
+        // The report marks the run complete: everything else is written first.
+        write_predictions(&p.predictions_tsv(), &ds, &outcome.1)?;
+        write_report(&p.report_json(), &outcome.0)?;
+    }
+    Ok(Some(outcome.0))
+}
+
+/// A run being trained: the network with its variables and optimizer, and
+/// what every step reads.
+struct Session<'a> {
+    ds: &'a Dataset,
+    config: &'a TrainConfig,
+    device: Device,
+    varmap: VarMap,
+    net: Box<dyn model::Network>,
+    summary: model::ModelSummary,
+    /// The trainable variables, which the optimizer updates.
+    vars: Vec<Var>,
+    opt: AdamW,
+    /// Inverse class frequencies when the loss is weighted by class.
+    class_weights: Option<Tensor>,
+    /// Windows per step.
+    batch: usize,
+    /// Rows and columns of one window as the model sees it.
+    channels: usize,
+    samples: usize,
+}
+
+/// Where the epochs got to.
+struct Progress {
+    /// The kept epoch: its number, its validation (or training) loss and its
+    /// weights.
+    best: Option<(usize, f64, Snapshot)>,
+    epochs_run: usize,
+    stopped_early: bool,
+}
+
+/// The scores of an epoch on the validation windows.
+#[derive(Default)]
+struct ValidationScores {
+    /// Cross-entropy, or the mean squared error of a regressor.
+    loss: Option<f64>,
+    /// Classifiers only.
+    accuracy: Option<f64>,
+    /// Classifiers only.
+    balanced_accuracy: Option<f64>,
+}
+
+/// How one epoch's training steps ended.
+enum EpochEnd {
+    /// Every step ran: the summed loss, the right answers and the windows seen.
+    Done {
+        loss_sum: f64,
+        correct: usize,
+        seen: usize,
+    },
+    /// A stop came: keep the best epoch so far.
+    Stop,
+    /// A cancel came: keep nothing.
+    Cancel,
+}
+
+impl<'a> Session<'a> {
+    /// Builds the network (from `init_from`'s weights where they match), its
+    /// optimizer and class weights, and checks on the CPU that a step fits
+    /// in memory.
+    fn new(
+        ds: &'a Dataset,
+        spec: &ModelSpec,
+        config: &'a TrainConfig,
+        device: Device,
+        init_from: Option<&Path>,
+        events: &Sender<Event>,
+    ) -> Result<Self, TrainError> {
+        let channels = ds.input_channels;
+        let samples = ds.input_len;
+        let n_outputs = if ds.regression { 1 } else { ds.classes.len() };
+        let input = InputShape {
+            channels,
+            samples,
+            rate_hz: ds.input_rate_hz,
+            n_outputs,
+        };
+        let varmap = VarMap::new();
+        let vb = seeded_var_builder(&varmap, DType::F32, &device, config.seed);
+        let (net, summary) = model::build(spec, &input, vb)?;
+        model::seed_dropout(config.seed);
+        if let Some(from) = init_from {
+            let loaded = load_matching(&varmap, &RunPaths::new(from).weights(), &device)?;
+            let _ = events.send(Event::Warning(format!(
+                "fine-tuning: started from {} of {} tensors of {}",
+                loaded.0,
+                loaded.1,
+                from.display()
+            )));
+        }
+        let vars: Vec<Var> = trainable_vars(&varmap)
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        let opt = AdamW::new(
+            vars.clone(),
+            ParamsAdamW {
+                lr: config.lr,
+                weight_decay: config.weight_decay,
+                ..Default::default()
+            },
+        )?;
+        let class_weights = if config.class_weights && !ds.regression {
+            Some(inverse_frequency_weights(
+                &ds.train.y,
+                ds.classes.len(),
+                &device,
+            )?)
+        } else {
+            None
+        };
+        let batch = config.batch_for(ds.train.len());
+        if device.is_cpu() {
+            // On a GPU the host's free memory says nothing; candle's own
+            // out-of-memory error is turned into the same advice in `train`.
+            memory::check_step_fits(
+                &summary,
+                channels * samples,
+                batch,
+                ds.train.len(),
+                memory::available_memory_bytes(),
+                "cpu",
+            )
+            .map_err(TrainError::OutOfMemory)?;
+        }
+        Ok(Session {
+            ds,
+            config,
+            device,
+            varmap,
+            net,
+            summary,
+            vars,
+            opt,
+            class_weights,
+            batch,
+            channels,
+            samples,
+        })
+    }
+
+    /// Sends `Started` and the warnings of the dataset, of the architecture
+    /// for these windows and of the augmentation; refuses augmentation of
+    /// anything but raw samples.
+    fn announce(
+        &self,
+        spec: &ModelSpec,
+        dataset_config: &DatasetConfig,
+        events: &Sender<Event>,
+    ) -> Result<(), TrainError> {
+        let ds = self.ds;
+        let start = StartInfo {
+            model: self.summary.clone(),
+            dataset: ds.summary.clone(),
+            classes: ds.classes.clone(),
+            n_train: ds.train.len(),
+            n_validation: ds.validation.len(),
+            n_test: ds.test.len(),
+            steps_per_epoch: ds.train.len().div_ceil(self.batch),
+            device: device_name(&self.device),
+        };
+        let _ = events.send(Event::Started(Box::new(start)));
+        for w in &ds.summary.warnings {
+            let _ = events.send(Event::Warning(w.clone()));
+        }
+        let facts = model::WindowFacts {
+            steps: ds.input_len,
+            rate_hz: ds.input_rate_hz,
+            audio: ds.input_rate_hz >= AUDIO_RATE_HZ,
+        };
+        if let Some(advice) = model::architecture_of(spec).and_then(|a| a.advice(&facts)) {
+            let _ = events.send(Event::Warning(advice));
+        }
+        let augmentation = &self.config.augmentation;
+        if !augmentation.is_off() && dataset_config.representation != Representation::Raw {
+            return Err(TrainError::Dataset(DatasetError::Invalid(
+                "augmentation changes raw samples only; train on the raw representation or turn augmentation off"
+                    .into(),
+            )));
+        }
+        if let Some(max_shift_hz) = augmentation.transforms.iter().find_map(|t| match t {
+            Transform::FrequencyShift { max_shift_hz } => Some(*max_shift_hz),
+            _ => None,
+        }) && max_shift_hz >= ds.input_rate_hz / 4.0
+        {
+            let _ = events.send(Event::Warning(format!(
+                "frequency shifts of up to {max_shift_hz} Hz are large for data at {} Hz: content moved past 0 Hz or {} Hz folds back",
+                ds.input_rate_hz,
+                ds.input_rate_hz / 2.0
+            )));
+        }
+        Ok(())
+    }
+
+    /// Runs the epochs: training steps, validation, `metrics.csv`, the best
+    /// weights kept (and saved into the run folder), early stopping. `None`
+    /// when cancelled.
+    fn train_epochs(
+        &mut self,
+        paths: Option<&RunPaths>,
+        metrics_log: &mut Option<MetricsLog>,
+        commands: &Receiver<Command>,
+        events: &Sender<Event>,
+    ) -> Result<Option<Progress>, TrainError> {
+        let config = self.config;
+        let mut progress = Progress {
+            best: None,
+            epochs_run: 0,
+            stopped_early: false,
+        };
+        let mut since_best = 0;
+        let mut step_total = 0;
+        let mut rng = Rng::new(config.seed ^ 0x5EED);
+        let mut order: Vec<usize> = (0..self.ds.train.len()).collect();
+        for epoch in 1..=config.epochs {
+            let t_epoch = Instant::now();
+            let lr = config.schedule.rate(config.lr, epoch - 1, config.epochs);
+            self.opt.set_learning_rate(lr);
+            rng.shuffle(&mut order);
+            let (loss_sum, correct, seen) =
+                match self.train_epoch(epoch, &order, &mut step_total, commands, events)? {
+                    EpochEnd::Done {
+                        loss_sum,
+                        correct,
+                        seen,
+                    } => (loss_sum, correct, seen),
+                    EpochEnd::Stop => {
+                        progress.stopped_early = true;
+                        break;
+                    }
+                    EpochEnd::Cancel => return Ok(None),
+                };
+            progress.epochs_run = epoch;
+            let train_loss = loss_sum / seen.max(1) as f64;
+            let validation = self.validate()?;
+            let val_loss = validation.loss;
+            let metrics = EpochMetrics {
+                epoch,
+                train_loss,
+                train_accuracy: (!self.ds.regression).then(|| correct as f64 / seen.max(1) as f64),
+                val_loss,
+                val_accuracy: validation.accuracy,
+                val_balanced_accuracy: validation.balanced_accuracy,
+                lr,
+                seconds: t_epoch.elapsed().as_secs_f64(),
+            };
+            if let Some(log) = metrics_log {
+                log.append(&metrics, step_total)?;
+            }
+            let _ = events.send(Event::Epoch(metrics));
+
+            let score = val_loss.unwrap_or(train_loss);
+            if progress.best.as_ref().is_none_or(|(_, b, _)| score < *b) {
+                let snap = snapshot(&self.varmap)?;
+                if let Some(p) = paths {
+                    save_weights(&snap, &p.weights())?;
+                }
+                progress.best = Some((epoch, score, snap));
+                since_best = 0;
+                let _ = events.send(Event::NewBest {
+                    epoch,
+                    val_loss: score,
+                });
+            } else {
+                since_best += 1;
+                if config.patience.is_some_and(|p| since_best >= p) {
+                    let _ = events.send(Event::Warning(format!(
+                        "early stopping: no better validation loss for {since_best} epochs; keeping epoch {}",
+                        progress.best.as_ref().map_or(0, |b| b.0)
+                    )));
+                    progress.stopped_early = epoch < config.epochs;
+                    break;
+                }
+            }
+        }
+        Ok(Some(progress))
+    }
+
+    /// The training steps of `epoch` over the windows in `order`, obeying
+    /// the commands before each step.
+    fn train_epoch(
+        &mut self,
+        epoch: usize,
+        order: &[usize],
+        step_total: &mut usize,
+        commands: &Receiver<Command>,
+        events: &Sender<Event>,
+    ) -> Result<EpochEnd, TrainError> {
         let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
-        for (step, idx) in order.chunks(batch).enumerate() {
+        for (step, idx) in order.chunks(self.batch).enumerate() {
             match obey(commands, events) {
                 Flow::Continue => {}
-                Flow::Stop => {
-                    stopped_early = true;
-                    break 'epochs;
-                }
-                Flow::Cancel => return Ok(None),
+                Flow::Stop => return Ok(EpochEnd::Stop),
+                Flow::Cancel => return Ok(EpochEnd::Cancel),
             }
+            let (loss_value, right) = self.step(epoch, step, idx, *step_total)?;
+            correct += right;
             let b = idx.len();
-            let mut xb = Vec::with_capacity(b * per);
-            for &i in idx {
-                xb.extend_from_slice(&ds.train.x[i * per..(i + 1) * per]);
-            }
-            augmentation.apply(
-                &mut xb,
-                channels,
-                samples,
-                ds.input_rate_hz,
-                batch_seed(config.seed, epoch, step),
-            );
-            let xb = Tensor::from_vec(xb, (b, channels, samples), &device)?;
-            let out = net.forward_t(&xb, true)?;
-            let loss = if ds.regression {
-                let y: Vec<f32> = idx.iter().map(|&i| ds.train.values[i]).collect();
-                loss::mse(&out, &Tensor::from_vec(y, b, &device)?)?
-            } else {
-                let y: Vec<u32> = idx.iter().map(|&i| ds.train.y[i] as u32).collect();
-                let yt = Tensor::from_vec(y, b, &device)?;
-                let l = loss::cross_entropy(&out, &yt, class_weights.as_ref())?;
-                let pred = out.argmax(1)?.to_vec1::<u32>()?;
-                correct += pred
-                    .iter()
-                    .zip(idx)
-                    .filter(|(p, i)| **p as usize == ds.train.y[**i])
-                    .count();
-                l
-            };
-            let loss_value = loss.to_scalar::<f32>()? as f64;
-            if !loss_value.is_finite() && step_total == 0 {
-                // No weight has been updated yet: the learning rate is not the cause.
-                return Err(TrainError::Diverged(format!(
-                    "the training loss was {loss_value} on the first batch, before any weight was updated: \
-                     the windows or the labels hold values too large to compute with (e.g. regression targets \
-                     far from 1, or recordings in the wrong unit); check the data, or scale the targets"
-                )));
-            }
-            if !loss_value.is_finite() {
-                return Err(TrainError::Diverged(format!(
-                    "the training loss became {loss_value} at epoch {epoch}, step {}: the model diverged; \
-                     try a lower learning rate (e.g. --lr {:.0e}), gradient clipping, or check the data for extreme values",
-                    step + 1,
-                    config.lr / 10.0
-                )));
-            }
-            let mut grads = loss.backward()?;
-            if let Some(max_norm) = config.grad_clip {
-                clip_gradients(&mut grads, &vars, max_norm)?;
-            }
-            opt.step(&grads)?;
             loss_sum += loss_value * b as f64;
             seen += b;
-            step_total += 1;
+            *step_total += 1;
             let _ = events.try_send(Event::Batch {
                 epoch,
                 step: step + 1,
                 loss: loss_value,
             });
         }
-        epochs_run = epoch;
-        let train_loss = loss_sum / seen.max(1) as f64;
-        let (val_loss, val_acc, val_bal) = if ds.validation.is_empty() {
-            (None, None, None)
-        } else {
-            let p = predict_windows(
-                net.as_ref(),
-                &ds.validation.x,
-                channels,
-                samples,
-                batch,
-                &device,
-            )?;
-            if ds.regression {
-                (Some(p.mse(&ds.validation.values)), None, None)
-            } else {
-                let m = spindle_signals::eval::ConfusionMatrix::from_labels(
-                    &ds.validation.y,
-                    &p.classes(),
-                    ds.classes.len(),
-                )?;
-                (
-                    Some(p.cross_entropy(&ds.validation.y)),
-                    Some(m.accuracy()),
-                    Some(m.balanced_accuracy()),
-                )
-            }
-        };
-        let metrics = EpochMetrics {
-            epoch,
-            train_loss,
-            train_accuracy: (!ds.regression).then(|| correct as f64 / seen.max(1) as f64),
-            val_loss,
-            val_accuracy: val_acc,
-            val_balanced_accuracy: val_bal,
-            lr,
-            seconds: t_epoch.elapsed().as_secs_f64(),
-        };
-        if let Some(log) = &mut metrics_log {
-            log.append(&metrics, step_total)?;
-        }
-        let _ = events.send(Event::Epoch(metrics));
-
-        let score = val_loss.unwrap_or(train_loss);
-        if best.as_ref().is_none_or(|(_, b, _)| score < *b) {
-            let snap = snapshot(&varmap)?;
-            if let Some(p) = &paths {
-                save_weights(&snap, &p.weights())?;
-            }
-            best = Some((epoch, score, snap));
-            since_best = 0;
-            let _ = events.send(Event::NewBest {
-                epoch,
-                val_loss: score,
-            });
-        } else {
-            since_best += 1;
-            if config.patience.is_some_and(|p| since_best >= p) {
-                let _ = events.send(Event::Warning(format!(
-                    "early stopping: no better validation loss for {since_best} epochs; keeping epoch {}",
-                    best.as_ref().map_or(0, |b| b.0)
-                )));
-                stopped_early = epoch < config.epochs;
-                break;
-            }
-        }
+        Ok(EpochEnd::Done {
+            loss_sum,
+            correct,
+            seen,
+        })
     }
-    let train_seconds = started.elapsed().as_secs_f64();
-    let Some((best_epoch, _, snap)) = best else {
-        return Err(TrainError::Diverged(
-            "training stopped before the first epoch finished; nothing to keep".into(),
-        ));
-    };
-    restore(&varmap, &snap)?;
 
-    // Evaluate the kept weights.
-    let eval = |split: &SplitData| -> Result<Predictions, TrainError> {
-        Ok(predict_windows(
-            net.as_ref(),
-            &split.x,
+    /// One optimizer step on the training windows `idx` (augmented): the
+    /// loss and, for a classifier, how many of them it got right. A loss
+    /// that is not finite stops the run with advice.
+    fn step(
+        &mut self,
+        epoch: usize,
+        step: usize,
+        idx: &[usize],
+        step_total: usize,
+    ) -> Result<(f64, usize), TrainError> {
+        let (ds, config, device) = (self.ds, self.config, &self.device);
+        let (channels, samples) = (self.channels, self.samples);
+        let per = channels * samples;
+        let b = idx.len();
+        let mut xb = Vec::with_capacity(b * per);
+        for &i in idx {
+            xb.extend_from_slice(&ds.train.x[i * per..(i + 1) * per]);
+        }
+        config.augmentation.apply(
+            &mut xb,
             channels,
             samples,
-            batch,
-            &device,
-        )?)
-    };
-    let mut outcome = Outcome {
-        run_dir: run_dir.clone(),
-        best_epoch,
-        epochs_run,
-        stopped_early,
-        train_seconds,
-        test: None,
-        validation: None,
-        test_regression: None,
-        validation_regression: None,
-        normalization: ds.summary.normalization.clone(),
-    };
-    let test_pred = eval(&ds.test)?;
-    let val_pred = eval(&ds.validation)?;
-    if ds.regression {
-        let reg = |p: &Predictions, s: &SplitData| {
-            let pred: Vec<f32> = p.outputs.chunks_exact(p.k.max(1)).map(|r| r[0]).collect();
-            RegressionReport::new(&s.values, &pred).ok()
+            ds.input_rate_hz,
+            batch_seed(config.seed, epoch, step),
+        );
+        let xb = Tensor::from_vec(xb, (b, channels, samples), device)?;
+        let out = self.net.forward_t(&xb, true)?;
+        let mut correct = 0;
+        let loss = if ds.regression {
+            let y: Vec<f32> = idx.iter().map(|&i| ds.train.values[i]).collect();
+            loss::mse(&out, &Tensor::from_vec(y, b, device)?)?
+        } else {
+            let y: Vec<u32> = idx.iter().map(|&i| ds.train.y[i] as u32).collect();
+            let yt = Tensor::from_vec(y, b, device)?;
+            let l = loss::cross_entropy(&out, &yt, self.class_weights.as_ref())?;
+            let pred = out.argmax(1)?.to_vec1::<u32>()?;
+            correct = pred
+                .iter()
+                .zip(idx)
+                .filter(|(p, i)| **p as usize == ds.train.y[**i])
+                .count();
+            l
         };
-        outcome.test_regression = reg(&test_pred, &ds.test);
-        outcome.validation_regression = reg(&val_pred, &ds.validation);
-    } else {
-        let report =
-            |p: &Predictions, s: &SplitData| -> Result<Option<ClassificationReport>, TrainError> {
+        let loss_value = loss.to_scalar::<f32>()? as f64;
+        if !loss_value.is_finite() && step_total == 0 {
+            // No weight has been updated yet: the learning rate is not the cause.
+            return Err(TrainError::Diverged(format!(
+                "the training loss was {loss_value} on the first batch, before any weight was updated: \
+                 the windows or the labels hold values too large to compute with (e.g. regression targets \
+                 far from 1, or recordings in the wrong unit); check the data, or scale the targets"
+            )));
+        }
+        if !loss_value.is_finite() {
+            return Err(TrainError::Diverged(format!(
+                "the training loss became {loss_value} at epoch {epoch}, step {}: the model diverged; \
+                 try a lower learning rate (e.g. --lr {:.0e}), gradient clipping, or check the data for extreme values",
+                step + 1,
+                config.lr / 10.0
+            )));
+        }
+        let mut grads = loss.backward()?;
+        if let Some(max_norm) = config.grad_clip {
+            clip_gradients(&mut grads, &self.vars, max_norm)?;
+        }
+        self.opt.step(&grads)?;
+        Ok((loss_value, correct))
+    }
+
+    /// The scores of the validation windows (none without them).
+    fn validate(&self) -> Result<ValidationScores, TrainError> {
+        let ds = self.ds;
+        let mut scores = ValidationScores::default();
+        if ds.validation.is_empty() {
+            return Ok(scores);
+        }
+        let p = self.predict(&ds.validation)?;
+        if ds.regression {
+            scores.loss = Some(p.mse(&ds.validation.values));
+            return Ok(scores);
+        }
+        let m = spindle_signals::eval::ConfusionMatrix::from_labels(
+            &ds.validation.y,
+            &p.classes(),
+            ds.classes.len(),
+        )?;
+        scores.loss = Some(p.cross_entropy(&ds.validation.y));
+        scores.accuracy = Some(m.accuracy());
+        scores.balanced_accuracy = Some(m.balanced_accuracy());
+        Ok(scores)
+    }
+
+    /// The network's outputs for the windows of `split`.
+    fn predict(&self, split: &SplitData) -> Result<Predictions, TrainError> {
+        Ok(predict_windows(
+            self.net.as_ref(),
+            &split.x,
+            self.channels,
+            self.samples,
+            self.batch,
+            &self.device,
+        )?)
+    }
+
+    /// Restores the kept weights and scores them on the test and validation
+    /// windows: the outcome, and the test predictions.
+    fn evaluate_kept(
+        &self,
+        progress: Progress,
+        train_seconds: f64,
+        run_dir: Option<PathBuf>,
+    ) -> Result<(Outcome, Predictions), TrainError> {
+        let ds = self.ds;
+        let Some((best_epoch, _, snap)) = progress.best else {
+            return Err(TrainError::Diverged(
+                "training stopped before the first epoch finished; nothing to keep".into(),
+            ));
+        };
+        restore(&self.varmap, &snap)?;
+        let mut outcome = Outcome {
+            run_dir,
+            best_epoch,
+            epochs_run: progress.epochs_run,
+            stopped_early: progress.stopped_early,
+            train_seconds,
+            test: None,
+            validation: None,
+            test_regression: None,
+            validation_regression: None,
+            normalization: ds.summary.normalization.clone(),
+        };
+        let test_pred = self.predict(&ds.test)?;
+        let val_pred = self.predict(&ds.validation)?;
+        if ds.regression {
+            let reg = |p: &Predictions, s: &SplitData| {
+                let pred: Vec<f32> = p.outputs.chunks_exact(p.k.max(1)).map(|r| r[0]).collect();
+                RegressionReport::new(&s.values, &pred).ok()
+            };
+            outcome.test_regression = reg(&test_pred, &ds.test);
+            outcome.validation_regression = reg(&val_pred, &ds.validation);
+        } else {
+            let report = |p: &Predictions,
+                          s: &SplitData|
+             -> Result<Option<ClassificationReport>, TrainError> {
                 if s.is_empty() {
                     return Ok(None);
                 }
@@ -427,15 +612,11 @@ fn run(
                     Some(&p.probabilities()),
                 )?))
             };
-        outcome.test = report(&test_pred, &ds.test)?;
-        outcome.validation = report(&val_pred, &ds.validation)?;
+            outcome.test = report(&test_pred, &ds.test)?;
+            outcome.validation = report(&val_pred, &ds.validation)?;
+        }
+        Ok((outcome, test_pred))
     }
-    if let Some(p) = &paths {
-        // The report marks the run complete: everything else is written first.
-        write_predictions(&p.predictions_tsv(), &ds, &test_pred)?;
-        write_report(&p.report_json(), &outcome)?;
-    }
-    Ok(Some(outcome))
 }
 
 /// What the command channel says to do next.
