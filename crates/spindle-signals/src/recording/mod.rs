@@ -11,6 +11,7 @@ mod audio_folder;
 mod brainvision;
 mod edf;
 mod error;
+mod label_source;
 mod labels;
 mod open;
 mod pairs;
@@ -24,9 +25,10 @@ pub use audio_folder::{AudioFile, AudioFolder, is_audio_folder, scan_audio_folde
 pub use brainvision::{read_brainvision, write_brainvision};
 pub use edf::{EdfWriteOptions, PagedEdf, open_edf_paged, read_edf, write_edf};
 pub use error::RecordingError;
+pub use label_source::{LabelSource, labels_for_recording};
 pub use labels::{
-    Label, LabelSet, LabelSource, backup_path, events_tsv_text, labels_for_recording,
-    read_events_tsv, read_labels_csv, sidecar_path, write_events_tsv,
+    Label, LabelSet, backup_path, events_tsv_text, read_events_tsv, read_labels_csv, sidecar_path,
+    write_events_tsv,
 };
 pub use open::{RECORDING_EXTENSIONS, is_recording_path, read_recording};
 pub use pairs::{is_label_file_name, paired_label_file, read_label_file};
