@@ -10,37 +10,12 @@ use super::finite::check_finite;
 use super::split::{Holdout, HoldoutMethod, hold_out};
 use super::{
     ChannelStats, DatasetConfig, DatasetError, LoadedSource, Normalization, Representation,
-    SplitName, WindowRef,
+    SplitData, SplitName, WindowRef,
     auto_norm::{NormalizationChoice, choose_normalization},
     cut_windows, hold_out_trials, median_duration_s,
     normalize::{exponential_moving_standardize, remove_window_means},
     resample::resample,
 };
-
-/// The windows of one split, ready for a model.
-#[derive(Debug, Clone, Default)]
-pub struct SplitData {
-    /// Samples laid out `[n, channels, window_len]`, normalized.
-    pub x: Vec<f32>,
-    /// Class index of each window (classification).
-    pub y: Vec<usize>,
-    /// Target value of each window (regression).
-    pub values: Vec<f32>,
-    /// Where each window came from.
-    pub windows: Vec<WindowRef>,
-}
-
-impl SplitData {
-    /// Number of windows.
-    pub fn len(&self) -> usize {
-        self.windows.len()
-    }
-
-    /// True without windows.
-    pub fn is_empty(&self) -> bool {
-        self.windows.is_empty()
-    }
-}
 
 /// Counts and decisions worth showing to the user.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -1,8 +1,9 @@
 //! Settings for turning labeled recordings into a dataset.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
-use super::{Representation, Trial};
+use super::Representation;
 use spindle_signals::dsp::DisplayFilter;
 
 /// How windows are standardized before they reach the model.
@@ -136,4 +137,18 @@ impl Default for DatasetConfig {
             test_trials: Vec::new(),
         }
     }
+}
+
+/// One labeled segment of a recording, after merging: the unit that
+/// trial-block folds hold out.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Trial {
+    /// The recording.
+    pub file: PathBuf,
+    /// Start, seconds from the recording's start.
+    pub onset_s: f64,
+    /// Length, seconds.
+    pub duration_s: f64,
+    /// The class (label text after merging).
+    pub class: String,
 }

@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::{DatasetConfig, LoadedSource, SplitName, WindowRef, median_duration_s};
+use super::{DatasetConfig, LoadedSource, SplitName, Trial, WindowRef, median_duration_s};
 use spindle_signals::rng::Rng;
 
 /// How to cross-validate.
@@ -72,20 +72,6 @@ impl FoldKind {
             FoldKind::Subjects => "all recordings of one subject",
         }
     }
-}
-
-/// One labeled segment of a recording, after merging: the unit that
-/// trial-block folds hold out.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Trial {
-    /// The recording.
-    pub file: PathBuf,
-    /// Start, seconds from the recording's start.
-    pub onset_s: f64,
-    /// Length, seconds.
-    pub duration_s: f64,
-    /// The class (label text after merging).
-    pub class: String,
 }
 
 /// One fold: what it tests on. It trains on everything else.

@@ -15,17 +15,18 @@ mod normalize;
 mod resample;
 mod source;
 mod split;
+mod split_data;
 mod windows;
 
 pub use augment::{Augmentation, Transform, TransformKind};
 pub use auto_norm::{NormalizationChoice, choose_normalization};
-pub use build::{Dataset, DatasetSummary, SplitData, build_dataset, build_dataset_with_roles};
+pub use build::{Dataset, DatasetSummary, build_dataset, build_dataset_with_roles};
 pub use build::{extract_signals, prepare_signals};
-pub use config::{DatasetConfig, Normalization};
+pub use config::{DatasetConfig, Normalization, Trial};
 pub use error::DatasetError;
 pub use features::Representation;
 pub use folds::{
-    CvScheme, Fold, FoldError, FoldKind, FoldPlan, Trial, hold_out_trials, plan_folds, subject_of,
+    CvScheme, Fold, FoldError, FoldKind, FoldPlan, hold_out_trials, plan_folds, subject_of,
     trials_of,
 };
 pub use normalize::{
@@ -33,4 +34,5 @@ pub use normalize::{
 };
 pub use source::{LoadedSource, load_sources};
 pub use split::SplitName;
+pub use split_data::SplitData;
 pub use windows::{WindowRef, cut_windows, median_duration_s};

@@ -11,6 +11,7 @@
 //! take the kind's defaults, and edited values are written into that JSON and
 //! parsed back, so no table repeats a spec's field list.
 
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{Kind, ModelError, ModelSpec};
@@ -365,6 +366,43 @@ impl Architecture {
 /// The `--model` names, one per architecture, in menu order.
 pub fn model_names() -> Vec<&'static str> {
     architectures().map(|a| a.name).collect()
+}
+
+/// A spec is parsed by its `kind` tag, which the registry knows.
+impl<'de> Deserialize<'de> for ModelSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut value = Value::deserialize(deserializer)?;
+        let Some(object) = value.as_object_mut() else {
+            return Err(D::Error::custom("a model spec must be a JSON object"));
+        };
+        let tag = match object.remove("kind") {
+            Some(Value::String(tag)) => tag,
+            _ => return Err(D::Error::missing_field("kind")),
+        };
+        let Some(found) = kind(&tag) else {
+            return Err(D::Error::custom(format!(
+                "unknown model kind `{tag}` (known: {})",
+                kind_names().join(", ")
+            )));
+        };
+        found.parse(value).map_err(D::Error::custom)
+    }
+}
+
+/// Specs by the names of the registry.
+impl ModelSpec {
+    /// The spec with default hyper-parameters for a short name of the
+    /// architecture registry (see [`ModelSpec::names`]); aliases such as
+    /// `cnn1d-audio` (for `m5`) are accepted. Case-insensitive.
+    pub fn by_name(name: &str) -> Option<ModelSpec> {
+        architecture(name).map(|a| a.default_spec())
+    }
+
+    /// The short names accepted by [`ModelSpec::by_name`], in menu order.
+    pub fn names() -> Vec<&'static str> {
+        model_names()
+    }
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@
 use std::fmt::Debug;
 
 use candle_nn::VarBuilder;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::{InputShape, ModelError, Traced};
@@ -165,27 +165,6 @@ impl Serialize for ModelSpec {
     }
 }
 
-impl<'de> Deserialize<'de> for ModelSpec {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        let mut value = Value::deserialize(deserializer)?;
-        let Some(object) = value.as_object_mut() else {
-            return Err(D::Error::custom("a model spec must be a JSON object"));
-        };
-        let kind = match object.remove("kind") {
-            Some(Value::String(kind)) => kind,
-            _ => return Err(D::Error::missing_field("kind")),
-        };
-        let Some(found) = super::registry::kind(&kind) else {
-            return Err(D::Error::custom(format!(
-                "unknown model kind `{kind}` (known: {})",
-                super::registry::kind_names().join(", ")
-            )));
-        };
-        found.parse(value).map_err(D::Error::custom)
-    }
-}
-
 impl ModelSpec {
     /// The spec holding `params`.
     pub(crate) fn new<T: Hyper>(params: T) -> Self {
@@ -195,18 +174,6 @@ impl ModelSpec {
     /// The JSON `kind` tag, e.g. `eegnet`.
     pub fn kind(&self) -> &'static str {
         self.0.kind()
-    }
-
-    /// The spec with default hyper-parameters for a short name of the
-    /// architecture registry (see [`ModelSpec::names`]); aliases such as
-    /// `cnn1d-audio` (for `m5`) are accepted. Case-insensitive.
-    pub fn by_name(name: &str) -> Option<ModelSpec> {
-        super::registry::architecture(name).map(|a| a.default_spec())
-    }
-
-    /// The short names accepted by [`ModelSpec::by_name`], in menu order.
-    pub fn names() -> Vec<&'static str> {
-        super::registry::model_names()
     }
 
     /// A human-readable name with the main hyper-parameters, e.g. `EEGNet (F1=8, D=2, F2=16)`.

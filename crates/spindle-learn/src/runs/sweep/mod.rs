@@ -30,15 +30,15 @@ use std::path::{Path, PathBuf};
 pub use error::SweepError;
 pub use grid::{GridAxis, GridPoint, expand_grid, parse_options, point_name, without_options};
 pub use local::{LocalEvent, LocalRunner, LocalSummary};
-pub use plan::{SWEEP_JSON, SWEEP_VERSION, Sweep, SweepPoint, SweepTask, TaskData};
+pub use plan::{SWEEP_JSON, SWEEP_VERSION, Sweep, SweepPoint, SweepTask, TaskData, TaskStatus};
 pub use slurm::{
     EXE_ENV, SBATCH_FILE, SWEEP_ENV, array_spec, job_active, sbatch_available, sbatch_script,
     submit, tasks_to_run, wait_for_job, write_sbatch,
 };
 pub use snapshot::{SweepSnapshot, TaskRow, load_sweep_snapshot};
 pub use status::{
-    HEARTBEAT_EVERY, HEARTBEAT_STALE, Heartbeat, LOGS_DIR, TaskFiles, TaskStatus, failure_message,
-    mark_failed, task_status,
+    HEARTBEAT_EVERY, HEARTBEAT_STALE, Heartbeat, LOGS_DIR, TaskFiles, failure_message, mark_failed,
+    task_status,
 };
 
 use super::{CvFold, CvSummary};

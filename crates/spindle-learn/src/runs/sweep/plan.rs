@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::SweepError;
 use super::grid::{GridAxis, expand_grid, point_name};
-use super::{SweepError, TaskStatus};
 use crate::dataset::{CvScheme, Fold, FoldKind, load_sources, plan_folds, trials_of};
 use crate::train::{DataRoles, TrainOptions};
 
@@ -322,5 +322,33 @@ impl FoldPlanner {
                 reason: e.to_string(),
             }
         })
+    }
+}
+
+/// Where a task stands.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    /// Not started yet (or queued on the cluster).
+    Pending,
+    /// Training now.
+    Running,
+    /// Its run folder is complete (`report.json` exists).
+    Done,
+    /// It stopped with an error, or its process ended without a report.
+    Failed,
+}
+
+impl TaskStatus {
+    /// A lower-case word for lists, e.g. `running`.
+    pub fn label(self) -> &'static str {
+        match self {
+            TaskStatus::Pending => "pending",
+            TaskStatus::Running => "running",
+            TaskStatus::Done => "done",
+            TaskStatus::Failed => "failed",
+        }
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use crossbeam_channel::{Sender, bounded};
 
-use super::{SweepError, SweepTask};
+use super::{SweepError, SweepTask, TaskStatus};
 use crate::train::RunPaths;
 
 /// How often a running task touches its `alive` file.
@@ -20,34 +20,6 @@ pub const HEARTBEAT_STALE: Duration = Duration::from_secs(30);
 
 /// The folder of the tasks' logs and markers in a sweep folder.
 pub const LOGS_DIR: &str = "logs";
-
-/// Where a task stands.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum TaskStatus {
-    /// Not started yet (or queued on the cluster).
-    Pending,
-    /// Training now.
-    Running,
-    /// Its run folder is complete (`report.json` exists).
-    Done,
-    /// It stopped with an error, or its process ended without a report.
-    Failed,
-}
-
-impl TaskStatus {
-    /// A lower-case word for lists, e.g. `running`.
-    pub fn label(self) -> &'static str {
-        match self {
-            TaskStatus::Pending => "pending",
-            TaskStatus::Running => "running",
-            TaskStatus::Done => "done",
-            TaskStatus::Failed => "failed",
-        }
-    }
-}
 
 /// The files a task leaves in the sweep folder besides its run folder.
 #[derive(Debug, Clone, PartialEq, Eq)]
