@@ -57,6 +57,9 @@ pub struct AsciiInfos {
     pub skip_columns: usize,
 }
 
+/// The section of the general facts.
+const COMMON: &str = "common infos";
+
 /// Parses and checks the header text of `path`.
 pub fn parse_header(
     path: &Path,
@@ -65,6 +68,66 @@ pub fn parse_header(
 ) -> Result<Header, RecordingError> {
     let invalid = |reason: String| RecordingError::invalid(path, reason);
     let ini = Ini::parse(text);
+    check_version(path, &ini, warnings)?;
+    let (ascii, vectorized) = data_layout(path, &ini, warnings)?;
+    let n_channels = channel_count(path, &ini)?;
+    let rate_hz = sampling_rate(path, &ini)?;
+    let data_points = match ini.get(COMMON, "DataPoints") {
+        None => None,
+        Some(t) => match t.parse::<u64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                warnings.push(format!(
+                    "DataPoints \"{}\" is not a whole number; ignored",
+                    printable_prefix(t, 40)
+                ));
+                None
+            }
+        },
+    };
+    let (sample_format, big_endian) = if ascii {
+        (None, false)
+    } else {
+        binary_infos(path, &ini)?
+    };
+    let ascii_infos = if ascii {
+        ascii_infos(&ini, warnings)
+    } else {
+        AsciiInfos::default()
+    };
+
+    let channels = parse_channels(path, &ini, n_channels, warnings)?;
+
+    let data_file = ini.get(COMMON, "DataFile").unwrap_or("");
+    if data_file.is_empty() {
+        return Err(invalid("header gives no DataFile".into()));
+    }
+    let marker_file = ini
+        .get(COMMON, "MarkerFile")
+        .filter(|m| !m.is_empty())
+        .map(str::to_owned);
+
+    Ok(Header {
+        data_file: data_file.to_owned(),
+        marker_file,
+        ascii,
+        vectorized,
+        rate_hz,
+        sample_format,
+        big_endian,
+        data_points,
+        channels,
+        ascii_infos,
+    })
+}
+
+/// Checks the identification line; warns of a version other than 1.0 or 2.0.
+fn check_version(
+    path: &Path,
+    ini: &Ini<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<(), RecordingError> {
+    let invalid = |reason: String| RecordingError::invalid(path, reason);
     if ini.first_line.is_empty() {
         return Err(invalid("header file is empty".into()));
     }
@@ -80,8 +143,17 @@ pub fn parse_header(
             printable_prefix(&version, 20)
         ));
     }
+    Ok(())
+}
 
-    const COMMON: &str = "common infos";
+/// Whether the data is ASCII (else binary) and vectorized (else
+/// multiplexed); time-domain data only.
+fn data_layout(
+    path: &Path,
+    ini: &Ini<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<(bool, bool), RecordingError> {
+    let invalid = |reason: String| RecordingError::invalid(path, reason);
     let data_format = ini.get(COMMON, "DataFormat").unwrap_or("BINARY");
     let ascii = if data_format.eq_ignore_ascii_case("BINARY") {
         false
@@ -133,7 +205,12 @@ pub fn parse_header(
             printable_prefix(seg, 40)
         ));
     }
+    Ok((ascii, vectorized))
+}
 
+/// `NumberOfChannels`: 1 to [`MAX_CHANNELS`].
+fn channel_count(path: &Path, ini: &Ini<'_>) -> Result<usize, RecordingError> {
+    let invalid = |reason: String| RecordingError::invalid(path, reason);
     let Some(n_text) = ini.get(COMMON, "NumberOfChannels") else {
         return Err(invalid("header gives no NumberOfChannels".into()));
     };
@@ -146,15 +223,17 @@ pub fn parse_header(
     if n_channels == 0 {
         return Err(invalid("NumberOfChannels is 0".into()));
     }
-    let n_channels = match usize::try_from(n_channels) {
-        Ok(n) if n <= MAX_CHANNELS => n,
-        _ => {
-            return Err(invalid(format!(
-                "NumberOfChannels {n_channels} is absurd (more than {MAX_CHANNELS})"
-            )));
-        }
-    };
+    match usize::try_from(n_channels) {
+        Ok(n) if n <= MAX_CHANNELS => Ok(n),
+        _ => Err(invalid(format!(
+            "NumberOfChannels {n_channels} is absurd (more than {MAX_CHANNELS})"
+        ))),
+    }
+}
 
+/// The sample rate in Hz, from `SamplingInterval` (µs, positive).
+fn sampling_rate(path: &Path, ini: &Ini<'_>) -> Result<f64, RecordingError> {
+    let invalid = |reason: String| RecordingError::invalid(path, reason);
     let Some(interval_text) = ini.get(COMMON, "SamplingInterval") else {
         return Err(invalid("header gives no SamplingInterval".into()));
     };
@@ -171,86 +250,51 @@ pub fn parse_header(
             "SamplingInterval is {interval_us} µs; it must be a positive number of microseconds"
         )));
     }
+    Ok(rate_hz)
+}
 
-    let data_points = match ini.get(COMMON, "DataPoints") {
-        None => None,
-        Some(t) => match t.parse::<u64>() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                warnings.push(format!(
-                    "DataPoints \"{}\" is not a whole number; ignored",
-                    printable_prefix(t, 40)
-                ));
-                None
-            }
-        },
+/// `[Binary Infos]`: the sample type and whether it is big-endian.
+fn binary_infos(
+    path: &Path,
+    ini: &Ini<'_>,
+) -> Result<(Option<SampleFormat>, bool), RecordingError> {
+    const BINARY: &str = "binary infos";
+    let invalid = |reason: String| RecordingError::invalid(path, reason);
+    let Some(fmt_text) = ini.get(BINARY, "BinaryFormat") else {
+        return Err(invalid(
+            "header gives no BinaryFormat in [Binary Infos]".into(),
+        ));
     };
+    let Some(fmt) = SampleFormat::parse(fmt_text) else {
+        return Err(invalid(format!(
+            "unknown BinaryFormat \"{}\" (expected INT_16, INT_32 or IEEE_FLOAT_32)",
+            printable_prefix(fmt_text, 40)
+        )));
+    };
+    let big_endian = ini
+        .get(BINARY, "UseBigEndianOrder")
+        .is_some_and(|v| v.eq_ignore_ascii_case("YES"));
+    Ok((Some(fmt), big_endian))
+}
 
-    let (sample_format, big_endian) = if ascii {
-        (None, false)
-    } else {
-        const BINARY: &str = "binary infos";
-        let Some(fmt_text) = ini.get(BINARY, "BinaryFormat") else {
-            return Err(invalid(
-                "header gives no BinaryFormat in [Binary Infos]".into(),
+/// `[ASCII Infos]`; a count that is not a whole number is read as 0.
+fn ascii_infos(ini: &Ini<'_>, warnings: &mut Vec<String>) -> AsciiInfos {
+    const ASCII: &str = "ascii infos";
+    let count = |key: &str, warnings: &mut Vec<String>| match ini.get(ASCII, key) {
+        None => 0,
+        Some(t) => t.parse::<usize>().unwrap_or_else(|_| {
+            warnings.push(format!(
+                "{key} \"{}\" is not a whole number; read as 0",
+                printable_prefix(t, 40)
             ));
-        };
-        let Some(fmt) = SampleFormat::parse(fmt_text) else {
-            return Err(invalid(format!(
-                "unknown BinaryFormat \"{}\" (expected INT_16, INT_32 or IEEE_FLOAT_32)",
-                printable_prefix(fmt_text, 40)
-            )));
-        };
-        let big_endian = ini
-            .get(BINARY, "UseBigEndianOrder")
-            .is_some_and(|v| v.eq_ignore_ascii_case("YES"));
-        (Some(fmt), big_endian)
+            0
+        }),
     };
-
-    let ascii_infos = if ascii {
-        const ASCII: &str = "ascii infos";
-        let count = |key: &str, warnings: &mut Vec<String>| match ini.get(ASCII, key) {
-            None => 0,
-            Some(t) => t.parse::<usize>().unwrap_or_else(|_| {
-                warnings.push(format!(
-                    "{key} \"{}\" is not a whole number; read as 0",
-                    printable_prefix(t, 40)
-                ));
-                0
-            }),
-        };
-        AsciiInfos {
-            decimal_comma: ini.get(ASCII, "DecimalSymbol") == Some(","),
-            skip_lines: count("SkipLines", warnings),
-            skip_columns: count("SkipColumns", warnings),
-        }
-    } else {
-        AsciiInfos::default()
-    };
-
-    let channels = parse_channels(path, &ini, n_channels, warnings)?;
-
-    let data_file = ini.get(COMMON, "DataFile").unwrap_or("");
-    if data_file.is_empty() {
-        return Err(invalid("header gives no DataFile".into()));
+    AsciiInfos {
+        decimal_comma: ini.get(ASCII, "DecimalSymbol") == Some(","),
+        skip_lines: count("SkipLines", warnings),
+        skip_columns: count("SkipColumns", warnings),
     }
-    let marker_file = ini
-        .get(COMMON, "MarkerFile")
-        .filter(|m| !m.is_empty())
-        .map(str::to_owned);
-
-    Ok(Header {
-        data_file: data_file.to_owned(),
-        marker_file,
-        ascii,
-        vectorized,
-        rate_hz,
-        sample_format,
-        big_endian,
-        data_points,
-        channels,
-        ascii_infos,
-    })
 }
 
 /// Reads the `[Channel Infos]` lines `Ch1`..`Ch<n_channels>`.

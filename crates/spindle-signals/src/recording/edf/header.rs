@@ -146,20 +146,7 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<Header, String>
             bytes.len()
         ));
     }
-    let bdf = match &bytes[0..8] {
-        [0xFF, rest @ ..] if rest == b"BIOSEMI" => true,
-        b"0       " => false,
-        other
-            if other.first() == Some(&b'0') && other[1..].iter().all(|&b| b == b' ' || b == 0) =>
-        {
-            false
-        }
-        _ => {
-            return Err(
-                "not an EDF or BDF file (the version field is neither \"0\" nor BIOSEMI)".into(),
-            );
-        }
-    };
+    let bdf = is_bdf(&bytes[0..8])?;
     let mut odd = false;
     let patient = text(&bytes[8..88], &mut odd);
     let recording_id = text(&bytes[88..168], &mut odd);
@@ -216,63 +203,7 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<Header, String>
         ));
     }
 
-    let ns = n_signals;
-    let field = |offset: usize, width: usize, i: usize| -> &[u8] {
-        let start = BLOCK + offset * ns + width * i;
-        &bytes[start..start + width]
-    };
-    let mut signals = Vec::with_capacity(ns);
-    for i in 0..ns {
-        let n = i + 1;
-        let label = text(field(0, 16, i), &mut odd);
-        let what = |f: &str| format!("signal {n} ({label}): {f}");
-        let signal = SignalHeader {
-            transducer: text(field(16, 80, i), &mut odd),
-            unit: text(field(96, 8, i), &mut odd),
-            physical_min: float(&text(field(104, 8, i), &mut odd), &what("physical minimum"))?,
-            physical_max: float(&text(field(112, 8, i), &mut odd), &what("physical maximum"))?,
-            digital_min: number(&text(field(120, 8, i), &mut odd), &what("digital minimum"))?,
-            digital_max: number(&text(field(128, 8, i), &mut odd), &what("digital maximum"))?,
-            prefilter: text(field(136, 80, i), &mut odd),
-            samples_per_record: number(
-                &text(field(216, 8, i), &mut odd),
-                &what("samples per data record"),
-            )?,
-            label: label.clone(),
-        };
-        let limit: i64 = if bdf { 1 << 23 } else { 1 << 15 };
-        if signal.digital_min >= signal.digital_max {
-            return Err(format!(
-                "signal {n} ({label}): digital minimum {} is not below digital maximum {}",
-                signal.digital_min, signal.digital_max
-            ));
-        }
-        if signal.digital_min < -limit || signal.digital_max > limit - 1 {
-            return Err(format!(
-                "signal {n} ({label}): digital range {}..{} does not fit {}-bit samples",
-                signal.digital_min,
-                signal.digital_max,
-                if bdf { 24 } else { 16 }
-            ));
-        }
-        if signal.samples_per_record == 0 {
-            return Err(format!("signal {n} ({label}): 0 samples per data record"));
-        }
-        if !signal.is_annotation() {
-            if signal.physical_min > signal.physical_max {
-                warnings.push(format!(
-                    "signal {n} ({label}): physical minimum {} is above maximum {} (inverted polarity)",
-                    signal.physical_min, signal.physical_max
-                ));
-            } else if signal.physical_min == signal.physical_max {
-                warnings.push(format!(
-                    "signal {n} ({label}): physical minimum equals maximum; its samples are all {}",
-                    signal.physical_min
-                ));
-            }
-        }
-        signals.push(signal);
-    }
+    let signals = signal_headers(bytes, n_signals, bdf, &mut odd, warnings)?;
     let has_data = signals.iter().any(|s| !s.is_annotation());
     if has_data && record_duration_s == 0.0 {
         return Err("the duration of a data record is 0 s but the file holds data signals".into());
@@ -313,6 +244,101 @@ pub fn parse(bytes: &[u8], warnings: &mut Vec<String>) -> Result<Header, String>
         record_duration_s,
         signals,
     })
+}
+
+/// Whether the version field says BDF (`\xFFBIOSEMI`) rather than EDF (`0`).
+fn is_bdf(version: &[u8]) -> Result<bool, String> {
+    match version {
+        [0xFF, rest @ ..] if rest == b"BIOSEMI" => Ok(true),
+        b"0       " => Ok(false),
+        other
+            if other.first() == Some(&b'0') && other[1..].iter().all(|&b| b == b' ' || b == 0) =>
+        {
+            Ok(false)
+        }
+        _ => Err("not an EDF or BDF file (the version field is neither \"0\" nor BIOSEMI)".into()),
+    }
+}
+
+/// The `ns` signal headers that follow the fixed part, each checked;
+/// `odd` is set when a field holds bytes outside ASCII.
+fn signal_headers(
+    bytes: &[u8],
+    ns: usize,
+    bdf: bool,
+    odd: &mut bool,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<SignalHeader>, String> {
+    let field = |offset: usize, width: usize, i: usize| -> &[u8] {
+        let start = BLOCK + offset * ns + width * i;
+        &bytes[start..start + width]
+    };
+    let mut signals = Vec::with_capacity(ns);
+    for i in 0..ns {
+        let n = i + 1;
+        let label = text(field(0, 16, i), odd);
+        let what = |f: &str| format!("signal {n} ({label}): {f}");
+        let signal = SignalHeader {
+            transducer: text(field(16, 80, i), odd),
+            unit: text(field(96, 8, i), odd),
+            physical_min: float(&text(field(104, 8, i), odd), &what("physical minimum"))?,
+            physical_max: float(&text(field(112, 8, i), odd), &what("physical maximum"))?,
+            digital_min: number(&text(field(120, 8, i), odd), &what("digital minimum"))?,
+            digital_max: number(&text(field(128, 8, i), odd), &what("digital maximum"))?,
+            prefilter: text(field(136, 80, i), odd),
+            samples_per_record: number(
+                &text(field(216, 8, i), odd),
+                &what("samples per data record"),
+            )?,
+            label: label.clone(),
+        };
+        check_signal(n, &signal, bdf, warnings)?;
+        signals.push(signal);
+    }
+    Ok(signals)
+}
+
+/// Refuses signal `n` when its digital range is empty or too wide for the
+/// sample width, or it has no samples; warns of an odd physical range.
+fn check_signal(
+    n: usize,
+    signal: &SignalHeader,
+    bdf: bool,
+    warnings: &mut Vec<String>,
+) -> Result<(), String> {
+    let label = &signal.label;
+    let limit: i64 = if bdf { 1 << 23 } else { 1 << 15 };
+    if signal.digital_min >= signal.digital_max {
+        return Err(format!(
+            "signal {n} ({label}): digital minimum {} is not below digital maximum {}",
+            signal.digital_min, signal.digital_max
+        ));
+    }
+    if signal.digital_min < -limit || signal.digital_max > limit - 1 {
+        return Err(format!(
+            "signal {n} ({label}): digital range {}..{} does not fit {}-bit samples",
+            signal.digital_min,
+            signal.digital_max,
+            if bdf { 24 } else { 16 }
+        ));
+    }
+    if signal.samples_per_record == 0 {
+        return Err(format!("signal {n} ({label}): 0 samples per data record"));
+    }
+    if !signal.is_annotation() {
+        if signal.physical_min > signal.physical_max {
+            warnings.push(format!(
+                "signal {n} ({label}): physical minimum {} is above maximum {} (inverted polarity)",
+                signal.physical_min, signal.physical_max
+            ));
+        } else if signal.physical_min == signal.physical_max {
+            warnings.push(format!(
+                "signal {n} ({label}): physical minimum equals maximum; its samples are all {}",
+                signal.physical_min
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The 4-digit year in an EDF+ recording field `Startdate dd-MMM-yyyy ...`.

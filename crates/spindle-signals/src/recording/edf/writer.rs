@@ -48,24 +48,8 @@ fn encode(rec: &Recording, opts: &EdfWriteOptions) -> Result<Vec<u8>, String> {
     if rec.channels.is_empty() && rec.annotations.is_empty() {
         return Err("a recording without channels or annotations cannot be written".into());
     }
-    let width = if opts.bdf { 3 } else { 2 };
-    let (dig_min, dig_max): (i64, i64) = if opts.bdf {
-        (-(1 << 23), (1 << 23) - 1)
-    } else {
-        (-(1 << 15), (1 << 15) - 1)
-    };
-
-    let mut spr = Vec::with_capacity(rec.channels.len());
-    for ch in &rec.channels {
-        let n = ch.rate_hz * dur;
-        if (n - n.round()).abs() > 1e-6 || n.round() < 1.0 {
-            return Err(format!(
-                "channel {} at {} Hz does not give a whole number of samples per {dur}-s record",
-                ch.label, ch.rate_hz
-            ));
-        }
-        spr.push(n.round() as usize);
-    }
+    let digital = Digital::of(opts.bdf);
+    let spr = samples_per_record(rec, dur)?;
     let n_records = rec
         .channels
         .iter()
@@ -91,10 +75,86 @@ fn encode(rec: &Recording, opts: &EdfWriteOptions) -> Result<Vec<u8>, String> {
     };
     let annotation_records = place_annotations(rec, n_records, dur, fraction);
     let max_tal_bytes = annotation_records.iter().map(Vec::len).max().unwrap_or(0);
-    let annotation_spr = max_tal_bytes.div_ceil(width).max(1);
+    let annotation_spr = max_tal_bytes.div_ceil(digital.width).max(1);
+    let signals = signal_fields(rec, opts.bdf, &spr, annotation_spr, digital);
 
+    let ns = signals.len();
+    let record_bytes: usize =
+        signals.iter().map(|s| s.samples_per_record).sum::<usize>() * digital.width;
+    let mut out = Vec::with_capacity(256 * (ns + 1) + record_bytes * n_records);
+    let header = Header {
+        bdf: opts.bdf,
+        start,
+        n_records,
+        record_duration_s: dur,
+    };
+    write_header(&mut out, rec, &header, &signals);
+    let records = Records {
+        spr: &spr,
+        signals: &signals,
+        annotation_records: &annotation_records,
+        annotation_spr,
+        digital,
+    };
+    write_records(&mut out, rec, &records);
+    Ok(out)
+}
+
+/// The digital sample format: bytes per sample and the integer range.
+#[derive(Debug, Clone, Copy)]
+struct Digital {
+    width: usize,
+    min: i64,
+    max: i64,
+}
+
+impl Digital {
+    /// BDF's 24-bit samples or EDF's 16-bit ones.
+    fn of(bdf: bool) -> Self {
+        if bdf {
+            Digital {
+                width: 3,
+                min: -(1 << 23),
+                max: (1 << 23) - 1,
+            }
+        } else {
+            Digital {
+                width: 2,
+                min: -(1 << 15),
+                max: (1 << 15) - 1,
+            }
+        }
+    }
+}
+
+/// Samples per record of each channel: its rate times the record duration
+/// `dur`, which must be a whole number.
+fn samples_per_record(rec: &Recording, dur: f64) -> Result<Vec<usize>, String> {
+    let mut spr = Vec::with_capacity(rec.channels.len());
+    for ch in &rec.channels {
+        let n = ch.rate_hz * dur;
+        if (n - n.round()).abs() > 1e-6 || n.round() < 1.0 {
+            return Err(format!(
+                "channel {} at {} Hz does not give a whole number of samples per {dur}-s record",
+                ch.label, ch.rate_hz
+            ));
+        }
+        spr.push(n.round() as usize);
+    }
+    Ok(spr)
+}
+
+/// The header fields of every channel (its physical range widened to its
+/// data) and of the annotation signal, last.
+fn signal_fields(
+    rec: &Recording,
+    bdf: bool,
+    spr: &[usize],
+    annotation_spr: usize,
+    digital: Digital,
+) -> Vec<SignalFields> {
     let mut signals: Vec<SignalFields> = Vec::with_capacity(rec.channels.len() + 1);
-    for (ch, &s) in rec.channels.iter().zip(&spr) {
+    for (ch, &s) in rec.channels.iter().zip(spr) {
         let (data_min, data_max) = ch
             .samples
             .iter()
@@ -120,14 +180,14 @@ fn encode(rec: &Recording, opts: &EdfWriteOptions) -> Result<Vec<u8>, String> {
             unit: ch.unit.clone(),
             physical_min: phys_min,
             physical_max: phys_max,
-            digital_min: dig_min,
-            digital_max: dig_max,
+            digital_min: digital.min,
+            digital_max: digital.max,
             prefilter: ch.prefilter.clone(),
             samples_per_record: s,
         });
     }
     signals.push(SignalFields {
-        label: if opts.bdf {
+        label: if bdf {
             "BDF Annotations"
         } else {
             "EDF Annotations"
@@ -137,16 +197,27 @@ fn encode(rec: &Recording, opts: &EdfWriteOptions) -> Result<Vec<u8>, String> {
         unit: String::new(),
         physical_min: "-1".into(),
         physical_max: "1".into(),
-        digital_min: dig_min,
-        digital_max: dig_max,
+        digital_min: digital.min,
+        digital_max: digital.max,
         prefilter: String::new(),
         samples_per_record: annotation_spr,
     });
+    signals
+}
 
+/// The facts of the file header besides its signals.
+struct Header {
+    bdf: bool,
+    /// The start, whole seconds (the fraction goes into the TALs).
+    start: Option<StartTime>,
+    n_records: usize,
+    record_duration_s: f64,
+}
+
+/// Appends the header: the file's fields, then each column of the signals'.
+fn write_header(out: &mut Vec<u8>, rec: &Recording, header: &Header, signals: &[SignalFields]) {
     let ns = signals.len();
-    let record_bytes: usize = signals.iter().map(|s| s.samples_per_record).sum::<usize>() * width;
-    let mut out = Vec::with_capacity(256 * (ns + 1) + record_bytes * n_records);
-    let version: &[u8] = if opts.bdf {
+    let version: &[u8] = if header.bdf {
         b"\xFFBIOSEMI"
     } else {
         b"0       "
@@ -157,12 +228,12 @@ fn encode(rec: &Recording, opts: &EdfWriteOptions) -> Result<Vec<u8>, String> {
     } else {
         &rec.patient
     };
-    put(&mut out, patient, 80);
-    put(&mut out, &recording_field(rec, start), 80);
-    match start {
+    put(out, patient, 80);
+    put(out, &recording_field(rec, header.start), 80);
+    match header.start {
         Some(st) => {
             put(
-                &mut out,
+                out,
                 &format!(
                     "{:02}.{:02}.{:02}",
                     st.day,
@@ -172,21 +243,25 @@ fn encode(rec: &Recording, opts: &EdfWriteOptions) -> Result<Vec<u8>, String> {
                 8,
             );
             put(
-                &mut out,
+                out,
                 &format!("{:02}.{:02}.{:02}", st.hour, st.minute, st.second as u32),
                 8,
             );
         }
         None => {
-            put(&mut out, "01.01.85", 8);
-            put(&mut out, "00.00.00", 8);
+            put(out, "01.01.85", 8);
+            put(out, "00.00.00", 8);
         }
     }
-    put(&mut out, &(256 * (ns + 1)).to_string(), 8);
-    put(&mut out, if opts.bdf { "BDF+C" } else { "EDF+C" }, 44);
-    put(&mut out, &n_records.to_string(), 8);
-    put(&mut out, &number_field(dur, Round::Nearest), 8);
-    put(&mut out, &ns.to_string(), 4);
+    put(out, &(256 * (ns + 1)).to_string(), 8);
+    put(out, if header.bdf { "BDF+C" } else { "EDF+C" }, 44);
+    put(out, &header.n_records.to_string(), 8);
+    put(
+        out,
+        &number_field(header.record_duration_s, Round::Nearest),
+        8,
+    );
+    put(out, &ns.to_string(), 4);
     let columns: [Column; 10] = [
         (16, |s| s.label.clone()),
         (80, |s| s.transducer.clone()),
@@ -200,12 +275,34 @@ fn encode(rec: &Recording, opts: &EdfWriteOptions) -> Result<Vec<u8>, String> {
         (32, |_| String::new()),
     ];
     for (width, get) in columns {
-        for s in &signals {
-            put(&mut out, &get(s), width);
+        for s in signals {
+            put(out, &get(s), width);
         }
     }
+}
 
-    let conversions: Vec<(f64, f64)> = signals[..rec.channels.len()]
+/// What the data records hold besides the channels' samples.
+struct Records<'a> {
+    /// Samples per record of each channel.
+    spr: &'a [usize],
+    /// The header fields, whose physical ranges set each channel's scaling.
+    signals: &'a [SignalFields],
+    /// The encoded TALs of each record.
+    annotation_records: &'a [Vec<u8>],
+    /// Samples per record of the annotation signal.
+    annotation_spr: usize,
+    digital: Digital,
+}
+
+/// Appends the data records: each channel's samples quantized over its
+/// physical range (short channels padded with zeros), then the record's TALs.
+fn write_records(out: &mut Vec<u8>, rec: &Recording, records: &Records<'_>) {
+    let Digital {
+        width,
+        min: dig_min,
+        max: dig_max,
+    } = records.digital;
+    let conversions: Vec<(f64, f64)> = records.signals[..rec.channels.len()]
         .iter()
         .map(|s| {
             let lo: f64 = s.physical_min.parse().unwrap_or(-1.0);
@@ -214,8 +311,8 @@ fn encode(rec: &Recording, opts: &EdfWriteOptions) -> Result<Vec<u8>, String> {
             (gain, lo - dig_min as f64 * gain)
         })
         .collect();
-    for (k, tals) in annotation_records.iter().enumerate() {
-        for ((ch, &s), &(gain, offset)) in rec.channels.iter().zip(&spr).zip(&conversions) {
+    for (k, tals) in records.annotation_records.iter().enumerate() {
+        for ((ch, &s), &(gain, offset)) in rec.channels.iter().zip(records.spr).zip(&conversions) {
             let from = (k * s).min(ch.samples.len());
             let to = ((k + 1) * s).min(ch.samples.len());
             let encode = |v: f32| {
@@ -235,9 +332,8 @@ fn encode(rec: &Recording, opts: &EdfWriteOptions) -> Result<Vec<u8>, String> {
             }
         }
         out.extend_from_slice(tals);
-        out.resize(out.len() + annotation_spr * width - tals.len(), 0);
+        out.resize(out.len() + records.annotation_spr * width - tals.len(), 0);
     }
-    Ok(out)
 }
 
 /// One column of the signal header: its width and how to read it from a signal.
