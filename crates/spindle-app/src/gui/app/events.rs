@@ -1,14 +1,19 @@
 //! The app shell's intake: worker events and the training, explanation
 //! and sweep jobs' news, folded into the app's state.
 
+use std::path::{Path, PathBuf};
+
 use crate::gui::command::{AppCommand, Tab};
 use crate::gui::error::{AppError, reason};
 use crate::gui::listen::ListenRequest;
 use crate::gui::session::Session;
 use crate::gui::spectrum::SpectrumPanel;
 use crate::gui::training::PreviewState;
-use crate::gui::worker::{Command, Event};
+use crate::gui::worker::{Command, Event, Loaded};
+use crate::playback::{PlaybackError, Player};
+use spindle_learn::explain::Explanation;
 use spindle_learn::jobs::ExplainEvent;
+use spindle_learn::runs::RunSnapshot;
 use spindle_learn::train::JobState;
 
 use super::{SpindleApp, demo_options};
@@ -116,81 +121,13 @@ impl SpindleApp {
         }
     }
 
+    /// Folds one worker event into the app's state.
     pub(super) fn on_event(&mut self, event: Event) {
         match event {
-            Event::ExplanationLoaded(dir, result) => {
-                if self.results_dir.as_ref() != Some(&dir) {
-                    return;
-                }
-                match result {
-                    Ok(Some(e)) => {
-                        self.explain.explanation = Some((dir, *e));
-                        self.explain_generation += 1;
-                    }
-                    Ok(None) => {}
-                    Err(message) => self.explain.failure = Some((dir, message)),
-                }
-            }
+            Event::ExplanationLoaded(dir, result) => self.on_explanation_loaded(dir, result),
             Event::Found(root, entry) => self.browser.add(&root, entry),
-            Event::ScanDone(root) => {
-                if self.browser.root.as_deref() == Some(root.as_path()) {
-                    self.browser.scanning = false;
-                    self.training.set_entries(&self.browser.entries);
-                    if std::mem::take(&mut self.demo_pending) {
-                        self.training.use_only(false);
-                        self.training.options = demo_options();
-                        self.training.reset_model_values();
-                        self.commands.push(AppCommand::StartTraining);
-                    }
-                    if std::mem::take(&mut self.auto_open)
-                        && self.session.is_none()
-                        && self.loading.is_none()
-                    {
-                        // Prefer a multichannel recording (EEG) over a single audio call.
-                        let first = self
-                            .browser
-                            .entries
-                            .iter()
-                            .filter(|e| e.error.is_none())
-                            .max_by_key(|e| (e.channels > 1, std::cmp::Reverse(e.name.clone())))
-                            .map(|e| e.path.clone());
-                        if let Some(path) = first {
-                            self.open_path(&path);
-                        }
-                    }
-                }
-            }
-            Event::Opened(loaded) => {
-                if self.loading.as_deref() != Some(loaded.recording.path.as_path()) {
-                    return; // superseded by a later open
-                }
-                self.loading = None;
-                if let Some(w) = &loaded.warning {
-                    let path = loaded.recording.path.clone();
-                    self.report(AppError::OpenWarning {
-                        reason: reason(&path, w),
-                        path,
-                    });
-                }
-                for class in loaded.labels.classes() {
-                    self.scheme.ensure(&class);
-                }
-                if let Some(c) = &loaded.class {
-                    self.scheme.ensure(c);
-                }
-                let mut session = Session::new(*loaded, self.settings.window_s);
-                if let Some((file, start, span)) = self.pending_jump.take()
-                    && file == session.recording.path
-                {
-                    session.set_view(start, span);
-                }
-                self.notice = Some(format!("opened in {:.2} s", session.load_s));
-                self.spectrum = SpectrumPanel::default();
-                if session.is_audio() {
-                    self.settings.show_spectrum = true;
-                }
-                self.session = Some(session);
-            }
+            Event::ScanDone(root) => self.on_scan_done(&root),
+            Event::Opened(loaded) => self.on_opened(*loaded),
             Event::OverviewProgress { path, fraction } => {
                 if let Some(s) = self.session.as_mut().filter(|s| s.recording.path == path) {
                     s.overview_fraction = Some(fraction);
@@ -234,24 +171,7 @@ impl SpindleApp {
                     self.runs.entries = entries;
                 }
             }
-            Event::RunLoaded(snapshot) => {
-                let dir = snapshot.dir.clone();
-                if self.results_dir.as_ref() == Some(&dir) {
-                    let same = self.result_run.as_ref().is_some_and(|r| r.dir == dir);
-                    if !same {
-                        self.results.selected = None;
-                    }
-                    // A run's explanation is read once, when it is first
-                    // seen complete (re-reads of a running run have none).
-                    let was_complete =
-                        same && self.result_run.as_ref().is_some_and(|r| r.report.is_some());
-                    if snapshot.report.is_some() && !was_complete {
-                        self.send_work(Command::LoadExplanation(dir.clone()));
-                    }
-                    self.result_run = Some((*snapshot).clone());
-                }
-                self.runs.snapshots.insert(dir, *snapshot);
-            }
+            Event::RunLoaded(snapshot) => self.on_run_loaded(*snapshot),
             Event::Suggested { file, suggestions } => {
                 self.notice = Some(format!(
                     "{} suggested labels for {}",
@@ -277,18 +197,7 @@ impl SpindleApp {
                     self.spectrum.receive(request, *spectra);
                 }
             }
-            Event::PlayerOpened(result) => {
-                self.listening.opening = false;
-                match *result {
-                    Ok(player) => {
-                        self.listening.player = Some(player);
-                        if std::mem::take(&mut self.listening.play_when_open) {
-                            self.listen(ListenRequest::Play);
-                        }
-                    }
-                    Err(e) => self.listening.unavailable = Some(e.to_string()),
-                }
-            }
+            Event::PlayerOpened(result) => self.on_player_opened(*result),
             Event::ClipReady {
                 samples,
                 start_s,
@@ -338,19 +247,145 @@ impl SpindleApp {
                 });
             }
             Event::Crashed(error) => self.report(AppError::Internal(error)),
-            Event::RunDeleted { dir, error } => match error {
-                Some(e) => self.report(AppError::Run {
-                    reason: reason(&dir, e),
-                    path: dir,
-                }),
-                None => {
-                    self.runs.remove(&dir);
-                    if self.result_run.as_ref().is_some_and(|r| r.dir == dir) {
-                        self.result_run = None;
-                    }
-                    self.notice = Some(format!("deleted {}", dir.display()));
+            Event::RunDeleted { dir, error } => self.on_run_deleted(dir, error),
+        }
+    }
+
+    /// A run's `explain.json`, read when the run shown in Results was first
+    /// seen complete.
+    fn on_explanation_loaded(
+        &mut self,
+        dir: PathBuf,
+        result: Result<Option<Box<Explanation>>, String>,
+    ) {
+        if self.results_dir.as_ref() != Some(&dir) {
+            return;
+        }
+        match result {
+            Ok(Some(e)) => {
+                self.explain.explanation = Some((dir, *e));
+                self.explain_generation += 1;
+            }
+            Ok(None) => {}
+            Err(message) => self.explain.failure = Some((dir, message)),
+        }
+    }
+
+    /// The scan of `root` ended: the Train view gets the recordings; a
+    /// pending demo starts, and the first recording opens when asked to.
+    fn on_scan_done(&mut self, root: &Path) {
+        if self.browser.root.as_deref() == Some(root) {
+            self.browser.scanning = false;
+            self.training.set_entries(&self.browser.entries);
+            if std::mem::take(&mut self.demo_pending) {
+                self.training.use_only(false);
+                self.training.options = demo_options();
+                self.training.reset_model_values();
+                self.commands.push(AppCommand::StartTraining);
+            }
+            if std::mem::take(&mut self.auto_open)
+                && self.session.is_none()
+                && self.loading.is_none()
+            {
+                // Prefer a multichannel recording (EEG) over a single audio call.
+                let first = self
+                    .browser
+                    .entries
+                    .iter()
+                    .filter(|e| e.error.is_none())
+                    .max_by_key(|e| (e.channels > 1, std::cmp::Reverse(e.name.clone())))
+                    .map(|e| e.path.clone());
+                if let Some(path) = first {
+                    self.open_path(&path);
                 }
-            },
+            }
+        }
+    }
+
+    /// A recording opened: it becomes the session (unless a later open
+    /// superseded it), its classes join the scheme.
+    fn on_opened(&mut self, loaded: Loaded) {
+        if self.loading.as_deref() != Some(loaded.recording.path.as_path()) {
+            return; // superseded by a later open
+        }
+        self.loading = None;
+        if let Some(w) = &loaded.warning {
+            let path = loaded.recording.path.clone();
+            self.report(AppError::OpenWarning {
+                reason: reason(&path, w),
+                path,
+            });
+        }
+        for class in loaded.labels.classes() {
+            self.scheme.ensure(&class);
+        }
+        if let Some(c) = &loaded.class {
+            self.scheme.ensure(c);
+        }
+        let mut session = Session::new(loaded, self.settings.window_s);
+        if let Some((file, start, span)) = self.pending_jump.take()
+            && file == session.recording.path
+        {
+            session.set_view(start, span);
+        }
+        self.notice = Some(format!("opened in {:.2} s", session.load_s));
+        self.spectrum = SpectrumPanel::default();
+        if session.is_audio() {
+            self.settings.show_spectrum = true;
+        }
+        self.session = Some(session);
+    }
+
+    /// A run folder was read: shown in Results when it is the run asked for
+    /// there (its explanation asked for when first seen complete), and kept
+    /// for the Runs view.
+    fn on_run_loaded(&mut self, snapshot: RunSnapshot) {
+        let dir = snapshot.dir.clone();
+        if self.results_dir.as_ref() == Some(&dir) {
+            let same = self.result_run.as_ref().is_some_and(|r| r.dir == dir);
+            if !same {
+                self.results.selected = None;
+            }
+            // A run's explanation is read once, when it is first
+            // seen complete (re-reads of a running run have none).
+            let was_complete = same && self.result_run.as_ref().is_some_and(|r| r.report.is_some());
+            if snapshot.report.is_some() && !was_complete {
+                self.send_work(Command::LoadExplanation(dir.clone()));
+            }
+            self.result_run = Some(snapshot.clone());
+        }
+        self.runs.snapshots.insert(dir, snapshot);
+    }
+
+    /// The audio output opened (a clip waiting for it plays), or why it
+    /// cannot.
+    fn on_player_opened(&mut self, result: Result<Player, PlaybackError>) {
+        self.listening.opening = false;
+        match result {
+            Ok(player) => {
+                self.listening.player = Some(player);
+                if std::mem::take(&mut self.listening.play_when_open) {
+                    self.listen(ListenRequest::Play);
+                }
+            }
+            Err(e) => self.listening.unavailable = Some(e.to_string()),
+        }
+    }
+
+    /// A run folder was deleted, or why it could not be.
+    fn on_run_deleted(&mut self, dir: PathBuf, error: Option<String>) {
+        match error {
+            Some(e) => self.report(AppError::Run {
+                reason: reason(&dir, e),
+                path: dir,
+            }),
+            None => {
+                self.runs.remove(&dir);
+                if self.result_run.as_ref().is_some_and(|r| r.dir == dir) {
+                    self.result_run = None;
+                }
+                self.notice = Some(format!("deleted {}", dir.display()));
+            }
         }
     }
 }
