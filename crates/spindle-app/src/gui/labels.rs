@@ -39,6 +39,40 @@ impl LabelsPanel {
     ) -> LabelsOutput {
         let mut out = LabelsOutput::default();
         let now_s = ui.input(|i| i.time);
+        let rename = self.classes_ui(ui, scheme, &mut out);
+        let Some(s) = s else {
+            return out;
+        };
+        if let Some((from, to)) = rename
+            && let Some(edit) = rename_class(s.doc.labels(), &from, &to)
+            && let Err(e) = s.apply(edit, now_s)
+        {
+            commands.push(AppCommand::Report(e));
+        }
+        ui.separator();
+        between(ui, s);
+        ui.separator();
+        ui.horizontal(|ui| {
+            ui.heading(format!("Labels ({})", s.doc.labels().len()));
+        });
+        ui.horizontal(|ui| {
+            ui.label("Sort by");
+            ui.radio_value(&mut self.order, LabelOrder::Time, "time");
+            ui.radio_value(&mut self.order, LabelOrder::Class, "label");
+        });
+        self.toolbar(ui, s, now_s, commands);
+        self.table(ui, s, scheme, page_s);
+        out
+    }
+
+    /// The classes (color, name, hotkey) and the field to add one; the
+    /// rename asked for, if any (from, to).
+    fn classes_ui(
+        &mut self,
+        ui: &mut Ui,
+        scheme: &mut LabelScheme,
+        out: &mut LabelsOutput,
+    ) -> Option<(String, String)> {
         ui.heading("Label classes");
         let mut rename: Option<(String, String)> = None;
         egui::Grid::new("label_classes")
@@ -124,26 +158,11 @@ impl LabelsPanel {
             }
         });
 
-        let Some(s) = s else {
-            return out;
-        };
-        if let Some((from, to)) = rename
-            && let Some(edit) = rename_class(s.doc.labels(), &from, &to)
-            && let Err(e) = s.apply(edit, now_s)
-        {
-            commands.push(AppCommand::Report(e));
-        }
-        ui.separator();
-        between(ui, s);
-        ui.separator();
-        ui.horizontal(|ui| {
-            ui.heading(format!("Labels ({})", s.doc.labels().len()));
-        });
-        ui.horizontal(|ui| {
-            ui.label("Sort by");
-            ui.radio_value(&mut self.order, LabelOrder::Time, "time");
-            ui.radio_value(&mut self.order, LabelOrder::Class, "label");
-        });
+        rename
+    }
+
+    /// Undo, redo, delete, and whether the labels are saved.
+    fn toolbar(&mut self, ui: &mut Ui, s: &mut Session, now_s: f64, commands: &mut Commands) {
         ui.horizontal(|ui| {
             if ui
                 .add_enabled(s.doc.can_undo(), egui::Button::new("Undo"))
@@ -185,7 +204,11 @@ impl LabelsPanel {
             .small()
             .weak(),
         );
+    }
 
+    /// The table of labels in the chosen order; a click shows the label in
+    /// the viewer (its page in epoch mode) and selects it.
+    fn table(&mut self, ui: &mut Ui, s: &mut Session, scheme: &LabelScheme, page_s: f64) {
         let revision = s.doc.revision();
         let stale = self
             .cached
@@ -233,6 +256,5 @@ impl LabelsPanel {
             }
             s.selection = Some(l);
         }
-        out
     }
 }
