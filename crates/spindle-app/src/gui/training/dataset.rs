@@ -28,6 +28,17 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui, commands: &mut Commands) {
         ui.label("Open a folder of labeled recordings first (File > Open folder).");
         return;
     }
+    recordings(p, ui);
+    ui.separator();
+    settings(ui, &mut p.options, &mut p.texts);
+    ui.separator();
+    augmentation(ui, &mut p.options);
+    ui.separator();
+    preview(p, ui, commands);
+}
+
+/// The recordings: buttons to use a folder's, and each one's role.
+fn recordings(p: &mut TrainingPanel, ui: &mut Ui) {
     let has_audio = p.sources.iter().any(|s| s.audio_folder);
     let folders = p.recording_folders();
     if folders.len() + usize::from(has_audio) > 1 {
@@ -82,10 +93,11 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui, commands: &mut Commands) {
         )
         .weak(),
     );
+}
 
-    ui.separator();
-    let o = &mut p.options;
-    let texts = &mut p.texts;
+/// Windows, classes, merges, channels, filters, representation and
+/// normalization.
+fn settings(ui: &mut Ui, o: &mut TrainOptions, texts: &mut FormTexts) {
     egui::Grid::new("dataset_grid")
         .num_columns(2)
         .show(ui, |ui| {
@@ -211,11 +223,11 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui, commands: &mut Commands) {
             );
             ui.end_row();
         });
+}
 
-    ui.separator();
-    augmentation(ui, &mut p.options);
-
-    ui.separator();
+/// The preview: windows per split, how the held-out sets were chosen, the
+/// class chart and the warnings.
+fn preview(p: &TrainingPanel, ui: &mut Ui, commands: &mut Commands) {
     match &p.preview {
         PreviewState::None => {}
         PreviewState::Pending => {
