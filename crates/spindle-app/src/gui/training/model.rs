@@ -110,6 +110,12 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui) {
     if ui.small_button("defaults").clicked() {
         p.reset_model_values();
     }
+    layers(p, ui);
+}
+
+/// The preview's layer table with the parameters and the receptive field,
+/// and what the receptive field and the last layer's length mean.
+fn layers(p: &TrainingPanel, ui: &mut Ui) {
     if let PreviewState::Ready(preview) = &p.preview {
         match &preview.model {
             Ok(summary) => {
