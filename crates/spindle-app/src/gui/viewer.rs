@@ -680,27 +680,13 @@ fn draw_channels(
             name_color,
         );
         if lane_h >= 24.0 {
-            let target_units = 0.4 * lane_h / px_per_unit;
-            let mut bar = nice_step(target_units as f64);
-            if bar > target_units as f64 {
-                bar /= 2.0;
-            }
-            let bar_px = (bar as f32 * px_per_unit).min(lane_h * 0.9);
-            let x = data_rect.left() - 8.0;
-            painter.line_segment(
-                [
-                    pos2(x, center_y - bar_px / 2.0),
-                    pos2(x, center_y + bar_px / 2.0),
-                ],
-                Stroke::new(2.0, visuals.weak_text_color()),
-            );
-            painter.text(
-                pos2(x - 4.0, center_y + lane_h * 0.25),
-                Align2::RIGHT_CENTER,
-                format!("{} {}", format_amount(bar), ch.unit),
-                FontId::proportional(9.0),
-                visuals.weak_text_color(),
-            );
+            let bar = ScaleBar {
+                x: data_rect.left() - 8.0,
+                center_y,
+                lane_h,
+                px_per_unit,
+            };
+            draw_scale_bar(painter, &bar, &ch.unit, visuals);
         }
         if lane > 0 {
             let y = data_rect.top() + lane_h * lane as f32;
@@ -732,6 +718,48 @@ fn draw_channels(
         );
     }
     read_error
+}
+
+/// Where a lane's scale bar goes: its x, the lane's middle and height, and
+/// the lane's scale.
+#[derive(Debug, Clone, Copy)]
+struct ScaleBar {
+    x: f32,
+    center_y: f32,
+    lane_h: f32,
+    /// Pixels per physical unit.
+    px_per_unit: f32,
+}
+
+/// A vertical bar of a round amount of `unit`, about 40 % of the lane high,
+/// with its label.
+fn draw_scale_bar(painter: &egui::Painter, bar: &ScaleBar, unit: &str, visuals: &egui::Visuals) {
+    let ScaleBar {
+        x,
+        center_y,
+        lane_h,
+        px_per_unit,
+    } = *bar;
+    let target_units = 0.4 * lane_h / px_per_unit;
+    let mut step = nice_step(target_units as f64);
+    if step > target_units as f64 {
+        step /= 2.0;
+    }
+    let bar_px = (step as f32 * px_per_unit).min(lane_h * 0.9);
+    painter.line_segment(
+        [
+            pos2(x, center_y - bar_px / 2.0),
+            pos2(x, center_y + bar_px / 2.0),
+        ],
+        Stroke::new(2.0, visuals.weak_text_color()),
+    );
+    painter.text(
+        pos2(x - 4.0, center_y + lane_h * 0.25),
+        Align2::RIGHT_CENTER,
+        format!("{} {unit}", format_amount(step)),
+        FontId::proportional(9.0),
+        visuals.weak_text_color(),
+    );
 }
 
 /// Where a channel's lane sits on screen and how values map to pixels.
