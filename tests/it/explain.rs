@@ -4,7 +4,7 @@
 //! find that channel, that band and that half; seeded, so each run repeats.
 
 use std::f64::consts::TAU;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -88,10 +88,34 @@ fn argmax(values: &[f64]) -> usize {
 #[test]
 fn every_method_finds_the_channel_the_band_and_the_half_that_carry_the_class() {
     let dir = tempfile::tempdir().unwrap();
-    let (train, test) = (dir.path().join("train.edf"), dir.path().join("test.edf"));
+    let (run, test, test_score) = trained_run(dir.path());
+    let e = explain_as_json(&run, test_score);
+    let (drops, band_drops) = check_channels_and_bands(&e);
+    let (by_channel, by_band) = check_amplitude(&e);
+    let (late, total, cam_late, cam_total) = check_saliency(&e);
+    let map = e.amplitude.as_ref().unwrap();
+    let alpha = map.classes.iter().position(|c| c == "alpha").unwrap();
+    eprintln!(
+        "strongest {:?}\nchannel drops {drops:?}\nband drops {band_drops:?}\namplitude by channel {by_channel:?}\namplitude by band {by_band:?}\nsaliency second half {:.3}, Grad-CAM second half {:.3}",
+        map.strongest(alpha, 8)
+            .iter()
+            .map(|&(c, f, r)| (c, map.freqs_hz[f], r))
+            .collect::<Vec<_>>(),
+        late / total,
+        cam_late / cam_total
+    );
+    check_seeded_and_other_data(&run, &test, &e);
+    check_library_progress_and_cancel(&run);
+    check_bad_input(dir.path(), &run, &test);
+}
+
+/// A run of EEGNet trained by the CLI on generated recordings (training
+/// and test files): the run folder, the test file and the test score.
+fn trained_run(dir: &Path) -> (PathBuf, PathBuf, f64) {
+    let (train, test) = (dir.join("train.edf"), dir.join("test.edf"));
     write_recording(&train, 200, 1);
     write_recording(&test, 100, 2);
-    let run = dir.path().join("run");
+    let run = dir.join("run");
     run_ok(
         spindle()
             .args(["train", "--data"])
@@ -108,6 +132,12 @@ fn every_method_finds_the_channel_the_band_and_the_half_that_carry_the_class() {
     let test_score = report["test"]["balanced_accuracy"].as_f64().unwrap();
     assert!(test_score > 0.9, "the model learned the task: {test_score}");
 
+    (run, test, test_score)
+}
+
+/// `spindle explain --json` on the run: what it prints is what it saved,
+/// explained on the run's test windows with the same score.
+fn explain_as_json(run: &Path, test_score: f64) -> Explanation {
     let stdout = run_ok(
         spindle()
             .args([
@@ -119,10 +149,10 @@ fn every_method_finds_the_channel_the_band_and_the_half_that_carry_the_class() {
                 "4",
                 "--run",
             ])
-            .arg(&run),
+            .arg(run),
     );
     let e: Explanation = serde_json::from_str(&stdout).unwrap();
-    let saved = Explanation::load(&run).unwrap().unwrap();
+    let saved = Explanation::load(run).unwrap().unwrap();
     assert_eq!(saved, e, "explain.json holds what --json printed");
     assert!(run.join(EXPLAIN_JSON).is_file());
 
@@ -137,7 +167,12 @@ fn every_method_finds_the_channel_the_band_and_the_half_that_carry_the_class() {
     assert_eq!(e.chance_score, 0.5);
     assert_eq!(e.caveat, spindle_learn::explain::CAVEAT);
 
-    // Channels: Oz first, by far; the others near zero.
+    e
+}
+
+/// Channels: Oz first, by far; bands: alpha first. Their drops.
+fn check_channels_and_bands(e: &Explanation) -> (Vec<f64>, Vec<f64>) {
+    // The others near zero.
     let channels = e.channels.as_ref().unwrap();
     let drops: Vec<f64> = channels.iter().map(|c| c.mean_drop).collect();
     assert_eq!(channels[argmax(&drops)].name, "Oz", "{drops:?}");
@@ -158,7 +193,13 @@ fn every_method_finds_the_channel_the_band_and_the_half_that_carry_the_class() {
     assert!(band_drops[argmax(&band_drops)] > 0.25, "{band_drops:?}");
     assert!(e.skipped_bands.is_empty(), "45 Hz is below 64 Hz");
 
-    // Amplitude perturbation: for class alpha, Oz first and alpha first.
+    (drops, band_drops)
+}
+
+/// Amplitude perturbation: for class alpha, Oz first and alpha first. The
+/// strongest link per channel and the mean per band.
+fn check_amplitude(e: &Explanation) -> (Vec<f64>, Vec<f64>) {
+    let bands = e.bands.as_ref().unwrap();
     let map = e.amplitude.as_ref().unwrap();
     let alpha = map.classes.iter().position(|c| c == "alpha").unwrap();
     // The channel holding the strongest links.
@@ -183,7 +224,12 @@ fn every_method_finds_the_channel_the_band_and_the_half_that_carry_the_class() {
         map.freqs_hz[f]
     );
 
-    // Saliency: Oz first, and most of it in the second half, for the alpha class.
+    (by_channel, by_band)
+}
+
+/// Saliency: Oz first, and most of it (and of Grad-CAM) in the second half,
+/// for the alpha class. The second half's share and the whole, of each.
+fn check_saliency(e: &Explanation) -> (f64, f64, f32, f32) {
     let sal = e.saliency.as_ref().unwrap();
     assert_eq!(sal.bins, 50);
     assert_eq!(sal.window_s, 2.0);
@@ -205,19 +251,15 @@ fn every_method_finds_the_channel_the_band_and_the_half_that_carry_the_class() {
         "Grad-CAM {cam_late} of {cam_total}"
     );
     assert!(sal.grad_cam_layer.is_some());
-    eprintln!(
-        "strongest {:?}\nchannel drops {drops:?}\nband drops {band_drops:?}\namplitude by channel {by_channel:?}\namplitude by band {by_band:?}\nsaliency second half {:.3}, Grad-CAM second half {:.3}",
-        map.strongest(alpha, 8)
-            .iter()
-            .map(|&(c, f, r)| (c, map.freqs_hz[f], r))
-            .collect::<Vec<_>>(),
-        late / total,
-        cam_late / cam_total
-    );
     assert_eq!(sal.windows.len(), 100);
     assert_eq!(sal.windows[0].gradient_x_input.len(), 4);
 
-    // Seeded: the same shuffles again give the same drops.
+    (late, total, cam_late, cam_total)
+}
+
+/// Seeded: the same shuffles again give the same drops; `--data`: the
+/// windows of other recordings, labeled the same way.
+fn check_seeded_and_other_data(run: &Path, test: &Path, e: &Explanation) {
     run_ok(
         spindle()
             .args([
@@ -230,9 +272,9 @@ fn every_method_finds_the_channel_the_band_and_the_half_that_carry_the_class() {
                 "4",
                 "--run",
             ])
-            .arg(&run),
+            .arg(run),
     );
-    let again = Explanation::load(&run).unwrap().unwrap();
+    let again = Explanation::load(run).unwrap().unwrap();
     assert_eq!(again.channels, e.channels);
     assert_eq!(again.bands, None);
 
@@ -240,16 +282,18 @@ fn every_method_finds_the_channel_the_band_and_the_half_that_carry_the_class() {
     let stdout = run_ok(
         spindle()
             .args(["explain", "--methods", "bands", "--run"])
-            .arg(&run)
+            .arg(run)
             .arg("--data")
-            .arg(&test),
+            .arg(test),
     );
     assert!(stdout.contains("100 windows of 1 recording(s)"), "{stdout}");
     assert!(stdout.contains("1. alpha"), "{stdout}");
     assert!(stdout.contains("Haufe"), "the caveat is printed: {stdout}");
+}
 
-    // Through the library, as the app calls it: progress per step, and a
-    // cancel obeyed at the next step.
+/// Through the library, as the app calls it: progress per step, and a
+/// cancel obeyed at the next step.
+fn check_library_progress_and_cancel(run: &Path) {
     let cancel = AtomicBool::new(false);
     let mut seen = Vec::new();
     let options = ExplainOptions {
@@ -258,7 +302,7 @@ fn every_method_finds_the_channel_the_band_and_the_half_that_carry_the_class() {
         ..ExplainOptions::default()
     };
     let result = explain_run(
-        &run,
+        run,
         &options,
         &mut |p| {
             seen.push(p);
@@ -275,24 +319,26 @@ fn every_method_finds_the_channel_the_band_and_the_half_that_carry_the_class() {
         (Method::Channels, 0, 8)
     );
     assert_eq!(seen[1].done, 1);
+}
 
-    // Bad input: one line, exit code 2.
+/// Bad input: one line, exit code 2.
+fn check_bad_input(dir: &Path, run: &Path, test: &Path) {
     let bad_band = spindle()
         .args(["explain", "--bands", "alpha:13-8", "--run"])
-        .arg(&run)
+        .arg(run)
         .output()
         .unwrap();
     assert!(one_error_line(&bad_band).contains("--bands"));
     let missing = spindle()
         .args(["explain", "--run"])
-        .arg(dir.path().join("nope"))
+        .arg(dir.join("nope"))
         .output()
         .unwrap();
     assert!(one_error_line(&missing).contains("nope"));
-    write_recording(&test, 100, 3);
+    write_recording(test, 100, 3);
     let changed = spindle()
         .args(["explain", "--run"])
-        .arg(&run)
+        .arg(run)
         .output()
         .unwrap();
     let message = one_error_line(&changed);
@@ -303,7 +349,7 @@ fn every_method_finds_the_channel_the_band_and_the_half_that_carry_the_class() {
     std::fs::remove_file(run.join("model.safetensors")).unwrap();
     let no_weights = spindle()
         .args(["explain", "--run"])
-        .arg(&run)
+        .arg(run)
         .output()
         .unwrap();
     assert!(one_error_line(&no_weights).contains("model.safetensors"));
