@@ -319,7 +319,22 @@ fn every_menu_window_and_viewer_panel() {
     t.expect("sub-01.edf · EDF");
     t.check("the viewer on sub-01.edf");
 
-    // File menu: every item; the file dialogs are only looked at.
+    file_menu(&mut t, &data);
+    view_menu(&mut t);
+    spectrum_panel(&mut t);
+    presentation_mode(&mut t);
+    tabs_and_training_menu(&mut t);
+    help_menu(&mut t);
+    viewer_toolbar(&mut t);
+    labels_panel(&mut t);
+    channels_section(&mut t);
+    audio_file(&mut t);
+
+    t.finish("every_menu_window_and_viewer_panel");
+}
+
+/// The File menu: every item; the file dialogs are only looked at.
+fn file_menu(t: &mut Tour, data: &Path) {
     t.open_menu("File", Role::Button, "Open folder…");
     for item in [
         "Open file…",
@@ -371,8 +386,10 @@ fn every_menu_window_and_viewer_panel() {
     );
     t.steps(2);
     t.close_menu("File", Role::Button, "Open folder…");
+}
 
-    // View menu: the themes.
+/// The View menu: the themes, the Labels panel off and on.
+fn view_menu(t: &mut Tour) {
     for (item, theme, egui_theme) in [
         ("Light", ThemeChoice::Light, Some(egui::Theme::Light)),
         ("Dark", ThemeChoice::Dark, Some(egui::Theme::Dark)),
@@ -398,8 +415,10 @@ fn every_menu_window_and_viewer_panel() {
     assert!(t.app().settings().show_labels);
     t.close_menu("View", Role::RadioButton, "Light");
     t.expect("Label classes");
+}
 
-    // The Spectrum panel on an EEG recording: PSD and spectrogram of a channel.
+/// The Spectrum panel on an EEG recording: PSD and spectrogram of a channel.
+fn spectrum_panel(t: &mut Tour) {
     t.open_menu("View", Role::RadioButton, "Light");
     t.click_role(Role::CheckBox, "Spectrum panel");
     assert!(t.app().settings().show_spectrum);
@@ -424,8 +443,10 @@ fn every_menu_window_and_viewer_panel() {
     );
     assert!(t.has(Role::Image, "Spectrogram"));
     t.check("Spectrum panel: spectrogram of C3");
+}
 
-    // Presentation mode: larger, fewer panels, a way back.
+/// Presentation mode: larger, fewer panels, a way back.
+fn presentation_mode(t: &mut Tour) {
     t.open_menu("View", Role::RadioButton, "Light");
     t.click_role(Role::CheckBox, "Presentation mode (F5)");
     assert!(t.app().is_presenting());
@@ -442,8 +463,11 @@ fn every_menu_window_and_viewer_panel() {
     t.steps(2);
     assert!(!t.app().is_presenting());
     t.expect("Label classes");
+}
 
-    // View menu: each tab.
+/// Each tab from the View menu, Results and Runs without runs, and the
+/// Training menu.
+fn tabs_and_training_menu(t: &mut Tour) {
     for tab in Tab::ALL {
         t.open_menu("View", Role::RadioButton, "Light");
         let entry =
@@ -477,8 +501,10 @@ fn every_menu_window_and_viewer_panel() {
     assert!(t.has(Role::Button, "Demo: train on the sample EEG"));
     t.click_role(Role::Button, "Recording");
     assert_eq!(t.app().tab(), Tab::Viewer);
+}
 
-    // Help menu: both windows, each closed by its close button.
+/// The Help menu: both windows, each closed by its close button.
+fn help_menu(t: &mut Tour) {
     for (item, line) in [
         ("Keyboard and mouse", "F5: presentation mode"),
         (
@@ -495,8 +521,10 @@ fn every_menu_window_and_viewer_panel() {
         t.click("Close window");
         assert!(!t.has(Role::Window, item), "the {item} window closes");
     }
+}
 
-    // The viewer's toolbar: zoom, filters, new-label class, epoch scoring.
+/// The viewer's toolbar: zoom, filters, new-label class, epoch scoring.
+fn viewer_toolbar(t: &mut Tour) {
     t.click("All");
     assert_eq!(t.app().view_range(), Some((0.0, 150.0)));
     t.click("+");
@@ -530,8 +558,10 @@ fn every_menu_window_and_viewer_panel() {
     t.check("Epoch scoring on");
     t.click("Epoch scoring");
     t.expect_not("page 1/5");
+}
 
-    // The labels panel: classes (color, rename, hotkey), sorting, the table.
+/// The labels panel: classes (color, rename, hotkey), sorting, the table.
+fn labels_panel(t: &mut Tour) {
     // The color button is named "Color"; its tooltip says whose.
     // egui's color picker draws "📋", which no installed font has: the
     // harness would panic and the app shows a box, so it is not opened then.
@@ -588,8 +618,10 @@ fn every_menu_window_and_viewer_panel() {
     t.click_role(Role::RadioButton, "time");
     t.expect("Labels (");
     t.check("Label table sorted");
+}
 
-    // The Channels section: hide all, show all, one channel off and on.
+/// The Channels section: hide all, show all, one channel off and on.
+fn channels_section(t: &mut Tour) {
     t.click("Channels");
     t.expect("Show all");
     t.check("Channels section");
@@ -611,8 +643,10 @@ fn every_menu_window_and_viewer_panel() {
     assert_eq!(t.app().visible_channels()[1], "Fp1");
     t.check("Channels changed");
     t.click("Channels");
+}
 
-    // An audio file from the browser: waveform, class, spectrogram.
+/// An audio file from the browser: waveform, class, spectrogram.
+fn audio_file(t: &mut Tour) {
     t.h.get_all_by_label_contains("call-01.wav")
         .next()
         .unwrap()
@@ -626,8 +660,6 @@ fn every_menu_window_and_viewer_panel() {
     t.expect("Spectrogram of");
     assert!(t.has(Role::Image, "Spectrogram"), "the audio spectrogram");
     t.check("Viewer and spectrum panel on audio");
-
-    t.finish("every_menu_window_and_viewer_panel");
 }
 
 #[test]
@@ -642,7 +674,19 @@ fn train_results_and_runs_views() {
         !a.is_busy() && a.open_recording().is_some() && a.runs().entries.len() == 2
     });
 
-    // Train: the three sections, each collapsed and expanded again.
+    train_view(&mut t);
+    optional_settings(&mut t);
+    every_architecture(&mut t);
+    runs_view(&mut t);
+    results_view(&mut t);
+    suggestions(&mut t);
+
+    t.finish("train_results_and_runs_views");
+}
+
+/// The Train view: the three sections, each collapsed and expanded again,
+/// and the previews of each folder.
+fn train_view(t: &mut Tour) {
     t.click_role(Role::Button, "Train");
     assert_eq!(t.app().tab(), Tab::Train);
     t.until("the dataset preview", 60, preview_ready);
@@ -673,8 +717,10 @@ fn train_results_and_runs_views() {
     t.check("Train: the sleep nights");
     t.click("the recordings in eeg/");
     t.until("the EEG preview", 60, preview_ready);
+}
 
-    // The optional settings, each turned on (their number fields appear) and off.
+/// The optional settings, each turned on (their number fields appear) and off.
+fn optional_settings(t: &mut Tour) {
     let optional = [
         "window (s)",
         "step between windows (s)",
@@ -693,7 +739,7 @@ fn train_results_and_runs_views() {
             t.steps(2);
         }
     };
-    toggle_all(&mut t);
+    toggle_all(t);
     let o = &t.app().training().options;
     assert!(o.window.is_some() && o.stride.is_some());
     assert!(o.highpass.is_some() && o.lowpass.is_some() && o.notch.is_some());
@@ -708,12 +754,14 @@ fn train_results_and_runs_views() {
     }
     t.expect("epochs without progress");
     t.check("Train: every optional setting on");
-    toggle_all(&mut t);
+    toggle_all(t);
     let o = &t.app().training().options;
     assert!(o.window.is_none() && o.highpass.is_none() && o.batch.is_none());
     t.until("the EEG preview again", 60, preview_ready);
+}
 
-    // Every architecture in turn; the layer table for each the preview accepts.
+/// Every architecture in turn; the layer table for each the preview accepts.
+fn every_architecture(t: &mut Tour) {
     let mut layer_table_open = false;
     for a in architectures() {
         let item = format!("{} — {}", a.title, a.family.as_str());
@@ -749,8 +797,10 @@ fn train_results_and_runs_views() {
         }
         t.check(&format!("Train: {item}"));
     }
+}
 
-    // Runs: tick both to compare, then the delete dialog, answered Keep.
+/// Runs: tick both to compare, then the delete dialog, answered Keep.
+fn runs_view(t: &mut Tour) {
     t.click_role(Role::Button, "Runs");
     assert_eq!(t.app().tab(), Tab::Runs);
     t.check("Runs view");
@@ -780,8 +830,10 @@ fn train_results_and_runs_views() {
     assert!(!t.has(Role::Window, "Delete run?"));
     assert_eq!(t.app().runs().entries.len(), 2, "nothing was deleted");
     assert!(t.app().runs().entries.iter().all(|e| e.dir.exists()));
+}
 
-    // Results: score card, confusion cell, shares toggle, a window of the cell.
+/// Results: score card, confusion cell, shares toggle, a window of the cell.
+fn results_view(t: &mut Tour) {
     let first = t.app().runs().entries[0].dir.clone();
     t.h.get_all_by_label("Open").next().unwrap().click();
     t.until("the opened run", 30, |a| {
@@ -827,8 +879,10 @@ fn train_results_and_runs_views() {
         a.tab() == Tab::Viewer && !a.is_busy()
     });
     t.check("Viewer at a window of the cell");
+}
 
-    // Suggested labels from the run, accepted all at once.
+/// Suggested labels from the run, accepted all at once.
+fn suggestions(t: &mut Tour) {
     t.click_role(Role::Button, "Results");
     let name = t
         .app()
@@ -847,8 +901,6 @@ fn train_results_and_runs_views() {
     t.click("Accept all");
     assert!(t.app().suggestions().is_none());
     t.check("Suggestions accepted");
-
-    t.finish("train_results_and_runs_views");
 }
 
 #[test]
