@@ -30,11 +30,12 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
     // The read is measured first (training changes the allocator's settings,
     // see `model::build`, which would flatter a later read) and printed last.
     let read = if wanted("edf-read") {
-        let dir = tempfile_dir()?;
-        let path = dir.join("bench-64ch-512hz-1h.edf");
+        // Removed when dropped.
+        let dir = tempfile::tempdir().context("creating a temporary folder")?;
+        let path = dir.path().join("bench-64ch-512hz-1h.edf");
         write_bench_edf(&path, 64, 512.0, 3600.0).context("writing the benchmark EDF")?;
         let result = bench_edf_read(&path, 5);
-        let _ = std::fs::remove_dir_all(&dir);
+        drop(dir);
         Some(result.context("reading the benchmark EDF")?)
     } else {
         None
@@ -75,11 +76,4 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// A fresh folder in the system's temporary directory.
-fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
-    let dir = std::env::temp_dir().join(format!("spindle-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    Ok(dir)
 }

@@ -239,16 +239,13 @@ mod tests {
             .forward_t(&x, false)?
             .flatten_all()?
             .to_vec1::<f32>()?;
-        let path = std::env::temp_dir().join(format!(
-            "spindle-model-test-{}.safetensors",
-            std::process::id()
-        ));
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("model.safetensors");
         built.varmap.save(&path)?;
         // Safety: the file is written above and not modified while mapped.
         let vb =
             unsafe { VarBuilder::from_mmaped_safetensors(&[&path], DType::F32, &Device::Cpu)? };
         let loaded = build(&spec, &input, vb);
-        std::fs::remove_file(&path).ok();
         let Ok((net, _)) = loaded else {
             panic!("loading failed")
         };
