@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let path = spindle_fuzz::write_scratch("input.vhdr", header);
-    if let Ok(rec) = spindle::recording::read_brainvision(&path) {
+    if let Ok(rec) = spindle_signals::recording::read_brainvision(&path) {
         spindle_fuzz::check_recording(&rec, data.len());
     }
 });

@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use spindle::recording::{
+use spindle_signals::recording::{
     open_edf_paged, read_edf, read_recording, read_recording_channels, read_summary,
 };
 

@@ -6,7 +6,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let path = spindle_fuzz::write_scratch("input_events.tsv", data);
-    if let Ok(set) = spindle::recording::read_events_tsv(&path) {
+    if let Ok(set) = spindle_signals::recording::read_events_tsv(&path) {
         for label in &set.labels {
             assert!(label.duration_s >= 0.0, "negative duration {label:?}");
             assert!(
@@ -15,5 +15,5 @@ fuzz_target!(|data: &[u8]| {
             );
         }
     }
-    let _ = spindle::recording::read_labels_csv(&path);
+    let _ = spindle_signals::recording::read_labels_csv(&path);
 });

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use spindle::recording::Recording;
+use spindle_signals::recording::Recording;
 
 /// Separates the parts of a BrainVision input: header, markers, data.
 pub const PART_SEPARATOR: &[u8] = b"\x00SPINDLE-PART\x00";
@@ -83,10 +83,10 @@ pub fn check_recording(rec: &Recording, input_bytes: usize) {
         !rec.channels.is_empty()
             || matches!(
                 rec.format,
-                spindle::recording::Format::EdfPlusC
-                    | spindle::recording::Format::EdfPlusD
-                    | spindle::recording::Format::BdfPlusC
-                    | spindle::recording::Format::BdfPlusD
+                spindle_signals::recording::Format::EdfPlusC
+                    | spindle_signals::recording::Format::EdfPlusD
+                    | spindle_signals::recording::Format::BdfPlusC
+                    | spindle_signals::recording::Format::BdfPlusD
             ),
         "a recording without channels that is not EDF+/BDF+"
     );

@@ -6,7 +6,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use spindle::recording::{
+use spindle_signals::recording::{
     Annotation, Channel, EdfWriteOptions, Format, Label, LabelSet, Recording, Segment, StartTime,
     WavSampleFormat, write_brainvision, write_edf, write_events_tsv, write_wav,
 };
