@@ -20,7 +20,7 @@
 //!   a saved run.
 //! - [`explain`]: which channels, bands, frequencies and times a trained
 //!   model relies on; [`runs`]: reading, listing, comparing run folders, and
-//!   sweeps (grids and folds as tasks, here or on Slurm); [`bench`]:
+//!   sweeps (grids and folds as tasks, here or on Slurm); [`bench`](mod@bench):
 //!   throughput measurements.
 //! - [`jobs`]: [`jobs::TrainJob`] and [`jobs::ExplainJob`], handles of work
 //!   on a thread with a typed event stream, which the app and the CLI drive.

@@ -14,7 +14,7 @@ pub enum LabelSource {
     /// The annotations stored in the recording file itself (EDF+, BDF+, ...).
     FileAnnotations,
     /// A label file beside the recording that pairs with it by name (a
-    /// hypnogram: see [`paired_label_file`](super::paired_label_file)), or
+    /// hypnogram: see [`paired_label_file`]), or
     /// one given explicitly.
     LabelFile(PathBuf),
     /// Neither: the recording has no labels.
@@ -23,7 +23,7 @@ pub enum LabelSource {
 
 /// The labels of a recording: its sidecar (see [`sidecar_path`]) when that file
 /// exists, even when empty, else a label file paired with it by name (see
-/// [`paired_label_file`](super::paired_label_file)), else the recording's
+/// [`paired_label_file`]), else the recording's
 /// own `annotations`.
 pub fn labels_for_recording(
     recording_path: &Path,

@@ -161,7 +161,7 @@ fn spawn_worker(name: &str, events: Sender<Event>, waker: Waker) -> Sender<Comma
     tx
 }
 
-/// Runs one command like [`run`], turning a panic while handling it into
+/// Runs one command like [`run()`], turning a panic while handling it into
 /// the command's failure event (naming the file and what was being done),
 /// so that the app shows it and the worker goes on with the next command.
 fn run_guarded(command: Command, events: &Sender<Event>, waker: &Waker) -> bool {

@@ -97,7 +97,7 @@ pub struct Loaded {
 /// Work for the workers.
 #[derive(Debug)]
 pub enum Command {
-    /// List the recordings under a folder (see [`Workers::scan`]).
+    /// List the recordings under a folder (see [`Workers::scan`](super::Workers::scan)).
     Scan(PathBuf, ScanTicket),
     /// Open a recording.
     Open(PathBuf),
@@ -258,7 +258,7 @@ pub enum Event {
     PlayerOpened(Box<Result<Player, PlaybackError>>),
     /// A clip is ready to play.
     ClipReady {
-        /// Samples at [`DEFAULT_OUTPUT_RATE_HZ`], -1..1.
+        /// Samples at [`DEFAULT_OUTPUT_RATE_HZ`](crate::playback::DEFAULT_OUTPUT_RATE_HZ), -1..1.
         samples: Vec<f32>,
         /// Recording time of the first sample, seconds.
         start_s: f64,

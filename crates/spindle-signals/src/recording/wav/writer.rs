@@ -20,7 +20,7 @@ pub enum WavSampleFormat {
 ///
 /// PCM samples are clamped to -1..1, scaled by 2^(bits - 1), rounded to the
 /// nearest integer and clamped to the integer range (NaN becomes 0), so that
-/// reading with [`read_wav`] and writing again gives the same bytes. Float
+/// reading with [`read_wav`](super::read_wav) and writing again gives the same bytes. Float
 /// samples are stored as they are. The output is the same bytes for the same
 /// input. The file is written atomically with [`write_atomic`] (temporary
 /// file, fsync, rename).
