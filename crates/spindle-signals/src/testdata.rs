@@ -1,10 +1,10 @@
 //! Where the test suites find recordings: the bundled `sample_data/` of the
 //! repository ([`sample`], always there), and the real recordings that come
 //! from outside the project (the shared `testdata` folder beside the
-//! repository, [`path`]). Tests that need the latter skip with a message when
-//! the folder is absent — unless `SPINDLE_REQUIRE_TESTDATA=1` is set (as CI
-//! does), which turns the skip into a failure so that a missing folder cannot
-//! pass unnoticed.
+//! repository, or where `SPINDLE_TESTDATA_DIR` says: [`path`]). Tests that
+//! need the latter skip with a message when the folder is absent — unless
+//! `SPINDLE_REQUIRE_TESTDATA=1` is set (as CI does), which turns the skip
+//! into a failure so that a missing folder cannot pass unnoticed.
 
 use std::path::{Path, PathBuf};
 
@@ -25,10 +25,18 @@ pub fn sample(rel: &str) -> PathBuf {
     }
 }
 
-/// The shared test-data folder: `testdata/` in the folder that holds the
-/// repository (this crate sits two folders below the repository root).
+/// The environment variable that names the shared test-data folder when it
+/// is not beside the repository (a clone elsewhere, a CI machine).
+pub const DIR_ENV: &str = "SPINDLE_TESTDATA_DIR";
+
+/// The shared test-data folder: [`DIR_ENV`] when set, else
+/// `shared/testdata/` in the folder that holds the repository (this crate
+/// sits two folders below the repository root).
 pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata")
+    match std::env::var_os(DIR_ENV) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata"),
+    }
 }
 
 /// `rel` inside the shared test-data folder, or `None` (after saying so on
