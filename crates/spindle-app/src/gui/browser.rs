@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use eframe::egui::{self, RichText, Ui};
+use spindle_signals::dsp::format_hms;
 
 use super::worker::Entry;
-use spindle_signals::dsp::format_hms;
 
 /// The folder being browsed and what was found in it.
 #[derive(Debug, Default)]

@@ -3,12 +3,12 @@
 //! undo and redo.
 
 use eframe::egui::{self, Context, Key, Modifiers};
+use spindle_signals::labeling::LabelScheme;
+use spindle_signals::labeling::rules::{self, HotkeyAction};
 
 use super::command::{AppCommand, Commands};
 use super::error::AppError;
 use super::session::Session;
-use spindle_signals::labeling::LabelScheme;
-use spindle_signals::labeling::rules::{self, HotkeyAction};
 
 const DIGITS: [Key; 9] = [
     Key::Num1,

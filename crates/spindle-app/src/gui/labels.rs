@@ -2,11 +2,11 @@
 //! table of the open recording's labels.
 
 use eframe::egui::{self, RichText, Ui};
+use spindle_signals::dsp::format_hms;
+use spindle_signals::labeling::{LabelOrder, LabelScheme, ordered, rename_class};
 
 use super::command::{AppCommand, Commands};
 use super::session::Session;
-use spindle_signals::dsp::format_hms;
-use spindle_signals::labeling::{LabelOrder, LabelScheme, ordered, rename_class};
 
 /// State of the label panel between frames.
 #[derive(Debug, Default)]

@@ -6,12 +6,12 @@
 
 use eframe::egui::{self, Align2, Color32, FontId, RichText, Sense, Ui, Vec2, WidgetInfo};
 use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, Points};
+use spindle_learn::runs::{RunSnapshot, Scores};
+use spindle_signals::eval::ClassificationReport;
 
 use super::command::{AppCommand, Commands};
 use super::glossary;
 use super::training::{Curves, curve_charts, save_png_button};
-use spindle_learn::runs::{RunSnapshot, Scores};
-use spindle_signals::eval::ClassificationReport;
 
 /// The Results view's own state.
 #[derive(Debug, Default)]

@@ -6,12 +6,12 @@
 use std::path::Path;
 
 use eframe::egui::Color32;
-
-use super::training::split_color;
-use super::viewer::{Ribbon, RibbonSpan};
 use spindle_learn::jobs::Preview;
 use spindle_learn::runs::RunSnapshot;
 use spindle_signals::labeling::{LabelScheme, Suggestions};
+
+use super::training::split_color;
+use super::viewer::{Ribbon, RibbonSpan};
 
 /// The dataset's windows on `path`, colored by split.
 pub fn dataset_windows(preview: &Preview, path: &Path) -> Option<Ribbon> {

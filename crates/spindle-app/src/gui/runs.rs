@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 
 use eframe::egui::{self, Color32, RichText, Ui};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
+use spindle_learn::runs::{RunEntry, RunSnapshot, RunStatus, settings_diff};
 
 use super::command::{AppCommand, Commands, Tab};
-use spindle_learn::runs::{RunEntry, RunSnapshot, RunStatus, settings_diff};
 
 /// Colors for overlaid runs.
 const PALETTE: [Color32; 6] = [

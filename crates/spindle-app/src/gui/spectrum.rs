@@ -6,9 +6,9 @@
 
 use eframe::egui::{self, ColorImage, TextureHandle, TextureOptions, Ui};
 use egui_plot::{Legend, Line, Plot};
+use spindle_signals::dsp::{MAX_SPECTRUM_CHANNELS, SpanSpectra, SpectraRequest};
 
 use super::session::Session;
-use spindle_signals::dsp::{MAX_SPECTRUM_CHANNELS, SpanSpectra, SpectraRequest};
 
 /// Views whose spectra are kept.
 const CACHE_VIEWS: usize = 8;

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use eframe::egui::{self, Color32, RichText, Ui};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
+use spindle_learn::runs::sweep::{SweepSnapshot, TaskStatus};
 
 use super::command::{AppCommand, Commands, NewSweep, Tab};
-use spindle_learn::runs::sweep::{SweepSnapshot, TaskStatus};
 
 /// The sweep part's state.
 #[derive(Debug, Default)]

@@ -8,16 +8,16 @@ use eframe::egui::{
     self, Align2, Color32, CornerRadius, FontId, PointerButton, Pos2, Rect, Response, Role, Sense,
     Shape, Stroke, StrokeKind, Ui, WidgetInfo, pos2, vec2,
 };
-
-use super::command::{AppCommand, Commands};
-use super::error::AppError;
-use super::session::{DragMode, Session};
-use super::settings::Settings;
 use spindle_signals::dsp::{
     ChannelData, DisplayFilter, PieceKind, Samples, TimeWindow, Trace, TracePiece, format_hms,
     nice_step, time_ticks,
 };
 use spindle_signals::labeling::{HitPart, LabelScheme, hit_test, rules};
+
+use super::command::{AppCommand, Commands};
+use super::error::AppError;
+use super::session::{DragMode, Session};
+use super::settings::Settings;
 
 /// Width of the channel-name gutter left of the traces, points.
 const GUTTER: f32 = 120.0;

@@ -5,11 +5,12 @@
 use std::path::Path;
 use std::time::Instant;
 
-use super::memory::{peak_rss_mb, reset_peak_rss, rss_mb};
 use spindle_signals::recording::{
     Channel, EdfWriteOptions, Format, Recording, RecordingError, Segment, read_edf, write_edf,
 };
 use spindle_signals::rng::Rng;
+
+use super::memory::{peak_rss_mb, reset_peak_rss, rss_mb};
 
 /// What one EDF read benchmark measured.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -6,12 +6,12 @@ use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
+use spindle_signals::rng::Rng;
 
 use crate::model::{
     self, InputShape, ModelError, ModelSpec, count_trainable_params, seeded_var_builder,
     trainable_vars,
 };
-use spindle_signals::rng::Rng;
 
 /// One standard configuration.
 #[derive(Debug, Clone)]

@@ -19,8 +19,9 @@
 //! shifts the mean), but the waveform already does, so baseline stays. For
 //! regression the test is the gain in validation R² (at least 0.05).
 
-use super::{Normalization, SplitData};
 use spindle_signals::eval::{ConfusionMatrix, binomial_upper_tail};
+
+use super::{Normalization, SplitData};
 
 /// What `auto` chose and why, recorded in `run.json` and `report.json`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use super::Representation;
 use spindle_signals::dsp::DisplayFilter;
+
+use super::Representation;
 
 /// How windows are standardized before they reach the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

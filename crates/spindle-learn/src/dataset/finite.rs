@@ -11,8 +11,9 @@
 
 use std::path::Path;
 
-use super::{DatasetError, LoadedSource};
 use spindle_signals::recording::Segment;
+
+use super::{DatasetError, LoadedSource};
 
 /// The first non-finite sample of one recording's chosen channels.
 #[derive(Debug, Clone, PartialEq)]

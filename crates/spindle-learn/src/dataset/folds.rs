@@ -12,8 +12,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::{DatasetConfig, LoadedSource, SplitName, Trial, WindowRef, median_duration_s};
 use spindle_signals::rng::Rng;
+
+use super::{DatasetConfig, LoadedSource, SplitName, Trial, WindowRef, median_duration_s};
 
 /// How to cross-validate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -4,11 +4,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::DatasetError;
 use spindle_signals::recording::{
     Label, LabelSet, Recording, is_audio_folder, is_label_file_name, is_recording_path,
     labels_for_recording, read_label_file, read_recording_channels, scan_audio_folder,
 };
+
+use super::DatasetError;
 
 /// A recording with its labels, ready to be cut into windows.
 #[derive(Debug, Clone)]

@@ -8,8 +8,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::WindowRef;
 use spindle_signals::rng::Rng;
+
+use super::WindowRef;
 
 /// The three splits of a dataset.
 #[derive(

@@ -5,12 +5,13 @@
 //! output. A positive correlation: more of that rhythm on that channel
 //! pushes the network toward the class.
 
+use spindle_signals::dsp::RealDft;
+use spindle_signals::rng::Rng;
+
 use super::scoring::{Scorer, Steps};
 use super::windows::WindowSet;
 use super::{AmplitudeMap, ExplainError};
 use crate::train::Predictions;
-use spindle_signals::dsp::RealDft;
-use spindle_signals::rng::Rng;
 
 /// Most frequencies in a map: neighbouring Fourier bins are pooled above it.
 pub const MAX_FREQS: usize = 128;

@@ -2,10 +2,11 @@
 //! with a zero-phase band-stop filter, and the drop of the score measures
 //! how much the network needs what happens in that band.
 
+use spindle_signals::dsp::BandStop;
+
 use super::scoring::{Scorer, Steps};
 use super::windows::WindowSet;
 use super::{Band, BandImportance, ExplainError, SkippedBand};
-use spindle_signals::dsp::BandStop;
 
 /// The bands that can be measured at `rate_hz`, and those that cannot, with
 /// the reason.

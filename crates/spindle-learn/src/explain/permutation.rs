@@ -3,10 +3,11 @@
 //! channel keeps its look but loses its link to the class), and the drop of
 //! the score measures how much the network needs that channel.
 
+use spindle_signals::rng::Rng;
+
 use super::scoring::{Scorer, Steps, mean_and_spread};
 use super::windows::WindowSet;
 use super::{ExplainError, Importance};
-use spindle_signals::rng::Rng;
 
 /// The importance of each channel, in the run's channel order: `repeats`
 /// seeded shuffles per channel, each scored against `baseline`.

@@ -5,12 +5,12 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use candle_core::Device;
+use spindle_signals::eval::{ConfusionMatrix, r_squared};
 
 use super::windows::{Truth, model_input};
 use super::{ExplainError, ExplainProgress, Method};
 use crate::model::{Network, Traced};
 use crate::train::{Predictions, RunInfo, predict_windows};
-use spindle_signals::eval::{ConfusionMatrix, r_squared};
 
 /// Windows run through the network at once.
 const BATCH: usize = 64;

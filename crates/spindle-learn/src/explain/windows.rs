@@ -7,14 +7,15 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use spindle_signals::dsp::BandStop;
+use spindle_signals::recording::{Label, LabelSet, read_recording_channels};
+
 use super::ExplainError;
 use crate::dataset::{
     DatasetConfig, LoadedSource, Normalization, Representation, build_dataset_with_roles,
     cut_windows, load_sources, normalize_windows, prepare_signals,
 };
 use crate::train::RunInfo;
-use spindle_signals::dsp::BandStop;
-use spindle_signals::recording::{Label, LabelSet, read_recording_channels};
 
 /// What each window is.
 #[derive(Debug, Clone, PartialEq)]

@@ -24,6 +24,7 @@
 
 use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
+use spindle_kernels::bn_act_pool::{Act, Pool};
 
 use super::conv::{Conv1d, Padding, WeightInit};
 use super::dense::{Dense, dropout};
@@ -35,7 +36,6 @@ use super::shallow::TimeSpaceConv;
 use super::spec::too_short;
 use super::summary::{ReceptiveField, Trace, valid_len};
 use super::{Architecture, Family, Hyper, InputShape, Kind, ModelError, Network, Traced, check};
-use spindle_kernels::bn_act_pool::{Act, Pool};
 
 /// The menu entry.
 pub const ARCHITECTURES: &[Architecture] = &[Architecture {

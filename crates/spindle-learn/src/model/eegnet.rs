@@ -18,6 +18,8 @@
 
 use candle_core::{Module, Result, Tensor, Var};
 use candle_nn::VarBuilder;
+use spindle_kernels::bn_act_pool::{Act, Pool};
+use spindle_kernels::dwconv;
 
 use super::conv::{Conv1d, Padding, WeightInit};
 use super::dense::{Dense, dropout};
@@ -28,8 +30,6 @@ use super::summary::{ReceptiveField, Trace, pooled_len, valid_len};
 use super::registry::{no_advice, DROPOUT_HELP, dropout as dropout_param, int};
 use super::spec::too_short;
 use super::{Architecture, Family, Hyper, InputShape, Kind, ModelError, Network, Traced, check};
-use spindle_kernels::bn_act_pool::{Act, Pool};
-use spindle_kernels::dwconv;
 
 /// The menu entry.
 pub const ARCHITECTURES: &[Architecture] = &[Architecture {

@@ -15,6 +15,7 @@
 
 use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
+use spindle_kernels::bn_act_pool::{Act, Pool};
 
 use super::conv::{Conv1d, Padding, WeightInit};
 use super::dense::Dense;
@@ -23,7 +24,6 @@ use super::pool::{global_avg_pool, max_pool1d};
 use super::summary::{ReceptiveField, Trace, pooled_len, valid_len};
 use super::registry::{no_advice, int, list};
 use super::{Architecture, Family, Hyper, InputShape, Kind, ModelError, Network, Traced, check};
-use spindle_kernels::bn_act_pool::{Act, Pool};
 
 /// The menu entry (also reachable as `cnn1d-audio`).
 pub const ARCHITECTURES: &[Architecture] = &[Architecture {

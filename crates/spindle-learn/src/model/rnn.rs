@@ -26,6 +26,7 @@
 
 use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
+use spindle_kernels::rnn::{Cell, rnn_sequence};
 
 use super::conv::WeightInit;
 use super::dense::{Dense, dropout};
@@ -35,7 +36,6 @@ use super::summary::Trace;
 use super::{
     Architecture, Family, Hyper, HyperParam, InputShape, Kind, ModelError, Network, Traced, check,
 };
-use spindle_kernels::rnn::{Cell, rnn_sequence};
 
 const RNN_PARAMS: &[HyperParam] = &[
     int(

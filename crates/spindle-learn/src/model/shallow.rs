@@ -20,6 +20,7 @@
 
 use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
+use spindle_kernels::bn_act_pool::{Act, Pool};
 
 use super::dense::{Dense, dropout};
 use super::init::glorot;
@@ -29,7 +30,6 @@ use super::summary::{ReceptiveField, Trace, valid_len};
 use super::registry::{no_advice, DROPOUT_HELP, dropout as dropout_param, int};
 use super::spec::too_short;
 use super::{Architecture, Family, Hyper, InputShape, Kind, ModelError, Network, Traced, check};
-use spindle_kernels::bn_act_pool::{Act, Pool};
 
 /// The menu entry.
 pub const ARCHITECTURES: &[Architecture] = &[Architecture {

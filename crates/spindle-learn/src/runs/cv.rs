@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use spindle_signals::recording::RecordingError;
+
 use super::{RunReport, RunsError, Scores};
 use crate::dataset::{CvScheme, Fold, FoldKind, Trial};
 use crate::train::RunPaths;
-use spindle_signals::recording::RecordingError;
 
 /// The summary's file name in a cross-validation folder.
 pub const CV_JSON: &str = "cv.json";

@@ -2,8 +2,9 @@
 
 use std::path::Path;
 
-use super::RunsError;
 use spindle_signals::eval::{ClassificationReport, RegressionReport};
+
+use super::RunsError;
 
 /// The scores of one split: a classifier's or a regressor's report.
 ///

@@ -2,10 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{MetricsFollower, PredictionRow, PredictionTable, RunReport, RunsError};
-use crate::train::{EpochMetrics, RunInfo, RunPaths};
 use spindle_signals::eval::roc::roc_curves_one_vs_rest;
 use spindle_signals::eval::{ClassProbabilities, RocCurve};
+
+use super::{MetricsFollower, PredictionRow, PredictionTable, RunReport, RunsError};
+use crate::train::{EpochMetrics, RunInfo, RunPaths};
 
 /// What a run folder holds, as far as it exists: a running run has
 /// `run.json` and part of `metrics.csv`; only a finished one has a report

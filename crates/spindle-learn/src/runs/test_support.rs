@@ -3,10 +3,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use spindle_signals::eval::ClassificationReport;
+
 use crate::dataset::{ChannelStats, DatasetConfig, DatasetSummary, Normalization};
 use crate::model::{ModelSpec, ModelSummary};
 use crate::train::{RunInfo, TrainConfig};
-use spindle_signals::eval::ClassificationReport;
 
 /// A plausible `run.json` of an EEGNet classifier with default settings.
 pub(crate) fn run_info(classes: &[&str]) -> RunInfo {

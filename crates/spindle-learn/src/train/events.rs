@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
+use spindle_signals::eval::{ClassificationReport, RegressionReport};
+
 use crate::dataset::DatasetSummary;
 use crate::model::ModelSummary;
-use spindle_signals::eval::{ClassificationReport, RegressionReport};
 
 /// Commands a running training job accepts; each is honored within one batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,12 +5,13 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use spindle_signals::dsp::DisplayFilter;
+
 use super::{DeviceChoice, Schedule, TrainConfig};
 use crate::dataset::{
     Augmentation, DatasetConfig, Normalization, Representation, Transform, TransformKind,
 };
 use crate::model::{Architecture, ModelSpec, ParamKind, ParamValue, architecture};
-use spindle_signals::dsp::DisplayFilter;
 
 /// What the model sees of a window, as chosen by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

@@ -4,12 +4,12 @@ use std::path::Path;
 
 use candle_core::{DType, Device};
 use candle_nn::VarMap;
+use spindle_signals::recording::{LabelSet, read_recording_channels};
 
 use super::run_folder::{RunInfo, RunPaths};
 use super::{DeviceChoice, TrainError, predict_windows, select_device};
 use crate::dataset::{LoadedSource, normalize_windows, prepare_signals};
 use crate::model::{self, InputShape, Network};
-use spindle_signals::recording::{LabelSet, read_recording_channels};
 
 /// A run loaded for prediction.
 pub struct LoadedRun {

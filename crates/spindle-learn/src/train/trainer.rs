@@ -7,6 +7,9 @@ use std::time::Instant;
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use spindle_signals::eval::{ClassificationReport, RegressionReport};
+use spindle_signals::recording::AUDIO_RATE_HZ;
+use spindle_signals::rng::Rng;
 
 use super::device::device_name;
 use super::evaluate::{Predictions, predict_windows};
@@ -19,9 +22,6 @@ use super::{
 use crate::dataset::augment::{Transform, batch_seed};
 use crate::dataset::{Dataset, DatasetConfig, DatasetError, Representation, SplitData};
 use crate::model::{self, InputShape, ModelSpec, seeded_var_builder, trainable_vars};
-use spindle_signals::eval::{ClassificationReport, RegressionReport};
-use spindle_signals::recording::AUDIO_RATE_HZ;
-use spindle_signals::rng::Rng;
 
 /// Everything one training run needs.
 #[derive(Debug, Clone)]

@@ -5,15 +5,15 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use eframe::egui::{self};
+use spindle_learn::jobs::{ExplainJob, TrainJob, TrainJobSpec};
+use spindle_learn::runs::{RunSnapshot, create_run_dir};
+use spindle_learn::train::{Failure, FailureStage, RunHistory};
 
 use crate::gui::command::{AppCommand, Tab};
 use crate::gui::error::{AppError, reason};
 use crate::gui::listen::{ListenRequest, SONIFICATION_SPEED};
 use crate::gui::training::PreviewState;
 use crate::gui::worker::Command;
-use spindle_learn::jobs::{ExplainJob, TrainJob, TrainJobSpec};
-use spindle_learn::runs::{RunSnapshot, create_run_dir};
-use spindle_learn::train::{Failure, FailureStage, RunHistory};
 
 use super::SpindleApp;
 

@@ -4,6 +4,8 @@
 use std::path::Path;
 
 use eframe::egui::{self, Key, Modifiers, RichText, Ui, ViewportCommand};
+use spindle_signals::dsp::format_hms;
+use spindle_signals::recording::{LabelSource, RECORDING_EXTENSIONS};
 
 use crate::gui::channels;
 use crate::gui::command::{AppCommand, Tab};
@@ -13,8 +15,6 @@ use crate::gui::keys;
 use crate::gui::settings::ThemeChoice;
 use crate::gui::viewer::{self, ViewerContext};
 use crate::gui::worker::Command;
-use spindle_signals::dsp::format_hms;
-use spindle_signals::recording::{LabelSource, RECORDING_EXTENSIONS};
 
 use super::SpindleApp;
 

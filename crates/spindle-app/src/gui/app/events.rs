@@ -3,6 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
+use spindle_learn::explain::Explanation;
+use spindle_learn::jobs::ExplainEvent;
+use spindle_learn::runs::RunSnapshot;
+use spindle_learn::train::JobState;
+
 use crate::gui::command::{AppCommand, Tab};
 use crate::gui::error::{AppError, reason};
 use crate::gui::listen::ListenRequest;
@@ -11,10 +16,6 @@ use crate::gui::spectrum::SpectrumPanel;
 use crate::gui::training::PreviewState;
 use crate::gui::worker::{Command, Event, Loaded};
 use crate::playback::{PlaybackError, Player};
-use spindle_learn::explain::Explanation;
-use spindle_learn::jobs::ExplainEvent;
-use spindle_learn::runs::RunSnapshot;
-use spindle_learn::train::JobState;
 
 use super::{SpindleApp, demo_options};
 

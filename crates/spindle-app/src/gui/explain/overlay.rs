@@ -5,9 +5,9 @@
 use std::path::Path;
 
 use eframe::egui::{Color32, CornerRadius, Painter, Rect, pos2};
+use spindle_learn::explain::Explanation;
 
 use super::Overlay;
-use spindle_learn::explain::Explanation;
 
 /// One window's saliency on the recording.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,9 +2,9 @@
 //! 10-20/10-10 system colored by how much the model relies on its channel.
 
 use eframe::egui::{Align2, Color32, FontId, Role, Sense, Shape, Stroke, Ui, WidgetInfo, vec2};
+use spindle_learn::explain::electrode_position;
 
 use super::paint::{Bar, sequential};
-use spindle_learn::explain::electrode_position;
 
 /// Bars with their electrode's position on the unit disc.
 type OnHead<'a> = Vec<(&'a Bar, (f32, f32))>;

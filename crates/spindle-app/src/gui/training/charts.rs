@@ -4,9 +4,9 @@
 
 use eframe::egui::{Color32, Ui};
 use egui_plot::{HLine, Legend, Line, LineStyle, Plot, PlotPoints, VLine};
+use spindle_learn::train::{BatchPoint, EpochMetrics, RunHistory};
 
 use crate::gui::command::{AppCommand, Commands};
-use spindle_learn::train::{BatchPoint, EpochMetrics, RunHistory};
 
 /// A "Save PNG…" button for the chart drawn in `rect`.
 pub fn save_png_button(ui: &mut Ui, name: &str, rect: eframe::egui::Rect, commands: &mut Commands) {

@@ -5,12 +5,12 @@
 
 use eframe::egui::{self, Color32, RichText, Ui};
 use egui_plot::{Bar, BarChart, Legend, Plot};
+use spindle_learn::dataset::{Normalization, SplitName, TransformKind};
+use spindle_learn::train::{RepresentationChoice, TrainOptions, parse_key_value};
 
 use super::{PreviewState, Role, TrainingPanel};
 use crate::gui::command::{AppCommand, Commands};
 use crate::gui::glossary;
-use spindle_learn::dataset::{Normalization, SplitName, TransformKind};
-use spindle_learn::train::{RepresentationChoice, TrainOptions, parse_key_value};
 
 /// Colors of the three splits, everywhere in the app.
 pub fn split_color(split: SplitName) -> Color32 {

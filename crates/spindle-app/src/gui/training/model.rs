@@ -4,12 +4,12 @@
 //! regularization settings, each with a line on what it does.
 
 use eframe::egui::{self, RichText, Ui};
-
-use super::{PreviewState, TrainingPanel};
-use crate::gui::glossary;
 use spindle_learn::model::{ParamKind, ParamValue, WindowFacts, architectures};
 use spindle_learn::train::{Schedule, available_devices, parse_param};
 use spindle_signals::recording::AUDIO_RATE_HZ;
+
+use super::{PreviewState, TrainingPanel};
+use crate::gui::glossary;
 
 /// Draws the model form.
 pub fn ui(p: &mut TrainingPanel, ui: &mut Ui) {

@@ -8,13 +8,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use crossbeam_channel::Sender;
+use spindle_signals::dsp::{MinMaxPyramid, PyramidBuilder, peak_amplitude, robust_amplitude};
+use spindle_signals::labeling::open_labels;
+use spindle_signals::recording::{READ_ON_DEMAND_BYTES, SampleStore, open_for_viewing};
 
 use super::protocol::{Event, Loaded, OverviewGuard};
 use super::scan::audio_class;
 use super::waker::Waker;
-use spindle_signals::dsp::{MinMaxPyramid, PyramidBuilder, peak_amplitude, robust_amplitude};
-use spindle_signals::labeling::open_labels;
-use spindle_signals::recording::{READ_ON_DEMAND_BYTES, SampleStore, open_for_viewing};
 
 /// The pyramids of a recording read on demand take about this many bytes
 /// in all (their finest blocks grow with the recording).

@@ -6,8 +6,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use eframe::egui;
-
-use crate::playback::{PlaybackError, Player};
 use spindle_learn::dataset::CvScheme;
 use spindle_learn::explain::Explanation;
 use spindle_learn::jobs::{Preview, TrainJobSpec};
@@ -17,6 +15,8 @@ use spindle_learn::train::Failure;
 use spindle_signals::dsp::{MinMaxPyramid, SpanSpectra, SpectraRequest};
 use spindle_signals::labeling::{DamagedSidecar, JournalReplay, Suggestions};
 use spindle_signals::recording::{LabelSet, LabelSource, Recording, SampleStore};
+
+use crate::playback::{PlaybackError, Player};
 
 /// Tells a folder scan that a newer one replaced it.
 #[derive(Debug, Clone)]

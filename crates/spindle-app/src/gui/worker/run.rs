@@ -5,14 +5,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crossbeam_channel::Sender;
-
-use super::image::encode_png;
-use super::open::{open, samples_path};
-use super::protocol::{Command, Event, ScanTicket};
-use super::runs::{delete_run, plan_sweep, submit_sweep, suggest};
-use super::scan::{collect_recordings, describe};
-use super::waker::Waker;
-use crate::playback::{DEFAULT_OUTPUT_RATE_HZ, Player, prepare_audio, sonify};
 use spindle_learn::explain::Explanation;
 use spindle_learn::jobs::preview;
 use spindle_learn::runs::sweep::load_sweep_snapshot;
@@ -21,6 +13,14 @@ use spindle_signals::dsp::span_spectra;
 use spindle_signals::recording::{
     EdfWriteOptions, LabelSet, Recording, SampleStore, read_recording, write_atomic, write_edf,
 };
+
+use super::image::encode_png;
+use super::open::{open, samples_path};
+use super::protocol::{Command, Event, ScanTicket};
+use super::runs::{delete_run, plan_sweep, submit_sweep, suggest};
+use super::scan::{collect_recordings, describe};
+use super::waker::Waker;
+use crate::playback::{DEFAULT_OUTPUT_RATE_HZ, Player, prepare_audio, sonify};
 
 /// Runs one command; false when the UI has gone away.
 pub(super) fn run(command: Command, events: &Sender<Event>, waker: &Waker) -> bool {

@@ -4,13 +4,14 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::protocol::SweepPlan;
 use spindle_learn::runs::sweep::{
     SWEEP_JSON, Sweep, SweepError, submit, tasks_to_run, write_sbatch,
 };
 use spindle_learn::train::{DeviceChoice, RunPaths, load_run, predict_file};
 use spindle_signals::labeling::{ClassifiedWindow, Suggestions};
 use spindle_signals::recording::{LabelSet, labels_for_recording};
+
+use super::protocol::SweepPlan;
 
 /// Windows less sure than this are not suggested.
 const MIN_SUGGESTION_CONFIDENCE: f32 = 0.5;

@@ -3,10 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::protocol::Entry;
 use spindle_signals::recording::{
     is_audio_folder, is_recording_path, labels_for_recording, read_summary,
 };
+
+use super::protocol::Entry;
 
 /// Folders deeper than this below the opened one are not scanned.
 const MAX_SCAN_DEPTH: usize = 4;

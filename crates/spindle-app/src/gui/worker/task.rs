@@ -3,10 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
+use spindle_learn::train::{Failure, FailureStage};
+
 use super::open::samples_path;
 use super::protocol::{Command, Event};
 use crate::playback::PlaybackError;
-use spindle_learn::train::{Failure, FailureStage};
 
 /// What a command was about, kept to report a panic while handling it.
 #[derive(Debug, Clone)]
