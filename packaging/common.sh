@@ -74,6 +74,13 @@ profile_dir() {
   fi
 }
 
+# ".exe" on Windows (Git Bash, MSYS), else nothing.
+exe_suffix() {
+  case "$(uname -s)" in
+    MINGW* | MSYS* | CYGWIN*) echo .exe ;;
+  esac
+}
+
 # The version of the spindle package, from Cargo ("0.1.0").
 package_version() {
   local id
@@ -93,7 +100,7 @@ build_binary() {
     echo "packaging: cargo ${args[*]}" >&2
     cargo "${args[@]}"
   fi
-  BIN="$(profile_dir)/spindle"
+  BIN="$(profile_dir)/spindle$(exe_suffix)"
   [[ -x $BIN ]] || die "$BIN: no binary there; build it first or leave out --no-build"
 }
 
