@@ -112,7 +112,9 @@ build_binary() {
 # Sets GENERATED.
 generate_assets() {
   GENERATED="$(profile_dir)/generated"
-  if ! "$BIN" generate-assets --help >/dev/null 2>&1; then
+  # `help` resolves hidden subcommands too, and fails on unknown ones (while
+  # `spindle generate-assets --help` would take the name for a path to open).
+  if ! "$BIN" help generate-assets >/dev/null 2>&1; then
     die "$BIN has no 'generate-assets' command, which writes the man page and shell completions that the packages install ('spindle generate-assets --out DIR', issue 20 part 2); the packages cannot be made without them"
   fi
   rm -rf "$GENERATED"
