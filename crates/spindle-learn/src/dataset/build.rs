@@ -105,6 +105,10 @@ pub struct Dataset {
     pub test: SplitData,
     /// Counts and decisions.
     pub summary: DatasetSummary,
+    /// The physical unit all chosen channels share (as the first
+    /// recording's header gives it, e.g. `uV`); `None` when they differ or
+    /// have none.
+    pub input_unit: Option<String>,
 }
 
 /// Builds the dataset from training sources and (optionally) test sources;
@@ -146,6 +150,7 @@ pub fn build_dataset_with_roles(
     }
     let whole_file = sources.iter().all(|s| s.whole_file);
     let channels = choose_channels(&sources, &config.channels)?;
+    let input_unit = common_unit(&sources[0], &channels);
     // Before filtering or resampling, which would smear a NaN over its channel.
     check_finite(&sources, &channels)?;
     let rate_hz = match config.rate_hz {
@@ -493,7 +498,22 @@ pub fn build_dataset_with_roles(
         validation,
         test,
         summary,
+        input_unit,
     })
+}
+
+/// The unit every one of `channels` of `source` has, when they share one.
+fn common_unit(source: &LoadedSource, channels: &[String]) -> Option<String> {
+    let mut units = channels.iter().map(|label| {
+        source
+            .recording
+            .channels
+            .iter()
+            .find(|c| &c.label == label)
+            .map(|c| c.unit.trim().to_string())
+    });
+    let first = units.next()??;
+    (!first.is_empty() && units.all(|u| u.as_deref() == Some(first.as_str()))).then_some(first)
 }
 
 /// The chosen channels: `wanted` when given (every recording must have them),

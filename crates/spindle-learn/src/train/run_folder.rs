@@ -109,6 +109,11 @@ pub struct RunInfo {
     pub split: DatasetSummary,
     /// Versions of the libraries that computed it.
     pub versions: std::collections::BTreeMap<String, String>,
+    /// The physical unit of the channels the network was fed (e.g. `uV`,
+    /// as the recordings' headers give it), when all share one; `None` for
+    /// runs made before it was recorded and for channels without a unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_unit: Option<String>,
 }
 
 impl RunInfo {
@@ -128,12 +133,18 @@ impl RunInfo {
             .collect()
     }
 
-    /// Reads `run.json` of `dir`.
+    /// Reads `run.json` of `dir` as untrusted input: its size is checked
+    /// before it is read and what it claims ([`RunInfo::check`]) before it
+    /// is returned. Errors name the file and the setting.
     pub fn load(dir: &Path) -> Result<Self, TrainError> {
         let path = RunPaths::new(dir).run_json();
+        super::run_check::check_run_json_size(&path)?;
         let text = std::fs::read_to_string(&path).map_err(|e| TrainError::run_folder(&path, e))?;
-        serde_json::from_str(&text)
-            .map_err(|e| TrainError::run_folder(&path, format!("not a Spindle run.json: {e}")))
+        let info: Self = serde_json::from_str(&text)
+            .map_err(|e| TrainError::run_folder(&path, format!("not a Spindle run.json: {e}")))?;
+        info.check()
+            .map_err(|reason| TrainError::run_folder(&path, reason))?;
+        Ok(info)
     }
 
     /// Writes `run.json` into `dir` atomically.

@@ -1,6 +1,6 @@
 //! The training loop.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -124,6 +124,12 @@ fn run(
     let (net, summary) = model::build(&spec, &input, vb)?;
     model::seed_dropout(config.seed);
     if let Some(from) = &init_from {
+        // The run started from is checked as any loaded run is: its
+        // run.json's claims and its weights file's header, before reading.
+        if RunPaths::new(from).run_json().exists() {
+            RunInfo::load(from)?;
+        }
+        super::read_weights_header(&RunPaths::new(from).weights())?;
         let loaded = load_matching(&varmap, &RunPaths::new(from).weights(), &device)?;
         let _ = events.send(Event::Warning(format!(
             "fine-tuning: started from {} of {} tensors of {}",
@@ -212,12 +218,14 @@ fn run(
     }
 
     let paths = run_dir.as_deref().map(RunPaths::new);
+    let mut weights_meta = BTreeMap::new();
     let mut metrics_log = match &paths {
         Some(p) => {
             std::fs::create_dir_all(&p.dir).map_err(|e| TrainError::run_folder(&p.dir, e))?;
-            run_info(&ds, &dataset_config, &spec, &summary, &config, &device)?
-                .with_label_files(&label_files)
-                .save(&p.dir)?;
+            let info = run_info(&ds, &dataset_config, &spec, &summary, &config, &device)?
+                .with_label_files(&label_files);
+            info.save(&p.dir)?;
+            weights_meta = super::weights_metadata(&info);
             Some(MetricsLog::create(&p.metrics_csv())?)
         }
         None => None,
@@ -354,7 +362,7 @@ fn run(
         if best.as_ref().is_none_or(|(_, b, _)| score < *b) {
             let snap = snapshot(&varmap)?;
             if let Some(p) = &paths {
-                save_weights(&snap, &p.weights())?;
+                super::save_weights(&snap, &weights_meta, &p.weights())?;
             }
             best = Some((epoch, score, snap));
             since_best = 0;
@@ -552,12 +560,6 @@ fn restore(varmap: &VarMap, snap: &Snapshot) -> candle_core::Result<()> {
 }
 
 /// Writes the weights as safetensors atomically (temporary file, rename).
-fn save_weights(snap: &Snapshot, path: &Path) -> Result<(), TrainError> {
-    let tmp = path.with_extension("safetensors.tmp");
-    candle_core::safetensors::save(snap, &tmp).map_err(|e| TrainError::run_folder(path, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| TrainError::run_folder(path, e))
-}
-
 /// Copies into `varmap` every tensor of the safetensors file whose name and
 /// shape match; returns (copied, total in the map).
 fn load_matching(
@@ -639,6 +641,7 @@ fn run_info(
         device: device_name(device),
         split: ds.summary.clone(),
         versions,
+        input_unit: ds.input_unit.clone(),
     })
 }
 
