@@ -147,8 +147,15 @@ pub enum LabelSource {
 }
 
 /// The label sidecar of a recording: `dir/X.edf` -> `dir/X_events.tsv`, for any
-/// extension (`.bdf`, `.wav`, `.vhdr`, ...) or none.
+/// extension (`.bdf`, `.wav`, `.vhdr`, ...) or none; for a recording named
+/// the BIDS way the suffix is replaced instead, as BIDS pairs them:
+/// `sub-01_task-demo_eeg.edf` -> `sub-01_task-demo_events.tsv` (see
+/// [`bids_base`](super::bids_base)). Labels are read from and saved to
+/// this file.
 pub fn sidecar_path(recording: &Path) -> PathBuf {
+    if let Some(base) = super::bids_base(recording) {
+        return recording.with_file_name(format!("{base}_events.tsv"));
+    }
     let mut name = recording
         .file_stem()
         .map(OsString::from)
@@ -169,9 +176,15 @@ pub fn labels_for_recording(
     let exists = sidecar
         .try_exists()
         .map_err(|e| RecordingError::io(&sidecar, e))?;
+    // A BIDS recording labeled by Spindle before it read BIDS names has
+    // its labels in `…_eeg_events.tsv`: read that while no BIDS one exists.
+    let older = super::spindle_sidecar_path(recording_path);
     if exists {
         let labels = read_events_tsv(&sidecar)?;
         Ok((labels, LabelSource::Sidecar(sidecar)))
+    } else if older != sidecar && older.is_file() {
+        let labels = read_events_tsv(&older)?;
+        Ok((labels, LabelSource::Sidecar(older)))
     } else if let Some(file) = super::paired_label_file(recording_path) {
         let labels = super::read_label_file(&file)?;
         Ok((labels, LabelSource::LabelFile(file)))
@@ -599,6 +612,11 @@ mod tests {
             ),
             ("dir/noext", "dir/noext_events.tsv"),
             ("dir/two.dots.edf", "dir/two.dots_events.tsv"),
+            (
+                "/d/sub-01/eeg/sub-01_task-demo_eeg.edf",
+                "/d/sub-01/eeg/sub-01_task-demo_events.tsv",
+            ),
+            ("sub-01_ses-2_task-x_ieeg.vhdr", "sub-01_ses-2_task-x_events.tsv"),
         ];
         for (recording, sidecar) in cases {
             assert_eq!(sidecar_path(Path::new(recording)), Path::new(sidecar));
