@@ -356,12 +356,12 @@ fn a_bids_dataset_trains_on_its_events_and_label_edits_land_under_bids_names() {
         "onset\tduration\ttrial_type\n1.0\t2.0\tx\n",
     )
     .unwrap();
-    let run = dir.path().join("run");
+    let plain = dir.path().join("plain");
     let out = spindle()
         .args(["train", "--data"])
         .arg(&bids)
-        .args(["--model", "mlp", "--epochs", "1", "--cv", "loso", "--out"])
-        .arg(&run)
+        .args(["--model", "mlp", "--epochs", "1", "--out"])
+        .arg(&plain)
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -369,6 +369,15 @@ fn a_bids_dataset_trains_on_its_events_and_label_edits_land_under_bids_names() {
     let said = format!("{}{stderr}", String::from_utf8_lossy(&out.stdout));
     assert!(said.contains("sub-02_task-other_events.tsv"), "{said}");
     assert!(said.contains("marked bad"), "{said}");
+    // Leave-one-subject-out takes subjects from the sub- entity.
+    let run = dir.path().join("run");
+    run_ok(
+        spindle()
+            .args(["train", "--data"])
+            .arg(&bids)
+            .args(["--model", "mlp", "--epochs", "1", "--cv", "loso", "--out"])
+            .arg(&run),
+    );
     let info = spindle::train::RunInfo::load(&run.join("fold-1")).unwrap();
     assert!(info.classes.iter().all(|c| c.starts_with("bids_")), "{:?}", info.classes);
     assert!(!info.channels.contains(&bad), "{:?}", info.channels);
