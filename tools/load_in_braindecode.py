@@ -6,7 +6,7 @@ braindecode and reproduce the run's predictions.tsv from the recordings.
     python tools/load_in_braindecode.py RUN            # compares with RUN/predictions.tsv
     python tools/load_in_braindecode.py RUN --weights other.safetensors
 
-Needs torch, braindecode (1.8), mne and safetensors. The recordings are read
+Needs torch, braindecode (1.8), mne and numpy. The recordings are read
 with MNE (which gives volts); the export's metadata says the unit the network
 was trained on and the factor from volts, the normalization Spindle applied
 and the constructor arguments of the braindecode model.
@@ -21,17 +21,32 @@ from pathlib import Path
 import numpy as np
 
 
-def load_model(weights):
-    """The braindecode model and the export's metadata."""
-    import braindecode.models
-    from safetensors import safe_open
-    from safetensors.torch import load_file
+def read_safetensors(path):
+    """Tensors (numpy) and metadata of a safetensors file, without the
+    safetensors package: an 8-byte header length, a JSON header, the data."""
+    raw = Path(path).read_bytes()
+    n = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + n])
+    meta = header.pop("__metadata__", {})
+    types = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "F16": np.float16}
+    tensors = {}
+    for name, t in header.items():
+        start, end = t["data_offsets"]
+        data = np.frombuffer(raw[8 + n + start:8 + n + end], dtype=types[t["dtype"]])
+        tensors[name] = data.reshape(t["shape"]).copy()
+    return tensors, meta
 
-    with safe_open(str(weights), framework="pt") as f:
-        meta = f.metadata()
+
+def load_model(weights):
+    """The braindecode model with the exported weights, and the metadata."""
+    import braindecode.models
+    import torch
+
+    tensors, meta = read_safetensors(weights)
     cls = getattr(braindecode.models, meta["braindecode_class"])
     model = cls(**json.loads(meta["constructor"]))
-    model.load_state_dict(load_file(str(weights)), strict=True)
+    state = {k: torch.from_numpy(v) for k, v in tensors.items()}
+    model.load_state_dict(state, strict=True)
     model.eval()
     return model, meta
 
