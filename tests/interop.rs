@@ -69,7 +69,10 @@ fn raw_windows(info: &spindle::train::RunInfo, file: &Path, onsets_s: &[f64]) ->
         let start = (onset * info.rate_hz).round() as usize;
         for label in &info.channels {
             let ch = rec.channels.iter().find(|c| &c.label == label).unwrap();
-            assert_eq!(ch.rate_hz, info.rate_hz, "the sample data need no resampling");
+            assert_eq!(
+                ch.rate_hz, info.rate_hz,
+                "the sample data need no resampling"
+            );
             x.extend_from_slice(&ch.samples[start..start + len]);
         }
     }
@@ -92,7 +95,9 @@ fn run_onnx(model: &Path, x: Tensor) -> Vec<Vec<f32>> {
         .unwrap();
     let out = plan.run(tvec!(x.into_tvalue())).unwrap();
     let view = out[0].to_plain_array_view::<f32>().unwrap();
-    view.outer_iter().map(|row| row.iter().copied().collect()).collect()
+    view.outer_iter()
+        .map(|row| row.iter().copied().collect())
+        .collect()
 }
 
 /// Exports `run` to ONNX and checks it against a fresh `predict_file` of
@@ -114,7 +119,11 @@ fn check_onnx_matches(run: &Path) -> f32 {
             worst = worst.max((a - b).abs());
         }
     }
-    assert!(worst < 1e-4, "{}: ONNX differs from predict by {worst}", run.display());
+    assert!(
+        worst < 1e-4,
+        "{}: ONNX differs from predict by {worst}",
+        run.display()
+    );
     // predictions.tsv: the run's own test windows.
     let table = std::fs::read_to_string(run.join("predictions.tsv")).unwrap();
     let mut lines = table.lines();
@@ -151,7 +160,10 @@ fn onnx_export_of_the_convolutional_models_matches_predict() {
         ("shallow", &[][..]),
         ("deep4", &[][..]),
         ("cnn1d", &["filters=8,8"][..]),
-        ("m5", &["filters=8,8", "first_kernel=16", "first_stride=4", "pool=2"][..]),
+        (
+            "m5",
+            &["filters=8,8", "first_kernel=16", "first_stride=4", "pool=2"][..],
+        ),
         ("sleep", &["kernel=16", "pool=4"][..]),
         ("mlp", &["hidden=16"][..]),
     ] {
@@ -180,7 +192,13 @@ fn onnx_export_names_its_input_and_output_in_metadata_and_refuses_what_it_cannot
     let dir = tempfile::tempdir().unwrap();
     let run = train(dir.path(), "eegnet", &[], &["--normalization", "baseline"]);
     let out = dir.path().join("m.onnx");
-    run_ok(spindle().args(["export", "--to", "onnx", "--run"]).arg(&run).arg("--out").arg(&out));
+    run_ok(
+        spindle()
+            .args(["export", "--to", "onnx", "--run"])
+            .arg(&run)
+            .arg("--out")
+            .arg(&out),
+    );
     let model = tract_onnx::onnx().proto_model_for_path(&out).unwrap();
     let meta: std::collections::BTreeMap<String, String> = model
         .metadata_props
@@ -199,10 +217,22 @@ fn onnx_export_names_its_input_and_output_in_metadata_and_refuses_what_it_cannot
         spindle()
             .args(["train", "--data"])
             .arg(root().join("sample_data/eeg"))
-            .args(["--model", "mlp", "--epochs", "1", "--highpass", "1", "--out"])
+            .args([
+                "--model",
+                "mlp",
+                "--epochs",
+                "1",
+                "--highpass",
+                "1",
+                "--out",
+            ])
             .arg(&filtered),
     );
-    let err = run_fails(spindle().args(["export", "--to", "onnx", "--run"]).arg(&filtered));
+    let err = run_fails(
+        spindle()
+            .args(["export", "--to", "onnx", "--run"])
+            .arg(&filtered),
+    );
     assert!(err.contains("filters whole recordings"), "{err}");
 }
 
@@ -210,7 +240,13 @@ fn onnx_export_names_its_input_and_output_in_metadata_and_refuses_what_it_cannot
 fn crafted(run: &Path, name: &str, edit: impl Fn(&mut serde_json::Value)) -> PathBuf {
     let dir = run.parent().unwrap().join(name);
     std::fs::create_dir_all(&dir).unwrap();
-    for f in ["run.json", "model.safetensors", "report.json", "predictions.tsv", "metrics.csv"] {
+    for f in [
+        "run.json",
+        "model.safetensors",
+        "report.json",
+        "predictions.tsv",
+        "metrics.csv",
+    ] {
         std::fs::copy(run.join(f), dir.join(f)).unwrap();
     }
     let mut json: serde_json::Value =
@@ -229,11 +265,27 @@ fn crafted_run_folders_get_one_line_errors_wherever_a_run_is_loaded() {
     // "memory allocation of 128000000000000 bytes failed" (exit 134).
     let huge = crafted(&run, "huge", |j| j["model"]["f1"] = 4_000_000.into());
     let expect = |err: &str| {
-        assert!(err.contains("run.json") && err.contains("f1") && err.contains("4000000"), "{err}");
+        assert!(
+            err.contains("run.json") && err.contains("f1") && err.contains("4000000"),
+            "{err}"
+        );
     };
-    expect(&run_fails(spindle().args(["predict", "--run"]).arg(&huge).arg(&recording)));
-    expect(&run_fails(spindle().args(["explain", "--methods", "channels", "--run"]).arg(&huge)));
-    expect(&run_fails(spindle().args(["export", "--to", "onnx", "--run"]).arg(&huge)));
+    expect(&run_fails(
+        spindle()
+            .args(["predict", "--run"])
+            .arg(&huge)
+            .arg(&recording),
+    ));
+    expect(&run_fails(
+        spindle()
+            .args(["explain", "--methods", "channels", "--run"])
+            .arg(&huge),
+    ));
+    expect(&run_fails(
+        spindle()
+            .args(["export", "--to", "onnx", "--run"])
+            .arg(&huge),
+    ));
     expect(&run_fails(
         spindle()
             .args(["train", "--data"])
@@ -247,7 +299,11 @@ fn crafted_run_folders_get_one_line_errors_wherever_a_run_is_loaded() {
     // load_run_snapshot, suggestions and "Explain again" through load_run.
     let snapshot = spindle::runs::load_run_snapshot(&huge).unwrap();
     assert!(snapshot.info.is_none());
-    let problem = snapshot.problems.iter().map(ToString::to_string).collect::<String>();
+    let problem = snapshot
+        .problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<String>();
     expect(&problem);
     let Err(e) = spindle::train::load_run(&huge, spindle::train::DeviceChoice::Cpu) else {
         panic!("loaded")
@@ -257,41 +313,84 @@ fn crafted_run_folders_get_one_line_errors_wherever_a_run_is_loaded() {
     // In range, but not what the weights hold: found in the header before
     // anything of that size is allocated.
     let other = crafted(&run, "other", |j| j["model"]["f1"] = 16.into());
-    let err = run_fails(spindle().args(["predict", "--run"]).arg(&other).arg(&recording));
+    let err = run_fails(
+        spindle()
+            .args(["predict", "--run"])
+            .arg(&other)
+            .arg(&recording),
+    );
     assert!(
         err.contains("model.safetensors") && err.contains("conv_temporal.weight"),
         "{err}"
     );
     // Other claims: statistics that do not fit the channels, a window of
     // a billion samples, a class list that does not fit the weights.
-    let stats = crafted(&run, "stats", |j| j["normalization"]["mean"] = serde_json::json!([0.0]));
-    let err = run_fails(spindle().args(["predict", "--run"]).arg(&stats).arg(&recording));
-    assert!(err.contains("run.json") && err.contains("normalization"), "{err}");
+    let stats = crafted(&run, "stats", |j| {
+        j["normalization"]["mean"] = serde_json::json!([0.0])
+    });
+    let err = run_fails(
+        spindle()
+            .args(["predict", "--run"])
+            .arg(&stats)
+            .arg(&recording),
+    );
+    assert!(
+        err.contains("run.json") && err.contains("normalization"),
+        "{err}"
+    );
     let window = crafted(&run, "window", |j| {
         j["window_len"] = 1_000_000_000u64.into();
         j["input_len"] = 1_000_000_000u64.into();
     });
-    let err = run_fails(spindle().args(["predict", "--run"]).arg(&window).arg(&recording));
-    assert!(err.contains("run.json") && err.contains("window_len"), "{err}");
+    let err = run_fails(
+        spindle()
+            .args(["predict", "--run"])
+            .arg(&window)
+            .arg(&recording),
+    );
+    assert!(
+        err.contains("run.json") && err.contains("window_len"),
+        "{err}"
+    );
     let classes = crafted(&run, "classes", |j| {
         j["classes"] = serde_json::json!(["a", "b", "c", "d", "e", "f", "g"]);
     });
-    let err = run_fails(spindle().args(["predict", "--run"]).arg(&classes).arg(&recording));
+    let err = run_fails(
+        spindle()
+            .args(["predict", "--run"])
+            .arg(&classes)
+            .arg(&recording),
+    );
     assert!(err.contains("final_layer"), "{err}");
     // A weights header that claims more than the file holds.
     let lying = crafted(&run, "lying", |_| {});
     let mut bytes = std::fs::read(lying.join("model.safetensors")).unwrap();
     bytes[..8].copy_from_slice(&(1u64 << 40).to_le_bytes());
     std::fs::write(lying.join("model.safetensors"), bytes).unwrap();
-    let err = run_fails(spindle().args(["predict", "--run"]).arg(&lying).arg(&recording));
-    assert!(err.contains("model.safetensors") && err.contains("header claims"), "{err}");
+    let err = run_fails(
+        spindle()
+            .args(["predict", "--run"])
+            .arg(&lying)
+            .arg(&recording),
+    );
+    assert!(
+        err.contains("model.safetensors") && err.contains("header claims"),
+        "{err}"
+    );
     // model.safetensors says what it is.
     let header = spindle::train::read_weights_header(&run.join("model.safetensors")).unwrap();
-    assert!(header.metadata["model"].contains("eegnet"), "{:?}", header.metadata);
+    assert!(
+        header.metadata["model"].contains("eegnet"),
+        "{:?}",
+        header.metadata
+    );
     assert!(header.metadata["classes"].contains("blink"));
     assert!(!header.metadata["input_unit"].is_empty());
     let info = spindle::train::RunInfo::load(&run).unwrap();
-    assert_eq!(info.input_unit.as_deref(), Some(header.metadata["input_unit"].as_str()));
+    assert_eq!(
+        info.input_unit.as_deref(),
+        Some(header.metadata["input_unit"].as_str())
+    );
 }
 
 /// A BIDS-named copy of the bundled sample EEG: `sub-0N/eeg/
@@ -349,7 +448,11 @@ fn a_bids_dataset_trains_on_its_events_and_label_edits_land_under_bids_names() {
         let status = if i == 0 { "bad" } else { "good" };
         channels.push_str(&format!("{}\tEEG\tuV\t{status}\n", c.label));
     }
-    std::fs::write(bids.join("sub-01/eeg/sub-01_task-demo_channels.tsv"), channels).unwrap();
+    std::fs::write(
+        bids.join("sub-01/eeg/sub-01_task-demo_channels.tsv"),
+        channels,
+    )
+    .unwrap();
     // An events file nothing pairs with is named, not skipped in silence.
     std::fs::write(
         bids.join("sub-02/eeg/sub-02_task-other_events.tsv"),
@@ -379,11 +482,19 @@ fn a_bids_dataset_trains_on_its_events_and_label_edits_land_under_bids_names() {
             .arg(&run),
     );
     let info = spindle::train::RunInfo::load(&run.join("fold-1")).unwrap();
-    assert!(info.classes.iter().all(|c| c.starts_with("bids_")), "{:?}", info.classes);
+    assert!(
+        info.classes.iter().all(|c| c.starts_with("bids_")),
+        "{:?}",
+        info.classes
+    );
     assert!(!info.channels.contains(&bad), "{:?}", info.channels);
     let cv: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("cv.json")).unwrap()).unwrap();
-    assert_eq!(cv["folds"].as_array().map(Vec::len), Some(5), "one fold per sub- subject");
+    assert_eq!(
+        cv["folds"].as_array().map(Vec::len),
+        Some(5),
+        "one fold per sub- subject"
+    );
 
     // A label edit saved through the library's save path lands under the
     // BIDS name, not beside it as `..._eeg_events.tsv`.
@@ -397,5 +508,9 @@ fn a_bids_dataset_trains_on_its_events_and_label_edits_land_under_bids_names() {
         .unwrap();
     let saved = spindle::recording::read_events_tsv(&sidecar).unwrap();
     assert_eq!(saved.labels.len(), 3);
-    assert!(!bids.join("sub-03/eeg/sub-03_task-demo_eeg_events.tsv").exists());
+    assert!(
+        !bids
+            .join("sub-03/eeg/sub-03_task-demo_eeg_events.tsv")
+            .exists()
+    );
 }

@@ -133,7 +133,10 @@ fn load_file(
 
 /// Leaves out the channels a BIDS `channels.tsv` marks `bad` (status
 /// column), saying so in `warnings`.
-fn drop_bad_channels(recording: &mut Recording, warnings: &mut Vec<String>) -> Result<(), DatasetError> {
+fn drop_bad_channels(
+    recording: &mut Recording,
+    warnings: &mut Vec<String>,
+) -> Result<(), DatasetError> {
     let bad = bad_channels(&recording.path)?;
     if bad.is_empty() {
         return Ok(());

@@ -137,7 +137,11 @@ fn eegnet(b: &mut Builder, spec: &Value, info: &RunInfo) -> Result<Value, String
         int(spec, "depthwise_kernel_length"),
     );
     let (maps, c) = (f1 * d, info.input_channels);
-    b.put("conv_temporal.weight", "conv_temporal.weight", &[f1, 1, 1, k])?;
+    b.put(
+        "conv_temporal.weight",
+        "conv_temporal.weight",
+        &[f1, 1, 1, k],
+    )?;
     b.batch_norm("bnorm_temporal", "bnorm_temporal")?;
     let (_, sw) = b.w.get("conv_spatial.weight")?;
     let (original, max_norm) = max_norm_preimage(sw, maps, c);
@@ -147,9 +151,17 @@ fn eegnet(b: &mut Builder, spec: &Value, info: &RunInfo) -> Result<Value, String
         original,
     )?;
     b.batch_norm("bnorm_1", "bnorm_1")?;
-    b.put("conv_separable_depth.weight", "conv_separable_depth.weight", &[maps, 1, 1, kd])?;
+    b.put(
+        "conv_separable_depth.weight",
+        "conv_separable_depth.weight",
+        &[maps, 1, 1, kd],
+    )?;
     let f2 = b.dims("conv_separable_point.weight")?[0];
-    b.put("conv_separable_point.weight", "conv_separable_point.weight", &[f2, maps, 1, 1])?;
+    b.put(
+        "conv_separable_point.weight",
+        "conv_separable_point.weight",
+        &[f2, maps, 1, 1],
+    )?;
     b.batch_norm("bnorm_2", "bnorm_2")?;
     let fd = b.dims("final_layer.conv_classifier.weight")?;
     b.put(
@@ -158,7 +170,11 @@ fn eegnet(b: &mut Builder, spec: &Value, info: &RunInfo) -> Result<Value, String
         &[fd[0], f2, 1, fd[1] / f2.max(1)],
     )?;
     let bd = b.dims("final_layer.conv_classifier.bias")?;
-    b.put("final_layer.conv_classifier.bias", "final_layer.conv_classifier.bias", &bd)?;
+    b.put(
+        "final_layer.conv_classifier.bias",
+        "final_layer.conv_classifier.bias",
+        &bd,
+    )?;
     Ok(json!({
         "F1": f1, "D": d, "F2": f2, "kernel_length": k,
         "depthwise_kernel_length": kd,
@@ -175,9 +191,21 @@ fn eegnet(b: &mut Builder, spec: &Value, info: &RunInfo) -> Result<Value, String
 fn time_space(b: &mut Builder, prefix: &str) -> Result<(), String> {
     let td = b.dims("conv_time.weight")?;
     let sd = b.dims("conv_spat.weight")?;
-    b.put("conv_time.weight", &format!("{prefix}conv_time.weight"), &[td[0], 1, td[1], 1])?;
-    b.put("conv_time.bias", &format!("{prefix}conv_time.bias"), &[td[0]])?;
-    b.put("conv_spat.weight", &format!("{prefix}conv_spat.weight"), &[sd[0], sd[1], 1, sd[2]])?;
+    b.put(
+        "conv_time.weight",
+        &format!("{prefix}conv_time.weight"),
+        &[td[0], 1, td[1], 1],
+    )?;
+    b.put(
+        "conv_time.bias",
+        &format!("{prefix}conv_time.bias"),
+        &[td[0]],
+    )?;
+    b.put(
+        "conv_spat.weight",
+        &format!("{prefix}conv_spat.weight"),
+        &[sd[0], sd[1], 1, sd[2]],
+    )?;
     b.batch_norm("bnorm", "bnorm")
 }
 
@@ -189,7 +217,11 @@ fn classifier(b: &mut Builder, filters: usize) -> Result<(), String> {
         "final_layer.conv_classifier.weight",
         &[fd[0], filters, fd[1] / filters.max(1), 1],
     )?;
-    b.put("final_layer.conv_classifier.bias", "final_layer.conv_classifier.bias", &[fd[0]])
+    b.put(
+        "final_layer.conv_classifier.bias",
+        "final_layer.conv_classifier.bias",
+        &[fd[0]],
+    )
 }
 
 fn shallow(b: &mut Builder, spec: &Value) -> Result<Value, String> {
@@ -211,16 +243,28 @@ fn deep4(b: &mut Builder, spec: &Value) -> Result<Value, String> {
     time_space(b, "conv_time_spat.")?;
     for i in 2..=4 {
         let d = b.dims(&format!("conv_{i}.weight"))?;
-        b.put(&format!("conv_{i}.weight"), &format!("conv_{i}.weight"), &[d[0], d[1], d[2], 1])?;
+        b.put(
+            &format!("conv_{i}.weight"),
+            &format!("conv_{i}.weight"),
+            &[d[0], d[1], d[2], 1],
+        )?;
         b.batch_norm(&format!("bnorm_{i}"), &format!("bnorm_{i}"))?;
     }
     classifier(b, int(spec, "n_filters_4"))?;
     let mut args = json!({"final_conv_length": "auto", "drop_prob": real(spec, "dropout"),
         "batch_norm_alpha": real(spec, "batch_norm_momentum")});
     for key in [
-        "n_filters_time", "n_filters_spat", "filter_time_length", "pool_time_length",
-        "pool_time_stride", "n_filters_2", "filter_length_2", "n_filters_3",
-        "filter_length_3", "n_filters_4", "filter_length_4",
+        "n_filters_time",
+        "n_filters_spat",
+        "filter_time_length",
+        "pool_time_length",
+        "pool_time_stride",
+        "n_filters_2",
+        "filter_length_2",
+        "n_filters_3",
+        "filter_length_3",
+        "n_filters_4",
+        "filter_length_4",
     ] {
         args[key] = json!(int(spec, key));
     }
@@ -241,7 +285,9 @@ pub fn export_braindecode(dir: &Path) -> Result<BraindecodeExport, ExportError> 
         return Err(e);
     }
     if info.regression {
-        return Err(refuse("a regression run has no braindecode classifier to become".into()));
+        return Err(refuse(
+            "a regression run has no braindecode classifier to become".into(),
+        ));
     }
     let spec = serde_json::to_value(&info.model).unwrap_or_default();
     let kind = info.model.kind();

@@ -80,7 +80,11 @@ pub fn network(
         "deep4" => deep4(g, w, spec, x),
         "cnn1d" => {
             let body = same_conv_stack(g, w, spec, x)?;
-            let pooled = g.op("ReduceMean", &[&body], &[("axes", Attr::Ints(vec![2])), ("keepdims", Attr::Int(0))]);
+            let pooled = g.op(
+                "ReduceMean",
+                &[&body],
+                &[("axes", Attr::Ints(vec![2])), ("keepdims", Attr::Int(0))],
+            );
             dense(g, w, &pooled, "fc")
         }
         "m5" => m5(g, w, spec, x),
@@ -95,7 +99,9 @@ pub fn network(
             let last = recurrent(g, w, spec, &body, "rnn")?;
             dense(g, w, &last, "fc")
         }
-        other => Err(format!("the ONNX export does not know the architecture {other}")),
+        other => Err(format!(
+            "the ONNX export does not know the architecture {other}"
+        )),
     }
 }
 
@@ -130,14 +136,24 @@ fn conv1d(
 }
 
 /// Batch norm with the running statistics of `prefix`.
-fn batch_norm(g: &mut Graph, w: &Weights, x: &str, prefix: &str, eps: f64) -> Result<String, String> {
+fn batch_norm(
+    g: &mut Graph,
+    w: &Weights,
+    x: &str,
+    prefix: &str,
+    eps: f64,
+) -> Result<String, String> {
     let mut inputs = vec![x.to_string()];
     for part in ["weight", "bias", "running_mean", "running_var"] {
         let (d, v) = w.get(&format!("{prefix}.{part}"))?;
         inputs.push(g.constant(part, d, v.clone()));
     }
     let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
-    Ok(g.op("BatchNormalization", &refs, &[("epsilon", Attr::Float(eps as f32))]))
+    Ok(g.op(
+        "BatchNormalization",
+        &refs,
+        &[("epsilon", Attr::Float(eps as f32))],
+    ))
 }
 
 /// A linear layer `prefix.weight` `[out, in]`, `prefix.bias` `[out]`.
@@ -170,8 +186,19 @@ fn reshape(g: &mut Graph, x: &str, shape: &[i64]) -> String {
     g.op("Reshape", &[x, &s], &[])
 }
 
-fn eegnet(g: &mut Graph, w: &Weights, spec: &Value, x: &str, channels: usize) -> Result<String, String> {
-    let (f1, d, k, kd) = (int(spec, "f1")?, int(spec, "d")?, int(spec, "kernel_length")?, int(spec, "depthwise_kernel_length")?);
+fn eegnet(
+    g: &mut Graph,
+    w: &Weights,
+    spec: &Value,
+    x: &str,
+    channels: usize,
+) -> Result<String, String> {
+    let (f1, d, k, kd) = (
+        int(spec, "f1")?,
+        int(spec, "d")?,
+        int(spec, "kernel_length")?,
+        int(spec, "depthwise_kernel_length")?,
+    );
     let eps = real(spec, "batch_norm_eps")?;
     let maps = f1 * d;
     let axes = g.ints("axes", &[1]);
@@ -183,7 +210,10 @@ fn eegnet(g: &mut Graph, w: &Weights, spec: &Value, x: &str, channels: usize) ->
         &[&x4, &temporal],
         &[
             ("kernel_shape", Attr::Ints(vec![1, k as i64])),
-            ("pads", Attr::Ints(vec![0, (k / 2) as i64, 0, (k / 2) as i64])),
+            (
+                "pads",
+                Attr::Ints(vec![0, (k / 2) as i64, 0, (k / 2) as i64]),
+            ),
         ],
     ); // [B, F1, C, T']
     let y = batch_norm(g, w, &y, "bnorm_temporal", eps)?;
@@ -215,7 +245,11 @@ fn eegnet(g: &mut Graph, w: &Weights, spec: &Value, x: &str, channels: usize) ->
     );
     let (pd, pw) = w.get("conv_separable_point.weight")?;
     let point = g.constant("w", &[pd[0], maps, 1], pw.clone());
-    let y = g.op("Conv", &[&y, &point], &[("kernel_shape", Attr::Ints(vec![1]))]);
+    let y = g.op(
+        "Conv",
+        &[&y, &point],
+        &[("kernel_shape", Attr::Ints(vec![1]))],
+    );
     let y = batch_norm(g, w, &y, "bnorm_2", eps)?;
     let y = g.op("Elu", &[&y], &[("alpha", Attr::Float(1.0))]);
     let p2 = int(spec, "pool2")?;
@@ -252,14 +286,24 @@ fn time_space_conv(g: &mut Graph, w: &Weights, x: &str) -> Result<String, String
     }
     let weight = g.constant("w", &[ng, nc, k], kernel);
     let bias = g.constant("b", &[ng], bias);
-    Ok(g.op("Conv", &[x, &weight, &bias], &[("kernel_shape", Attr::Ints(vec![k as i64]))]))
+    Ok(g.op(
+        "Conv",
+        &[x, &weight, &bias],
+        &[("kernel_shape", Attr::Ints(vec![k as i64]))],
+    ))
 }
 
 fn shallow(g: &mut Graph, w: &Weights, spec: &Value, x: &str) -> Result<String, String> {
     let y = time_space_conv(g, w, x)?;
     let y = batch_norm(g, w, &y, "bnorm", real(spec, "batch_norm_eps")?)?;
     let y = g.op("Mul", &[&y, &y], &[]);
-    let y = pool(g, "AveragePool", &y, int(spec, "pool_time_length")?, int(spec, "pool_time_stride")?);
+    let y = pool(
+        g,
+        "AveragePool",
+        &y,
+        int(spec, "pool_time_length")?,
+        int(spec, "pool_time_stride")?,
+    );
     let floor = g.constant("floor", &[], vec![1e-6]);
     let y = g.op("Max", &[&y, &floor], &[]);
     let y = g.op("Log", &[&y], &[]);
@@ -291,7 +335,15 @@ fn same_conv_stack(g: &mut Graph, w: &Weights, spec: &Value, x: &str) -> Result<
     let total = k.saturating_sub(1);
     let mut y = x.to_string();
     for i in 0..widths(spec, "filters")?.len() {
-        let c = conv1d(g, w, &y, &format!("block{i}.conv"), false, 1, (total / 2, total - total / 2))?;
+        let c = conv1d(
+            g,
+            w,
+            &y,
+            &format!("block{i}.conv"),
+            false,
+            1,
+            (total / 2, total - total / 2),
+        )?;
         let c = batch_norm(g, w, &c, &format!("block{i}.bn"), 1e-5)?;
         let c = g.op("Relu", &[&c], &[]);
         y = pool(g, "MaxPool", &c, p, p);
@@ -303,13 +355,21 @@ fn m5(g: &mut Graph, w: &Weights, spec: &Value, x: &str) -> Result<String, Strin
     let p = int(spec, "pool")?;
     let mut y = x.to_string();
     for i in 0..widths(spec, "filters")?.len() {
-        let stride = if i == 0 { int(spec, "first_stride")? } else { 1 };
+        let stride = if i == 0 {
+            int(spec, "first_stride")?
+        } else {
+            1
+        };
         let c = conv1d(g, w, &y, &format!("conv{i}"), true, stride, (0, 0))?;
         let c = batch_norm(g, w, &c, &format!("bn{i}"), 1e-5)?;
         let c = g.op("Relu", &[&c], &[]);
         y = pool(g, "MaxPool", &c, p, p);
     }
-    let y = g.op("ReduceMean", &[&y], &[("axes", Attr::Ints(vec![2])), ("keepdims", Attr::Int(0))]);
+    let y = g.op(
+        "ReduceMean",
+        &[&y],
+        &[("axes", Attr::Ints(vec![2])), ("keepdims", Attr::Int(0))],
+    );
     dense(g, w, &y, "fc")
 }
 
@@ -322,7 +382,13 @@ fn mlp(g: &mut Graph, w: &Weights, spec: &Value, x: &str) -> Result<String, Stri
     dense(g, w, &y, "out")
 }
 
-fn sleep(g: &mut Graph, w: &Weights, spec: &Value, x: &str, shape: (usize, usize)) -> Result<String, String> {
+fn sleep(
+    g: &mut Graph,
+    w: &Weights,
+    spec: &Value,
+    x: &str,
+    shape: (usize, usize),
+) -> Result<String, String> {
     let (k, p) = (int(spec, "kernel")?, int(spec, "pool")?);
     let (channels, samples) = shape;
     let y = if channels > 1 {
@@ -343,9 +409,18 @@ fn sleep(g: &mut Graph, w: &Weights, spec: &Value, x: &str, shape: (usize, usize
 
 /// Stacked (bi)directional LSTM/GRU over `x` `[B, features, T]`, read out
 /// as the model does: `[B, dirs * H]` from the last layer's final states.
-fn recurrent(g: &mut Graph, w: &Weights, spec: &Value, x: &str, prefix: &str) -> Result<String, String> {
+fn recurrent(
+    g: &mut Graph,
+    w: &Weights,
+    spec: &Value,
+    x: &str,
+    prefix: &str,
+) -> Result<String, String> {
     let lstm = spec.get("cell").and_then(Value::as_str) == Some("lstm");
-    let bidirectional = spec.get("bidirectional").and_then(Value::as_bool).unwrap_or(false);
+    let bidirectional = spec
+        .get("bidirectional")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
     let (h, layers) = (int(spec, "hidden")?, int(spec, "layers")?);
     let order: &[usize] = if lstm { &[0, 3, 1, 2] } else { &[1, 0, 2] };
     let gates = order.len();
@@ -384,7 +459,14 @@ fn recurrent(g: &mut Graph, w: &Weights, spec: &Value, x: &str, prefix: &str) ->
             ("hidden_size", Attr::Int(h as i64)),
             (
                 "direction",
-                Attr::Str(if bidirectional { "bidirectional" } else { "forward" }.into()),
+                Attr::Str(
+                    if bidirectional {
+                        "bidirectional"
+                    } else {
+                        "forward"
+                    }
+                    .into(),
+                ),
             ),
         ];
         if !lstm {
@@ -392,7 +474,11 @@ fn recurrent(g: &mut Graph, w: &Weights, spec: &Value, x: &str, prefix: &str) ->
         }
         let op = if lstm { "LSTM" } else { "GRU" };
         let outs = g.op_n(op, &[&seq, &wc, &rc, &bc], &attrs, 2); // Y [T, dirs, B, H], Y_h [dirs, B, H]
-        let y = g.op("Transpose", &[&outs[0]], &[("perm", Attr::Ints(vec![0, 2, 1, 3]))]); // [T, B, dirs, H]
+        let y = g.op(
+            "Transpose",
+            &[&outs[0]],
+            &[("perm", Attr::Ints(vec![0, 2, 1, 3]))],
+        ); // [T, B, dirs, H]
         seq = reshape(g, &y, &[0, 0, -1]); // [T, B, dirs*H]
         y_h = outs[1].clone();
     }

@@ -336,7 +336,9 @@ impl Architecture {
                 continue;
             };
             let Some(v) = ParamValue::from_json(value, p.kind) else {
-                return Err(self.invalid(format!("{} has a value of the wrong type: {value}", p.key)));
+                return Err(
+                    self.invalid(format!("{} has a value of the wrong type: {value}", p.key))
+                );
             };
             self.check(p, &v)?;
         }
@@ -449,7 +451,10 @@ mod tests {
         let Err(e) = a.check_ranges(&spec) else {
             panic!("f1 = 4000000 accepted")
         };
-        assert!(e.to_string().contains("f1") && e.to_string().contains("4000000"), "{e}");
+        assert!(
+            e.to_string().contains("f1") && e.to_string().contains("4000000"),
+            "{e}"
+        );
         let Some(m5) = architecture("m5") else {
             panic!("no m5")
         };

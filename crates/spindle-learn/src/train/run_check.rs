@@ -46,9 +46,8 @@ impl RunInfo {
     pub fn check(&self) -> Result<(), String> {
         let arch = model::architecture_of(&self.model);
         if let Some(arch) = arch {
-            arch.check_ranges(&self.model).map_err(|e| {
-                format!("model setting out of range for {}: {e}", arch.title)
-            })?;
+            arch.check_ranges(&self.model)
+                .map_err(|e| format!("model setting out of range for {}: {e}", arch.title))?;
         }
         self.model
             .validate()
@@ -57,7 +56,9 @@ impl RunInfo {
             if v.is_finite() && v > 0.0 && v <= MAX_RATE_HZ {
                 Ok(())
             } else {
-                Err(format!("{name} must be a rate between 0 and {MAX_RATE_HZ} Hz, got {v}"))
+                Err(format!(
+                    "{name} must be a rate between 0 and {MAX_RATE_HZ} Hz, got {v}"
+                ))
             }
         };
         rate("rate_hz", self.rate_hz)?;
@@ -128,7 +129,9 @@ impl RunInfo {
                 frame("frame_s", frame_s)?;
                 frame("hop_s", hop_s)?;
                 if !(max_hz.is_finite() && max_hz > 0.0) {
-                    return Err(format!("representation max_hz must be positive, got {max_hz}"));
+                    return Err(format!(
+                        "representation max_hz must be positive, got {max_hz}"
+                    ));
                 }
             }
             Representation::LogMel {
@@ -139,7 +142,9 @@ impl RunInfo {
                 frame("frame_s", frame_s)?;
                 frame("hop_s", hop_s)?;
                 if !(1..=1024).contains(&mels) {
-                    return Err(format!("representation mels must be between 1 and 1024, got {mels}"));
+                    return Err(format!(
+                        "representation mels must be between 1 and 1024, got {mels}"
+                    ));
                 }
             }
         }
@@ -149,7 +154,9 @@ impl RunInfo {
             self.rate_hz,
         );
         match shape {
-            Some((rows, cols, _)) if rows == self.input_channels && cols == self.input_len => Ok(()),
+            Some((rows, cols, _)) if rows == self.input_channels && cols == self.input_len => {
+                Ok(())
+            }
             _ => Err(format!(
                 "input shape {} x {} does not follow from {} channels, windows of {} samples and the representation",
                 self.input_channels,
@@ -249,7 +256,8 @@ pub(crate) fn build_checked(
             .map(|reason| TrainError::run_folder(weights, reason))
     };
     let built = {
-        let vb = candle_nn::VarBuilder::from_backend(Box::new(&backend), DType::F32, device.clone());
+        let vb =
+            candle_nn::VarBuilder::from_backend(Box::new(&backend), DType::F32, device.clone());
         model::build_traced(&info.model, &info.input_shape(), vb)
     };
     let (net, summary) = match built {
@@ -257,7 +265,10 @@ pub(crate) fn build_checked(
         Err(e) => return Err(mismatch(&backend).unwrap_or(TrainError::Model(e))),
     };
     varmap.load(weights).map_err(|e| {
-        TrainError::run_folder(weights, format!("weights do not fit the model in run.json: {e}"))
+        TrainError::run_folder(
+            weights,
+            format!("weights do not fit the model in run.json: {e}"),
+        )
     })?;
     Ok((net, summary))
 }

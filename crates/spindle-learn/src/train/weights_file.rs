@@ -113,7 +113,10 @@ fn parse_entries(
         }
         let dtype = entry["dtype"].as_str().unwrap_or_default().to_string();
         let Some(size) = dtype_bytes(&dtype) else {
-            return Err(format!("tensor {name} has an unknown dtype {:?}", entry["dtype"]));
+            return Err(format!(
+                "tensor {name} has an unknown dtype {:?}",
+                entry["dtype"]
+            ));
         };
         let shape: Option<Vec<u64>> = entry["shape"]
             .as_array()
@@ -215,7 +218,10 @@ mod tests {
             24,
         );
         let e = read_weights_header(&path).unwrap_err().to_string();
-        assert!(e.contains("model.safetensors") && e.contains("4000000"), "{e}");
+        assert!(
+            e.contains("model.safetensors") && e.contains("4000000"),
+            "{e}"
+        );
         // Shape and byte range disagree.
         write(
             &path,

@@ -616,7 +616,10 @@ mod tests {
                 "/d/sub-01/eeg/sub-01_task-demo_eeg.edf",
                 "/d/sub-01/eeg/sub-01_task-demo_events.tsv",
             ),
-            ("sub-01_ses-2_task-x_ieeg.vhdr", "sub-01_ses-2_task-x_events.tsv"),
+            (
+                "sub-01_ses-2_task-x_ieeg.vhdr",
+                "sub-01_ses-2_task-x_events.tsv",
+            ),
         ];
         for (recording, sidecar) in cases {
             assert_eq!(sidecar_path(Path::new(recording)), Path::new(sidecar));

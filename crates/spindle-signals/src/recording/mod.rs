@@ -8,10 +8,10 @@
 
 mod atomic;
 mod audio_folder;
+mod bids;
 mod brainvision;
 mod edf;
 mod error;
-mod bids;
 mod labels;
 mod open;
 mod pairs;
@@ -22,6 +22,10 @@ mod wav;
 
 pub use atomic::write_atomic;
 pub use audio_folder::{AudioFile, AudioFolder, is_audio_folder, scan_audio_folder};
+pub use bids::{
+    BidsChannel, bad_channels, bids_base, bids_recordings, channels_tsv_path, is_bids_root,
+    read_channels_tsv, spindle_sidecar_path, unused_events_files,
+};
 pub use brainvision::{read_brainvision, write_brainvision};
 pub use edf::{EdfWriteOptions, PagedEdf, open_edf_paged, read_edf, write_edf};
 pub use error::RecordingError;
@@ -30,10 +34,6 @@ pub use labels::{
     read_events_tsv, read_labels_csv, sidecar_path, write_events_tsv,
 };
 pub use open::{RECORDING_EXTENSIONS, is_recording_path, read_recording};
-pub use bids::{
-    BidsChannel, bad_channels, bids_base, bids_recordings, channels_tsv_path, is_bids_root,
-    read_channels_tsv, spindle_sidecar_path, unused_events_files,
-};
 pub use pairs::{is_label_file_name, paired_label_file, read_label_file};
 pub use samples::{READ_ON_DEMAND_BYTES, SampleStore, open_for_viewing, read_recording_channels};
 pub use summary::{RecordingSummary, read_summary};
