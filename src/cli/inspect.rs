@@ -49,6 +49,14 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
             }
             Err(e) => {
                 eprintln!("error: {e}");
+                if args.json {
+                    // A script reading the JSON lines sees every file.
+                    let line = serde_json::json!({
+                        "file": file.display().to_string(),
+                        "error": e.to_string(),
+                    });
+                    writeln!(stdout.lock(), "{line}")?;
+                }
                 failed += 1;
             }
         }

@@ -5,6 +5,7 @@
 mod bench;
 mod compare;
 mod explain;
+mod export;
 mod inspect;
 mod predict;
 mod sweep;
@@ -54,6 +55,9 @@ enum Command {
     /// bands, channel × frequency and time in the window (writes explain.json
     /// into the run folder).
     Explain(explain::ExplainArgs),
+    /// Export a trained run: an ONNX model (raw windows in, probabilities
+    /// out) or a braindecode state dict.
+    Export(export::ExportArgs),
     /// Measure training and reading throughput.
     Bench(bench::BenchArgs),
     /// Write the teaching datasets (EEG as EDF+ with labels, audio as WAV folders).
@@ -88,6 +92,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Explain(_)) => "spindle explain",
         Some(Command::Sweep(_)) => "spindle sweep",
         Some(Command::Compare(_)) => "spindle compare",
+        Some(Command::Export(_)) => "spindle export",
         Some(Command::SweepTask(_)) => "spindle sweep-task",
         Some(Command::Demo) | None => "the app",
     };
@@ -133,6 +138,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Explain(args)) => explain::run(&args),
         Some(Command::Sweep(args)) => sweep::run(&args, cli.threads),
         Some(Command::Compare(args)) => compare::run(&args),
+        Some(Command::Export(args)) => export::run(&args),
         Some(Command::SweepTask(args)) => sweep::run_task(&args),
         Some(Command::Demo) => open_gui(cli.paths, cli.runs, true, cli.frame_stats),
         None => open_gui(cli.paths, cli.runs, false, cli.frame_stats),

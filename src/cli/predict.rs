@@ -35,7 +35,7 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
         bail!("--events writes one events.tsv: give exactly one recording and --out FILE");
     }
     let run = load_run(&args.run, args.device)?;
-    let mut table = String::from("file\tonset\tduration\tlabel");
+    let mut table = String::from("file\tonset\tduration\ttrial_type");
     for c in &run.info.classes {
         let _ = write!(table, "\tp_{c}");
     }

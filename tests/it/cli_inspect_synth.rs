@@ -125,7 +125,21 @@ fn inspect_reports_bad_files_and_goes_on() {
         "{stderr}"
     );
     let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(stdout.lines().count(), 1, "the good file is still reported");
+    let objects: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        objects.len(),
+        2,
+        "one object per file, the bad one too: {stdout}"
+    );
+    assert_eq!(objects[0]["file"], bad.display().to_string());
+    assert!(objects[0]["error"].as_str().unwrap().contains("broken.edf"));
+    assert!(
+        objects[1]["channels"].is_array(),
+        "the good file is still reported"
+    );
     // A missing file too.
     let out = spindle()
         .args(["inspect", "/nonexistent/x.edf"])

@@ -1,6 +1,7 @@
 //! The integration tests of the `spindle` executable, in one binary: the
 //! command line run as a user runs it (`inspect`, `synth`, `train`,
-//! `predict`, `explain`, `sweep` here and on a one-node Slurm, `compare`),
+//! `predict`, `explain`, `export`, `sweep` here and on a one-node Slurm,
+//! `compare`; BIDS folders, crafted run folders),
 //! and, with the `gui` feature, the app tests whose runs and sweeps the
 //! executable makes (runs made by the CLI opened, compared and explained in
 //! the app, every menu and panel visited). `support` holds what they share.
@@ -12,6 +13,7 @@ mod support;
 mod big_files;
 mod cli_inspect_synth;
 mod explain;
+mod interop;
 mod label_files;
 mod sweep_local;
 mod sweep_slurm;

@@ -99,7 +99,7 @@ fn train_writes_a_complete_run_folder_and_predict_reuses_it() {
     let rows: Vec<&str> = table.lines().collect();
     assert_eq!(
         rows[0],
-        "file\tonset\tduration\tlabel\tp_blink\tp_eyes_closed\tp_eyes_open\tp_jaw_clench"
+        "file\tonset\tduration\ttrial_type\tp_blink\tp_eyes_closed\tp_eyes_open\tp_jaw_clench"
     );
     assert_eq!(rows.len() - 1, 75, "150 s in 2-s windows");
     let cells: Vec<&str> = rows[1].split('\t').collect();

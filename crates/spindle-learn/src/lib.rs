@@ -67,6 +67,7 @@
 pub mod bench;
 pub mod dataset;
 pub mod explain;
+pub mod export;
 pub mod jobs;
 pub mod model;
 pub mod runs;

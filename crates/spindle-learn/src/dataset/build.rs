@@ -80,6 +80,10 @@ pub struct Dataset {
     pub test: SplitData,
     /// Counts and decisions.
     pub summary: DatasetSummary,
+    /// The physical unit all chosen channels share (as the first
+    /// recording's header gives it, e.g. `uV`); `None` when they differ or
+    /// have none.
+    pub input_unit: Option<String>,
 }
 
 /// Builds the dataset from training sources and (optionally) test sources;
@@ -141,6 +145,7 @@ pub fn build_dataset_with_roles(
         validation: shaped.validation,
         test: shaped.test,
         summary,
+        input_unit: plan.input_unit,
     })
 }
 
@@ -168,6 +173,8 @@ struct Plan<'a> {
     /// True when every source is one example (a labeled audio folder).
     whole_file: bool,
     channels: Vec<String>,
+    /// The physical unit all `channels` share, when they do.
+    input_unit: Option<String>,
     rate_hz: f64,
     /// Per source, the chosen channels resampled, filtered and cut to one length.
     signals: Vec<Vec<Vec<f32>>>,
@@ -201,6 +208,7 @@ impl<'a> Plan<'a> {
     ) -> Result<Self, DatasetError> {
         let whole_file = sources.iter().all(|s| s.whole_file);
         let channels = choose_channels(sources, &config.channels)?;
+        let input_unit = common_unit(&sources[0], &channels);
         // Before filtering or resampling, which would smear a NaN over its channel.
         check_finite(sources, &channels)?;
         let rate_hz = match config.rate_hz {
@@ -236,6 +244,7 @@ impl<'a> Plan<'a> {
             n_held_sources: n_train_sources + n_validation_sources,
             whole_file,
             channels,
+            input_unit,
             rate_hz,
             signals,
             window_s,
@@ -642,6 +651,20 @@ fn choose_applied_normalization(
         }
         (mode, _) => mode,
     }
+}
+
+/// The unit every one of `channels` of `source` has, when they share one.
+fn common_unit(source: &LoadedSource, channels: &[String]) -> Option<String> {
+    let mut units = channels.iter().map(|label| {
+        source
+            .recording
+            .channels
+            .iter()
+            .find(|c| &c.label == label)
+            .map(|c| c.unit.trim().to_string())
+    });
+    let first = units.next()??;
+    (!first.is_empty() && units.all(|u| u.as_deref() == Some(first.as_str()))).then_some(first)
 }
 
 /// The chosen channels: `wanted` when given (every recording must have them),

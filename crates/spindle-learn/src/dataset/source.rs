@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use spindle_signals::recording::{
-    Label, LabelSet, Recording, is_audio_folder, is_label_file_name, is_recording_path,
-    labels_for_recording, read_label_file, read_recording_channels, scan_audio_folder,
+    Label, LabelSet, Recording, bad_channels, bids_recordings, is_audio_folder, is_bids_root,
+    is_label_file_name, is_recording_path, labels_for_recording, read_label_file,
+    read_recording_channels, scan_audio_folder, unused_events_files,
 };
 
 use super::DatasetError;
@@ -56,7 +57,19 @@ pub fn load_sources(
                     });
                 }
             } else {
-                let files = recordings_in(path)?;
+                let files = if has_no_recordings(path) && is_bids_root(path) {
+                    let (files, unpaired) = bids_recordings(path);
+                    warnings.extend(unpaired);
+                    files
+                } else {
+                    recordings_in(path)?
+                };
+                if files.is_empty() {
+                    return Err(DatasetError::Invalid(format!(
+                        "{}: a BIDS folder without recordings (expected sub-*/[ses-*/]eeg/*_eeg.edf, .bdf or .vhdr)",
+                        path.display()
+                    )));
+                }
                 for file in files {
                     out.push(load_file(&file, None, channels, warnings)?);
                 }
@@ -91,7 +104,11 @@ fn load_file(
     channels: &[String],
     warnings: &mut Vec<String>,
 ) -> Result<LoadedSource, DatasetError> {
-    let recording = read_source(path, channels)?;
+    let mut recording = read_source(path, channels)?;
+    warnings.extend(unused_events_files(path));
+    if channels.is_empty() {
+        drop_bad_channels(&mut recording, warnings)?;
+    }
     if recording.channels.is_empty() {
         return Err(DatasetError::Invalid(format!(
             "{}: holds annotations only, no signals to train on; give the recording it scores (its labels are found by name, or pass this file with --labels)",
@@ -112,6 +129,35 @@ fn load_file(
         recording,
         labels,
         whole_file: false,
+    })
+}
+
+/// Leaves out the channels a BIDS `channels.tsv` marks `bad` (status
+/// column), saying so in `warnings`.
+fn drop_bad_channels(
+    recording: &mut Recording,
+    warnings: &mut Vec<String>,
+) -> Result<(), DatasetError> {
+    let bad = bad_channels(&recording.path)?;
+    if bad.is_empty() {
+        return Ok(());
+    }
+    recording.channels.retain(|c| !bad.contains(&c.label));
+    warnings.push(format!(
+        "{}: not training on {} (marked bad in its channels.tsv)",
+        recording.path.display(),
+        bad.join(", ")
+    ));
+    Ok(())
+}
+
+/// True when `dir` holds no recording file directly (a BIDS root holds them
+/// in subject folders).
+fn has_no_recordings(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        !entries
+            .filter_map(Result::ok)
+            .any(|e| is_recording_path(&e.path()) && e.path().is_file())
     })
 }
 

@@ -326,6 +326,26 @@ impl Architecture {
         Ok(spec)
     }
 
+    /// Checks every one of [`Architecture::params`] in `spec` against its
+    /// range, as a form or `--model-param` would (a spec read from a file
+    /// that no form made, such as a `run.json` passed between people).
+    /// Fails naming the setting and the value.
+    pub fn check_ranges(&self, spec: &ModelSpec) -> Result<(), ModelError> {
+        let json = serde_json::to_value(spec).unwrap_or(Value::Null);
+        for p in self.params {
+            let Some(value) = json.get(p.key) else {
+                continue;
+            };
+            let Some(v) = ParamValue::from_json(value, p.kind) else {
+                return Err(
+                    self.invalid(format!("{} has a value of the wrong type: {value}", p.key))
+                );
+            };
+            self.check(p, &v)?;
+        }
+        Ok(())
+    }
+
     fn invalid(&self, reason: String) -> ModelError {
         ModelError::InvalidSpec {
             model: self.title.to_string(),
@@ -457,6 +477,28 @@ mod tests {
         assert!(calls("cnn1d").is_some_and(|a| a.contains("M5")));
         assert!(calls("crnn").is_some_and(|a| a.contains("CRNN") && a.contains("M5")));
         assert_eq!(calls("m5"), None);
+    }
+
+    #[test]
+    fn ranges_are_checked_on_specs_read_from_files() -> Result<(), serde_json::Error> {
+        let Some(a) = architecture("eegnet") else {
+            panic!("no eegnet")
+        };
+        assert!(a.check_ranges(&a.default_spec()).is_ok());
+        let spec: ModelSpec = serde_json::from_str(r#"{"kind":"eegnet","f1":4000000}"#)?;
+        let Err(e) = a.check_ranges(&spec) else {
+            panic!("f1 = 4000000 accepted")
+        };
+        assert!(
+            e.to_string().contains("f1") && e.to_string().contains("4000000"),
+            "{e}"
+        );
+        let Some(m5) = architecture("m5") else {
+            panic!("no m5")
+        };
+        let spec: ModelSpec = serde_json::from_str(r#"{"kind":"m5","filters":[8,100000]}"#)?;
+        assert!(m5.check_ranges(&spec).is_err());
+        Ok(())
     }
 
     #[test]

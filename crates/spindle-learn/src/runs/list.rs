@@ -160,6 +160,9 @@ fn entry(dir: &Path, name: String) -> RunEntry {
 /// own so that a run.json with other fields from another version still
 /// gives one.
 fn model_name(run_json: &Path) -> Option<String> {
+    if std::fs::metadata(run_json).ok()?.len() > crate::train::MAX_RUN_JSON_BYTES {
+        return None;
+    }
     let text = std::fs::read_to_string(run_json).ok()?;
     let mut value: serde_json::Value = serde_json::from_str(&text).ok()?;
     let model = value.get_mut("model")?.take();

@@ -84,11 +84,14 @@ pub fn load_run_snapshot(dir: &Path) -> Result<RunSnapshot, RunsError> {
     })
 }
 
-/// `run.json` at `path`.
+/// `run.json` at `path`, read and checked as every loader does
+/// ([`RunInfo::load`]).
 fn read_info(path: &Path) -> Result<RunInfo, RunsError> {
-    let text = std::fs::read_to_string(path).map_err(|e| RunsError::io(path, e))?;
-    serde_json::from_str(&text)
-        .map_err(|e| RunsError::json(path, format!("not a Spindle run.json: {e}")))
+    let dir = path.parent().unwrap_or(Path::new("."));
+    RunInfo::load(dir).map_err(|e| match e {
+        crate::train::TrainError::RunFolder { path, reason } => RunsError::json(&path, reason),
+        other => RunsError::json(path, other.to_string()),
+    })
 }
 
 /// One-vs-rest ROC curves of `table`'s classes (none for regression);

@@ -34,6 +34,7 @@ pub(crate) fn run_info(classes: &[&str]) -> RunInfo {
         device: "cpu".into(),
         split: DatasetSummary::default(),
         versions: BTreeMap::new(),
+        input_unit: None,
     }
 }
 

@@ -17,8 +17,10 @@ mod memory;
 mod option_args;
 mod options;
 mod predict;
+mod run_check;
 mod run_folder;
 mod trainer;
+mod weights_file;
 
 pub use coach::{Advice, Diagnosis, advise};
 pub use config::{Schedule, TrainConfig};
@@ -39,6 +41,11 @@ pub use options::{
 };
 pub(crate) use predict::load_run_traced;
 pub use predict::{LoadedRun, PredictedWindow, load_run, predict_file};
+pub use run_check::MAX_RUN_JSON_BYTES;
 pub(crate) use run_folder::sha256_file;
 pub use run_folder::{RunInfo, RunPaths};
 pub use trainer::{TrainRequest, train};
+pub use weights_file::{
+    MAX_HEADER_BYTES, TensorEntry, WeightsHeader, read_weights_header, save_weights,
+    weights_metadata,
+};

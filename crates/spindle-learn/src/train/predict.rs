@@ -2,14 +2,13 @@
 
 use std::path::Path;
 
-use candle_core::{DType, Device};
-use candle_nn::VarMap;
+use candle_core::Device;
 use spindle_signals::recording::{LabelSet, read_recording_channels};
 
 use super::run_folder::{RunInfo, RunPaths};
 use super::{DeviceChoice, TrainError, predict_windows, select_device};
 use crate::dataset::{LoadedSource, normalize_windows, prepare_signals};
-use crate::model::{self, InputShape, Network};
+use crate::model::{self, Network};
 
 /// A run loaded for prediction.
 pub struct LoadedRun {
@@ -55,25 +54,8 @@ pub(crate) fn load_run_traced(
             "missing: the run has no saved weights (did it finish an epoch?)",
         ));
     }
-    let mut varmap = VarMap::new();
-    let input = InputShape {
-        channels: info.input_channels,
-        samples: info.input_len,
-        rate_hz: info.input_rate_hz,
-        n_outputs: if info.regression {
-            1
-        } else {
-            info.classes.len()
-        },
-    };
-    let vb = candle_nn::VarBuilder::from_varmap(&varmap, DType::F32, &device);
-    let (net, _) = model::build_traced(&info.model, &input, vb)?;
-    varmap.load(&weights).map_err(|e| {
-        TrainError::run_folder(
-            &weights,
-            format!("weights do not fit the model in run.json: {e}"),
-        )
-    })?;
+    let header = super::weights_file::read_weights_header(&weights)?;
+    let (net, _) = super::run_check::build_checked(&info, &header, &weights, &device)?;
     Ok((info, net, device))
 }
 

@@ -109,6 +109,11 @@ pub struct RunInfo {
     pub split: DatasetSummary,
     /// Versions of the libraries that computed it.
     pub versions: std::collections::BTreeMap<String, String>,
+    /// The physical unit of the channels the network was fed (e.g. `uV`,
+    /// as the recordings' headers give it), when all share one; `None` for
+    /// runs made before it was recorded and for channels without a unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_unit: Option<String>,
 }
 
 impl RunInfo {
@@ -126,14 +131,6 @@ impl RunInfo {
             .iter()
             .filter_map(|d| Some((d.path.clone(), d.labels.clone()?)))
             .collect()
-    }
-
-    /// Reads `run.json` of `dir`.
-    pub fn load(dir: &Path) -> Result<Self, TrainError> {
-        let path = RunPaths::new(dir).run_json();
-        let text = std::fs::read_to_string(&path).map_err(|e| TrainError::run_folder(&path, e))?;
-        serde_json::from_str(&text)
-            .map_err(|e| TrainError::run_folder(&path, format!("not a Spindle run.json: {e}")))
     }
 
     /// Writes `run.json` into `dir` atomically.

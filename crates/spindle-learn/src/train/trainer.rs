@@ -1,6 +1,6 @@
 //! The training loop.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -112,11 +112,12 @@ fn run(
     let mut session = Session::new(&ds, &spec, &config, device, init_from.as_deref(), events)?;
     session.announce(&spec, &dataset_config, events)?;
     let paths = run_dir.as_deref().map(RunPaths::new);
+    let mut weights_meta = BTreeMap::new();
     let mut metrics_log = match &paths {
         Some(p) => {
             std::fs::create_dir_all(&p.dir).map_err(|e| TrainError::run_folder(&p.dir, e))?;
             let summary = &session.summary;
-            run_info(
+            let info = run_info(
                 &ds,
                 &dataset_config,
                 &spec,
@@ -124,15 +125,21 @@ fn run(
                 &config,
                 &session.device,
             )?
-            .with_label_files(&label_files)
-            .save(&p.dir)?;
+            .with_label_files(&label_files);
+            info.save(&p.dir)?;
+            weights_meta = super::weights_metadata(&info);
             Some(MetricsLog::create(&p.metrics_csv())?)
         }
         None => None,
     };
     let started = Instant::now();
-    let Some(progress) =
-        session.train_epochs(paths.as_ref(), &mut metrics_log, commands, events)?
+    let Some(progress) = session.train_epochs(
+        paths.as_ref(),
+        &weights_meta,
+        &mut metrics_log,
+        commands,
+        events,
+    )?
     else {
         return Ok(None);
     };
@@ -227,6 +234,12 @@ impl<'a> Session<'a> {
         let (net, summary) = model::build(spec, &input, vb)?;
         model::seed_dropout(config.seed);
         if let Some(from) = init_from {
+            // The run started from is checked as any loaded run is: its
+            // run.json's claims and its weights file's header, before reading.
+            if RunPaths::new(from).run_json().exists() {
+                RunInfo::load(from)?;
+            }
+            super::read_weights_header(&RunPaths::new(from).weights())?;
             let loaded = load_matching(&varmap, &RunPaths::new(from).weights(), &device)?;
             let _ = events.send(Event::Warning(format!(
                 "fine-tuning: started from {} of {} tensors of {}",
@@ -340,11 +353,12 @@ impl<'a> Session<'a> {
     }
 
     /// Runs the epochs: training steps, validation, `metrics.csv`, the best
-    /// weights kept (and saved into the run folder), early stopping. `None`
-    /// when cancelled.
+    /// weights kept (and saved into the run folder, with `weights_meta` in
+    /// the file's header), early stopping. `None` when cancelled.
     fn train_epochs(
         &mut self,
         paths: Option<&RunPaths>,
+        weights_meta: &BTreeMap<String, String>,
         metrics_log: &mut Option<MetricsLog>,
         commands: &Receiver<Command>,
         events: &Sender<Event>,
@@ -400,7 +414,7 @@ impl<'a> Session<'a> {
             if progress.best.as_ref().is_none_or(|(_, b, _)| score < *b) {
                 let snap = snapshot(&self.varmap)?;
                 if let Some(p) = paths {
-                    save_weights(&snap, &p.weights())?;
+                    super::save_weights(&snap, weights_meta, &p.weights())?;
                 }
                 progress.best = Some((epoch, score, snap));
                 since_best = 0;
@@ -732,13 +746,6 @@ fn restore(varmap: &VarMap, snap: &Snapshot) -> candle_core::Result<()> {
     Ok(())
 }
 
-/// Writes the weights as safetensors atomically (temporary file, rename).
-fn save_weights(snap: &Snapshot, path: &Path) -> Result<(), TrainError> {
-    let tmp = path.with_extension("safetensors.tmp");
-    candle_core::safetensors::save(snap, &tmp).map_err(|e| TrainError::run_folder(path, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| TrainError::run_folder(path, e))
-}
-
 /// Copies into `varmap` every tensor of the safetensors file whose name and
 /// shape match; returns (copied, total in the map).
 fn load_matching(
@@ -820,6 +827,7 @@ fn run_info(
         device: device_name(device),
         split: ds.summary.clone(),
         versions,
+        input_unit: ds.input_unit.clone(),
     })
 }
 

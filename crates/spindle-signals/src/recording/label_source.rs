@@ -3,8 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use super::bids::{sidecar_path, spindle_sidecar_path};
 use super::pairs::{paired_label_file, read_label_file};
-use super::{Annotation, LabelSet, RecordingError, read_events_tsv, sidecar_path};
+use super::{Annotation, LabelSet, RecordingError, read_events_tsv};
 
 /// Where the labels of a recording came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,9 +34,15 @@ pub fn labels_for_recording(
     let exists = sidecar
         .try_exists()
         .map_err(|e| RecordingError::io(&sidecar, e))?;
+    // A BIDS recording labeled by Spindle before it read BIDS names has
+    // its labels in `…_eeg_events.tsv`: read that while no BIDS one exists.
+    let older = spindle_sidecar_path(recording_path);
     if exists {
         let labels = read_events_tsv(&sidecar)?;
         Ok((labels, LabelSource::Sidecar(sidecar)))
+    } else if older != sidecar && older.is_file() {
+        let labels = read_events_tsv(&older)?;
+        Ok((labels, LabelSource::Sidecar(older)))
     } else if let Some(file) = paired_label_file(recording_path) {
         let labels = read_label_file(&file)?;
         Ok((labels, LabelSource::LabelFile(file)))

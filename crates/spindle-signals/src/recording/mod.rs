@@ -8,6 +8,7 @@
 
 mod atomic;
 mod audio_folder;
+mod bids;
 mod brainvision;
 mod edf;
 mod error;
@@ -22,12 +23,16 @@ mod wav;
 
 pub use atomic::write_atomic;
 pub use audio_folder::{AudioFile, AudioFolder, is_audio_folder, scan_audio_folder};
+pub use bids::{
+    BidsChannel, bad_channels, bids_base, bids_recordings, channels_tsv_path, is_bids_root,
+    read_channels_tsv, sidecar_path, spindle_sidecar_path, unused_events_files,
+};
 pub use brainvision::{read_brainvision, write_brainvision};
 pub use edf::{EdfWriteOptions, PagedEdf, open_edf_paged, read_edf, write_edf};
 pub use error::RecordingError;
 pub use label_source::{LabelSource, labels_for_recording};
 pub use labels::{
-    Label, LabelSet, backup_path, events_tsv_text, read_events_tsv, read_labels_csv, sidecar_path,
+    Label, LabelSet, backup_path, events_tsv_text, read_events_tsv, read_labels_csv,
     write_events_tsv,
 };
 pub use open::{RECORDING_EXTENSIONS, is_recording_path, read_recording};

@@ -1,5 +1,6 @@
 //! Labels: the model ([`Label`], [`LabelSet`]) and its files on disk, the BIDS
-//! `events.tsv` sidecar (`X.edf` -> `X_events.tsv`) and the
+//! `events.tsv` sidecar (`X.edf` -> `X_events.tsv`, named by
+//! [`sidecar_path`](super::sidecar_path) in `bids.rs`) and the
 //! `onset_s,duration_s,label` CSV layout.
 
 //!
@@ -132,17 +133,6 @@ impl LabelSet {
             })
             .collect()
     }
-}
-
-/// The label sidecar of a recording: `dir/X.edf` -> `dir/X_events.tsv`, for any
-/// extension (`.bdf`, `.wav`, `.vhdr`, ...) or none.
-pub fn sidecar_path(recording: &Path) -> PathBuf {
-    let mut name = recording
-        .file_stem()
-        .map(OsString::from)
-        .unwrap_or_default();
-    name.push("_events.tsv");
-    recording.with_file_name(name)
 }
 
 /// The backup of a label file: `X_events.tsv` -> `X_events.tsv.bak`, the
