@@ -14,11 +14,16 @@
 //! - no header, one integer code per line: YASA's `np.savetxt` of a
 //!   hypnogram, one row per epoch from 0 s.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use super::EpochScoring;
 use super::epochs::{DEFAULT_EPOCH_S, ScoredLabels, split_labels};
+use super::export::HypnogramHeader;
 use super::stage::{SleepStage, StageName, parse_stage};
-use crate::recording::{Label, LabelSet, RecordingError, read_label_file, read_labels_csv};
+use crate::recording::{
+    Label, LabelSet, LabelSource, RecordingError, labels_for_recording, open_for_viewing,
+    read_label_file, read_labels_csv,
+};
 
 /// Names of a CSV column of stages.
 const STAGE_COLUMNS: [&str; 4] = ["stage", "hypno", "hypnogram", "sleep_stage"];
@@ -43,6 +48,74 @@ pub fn read_scoring_file(
     };
     split_labels(&labels, epoch_s)
         .map_err(|e| RecordingError::invalid(path, format!("not a regular epoch scoring: {e}")))
+}
+
+/// The scoring of a recording and where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordingScoring {
+    /// The file the labels were read from: the sidecar, a paired or given
+    /// label file, or the recording itself (its annotations).
+    pub source: PathBuf,
+    /// The scoring of its sleep-stage labels.
+    pub scoring: EpochScoring,
+    /// The other labels, and notes on how the labels were read.
+    pub labels: ScoredLabels,
+    /// The recording's header fields for a hypnogram file.
+    pub header: HypnogramHeader,
+}
+
+/// The header fields of the recording at `path`, read without decoding
+/// samples.
+pub fn read_hypnogram_header(path: &Path) -> Result<HypnogramHeader, RecordingError> {
+    let (rec, _) = open_for_viewing(path, 0)?;
+    Ok(HypnogramHeader::of(&rec))
+}
+
+/// The epoch scoring of `recording`: from `labels` when given (any file
+/// [`read_scoring_file`] reads), else from the recording's own labels
+/// ([`labels_for_recording`]: its `events.tsv` sidecar, a hypnogram paired
+/// by name, or its annotations). Errors name the file at fault: one that is
+/// not a regular scoring, or that holds no sleep-stage label.
+pub fn read_recording_scoring(
+    recording: &Path,
+    labels: Option<&Path>,
+    epoch_s: Option<f64>,
+) -> Result<RecordingScoring, RecordingError> {
+    let (rec, _) = open_for_viewing(recording, 0)?;
+    let header = HypnogramHeader::of(&rec);
+    let (source, split) = match labels {
+        Some(file) => (file.to_path_buf(), read_scoring_file(file, epoch_s)?),
+        None => {
+            let (set, from) = labels_for_recording(recording, &rec.annotations)?;
+            let source = match from {
+                LabelSource::Sidecar(p) | LabelSource::LabelFile(p) => p,
+                LabelSource::FileAnnotations | LabelSource::None => recording.to_path_buf(),
+            };
+            let split = split_labels(&set, epoch_s).map_err(|e| {
+                RecordingError::invalid(&source, format!("not a regular epoch scoring: {e}"))
+            })?;
+            (source, split)
+        }
+    };
+    let Some(scoring) = split.scoring.clone() else {
+        let mut classes = split.events.classes();
+        classes.truncate(8);
+        let what = if classes.is_empty() {
+            "holds no labels".to_owned()
+        } else {
+            format!(
+                "holds no sleep-stage labels (its classes: {})",
+                classes.join(", ")
+            )
+        };
+        return Err(RecordingError::invalid(&source, what));
+    };
+    Ok(RecordingScoring {
+        source,
+        scoring,
+        labels: split,
+        header,
+    })
 }
 
 /// The labels of a CSV of one of the module's layouts.

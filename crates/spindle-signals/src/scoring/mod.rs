@@ -42,7 +42,9 @@ pub use export::{
     CSV_HEADER, HypnogramHeader, hypnogram_csv, hypnogram_recording, write_hypnogram_csv,
     write_hypnogram_edf,
 };
-pub use files::read_scoring_file;
+pub use files::{
+    RecordingScoring, read_hypnogram_header, read_recording_scoring, read_scoring_file,
+};
 pub use review::{disagreements, next_disagreement, previous_disagreement, review_order};
 pub use scheme::{sleep_label_scheme, with_sleep_stages};
 pub use span::CommonSpan;
