@@ -17,6 +17,7 @@ mod memory;
 mod options;
 mod predict;
 mod run_folder;
+mod stages;
 mod trainer;
 
 pub use coach::{Advice, Diagnosis, advise};
@@ -39,4 +40,5 @@ pub(crate) use predict::load_run_traced;
 pub use predict::{LoadedRun, PredictedWindow, load_run, predict_file};
 pub(crate) use run_folder::sha256_file;
 pub use run_folder::{RunInfo, RunPaths};
+pub use stages::{predict_stages, run_stages, scoring_from_windows, stage_classes};
 pub use trainer::{TrainRequest, train};
