@@ -10,4 +10,4 @@ pub mod playback;
 
 // Until the tests and the CLI name the crates themselves.
 pub use spindle_learn::{bench, dataset, explain, jobs, model, runs, train};
-pub use spindle_signals::{dsp, eval, labeling, recording, rng, synth, testdata};
+pub use spindle_signals::{dsp, eval, labeling, recording, rng, scoring, synth, testdata};
