@@ -68,17 +68,7 @@ fn encode(rec: &Recording, opts: &EdfWriteOptions) -> Result<Vec<u8>, String> {
         }
         spr.push(n.round() as usize);
     }
-    let n_records = if rec.channels.is_empty() {
-        annotation_records(rec, dur)
-    } else {
-        rec.channels
-            .iter()
-            .zip(&spr)
-            .map(|(c, &s)| c.samples.len().div_ceil(s))
-            .max()
-            .unwrap_or(0)
-            .max(1)
-    };
+    let n_records = record_count(rec, &spr, dur);
 
     // The fractional part of the start goes into the time-keeping TALs.
     let (start, fraction) = match rec.start {
@@ -284,6 +274,22 @@ fn recording_field(rec: &Recording, start: Option<StartTime>) -> String {
         rec.recording_id.clone()
     };
     format!("Startdate {date} {rest}")
+}
+
+/// Data records of the file: enough for the longest channel (`spr`:
+/// samples per record of each), or for a file without channels
+/// [`annotation_records`].
+fn record_count(rec: &Recording, spr: &[usize], dur: f64) -> usize {
+    if rec.channels.is_empty() {
+        return annotation_records(rec, dur);
+    }
+    rec.channels
+        .iter()
+        .zip(spr)
+        .map(|(c, &s)| c.samples.len().div_ceil(s))
+        .max()
+        .unwrap_or(0)
+        .max(1)
 }
 
 /// Most data records of a file without channels.
