@@ -177,6 +177,15 @@ mod tests {
             recording_id: String::new(),
         };
         write_hypnogram_edf(&path, &scoring(), &header).unwrap();
+        // One data record per epoch (header: records at byte 236, their
+        // duration at 244), so that no record nears EDF+'s 61,440 bytes.
+        let bytes = std::fs::read(&path).unwrap();
+        let field = |at: usize| {
+            String::from_utf8_lossy(&bytes[at..at + 8])
+                .trim()
+                .to_owned()
+        };
+        assert_eq!((field(236), field(244)), ("6".to_owned(), "30".to_owned()));
         let rec = read_recording(&path).unwrap();
         assert!(rec.channels.is_empty());
         assert_eq!(rec.format, Format::EdfPlusC);
