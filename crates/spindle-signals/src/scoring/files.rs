@@ -22,7 +22,7 @@ use super::export::HypnogramHeader;
 use super::stage::{SleepStage, StageName, parse_stage};
 use crate::recording::{
     Label, LabelSet, LabelSource, RecordingError, labels_for_recording, open_for_viewing,
-    read_label_file, read_labels_csv,
+    read_events_tsv, read_labels_csv,
 };
 
 /// Names of a CSV column of stages.
@@ -37,14 +37,26 @@ pub fn read_scoring_file(
     path: &Path,
     epoch_s: Option<f64>,
 ) -> Result<ScoredLabels, RecordingError> {
-    let is_csv = path
+    let ext = path
         .extension()
         .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    let labels = if is_csv {
-        read_stage_csv(path, epoch_s.unwrap_or(DEFAULT_EPOCH_S))?
-    } else {
-        read_label_file(path)?
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    let labels = match ext.as_str() {
+        "csv" => read_stage_csv(path, epoch_s.unwrap_or(DEFAULT_EPOCH_S))?,
+        "tsv" => read_events_tsv(path)?,
+        // A recording's annotations, read without decoding its samples (a
+        // whole-night PSG given as a scorer's file stays on disk).
+        _ => {
+            let (rec, _) = open_for_viewing(path, 0)?;
+            if rec.annotations.is_empty() {
+                return Err(RecordingError::invalid(
+                    path,
+                    "holds no annotations to use as labels",
+                ));
+            }
+            LabelSet::from_annotations(&rec.annotations)
+        }
     };
     split_labels(&labels, epoch_s)
         .map_err(|e| RecordingError::invalid(path, format!("not a regular epoch scoring: {e}")))
