@@ -2,10 +2,12 @@
 //! headless. Errors print one line `error: <file>: <problem>` on stderr and
 //! exit with code 2.
 
+mod agree;
 mod bench;
 mod compare;
 mod explain;
 mod export;
+mod hypnogram;
 mod inspect;
 mod predict;
 mod sweep;
@@ -66,6 +68,12 @@ enum Command {
     Sweep(Box<sweep::SweepArgs>),
     /// Compare runs: the settings that differ, the scores, the time.
     Compare(compare::CompareArgs),
+    /// Sleep statistics of a recording's scoring (its labels, a label file
+    /// or a sleep run's stages); writes the hypnogram as EDF+ or CSV.
+    Hypnogram(Box<hypnogram::HypnogramArgs>),
+    /// Agreement between two or more scorings of one recording (kappa,
+    /// per-stage agreement, confusion matrix; event labels by overlap).
+    Agree(agree::AgreeArgs),
     /// Run one task of a sweep.json (what the sweep's runners call).
     #[command(hide = true)]
     SweepTask(sweep::SweepTaskArgs),
@@ -93,6 +101,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Sweep(_)) => "spindle sweep",
         Some(Command::Compare(_)) => "spindle compare",
         Some(Command::Export(_)) => "spindle export",
+        Some(Command::Hypnogram(_)) => "spindle hypnogram",
+        Some(Command::Agree(_)) => "spindle agree",
         Some(Command::SweepTask(_)) => "spindle sweep-task",
         Some(Command::Demo) | None => "the app",
     };
@@ -139,6 +149,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Sweep(args)) => sweep::run(&args, cli.threads),
         Some(Command::Compare(args)) => compare::run(&args),
         Some(Command::Export(args)) => export::run(&args),
+        Some(Command::Hypnogram(args)) => hypnogram::run(&args),
+        Some(Command::Agree(args)) => agree::run(&args),
         Some(Command::SweepTask(args)) => sweep::run_task(&args),
         Some(Command::Demo) => open_gui(cli.paths, cli.runs, true, cli.frame_stats),
         None => open_gui(cli.paths, cli.runs, false, cli.frame_stats),

@@ -1,7 +1,7 @@
 //! The integration tests of the `spindle` executable, in one binary: the
 //! command line run as a user runs it (`inspect`, `synth`, `train`,
 //! `predict`, `explain`, `export`, `sweep` here and on a one-node Slurm,
-//! `compare`; BIDS folders, crafted run folders),
+//! `compare`, `hypnogram`, `agree`; BIDS folders, crafted run folders),
 //! and, with the `gui` feature, the app tests whose runs and sweeps the
 //! executable makes (runs made by the CLI opened, compared and explained in
 //! the app, every menu and panel visited). `support` holds what they share.
@@ -15,6 +15,7 @@ mod cli_inspect_synth;
 mod explain;
 mod interop;
 mod label_files;
+mod scoring;
 mod sweep_local;
 mod sweep_slurm;
 mod train_cli;

@@ -17,7 +17,9 @@
 //! - [`labeling`]: label edits as values (undo, redo, autosave, journal),
 //!   the folder's label scheme, epoch scoring and suggestions.
 //! - [`eval`]: metrics and reports from plain slices (confusion matrices,
-//!   chance levels, ROC curves, regression scores).
+//!   chance levels, ROC curves, regression scores, rater agreement).
+//! - [`scoring`]: sleep-stage scorings as values, sleep statistics,
+//!   agreement between scorers, hypnogram exports and review order.
 //! - [`synth`]: the generated teaching recordings of `sample_data/`.
 //!
 //! # Example
@@ -45,5 +47,6 @@ pub mod eval;
 pub mod labeling;
 pub mod recording;
 pub mod rng;
+pub mod scoring;
 pub mod synth;
 pub mod testdata;

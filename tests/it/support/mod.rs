@@ -34,6 +34,12 @@ pub fn run_ok(cmd: &mut Command) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Runs `cmd`, which must succeed ([`run_ok`]), and parses its standard
+/// output as one JSON value.
+pub fn stdout_json(cmd: &mut Command) -> Value {
+    serde_json::from_str(&run_ok(cmd)).unwrap()
+}
+
 /// The one line `out` printed on stderr, after checking that it exited with
 /// code 2 and that the line is `error: ...`.
 pub fn one_error_line(out: &Output) -> String {

@@ -19,6 +19,7 @@ mod options;
 mod predict;
 mod run_check;
 mod run_folder;
+mod stages;
 mod trainer;
 mod weights_file;
 
@@ -44,6 +45,7 @@ pub use predict::{LoadedRun, PredictedWindow, load_run, predict_file};
 pub use run_check::MAX_RUN_JSON_BYTES;
 pub(crate) use run_folder::sha256_file;
 pub use run_folder::{RunInfo, RunPaths};
+pub use stages::{predict_stages, run_stages, scoring_from_windows, stage_classes};
 pub use trainer::{TrainRequest, train};
 pub use weights_file::{
     MAX_HEADER_BYTES, TensorEntry, WeightsHeader, read_weights_header, save_weights,

@@ -8,6 +8,7 @@ pub mod bench;
 mod dft;
 mod filter;
 mod intervals;
+mod percentile_range;
 mod pyramid;
 mod span_spectra;
 mod spectrum;
@@ -19,6 +20,9 @@ pub use bench::{FrameTiming, ViewerBench, bench_viewer_frame};
 pub use dft::RealDft;
 pub use filter::{Biquad, DisplayFilter, zero_phase};
 pub use intervals::IntervalIndex;
+pub use percentile_range::{
+    FIT_PERCENTILES, MAX_RANGE_SAMPLES, ValueRange, fit_range, percentile_range,
+};
 pub use pyramid::{BASE_BLOCK, FACTOR, MinMaxPyramid, PyramidBuilder, min_max};
 pub use span_spectra::{
     MAX_SPECTROGRAM_FRAMES, MAX_SPECTRUM_CHANNELS, MAX_SPECTRUM_SAMPLES, SpanSpectra,

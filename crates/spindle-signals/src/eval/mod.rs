@@ -8,12 +8,16 @@
 //! binomial p-value and a plain-language verdict. [`ClassificationReport`]
 //! gathers all of it for `report.json`.
 //!
+//! Agreement between raters: [`fleiss_kappa`] (with each category's kappa
+//! and specific agreement) and [`class_kappa`] (one class against the rest).
+//!
 //! Regression: [`mse`], [`mae`], [`pearson_r`], [`r_squared`] and
 //! [`RegressionReport`].
 //!
 //! Undefined ratios are 0 (precision, recall, F1, kappa) or `None` (AUC, r,
 //! R²), never NaN, so every report serializes to valid JSON and reads back.
 
+mod agreement;
 mod binomial;
 mod chance;
 mod classification;
@@ -23,6 +27,7 @@ mod probabilities;
 mod regression;
 pub mod roc;
 
+pub use agreement::{CategoryAgreement, FleissKappa, class_kappa, fleiss_kappa};
 pub use binomial::{Z_95, binomial_upper_tail, ln_gamma, wilson_interval};
 pub use chance::ChanceReport;
 pub use classification::{ClassReport, ClassificationReport};

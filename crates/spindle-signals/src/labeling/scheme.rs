@@ -15,7 +15,8 @@ pub struct LabelClass {
     pub name: String,
     /// Display color, sRGB.
     pub color: [u8; 3],
-    /// Hotkey digit 1-9, if any.
+    /// Hotkey digit 0-9, if any (new classes get 1-9; 0 is for schemes
+    /// such as the sleep stages', where W is 0).
     pub hotkey: Option<u8>,
 }
 
@@ -70,7 +71,7 @@ impl LabelScheme {
         self.classes.iter().find(|c| c.name == name)
     }
 
-    /// The class with hotkey `digit` (1-9), if any.
+    /// The class with hotkey `digit` (0-9), if any.
     pub fn by_hotkey(&self, digit: u8) -> Option<&LabelClass> {
         self.classes.iter().find(|c| c.hotkey == Some(digit))
     }

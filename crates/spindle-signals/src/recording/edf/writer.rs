@@ -29,7 +29,9 @@ impl Default for EdfWriteOptions {
 ///
 /// Samples are quantized to the full digital range over each channel's
 /// physical range (widened to the data when the data exceeds it). Channels
-/// shorter than the longest are padded with zeros to whole records.
+/// shorter than the longest are padded with zeros to whole records. A
+/// recording without channels (a hypnogram) gets as many records as span
+/// its annotations.
 pub fn write_edf(
     path: &Path,
     rec: &Recording,
@@ -50,14 +52,7 @@ fn encode(rec: &Recording, opts: &EdfWriteOptions) -> Result<Vec<u8>, String> {
     }
     let digital = Digital::of(opts.bdf);
     let spr = samples_per_record(rec, dur)?;
-    let n_records = rec
-        .channels
-        .iter()
-        .zip(&spr)
-        .map(|(c, &s)| c.samples.len().div_ceil(s))
-        .max()
-        .unwrap_or(0)
-        .max(1);
+    let n_records = record_count(rec, &spr, dur);
 
     // The fractional part of the start goes into the time-keeping TALs.
     let (start, fraction) = match rec.start {
@@ -375,6 +370,39 @@ fn recording_field(rec: &Recording, start: Option<StartTime>) -> String {
         rec.recording_id.clone()
     };
     format!("Startdate {date} {rest}")
+}
+
+/// Data records of the file: enough for the longest channel (`spr`:
+/// samples per record of each), or for a file without channels
+/// [`annotation_records`].
+fn record_count(rec: &Recording, spr: &[usize], dur: f64) -> usize {
+    if rec.channels.is_empty() {
+        return annotation_records(rec, dur);
+    }
+    rec.channels
+        .iter()
+        .zip(spr)
+        .map(|(c, &s)| c.samples.len().div_ceil(s))
+        .max()
+        .unwrap_or(0)
+        .max(1)
+}
+
+/// Most data records of a file without channels.
+const MAX_ANNOTATION_RECORDS: usize = 1_000_000;
+
+/// Records of a file of annotations alone: as many as span its annotations
+/// (so that each record keeps a few annotations, within EDF+'s limit of
+/// 61,440 bytes per record), at least one, at most
+/// [`MAX_ANNOTATION_RECORDS`].
+fn annotation_records(rec: &Recording, dur: f64) -> usize {
+    let end_s = rec
+        .annotations
+        .iter()
+        .map(|a| a.onset_s + a.duration_s.unwrap_or(0.0))
+        .filter(|t| t.is_finite())
+        .fold(0.0, f64::max);
+    ((end_s / dur - 1e-9).ceil().max(1.0) as usize).min(MAX_ANNOTATION_RECORDS)
 }
 
 /// The encoded TALs of each data record: a time-keeping TAL, then the
