@@ -42,6 +42,7 @@
 
 pub mod dsp;
 pub mod eval;
+pub mod io_guard;
 pub mod labeling;
 pub mod recording;
 pub mod rng;

@@ -64,8 +64,11 @@ pub struct Session {
     /// Stops building the overview when the session closes (held for its
     /// `Drop`).
     _overview: OverviewGuard,
-    /// True once a failed read of the samples was reported (once is enough).
-    pub read_failure_reported: bool,
+    /// Samples (channel, range) read on demand that the view wants and the
+    /// cache does not hold yet (the viewer draws what is ready meanwhile).
+    pub missing: Option<(usize, std::ops::Range<usize>)>,
+    /// The samples last asked of a worker for the view.
+    pub requested: Option<(usize, std::ops::Range<usize>)>,
     /// Samples of channel 0 last asked to be read ahead (recordings read on
     /// demand).
     warmed: Option<std::ops::Range<usize>>,
@@ -132,7 +135,8 @@ impl Session {
             overview_fraction: loaded.samples.is_paged().then_some(0.0),
             samples: loaded.samples,
             _overview: loaded.overview,
-            read_failure_reported: false,
+            missing: None,
+            requested: None,
             warmed: None,
             pyramids: loaded.pyramids,
             amplitudes: loaded.amplitudes,

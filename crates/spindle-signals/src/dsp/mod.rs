@@ -7,6 +7,7 @@ mod bandstop;
 pub mod bench;
 mod dft;
 mod filter;
+mod filter_span;
 mod intervals;
 mod pyramid;
 mod span_spectra;
@@ -18,6 +19,7 @@ pub use bandstop::BandStop;
 pub use bench::{FrameTiming, ViewerBench, bench_viewer_frame};
 pub use dft::RealDft;
 pub use filter::{Biquad, DisplayFilter, zero_phase};
+pub use filter_span::filter_span;
 pub use intervals::IntervalIndex;
 pub use pyramid::{BASE_BLOCK, FACTOR, MinMaxPyramid, PyramidBuilder, min_max};
 pub use span_spectra::{

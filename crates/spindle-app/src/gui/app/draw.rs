@@ -288,7 +288,15 @@ impl SpindleApp {
             cursor_s: self.listening.position_s(),
         };
         viewer::traces(ui, s, cx);
-        if let Some(range) = s.span_to_warm() {
+        if let Some((channel, range)) = s.missing.clone()
+            && s.requested.as_ref() != Some(&(channel, range.clone()))
+        {
+            // What the view needs now: asked again next frame when the queue is full.
+            let command = Command::Warm(s.samples.clone(), channel, range.clone());
+            if self.workers.send(command).is_ok() {
+                s.requested = Some((channel, range));
+            }
+        } else if let Some(range) = s.span_to_warm() {
             let command = Command::Warm(s.samples.clone(), 0, range);
             // Reading ahead is a favour: a full queue just skips it.
             let _ = self.workers.send(command);

@@ -140,6 +140,7 @@ impl SpindleApp {
                     s.overview_fraction = None;
                 }
             }
+            Event::Warmed => {}
             Event::ReadFailed { path, error } => self.report(AppError::ReadFailed {
                 reason: reason(&path, error),
                 path,

@@ -191,6 +191,9 @@ pub enum Event {
         /// One pyramid per channel.
         pyramids: Vec<MinMaxPyramid>,
     },
+    /// Samples of a recording read on demand are in its cache now (the
+    /// next frame draws them).
+    Warmed,
     /// Reading a recording on demand failed (it changed or vanished).
     ReadFailed {
         /// The recording.

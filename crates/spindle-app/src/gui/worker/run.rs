@@ -114,7 +114,7 @@ pub(super) fn run(command: Command, events: &Sender<Event>, waker: &Waker) -> bo
             speed,
         } => prepare_clip(&recording, &samples, channel, start_s..end_s, speed, &send),
         Command::Warm(samples, channel, range) => match samples.warm(channel, range) {
-            Ok(()) => true,
+            Ok(()) => send(Event::Warmed),
             Err(e) => send(Event::ReadFailed {
                 path: samples_path(&samples),
                 error: e.to_string(),
