@@ -24,7 +24,6 @@ mod session;
 mod settings;
 mod spectrum;
 mod suggestions;
-mod sweep_job;
 pub mod sweep_view;
 pub mod training;
 mod viewer;

@@ -30,8 +30,8 @@ impl SpindleApp {
         let mut changed = false;
         while let Ok(event) = job.events.try_recv() {
             match event {
-                crate::gui::sweep_job::SweepJobEvent::Task(_) => changed = true,
-                crate::gui::sweep_job::SweepJobEvent::Ended(result) => ended = Some(result),
+                spindle_learn::jobs::SweepJobEvent::Task(_) => changed = true,
+                spindle_learn::jobs::SweepJobEvent::Ended(result) => ended = Some(result),
             }
         }
         if let Some(result) = ended {

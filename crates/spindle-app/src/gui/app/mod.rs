@@ -28,6 +28,8 @@ use super::spectrum::SpectrumPanel;
 use super::training::{PreviewState, TrainingPanel};
 use super::viewer::Ribbon;
 use super::worker::{Command, Entry, Workers};
+use spindle_learn::jobs::SweepJob;
+use spindle_learn::runs::sweep::LocalRunner;
 use spindle_learn::runs::{RunSnapshot, RunStatus};
 use spindle_signals::labeling::{LabelScheme, Suggestions};
 use spindle_signals::recording::{Label, LabelSet};
@@ -65,7 +67,7 @@ pub struct SpindleApp {
     explain: ExplainPanel,
     runs: RunsPanel,
     /// The sweep running on this machine, if any.
-    sweep_job: Option<super::sweep_job::SweepJob>,
+    sweep_job: Option<spindle_learn::jobs::SweepJob>,
     last_sweep_poll_s: f64,
     /// The run shown in Results (and drawn on the recording).
     result_run: Option<RunSnapshot>,
@@ -676,7 +678,7 @@ impl SpindleApp {
             return;
         }
         let varied: Vec<&str> = axes.iter().map(|a| a.option.as_str()).collect();
-        let plan = super::worker::SweepPlan {
+        let plan = spindle_learn::runs::sweep::SweepPlan {
             data: TaskData {
                 train: roles.train,
                 validation: roles.validation,
@@ -711,12 +713,18 @@ impl SpindleApp {
             }
         };
         let waker = ctx.clone();
-        match super::sweep_job::SweepJob::spawn(&dir, exe, move || waker.request_repaint()) {
+        // One task at a time with every core but one, as the app trains.
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        let runner = LocalRunner::new(exe, 1, cores.saturating_sub(1).max(1));
+        match SweepJob::spawn(&dir, runner, move || waker.request_repaint()) {
             Ok(job) => {
                 self.sweep_job = Some(job);
                 self.runs.sweep.running_here = true;
             }
-            Err(reason) => self.report(AppError::Run { path: dir, reason }),
+            Err(e) => self.report(AppError::Run {
+                reason: reason(&dir, &e),
+                path: dir,
+            }),
         }
     }
 

@@ -5,14 +5,13 @@
 //!
 //! The parts: `protocol` (the commands and events), `run` (carrying out one
 //! command), `task` (what a command is about, for its failure event),
-//! `scan`, `open` (with the overview job), `runs` (run and sweep folders),
+//! `scan`, `open` (with the overview job),
 //! `image` (charts as PNG), and `waker`.
 
 mod image;
 mod open;
 mod protocol;
 mod run;
-mod runs;
 mod scan;
 mod task;
 #[cfg(test)]
@@ -26,7 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use eframe::egui;
 
-pub use protocol::{Command, Entry, Event, Loaded, OverviewGuard, ScanTicket, SweepPlan};
+pub use protocol::{Command, Entry, Event, Loaded, OverviewGuard, ScanTicket};
 use run::run;
 use task::Task;
 use waker::Waker;

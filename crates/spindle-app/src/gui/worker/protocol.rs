@@ -6,10 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use eframe::egui;
-use spindle_learn::dataset::CvScheme;
 use spindle_learn::explain::Explanation;
 use spindle_learn::jobs::{Preview, TrainJobSpec};
-use spindle_learn::runs::sweep::{GridAxis, SweepSnapshot, TaskData};
+use spindle_learn::runs::sweep::{SweepPlan, SweepSnapshot};
 use spindle_learn::runs::{RunEntry, RunSnapshot};
 use spindle_learn::train::Failure;
 use spindle_signals::dsp::{MinMaxPyramid, SpanSpectra, SpectraRequest};
@@ -307,19 +306,4 @@ pub enum Event {
     /// Work without a failure event of its own stopped on an internal error
     /// (a panic); the message names the file and what was being done.
     Crashed(String),
-}
-
-/// A new sweep as the app asks for it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SweepPlan {
-    /// Its recordings.
-    pub data: TaskData,
-    /// The grid.
-    pub axes: Vec<GridAxis>,
-    /// The options every task shares.
-    pub fixed: Vec<String>,
-    /// Cross-validation of each setting.
-    pub cv: Option<CvScheme>,
-    /// The sweep folder to create.
-    pub out: PathBuf,
 }

@@ -6,9 +6,11 @@ use std::sync::Arc;
 
 use crossbeam_channel::Sender;
 use spindle_learn::explain::Explanation;
-use spindle_learn::jobs::preview;
-use spindle_learn::runs::sweep::load_sweep_snapshot;
-use spindle_learn::runs::{list_runs, load_run_snapshot};
+use spindle_learn::jobs::{preview, suggest_labels};
+use spindle_learn::runs::sweep::{
+    current_exe, load_sweep_snapshot, plan_new_sweep, submit_remaining,
+};
+use spindle_learn::runs::{delete_run, list_runs, load_run_snapshot};
 use spindle_signals::dsp::span_spectra;
 use spindle_signals::recording::{
     EdfWriteOptions, LabelSet, Recording, SampleStore, read_recording, write_atomic, write_edf,
@@ -17,10 +19,12 @@ use spindle_signals::recording::{
 use super::image::encode_png;
 use super::open::{open, samples_path};
 use super::protocol::{Command, Event, ScanTicket};
-use super::runs::{delete_run, plan_sweep, submit_sweep, suggest};
 use super::scan::{collect_recordings, describe};
 use super::waker::Waker;
 use crate::playback::{DEFAULT_OUTPUT_RATE_HZ, Player, prepare_audio, sonify};
+
+/// The most tasks of a sweep the app lets Slurm run at once.
+const SLURM_MAX_RUNNING: usize = 16;
 
 /// Runs one command; false when the UI has gone away.
 pub(super) fn run(command: Command, events: &Sender<Event>, waker: &Waker) -> bool {
@@ -61,7 +65,7 @@ pub(super) fn run(command: Command, events: &Sender<Event>, waker: &Waker) -> bo
             send(Event::ExplanationLoaded(dir, explanation))
         }
         Command::DeleteRun(dir) => {
-            let error = delete_run(&dir).err();
+            let error = delete_run(&dir).err().map(|e| e.to_string());
             send(Event::RunDeleted { dir, error })
         }
         Command::ReadSweep(dir) => match load_sweep_snapshot(&dir, true) {
@@ -71,14 +75,16 @@ pub(super) fn run(command: Command, events: &Sender<Event>, waker: &Waker) -> bo
                 error: e.to_string(),
             }),
         },
-        Command::PlanSweep(plan) => match plan_sweep(&plan) {
-            Ok(()) => send(Event::SweepPlanned(plan.out)),
+        Command::PlanSweep(plan) => match plan_new_sweep(&plan) {
+            Ok(_) => send(Event::SweepPlanned(plan.out)),
             Err(e) => send(Event::SweepFailed {
                 dir: plan.out,
                 error: e.to_string(),
             }),
         },
-        Command::SubmitSweep(dir) => match submit_sweep(&dir) {
+        Command::SubmitSweep(dir) => match current_exe(&dir)
+            .and_then(|exe| submit_remaining(&dir, &exe, SLURM_MAX_RUNNING))
+        {
             Ok((job_id, tasks)) => send(Event::SweepSubmitted { dir, job_id, tasks }),
             Err(e) => send(Event::SweepFailed {
                 dir,
@@ -142,7 +148,7 @@ pub(super) fn run(command: Command, events: &Sender<Event>, waker: &Waker) -> bo
             run_dir,
             file,
             existing,
-        } => match suggest(&run_dir, &file, &existing) {
+        } => match suggest_labels(&run_dir, &file, existing.as_ref()) {
             Ok(suggestions) => send(Event::Suggested { file, suggestions }),
             Err(error) => send(Event::SuggestFailed { file, error }),
         },
