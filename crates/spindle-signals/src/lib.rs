@@ -19,6 +19,11 @@
 //! - [`eval`]: metrics and reports from plain slices (confusion matrices,
 //!   chance levels, ROC curves, regression scores).
 //! - [`synth`]: the generated teaching recordings of `sample_data/`.
+//! - [`viewing`]: what a viewer needs from files, as services for its
+//!   workers: folder listings, recordings opened with their default
+//!   scales and labels, the overview job of a recording read on demand.
+//! - [`io_guard`]: the counting guard that proves a UI thread touches no
+//!   file.
 //!
 //! # Example
 //!
@@ -48,3 +53,4 @@ pub mod recording;
 pub mod rng;
 pub mod synth;
 pub mod testdata;
+pub mod viewing;
