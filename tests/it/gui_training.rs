@@ -20,7 +20,12 @@ use crate::support::gui::{app_with_runs, preview_ready, shows, teaching_data};
 use crate::support::{self, spindle};
 
 fn state(app: &SpindleApp) -> Option<&JobState> {
-    app.training().history.as_ref().map(|h| &h.state)
+    app.parts()
+        .training
+        .panel
+        .history
+        .as_ref()
+        .map(|h| &h.state)
 }
 
 /// The app on `paths` with its runs in `runs`, in a 1400 x 900 window.
@@ -35,13 +40,13 @@ fn builds_a_dataset_trains_with_pause_resume_stop_then_reads_results() {
     let runs = dir.path().join("runs");
     let mut h = harness(vec![eeg.clone()], &runs);
     step_until(&mut h, "the folder scan", 30, |a| {
-        !a.is_busy() && a.entries().len() == 5
+        !a.is_busy() && a.parts().shell.browser.entries.len() == 5
     });
 
     // The Train view builds the dataset preview by itself.
     h.get_by_label("Train").click();
     h.run_steps(2);
-    assert_eq!(h.state().tab(), Tab::Train);
+    assert_eq!(h.state().parts().shell.tab, Tab::Train);
     step_until(&mut h, "the dataset preview", 60, preview_ready);
     assert!(shows(&h, "windows of 2.00 s"));
     assert!(shows(&h, "whole recordings"));
@@ -54,14 +59,19 @@ fn builds_a_dataset_trains_with_pause_resume_stop_then_reads_results() {
     h.run_steps(2);
     h.get_by_label_contains("MLP").click();
     h.run_steps(2);
-    assert_eq!(h.state().training().options.model, "mlp");
-    h.state_mut().training_mut().options.epochs = 400;
+    assert_eq!(h.state().parts().training.panel.options.model, "mlp");
+    let mut options = h.state().parts().training.panel.options.clone();
+    options.epochs = 400;
+    h.state_mut()
+        .command(AppCommand::SetTrainOptions(Box::new(options)));
     step_until(&mut h, "the preview for the MLP", 60, preview_ready);
     assert!(shows(&h, "Layers:"));
 
     h.get_by_label("Start training").click();
     step_until(&mut h, "training to start", 60, |a| {
-        a.training()
+        a.parts()
+            .training
+            .panel
             .history
             .as_ref()
             .is_some_and(|h| !h.batches.is_empty())
@@ -70,19 +80,38 @@ fn builds_a_dataset_trains_with_pause_resume_stop_then_reads_results() {
     step_until(&mut h, "the pause", 30, |a| {
         matches!(state(a), Some(JobState::Paused))
     });
-    let batches = h.state().training().history.as_ref().unwrap().batches.len();
+    let batches = h
+        .state()
+        .parts()
+        .training
+        .panel
+        .history
+        .as_ref()
+        .unwrap()
+        .batches
+        .len();
     for _ in 0..20 {
         h.step();
         std::thread::sleep(Duration::from_millis(10));
     }
     assert_eq!(
-        h.state().training().history.as_ref().unwrap().batches.len(),
+        h.state()
+            .parts()
+            .training
+            .panel
+            .history
+            .as_ref()
+            .unwrap()
+            .batches
+            .len(),
         batches,
         "no batch while paused"
     );
     h.get_by_label("Resume").click();
     step_until(&mut h, "the resume", 30, |a| {
-        a.training()
+        a.parts()
+            .training
+            .panel
             .history
             .as_ref()
             .is_some_and(|h| matches!(h.state, JobState::Running) && h.epochs.len() >= 2)
@@ -92,7 +121,7 @@ fn builds_a_dataset_trains_with_pause_resume_stop_then_reads_results() {
         matches!(state(a), Some(JobState::Finished(_)))
     });
     {
-        let history = h.state().training().history.as_ref().unwrap();
+        let history = h.state().parts().training.panel.history.as_ref().unwrap();
         assert!(history.epochs.len() >= 2 && history.epochs.len() < 400);
         assert!(!history.batches.is_empty(), "the loss chart got its points");
         let JobState::Finished(o) = &history.state else {
@@ -106,11 +135,15 @@ fn builds_a_dataset_trains_with_pause_resume_stop_then_reads_results() {
 
     // Results: the score card and the confusion matrix of the stopped run.
     step_until(&mut h, "the run's results", 30, |a| {
-        a.result_run().is_some_and(|r| r.report.is_some())
+        a.parts()
+            .runs
+            .result_run
+            .as_ref()
+            .is_some_and(|r| r.report.is_some())
     });
     h.get_by_label("See the results").click();
     h.run_steps(3);
-    assert_eq!(h.state().tab(), Tab::Results);
+    assert_eq!(h.state().parts().shell.tab, Tab::Results);
     assert!(shows(&h, "Test accuracy"));
     assert!(shows(&h, "chance"));
     let cell = "windows of eyes_closed predicted as eyes_closed";
@@ -120,7 +153,10 @@ fn builds_a_dataset_trains_with_pause_resume_stop_then_reads_results() {
     // A window of that cell opens the viewer at it.
     let row = h
         .state()
-        .result_run()
+        .parts()
+        .runs
+        .result_run
+        .as_ref()
         .unwrap()
         .predictions
         .iter()
@@ -132,22 +168,32 @@ fn builds_a_dataset_trains_with_pause_resume_stop_then_reads_results() {
         .unwrap()
         .click();
     step_until(&mut h, "the jump to the window", 30, |a| {
-        a.tab() == Tab::Viewer && a.open_recording().is_some() && !a.is_busy()
+        a.parts().shell.tab == Tab::Viewer && a.parts().recording.path().is_some() && !a.is_busy()
     });
-    assert_eq!(h.state().open_recording(), Some(row.file.as_path()));
-    let (a, b) = h.state().view_range().unwrap();
+    assert_eq!(h.state().parts().recording.path(), Some(row.file.as_path()));
+    let (a, b) = h.state().parts().recording.view_range().unwrap();
     assert!(
         a <= row.onset_s && row.onset_s + row.duration_s <= b,
         "window at {} not in view {a}..{b}",
         row.onset_s
     );
     // The run's predictions are drawn under the traces of that recording.
-    assert!(h.state().ribbons().iter().any(|r| r.title == "predicted"));
+    assert!(
+        h.state()
+            .parts()
+            .derived
+            .ribbons
+            .iter()
+            .any(|r| r.title == "predicted")
+    );
 
     // Train again and let it finish: two runs in the runs folder.
     h.get_by_label("Train").click();
     h.run_steps(2);
-    h.state_mut().training_mut().options.epochs = 3;
+    let mut options = h.state().parts().training.panel.options.clone();
+    options.epochs = 3;
+    h.state_mut()
+        .command(AppCommand::SetTrainOptions(Box::new(options)));
     step_until(&mut h, "the preview", 60, preview_ready);
     h.get_by_label("Start training").click();
     step_until(
@@ -156,7 +202,9 @@ fn builds_a_dataset_trains_with_pause_resume_stop_then_reads_results() {
         120,
         |a| matches!(state(a), Some(JobState::Finished(o)) if o.epochs_run == 3),
     );
-    step_until(&mut h, "the runs list", 30, |a| a.runs().entries.len() == 2);
+    step_until(&mut h, "the runs list", 30, |a| {
+        a.parts().runs.panel.entries.len() == 2
+    });
 }
 
 #[test]
@@ -179,14 +227,16 @@ fn runs_made_by_the_cli_open_and_compare() {
         );
     }
     let mut h = harness(vec![eeg], &runs);
-    step_until(&mut h, "the runs list", 30, |a| a.runs().entries.len() == 2);
+    step_until(&mut h, "the runs list", 30, |a| {
+        a.parts().runs.panel.entries.len() == 2
+    });
     h.get_by_label("Runs").click();
     h.run_steps(3);
     for node in h.get_all_by_label("compare") {
         node.click();
     }
     step_until(&mut h, "both runs read", 30, |a| {
-        a.runs().snapshots.len() == 2
+        a.parts().runs.panel.snapshots.len() == 2
     });
     assert!(shows(&h, "Comparing 2 runs"));
     assert!(
@@ -197,13 +247,16 @@ fn runs_made_by_the_cli_open_and_compare() {
         h.query_by_label("train.epochs").is_none(),
         "equal settings are not"
     );
-    let first = h.state().runs().entries[0].dir.clone();
+    let first = h.state().parts().runs.panel.entries[0].dir.clone();
     h.get_all_by_label("Open").next().unwrap().click();
     step_until(&mut h, "the opened run", 30, |a| {
-        a.result_run()
+        a.parts()
+            .runs
+            .result_run
+            .as_ref()
             .is_some_and(|r| r.dir == first && r.report.is_some())
     });
-    assert_eq!(h.state().tab(), Tab::Results);
+    assert_eq!(h.state().parts().shell.tab, Tab::Results);
     assert!(shows(&h, "Test accuracy"));
 
     // Delete asks first.
@@ -213,7 +266,9 @@ fn runs_made_by_the_cli_open_and_compare() {
     h.run_steps(2);
     assert!(shows(&h, "cannot be undone"));
     h.get_by_label("Delete").click();
-    step_until(&mut h, "the deletion", 30, |a| a.runs().entries.len() == 1);
+    step_until(&mut h, "the deletion", 30, |a| {
+        a.parts().runs.panel.entries.len() == 1
+    });
     assert!(!first.exists());
 }
 
@@ -224,12 +279,16 @@ fn the_demo_reaches_a_clear_result() {
     h.state_mut().command(AppCommand::StartDemo);
     let started = Instant::now();
     step_until(&mut h, "the demo's result", 120, |a| {
-        a.result_run().is_some_and(|r| r.report.is_some())
+        a.parts()
+            .runs
+            .result_run
+            .as_ref()
+            .is_some_and(|r| r.report.is_some())
     });
     let seconds = started.elapsed().as_secs_f64();
-    assert!(h.state().is_presenting());
-    assert_eq!(h.state().tab(), Tab::Results);
-    let run = h.state().result_run().unwrap();
+    assert!(h.state().parts().shell.presenting);
+    assert_eq!(h.state().parts().shell.tab, Tab::Results);
+    let run = h.state().parts().runs.result_run.as_ref().unwrap();
     let test = run
         .report
         .as_ref()
@@ -279,40 +338,75 @@ fn suggested_labels_are_accepted_one_by_one_or_all_at_once() {
 
     let mut h = harness(vec![recording.clone()], &runs);
     step_until(&mut h, "the recording and the runs", 30, |a| {
-        !a.is_busy() && a.open_recording().is_some() && a.runs().entries.len() == 1
+        !a.is_busy()
+            && a.parts().recording.path().is_some()
+            && a.parts().runs.panel.entries.len() == 1
     });
-    assert_eq!(h.state().labels().unwrap().len(), 0);
+    assert_eq!(h.state().parts().recording.labels().unwrap().len(), 0);
     h.get_by_label("Runs").click();
     h.run_steps(2);
     h.get_by_label("Open").click();
     step_until(&mut h, "the run", 30, |a| {
-        a.result_run().is_some_and(|r| r.report.is_some())
+        a.parts()
+            .runs
+            .result_run
+            .as_ref()
+            .is_some_and(|r| r.report.is_some())
     });
     h.get_by_label("Suggest labels for sub-05.edf").click();
-    step_until(&mut h, "the suggestions", 60, |a| a.suggestions().is_some());
-    assert_eq!(h.state().tab(), Tab::Viewer);
-    let n = h.state().suggestions().unwrap().1.items.len();
+    step_until(&mut h, "the suggestions", 60, |a| {
+        a.parts().recording.suggestions.as_ref().is_some()
+    });
+    assert_eq!(h.state().parts().shell.tab, Tab::Viewer);
+    let n = h
+        .state()
+        .parts()
+        .recording
+        .suggestions
+        .as_ref()
+        .unwrap()
+        .1
+        .items
+        .len();
     assert!(n >= 3, "{n} suggestions");
     // Suggestions are not labels until accepted; they are drawn apart.
-    assert_eq!(h.state().labels().unwrap().len(), 0);
-    assert!(h.state().ribbons().iter().any(|r| r.title == "suggested"));
+    assert_eq!(h.state().parts().recording.labels().unwrap().len(), 0);
+    assert!(
+        h.state()
+            .parts()
+            .derived
+            .ribbons
+            .iter()
+            .any(|r| r.title == "suggested")
+    );
     assert!(shows(&h, &format!("Suggestions ({n})")));
 
     h.get_all_by_label("Accept").next().unwrap().click();
     h.run_steps(2);
-    assert_eq!(h.state().labels().unwrap().len(), 1);
+    assert_eq!(h.state().parts().recording.labels().unwrap().len(), 1);
     h.get_all_by_label("Reject").next().unwrap().click();
     h.run_steps(2);
-    assert_eq!(h.state().labels().unwrap().len(), 1);
-    assert_eq!(h.state().suggestions().unwrap().1.items.len(), n - 2);
+    assert_eq!(h.state().parts().recording.labels().unwrap().len(), 1);
+    assert_eq!(
+        h.state()
+            .parts()
+            .recording
+            .suggestions
+            .as_ref()
+            .unwrap()
+            .1
+            .items
+            .len(),
+        n - 2
+    );
     h.get_by_label("Accept all").click();
     h.run_steps(2);
-    assert_eq!(h.state().labels().unwrap().len(), n - 1);
-    assert!(h.state().suggestions().is_none());
+    assert_eq!(h.state().parts().recording.labels().unwrap().len(), n - 1);
+    assert!(h.state().parts().recording.suggestions.as_ref().is_none());
     // Accepting all is one undo step.
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
     h.run_steps(2);
-    assert_eq!(h.state().labels().unwrap().len(), 1);
+    assert_eq!(h.state().parts().recording.labels().unwrap().len(), 1);
 }
 
 #[test]
@@ -322,7 +416,7 @@ fn a_recording_deleted_after_it_was_chosen_is_named_when_training_and_previewing
     let runs = dir.path().join("runs");
     let mut h = harness(vec![eeg.clone()], &runs);
     step_until(&mut h, "the folder scan", 30, |a| {
-        !a.is_busy() && a.entries().len() == 5
+        !a.is_busy() && a.parts().shell.browser.entries.len() == 5
     });
     h.get_by_label("Train").click();
     h.run_steps(2);
@@ -348,12 +442,16 @@ fn a_recording_deleted_after_it_was_chosen_is_named_when_training_and_previewing
     // Building the dataset again says the same.
     h.state_mut().command(AppCommand::Preview);
     step_until(&mut h, "the preview to fail", 60, |a| {
-        matches!(a.training().preview, PreviewState::Failed(_))
+        matches!(*a.parts().training.panel.preview, PreviewState::Failed(_))
     });
-    match &h.state().training().preview {
+    match &*h.state().parts().training.panel.preview {
         PreviewState::Failed(f) => assert_eq!(f.message, expected),
         _ => unreachable!(),
     }
     assert!(shows(&h, &expected));
-    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
+    assert!(
+        h.state().parts().shell.errors.is_empty(),
+        "{:?}",
+        h.state().parts().shell.errors
+    );
 }

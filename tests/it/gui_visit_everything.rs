@@ -74,12 +74,12 @@ impl Tour {
                 started.elapsed() < Duration::from_secs(limit_s),
                 "{what} did not happen within {limit_s} s; errors: {:?}; busy {}, \
                  open {:?}, {} recordings, {} runs, tab {:?}",
-                self.h.state().errors(),
+                self.h.state().parts().shell.errors,
                 self.h.state().is_busy(),
-                self.h.state().open_recording(),
-                self.h.state().entries().len(),
-                self.h.state().runs().entries.len(),
-                self.h.state().tab(),
+                self.h.state().parts().recording.path(),
+                self.h.state().parts().shell.browser.entries.len(),
+                self.h.state().parts().runs.panel.entries.len(),
+                self.h.state().parts().shell.tab,
             );
             self.h.step();
             std::thread::sleep(Duration::from_millis(5));
@@ -173,7 +173,7 @@ impl Tour {
     /// No error in the window, and every input widget has a name.
     #[track_caller]
     fn check(&mut self, place: &str) {
-        let errors = self.h.state().errors();
+        let errors = &self.h.state().parts().shell.errors;
         assert!(
             errors.is_empty(),
             "{place}: the app shows errors: {errors:?}"
@@ -308,11 +308,11 @@ fn every_menu_window_and_viewer_panel() {
     let data = teaching_data(dir.path());
     let mut t = Tour::new(vec![data.clone()], &dir.path().join("runs"));
     t.until("the folder scan and the first recording", 30, |a| {
-        !a.is_busy() && a.open_recording().is_some()
+        !a.is_busy() && a.parts().recording.path().is_some()
     });
     let sub01 = data.join("eeg").join("sub-01.edf");
-    assert_eq!(t.app().open_recording(), Some(sub01.as_path()));
-    assert_eq!(t.app().tab(), Tab::Viewer);
+    assert_eq!(t.app().parts().recording.path(), Some(sub01.as_path()));
+    assert_eq!(t.app().parts().shell.tab, Tab::Viewer);
     t.expect("Signal traces");
     t.expect("Time axis");
     t.expect("Label classes");
@@ -397,7 +397,7 @@ fn view_menu(t: &mut Tour) {
     ] {
         t.open_menu("View", Role::RadioButton, "Light");
         t.click_role(Role::RadioButton, item);
-        assert_eq!(t.app().settings().theme, theme);
+        assert_eq!(t.app().parts().shell.settings.theme, theme);
         if let Some(egui_theme) = egui_theme {
             assert_eq!(t.h.ctx.theme(), egui_theme, "View > {item}");
         }
@@ -406,13 +406,13 @@ fn view_menu(t: &mut Tour) {
     // The Labels panel off and on again.
     t.open_menu("View", Role::RadioButton, "Light");
     t.click_role(Role::CheckBox, "Labels panel");
-    assert!(!t.app().settings().show_labels);
+    assert!(!t.app().parts().shell.settings.show_labels);
     t.close_menu("View", Role::RadioButton, "Light");
     t.expect_not("Label classes");
     t.check("View > Labels panel (off)");
     t.open_menu("View", Role::RadioButton, "Light");
     t.click_role(Role::CheckBox, "Labels panel");
-    assert!(t.app().settings().show_labels);
+    assert!(t.app().parts().shell.settings.show_labels);
     t.close_menu("View", Role::RadioButton, "Light");
     t.expect("Label classes");
 }
@@ -421,7 +421,7 @@ fn view_menu(t: &mut Tour) {
 fn spectrum_panel(t: &mut Tour) {
     t.open_menu("View", Role::RadioButton, "Light");
     t.click_role(Role::CheckBox, "Spectrum panel");
-    assert!(t.app().settings().show_spectrum);
+    assert!(t.app().parts().shell.settings.show_spectrum);
     t.close_menu("View", Role::RadioButton, "Light");
     t.steps(2);
     // The spectra come from a worker: wait for them rather than race it.
@@ -449,19 +449,22 @@ fn spectrum_panel(t: &mut Tour) {
 fn presentation_mode(t: &mut Tour) {
     t.open_menu("View", Role::RadioButton, "Light");
     t.click_role(Role::CheckBox, "Presentation mode (F5)");
-    assert!(t.app().is_presenting());
+    assert!(t.app().parts().shell.presenting);
     t.close_menu("View", Role::RadioButton, "Light");
     t.steps(2);
     t.expect_not("Label classes");
     t.check("Presentation mode");
     t.click("Leave presentation mode");
-    assert!(!t.app().is_presenting());
+    assert!(!t.app().parts().shell.presenting);
     t.h.key_press(Key::F5);
     t.steps(2);
-    assert!(t.app().is_presenting(), "F5 starts presentation mode");
+    assert!(
+        t.app().parts().shell.presenting,
+        "F5 starts presentation mode"
+    );
     t.h.key_press(Key::F5);
     t.steps(2);
-    assert!(!t.app().is_presenting());
+    assert!(!t.app().parts().shell.presenting);
     t.expect("Label classes");
 }
 
@@ -476,7 +479,7 @@ fn tabs_and_training_menu(t: &mut Tour) {
                 .unwrap_or_else(|| panic!("View > {} is missing", tab.title()));
         entry.click();
         t.steps(3);
-        assert_eq!(t.app().tab(), tab, "View > {}", tab.title());
+        assert_eq!(t.app().parts().shell.tab, tab, "View > {}", tab.title());
         t.check(&format!("View > {}", tab.title()));
     }
     // No run yet: Results and Runs say so.
@@ -500,7 +503,7 @@ fn tabs_and_training_menu(t: &mut Tour) {
     );
     assert!(t.has(Role::Button, "Demo: train on the sample EEG"));
     t.click_role(Role::Button, "Recording");
-    assert_eq!(t.app().tab(), Tab::Viewer);
+    assert_eq!(t.app().parts().shell.tab, Tab::Viewer);
 }
 
 /// The Help menu: both windows, each closed by its close button.
@@ -526,7 +529,7 @@ fn help_menu(t: &mut Tour) {
 /// The viewer's toolbar: zoom, filters, new-label class, epoch scoring.
 fn viewer_toolbar(t: &mut Tour) {
     t.click("All");
-    assert_eq!(t.app().view_range(), Some((0.0, 150.0)));
+    assert_eq!(t.app().parts().recording.view_range(), Some((0.0, 150.0)));
     t.click("+");
     t.click("-");
     for (combo, choice) in [
@@ -539,7 +542,7 @@ fn viewer_toolbar(t: &mut Tour) {
         t.click_role(Role::Button, choice);
         t.check(&format!("{combo} at {choice}"));
     }
-    let f = t.app().settings().filter;
+    let f = t.app().parts().shell.settings.filter;
     assert_eq!(
         (f.highpass_hz, f.lowpass_hz, f.notch_hz),
         (Some(0.5), Some(35.0), Some(50.0))
@@ -554,7 +557,7 @@ fn viewer_toolbar(t: &mut Tour) {
     t.click("All");
     t.click("Epoch scoring");
     t.expect("page 1/5");
-    assert_eq!(t.app().view_range(), Some((0.0, 30.0)));
+    assert_eq!(t.app().parts().recording.view_range(), Some((0.0, 30.0)));
     t.check("Epoch scoring on");
     t.click("Epoch scoring");
     t.expect_not("page 1/5");
@@ -608,7 +611,9 @@ fn labels_panel(t: &mut Tour) {
     t.click("Add class");
     assert!(
         t.app()
-            .scheme()
+            .parts()
+            .recording
+            .scheme
             .classes
             .iter()
             .any(|c| c.name == "artifact")
@@ -626,21 +631,21 @@ fn channels_section(t: &mut Tour) {
     t.expect("Show all");
     t.check("Channels section");
     t.click("Hide all");
-    assert!(t.app().visible_channels().is_empty());
+    assert!(t.app().parts().recording.visible_channels().is_empty());
     t.click("Show all");
-    assert_eq!(t.app().visible_channels().len(), 12);
+    assert_eq!(t.app().parts().recording.visible_channels().len(), 12);
     // "Fp1" also names its line in the spectrum panel's legend.
     let show_fp1 = |n: &egui_kittest::kittest::AccessKitNode<'_>| {
         n.description().as_deref() == Some("Show Fp1")
     };
     t.h.get_by(show_fp1).click_accesskit();
     t.steps(2);
-    assert_eq!(t.app().visible_channels().len(), 11);
+    assert_eq!(t.app().parts().recording.visible_channels().len(), 11);
     t.h.get_by(show_fp1).click_accesskit();
     t.h.get_by(|n| n.description().as_deref() == Some("Move Fp1 down"))
         .click_accesskit();
     t.steps(2);
-    assert_eq!(t.app().visible_channels()[1], "Fp1");
+    assert_eq!(t.app().parts().recording.visible_channels()[1], "Fp1");
     t.check("Channels changed");
     t.click("Channels");
 }
@@ -653,7 +658,9 @@ fn audio_file(t: &mut Tour) {
         .click_accesskit();
     t.until("the audio file", 30, |a| {
         !a.is_busy()
-            && a.open_recording()
+            && a.parts()
+                .recording
+                .path()
                 .is_some_and(|p| p.extension().is_some_and(|e| e == "wav"))
     });
     t.expect("Audio file of class `");
@@ -671,7 +678,9 @@ fn train_results_and_runs_views() {
     cli_runs(&eeg, &runs, &["0.001", "0.003"]);
     let mut t = Tour::new(vec![data.clone()], &runs);
     t.until("the folder scan, the recording and the runs", 30, |a| {
-        !a.is_busy() && a.open_recording().is_some() && a.runs().entries.len() == 2
+        !a.is_busy()
+            && a.parts().recording.path().is_some()
+            && a.parts().runs.panel.entries.len() == 2
     });
 
     train_view(&mut t);
@@ -688,7 +697,7 @@ fn train_results_and_runs_views() {
 /// and the previews of each folder.
 fn train_view(t: &mut Tour) {
     t.click_role(Role::Button, "Train");
-    assert_eq!(t.app().tab(), Tab::Train);
+    assert_eq!(t.app().parts().shell.tab, Tab::Train);
     t.until("the dataset preview", 60, preview_ready);
     t.expect("windows of 2.00 s");
     t.expect("whole recordings");
@@ -740,22 +749,23 @@ fn optional_settings(t: &mut Tour) {
         }
     };
     toggle_all(t);
-    let o = &t.app().training().options;
+    let o = &t.app().parts().training.panel.options;
     assert!(o.window.is_some() && o.stride.is_some());
     assert!(o.highpass.is_some() && o.lowpass.is_some() && o.notch.is_some());
     assert_eq!(o.batch, Some(32));
     t.until("the preview with every option set", 60, |a| {
-        !a.training().preview_is_stale() && !matches!(a.training().preview, PreviewState::Pending)
+        !a.parts().training.panel.preview_is_stale()
+            && !matches!(*a.parts().training.panel.preview, PreviewState::Pending)
     });
     // Every option on, at its starting value (0.5 Hz high-pass, 40 Hz
     // low-pass, 50 Hz notch, 1-s windows), still makes a dataset.
-    if let PreviewState::Failed(f) = &t.app().training().preview {
+    if let PreviewState::Failed(f) = &*t.app().parts().training.panel.preview {
         panic!("the preview with every option on failed: {f}");
     }
     t.expect("epochs without progress");
     t.check("Train: every optional setting on");
     toggle_all(t);
-    let o = &t.app().training().options;
+    let o = &t.app().parts().training.panel.options;
     assert!(o.window.is_none() && o.highpass.is_none() && o.batch.is_none());
     t.until("the EEG preview again", 60, preview_ready);
 }
@@ -768,9 +778,13 @@ fn every_architecture(t: &mut Tour) {
         t.reveal_and_click("architecture");
         t.check("Train: the architecture list");
         t.click_role(Role::Button, &item);
-        assert_eq!(t.app().training().options.model, a.name, "{item}");
+        assert_eq!(
+            t.app().parts().training.panel.options.model,
+            a.name,
+            "{item}"
+        );
         t.until(&format!("the preview for {}", a.name), 60, preview_ready);
-        let accepted = match &t.app().training().preview {
+        let accepted = match &*t.app().parts().training.panel.preview {
             PreviewState::Ready(p) => p.model.is_ok(),
             _ => unreachable!(),
         };
@@ -802,7 +816,7 @@ fn every_architecture(t: &mut Tour) {
 /// Runs: tick both to compare, then the delete dialog, answered Keep.
 fn runs_view(t: &mut Tour) {
     t.click_role(Role::Button, "Runs");
-    assert_eq!(t.app().tab(), Tab::Runs);
+    assert_eq!(t.app().parts().shell.tab, Tab::Runs);
     t.check("Runs view");
     let ticks: Vec<_> =
         t.h.get_all_by_role_and_label(Role::CheckBox, "compare")
@@ -811,7 +825,9 @@ fn runs_view(t: &mut Tour) {
     for node in ticks {
         node.click();
     }
-    t.until("both runs read", 30, |a| a.runs().snapshots.len() == 2);
+    t.until("both runs read", 30, |a| {
+        a.parts().runs.panel.snapshots.len() == 2
+    });
     t.expect("Comparing 2 runs");
     assert!(t.h.query_by_label("train.lr").is_some());
     t.expect("Export curves (CSV)…");
@@ -828,19 +844,34 @@ fn runs_view(t: &mut Tour) {
     t.steps(3);
     t.click("Close window");
     assert!(!t.has(Role::Window, "Delete run?"));
-    assert_eq!(t.app().runs().entries.len(), 2, "nothing was deleted");
-    assert!(t.app().runs().entries.iter().all(|e| e.dir.exists()));
+    assert_eq!(
+        t.app().parts().runs.panel.entries.len(),
+        2,
+        "nothing was deleted"
+    );
+    assert!(
+        t.app()
+            .parts()
+            .runs
+            .panel
+            .entries
+            .iter()
+            .all(|e| e.dir.exists())
+    );
 }
 
 /// Results: score card, confusion cell, shares toggle, a window of the cell.
 fn results_view(t: &mut Tour) {
-    let first = t.app().runs().entries[0].dir.clone();
+    let first = t.app().parts().runs.panel.entries[0].dir.clone();
     t.h.get_all_by_label("Open").next().unwrap().click();
     t.until("the opened run", 30, |a| {
-        a.result_run()
+        a.parts()
+            .runs
+            .result_run
+            .as_ref()
             .is_some_and(|r| r.dir == first && r.report.is_some())
     });
-    assert_eq!(t.app().tab(), Tab::Results);
+    assert_eq!(t.app().parts().shell.tab, Tab::Results);
     t.expect("Results of ");
     t.expect("Test accuracy");
     t.expect("chance");
@@ -850,7 +881,7 @@ fn results_view(t: &mut Tour) {
     t.expect("Suggest labels for sub-01.edf");
     t.check("Results view");
     t.click("What did the network rely on?");
-    assert_eq!(t.app().tab(), Tab::Explain);
+    assert_eq!(t.app().parts().shell.tab, Tab::Explain);
     t.expect("not what the brain does");
     t.expect("Explain this run");
     t.check("Explain view before explaining");
@@ -876,7 +907,7 @@ fn results_view(t: &mut Tour) {
         .unwrap()
         .click();
     t.until("the jump to the window", 30, |a| {
-        a.tab() == Tab::Viewer && !a.is_busy()
+        a.parts().shell.tab == Tab::Viewer && !a.is_busy()
     });
     t.check("Viewer at a window of the cell");
 }
@@ -886,20 +917,24 @@ fn suggestions(t: &mut Tour) {
     t.click_role(Role::Button, "Results");
     let name = t
         .app()
-        .open_recording()
+        .parts()
+        .recording
+        .path()
         .unwrap()
         .file_name()
         .unwrap()
         .to_string_lossy()
         .into_owned();
     t.click(&format!("Suggest labels for {name}"));
-    t.until("the suggestions", 60, |a| a.suggestions().is_some());
-    assert_eq!(t.app().tab(), Tab::Viewer);
+    t.until("the suggestions", 60, |a| {
+        a.parts().recording.suggestions.as_ref().is_some()
+    });
+    assert_eq!(t.app().parts().shell.tab, Tab::Viewer);
     t.expect("Suggestions (");
     t.expect("Reject all");
     t.check("Viewer with suggestions");
     t.click("Accept all");
-    assert!(t.app().suggestions().is_none());
+    assert!(t.app().parts().recording.suggestions.as_ref().is_none());
     t.check("Suggestions accepted");
 }
 
@@ -914,13 +949,15 @@ fn the_training_menu_runs_the_demo_to_its_result() {
     t.open_menu("Training", Role::Button, "Run the demo");
     t.click_role(Role::Button, "Run the demo");
     t.until("the demo's training", 60, |a| {
-        a.training()
+        a.parts()
+            .training
+            .panel
             .history
             .as_ref()
             .is_some_and(|h| !h.epochs.is_empty())
     });
-    assert!(t.app().is_presenting());
-    assert_eq!(t.app().tab(), Tab::Train);
+    assert!(t.app().parts().shell.presenting);
+    assert_eq!(t.app().parts().shell.tab, Tab::Train);
     t.expect("Train (running)");
     t.expect("Coach:");
     assert!(
@@ -931,17 +968,27 @@ fn the_training_menu_runs_the_demo_to_its_result() {
     );
     t.check("the demo while training");
     t.until("the demo's result", 120, |a| {
-        a.result_run().is_some_and(|r| r.report.is_some())
+        a.parts()
+            .runs
+            .result_run
+            .as_ref()
+            .is_some_and(|r| r.report.is_some())
     });
     assert!(matches!(
-        t.app().training().history.as_ref().map(|h| &h.state),
+        t.app()
+            .parts()
+            .training
+            .panel
+            .history
+            .as_ref()
+            .map(|h| &h.state),
         Some(JobState::Finished(_))
     ));
-    assert_eq!(t.app().tab(), Tab::Results);
+    assert_eq!(t.app().parts().shell.tab, Tab::Results);
     t.expect("Test accuracy");
     t.check("the demo's result in presentation mode");
     t.click("Leave presentation mode");
-    assert!(!t.app().is_presenting());
+    assert!(!t.app().parts().shell.presenting);
     t.check("the demo's result");
     // The finished run in the Train view, outside presentation mode: every chart.
     t.click_role(Role::Button, "Train");
@@ -957,7 +1004,7 @@ fn the_training_menu_runs_the_demo_to_its_result() {
     }
     t.check("the demo's run in the Train view");
     t.click("See the results");
-    assert_eq!(t.app().tab(), Tab::Results);
+    assert_eq!(t.app().parts().shell.tab, Tab::Results);
     t.expect("Per class");
     t.expect("ROC curves (one class against the rest)");
     t.check("the demo's result again");

@@ -25,7 +25,8 @@ pub fn shows(h: &AppHarness, text: &str) -> bool {
 
 /// True when the Train view's dataset preview is ready and current.
 pub fn preview_ready(app: &SpindleApp) -> bool {
-    matches!(app.training().preview, PreviewState::Ready(_)) && !app.training().preview_is_stale()
+    matches!(*app.parts().training.panel.preview, PreviewState::Ready(_))
+        && !app.parts().training.panel.preview_is_stale()
 }
 
 /// The teaching data of `spindle synth` (seed 5) written into `dir/data`:

@@ -9,8 +9,8 @@ use eframe::egui::{
     Shape, Stroke, StrokeKind, Ui, WidgetInfo, pos2, vec2,
 };
 use spindle_signals::dsp::{
-    ChannelData, DisplayFilter, PieceKind, Samples, TimeWindow, Trace, TracePiece, format_hms,
-    nice_step, time_ticks,
+    ChannelData, DisplayFilter, MAX_FILTERED_SAMPLES, PieceKind, Samples, TimeWindow, Trace,
+    TracePiece, format_hms, nice_step, time_ticks,
 };
 use spindle_signals::labeling::{HitPart, LabelScheme, hit_test, rules};
 
@@ -582,9 +582,8 @@ fn draw_channels(
         return None;
     }
     let lane_h = data_rect.height() / shown.len() as f32;
-    let filter = cx.filter.is_active().then_some(cx.filter);
+    let (skipped, filtered) = display_filter(s, &cx.filter, &shown, window);
     let mut points: Vec<[f32; 2]> = Vec::new();
-    let mut skipped = false;
     let mut waiting = false;
     let mut missing = None;
     let mut blank = false;
@@ -597,9 +596,17 @@ fn draw_channels(
         let amp = s.amplitudes[c].max(1e-12);
         let px_per_unit = (lane_h * 0.5) / (3.0 * amp) * s.gain * view.gain;
         let trace = &mut s.traces[c];
-        let samples = match s.samples.in_memory(c) {
-            Some(all) => Samples::Slice(all),
-            None => Samples::Store {
+        let samples = match (filtered, s.samples.in_memory(c)) {
+            (true, _) => {
+                let (first, span) = &s.filtered.spans[c];
+                Samples::Span {
+                    span,
+                    first: *first,
+                    len: s.samples.len(c),
+                }
+            }
+            (false, Some(all)) => Samples::Slice(all),
+            (false, None) => Samples::Store {
                 store: &s.samples,
                 channel: c,
             },
@@ -612,9 +619,8 @@ fn draw_channels(
                 segments: &s.recording.segments,
             },
             *window,
-            filter.as_ref(),
+            None,
         );
-        skipped |= trace.filter_skipped;
         waiting |= trace.waiting;
         if let Some(range) = &trace.missing {
             blank |= trace.pieces.is_empty();
@@ -692,6 +698,7 @@ fn draw_channels(
     }
     let notes = Notes {
         skipped,
+        filtering: s.filtered.wanted.is_some(),
         waiting,
         blank,
         overview_fraction: s.overview_fraction,
@@ -700,10 +707,38 @@ fn draw_channels(
     missing
 }
 
+/// Display filtering happens off the frame: the traces are drawn from the
+/// filtered span when it covers the view, else unfiltered while a worker
+/// makes it (`Filtered::wanted`). Whether the filter is skipped (too much
+/// data in view), and whether the filtered span is drawn.
+fn display_filter(
+    s: &mut Session,
+    filter: &DisplayFilter,
+    shown: &[usize],
+    window: &TimeWindow,
+) -> (bool, bool) {
+    let filter = filter.is_active().then_some(*filter);
+    let skipped = filter.is_some()
+        && shown.iter().any(|&c| {
+            let rate_hz = s.recording.channels[c].rate_hz;
+            (window.end_s - window.start_s) * rate_hz > MAX_FILTERED_SAMPLES as f64
+        });
+    let filtered = filter
+        .filter(|f| !skipped && s.filtered.covers(f, window.start_s, window.end_s))
+        .is_some();
+    s.filtered.wanted = filter
+        .filter(|_| !skipped && !filtered)
+        .map(|f| s.filter_key(f));
+    (skipped, filtered)
+}
+
 /// What the traces could not show as asked, said over them.
 struct Notes {
     /// A display filter was skipped (too much data in view).
     skipped: bool,
+    /// The display filter is being applied on a worker (drawn unfiltered
+    /// meanwhile).
+    filtering: bool,
     /// The overview is being built for this zoom.
     waiting: bool,
     /// Some lane waits for samples read from the file on a worker.
@@ -715,6 +750,7 @@ struct Notes {
 fn draw_notes(painter: &egui::Painter, data_rect: Rect, notes: &Notes, visuals: &egui::Visuals) {
     let Notes {
         skipped,
+        filtering,
         waiting,
         blank,
         overview_fraction,
@@ -726,6 +762,15 @@ fn draw_notes(painter: &egui::Painter, data_rect: Rect, notes: &Notes, visuals: 
             "filters apply below 8 min of data per channel",
             FontId::proportional(11.0),
             visuals.warn_fg_color,
+        );
+    }
+    if filtering {
+        painter.text(
+            pos2(data_rect.right() - 4.0, data_rect.bottom() - 2.0),
+            Align2::RIGHT_BOTTOM,
+            "filtering…",
+            FontId::proportional(11.0),
+            visuals.weak_text_color(),
         );
     }
     if waiting {

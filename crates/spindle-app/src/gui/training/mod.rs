@@ -14,13 +14,13 @@ use eframe::egui::{self, RichText, Ui};
 
 use super::command::{AppCommand, Commands};
 use super::glossary;
-use super::worker::Entry;
+use super::tracked::Tracked;
 use spindle_learn::jobs::{Preview, TrainJob};
 use spindle_learn::model::ParamValue;
 use spindle_learn::train::{
     Command, DataRoles, Failure, JobState, RunHistory, TrainOptions, advise,
 };
-use spindle_signals::recording::is_audio_folder;
+use spindle_signals::viewing::Entry;
 
 pub use charts::{Curves, curve_charts, save_png_button, training_charts};
 pub use dataset::split_color;
@@ -98,7 +98,7 @@ pub struct TrainingPanel {
     /// Text being typed into the dataset form's list fields.
     texts: dataset::FormTexts,
     /// The preview and what it was built for.
-    pub preview: PreviewState,
+    pub preview: Tracked<PreviewState>,
     previewed: Option<(DataRoles, TrainOptions)>,
     /// The running (or last) job's curves and state.
     pub history: Option<RunHistory>,
@@ -115,7 +115,7 @@ impl Default for TrainingPanel {
             model_values: Vec::new(),
             list_texts: BTreeMap::new(),
             texts: dataset::FormTexts::default(),
-            preview: PreviewState::None,
+            preview: Tracked::default(),
             previewed: None,
             history: None,
             job: None,
@@ -138,11 +138,7 @@ impl TrainingPanel {
             .iter()
             .filter(|e| e.error.is_none() && e.channels > 0)
         {
-            let folder = e
-                .class
-                .as_ref()
-                .and_then(|_| e.path.parent()?.parent())
-                .filter(|root| is_audio_folder(root));
+            let folder = e.audio_root.as_deref();
             match folder {
                 Some(root) => {
                     let name = Path::new(&e.name)
@@ -256,7 +252,7 @@ impl TrainingPanel {
 
     /// Marks the preview as asked for the current form.
     pub fn preview_requested(&mut self) {
-        self.preview = PreviewState::Pending;
+        self.preview.set(PreviewState::Pending);
         self.previewed = Some((self.data_roles(), self.options.clone()));
     }
 
@@ -269,7 +265,7 @@ impl TrainingPanel {
     pub fn ui(&mut self, ui: &mut Ui, commands: &mut Commands, presenting: bool) {
         if !self.is_training()
             && self.preview_is_stale()
-            && !matches!(self.preview, PreviewState::Pending)
+            && !matches!(*self.preview, PreviewState::Pending)
         {
             commands.push(AppCommand::Preview);
         }
@@ -430,7 +426,7 @@ impl TrainingPanel {
     }
 
     fn preview_ready(&self) -> bool {
-        matches!(self.preview, PreviewState::Ready(_)) && !self.preview_is_stale()
+        matches!(*self.preview, PreviewState::Ready(_)) && !self.preview_is_stale()
     }
 }
 
