@@ -455,3 +455,84 @@ fn a_recording_deleted_after_it_was_chosen_is_named_when_training_and_previewing
         h.state().parts().shell.errors
     );
 }
+
+/// The Train view cross-validates its settings directly (the library's
+/// `CvJob`, as `spindle train --cv` runs it): two folds over the teaching
+/// recordings with their progress, each fold's test score listed as it
+/// comes, the mean and `cv.json` at the end, the fold runs listed; a
+/// second cross-validation is cancelled.
+#[test]
+fn cross_validates_from_the_train_view_with_fold_results_and_cancel() {
+    let dir = tempfile::tempdir().unwrap();
+    let eeg = teaching_data(dir.path()).join("eeg");
+    let runs = dir.path().join("runs");
+    let mut h = harness(vec![eeg], &runs);
+    step_until(&mut h, "the folder scan", 30, |a| {
+        !a.is_busy() && a.parts().shell.browser.entries.len() == 5
+    });
+    h.get_by_label("Train").click();
+    h.run_steps(2);
+    let mut options = h.state().parts().training.panel.options.clone();
+    options.model = "mlp".into();
+    options.epochs = 2;
+    h.state_mut()
+        .command(AppCommand::SetTrainOptions(Box::new(options)));
+    step_until(&mut h, "the dataset preview", 60, preview_ready);
+
+    let field = h.get_by_label("Folds");
+    field.click();
+    h.run_steps(1);
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.get_by_label("Folds").type_text("2");
+    h.run_steps(2);
+    assert_eq!(h.state().parts().training.panel.cv_folds, "2");
+    h.get_by_label("Cross-validate").click();
+    step_until(&mut h, "the cross-validation", 120, |a| {
+        a.parts().training.cv.as_ref().is_some_and(|cv| cv.over)
+    });
+    let cv = h.state().parts().training.cv.as_ref().unwrap();
+    assert_eq!(cv.folds(), Some(2));
+    let folds = cv.finished_folds();
+    assert_eq!(
+        folds.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        [1, 2],
+        "both folds listed in order"
+    );
+    assert!(
+        folds.iter().all(|(_, o)| o.test.is_some()),
+        "each fold is tested"
+    );
+    let out = cv.job.out.clone();
+    assert!(
+        out.join("cv.json").is_file(),
+        "cv.json in {}",
+        out.display()
+    );
+    assert!(shows(&h, "Fold 1: test accuracy"));
+    assert!(shows(&h, "Fold 2: test accuracy"));
+    assert!(shows(&h, "Over 2 folds: test accuracy"));
+    assert!(shows(&h, "2 of 2 folds done"));
+    assert!(h.state().parts().shell.errors.is_empty());
+
+    // Another one, cancelled while its first fold trains.
+    let mut options = h.state().parts().training.panel.options.clone();
+    options.epochs = 400;
+    h.state_mut()
+        .command(AppCommand::SetTrainOptions(Box::new(options)));
+    step_until(&mut h, "the preview", 60, preview_ready);
+    h.get_by_label("Cross-validate").click();
+    step_until(&mut h, "the first fold to train", 60, |a| {
+        a.parts()
+            .training
+            .cv
+            .as_ref()
+            .is_some_and(|cv| cv.job.out != out && cv.folds().is_some())
+    });
+    assert!(shows(&h, "fold 1 of 2"));
+    h.get_by_label("Cancel cross-validation").click();
+    step_until(&mut h, "the cancellation", 60, |a| {
+        a.parts().training.cv.as_ref().is_some_and(|cv| cv.over)
+    });
+    assert!(shows(&h, "Cross-validation cancelled."));
+    assert!(h.state().parts().shell.errors.is_empty());
+}

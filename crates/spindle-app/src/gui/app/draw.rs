@@ -110,10 +110,12 @@ impl SpindleApp {
         }
         egui::CentralPanel::default().show(ui, |ui| match self.shell.tab {
             Tab::Viewer => self.viewer(ui),
-            Tab::Train => self
-                .training
-                .panel
-                .ui(ui, &mut self.commands, self.shell.presenting),
+            Tab::Train => self.training.panel.ui(
+                ui,
+                &mut self.commands,
+                self.shell.presenting,
+                self.training.cv.as_ref(),
+            ),
             Tab::Results => {
                 let open = self.recording.path().map(Path::to_path_buf);
                 self.runs.results.ui(

@@ -28,7 +28,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use spindle_learn::jobs::{CvEvent, CvJob, SweepJob};
+use spindle_learn::jobs::SweepJob;
 use spindle_learn::runs::RunSnapshot;
 use spindle_signals::labeling::{LabelScheme, Suggestions};
 use spindle_signals::recording::{Label, LabelSet};
@@ -47,6 +47,7 @@ use crate::gui::session::Session;
 use crate::gui::settings::{Settings, ThemeChoice};
 use crate::gui::spectrum::SpectrumPanel;
 use crate::gui::tracked::Tracked;
+pub use crate::gui::training::CrossValidation;
 use crate::gui::training::{PreviewState, TrainingPanel};
 use crate::gui::viewer::Ribbon;
 
@@ -182,17 +183,6 @@ pub struct RunsPart {
     pub last_live_poll_s: f64,
     /// egui time of the last listing of the runs folder, seconds.
     pub last_list_s: f64,
-}
-
-/// A cross-validation started from the app, and what it reported so far.
-pub struct CrossValidation {
-    /// The job (dropping it cancels the cross-validation).
-    pub job: CvJob,
-    /// Its events so far, kept for the view and for tests (batch events
-    /// are not kept).
-    pub events: Vec<CvEvent>,
-    /// True once it ended (finished, failed or cancelled).
-    pub over: bool,
 }
 
 /// The Train and Explain views.

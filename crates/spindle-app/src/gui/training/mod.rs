@@ -4,6 +4,7 @@
 //! `spindle train` parses — so the app and the CLI cannot drift apart.
 
 mod charts;
+mod cv;
 mod dataset;
 mod model;
 
@@ -23,6 +24,7 @@ use spindle_learn::train::{
 use spindle_signals::viewing::Entry;
 
 pub use charts::{Curves, curve_charts, save_png_button, training_charts};
+pub use cv::CrossValidation;
 pub use dataset::split_color;
 
 /// What a recording (or an audio folder) is used for.
@@ -104,6 +106,8 @@ pub struct TrainingPanel {
     pub history: Option<RunHistory>,
     /// The running job; dropping it cancels the job.
     pub job: Option<TrainJob>,
+    /// The cross-validation's folds field (a number, or `loso`).
+    pub cv_folds: String,
 }
 
 impl Default for TrainingPanel {
@@ -119,6 +123,7 @@ impl Default for TrainingPanel {
             previewed: None,
             history: None,
             job: None,
+            cv_folds: "5".into(),
         };
         panel.reset_model_values();
         panel
@@ -261,8 +266,15 @@ impl TrainingPanel {
         self.previewed.as_ref() != Some(&(self.data_roles(), self.options.clone()))
     }
 
-    /// Draws the Train view.
-    pub fn ui(&mut self, ui: &mut Ui, commands: &mut Commands, presenting: bool) {
+    /// Draws the Train view; `cv` is the last cross-validation started
+    /// from it.
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        commands: &mut Commands,
+        presenting: bool,
+        cv: Option<&CrossValidation>,
+    ) {
         if !self.is_training()
             && self.preview_is_stale()
             && !matches!(*self.preview, PreviewState::Pending)
@@ -278,7 +290,7 @@ impl TrainingPanel {
                         self.forms(ui, commands);
                         ui.separator();
                     }
-                    self.live(ui, commands, presenting);
+                    self.live(ui, commands, presenting, cv);
                 });
             return;
         }
@@ -288,7 +300,7 @@ impl TrainingPanel {
                 .show(&mut cols[0], |ui| self.forms(ui, commands));
             egui::ScrollArea::vertical()
                 .id_salt("train_live")
-                .show(&mut cols[1], |ui| self.live(ui, commands, presenting));
+                .show(&mut cols[1], |ui| self.live(ui, commands, presenting, cv));
         });
     }
 
@@ -307,8 +319,14 @@ impl TrainingPanel {
         });
     }
 
-    /// The controls, progress, coach and charts.
-    fn live(&mut self, ui: &mut Ui, commands: &mut Commands, presenting: bool) {
+    /// The controls, the cross-validation, progress, coach and charts.
+    fn live(
+        &mut self,
+        ui: &mut Ui,
+        commands: &mut Commands,
+        presenting: bool,
+        cv: Option<&CrossValidation>,
+    ) {
         ui.heading("Training");
         let state = self.history.as_ref().map(|h| h.state.clone());
         ui.horizontal(|ui| {
@@ -349,6 +367,8 @@ impl TrainingPanel {
                 commands.push(AppCommand::Training(Command::Cancel));
             }
         });
+        let can_start = !self.is_training() && self.preview_ready();
+        cv::ui(ui, &mut self.cv_folds, can_start, cv, commands);
         let Some(h) = &self.history else {
             ui.label(
                 "Choose the data and a model, then press Start. The charts fill in as the network learns.",
