@@ -13,7 +13,7 @@ use eframe::egui;
 use egui_kittest::kittest::Queryable;
 use spindle_app::gui::training::PreviewState;
 use spindle_app::gui::{AppCommand, SpindleApp, Tab};
-use spindle_learn::train::JobState;
+use spindle_learn::train::{JobState, TrainOptions};
 
 use crate::support::app::{AppHarness, step_until};
 use crate::support::gui::{app_with_runs, preview_ready, shows, teaching_data};
@@ -26,6 +26,15 @@ fn state(app: &SpindleApp) -> Option<&JobState> {
         .history
         .as_ref()
         .map(|h| &h.state)
+}
+
+/// Changes the Train view's settings as a saved form would (the command
+/// is carried out at the next logic step).
+fn set_options(h: &mut AppHarness, change: impl FnOnce(&mut TrainOptions)) {
+    let mut options = h.state().parts().training.panel.options.clone();
+    change(&mut options);
+    h.state_mut()
+        .command(AppCommand::SetTrainOptions(Box::new(options)));
 }
 
 /// The app on `paths` with its runs in `runs`, in a 1400 x 900 window.
@@ -60,10 +69,7 @@ fn builds_a_dataset_trains_with_pause_resume_stop_then_reads_results() {
     h.get_by_label_contains("MLP").click();
     h.run_steps(2);
     assert_eq!(h.state().parts().training.panel.options.model, "mlp");
-    let mut options = h.state().parts().training.panel.options.clone();
-    options.epochs = 400;
-    h.state_mut()
-        .command(AppCommand::SetTrainOptions(Box::new(options)));
+    set_options(&mut h, |o| o.epochs = 400);
     step_until(&mut h, "the preview for the MLP", 60, preview_ready);
     assert!(shows(&h, "Layers:"));
 
@@ -187,22 +193,24 @@ fn builds_a_dataset_trains_with_pause_resume_stop_then_reads_results() {
             .any(|r| r.title == "predicted")
     );
 
-    // Train again and let it finish: two runs in the runs folder.
+    train_again_to_the_end(&mut h);
+}
+
+/// Trains again with 3 epochs and lets it finish: two runs in the runs
+/// folder.
+fn train_again_to_the_end(h: &mut AppHarness) {
     h.get_by_label("Train").click();
     h.run_steps(2);
-    let mut options = h.state().parts().training.panel.options.clone();
-    options.epochs = 3;
-    h.state_mut()
-        .command(AppCommand::SetTrainOptions(Box::new(options)));
-    step_until(&mut h, "the preview", 60, preview_ready);
+    set_options(h, |o| o.epochs = 3);
+    step_until(h, "the preview", 60, preview_ready);
     h.get_by_label("Start training").click();
     step_until(
-        &mut h,
+        h,
         "the second run",
         120,
         |a| matches!(state(a), Some(JobState::Finished(o)) if o.epochs_run == 3),
     );
-    step_until(&mut h, "the runs list", 30, |a| {
+    step_until(h, "the runs list", 30, |a| {
         a.parts().runs.panel.entries.len() == 2
     });
 }
@@ -472,11 +480,10 @@ fn cross_validates_from_the_train_view_with_fold_results_and_cancel() {
     });
     h.get_by_label("Train").click();
     h.run_steps(2);
-    let mut options = h.state().parts().training.panel.options.clone();
-    options.model = "mlp".into();
-    options.epochs = 2;
-    h.state_mut()
-        .command(AppCommand::SetTrainOptions(Box::new(options)));
+    set_options(&mut h, |o| {
+        o.model = "mlp".into();
+        o.epochs = 2;
+    });
     step_until(&mut h, "the dataset preview", 60, preview_ready);
 
     let field = h.get_by_label("Folds");
@@ -515,10 +522,7 @@ fn cross_validates_from_the_train_view_with_fold_results_and_cancel() {
     assert!(h.state().parts().shell.errors.is_empty());
 
     // Another one, cancelled while its first fold trains.
-    let mut options = h.state().parts().training.panel.options.clone();
-    options.epochs = 400;
-    h.state_mut()
-        .command(AppCommand::SetTrainOptions(Box::new(options)));
+    set_options(&mut h, |o| o.epochs = 400);
     step_until(&mut h, "the preview", 60, preview_ready);
     h.get_by_label("Cross-validate").click();
     step_until(&mut h, "the first fold to train", 60, |a| {

@@ -19,15 +19,9 @@ use crate::gui::viewer::{self, ViewerContext};
 use super::SpindleApp;
 
 impl SpindleApp {
-    /// Draws the whole window into `ui`. Runs marked as the UI thread
-    /// ([`UiThread`]): it touches no file.
-    pub fn show(&mut self, ui: &mut Ui) {
-        let _ui = UiThread::enter();
-        let ctx = ui.ctx().clone();
-        let zoom = if self.shell.presenting { 1.35 } else { 1.0 };
-        if (ctx.zoom_factor() - zoom).abs() > 1e-3 {
-            ctx.set_zoom_factor(zoom);
-        }
+    /// The window's keys: F5 (presentation), the viewer's keys and
+    /// shortcuts (N, Space), Ctrl+S.
+    fn shortcuts(&mut self, ctx: &egui::Context) {
         if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::F5)) {
             self.shell.presenting = !self.shell.presenting;
         }
@@ -35,7 +29,7 @@ impl SpindleApp {
             && let Some(s) = &mut self.recording.session
         {
             keys::handle(
-                &ctx,
+                ctx,
                 s,
                 &self.recording.scheme,
                 self.shell.settings.page_s,
@@ -56,6 +50,18 @@ impl SpindleApp {
         if ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::S)) {
             self.save_labels_in_place();
         }
+    }
+
+    /// Draws the whole window into `ui`. Runs marked as the UI thread
+    /// ([`UiThread`]): it touches no file.
+    pub fn show(&mut self, ui: &mut Ui) {
+        let _ui = UiThread::enter();
+        let ctx = ui.ctx().clone();
+        let zoom = if self.shell.presenting { 1.35 } else { 1.0 };
+        if (ctx.zoom_factor() - zoom).abs() > 1e-3 {
+            ctx.set_zoom_factor(zoom);
+        }
+        self.shortcuts(&ctx);
         egui::Panel::top("menu_bar").show(ui, |ui| self.menu_bar(ui));
         egui::Panel::top("tab_bar").show(ui, |ui| self.tab_bar(ui));
         egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar(ui));
