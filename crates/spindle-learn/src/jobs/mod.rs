@@ -3,7 +3,7 @@
 //! handle: [`TrainJob`] (training, taking [`Command`]s), [`ExplainJob`],
 //! [`CvJob`] (cross-validation, fold after fold), [`SweepJob`] (a sweep's
 //! tasks run here); and the one-shot work a caller runs on a worker of its
-//! own: [`preview`], [`suggest_labels`], [`SweepTaskRun`]. The GUI and the
+//! own: [`preview()`], [`suggest_labels`], [`SweepTaskRun`]. The GUI and the
 //! CLI both drive training through these.
 
 mod cv;

@@ -60,8 +60,9 @@ pub enum Samples<'a> {
         channel: usize,
     },
     /// A part of a channel prepared off the frame (display-filtered by
-    /// [`filter_span`]): samples `first..first + span.len()` of a channel
-    /// of `len` samples. The window drawn lies inside it.
+    /// [`filter_span`](super::filter_span())): samples
+    /// `first..first + span.len()` of a channel of `len` samples. The
+    /// window drawn lies inside it.
     Span {
         /// The samples.
         span: &'a [f32],
