@@ -19,7 +19,7 @@ use spindle_signals::synth::{
 };
 
 use crate::support;
-use crate::support::app::{AppHarness, settle};
+use crate::support::app::{AppHarness, settle, step_until};
 
 /// Width of the channel-name gutter left of the traces (as in the viewer).
 const GUTTER: f32 = 120.0;
@@ -594,9 +594,12 @@ fn a_recording_whose_labels_cannot_be_saved_is_not_closed() {
     let (x0, x1) = (x_of(&h, 1.3), x_of(&h, 2.0));
     mouse_drag(&mut h, pos2(x0, y), pos2(x1, y));
     // Opening another recording right away (before the autosave) fails to
-    // save this one's labels: it stays open, with its new label.
+    // save this one's labels: it stays open, with its new label. What the
+    // path is and the save are found out on workers: wait for the answer.
     h.state_mut().open_path(&other);
-    h.run_steps(4);
+    step_until(&mut h, "the failed save", 30, |a| {
+        !a.parts().shell.errors.is_empty()
+    });
     assert_eq!(h.state().parts().recording.path(), Some(path.as_path()));
     assert_eq!(
         h.state().parts().recording.labels().unwrap().len(),
