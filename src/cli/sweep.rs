@@ -7,15 +7,14 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use anyhow::{Context as _, anyhow, bail};
+use anyhow::{Context as _, bail};
 use clap::Args;
 use spindle_learn::dataset::CvScheme;
-use spindle_learn::jobs::TrainJobSpec;
+use spindle_learn::jobs::SweepTaskRun;
 use spindle_learn::runs::compare_runs;
 use spindle_learn::runs::sweep::{
-    GridAxis, Heartbeat, LocalEvent, LocalRunner, SWEEP_JSON, Sweep, TaskData, TaskStatus,
-    failure_message, mark_failed, statuses, submit, tasks_to_run, wait_for_job,
-    write_point_summary, write_sbatch,
+    GridAxis, LocalEvent, LocalRunner, SWEEP_JSON, Sweep, TaskData, TaskStatus, failure_message,
+    statuses, submit, tasks_to_run, wait_for_job, write_point_summary, write_sbatch,
 };
 
 /// How often `--wait` asks Slurm whether the array has ended.
@@ -412,40 +411,21 @@ pub struct SweepTaskArgs {
     index: usize,
 }
 
-/// Trains task `--index` of `--sweep` into its run folder, recording a
-/// failure in the sweep's logs/, then writes its setting's `cv.json` when
-/// it was the last fold.
+/// Trains task `--index` of `--sweep` into its run folder (the library's
+/// [`SweepTaskRun`]: a failure is recorded in the sweep's logs/), then
+/// writes its setting's `cv.json` when it was the last fold.
 pub fn run_task(args: &SweepTaskArgs) -> anyhow::Result<()> {
-    let sweep = Sweep::load(&args.sweep)?;
-    let dir = args
-        .sweep
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let task = sweep.task(args.index, &args.sweep)?;
-    let heartbeat = Heartbeat::start(&dir, task.index)?;
-    let run_dir = dir.join(&task.run_dir);
-    eprintln!("task {}: {}", task.index, run_dir.display());
-    let trained =
-        TrainJobSpec::from_options(task.data.roles(), &task.options, Some(run_dir.clone()))
-            .map_err(anyhow::Error::new)
-            .and_then(|mut spec| {
-                if let Some(fold) = &task.fold {
-                    spec.dataset.test_trials = fold.test_trials.clone();
-                }
-                super::train::train_one(spec, &task.options)
-            });
-    let outcome = match trained {
-        Ok(o) => o,
-        Err(e) => {
-            let message = format!("{}: {e:#}", run_dir.display());
-            drop(heartbeat);
-            mark_failed(&dir, task.index, &message)?;
-            return Err(anyhow!(message));
-        }
-    };
-    drop(heartbeat);
-    super::train::print_outcome(&outcome, &run_dir);
-    if let Some(path) = write_point_summary(&dir, &sweep, task.point)? {
+    let task = SweepTaskRun::prepare(&args.sweep, args.index)?;
+    eprintln!("task {}: {}", task.task.index, task.run_dir.display());
+    let mut progress = super::train::Progress::new(&task.task.options);
+    let done = task.run(|event| {
+        progress.show(event.clone());
+        true
+    });
+    progress.finish();
+    let done = done?;
+    super::train::print_outcome(&done.outcome, &done.run_dir);
+    if let Some(path) = done.cv_json {
         println!("cross-validation: {}", path.display());
     }
     Ok(())

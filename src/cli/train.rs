@@ -7,10 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use spindle_learn::dataset::{CvScheme, load_sources, plan_folds, trials_of};
-use spindle_learn::jobs::{TrainJob, TrainJobSpec};
+use spindle_learn::dataset::CvScheme;
+use spindle_learn::jobs::{CvEvent, CvJob, CvJobSpec, TrainJob, TrainJobSpec};
 use spindle_learn::model::architectures;
-use spindle_learn::runs::{CvFold, CvSummary};
 use spindle_learn::train::{DataRoles, Event, Outcome, TrainOptions};
 
 /// Arguments of `spindle train`.
@@ -125,119 +124,140 @@ pub fn run(args: &TrainArgs, runs_dir: &Path) -> anyhow::Result<()> {
 }
 
 /// Cross-validation: the folds of `scheme` over `--data`, each trained as an
-/// ordinary run in `DIR/fold-N`, then `DIR/cv.json` and a table of the scores.
+/// ordinary run in `DIR/fold-N` by the library's [`CvJob`], then
+/// `DIR/cv.json` and a table of the scores.
 fn run_cv(args: &TrainArgs, scheme: CvScheme, runs_dir: &Path) -> anyhow::Result<()> {
     if !args.test.is_empty() {
         bail!("--test: cannot be combined with --cv; each fold's test set comes from --data");
     }
-    // Bad options are reported before any data is read.
-    let base = TrainJobSpec::from_options(DataRoles::default(), &args.options, None)?;
-    // Each fold's job reports the reading warnings again; these are not shown.
+    // Bad options are reported before any data is read or folder made.
+    TrainJobSpec::from_options(DataRoles::default(), &args.options, None)?;
     let labels = explicit_labels(args)?;
-    let sources = load_sources(&args.data, &labels, &base.dataset.channels, &mut Vec::new())?;
-    if sources.iter().any(|s| s.whole_file) {
-        bail!(
-            "--cv: labeled audio folders cannot be cross-validated yet; give recordings with labels"
-        );
-    }
-    let files: Vec<PathBuf> = sources.iter().map(|s| s.path().to_path_buf()).collect();
-    let trials = trials_of(&sources, &base.dataset);
-    drop(sources);
-    let plan =
-        plan_folds(&files, &trials, scheme, args.options.seed).map_err(|e| anyhow!("--cv: {e}"))?;
-    let out = match &args.out {
-        Some(out) => {
-            std::fs::create_dir_all(out).map_err(|e| anyhow!("{}: {e}", out.display()))?;
-            out.clone()
-        }
-        None => spindle_learn::runs::create_run_dir(
-            runs_dir,
-            &format!("{}-cv{scheme}", args.options.model),
-        )?,
+    let (out, made_here) = match &args.out {
+        Some(out) => (out.clone(), false),
+        None => (
+            spindle_learn::runs::create_run_dir(
+                runs_dir,
+                &format!("{}-cv{scheme}", args.options.model),
+            )?,
+            true,
+        ),
     };
-    let n = plan.folds.len();
-    let mut folds = Vec::with_capacity(n);
-    for fold in plan.folds {
-        let run_dir = out.join(format!("fold-{}", fold.number));
-        // Trial-block folds test on trials of the training recordings
-        // (`test_trials`) and have no test recordings.
-        let data = DataRoles {
-            train: fold.train_files.clone(),
+    let spec = CvJobSpec {
+        data: DataRoles {
+            train: args.data.clone(),
             validation: args.validation.clone(),
-            test: fold.test_files.clone(),
-            labels: labels.clone(),
-        };
-        let mut spec = TrainJobSpec::from_options(data, &args.options, Some(run_dir.clone()))?;
-        spec.dataset.test_trials = fold.test_trials.clone();
-        spec.init_from = args.init.clone();
-        eprintln!(
-            "fold {}/{n}: {}",
-            fold.number,
-            match (&fold.subject, fold.test_trials.len()) {
-                (Some(subject), _) => format!("subject {subject}"),
-                (None, 0) => format!("{} test recording(s)", fold.test_files.len()),
-                (None, t) => format!("{t} test trials"),
+            test: Vec::new(),
+            labels,
+        },
+        options: args.options.clone(),
+        scheme,
+        out: out.clone(),
+        init_from: args.init.clone(),
+    };
+    let job = CvJob::spawn(spec, || {});
+    let mut folds = 0;
+    let mut progress = Progress::new(&args.options);
+    let mut last = None;
+    for event in job.events.iter() {
+        match event {
+            CvEvent::Planned { folds: n, .. } => folds = n,
+            CvEvent::FoldStarted { fold, .. } => {
+                eprintln!(
+                    "fold {}/{folds}: {}",
+                    fold.number,
+                    match (&fold.subject, fold.test_trials.len()) {
+                        (Some(subject), _) => format!("subject {subject}"),
+                        (None, 0) => format!("{} test recording(s)", fold.test_files.len()),
+                        (None, t) => format!("{t} test trials"),
+                    }
+                );
+                progress = Progress::new(&args.options);
             }
-        );
-        let o =
-            train_one(spec, &args.options).map_err(|e| anyhow!("{}: {e}", run_dir.display()))?;
-        print_outcome(&o, &run_dir);
-        folds.push(CvFold { fold, run_dir });
+            CvEvent::Training { event, .. } => progress.show(*event),
+            CvEvent::FoldFinished {
+                run_dir, outcome, ..
+            } => {
+                progress.finish();
+                print_outcome(&outcome, &run_dir);
+            }
+            end => last = Some(end),
+        }
     }
-    let summary = CvSummary::from_runs(scheme, plan.kind, folds)?;
-    let path = summary.save(&out)?;
-    println!();
-    print!("{}", summary.table());
-    println!("{}", summary.advice);
-    println!("cross-validation: {}", path.display());
-    Ok(())
+    progress.finish();
+    job.join();
+    match last {
+        Some(CvEvent::Finished { summary, path }) => {
+            println!();
+            print!("{}", summary.table());
+            println!("{}", summary.advice);
+            println!("cross-validation: {}", path.display());
+            Ok(())
+        }
+        Some(CvEvent::Failed(message)) => {
+            if made_here && folds == 0 {
+                // Nothing is left behind for bad input: the folder is still empty.
+                let _ = std::fs::remove_dir(&out);
+            }
+            bail!("{message}")
+        }
+        Some(CvEvent::Cancelled) => bail!("cross-validation was cancelled"),
+        _ => bail!("cross-validation ended without a result"),
+    }
 }
 
 /// Runs one training job to its end, printing its progress on stderr.
 pub(super) fn train_one(spec: TrainJobSpec, options: &TrainOptions) -> anyhow::Result<Outcome> {
-    let model_name = &options.model;
-    let epochs = options.epochs;
     let job = TrainJob::spawn(spec, || {});
-    let terminal = std::io::stderr().is_terminal();
-    let mut bar: Option<ProgressBar> = None;
-    let mut steps_per_epoch = 1;
+    let mut progress = Progress::new(options);
     let mut outcome: Option<Outcome> = None;
     let mut failure: Option<String> = None;
     for event in job.events.iter() {
+        match &event {
+            Event::Finished(o) => outcome = Some((**o).clone()),
+            Event::Failed(f) => failure = Some(f.message.clone()),
+            Event::Cancelled => failure = Some("training was cancelled".into()),
+            _ => {}
+        }
+        progress.show(event);
+    }
+    progress.finish();
+    job.join();
+    if let Some(message) = failure {
+        bail!("{message}");
+    }
+    outcome.ok_or_else(|| anyhow!("training ended without a result"))
+}
+
+/// A training run's progress on stderr: what is trained, a bar on a
+/// terminal, a line per epoch and each warning.
+pub(super) struct Progress {
+    model_name: String,
+    epochs: usize,
+    terminal: bool,
+    bar: Option<ProgressBar>,
+    steps_per_epoch: usize,
+}
+
+impl Progress {
+    /// The progress of a run with `options`.
+    pub(super) fn new(options: &TrainOptions) -> Self {
+        Self {
+            model_name: options.model.clone(),
+            epochs: options.epochs,
+            terminal: std::io::stderr().is_terminal(),
+            bar: None,
+            steps_per_epoch: 1,
+        }
+    }
+
+    /// Shows one training event.
+    pub(super) fn show(&mut self, event: Event) {
         match event {
-            Event::Started(info) => {
-                steps_per_epoch = info.steps_per_epoch.max(1);
-                eprintln!(
-                    "{}: {} parameters on {}; windows: {} train, {} validation, {} test; classes: {}",
-                    model_name,
-                    info.model.trainable_params,
-                    info.device,
-                    info.n_train,
-                    info.n_validation,
-                    info.n_test,
-                    if info.classes.is_empty() {
-                        "regression".into()
-                    } else {
-                        info.classes.join(", ")
-                    }
-                );
-                eprintln!(
-                    "  validation: {}; test: {}",
-                    info.dataset.validation_method, info.dataset.test_method
-                );
-                eprint!("{}", layer_table(&info.model));
-                if terminal {
-                    let b = ProgressBar::new((steps_per_epoch * epochs) as u64);
-                    b.set_style(
-                        ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {msg}")
-                            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-                    );
-                    bar = Some(b);
-                }
-            }
+            Event::Started(info) => self.started(&info),
             Event::Batch { epoch, step, loss } => {
-                if let Some(b) = &bar {
-                    b.set_position(((epoch - 1) * steps_per_epoch + step) as u64);
+                if let Some(b) = &self.bar {
+                    b.set_position(((epoch - 1) * self.steps_per_epoch + step) as u64);
                     b.set_message(format!("epoch {epoch} loss {loss:.4}"));
                 }
             }
@@ -254,29 +274,62 @@ pub(super) fn train_one(spec: TrainJobSpec, options: &TrainOptions) -> anyhow::R
                     m.lr,
                     m.seconds
                 );
-                match &bar {
-                    Some(b) => b.println(line),
-                    None => eprintln!("{line}"),
-                }
+                self.line(line);
             }
-            Event::Warning(w) => match &bar {
-                Some(b) => b.println(format!("warning: {w}")),
-                None => eprintln!("warning: {w}"),
-            },
-            Event::NewBest { .. } | Event::Paused | Event::Resumed => {}
-            Event::Finished(o) => outcome = Some(*o),
-            Event::Failed(f) => failure = Some(f.message),
-            Event::Cancelled => failure = Some("training was cancelled".into()),
+            Event::Warning(w) => self.line(format!("warning: {w}")),
+            Event::NewBest { .. }
+            | Event::Paused
+            | Event::Resumed
+            | Event::Finished(_)
+            | Event::Failed(_)
+            | Event::Cancelled => {}
         }
     }
-    if let Some(b) = &bar {
-        b.finish_and_clear();
+
+    fn started(&mut self, info: &spindle_learn::train::StartInfo) {
+        self.steps_per_epoch = info.steps_per_epoch.max(1);
+        eprintln!(
+            "{}: {} parameters on {}; windows: {} train, {} validation, {} test; classes: {}",
+            self.model_name,
+            info.model.trainable_params,
+            info.device,
+            info.n_train,
+            info.n_validation,
+            info.n_test,
+            if info.classes.is_empty() {
+                "regression".into()
+            } else {
+                info.classes.join(", ")
+            }
+        );
+        eprintln!(
+            "  validation: {}; test: {}",
+            info.dataset.validation_method, info.dataset.test_method
+        );
+        eprint!("{}", layer_table(&info.model));
+        if self.terminal {
+            let b = ProgressBar::new((self.steps_per_epoch * self.epochs) as u64);
+            b.set_style(
+                ProgressStyle::with_template("{bar:30} {pos}/{len} steps  {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            self.bar = Some(b);
+        }
     }
-    job.join();
-    if let Some(message) = failure {
-        bail!("{message}");
+
+    fn line(&self, line: String) {
+        match &self.bar {
+            Some(b) => b.println(line),
+            None => eprintln!("{line}"),
+        }
     }
-    outcome.ok_or_else(|| anyhow!("training ended without a result"))
+
+    /// Clears the bar.
+    pub(super) fn finish(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
 }
 
 /// Prints how a run ended: the kept epoch, normalization, test scores, its folder.

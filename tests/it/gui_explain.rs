@@ -47,11 +47,15 @@ fn a_run_is_explained_from_the_app_and_its_saliency_drawn_over_the_traces() {
     let mut h = harness(vec![eeg], &runs);
     h.state_mut().command(AppCommand::OpenRun(run.clone()));
     step_until(&mut h, "the run read", 30, |a| {
-        a.result_run().is_some_and(|r| r.report.is_some())
+        a.parts()
+            .runs
+            .result_run
+            .as_ref()
+            .is_some_and(|r| r.report.is_some())
     });
     h.get_by_label("Explain").click();
     h.run_steps(2);
-    assert_eq!(h.state().tab(), Tab::Explain);
+    assert_eq!(h.state().parts().shell.tab, Tab::Explain);
     assert!(shows(&h, "not what the brain does"), "the caveat is shown");
     assert!(shows(&h, "has not been explained yet"));
     // The quick methods only: the bands and the channel × frequency map
@@ -60,20 +64,41 @@ fn a_run_is_explained_from_the_app_and_its_saliency_drawn_over_the_traces() {
     h.get_by_label("Channel × frequency").click();
     h.run_steps(1);
     h.get_by_label("Explain this run").click();
-    step_until(&mut h, "the explanation's start", 30, |a| a.is_explaining());
+    step_until(&mut h, "the explanation's start", 30, |a| {
+        a.parts().training.explain.is_running()
+    });
     h.run_steps(1);
     assert!(
-        shows(&h, "Cancel explanation") || h.state().explanation().is_some(),
+        shows(&h, "Cancel explanation")
+            || h.state()
+                .parts()
+                .training
+                .explain
+                .explanation
+                .as_ref()
+                .is_some(),
         "progress and a way out while it runs"
     );
     step_until(&mut h, "the explanation", 120, |a| {
-        a.explanation().is_some_and(|(d, _)| d == run)
+        a.parts()
+            .training
+            .explain
+            .explanation
+            .as_ref()
+            .is_some_and(|(d, _)| *d == run)
     });
     assert!(
         run.join("explain.json").exists(),
         "written into the run folder"
     );
-    let (_, e) = h.state().explanation().unwrap();
+    let (_, e) = h
+        .state()
+        .parts()
+        .training
+        .explain
+        .explanation
+        .as_ref()
+        .unwrap();
     let channels = e.channels.as_ref().expect("channel importance");
     assert_eq!(channels.len(), 12, "one bar per channel of the run");
     assert!(e.bands.is_none() && e.amplitude.is_none());
@@ -98,10 +123,19 @@ fn a_run_is_explained_from_the_app_and_its_saliency_drawn_over_the_traces() {
         .unwrap()
         .click_accesskit();
     step_until(&mut h, "the window in the viewer", 30, |a| {
-        a.tab() == Tab::Viewer && a.open_recording().is_some() && !a.heat().is_empty()
+        a.parts().shell.tab == Tab::Viewer
+            && a.parts().recording.path().is_some()
+            && !a.parts().derived.heat.is_empty()
     });
-    let open = h.state().open_recording().unwrap().to_path_buf();
-    let (_, e) = h.state().explanation().unwrap();
+    let open = h.state().parts().recording.path().unwrap().to_path_buf();
+    let (_, e) = h
+        .state()
+        .parts()
+        .training
+        .explain
+        .explanation
+        .as_ref()
+        .unwrap();
     let on_file = e
         .saliency
         .as_ref()
@@ -111,7 +145,7 @@ fn a_run_is_explained_from_the_app_and_its_saliency_drawn_over_the_traces() {
         .filter(|w| w.file == open)
         .count();
     assert_eq!(
-        h.state().heat().len(),
+        h.state().parts().derived.heat.len(),
         on_file,
         "one span per explained window of the file"
     );
@@ -121,7 +155,12 @@ fn a_run_is_explained_from_the_app_and_its_saliency_drawn_over_the_traces() {
     let mut h = harness(Vec::new(), &runs);
     h.state_mut().command(AppCommand::OpenRun(run.clone()));
     step_until(&mut h, "the saved explanation", 30, |a| {
-        a.explanation().is_some_and(|(d, _)| d == run)
+        a.parts()
+            .training
+            .explain
+            .explanation
+            .as_ref()
+            .is_some_and(|(d, _)| *d == run)
     });
 
     // An explanation can be cancelled.
@@ -129,14 +168,22 @@ fn a_run_is_explained_from_the_app_and_its_saliency_drawn_over_the_traces() {
     h.run_steps(2);
     h.get_by_label("Explain again").click();
     step_until(&mut h, "the second explanation's start", 30, |a| {
-        a.is_explaining()
+        a.parts().training.explain.is_running()
     });
     h.run_steps(1);
     h.get_by_label("Cancel explanation").click();
-    step_until(&mut h, "the cancellation", 60, |a| !a.is_explaining());
+    step_until(&mut h, "the cancellation", 60, |a| {
+        !a.parts().training.explain.is_running()
+    });
     assert!(shows(&h, "explanation cancelled"));
     assert!(
-        h.state().explanation().is_some(),
+        h.state()
+            .parts()
+            .training
+            .explain
+            .explanation
+            .as_ref()
+            .is_some(),
         "the earlier explanation stays"
     );
 }

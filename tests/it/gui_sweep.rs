@@ -57,17 +57,21 @@ fn the_runs_view_opens_a_sweep_folder_with_its_tasks_and_comparison() {
     h.run_steps(2);
     h.get_by_label("Open sweep").click();
     let started = Instant::now();
-    while h.state().runs().sweep.snapshot.is_none() {
+    while h.state().parts().runs.panel.sweep.snapshot.is_none() {
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "the sweep was not read; errors: {:?}",
-            h.state().errors()
+            h.state().parts().shell.errors
         );
         h.step();
         std::thread::sleep(Duration::from_millis(5));
     }
     h.run_steps(3);
-    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
+    assert!(
+        h.state().parts().shell.errors.is_empty(),
+        "{:?}",
+        h.state().parts().shell.errors
+    );
     assert!(
         shows(&h, "3 tasks, 2 done, 0 running, 1 pending, 0 failed"),
         "the task counts"
@@ -79,7 +83,7 @@ fn the_runs_view_opens_a_sweep_folder_with_its_tasks_and_comparison() {
     assert!(h.query_by_label("Run remaining tasks here").is_some());
     assert!(shows(&h, "Finished tasks compared"));
     assert!(h.query_by_label("train.lr").is_some(), "the varied setting");
-    let snapshot = h.state().runs().sweep.snapshot.clone().unwrap();
+    let snapshot = h.state().parts().runs.panel.sweep.snapshot.clone().unwrap();
     let scored = snapshot
         .comparison
         .runs
@@ -101,7 +105,10 @@ fn the_runs_view_opens_a_sweep_folder_with_its_tasks_and_comparison() {
     let started = Instant::now();
     while !h
         .state()
-        .result_run()
+        .parts()
+        .runs
+        .result_run
+        .as_ref()
         .is_some_and(|r| r.dir == first && r.report.is_some())
     {
         assert!(
@@ -111,7 +118,7 @@ fn the_runs_view_opens_a_sweep_folder_with_its_tasks_and_comparison() {
         h.step();
         std::thread::sleep(Duration::from_millis(5));
     }
-    assert_eq!(h.state().tab(), spindle_app::gui::Tab::Results);
+    assert_eq!(h.state().parts().shell.tab, spindle_app::gui::Tab::Results);
     h.get_by_label("Runs").click();
     h.run_steps(3);
 
@@ -122,7 +129,7 @@ fn the_runs_view_opens_a_sweep_folder_with_its_tasks_and_comparison() {
     h.run_steps(2);
     h.get_by_label("Open sweep").click();
     let started = Instant::now();
-    while h.state().errors().is_empty() {
+    while h.state().parts().shell.errors.is_empty() {
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "no error shown"
@@ -130,7 +137,7 @@ fn the_runs_view_opens_a_sweep_folder_with_its_tasks_and_comparison() {
         h.step();
         std::thread::sleep(Duration::from_millis(5));
     }
-    let error = h.state().errors()[0].to_string();
+    let error = h.state().parts().shell.errors[0].to_string();
     assert!(error.contains("sweep.json"), "{error}");
 }
 
@@ -144,7 +151,15 @@ fn a_new_sweep_is_planned_from_the_train_views_recordings_and_settings() {
         1000.0,
     );
     let started = Instant::now();
-    while h.state().training().data_roles().train.is_empty() {
+    while h
+        .state()
+        .parts()
+        .training
+        .panel
+        .data_roles()
+        .train
+        .is_empty()
+    {
         assert!(started.elapsed() < Duration::from_secs(30), "no recordings");
         h.step();
         std::thread::sleep(Duration::from_millis(5));
@@ -168,11 +183,11 @@ fn a_new_sweep_is_planned_from_the_train_views_recordings_and_settings() {
     }
     h.get_by_label("Plan sweep").click();
     let started = Instant::now();
-    while h.state().runs().sweep.snapshot.is_none() {
+    while h.state().parts().runs.panel.sweep.snapshot.is_none() {
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "not planned; errors: {:?}",
-            h.state().errors()
+            h.state().parts().shell.errors
         );
         h.step();
         std::thread::sleep(Duration::from_millis(5));

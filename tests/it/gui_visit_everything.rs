@@ -30,277 +30,9 @@ use crate::support::app::{AppHarness, harness};
 use crate::support::gui::{app_with_runs, preview_ready, teaching_data};
 use crate::support::spindle;
 
-/// The harness, and what the visits found.
-struct Tour {
-    h: AppHarness,
-    /// `place: unnamed widgets` for every place that fails the accessibility check.
-    unnamed: Vec<String>,
-    /// Things that do not work as they should, found on the way (the visit
-    /// goes on so that every one of them is reported).
-    defects: Vec<String>,
-    /// The unnamed widgets already listed.
-    seen: std::collections::BTreeSet<String>,
-    /// Places checked.
-    places: usize,
-    started: Instant,
-}
+mod tour;
 
-impl Tour {
-    fn new(paths: Vec<PathBuf>, runs: &Path) -> Self {
-        let h = harness(app_with_runs(paths, runs), 1400.0, 900.0);
-        Self {
-            h,
-            unnamed: Vec::new(),
-            defects: Vec::new(),
-            seen: Default::default(),
-            places: 0,
-            started: Instant::now(),
-        }
-    }
-
-    fn app(&self) -> &SpindleApp {
-        self.h.state()
-    }
-
-    fn steps(&mut self, n: usize) {
-        self.h.run_steps(n);
-    }
-
-    /// Steps until `done` holds, failing after `limit_s` with `what`.
-    fn until(&mut self, what: &str, limit_s: u64, done: impl Fn(&SpindleApp) -> bool) {
-        let started = Instant::now();
-        while !done(self.h.state()) {
-            assert!(
-                started.elapsed() < Duration::from_secs(limit_s),
-                "{what} did not happen within {limit_s} s; errors: {:?}; busy {}, \
-                 open {:?}, {} recordings, {} runs, tab {:?}",
-                self.h.state().errors(),
-                self.h.state().is_busy(),
-                self.h.state().open_recording(),
-                self.h.state().entries().len(),
-                self.h.state().runs().entries.len(),
-                self.h.state().tab(),
-            );
-            self.h.step();
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        self.h.run_steps(2);
-    }
-
-    /// True when some node's label contains `text`.
-    fn shows(&self, text: &str) -> bool {
-        self.h.query_all_by_label_contains(text).next().is_some()
-    }
-
-    #[track_caller]
-    fn expect(&self, text: &str) {
-        assert!(self.shows(text), "`{text}` is not shown");
-    }
-
-    #[track_caller]
-    fn expect_not(&self, text: &str) {
-        let shown: Vec<String> = self
-            .h
-            .query_all_by_label_contains(text)
-            .map(|n| format!("{:?} {:?}", n.accesskit_node().role(), n.rect()))
-            .collect();
-        assert!(shown.is_empty(), "`{text}` is still shown: {shown:?}");
-    }
-
-    /// True when a node of `role` is labeled exactly `label`.
-    fn has(&self, role: Role, label: &str) -> bool {
-        self.h
-            .query_all_by_role_and_label(role, label)
-            .next()
-            .is_some()
-    }
-
-    /// Clicks the one node labeled `label` with the mouse.
-    #[track_caller]
-    fn click(&mut self, label: &str) {
-        self.h.get_by_label(label).click();
-        self.h.run_steps(3);
-    }
-
-    /// Clicks the one node of `role` labeled `label` with the mouse.
-    #[track_caller]
-    fn click_role(&mut self, role: Role, label: &str) {
-        self.h.get_by_role_and_label(role, label).click();
-        self.h.run_steps(3);
-    }
-
-    /// Clicks the node labeled `label`: with the mouse where it is on
-    /// screen, else (in a scrolled form) through AccessKit after scrolling to it.
-    #[track_caller]
-    fn reveal_and_click(&mut self, label: &str) {
-        let screen = self.h.ctx.content_rect().shrink(30.0);
-        if screen.contains_rect(self.h.get_by_label(label).rect()) {
-            self.click(label);
-            return;
-        }
-        self.h.get_by_label(label).scroll_to_me();
-        self.h.run_steps(2);
-        self.h.get_by_label(label).click_accesskit();
-        self.h.run_steps(3);
-    }
-
-    /// Opens the menu `menu` unless its item `probe` (a button) is already shown.
-    #[track_caller]
-    fn open_menu(&mut self, menu: &str, probe_role: Role, probe: &str) {
-        if !self.has(probe_role, probe) {
-            self.click_role(Role::Button, menu);
-        }
-        assert!(
-            self.has(probe_role, probe),
-            "menu {menu} did not open (no {probe})"
-        );
-    }
-
-    /// Closes the menu `menu` if its item `probe` is still shown (a click
-    /// inside a menu usually closes it already).
-    fn close_menu(&mut self, menu: &str, probe_role: Role, probe: &str) {
-        if self.has(probe_role, probe) {
-            self.click_role(Role::Button, menu);
-        }
-        assert!(!self.has(probe_role, probe), "menu {menu} did not close");
-    }
-
-    /// Clicks the viewer's time axis, where a click does nothing, to close a popup.
-    fn click_away(&mut self) {
-        self.click("Time axis");
-    }
-
-    /// No error in the window, and every input widget has a name.
-    #[track_caller]
-    fn check(&mut self, place: &str) {
-        let errors = self.h.state().errors();
-        assert!(
-            errors.is_empty(),
-            "{place}: the app shows errors: {errors:?}"
-        );
-        let unnamed = self.h.unnamed_widgets();
-        if !unnamed.is_empty() {
-            let all = self.describe_unnamed();
-            let new: Vec<String> = all
-                .iter()
-                .filter(|w| {
-                    self.seen
-                        .insert(w.split(" (showing").next().unwrap_or(w).to_string())
-                })
-                .cloned()
-                .collect();
-            self.unnamed.push(format!(
-                "{place}: {} unnamed ({} listed above){}{}",
-                unnamed.len(),
-                all.len() - new.len(),
-                if new.is_empty() { "" } else { ":\n    " },
-                new.join("\n    ")
-            ));
-        }
-        self.places += 1;
-    }
-
-    /// The widgets `unnamed_widgets` lists, each with the text left of it on
-    /// its row and its value, so that one can tell which widget it is.
-    fn describe_unnamed(&self) -> Vec<String> {
-        let labels: Vec<(egui::Rect, String)> = self
-            .h
-            .query_all_by_role(Role::Label)
-            .filter_map(|n| Some((n.rect(), n.accesskit_node().value()?)))
-            .collect();
-        self.h
-            .query_all_by(|n| {
-                let named = n.label().is_some_and(|l| !l.trim().is_empty())
-                    || n.data().placeholder().is_some_and(|p| !p.trim().is_empty());
-                egui::accessibility::is_input(n.role())
-                    && !n.is_hidden()
-                    && !n.data().is_read_only()
-                    && !named
-            })
-            .map(|n| {
-                let r = n.rect();
-                let mut row: Vec<&(egui::Rect, String)> = labels
-                    .iter()
-                    .filter(|(l, _)| {
-                        l.max.x <= r.min.x + 1.0
-                            && (l.center().y - r.center().y).abs() < r.height() / 2.0
-                    })
-                    .collect();
-                row.sort_by(|a, b| a.0.min.x.total_cmp(&b.0.min.x));
-                let row = row
-                    .iter()
-                    .map(|(_, t)| t.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" | ");
-                let node = n.accesskit_node();
-                let value = node
-                    .value()
-                    .or_else(|| node.numeric_value().map(|v| v.to_string()))
-                    .unwrap_or_default();
-                format!(
-                    "{:?} right of `{row}` (showing `{value}`, at {:?})",
-                    node.role(),
-                    [r.min.x.round(), r.min.y.round()]
-                )
-            })
-            .collect()
-    }
-
-    /// Notes that `what` does not work, and goes on.
-    fn defect(&mut self, what: String) {
-        eprintln!("defect: {what}");
-        self.defects.push(what);
-    }
-
-    /// Fails with every defect and every place that failed the accessibility check.
-    fn finish(self, name: &str) {
-        eprintln!(
-            "{name}: {} places visited in {:.1} s",
-            self.places,
-            self.started.elapsed().as_secs_f64()
-        );
-        assert!(
-            self.defects.is_empty() && self.unnamed.is_empty(),
-            "{name}: {} defect(s):\n{}\ncheck_accessibility fails at {} of {} places:\n{}",
-            self.defects.len(),
-            self.defects.join("\n"),
-            self.unnamed.len(),
-            self.places,
-            self.unnamed.join("\n")
-        );
-        self.h.check_accessibility();
-    }
-}
-
-/// Trains small MLPs with the CLI, one per learning rate, at the same time.
-/// Each gets its own `--out` folder: without it, two `spindle train` started
-/// in the same second choose the same run folder.
-fn cli_runs(eeg: &Path, runs: &Path, lrs: &[&str]) {
-    let children: Vec<_> = lrs
-        .iter()
-        .map(|lr| {
-            spindle()
-                .args(["train", "--runs"])
-                .arg(runs)
-                .arg("--out")
-                .arg(runs.join(format!("mlp-lr{lr}")))
-                .args(["--model", "mlp", "--epochs", "2", "--lr", lr, "--data"])
-                .arg(eeg)
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-}
+use tour::{Tour, cli_runs};
 
 #[test]
 fn every_menu_window_and_viewer_panel() {
@@ -308,11 +40,11 @@ fn every_menu_window_and_viewer_panel() {
     let data = teaching_data(dir.path());
     let mut t = Tour::new(vec![data.clone()], &dir.path().join("runs"));
     t.until("the folder scan and the first recording", 30, |a| {
-        !a.is_busy() && a.open_recording().is_some()
+        !a.is_busy() && a.parts().recording.path().is_some()
     });
     let sub01 = data.join("eeg").join("sub-01.edf");
-    assert_eq!(t.app().open_recording(), Some(sub01.as_path()));
-    assert_eq!(t.app().tab(), Tab::Viewer);
+    assert_eq!(t.app().parts().recording.path(), Some(sub01.as_path()));
+    assert_eq!(t.app().parts().shell.tab, Tab::Viewer);
     t.expect("Signal traces");
     t.expect("Time axis");
     t.expect("Label classes");
@@ -397,7 +129,7 @@ fn view_menu(t: &mut Tour) {
     ] {
         t.open_menu("View", Role::RadioButton, "Light");
         t.click_role(Role::RadioButton, item);
-        assert_eq!(t.app().settings().theme, theme);
+        assert_eq!(t.app().parts().shell.settings.theme, theme);
         if let Some(egui_theme) = egui_theme {
             assert_eq!(t.h.ctx.theme(), egui_theme, "View > {item}");
         }
@@ -406,13 +138,13 @@ fn view_menu(t: &mut Tour) {
     // The Labels panel off and on again.
     t.open_menu("View", Role::RadioButton, "Light");
     t.click_role(Role::CheckBox, "Labels panel");
-    assert!(!t.app().settings().show_labels);
+    assert!(!t.app().parts().shell.settings.show_labels);
     t.close_menu("View", Role::RadioButton, "Light");
     t.expect_not("Label classes");
     t.check("View > Labels panel (off)");
     t.open_menu("View", Role::RadioButton, "Light");
     t.click_role(Role::CheckBox, "Labels panel");
-    assert!(t.app().settings().show_labels);
+    assert!(t.app().parts().shell.settings.show_labels);
     t.close_menu("View", Role::RadioButton, "Light");
     t.expect("Label classes");
 }
@@ -421,7 +153,7 @@ fn view_menu(t: &mut Tour) {
 fn spectrum_panel(t: &mut Tour) {
     t.open_menu("View", Role::RadioButton, "Light");
     t.click_role(Role::CheckBox, "Spectrum panel");
-    assert!(t.app().settings().show_spectrum);
+    assert!(t.app().parts().shell.settings.show_spectrum);
     t.close_menu("View", Role::RadioButton, "Light");
     t.steps(2);
     // The spectra come from a worker: wait for them rather than race it.
@@ -449,19 +181,22 @@ fn spectrum_panel(t: &mut Tour) {
 fn presentation_mode(t: &mut Tour) {
     t.open_menu("View", Role::RadioButton, "Light");
     t.click_role(Role::CheckBox, "Presentation mode (F5)");
-    assert!(t.app().is_presenting());
+    assert!(t.app().parts().shell.presenting);
     t.close_menu("View", Role::RadioButton, "Light");
     t.steps(2);
     t.expect_not("Label classes");
     t.check("Presentation mode");
     t.click("Leave presentation mode");
-    assert!(!t.app().is_presenting());
+    assert!(!t.app().parts().shell.presenting);
     t.h.key_press(Key::F5);
     t.steps(2);
-    assert!(t.app().is_presenting(), "F5 starts presentation mode");
+    assert!(
+        t.app().parts().shell.presenting,
+        "F5 starts presentation mode"
+    );
     t.h.key_press(Key::F5);
     t.steps(2);
-    assert!(!t.app().is_presenting());
+    assert!(!t.app().parts().shell.presenting);
     t.expect("Label classes");
 }
 
@@ -476,7 +211,7 @@ fn tabs_and_training_menu(t: &mut Tour) {
                 .unwrap_or_else(|| panic!("View > {} is missing", tab.title()));
         entry.click();
         t.steps(3);
-        assert_eq!(t.app().tab(), tab, "View > {}", tab.title());
+        assert_eq!(t.app().parts().shell.tab, tab, "View > {}", tab.title());
         t.check(&format!("View > {}", tab.title()));
     }
     // No run yet: Results and Runs say so.
@@ -500,7 +235,7 @@ fn tabs_and_training_menu(t: &mut Tour) {
     );
     assert!(t.has(Role::Button, "Demo: train on the sample EEG"));
     t.click_role(Role::Button, "Recording");
-    assert_eq!(t.app().tab(), Tab::Viewer);
+    assert_eq!(t.app().parts().shell.tab, Tab::Viewer);
 }
 
 /// The Help menu: both windows, each closed by its close button.
@@ -526,7 +261,7 @@ fn help_menu(t: &mut Tour) {
 /// The viewer's toolbar: zoom, filters, new-label class, epoch scoring.
 fn viewer_toolbar(t: &mut Tour) {
     t.click("All");
-    assert_eq!(t.app().view_range(), Some((0.0, 150.0)));
+    assert_eq!(t.app().parts().recording.view_range(), Some((0.0, 150.0)));
     t.click("+");
     t.click("-");
     for (combo, choice) in [
@@ -539,7 +274,7 @@ fn viewer_toolbar(t: &mut Tour) {
         t.click_role(Role::Button, choice);
         t.check(&format!("{combo} at {choice}"));
     }
-    let f = t.app().settings().filter;
+    let f = t.app().parts().shell.settings.filter;
     assert_eq!(
         (f.highpass_hz, f.lowpass_hz, f.notch_hz),
         (Some(0.5), Some(35.0), Some(50.0))
@@ -554,7 +289,7 @@ fn viewer_toolbar(t: &mut Tour) {
     t.click("All");
     t.click("Epoch scoring");
     t.expect("page 1/5");
-    assert_eq!(t.app().view_range(), Some((0.0, 30.0)));
+    assert_eq!(t.app().parts().recording.view_range(), Some((0.0, 30.0)));
     t.check("Epoch scoring on");
     t.click("Epoch scoring");
     t.expect_not("page 1/5");
@@ -608,7 +343,9 @@ fn labels_panel(t: &mut Tour) {
     t.click("Add class");
     assert!(
         t.app()
-            .scheme()
+            .parts()
+            .recording
+            .scheme
             .classes
             .iter()
             .any(|c| c.name == "artifact")
@@ -626,21 +363,21 @@ fn channels_section(t: &mut Tour) {
     t.expect("Show all");
     t.check("Channels section");
     t.click("Hide all");
-    assert!(t.app().visible_channels().is_empty());
+    assert!(t.app().parts().recording.visible_channels().is_empty());
     t.click("Show all");
-    assert_eq!(t.app().visible_channels().len(), 12);
+    assert_eq!(t.app().parts().recording.visible_channels().len(), 12);
     // "Fp1" also names its line in the spectrum panel's legend.
     let show_fp1 = |n: &egui_kittest::kittest::AccessKitNode<'_>| {
         n.description().as_deref() == Some("Show Fp1")
     };
     t.h.get_by(show_fp1).click_accesskit();
     t.steps(2);
-    assert_eq!(t.app().visible_channels().len(), 11);
+    assert_eq!(t.app().parts().recording.visible_channels().len(), 11);
     t.h.get_by(show_fp1).click_accesskit();
     t.h.get_by(|n| n.description().as_deref() == Some("Move Fp1 down"))
         .click_accesskit();
     t.steps(2);
-    assert_eq!(t.app().visible_channels()[1], "Fp1");
+    assert_eq!(t.app().parts().recording.visible_channels()[1], "Fp1");
     t.check("Channels changed");
     t.click("Channels");
 }
@@ -653,7 +390,9 @@ fn audio_file(t: &mut Tour) {
         .click_accesskit();
     t.until("the audio file", 30, |a| {
         !a.is_busy()
-            && a.open_recording()
+            && a.parts()
+                .recording
+                .path()
                 .is_some_and(|p| p.extension().is_some_and(|e| e == "wav"))
     });
     t.expect("Audio file of class `");
@@ -671,7 +410,9 @@ fn train_results_and_runs_views() {
     cli_runs(&eeg, &runs, &["0.001", "0.003"]);
     let mut t = Tour::new(vec![data.clone()], &runs);
     t.until("the folder scan, the recording and the runs", 30, |a| {
-        !a.is_busy() && a.open_recording().is_some() && a.runs().entries.len() == 2
+        !a.is_busy()
+            && a.parts().recording.path().is_some()
+            && a.parts().runs.panel.entries.len() == 2
     });
 
     train_view(&mut t);
@@ -688,7 +429,7 @@ fn train_results_and_runs_views() {
 /// and the previews of each folder.
 fn train_view(t: &mut Tour) {
     t.click_role(Role::Button, "Train");
-    assert_eq!(t.app().tab(), Tab::Train);
+    assert_eq!(t.app().parts().shell.tab, Tab::Train);
     t.until("the dataset preview", 60, preview_ready);
     t.expect("windows of 2.00 s");
     t.expect("whole recordings");
@@ -740,22 +481,23 @@ fn optional_settings(t: &mut Tour) {
         }
     };
     toggle_all(t);
-    let o = &t.app().training().options;
+    let o = &t.app().parts().training.panel.options;
     assert!(o.window.is_some() && o.stride.is_some());
     assert!(o.highpass.is_some() && o.lowpass.is_some() && o.notch.is_some());
     assert_eq!(o.batch, Some(32));
     t.until("the preview with every option set", 60, |a| {
-        !a.training().preview_is_stale() && !matches!(a.training().preview, PreviewState::Pending)
+        !a.parts().training.panel.preview_is_stale()
+            && !matches!(*a.parts().training.panel.preview, PreviewState::Pending)
     });
     // Every option on, at its starting value (0.5 Hz high-pass, 40 Hz
     // low-pass, 50 Hz notch, 1-s windows), still makes a dataset.
-    if let PreviewState::Failed(f) = &t.app().training().preview {
+    if let PreviewState::Failed(f) = &*t.app().parts().training.panel.preview {
         panic!("the preview with every option on failed: {f}");
     }
     t.expect("epochs without progress");
     t.check("Train: every optional setting on");
     toggle_all(t);
-    let o = &t.app().training().options;
+    let o = &t.app().parts().training.panel.options;
     assert!(o.window.is_none() && o.highpass.is_none() && o.batch.is_none());
     t.until("the EEG preview again", 60, preview_ready);
 }
@@ -768,9 +510,13 @@ fn every_architecture(t: &mut Tour) {
         t.reveal_and_click("architecture");
         t.check("Train: the architecture list");
         t.click_role(Role::Button, &item);
-        assert_eq!(t.app().training().options.model, a.name, "{item}");
+        assert_eq!(
+            t.app().parts().training.panel.options.model,
+            a.name,
+            "{item}"
+        );
         t.until(&format!("the preview for {}", a.name), 60, preview_ready);
-        let accepted = match &t.app().training().preview {
+        let accepted = match &*t.app().parts().training.panel.preview {
             PreviewState::Ready(p) => p.model.is_ok(),
             _ => unreachable!(),
         };
@@ -802,7 +548,7 @@ fn every_architecture(t: &mut Tour) {
 /// Runs: tick both to compare, then the delete dialog, answered Keep.
 fn runs_view(t: &mut Tour) {
     t.click_role(Role::Button, "Runs");
-    assert_eq!(t.app().tab(), Tab::Runs);
+    assert_eq!(t.app().parts().shell.tab, Tab::Runs);
     t.check("Runs view");
     let ticks: Vec<_> =
         t.h.get_all_by_role_and_label(Role::CheckBox, "compare")
@@ -811,7 +557,9 @@ fn runs_view(t: &mut Tour) {
     for node in ticks {
         node.click();
     }
-    t.until("both runs read", 30, |a| a.runs().snapshots.len() == 2);
+    t.until("both runs read", 30, |a| {
+        a.parts().runs.panel.snapshots.len() == 2
+    });
     t.expect("Comparing 2 runs");
     assert!(t.h.query_by_label("train.lr").is_some());
     t.expect("Export curves (CSV)…");
@@ -828,19 +576,34 @@ fn runs_view(t: &mut Tour) {
     t.steps(3);
     t.click("Close window");
     assert!(!t.has(Role::Window, "Delete run?"));
-    assert_eq!(t.app().runs().entries.len(), 2, "nothing was deleted");
-    assert!(t.app().runs().entries.iter().all(|e| e.dir.exists()));
+    assert_eq!(
+        t.app().parts().runs.panel.entries.len(),
+        2,
+        "nothing was deleted"
+    );
+    assert!(
+        t.app()
+            .parts()
+            .runs
+            .panel
+            .entries
+            .iter()
+            .all(|e| e.dir.exists())
+    );
 }
 
 /// Results: score card, confusion cell, shares toggle, a window of the cell.
 fn results_view(t: &mut Tour) {
-    let first = t.app().runs().entries[0].dir.clone();
+    let first = t.app().parts().runs.panel.entries[0].dir.clone();
     t.h.get_all_by_label("Open").next().unwrap().click();
     t.until("the opened run", 30, |a| {
-        a.result_run()
+        a.parts()
+            .runs
+            .result_run
+            .as_ref()
             .is_some_and(|r| r.dir == first && r.report.is_some())
     });
-    assert_eq!(t.app().tab(), Tab::Results);
+    assert_eq!(t.app().parts().shell.tab, Tab::Results);
     t.expect("Results of ");
     t.expect("Test accuracy");
     t.expect("chance");
@@ -850,7 +613,7 @@ fn results_view(t: &mut Tour) {
     t.expect("Suggest labels for sub-01.edf");
     t.check("Results view");
     t.click("What did the network rely on?");
-    assert_eq!(t.app().tab(), Tab::Explain);
+    assert_eq!(t.app().parts().shell.tab, Tab::Explain);
     t.expect("not what the brain does");
     t.expect("Explain this run");
     t.check("Explain view before explaining");
@@ -876,7 +639,7 @@ fn results_view(t: &mut Tour) {
         .unwrap()
         .click();
     t.until("the jump to the window", 30, |a| {
-        a.tab() == Tab::Viewer && !a.is_busy()
+        a.parts().shell.tab == Tab::Viewer && !a.is_busy()
     });
     t.check("Viewer at a window of the cell");
 }
@@ -886,20 +649,24 @@ fn suggestions(t: &mut Tour) {
     t.click_role(Role::Button, "Results");
     let name = t
         .app()
-        .open_recording()
+        .parts()
+        .recording
+        .path()
         .unwrap()
         .file_name()
         .unwrap()
         .to_string_lossy()
         .into_owned();
     t.click(&format!("Suggest labels for {name}"));
-    t.until("the suggestions", 60, |a| a.suggestions().is_some());
-    assert_eq!(t.app().tab(), Tab::Viewer);
+    t.until("the suggestions", 60, |a| {
+        a.parts().recording.suggestions.as_ref().is_some()
+    });
+    assert_eq!(t.app().parts().shell.tab, Tab::Viewer);
     t.expect("Suggestions (");
     t.expect("Reject all");
     t.check("Viewer with suggestions");
     t.click("Accept all");
-    assert!(t.app().suggestions().is_none());
+    assert!(t.app().parts().recording.suggestions.as_ref().is_none());
     t.check("Suggestions accepted");
 }
 
@@ -914,13 +681,15 @@ fn the_training_menu_runs_the_demo_to_its_result() {
     t.open_menu("Training", Role::Button, "Run the demo");
     t.click_role(Role::Button, "Run the demo");
     t.until("the demo's training", 60, |a| {
-        a.training()
+        a.parts()
+            .training
+            .panel
             .history
             .as_ref()
             .is_some_and(|h| !h.epochs.is_empty())
     });
-    assert!(t.app().is_presenting());
-    assert_eq!(t.app().tab(), Tab::Train);
+    assert!(t.app().parts().shell.presenting);
+    assert_eq!(t.app().parts().shell.tab, Tab::Train);
     t.expect("Train (running)");
     t.expect("Coach:");
     assert!(
@@ -931,17 +700,27 @@ fn the_training_menu_runs_the_demo_to_its_result() {
     );
     t.check("the demo while training");
     t.until("the demo's result", 120, |a| {
-        a.result_run().is_some_and(|r| r.report.is_some())
+        a.parts()
+            .runs
+            .result_run
+            .as_ref()
+            .is_some_and(|r| r.report.is_some())
     });
     assert!(matches!(
-        t.app().training().history.as_ref().map(|h| &h.state),
+        t.app()
+            .parts()
+            .training
+            .panel
+            .history
+            .as_ref()
+            .map(|h| &h.state),
         Some(JobState::Finished(_))
     ));
-    assert_eq!(t.app().tab(), Tab::Results);
+    assert_eq!(t.app().parts().shell.tab, Tab::Results);
     t.expect("Test accuracy");
     t.check("the demo's result in presentation mode");
     t.click("Leave presentation mode");
-    assert!(!t.app().is_presenting());
+    assert!(!t.app().parts().shell.presenting);
     t.check("the demo's result");
     // The finished run in the Train view, outside presentation mode: every chart.
     t.click_role(Role::Button, "Train");
@@ -957,7 +736,7 @@ fn the_training_menu_runs_the_demo_to_its_result() {
     }
     t.check("the demo's run in the Train view");
     t.click("See the results");
-    assert_eq!(t.app().tab(), Tab::Results);
+    assert_eq!(t.app().parts().shell.tab, Tab::Results);
     t.expect("Per class");
     t.expect("ROC curves (one class against the rest)");
     t.check("the demo's result again");

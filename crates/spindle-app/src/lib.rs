@@ -25,7 +25,7 @@
 //!     app.run_logic(ui.ctx());
 //!     app.show(ui);
 //! });
-//! assert!(app.errors().is_empty());
+//! assert!(app.parts().shell.errors.is_empty());
 //! ```
 
 pub mod gui;

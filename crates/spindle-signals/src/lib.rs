@@ -21,6 +21,11 @@
 //! - [`scoring`]: sleep-stage scorings as values, sleep statistics,
 //!   agreement between scorers, hypnogram exports and review order.
 //! - [`synth`]: the generated teaching recordings of `sample_data/`.
+//! - [`viewing`]: what a viewer needs from files, as services for its
+//!   workers: folder listings, recordings opened with their default
+//!   scales and labels, the overview job of a recording read on demand.
+//! - [`io_guard`]: the counting guard that proves a UI thread touches no
+//!   file.
 //!
 //! # Example
 //!
@@ -44,9 +49,11 @@
 
 pub mod dsp;
 pub mod eval;
+pub mod io_guard;
 pub mod labeling;
 pub mod recording;
 pub mod rng;
 pub mod scoring;
 pub mod synth;
 pub mod testdata;
+pub mod viewing;

@@ -23,9 +23,14 @@ pub fn shows(h: &AppHarness, text: &str) -> bool {
     h.query_all_by_label_contains(text).next().is_some()
 }
 
-/// True when the Train view's dataset preview is ready and current.
+/// True when the Train view's dataset preview is ready and current, and no
+/// command waits (a `SetTrainOptions` just queued would make it stale at
+/// the next logic step).
 pub fn preview_ready(app: &SpindleApp) -> bool {
-    matches!(app.training().preview, PreviewState::Ready(_)) && !app.training().preview_is_stale()
+    let training = &app.parts().training.panel;
+    !app.is_busy()
+        && matches!(*training.preview, PreviewState::Ready(_))
+        && !training.preview_is_stale()
 }
 
 /// The teaching data of `spindle synth` (seed 5) written into `dir/data`:

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use eframe::egui::{self, RichText, Ui};
 use spindle_signals::dsp::format_hms;
 
-use super::worker::Entry;
+use spindle_signals::viewing::Entry;
+
+use super::command::{AppCommand, Commands};
 
 /// The folder being browsed and what was found in it.
 #[derive(Debug, Default)]
@@ -41,9 +43,9 @@ impl Browser {
         }
     }
 
-    /// Draws the panel; returns the recording the user asked to open.
-    pub fn ui(&mut self, ui: &mut Ui, open_path: Option<&Path>) -> Option<PathBuf> {
-        let mut clicked = None;
+    /// Draws the panel; the recording the user clicks becomes
+    /// `AppCommand::Open` on `commands`.
+    pub fn ui(&mut self, ui: &mut Ui, open_path: Option<&Path>, commands: &mut Commands) {
         ui.heading("Recordings");
         match &self.root {
             Some(root) => {
@@ -108,10 +110,9 @@ impl Browser {
                         .selectable_label(selected, format!("{file}\n{details}"))
                         .on_hover_text(e.path.display().to_string());
                     if resp.clicked() && e.error.is_none() {
-                        clicked = Some(e.path.clone());
+                        commands.push(AppCommand::Open(e.path.clone()));
                     }
                 }
             });
-        clicked
     }
 }

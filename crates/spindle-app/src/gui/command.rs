@@ -1,8 +1,15 @@
 //! What panels ask the shell to do. Panels push [`AppCommand`]s while they
 //! draw; the shell drains them in its logic step, so that no panel reaches
-//! into another or starts work itself.
+//! into another or starts work itself. This is the one way a panel reports
+//! back; the only exception is a label `Edit` made by a gesture on the
+//! open recording (viewer, keys, label table), which the panel applies to
+//! the session at once (see CODE_STYLE.md, "Structure").
 
 use std::path::PathBuf;
+
+use spindle_learn::dataset::CvScheme;
+use spindle_learn::train::TrainOptions;
+use spindle_signals::dsp::SpectraRequest;
 
 use super::error::AppError;
 
@@ -93,15 +100,6 @@ pub enum AppCommand {
     /// Run the shown run's model on a recording and offer its predictions as
     /// suggested labels.
     SuggestLabels(PathBuf),
-    /// Save the chart drawn in `rect` (points) as a PNG file the user picks.
-    SaveChartPng {
-        /// A file name to suggest, without extension.
-        name: String,
-        /// Where the chart is on screen, points.
-        rect: eframe::egui::Rect,
-    },
-    /// Save the curves of these runs as one CSV file the user picks.
-    ExportCurves(Vec<PathBuf>),
     /// Turn presentation mode on or off.
     SetPresentation(bool),
     /// Set the open recording's damaged sidecar aside and use its backup's
@@ -114,6 +112,72 @@ pub enum AppCommand {
     RestoreJournal,
     /// Delete the journal of an earlier session's unsaved edits.
     DiscardJournal,
+    /// Compute the spectra of the open recording's view (on a worker).
+    Spectra(SpectraRequest),
+    /// Start or stop playback of the visible span.
+    Listen(ListenRequest),
+    /// Accept or reject suggested labels.
+    Suggestion(SuggestionChoice),
+    /// Save the folder's label scheme (classes, colors, hotkeys).
+    SaveScheme,
+    /// Ask the user for a file or folder in a dialog, then act on it.
+    Pick(Pick),
+    /// Replace the Train view's settings (as a saved form would).
+    SetTrainOptions(Box<TrainOptions>),
+    /// Cross-validate the Train view's settings over its training
+    /// recordings: one run folder per fold and `cv.json` in a new folder
+    /// of the runs folder.
+    CrossValidate(CvScheme),
+    /// Cancel the running cross-validation.
+    CancelCrossValidation,
+}
+
+/// Playback asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenRequest {
+    /// Start playing the visible span.
+    Play,
+    /// Stop playing.
+    Stop,
+}
+
+/// What the user chose among suggested labels (indices into their list).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuggestionChoice {
+    /// Accept this one: it becomes a label (an undoable edit).
+    Accept(usize),
+    /// Reject this one.
+    Reject(usize),
+    /// Accept them all.
+    AcceptAll,
+    /// Reject them all.
+    RejectAll,
+}
+
+/// What a file dialog asks for; the shell acts on the answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pick {
+    /// A recording to open.
+    Recording,
+    /// A folder to browse.
+    Folder,
+    /// Another runs folder.
+    RunsFolder,
+    /// A sweep folder to open in the Runs view.
+    SweepFolder,
+    /// A recording to apply the run shown in Results to.
+    RecordingToSuggest,
+    /// Where to export the open recording with its labels as EDF+.
+    ExportEdf,
+    /// Where to save the chart drawn in `rect` (points) as PNG.
+    ChartPng {
+        /// A file name to suggest, without extension.
+        name: String,
+        /// Where the chart is on screen, points.
+        rect: eframe::egui::Rect,
+    },
+    /// Where to save the curves of these runs as one CSV file.
+    CurvesCsv(Vec<PathBuf>),
 }
 
 /// The queue panels push onto during a frame.

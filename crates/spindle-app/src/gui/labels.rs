@@ -17,17 +17,10 @@ pub struct LabelsPanel {
     renaming: Option<(usize, String)>,
 }
 
-/// What the panel changed that the app must act on.
-#[derive(Debug, Default)]
-pub struct LabelsOutput {
-    /// The scheme was edited and should be saved with the folder.
-    pub scheme_changed: bool,
-}
-
 impl LabelsPanel {
     /// Draws the panel: the classes, then `between` (e.g. the channel list),
     /// then the label table filling the rest. Refused edits are reported
-    /// onto `commands`.
+    /// onto `commands`, and an edited scheme becomes `AppCommand::SaveScheme`.
     pub fn ui(
         &mut self,
         ui: &mut Ui,
@@ -36,12 +29,15 @@ impl LabelsPanel {
         page_s: f64,
         commands: &mut Commands,
         between: impl FnOnce(&mut Ui, &mut Session),
-    ) -> LabelsOutput {
-        let mut out = LabelsOutput::default();
+    ) {
+        let mut scheme_changed = false;
         let now_s = ui.input(|i| i.time);
-        let rename = self.classes_ui(ui, scheme, &mut out);
+        let rename = self.classes_ui(ui, scheme, &mut scheme_changed);
+        if scheme_changed {
+            commands.push(AppCommand::SaveScheme);
+        }
         let Some(s) = s else {
-            return out;
+            return;
         };
         if let Some((from, to)) = rename
             && let Some(edit) = rename_class(s.doc.labels(), &from, &to)
@@ -62,7 +58,6 @@ impl LabelsPanel {
         });
         self.toolbar(ui, s, now_s, commands);
         self.table(ui, s, scheme, page_s);
-        out
     }
 
     /// The classes (color, name, hotkey) and the field to add one; the
@@ -71,7 +66,7 @@ impl LabelsPanel {
         &mut self,
         ui: &mut Ui,
         scheme: &mut LabelScheme,
-        out: &mut LabelsOutput,
+        scheme_changed: &mut bool,
     ) -> Option<(String, String)> {
         ui.heading("Label classes");
         let mut rename: Option<(String, String)> = None;
@@ -86,7 +81,7 @@ impl LabelsPanel {
                         .changed()
                     {
                         scheme.classes[i].color = rgb;
-                        out.scheme_changed = true;
+                        *scheme_changed = true;
                     }
                     match &mut self.renaming {
                         Some((j, text)) if *j == i => {
@@ -100,7 +95,7 @@ impl LabelsPanel {
                                 if !to.is_empty() && to != class.name && scheme.get(&to).is_none() {
                                     rename = Some((class.name.clone(), to.clone()));
                                     scheme.classes[i].name = to;
-                                    out.scheme_changed = true;
+                                    *scheme_changed = true;
                                 }
                                 self.renaming = None;
                             } else {
@@ -129,7 +124,7 @@ impl LabelsPanel {
                                 .clicked()
                             {
                                 scheme.set_hotkey(i, None);
-                                out.scheme_changed = true;
+                                *scheme_changed = true;
                             }
                             for d in 1..=9u8 {
                                 if ui
@@ -137,7 +132,7 @@ impl LabelsPanel {
                                     .clicked()
                                 {
                                     scheme.set_hotkey(i, Some(d));
-                                    out.scheme_changed = true;
+                                    *scheme_changed = true;
                                 }
                             }
                         })
@@ -154,7 +149,7 @@ impl LabelsPanel {
             );
             if ui.button("Add class").clicked() && scheme.ensure(self.new_class.trim()) {
                 self.new_class.clear();
-                out.scheme_changed = true;
+                *scheme_changed = true;
             }
         });
 

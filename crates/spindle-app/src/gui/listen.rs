@@ -5,6 +5,7 @@
 
 use eframe::egui::{RichText, Ui};
 
+use super::command::{AppCommand, Commands, ListenRequest};
 use crate::playback::Player;
 
 /// How fast an EEG channel is played: 10 Hz alpha becomes a 600 Hz tone.
@@ -29,15 +30,6 @@ pub struct Listening {
     pub clips_played: usize,
 }
 
-/// What the user asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListenRequest {
-    /// Start playing the visible span.
-    Play,
-    /// Stop playing.
-    Stop,
-}
-
 impl Listening {
     /// True while sound plays.
     pub fn is_playing(&self) -> bool {
@@ -58,13 +50,13 @@ impl Listening {
         }
     }
 
-    /// The play/stop button and, for EEG, which channel; returns a request.
-    pub fn ui(&mut self, ui: &mut Ui, channels: &[String], audio: bool) -> Option<ListenRequest> {
-        let mut request = None;
+    /// The play/stop button and, for EEG, which channel; a click becomes
+    /// `AppCommand::Listen` on `commands`.
+    pub fn ui(&mut self, ui: &mut Ui, channels: &[String], audio: bool, commands: &mut Commands) {
         if let Some(why) = &self.unavailable {
             ui.label(RichText::new(format!("Playback: {why}")).weak())
                 .on_hover_text(why.clone());
-            return None;
+            return;
         }
         let playing = self.is_playing() || self.preparing;
         let title = if playing { "Stop sound" } else { "Listen" };
@@ -77,11 +69,11 @@ impl Listening {
             })
             .clicked()
         {
-            request = Some(if playing {
+            commands.push(AppCommand::Listen(if playing {
                 ListenRequest::Stop
             } else {
                 ListenRequest::Play
-            });
+            }));
         }
         if !audio && !channels.is_empty() {
             self.channel = self.channel.min(channels.len() - 1);
@@ -95,6 +87,5 @@ impl Listening {
                 .response
                 .on_hover_text("Channel to listen to");
         }
-        request
     }
 }

@@ -24,22 +24,24 @@ mod session;
 mod settings;
 mod spectrum;
 mod suggestions;
-mod sweep_job;
 pub mod sweep_view;
+mod tracked;
 pub mod training;
 mod viewer;
 mod worker;
 
 use std::path::{Path, PathBuf};
 
-pub use app::SpindleApp;
+pub use app::{
+    CrossValidation, Derived, OpenRecording, Parts, RunsPart, Shell, SpindleApp, TrainingPart,
+};
 pub use command::{AppCommand, Tab};
 pub use error::AppError;
 pub use frame_stats::FrameStats;
 pub use glossary::TERMS;
 pub use settings::{Settings, ThemeChoice};
+pub use spindle_signals::viewing::Entry;
 pub use viewer::{Ribbon, RibbonSpan};
-pub use worker::Entry;
 
 /// How the app starts.
 #[derive(Debug, Clone, Default)]

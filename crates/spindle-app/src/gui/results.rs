@@ -9,7 +9,7 @@ use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, Points};
 use spindle_learn::runs::{RunSnapshot, Scores};
 use spindle_signals::eval::ClassificationReport;
 
-use super::command::{AppCommand, Commands};
+use super::command::{AppCommand, Commands, Pick};
 use super::glossary;
 use super::training::{Curves, curve_charts, save_png_button};
 
@@ -81,7 +81,7 @@ impl ResultsPanel {
             commands.push(AppCommand::ShowTab(super::command::Tab::Explain));
         }
         if !run.epochs.is_empty() && ui.small_button("Export curves (CSV)…").clicked() {
-            commands.push(AppCommand::ExportCurves(vec![run.dir.clone()]));
+            commands.push(AppCommand::Pick(Pick::CurvesCsv(vec![run.dir.clone()])));
         }
         ui.label(
             RichText::new(format!(
@@ -269,12 +269,8 @@ fn apply_buttons(
                 commands.push(AppCommand::SuggestLabels(file.to_path_buf()));
             }
         }
-        if ui.button("Apply to recording…").clicked()
-            && let Some(file) = rfd::FileDialog::new()
-                .add_filter("Recordings", spindle_signals::recording::RECORDING_EXTENSIONS)
-                .pick_file()
-        {
-            commands.push(AppCommand::SuggestLabels(file));
+        if ui.button("Apply to recording…").clicked() {
+            commands.push(AppCommand::Pick(Pick::RecordingToSuggest));
         }
     });
 }

@@ -11,7 +11,7 @@ use eframe::egui::{self, Color32, RichText, Ui};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 use spindle_learn::runs::{RunEntry, RunSnapshot, RunStatus, settings_diff};
 
-use super::command::{AppCommand, Commands, Tab};
+use super::command::{AppCommand, Commands, Pick, Tab};
 
 /// Colors for overlaid runs.
 const PALETTE: [Color32; 6] = [
@@ -195,9 +195,9 @@ impl RunsPanel {
         ui.horizontal(|ui| {
             super::training::save_png_button(ui, "compare-loss", shown.response.rect, commands);
             if ui.small_button("Export curves (CSV)…").clicked() {
-                commands.push(AppCommand::ExportCurves(
+                commands.push(AppCommand::Pick(Pick::CurvesCsv(
                     runs.iter().map(|r| r.dir.clone()).collect(),
-                ));
+                )));
             }
         });
         egui::Grid::new("compare_scores")

@@ -1,20 +1,25 @@
-//! The recording open in the viewer: its data, its labels under edit, and how
-//! it is being viewed.
+//! The recording open in the viewer: its data, its labels under edit (their
+//! files written by its own label thread, `LabelSaver`), how it is being
+//! viewed, and the caches of the view (samples asked of a worker, the
+//! display-filtered span).
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
-use spindle_signals::dsp::{IntervalIndex, MinMaxPyramid, Trace};
+use spindle_signals::dsp::{DisplayFilter, IntervalIndex, MinMaxPyramid, Trace};
 use spindle_signals::labeling::{
-    AutosaveClock, DamagedSidecar, Edit, EditJournal, JournalReplay, LabelDocument, TimeView,
-    ViewLimits, journal_path, set_aside_damaged,
+    AutosaveClock, DamagedSidecar, Edit, JournalReplay, LabelDocument, LabelSaver, SaverEvent,
+    TimeView, ViewLimits, journal_path,
 };
 use spindle_signals::recording::{
-    Label, LabelSet, LabelSource, Recording, SampleStore, sidecar_path, write_events_tsv,
+    Label, LabelSet, LabelSource, Recording, SampleStore, Segment, sidecar_path, write_events_tsv,
 };
+use spindle_signals::viewing::{Opened, OverviewEvent, OverviewJob};
 
 use super::error::{AppError, reason};
-use super::worker::{Loaded, OverviewGuard};
+use super::worker::Waker;
 
 /// How one channel is shown.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,11 +66,14 @@ pub struct Session {
     /// How much of the overview of a recording read on demand is built,
     /// 0..=1; `None` once it is (or when it is not needed).
     pub overview_fraction: Option<f64>,
-    /// Stops building the overview when the session closes (held for its
-    /// `Drop`).
-    _overview: OverviewGuard,
-    /// True once a failed read of the samples was reported (once is enough).
-    pub read_failure_reported: bool,
+    /// The job building the overview of a recording read on demand
+    /// (stopped when the session closes).
+    overview: Option<OverviewJob>,
+    /// Samples (channel, range) read on demand that the view wants and the
+    /// cache does not hold yet (the viewer draws what is ready meanwhile).
+    pub missing: Option<(usize, std::ops::Range<usize>)>,
+    /// The samples last asked of a worker for the view.
+    pub requested: Option<(usize, std::ops::Range<usize>)>,
     /// Samples of channel 0 last asked to be read ahead (recordings read on
     /// demand).
     warmed: Option<std::ops::Range<usize>>,
@@ -89,8 +97,15 @@ pub struct Session {
     /// restores or discards them. Meanwhile this session journals nothing
     /// and its saves keep the journal.
     pub journal_offer: Option<JournalReplay>,
-    /// Where this session's edits are journaled until they are saved.
-    pub journal: EditJournal,
+    /// The label thread: the sidecar, its backup and the journal are
+    /// written there, in order.
+    pub saver: LabelSaver,
+    /// The revision being saved, until its answer arrives.
+    pub saving: Option<u64>,
+    /// Save again once the save in flight is answered (Ctrl+S meanwhile).
+    save_again: bool,
+    /// The backup's labels to restore once the damaged sidecar is set aside.
+    restore_after_aside: Option<LabelSet>,
     /// Why the last journal write failed, until one succeeds.
     pub journal_error: Option<AppError>,
     /// Index of the labels' spans, rebuilt when `index_revision` is behind.
@@ -121,18 +136,71 @@ pub struct Session {
     /// a later save succeeds (which clears it); the labels stay in memory,
     /// unsaved, meanwhile.
     pub last_save_error: Option<AppError>,
+    /// The view's samples display-filtered off the frame.
+    pub filtered: Filtered,
+}
+
+/// What a display-filtered span was computed for: the filter and the time
+/// it covers, seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FilterKey {
+    /// The filter.
+    pub filter: DisplayFilter,
+    /// Start of the time covered, seconds.
+    pub start_s: f64,
+    /// End of the time covered, seconds.
+    pub end_s: f64,
+}
+
+/// The open recording's samples around the view, display-filtered on a
+/// worker (`filter_span`) and drawn from memory; one view's worth at a time.
+#[derive(Debug, Default)]
+pub struct Filtered {
+    /// What `spans` hold.
+    pub key: Option<FilterKey>,
+    /// Per channel: the index of the first sample, and the filtered samples.
+    pub spans: Vec<(usize, Vec<f32>)>,
+    /// The span asked of a worker, until it arrives.
+    pub pending: Option<FilterKey>,
+    /// The view wants a span that is neither ready nor asked for.
+    pub wanted: Option<FilterKey>,
+}
+
+impl Filtered {
+    /// True when the spans are filtered with `filter` and cover
+    /// `start_s..end_s`.
+    pub fn covers(&self, filter: &DisplayFilter, start_s: f64, end_s: f64) -> bool {
+        self.key.is_some_and(|k| {
+            k.filter == *filter && k.start_s <= start_s + 1e-9 && end_s <= k.end_s + 1e-9
+        })
+    }
+}
+
+/// What the label thread's answers mean for the app.
+#[derive(Debug)]
+pub enum LabelNews {
+    /// The labels were saved: the recording now has this many.
+    Saved(usize),
+    /// A save failed (also kept in `last_save_error`).
+    SaveFailed,
+    /// Something to say in the status bar.
+    Notice(String),
+    /// An error to list in the window.
+    Report(AppError),
 }
 
 impl Session {
-    /// A session for a loaded recording, showing the first `window_s` seconds.
-    pub fn new(loaded: Loaded, window_s: f64) -> Self {
+    /// A session for an opened recording, showing the first `window_s`
+    /// seconds; its label thread and overview job wake the UI with `waker`.
+    pub fn new(loaded: Opened, window_s: f64, waker: &Waker) -> Self {
         let n = loaded.recording.channels.len();
-        let journal = EditJournal::new(journal_path(&sidecar_path(&loaded.recording.path)));
+        let saver = LabelSaver::spawn(&loaded.recording.path, waker.as_fn());
         let mut s = Self {
-            overview_fraction: loaded.samples.is_paged().then_some(0.0),
+            overview_fraction: loaded.overview.is_some().then_some(0.0),
             samples: loaded.samples,
-            _overview: loaded.overview,
-            read_failure_reported: false,
+            overview: loaded.overview,
+            missing: None,
+            requested: None,
             warmed: None,
             pyramids: loaded.pyramids,
             amplitudes: loaded.amplitudes,
@@ -143,7 +211,10 @@ impl Session {
             autosave_enabled: loaded.damaged.is_none(),
             damaged: loaded.damaged,
             journal_offer: loaded.journal,
-            journal,
+            saver,
+            saving: None,
+            save_again: false,
+            restore_after_aside: None,
             journal_error: None,
             label_index: IntervalIndex::default(),
             index_revision: None,
@@ -168,6 +239,7 @@ impl Session {
             traces: (0..n).map(|_| Trace::default()).collect(),
             load_s: loaded.seconds,
             last_save_error: None,
+            filtered: Filtered::default(),
             recording: loaded.recording,
         };
         if s.is_audio() {
@@ -267,23 +339,15 @@ impl Session {
         Ok(())
     }
 
-    /// Appends the change just made to the journal (a snapshot without an
-    /// edit), unless an earlier session's journal awaits the user's decision.
-    /// A failure is kept in [`Self::journal_error`]; the edit stands.
+    /// Hands the change just made to the label thread for the journal (a
+    /// snapshot without an edit), unless an earlier session's journal
+    /// awaits the user's decision. Its answer clears or sets
+    /// [`Self::journal_error`]; the edit stands either way.
     fn journal_edit(&mut self, edit: Option<&Edit>) {
         if self.journal_offer.is_some() {
             return;
         }
-        match self.journal.record(edit, self.doc.labels()) {
-            Ok(()) => self.journal_error = None,
-            Err(e) => {
-                let path = self.journal.path().to_path_buf();
-                self.journal_error = Some(AppError::JournalNotWritten {
-                    reason: reason(&path, &e),
-                    path,
-                });
-            }
-        }
+        self.saver.journal(edit.cloned(), self.doc.labels().clone());
     }
 
     /// Undoes the last edit; false when there was none.
@@ -344,43 +408,124 @@ impl Session {
             .map(|()| path.clone())
     }
 
-    /// Writes the labels to the sidecar when they changed; the error names
-    /// the sidecar. A success (or nothing to save) clears
-    /// [`Self::last_save_error`]; a failure leaves it to the caller, who
-    /// decides where to show it.
-    pub fn save(&mut self) -> Result<(), AppError> {
+    /// Asks the label thread to write the labels to the sidecar when they
+    /// changed (the answer arrives through [`Self::poll_labels`]); true when
+    /// a save is under way. A save asked for while one is in flight follows
+    /// it. The error (names the sidecar) when the sidecar could not be read
+    /// when opened: saving would overwrite it.
+    pub fn save(&mut self) -> Result<bool, AppError> {
         if !self.doc.is_dirty() {
             // Nothing unsaved (e.g. undone back to the saved labels).
             self.autosave.saved();
-            self.last_save_error = None;
-            return Ok(());
+            if self.saving.is_none() {
+                self.last_save_error = None;
+            }
+            return Ok(self.saving.is_some());
         }
-        let sidecar = self.sidecar();
         if !self.autosave_enabled {
             return Err(AppError::LabelsNotSaved {
-                path: sidecar,
+                path: self.sidecar(),
                 reason: "the file could not be read when opened; restore its backup or set it aside first (the buttons above the status bar)".into(),
             });
         }
+        self.autosave.saved();
+        if self.saving.is_some() {
+            self.save_again = true;
+            return Ok(true);
+        }
         let revision = self.doc.revision();
-        match write_events_tsv(&sidecar, self.doc.labels()) {
+        self.saving = Some(revision);
+        self.saver.save(
+            revision,
+            self.doc.labels().clone(),
+            self.journal_offer.is_none(),
+        );
+        Ok(true)
+    }
+
+    /// True while the labels are dirty or a label file is being written.
+    pub fn has_unsaved_work(&self) -> bool {
+        self.doc.is_dirty() || self.saver.is_busy()
+    }
+
+    /// Takes the label thread's answers (never blocks) and folds them in;
+    /// what the app should know of them. `now_s` is egui time.
+    pub fn poll_labels(&mut self, now_s: f64) -> Vec<LabelNews> {
+        let answers = self.saver.poll();
+        answers
+            .into_iter()
+            .filter_map(|a| self.on_label_answer(a, now_s))
+            .collect()
+    }
+
+    /// Waits up to `limit` for the label thread to answer everything (when
+    /// the app closes); what the app should know of the answers.
+    pub fn flush_labels(&mut self, limit: Duration) -> Vec<LabelNews> {
+        let deadline = std::time::Instant::now() + limit;
+        let mut news = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let answers = self.saver.flush(left);
+            // An answer may ask for more (a save that follows the one in
+            // flight), which is waited for too.
+            news.extend(
+                answers
+                    .into_iter()
+                    .filter_map(|a| self.on_label_answer(a, 0.0)),
+            );
+            if !self.saver.is_busy() || left.is_zero() {
+                return news;
+            }
+        }
+    }
+
+    fn on_label_answer(&mut self, answer: SaverEvent, now_s: f64) -> Option<LabelNews> {
+        match answer {
+            SaverEvent::Journaled(Ok(())) => self.journal_error = None,
+            SaverEvent::Journaled(Err(e)) | SaverEvent::JournalCleared(Err(e)) => {
+                let path = journal_path(&self.sidecar());
+                let error = AppError::JournalNotWritten {
+                    reason: reason(&path, &e),
+                    path,
+                };
+                self.journal_error = Some(error.clone());
+                return Some(LabelNews::Report(error));
+            }
+            SaverEvent::JournalCleared(Ok(())) => {}
+            SaverEvent::Saved { revision, result } => return Some(self.on_saved(revision, result)),
+            SaverEvent::SetAside(result) => return Some(self.on_set_aside(result, now_s)),
+        }
+        None
+    }
+
+    /// A save was answered.
+    fn on_saved(
+        &mut self,
+        revision: u64,
+        result: Result<(), spindle_signals::recording::RecordingError>,
+    ) -> LabelNews {
+        self.saving = None;
+        let news = match result {
             Ok(()) => {
                 self.doc.mark_saved(revision);
-                self.autosave.saved();
-                self.source = LabelSource::Sidecar(sidecar);
+                self.source = LabelSource::Sidecar(self.sidecar());
                 self.last_save_error = None;
-                if self.journal_offer.is_none() {
-                    // Saved, so the journal holds nothing new; a journal left
-                    // behind is recognized as saved when next opened.
-                    let _ = self.journal.clear();
-                }
-                Ok(())
+                LabelNews::Saved(self.doc.labels().len())
             }
-            Err(e) => Err(AppError::LabelsNotSaved {
-                reason: reason(&sidecar, &e),
-                path: sidecar,
-            }),
+            Err(e) => {
+                let sidecar = self.sidecar();
+                self.last_save_error = Some(AppError::LabelsNotSaved {
+                    reason: reason(&sidecar, &e),
+                    path: sidecar,
+                });
+                LabelNews::SaveFailed
+            }
+        };
+        if std::mem::take(&mut self.save_again) && self.doc.is_dirty() {
+            // Any error here is the damaged sidecar's, shown already.
+            let _ = self.save();
         }
+        news
     }
 
     /// Replaces the labels by `labels` as one undoable edit.
@@ -406,54 +551,109 @@ impl Session {
         Ok(())
     }
 
-    /// Deletes the journal of an earlier session without applying it.
-    pub fn discard_journal(&mut self) -> Result<(), AppError> {
-        if self.journal_offer.take().is_none() {
-            return Ok(());
+    /// Asks the label thread to delete the journal of an earlier session
+    /// without applying it.
+    pub fn discard_journal(&mut self) {
+        if self.journal_offer.take().is_some() {
+            self.saver.clear_journal();
         }
-        self.journal.clear().map_err(|e| {
-            let path = self.journal.path().to_path_buf();
-            AppError::JournalNotWritten {
-                reason: reason(&path, &e),
-                path,
-            }
-        })
     }
 
-    /// Sets the damaged sidecar aside (`X_events.tsv.damaged-<seconds>`) and
-    /// turns autosave back on for the labels shown; returns the new name of
-    /// the damaged file.
-    pub fn set_damaged_aside(&mut self) -> Result<PathBuf, AppError> {
+    /// Asks the label thread to set the damaged sidecar aside
+    /// (`X_events.tsv.damaged-<seconds>`); once it has, autosave is on
+    /// again for the labels shown.
+    pub fn set_damaged_aside(&mut self) -> Result<(), AppError> {
         let Some(damaged) = &self.damaged else {
             return Err(AppError::Recovery {
                 path: self.sidecar(),
                 reason: "the labels file is not damaged".into(),
             });
         };
-        let aside = set_aside_damaged(&damaged.path).map_err(|e| AppError::Recovery {
-            reason: reason(&damaged.path, &e),
-            path: damaged.path.clone(),
-        })?;
-        self.damaged = None;
-        self.autosave_enabled = true;
-        Ok(aside)
+        let path = damaged.path.clone();
+        self.saver.set_aside(path);
+        Ok(())
     }
 
     /// Restores the labels of the damaged sidecar's backup: sets the damaged
-    /// file aside, replaces the labels by the backup's (one undoable edit)
-    /// and saves them to the sidecar at once. Returns the damaged file's new
-    /// name.
-    pub fn restore_backup(&mut self, now_s: f64) -> Result<PathBuf, AppError> {
+    /// file aside, then replaces the labels by the backup's (one undoable
+    /// edit) and saves them to the sidecar at once.
+    pub fn restore_backup(&mut self) -> Result<(), AppError> {
         let Some(backup) = self.damaged.as_ref().and_then(|d| d.backup.clone()) else {
             return Err(AppError::Recovery {
                 path: self.sidecar(),
                 reason: "no readable backup to restore".into(),
             });
         };
-        let aside = self.set_damaged_aside()?;
-        self.replace_labels(backup, now_s)?;
-        self.save()?;
-        Ok(aside)
+        self.set_damaged_aside()?;
+        self.restore_after_aside = Some(backup);
+        Ok(())
+    }
+
+    /// The damaged sidecar was set aside (or could not be).
+    fn on_set_aside(
+        &mut self,
+        result: Result<PathBuf, spindle_signals::recording::RecordingError>,
+        now_s: f64,
+    ) -> LabelNews {
+        let restore = self.restore_after_aside.take();
+        let aside = match result {
+            Ok(aside) => aside,
+            Err(e) => {
+                let path = self.sidecar();
+                return LabelNews::Report(AppError::Recovery {
+                    reason: reason(&path, &e),
+                    path,
+                });
+            }
+        };
+        self.damaged = None;
+        self.autosave_enabled = true;
+        let Some(backup) = restore else {
+            return LabelNews::Notice(format!(
+                "the damaged labels file is kept as {}",
+                aside.display()
+            ));
+        };
+        if let Err(e) = self
+            .replace_labels(backup, now_s)
+            .and_then(|()| self.save())
+        {
+            return LabelNews::Report(e);
+        }
+        LabelNews::Notice(format!(
+            "labels restored from the backup; the damaged file is kept as {}",
+            aside.display()
+        ))
+    }
+
+    /// Takes what the overview job reported: progress, the pyramids, or why
+    /// it failed (to report, naming the file).
+    pub fn poll_overview(&mut self) -> Option<AppError> {
+        let job = self.overview.as_ref()?;
+        let mut failure = None;
+        let mut done = false;
+        for event in job.events.try_iter() {
+            match event {
+                OverviewEvent::Progress(f) => self.overview_fraction = Some(f),
+                OverviewEvent::Ready(pyramids) => {
+                    self.pyramids = pyramids;
+                    self.overview_fraction = None;
+                    done = true;
+                }
+                OverviewEvent::Failed(error) => {
+                    let path = self.recording.path.clone();
+                    failure = Some(AppError::ReadFailed {
+                        reason: reason(&path, error),
+                        path,
+                    });
+                    done = true;
+                }
+            }
+        }
+        if done {
+            self.overview = None;
+        }
+        failure
     }
 
     /// Rebuilds the label index if the labels changed since it was built.
@@ -470,11 +670,125 @@ impl Session {
         }
     }
 
+    /// The display-filtered span to ask for when the view wants `filter`:
+    /// the view and, each side, as much again as keeps a channel under
+    /// [`MAX_FILTERED_SAMPLES`](spindle_signals::dsp::MAX_FILTERED_SAMPLES)
+    /// (at most a view's width), so that scrolling finds it ready.
+    pub fn filter_key(&self, filter: DisplayFilter) -> FilterKey {
+        let rate_hz = self
+            .recording
+            .channels
+            .iter()
+            .map(|c| c.rate_hz)
+            .fold(1.0, f64::max);
+        let span_s = self.view.span_s;
+        let budget_s = spindle_signals::dsp::MAX_FILTERED_SAMPLES as f64 / rate_hz;
+        let extra_s = ((budget_s - span_s) / 2.0).clamp(0.0, span_s);
+        FilterKey {
+            filter,
+            start_s: (self.view.start_s - extra_s).max(0.0),
+            end_s: (self.view.start_s + span_s + extra_s).min(self.duration_s()),
+        }
+    }
+
     /// Moves channel at drawing position `pos` by `delta` positions.
     pub fn move_channel(&mut self, pos: usize, delta: isize) {
         let target = pos as isize + delta;
         if target >= 0 && (target as usize) < self.order.len() && pos < self.order.len() {
             self.order.swap(pos, target as usize);
         }
+    }
+}
+
+/// The display-filtered samples of every channel of `recording` for `key`
+/// (each with the filter's margin around it, filtered run by run): what a
+/// worker computes for [`Filtered`]. Reads the store, so never in a frame.
+pub fn filter_spans(
+    recording: &Recording,
+    samples: &SampleStore,
+    key: &FilterKey,
+) -> Result<Vec<(usize, Vec<f32>)>, spindle_signals::recording::RecordingError> {
+    recording
+        .channels
+        .iter()
+        .enumerate()
+        .map(|(c, ch)| {
+            let margin = key.filter.margin_samples(ch.rate_hz) + 2;
+            let span = sample_range(
+                &recording.segments,
+                ch.rate_hz,
+                samples.len(c),
+                key.start_s..key.end_s,
+            );
+            let range = span.start.saturating_sub(margin)..(span.end + margin).min(samples.len(c));
+            let values = spindle_signals::dsp::filter_span(
+                samples,
+                c,
+                ch.rate_hz,
+                &recording.segments,
+                range.clone(),
+                &key.filter,
+            )?;
+            Ok((range.start, values))
+        })
+        .collect()
+}
+
+/// The samples of a channel of `len` samples at `rate_hz` that lie in the
+/// time `span_s`, data being laid out in `segments` (empty: one run from 0 s).
+fn sample_range(
+    segments: &[Segment],
+    rate_hz: f64,
+    len: usize,
+    span_s: Range<f64>,
+) -> Range<usize> {
+    let whole = [Segment {
+        onset_s: 0.0,
+        duration_s: len as f64 / rate_hz.max(1e-9),
+    }];
+    let segments = if segments.is_empty() {
+        &whole[..]
+    } else {
+        segments
+    };
+    let (mut lo, mut hi) = (len, 0);
+    let mut data_s = 0.0;
+    for seg in segments {
+        let first = data_s * rate_hz;
+        data_s += seg.duration_s;
+        let t0 = span_s.start.max(seg.onset_s);
+        let t1 = span_s.end.min(seg.onset_s + seg.duration_s);
+        if t1 < t0 {
+            continue;
+        }
+        lo = lo.min((first + (t0 - seg.onset_s) * rate_hz).floor().max(0.0) as usize);
+        hi = hi.max((first + (t1 - seg.onset_s) * rate_hz).ceil().max(0.0) as usize + 1);
+    }
+    let hi = hi.min(len);
+    lo.min(hi)..hi
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_time_span_maps_to_samples_across_gaps() {
+        let plain = sample_range(&[], 100.0, 1000, 2.0..3.0);
+        assert_eq!(plain, 200..301);
+        // Two runs of 5 s with a 10 s gap: 17 s is 2 s into the second run.
+        let gapped = [
+            Segment {
+                onset_s: 0.0,
+                duration_s: 5.0,
+            },
+            Segment {
+                onset_s: 15.0,
+                duration_s: 5.0,
+            },
+        ];
+        assert_eq!(sample_range(&gapped, 100.0, 1000, 17.0..18.0), 700..801);
+        assert_eq!(sample_range(&gapped, 100.0, 1000, 4.0..16.0), 400..601);
+        assert_eq!(sample_range(&gapped, 100.0, 1000, 8.0..12.0), 0..0);
     }
 }

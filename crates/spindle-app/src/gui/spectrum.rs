@@ -8,6 +8,7 @@ use eframe::egui::{self, ColorImage, TextureHandle, TextureOptions, Ui};
 use egui_plot::{Legend, Line, Plot};
 use spindle_signals::dsp::{MAX_SPECTRUM_CHANNELS, SpanSpectra, SpectraRequest};
 
+use super::command::{AppCommand, Commands};
 use super::session::Session;
 
 /// Views whose spectra are kept.
@@ -20,6 +21,8 @@ pub struct SpectrumPanel {
     pub channel: usize,
     /// The request on the worker, if any.
     pending: Option<SpectraRequest>,
+    /// The last request that failed (not asked again).
+    failed: Option<SpectraRequest>,
     /// Recent results, newest last.
     cache: Vec<(SpectraRequest, SpanSpectra)>,
     /// The spectra drawn (the wanted ones, or the last ones while those come).
@@ -56,28 +59,37 @@ impl SpectrumPanel {
         }
     }
 
+    /// Forgets the request on the worker (it failed); the next frame asks
+    /// again only when the view changes.
+    pub fn request_failed(&mut self, req: &SpectraRequest) {
+        if self.pending.as_ref() == Some(req) {
+            self.pending = None;
+        }
+        self.failed = Some(req.clone());
+    }
+
     /// True while spectra are being computed.
     pub fn is_pending(&self) -> bool {
         self.pending.is_some()
     }
 
-    /// Draws the panel for `s`; returns spectra to compute on a worker.
-    pub fn ui(&mut self, ui: &mut Ui, s: &Session) -> Option<SpectraRequest> {
+    /// Draws the panel for `s`; spectra to compute on a worker become
+    /// `AppCommand::Spectra` on `commands`.
+    pub fn ui(&mut self, ui: &mut Ui, s: &Session, commands: &mut Commands) {
         let n = s.recording.channels.len();
         if n == 0 {
-            return None;
+            return;
         }
         self.channel = self.channel.min(n - 1);
         let wanted = self.wanted(s);
-        let mut request = None;
         if let Some((_, spectra)) = self.cache.iter().find(|(r, _)| *r == wanted) {
             if self.shown.as_ref().map(|(r, _)| r) != Some(&wanted) {
                 self.shown = Some((wanted.clone(), spectra.clone()));
                 self.upload(ui.ctx());
             }
-        } else if self.pending.is_none() {
+        } else if self.pending.is_none() && self.failed.as_ref() != Some(&wanted) {
             self.pending = Some(wanted.clone());
-            request = Some(wanted.clone());
+            commands.push(AppCommand::Spectra(wanted.clone()));
         }
         ui.horizontal(|ui| {
             ui.label("Spectrogram of");
@@ -117,7 +129,6 @@ impl SpectrumPanel {
                 cols[1].add(egui::Image::new((tex.id(), size)).alt_text("Spectrogram"));
             }
         });
-        request
     }
 
     /// Puts the shown spectrogram into a texture.

@@ -5,11 +5,14 @@
 use eframe::egui::{self, RichText, Ui};
 
 use spindle_signals::dsp::format_hms;
-use spindle_signals::labeling::{Edit, Suggestions};
+use spindle_signals::labeling::Suggestions;
 
-/// Draws the suggestions; returns the edit the user's choice makes.
-pub fn ui(ui: &mut Ui, s: &mut Suggestions) -> Option<Edit> {
-    let mut edit = None;
+use super::command::{AppCommand, Commands, SuggestionChoice};
+
+/// Draws the suggestions; the user's choice becomes
+/// `AppCommand::Suggestion` on `commands` (accepting is then an edit).
+pub fn ui(ui: &mut Ui, s: &Suggestions, commands: &mut Commands) {
+    let mut choice = None;
     ui.heading(format!("Suggestions ({})", s.items.len()));
     ui.label(
         RichText::new(format!(
@@ -20,14 +23,12 @@ pub fn ui(ui: &mut Ui, s: &mut Suggestions) -> Option<Edit> {
     );
     ui.horizontal(|ui| {
         if ui.button("Accept all").clicked() {
-            edit = s.accept_all();
+            choice = Some(SuggestionChoice::AcceptAll);
         }
         if ui.button("Reject all").clicked() {
-            s.reject_all();
+            choice = Some(SuggestionChoice::RejectAll);
         }
     });
-    let mut accept = None;
-    let mut reject = None;
     egui::ScrollArea::vertical()
         .id_salt("suggestions")
         .max_height(180.0)
@@ -44,19 +45,16 @@ pub fn ui(ui: &mut Ui, s: &mut Suggestions) -> Option<Edit> {
                             item.confidence * 100.0
                         ));
                         if ui.small_button("Accept").clicked() {
-                            accept = Some(i);
+                            choice = Some(SuggestionChoice::Accept(i));
                         }
                         if ui.small_button("Reject").clicked() {
-                            reject = Some(i);
+                            choice = Some(SuggestionChoice::Reject(i));
                         }
                         ui.end_row();
                     }
                 });
         });
-    if let Some(i) = accept {
-        edit = s.accept(i);
-    } else if let Some(i) = reject {
-        s.reject(i);
+    if let Some(choice) = choice {
+        commands.push(AppCommand::Suggestion(choice));
     }
-    edit
 }

@@ -9,7 +9,7 @@ use eframe::egui::{self, Color32, RichText, Ui};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
 use spindle_learn::runs::sweep::{SweepSnapshot, TaskStatus};
 
-use super::command::{AppCommand, Commands, NewSweep, Tab};
+use super::command::{AppCommand, Commands, NewSweep, Pick, Tab};
 
 /// The sweep part's state.
 #[derive(Debug, Default)]
@@ -54,11 +54,8 @@ impl SweepPanel {
                     .desired_width(360.0),
             )
             .labelled_by(label.id);
-            if ui.button("Choose…").clicked()
-                && let Some(p) = rfd::FileDialog::new().pick_folder()
-            {
-                self.path_text = p.display().to_string();
-                commands.push(AppCommand::OpenSweep(p));
+            if ui.button("Choose…").clicked() {
+                commands.push(AppCommand::Pick(Pick::SweepFolder));
             }
             if ui.button("Open sweep").clicked() && !self.path_text.trim().is_empty() {
                 commands.push(AppCommand::OpenSweep(PathBuf::from(self.path_text.trim())));

@@ -9,13 +9,12 @@ use eframe::egui::{
     Shape, Stroke, StrokeKind, Ui, WidgetInfo, pos2, vec2,
 };
 use spindle_signals::dsp::{
-    ChannelData, DisplayFilter, PieceKind, Samples, TimeWindow, Trace, TracePiece, format_hms,
-    nice_step, time_ticks,
+    ChannelData, DisplayFilter, MAX_FILTERED_SAMPLES, PieceKind, Samples, TimeWindow, Trace,
+    TracePiece, format_hms, nice_step, time_ticks,
 };
 use spindle_signals::labeling::{HitPart, LabelScheme, hit_test, rules};
 
 use super::command::{AppCommand, Commands};
-use super::error::AppError;
 use super::session::{DragMode, Session};
 use super::settings::Settings;
 
@@ -294,14 +293,7 @@ pub fn traces(ui: &mut Ui, s: &mut Session, mut cx: ViewerContext<'_>) {
         let (t0, t1) = s.view_range();
         super::explain::draw_heat(&painter, cx.heat, &lanes, x_of, (t0, t1));
     }
-    if let Some(reason) = draw_channels(&painter, s, &cx, traces_rect, data_rect, &window, &visuals)
-        && !std::mem::replace(&mut s.read_failure_reported, true)
-    {
-        let path = s.recording.path.clone();
-        let reason = super::error::reason(&path, reason);
-        cx.commands
-            .push(AppCommand::Report(AppError::ReadFailed { path, reason }));
-    }
+    s.missing = draw_channels(&painter, s, &cx, traces_rect, data_rect, &window, &visuals);
     draw_drag_preview(ui, &painter, s, &cx, data_rect, &window);
     draw_ribbons(
         &ui.painter_at(traces_rect),
@@ -533,8 +525,6 @@ fn draw_labels(
     }
 }
 
-/// Draws the visible channels; returns why samples read on demand could
-/// not be read, if they could not.
 /// The visible channels in lane order.
 fn shown_channels(s: &Session) -> Vec<usize> {
     s.order
@@ -559,6 +549,8 @@ fn lane_spans(s: &Session, data_rect: Rect) -> Vec<(&str, f32, f32)> {
         .collect()
 }
 
+/// Draws the visible channels; returns the samples (channel, range) read on
+/// demand that the view wants and the cache does not hold yet.
 fn draw_channels(
     painter: &egui::Painter,
     s: &mut Session,
@@ -567,7 +559,7 @@ fn draw_channels(
     data_rect: Rect,
     window: &TimeWindow,
     visuals: &egui::Visuals,
-) -> Option<String> {
+) -> Option<(usize, std::ops::Range<usize>)> {
     let shown = shown_channels(s);
     if s.recording.channels.is_empty() {
         painter.text(
@@ -590,11 +582,11 @@ fn draw_channels(
         return None;
     }
     let lane_h = data_rect.height() / shown.len() as f32;
-    let filter = cx.filter.is_active().then_some(cx.filter);
+    let (skipped, filtered) = display_filter(s, &cx.filter, &shown, window);
     let mut points: Vec<[f32; 2]> = Vec::new();
-    let mut skipped = false;
     let mut waiting = false;
-    let mut read_error = None;
+    let mut missing = None;
+    let mut blank = false;
     let name_font = FontId::proportional(if lane_h < 14.0 { 9.0 } else { 12.0 });
     for (lane, &c) in shown.iter().enumerate() {
         let ch = &s.recording.channels[c];
@@ -604,9 +596,17 @@ fn draw_channels(
         let amp = s.amplitudes[c].max(1e-12);
         let px_per_unit = (lane_h * 0.5) / (3.0 * amp) * s.gain * view.gain;
         let trace = &mut s.traces[c];
-        let samples = match s.samples.in_memory(c) {
-            Some(all) => Samples::Slice(all),
-            None => Samples::Store {
+        let samples = match (filtered, s.samples.in_memory(c)) {
+            (true, _) => {
+                let (first, span) = &s.filtered.spans[c];
+                Samples::Span {
+                    span,
+                    first: *first,
+                    len: s.samples.len(c),
+                }
+            }
+            (false, Some(all)) => Samples::Slice(all),
+            (false, None) => Samples::Store {
                 store: &s.samples,
                 channel: c,
             },
@@ -619,12 +619,12 @@ fn draw_channels(
                 segments: &s.recording.segments,
             },
             *window,
-            filter.as_ref(),
+            None,
         );
-        skipped |= trace.filter_skipped;
         waiting |= trace.waiting;
-        if read_error.is_none() {
-            read_error.clone_from(&trace.read_error);
+        if let Some(range) = &trace.missing {
+            blank |= trace.pieces.is_empty();
+            missing.get_or_insert((c, range.clone()));
         }
         let stroke_color = if view.bad {
             visuals.weak_text_color().gamma_multiply(0.5)
@@ -696,6 +696,65 @@ fn draw_channels(
             );
         }
     }
+    let notes = Notes {
+        skipped,
+        filtering: s.filtered.wanted.is_some(),
+        waiting,
+        blank,
+        overview_fraction: s.overview_fraction,
+    };
+    draw_notes(painter, data_rect, &notes, visuals);
+    missing
+}
+
+/// Display filtering happens off the frame: the traces are drawn from the
+/// filtered span when it covers the view, else unfiltered while a worker
+/// makes it (`Filtered::wanted`). Whether the filter is skipped (too much
+/// data in view), and whether the filtered span is drawn.
+fn display_filter(
+    s: &mut Session,
+    filter: &DisplayFilter,
+    shown: &[usize],
+    window: &TimeWindow,
+) -> (bool, bool) {
+    let filter = filter.is_active().then_some(*filter);
+    let skipped = filter.is_some()
+        && shown.iter().any(|&c| {
+            let rate_hz = s.recording.channels[c].rate_hz;
+            (window.end_s - window.start_s) * rate_hz > MAX_FILTERED_SAMPLES as f64
+        });
+    let filtered = filter
+        .filter(|f| !skipped && s.filtered.covers(f, window.start_s, window.end_s))
+        .is_some();
+    s.filtered.wanted = filter
+        .filter(|_| !skipped && !filtered)
+        .map(|f| s.filter_key(f));
+    (skipped, filtered)
+}
+
+/// What the traces could not show as asked, said over them.
+struct Notes {
+    /// A display filter was skipped (too much data in view).
+    skipped: bool,
+    /// The display filter is being applied on a worker (drawn unfiltered
+    /// meanwhile).
+    filtering: bool,
+    /// The overview is being built for this zoom.
+    waiting: bool,
+    /// Some lane waits for samples read from the file on a worker.
+    blank: bool,
+    /// How much of the overview is built, 0..=1.
+    overview_fraction: Option<f64>,
+}
+
+fn draw_notes(painter: &egui::Painter, data_rect: Rect, notes: &Notes, visuals: &egui::Visuals) {
+    let Notes {
+        skipped,
+        filtering,
+        waiting,
+        blank,
+        overview_fraction,
+    } = *notes;
     if skipped {
         painter.text(
             pos2(data_rect.right() - 4.0, data_rect.bottom() - 2.0),
@@ -705,8 +764,17 @@ fn draw_channels(
             visuals.warn_fg_color,
         );
     }
+    if filtering {
+        painter.text(
+            pos2(data_rect.right() - 4.0, data_rect.bottom() - 2.0),
+            Align2::RIGHT_BOTTOM,
+            "filtering…",
+            FontId::proportional(11.0),
+            visuals.weak_text_color(),
+        );
+    }
     if waiting {
-        let built = s.overview_fraction.unwrap_or(0.0) * 100.0;
+        let built = overview_fraction.unwrap_or(0.0) * 100.0;
         painter.text(
             data_rect.center(),
             Align2::CENTER_CENTER,
@@ -717,7 +785,15 @@ fn draw_channels(
             visuals.weak_text_color(),
         );
     }
-    read_error
+    if blank {
+        painter.text(
+            data_rect.center(),
+            Align2::CENTER_CENTER,
+            "reading…",
+            FontId::proportional(14.0),
+            visuals.weak_text_color(),
+        );
+    }
 }
 
 /// Where a lane's scale bar goes: its x, the lane's middle and height, and

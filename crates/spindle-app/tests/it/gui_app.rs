@@ -19,7 +19,7 @@ use spindle_signals::synth::{
 };
 
 use crate::support;
-use crate::support::app::AppHarness;
+use crate::support::app::{AppHarness, settle, step_until};
 
 /// Width of the channel-name gutter left of the traces (as in the viewer).
 const GUTTER: f32 = 120.0;
@@ -68,11 +68,11 @@ fn harness_with(app: SpindleApp) -> AppHarness {
 /// Steps until the workers are idle and a recording is open.
 fn wait_open(h: &mut AppHarness) {
     let started = Instant::now();
-    while h.state().is_busy() || h.state().view_range().is_none() {
+    while h.state().is_busy() || h.state().parts().recording.view_range().is_none() {
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "recording did not open: {:?}",
-            h.state().errors()
+            h.state().parts().shell.errors
         );
         h.step();
         std::thread::sleep(Duration::from_millis(5));
@@ -81,7 +81,7 @@ fn wait_open(h: &mut AppHarness) {
 }
 
 fn range(h: &AppHarness) -> (f64, f64) {
-    h.state().view_range().unwrap()
+    h.state().parts().recording.view_range().unwrap()
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -116,6 +116,18 @@ fn key(h: &mut AppHarness, k: Key) {
     h.run_steps(1);
 }
 
+/// Waits (without stepping the app) until `done` holds; fails after 10 s.
+fn eventually(what: &str, done: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{what} did not happen within 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 fn labels_on_disk(recording: &Path) -> Vec<Label> {
     read_events_tsv(&sidecar_path(recording)).unwrap().labels
 }
@@ -127,19 +139,25 @@ fn opens_then_scrolls_and_zooms_by_keyboard_and_mouse() {
     let n = subject_labels();
     let mut h = harness(vec![path.clone()]);
     wait_open(&mut h);
-    assert_eq!(h.state().open_recording(), Some(path.as_path()));
-    assert_eq!(h.state().entries().len(), 1);
-    assert_eq!(h.state().entries()[0].labels, n);
-    assert_eq!(h.state().labels().unwrap().len(), n);
+    assert_eq!(h.state().parts().recording.path(), Some(path.as_path()));
+    assert_eq!(h.state().parts().shell.browser.entries.len(), 1);
+    assert_eq!(h.state().parts().shell.browser.entries[0].labels, n);
+    assert_eq!(h.state().parts().recording.labels().unwrap().len(), n);
     // The window shows the recording's channels and its time axis.
     h.get_by_label("Time axis");
     h.get_by_label("Channels").click();
     h.run_steps(2);
-    assert_eq!(h.state().visible_channels().len(), 12);
+    assert_eq!(h.state().parts().recording.visible_channels().len(), 12);
     h.get_by_label("Fp1").click();
     h.run_steps(2);
-    assert_eq!(h.state().visible_channels().len(), 11);
-    assert!(!h.state().visible_channels().contains(&"Fp1".to_owned()));
+    assert_eq!(h.state().parts().recording.visible_channels().len(), 11);
+    assert!(
+        !h.state()
+            .parts()
+            .recording
+            .visible_channels()
+            .contains(&"Fp1".to_owned())
+    );
     h.get_by_label("Fp1").click();
     h.run_steps(2);
     assert!(h.query_by_label_contains("EDF+C").is_some());
@@ -200,7 +218,7 @@ fn opens_then_scrolls_and_zooms_by_keyboard_and_mouse() {
         range(&h)
     );
     // No label was made by any of this.
-    assert_eq!(h.state().labels().unwrap().len(), n);
+    assert_eq!(h.state().parts().recording.labels().unwrap().len(), n);
 }
 
 #[test]
@@ -213,7 +231,9 @@ fn labels_by_mouse_and_hotkey_with_undo_redo_and_autosave() {
     // Classes come from the labels, sorted, with hotkeys 1-4.
     let classes: Vec<_> = h
         .state()
-        .scheme()
+        .parts()
+        .recording
+        .scheme
         .classes
         .iter()
         .map(|c| (c.name.clone(), c.hotkey))
@@ -225,10 +245,12 @@ fn labels_by_mouse_and_hotkey_with_undo_redo_and_autosave() {
     let y = data_rect(&h).center().y;
     let (x0, x1) = (x_of(&h, 1.3), x_of(&h, 2.0));
     mouse_drag(&mut h, pos2(x0, y), pos2(x1, y));
-    let labels = h.state().labels().unwrap().clone();
+    let labels = h.state().parts().recording.labels().unwrap().clone();
     assert_eq!(labels.len(), n + 1);
     let made = h
         .state()
+        .parts()
+        .recording
         .selection()
         .cloned()
         .expect("new label is selected");
@@ -240,23 +262,33 @@ fn labels_by_mouse_and_hotkey_with_undo_redo_and_autosave() {
 
     // Hotkey 2 relabels the selection.
     key(&mut h, Key::Num2);
-    assert_eq!(h.state().selection().unwrap().trial_type, "eyes_closed");
+    assert_eq!(
+        h.state().parts().recording.selection().unwrap().trial_type,
+        "eyes_closed"
+    );
 
     // Undo twice: back to blink, then gone. Redo twice: back again.
     h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
     h.run_steps(1);
-    assert_eq!(h.state().selection().unwrap().trial_type, "blink");
+    assert_eq!(
+        h.state().parts().recording.selection().unwrap().trial_type,
+        "blink"
+    );
     h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
     h.run_steps(1);
-    assert_eq!(h.state().labels().unwrap().len(), n);
+    assert_eq!(h.state().parts().recording.labels().unwrap().len(), n);
     h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
     h.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::Z);
     h.run_steps(1);
-    assert_eq!(h.state().labels().unwrap().len(), n + 1);
-    assert_eq!(h.state().selection().unwrap().trial_type, "eyes_closed");
+    assert_eq!(h.state().parts().recording.labels().unwrap().len(), n + 1);
+    assert_eq!(
+        h.state().parts().recording.selection().unwrap().trial_type,
+        "eyes_closed"
+    );
 
     // Autosave: within 2 s (egui time; 0.25 s per step) the sidecar has it.
     h.run_steps(8);
+    settle(&mut h);
     let disk = labels_on_disk(&path);
     assert_eq!(disk.len(), n + 1);
     assert!(
@@ -265,17 +297,17 @@ fn labels_by_mouse_and_hotkey_with_undo_redo_and_autosave() {
     );
 
     // Drag the end edge of the label from 2.0 s to 3.0 s.
-    let sel = h.state().selection().cloned().unwrap();
+    let sel = h.state().parts().recording.selection().cloned().unwrap();
     let end = sel.onset_s + sel.duration_s;
     let (from, to) = (pos2(x_of(&h, end), y), pos2(x_of(&h, 3.0), y));
     mouse_drag(&mut h, from, to);
-    let resized = h.state().selection().cloned().unwrap();
+    let resized = h.state().parts().recording.selection().cloned().unwrap();
     assert!((resized.onset_s - sel.onset_s).abs() < 1e-9);
     assert!(
         (resized.onset_s + resized.duration_s - 3.0).abs() < 0.03,
         "{resized:?}"
     );
-    assert_eq!(h.state().labels().unwrap().len(), n + 1);
+    assert_eq!(h.state().parts().recording.labels().unwrap().len(), n + 1);
 
     // Click elsewhere clears the selection; click on the label selects it.
     h.get_by_label("Signal traces");
@@ -296,30 +328,33 @@ fn labels_by_mouse_and_hotkey_with_undo_redo_and_autosave() {
     };
     let p = pos2(x_of(&h, 6.0), y + 3.0);
     click(&mut h, p, Modifiers::NONE);
-    assert!(h.state().selection().is_none());
+    assert!(h.state().parts().recording.selection().is_none());
     let p = pos2(x_of(&h, 2.2), y);
     click(&mut h, p, Modifiers::NONE);
-    assert_eq!(h.state().selection().unwrap().trial_type, "eyes_closed");
+    assert_eq!(
+        h.state().parts().recording.selection().unwrap().trial_type,
+        "eyes_closed"
+    );
 
     // Delete removes it; Shift+click adds a zero-duration marker.
     key(&mut h, Key::Delete);
-    assert_eq!(h.state().labels().unwrap().len(), n);
+    assert_eq!(h.state().parts().recording.labels().unwrap().len(), n);
     let p = pos2(x_of(&h, 7.5), y);
     click(&mut h, p, Modifiers::SHIFT);
-    let marker = h.state().selection().cloned().unwrap();
+    let marker = h.state().parts().recording.selection().cloned().unwrap();
     assert_eq!(marker.duration_s, 0.0);
     assert!((marker.onset_s - 7.5).abs() < 0.02);
-    assert_eq!(h.state().labels().unwrap().len(), n + 1);
+    assert_eq!(h.state().parts().recording.labels().unwrap().len(), n + 1);
 
     // A hotkey no class has is reported to the window, as a value.
     key(&mut h, Key::Num9);
     h.run_steps(1);
-    assert_eq!(h.state().errors(), [AppError::NoHotkey(9)]);
+    assert_eq!(h.state().parts().shell.errors, [AppError::NoHotkey(9)]);
     assert!(
         h.query_by_label_contains("no label class has hotkey 9")
             .is_some()
     );
-    assert_eq!(h.state().labels().unwrap().len(), n + 1);
+    assert_eq!(h.state().parts().recording.labels().unwrap().len(), n + 1);
 
     // Closing the app saves at once.
     drop(h);
@@ -351,6 +386,8 @@ fn epoch_scoring_through_three_pages() {
         let page = next - 30.0;
         assert!(
             h.state()
+                .parts()
+                .recording
                 .labels()
                 .unwrap()
                 .labels
@@ -364,6 +401,8 @@ fn epoch_scoring_through_three_pages() {
     key(&mut h, Key::Num1);
     let pages: Vec<_> = h
         .state()
+        .parts()
+        .recording
         .labels()
         .unwrap()
         .labels
@@ -380,6 +419,7 @@ fn epoch_scoring_through_three_pages() {
         ]
     );
     h.run_steps(8);
+    settle(&mut h);
     let disk = labels_on_disk(&path);
     assert_eq!(disk.iter().filter(|l| l.duration_s == 30.0).count(), 3);
     assert_eq!(disk.len(), n + 3);
@@ -412,7 +452,7 @@ fn audio_shows_waveform_and_spectrogram_and_errors_show_in_window() {
 
     h.state_mut().open_path(&bad);
     let started = Instant::now();
-    while h.state().errors().is_empty() {
+    while h.state().parts().shell.errors.is_empty() {
         assert!(started.elapsed() < Duration::from_secs(10));
         h.step();
         std::thread::sleep(Duration::from_millis(5));
@@ -421,7 +461,7 @@ fn audio_shows_waveform_and_spectrogram_and_errors_show_in_window() {
     let shown = h.query_all_by_label_contains("not an EDF").count();
     assert!(shown >= 1, "error is shown in the window");
     // The audio stays open.
-    assert_eq!(h.state().open_recording(), Some(wav.as_path()));
+    assert_eq!(h.state().parts().recording.path(), Some(wav.as_path()));
 }
 
 #[test]
@@ -430,7 +470,7 @@ fn opening_the_sample_folder_lists_everything_and_opens_the_first_eeg() {
     spindle_signals::synth::write_teaching_data(dir.path(), SAMPLE_SEED).unwrap();
     let mut h = harness(vec![dir.path().to_path_buf()]);
     wait_open(&mut h);
-    let entries = h.state().entries();
+    let entries = &h.state().parts().shell.browser.entries;
     let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
     let calls = AUDIO_CLASSES.len() * CALLS_PER_CLASS;
     assert_eq!(entries.len(), EEG_SUBJECTS + NIGHTS + calls, "{names:?}");
@@ -441,14 +481,14 @@ fn opening_the_sample_folder_lists_everything_and_opens_the_first_eeg() {
         .count();
     assert_eq!((eeg, trills), (EEG_SUBJECTS, CALLS_PER_CLASS));
     assert_eq!(
-        h.state().open_recording(),
+        h.state().parts().recording.path(),
         Some(dir.path().join("eeg").join("sub-01.edf").as_path())
     );
     h.get_by_label_contains("sub-02.edf").click_accesskit();
     h.run_steps(1);
     wait_open(&mut h);
     assert_eq!(
-        h.state().open_recording(),
+        h.state().parts().recording.path(),
         Some(dir.path().join("eeg").join("sub-02.edf").as_path())
     );
 }
@@ -484,17 +524,24 @@ fn space_plays_the_visible_span_with_a_moving_cursor_or_says_why_not() {
     let mut positions = Vec::new();
     while started.elapsed() < Duration::from_secs(10) {
         h.step();
-        if let Some(p) = h.state().listening_position_s() {
+        if let Some(p) = h.state().parts().recording.listening.position_s() {
             positions.push(p);
         }
-        if h.state().playback_unavailable().is_some()
-            || (h.state().clips_played() > 0 && !h.state().is_listening())
+        if h.state()
+            .parts()
+            .recording
+            .listening
+            .unavailable
+            .as_deref()
+            .is_some()
+            || (h.state().parts().recording.listening.clips_played > 0
+                && !h.state().parts().recording.listening.is_playing())
         {
             break;
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    match h.state().playback_unavailable() {
+    match h.state().parts().recording.listening.unavailable.as_deref() {
         Some(why) => {
             assert!(
                 !alsa_present(),
@@ -507,15 +554,26 @@ fn space_plays_the_visible_span_with_a_moving_cursor_or_says_why_not() {
         None => {
             // ALSA's null device takes the clip faster than real time, so the
             // cursor may never be seen here; where it is, it only moves forward.
-            assert_eq!(h.state().clips_played(), 1, "the span was played");
+            assert_eq!(
+                h.state().parts().recording.listening.clips_played,
+                1,
+                "the span was played"
+            );
             assert!(
                 positions.windows(2).all(|w| w[0] <= w[1] + 1e-9),
                 "the cursor only moves forward: {positions:?}"
             );
-            assert!(!h.state().is_listening(), "playback ended by itself");
+            assert!(
+                !h.state().parts().recording.listening.is_playing(),
+                "playback ended by itself"
+            );
         }
     }
-    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
+    assert!(
+        h.state().parts().shell.errors.is_empty(),
+        "{:?}",
+        h.state().parts().shell.errors
+    );
 }
 
 #[test]
@@ -531,17 +589,30 @@ fn a_recording_whose_labels_cannot_be_saved_is_not_closed() {
     wait_open(&mut h);
     let sidecar = sidecar_path(&path);
     std::fs::create_dir(&sidecar).unwrap();
-    let before = h.state().labels().unwrap().len();
+    let before = h.state().parts().recording.labels().unwrap().len();
     let y = data_rect(&h).center().y;
     let (x0, x1) = (x_of(&h, 1.3), x_of(&h, 2.0));
     mouse_drag(&mut h, pos2(x0, y), pos2(x1, y));
     // Opening another recording right away (before the autosave) fails to
-    // save this one's labels: it stays open, with its new label.
+    // save this one's labels: it stays open, with its new label. What the
+    // path is and the save are found out on workers: wait for the answer.
     h.state_mut().open_path(&other);
-    h.run_steps(4);
-    assert_eq!(h.state().open_recording(), Some(path.as_path()));
-    assert_eq!(h.state().labels().unwrap().len(), before + 1);
-    let errors: Vec<String> = h.state().errors().iter().map(|e| e.to_string()).collect();
+    step_until(&mut h, "the failed save", 30, |a| {
+        !a.parts().shell.errors.is_empty()
+    });
+    assert_eq!(h.state().parts().recording.path(), Some(path.as_path()));
+    assert_eq!(
+        h.state().parts().recording.labels().unwrap().len(),
+        before + 1
+    );
+    let errors: Vec<String> = h
+        .state()
+        .parts()
+        .shell
+        .errors
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
     assert!(
         errors
             .iter()
@@ -574,7 +645,7 @@ fn a_recording_whose_labels_cannot_be_saved_is_not_closed() {
     std::fs::remove_dir(&sidecar).unwrap();
     h.state_mut().open_path(&other);
     let started = Instant::now();
-    while h.state().open_recording() != Some(other.as_path()) {
+    while h.state().parts().recording.path() != Some(other.as_path()) {
         assert!(
             started.elapsed() < Duration::from_secs(30),
             "the other recording did not open"
@@ -595,13 +666,17 @@ fn a_failed_label_save_is_shown_in_the_status_bar_and_nothing_is_lost() {
     std::fs::create_dir(&sidecar).unwrap();
     // The status bar's line names the sidecar first, then the problem.
     let in_status_bar = format!("· {}: labels not saved: ", sidecar.display());
-    let before = h.state().labels().unwrap().len();
+    let before = h.state().parts().recording.labels().unwrap().len();
     let y = data_rect(&h).center().y;
     let (x0, x1) = (x_of(&h, 1.3), x_of(&h, 2.0));
     mouse_drag(&mut h, pos2(x0, y), pos2(x1, y));
-    assert_eq!(h.state().labels().unwrap().len(), before + 1);
+    assert_eq!(
+        h.state().parts().recording.labels().unwrap().len(),
+        before + 1
+    );
     // Autosave fails within 2 s (egui time; 0.25 s per step).
     h.run_steps(8);
+    settle(&mut h);
     assert_eq!(
         h.query_all_by_label_contains(&in_status_bar).count(),
         1,
@@ -610,17 +685,27 @@ fn a_failed_label_save_is_shown_in_the_status_bar_and_nothing_is_lost() {
     // Ctrl+S fails too; the message stays, once, and is not also listed.
     h.key_press_modifiers(Modifiers::COMMAND, Key::S);
     h.run_steps(3);
+    settle(&mut h);
     assert_eq!(h.query_all_by_label_contains(&in_status_bar).count(), 1);
     assert_eq!(h.query_all_by_label_contains("labels not saved").count(), 1);
-    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
+    assert!(
+        h.state().parts().shell.errors.is_empty(),
+        "{:?}",
+        h.state().parts().shell.errors
+    );
     // It stays while nothing is saved.
     h.run_steps(8);
+    settle(&mut h);
     assert_eq!(h.query_all_by_label_contains(&in_status_bar).count(), 1);
     // The label is still there to be saved once the folder is fixed.
-    assert_eq!(h.state().labels().unwrap().len(), before + 1);
+    assert_eq!(
+        h.state().parts().recording.labels().unwrap().len(),
+        before + 1
+    );
     std::fs::remove_dir(&sidecar).unwrap();
     h.key_press_modifiers(Modifiers::COMMAND, Key::S);
     h.run_steps(3);
+    settle(&mut h);
     assert_eq!(labels_on_disk(&path).len(), before + 1);
     // A save that succeeds takes the message away.
     assert_eq!(h.query_all_by_label_contains("labels not saved").count(), 0);
@@ -658,25 +743,35 @@ fn a_damaged_sidecar_is_never_overwritten_and_its_backup_can_be_restored() {
         sidecar.display()
     );
     assert_eq!(h.query_all_by_label_contains(&message).count(), 1);
-    let before = h.state().labels().unwrap().len();
+    let before = h.state().parts().recording.labels().unwrap().len();
 
     // An edit is kept in memory, but nothing is written over the damaged file.
     let y = data_rect(&h).center().y;
     let (x0, x1) = (x_of(&h, 8.0), x_of(&h, 9.0));
     mouse_drag(&mut h, pos2(x0, y), pos2(x1, y));
-    assert_eq!(h.state().labels().unwrap().len(), before + 1);
+    assert_eq!(
+        h.state().parts().recording.labels().unwrap().len(),
+        before + 1
+    );
     h.run_steps(8);
+    settle(&mut h);
     h.key_press_modifiers(Modifiers::COMMAND, Key::S);
     h.run_steps(2);
+    settle(&mut h);
     assert_eq!(std::fs::read(&sidecar).unwrap(), damaged);
     assert!(files_starting(dir.path(), "sub-01_events.tsv.damaged-").is_empty());
 
     h.get_by_label("Restore labels from backup").click();
     h.run_steps(3);
-    assert_eq!(h.state().labels().unwrap(), &backup);
+    settle(&mut h);
+    assert_eq!(h.state().parts().recording.labels().unwrap(), &backup);
     assert_eq!(labels_on_disk(&path), backup.labels);
     assert_eq!(h.query_all_by_label_contains(&message).count(), 0);
-    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
+    assert!(
+        h.state().parts().shell.errors.is_empty(),
+        "{:?}",
+        h.state().parts().shell.errors
+    );
     // The damaged file was kept aside, byte for byte.
     let aside = files_starting(dir.path(), "sub-01_events.tsv.damaged-");
     assert_eq!(aside.len(), 1, "{aside:?}");
@@ -686,7 +781,11 @@ fn a_damaged_sidecar_is_never_overwritten_and_its_backup_can_be_restored() {
     // The restore is one undoable step, and autosave is on again.
     h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
     h.run_steps(8);
-    assert_eq!(h.state().labels().unwrap().len(), before + 1);
+    settle(&mut h);
+    assert_eq!(
+        h.state().parts().recording.labels().unwrap().len(),
+        before + 1
+    );
     assert_eq!(labels_on_disk(&path).len(), before + 1);
     // The backup now holds the restored labels.
     assert_eq!(read_events_tsv(&backup_path(&sidecar)).unwrap(), backup);
@@ -707,9 +806,10 @@ fn a_damaged_sidecar_can_be_set_aside_to_keep_the_labels_shown() {
     );
     // No readable backup: nothing to restore.
     assert!(h.query_by_label("Restore labels from backup").is_none());
-    let before = h.state().labels().unwrap().len();
+    let before = h.state().parts().recording.labels().unwrap().len();
     h.get_by_label("Set the damaged file aside").click();
     h.run_steps(2);
+    settle(&mut h);
     let aside = files_starting(dir.path(), "sub-01_events.tsv.damaged-");
     assert_eq!(aside.len(), 1, "{aside:?}");
     assert_eq!(std::fs::read(&aside[0]).unwrap(), damaged);
@@ -718,6 +818,7 @@ fn a_damaged_sidecar_can_be_set_aside_to_keep_the_labels_shown() {
     let (x0, x1) = (x_of(&h, 8.0), x_of(&h, 9.0));
     mouse_drag(&mut h, pos2(x0, y), pos2(x1, y));
     h.run_steps(8);
+    settle(&mut h);
     assert_eq!(labels_on_disk(&path).len(), before + 1);
     assert_eq!(std::fs::read(&aside[0]).unwrap(), damaged);
 }
@@ -755,7 +856,7 @@ fn unsaved_edits_of_a_crashed_session_are_offered_and_restored() {
     let journal = journal_path(&sidecar_path(&path));
     let mut h = harness(vec![path.clone()]);
     wait_open(&mut h);
-    assert_eq!(h.state().labels().unwrap(), &saved);
+    assert_eq!(h.state().parts().recording.labels().unwrap(), &saved);
     assert_eq!(
         h.query_all_by_label_contains("2 unsaved edits from an earlier session")
             .count(),
@@ -763,13 +864,16 @@ fn unsaved_edits_of_a_crashed_session_are_offered_and_restored() {
     );
     // Autosave leaves the journal alone while the question is open.
     h.run_steps(8);
+    settle(&mut h);
     assert!(journal.exists());
 
     h.get_by_label("Restore").click();
     h.run_steps(2);
-    assert_eq!(h.state().labels().unwrap(), &edited);
+    assert_eq!(h.state().parts().recording.labels().unwrap(), &edited);
     assert!(
         h.state()
+            .parts()
+            .recording
             .labels()
             .unwrap()
             .labels
@@ -780,20 +884,33 @@ fn unsaved_edits_of_a_crashed_session_are_offered_and_restored() {
         h.query_by_label_contains("unsaved edits from an earlier")
             .is_none()
     );
-    // Until it is saved, the restore is journaled in this session's name.
+    // Until it is saved, the restore is journaled in this session's name
+    // (by the label thread: waited for without stepping the app, whose
+    // autosave would remove the journal).
+    eventually("the journal of the restore", || {
+        replay_journal(&journal)
+            .ok()
+            .flatten()
+            .is_some_and(|r| r.labels == edited)
+    });
     assert_eq!(replay_journal(&journal).unwrap().unwrap().labels, edited);
     // Autosave writes the labels and removes the journal.
     h.run_steps(8);
+    settle(&mut h);
     assert_eq!(
         read_events_tsv(&sidecar_path(&path)).unwrap().len(),
         edited.len()
     );
     assert!(!journal.exists());
-    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
+    assert!(
+        h.state().parts().shell.errors.is_empty(),
+        "{:?}",
+        h.state().parts().shell.errors
+    );
     // One Ctrl+Z undoes the restore.
     h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
     h.run_steps(1);
-    assert_eq!(h.state().labels().unwrap(), &saved);
+    assert_eq!(h.state().parts().recording.labels().unwrap(), &saved);
     drop(h);
     // Opened again after a clean exit: nothing to offer.
     let mut h = harness(vec![path.clone()]);
@@ -815,12 +932,17 @@ fn unsaved_edits_of_a_crashed_session_can_be_discarded() {
     );
     h.get_by_label("Discard").click();
     h.run_steps(8);
+    settle(&mut h);
     assert!(!journal.exists());
     assert!(
         h.query_by_label_contains("unsaved edits from an earlier")
             .is_none()
     );
-    assert_eq!(h.state().labels().unwrap(), &saved);
+    assert_eq!(h.state().parts().recording.labels().unwrap(), &saved);
     assert_eq!(std::fs::read(sidecar_path(&path)).unwrap(), on_disk);
-    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
+    assert!(
+        h.state().parts().shell.errors.is_empty(),
+        "{:?}",
+        h.state().parts().shell.errors
+    );
 }

@@ -32,21 +32,32 @@ fn a_big_recording_opens_from_its_header_and_a_file_cut_short_is_reported() {
     let dir = tempfile::tempdir().unwrap();
     let path = write_big(dir.path());
     let mut h = harness(vec![path.clone()]);
-    step_until(&mut h, "opening", 20, |app| app.view_range().is_some());
-    assert!(h.state().reads_on_demand());
-    assert_eq!(h.state().open_recording(), Some(path.as_path()));
+    step_until(&mut h, "opening", 20, |app| {
+        app.parts().recording.view_range().is_some()
+    });
+    assert!(h.state().parts().recording.reads_on_demand());
+    assert_eq!(h.state().parts().recording.path(), Some(path.as_path()));
     // The listing read the header: 64 channels, the whole duration.
-    step_until(&mut h, "the listing", 20, |app| !app.entries().is_empty());
-    let entry = &h.state().entries()[0];
+    step_until(&mut h, "the listing", 20, |app| {
+        !app.parts().shell.browser.entries.is_empty()
+    });
+    let entry = &h.state().parts().shell.browser.entries[0];
     assert_eq!((entry.channels, entry.duration_s), (64, 1250.0));
     // The overview is built in the background, then the whole night shows.
     step_until(&mut h, "the overview", 20, |app| {
-        app.overview_progress().is_none()
+        app.parts().recording.overview_progress().is_none()
     });
     h.get_by_label("All").click();
     h.run_steps(3);
-    assert_eq!(h.state().view_range(), Some((0.0, 1250.0)));
-    assert!(h.state().errors().is_empty(), "{:?}", h.state().errors());
+    assert_eq!(
+        h.state().parts().recording.view_range(),
+        Some((0.0, 1250.0))
+    );
+    assert!(
+        h.state().parts().shell.errors.is_empty(),
+        "{:?}",
+        h.state().parts().shell.errors
+    );
 
     // Zoomed in again, the file is cut short behind the app's back; the
     // next span read from it is reported, naming the file, and the app goes on.
@@ -63,9 +74,11 @@ fn a_big_recording_opens_from_its_header_and_a_file_cut_short_is_reported() {
         .set_len(8192)
         .unwrap();
     h.key_press(Key::End);
-    step_until(&mut h, "the error", 20, |app| !app.errors().is_empty());
+    step_until(&mut h, "the error", 20, |app| {
+        !app.parts().shell.errors.is_empty()
+    });
     h.run_steps(2);
-    let error = h.state().errors()[0].to_string();
+    let error = h.state().parts().shell.errors[0].to_string();
     assert!(
         error.contains("night.edf") && error.contains("became shorter while open"),
         "{error}"
@@ -74,5 +87,5 @@ fn a_big_recording_opens_from_its_header_and_a_file_cut_short_is_reported() {
         h.query_by_label_contains("became shorter while open")
             .is_some()
     );
-    assert_eq!(h.state().open_recording(), Some(path.as_path()));
+    assert_eq!(h.state().parts().recording.path(), Some(path.as_path()));
 }

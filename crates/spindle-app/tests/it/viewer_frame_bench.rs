@@ -69,7 +69,7 @@ fn frames(path: &Path, filter: DisplayFilter) {
         ..Default::default()
     };
     let started = Instant::now();
-    while app.open_recording().is_none() || app.is_busy() {
+    while app.parts().recording.path().is_none() || app.is_busy() {
         assert!(
             started.elapsed().as_secs() < 30,
             "the recording did not open"
@@ -103,7 +103,7 @@ fn frames(path: &Path, filter: DisplayFilter) {
         tess_ms.push((t2 - t1).as_secs_f64() * 1e3);
         frame_ms.push((t2 - t0).as_secs_f64() * 1e3);
     }
-    assert_eq!(app.visible_channels().len(), 64);
+    assert_eq!(app.parts().recording.visible_channels().len(), 64);
     for (name, v) in [
         ("logic + ui", &mut ui_ms),
         ("tessellation", &mut tess_ms),

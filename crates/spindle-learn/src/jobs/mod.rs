@@ -1,10 +1,18 @@
-//! Background work: a training job on its own thread, reporting [`Event`]s
-//! over a bounded channel and taking [`Command`]s. The GUI and the CLI both
-//! drive training through this.
+//! Background services, each a handle with typed events over a bounded
+//! channel, a thread of its own and cancel by flag or by dropping the
+//! handle: [`TrainJob`] (training, taking [`Command`]s), [`ExplainJob`],
+//! [`CvJob`] (cross-validation, fold after fold), [`SweepJob`] (a sweep's
+//! tasks run here); and the one-shot work a caller runs on a worker of its
+//! own: [`preview()`], [`suggest_labels`], [`SweepTaskRun`]. The GUI and the
+//! CLI both drive training through these.
 
+mod cv;
 mod explain;
 mod guard;
 mod preview;
+mod suggest;
+mod sweep;
+mod train_run;
 
 use std::path::PathBuf;
 use std::thread::JoinHandle;
@@ -18,9 +26,12 @@ use crate::train::{
     TrainRequest, train,
 };
 
+pub use cv::{CvEvent, CvJob, CvJobSpec};
 pub use explain::{ExplainEvent, ExplainJob};
 pub use guard::{Panicked, catch_panic, panic_message};
 pub use preview::{Preview, preview};
+pub use suggest::{MIN_SUGGESTION_CONFIDENCE, suggest_labels};
+pub use sweep::{SweepJob, SweepJobEvent, SweepTaskDone, SweepTaskRun};
 
 /// Events buffered before batch events are dropped (epoch and final events
 /// are never dropped: the worker waits for room).

@@ -35,6 +35,15 @@ pub enum RunsError {
         /// What is wrong, including serde's position.
         message: String,
     },
+    /// A file or folder is not what was expected (a folder that is not a
+    /// run folder).
+    #[error("{}: {message}", path.display())]
+    Invalid {
+        /// The file or folder.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// The file's contents are well-formed but cannot be evaluated (e.g. a
     /// probability that is not a finite number).
     #[error("{}: {source}", path.display())]
@@ -78,6 +87,7 @@ impl RunsError {
             Self::Io { path, .. }
             | Self::Line { path, .. }
             | Self::Json { path, .. }
+            | Self::Invalid { path, .. }
             | Self::Eval { path, .. } => path,
         }
     }

@@ -14,6 +14,7 @@
 
 mod compare;
 mod cv;
+mod delete;
 mod diff;
 mod dirs;
 mod error;
@@ -29,6 +30,7 @@ mod test_support;
 
 pub use compare::{ComparedRun, Comparison, CvGroup, compare_runs};
 pub use cv::{CV_JSON, CvFold, CvSummary, ScoreSpread};
+pub use delete::delete_run;
 pub use diff::{MISSING, SettingDiff, settings_diff};
 pub use dirs::{RUNS_DIR_ENV, create_run_dir, default_runs_dir};
 pub use error::RunsError;

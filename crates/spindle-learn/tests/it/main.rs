@@ -1,6 +1,7 @@
 //! The integration tests of spindle-learn, in one binary so that the crate
 //! links once: datasets from the bundled recordings (no leakage across
-//! splits), the background training job, and `--normalization auto` on
+//! splits), the background training job and the services beside it
+//! (cross-validation, sweep tasks, suggestions), and `--normalization auto` on
 //! generated EEG. `support` holds what they share.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may panic on what cannot happen
@@ -9,4 +10,5 @@ mod support;
 
 mod dataset_splits;
 mod normalization_auto;
+mod service_jobs;
 mod training_job;

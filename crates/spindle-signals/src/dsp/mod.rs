@@ -7,6 +7,7 @@ mod bandstop;
 pub mod bench;
 mod dft;
 mod filter;
+mod filter_span;
 mod intervals;
 mod percentile_range;
 mod pyramid;
@@ -19,6 +20,7 @@ pub use bandstop::BandStop;
 pub use bench::{FrameTiming, ViewerBench, bench_viewer_frame};
 pub use dft::RealDft;
 pub use filter::{Biquad, DisplayFilter, zero_phase};
+pub use filter_span::filter_span;
 pub use intervals::IntervalIndex;
 pub use percentile_range::{
     FIT_PERCENTILES, MAX_RANGE_SAMPLES, ValueRange, fit_range, percentile_range,

@@ -49,12 +49,27 @@ impl TimeWindow {
 pub enum Samples<'a> {
     /// All of them, in memory.
     Slice(&'a [f32]),
-    /// Channel `channel` of a store that may read them from the file.
+    /// Channel `channel` of a store that may read them from the file. In a
+    /// frame only what the store's cache holds is drawn
+    /// ([`SampleStore::read_cached`]); the rest is drawn from the pyramid's
+    /// blocks, or left blank, and named in [`Trace::missing`].
     Store {
         /// The store.
         store: &'a SampleStore,
         /// The channel's index in it.
         channel: usize,
+    },
+    /// A part of a channel prepared off the frame (display-filtered by
+    /// [`filter_span`](super::filter_span())): samples
+    /// `first..first + span.len()` of a channel of `len` samples. The
+    /// window drawn lies inside it.
+    Span {
+        /// The samples.
+        span: &'a [f32],
+        /// Index of the first one in the channel.
+        first: usize,
+        /// Samples in the whole channel.
+        len: usize,
     },
 }
 
@@ -63,6 +78,7 @@ impl Samples<'_> {
         match self {
             Samples::Slice(s) => s.len(),
             Samples::Store { store, channel } => store.len(*channel),
+            Samples::Span { len, .. } => *len,
         }
     }
 
@@ -70,6 +86,7 @@ impl Samples<'_> {
         match self {
             Samples::Slice(s) => s.as_ptr() as usize,
             Samples::Store { store, channel } => store.identity() + channel,
+            Samples::Span { span, first, .. } => span.as_ptr() as usize + first,
         }
     }
 }
@@ -126,8 +143,11 @@ pub struct Trace {
     /// True when part of the window could not be drawn because the samples
     /// are read on demand and the pyramid is not built yet.
     pub waiting: bool,
-    /// Why samples read on demand could not be read (the file changed).
-    pub read_error: Option<String>,
+    /// Samples of the channel (read on demand) that the window wants but
+    /// the store's cache does not hold yet: drawn from the pyramid's blocks
+    /// or left blank meanwhile; a worker should warm them, and the next
+    /// [`Trace::compute`] draws them (it recomputes while any are missing).
+    pub missing: Option<Range<usize>>,
     scratch: Vec<f32>,
     /// [`Trace::visible_mean`], computed once per [`Trace::compute`].
     mean: f32,
@@ -190,7 +210,7 @@ impl Trace {
         self.values.clear();
         self.filter_skipped = false;
         self.waiting = false;
-        self.read_error = None;
+        self.missing = None;
         self.mean = 0.0;
         if ch.rate_hz <= 0.0 || window.width_px == 0 || window.end_s <= window.start_s {
             return;
@@ -233,46 +253,9 @@ impl Trace {
             // What the piece reads: samples (possibly filtered) starting at
             // sample `offset`, the whole slice with its pyramid, or the
             // pyramid's blocks alone.
-            let read = match (ch.samples, filter) {
-                (Samples::Slice(all), Some(f)) if hi - lo <= MAX_FILTERED_SAMPLES => {
-                    self.scratch.clear();
-                    self.scratch.extend_from_slice(&all[a..b]);
-                    f.apply_zero_phase(&mut self.scratch, ch.rate_hz);
-                    Read::Local(a)
-                }
-                (Samples::Slice(all), f) => {
-                    self.filter_skipped |= f.is_some();
-                    Read::Whole(all)
-                }
-                (Samples::Store { store, channel }, f) => {
-                    let wants_samples =
-                        f.is_some() || samples_per_px < 2.0 * ch.pyramid.base_block() as f64;
-                    let limit = if f.is_some() {
-                        MAX_FILTERED_SAMPLES
-                    } else {
-                        MAX_ON_DEMAND_SAMPLES
-                    };
-                    if wants_samples && b - a <= limit {
-                        self.scratch.clear();
-                        if let Err(e) = store.read(channel, a..b, &mut self.scratch) {
-                            self.read_error = Some(e.to_string());
-                            continue;
-                        }
-                        if self.scratch.len() < b - a {
-                            continue;
-                        }
-                        if let Some(f) = f {
-                            f.apply_zero_phase(&mut self.scratch, ch.rate_hz);
-                        }
-                        Read::Local(a)
-                    } else if ch.pyramid.is_empty() {
-                        self.waiting = true;
-                        continue;
-                    } else {
-                        self.filter_skipped |= f.is_some();
-                        Read::Blocks
-                    }
-                }
+            let piece = PieceSpan { lo, hi, a, b };
+            let Some(read) = self.choose_read(&ch, filter, piece, samples_per_px) else {
+                continue;
             };
             let local = |i: usize, offset: usize, scratch: &[f32]| {
                 scratch[i.clamp(offset, offset + scratch.len() - 1) - offset]
@@ -283,6 +266,7 @@ impl Trace {
                     let v = match read {
                         Read::Whole(all) => all[i],
                         Read::Local(offset) => local(i, offset, &self.scratch),
+                        Read::Span(span, first) => local(i, first, span),
                         Read::Blocks => f32::NAN,
                     };
                     self.values.push([v, v]);
@@ -305,12 +289,8 @@ impl Trace {
                     let (mn, mx) = match read {
                         Read::Whole(all) => ch.pyramid.range_min_max(all, a, b),
                         Read::Blocks => ch.pyramid.blocks_min_max(a, b),
-                        Read::Local(offset) => {
-                            let n = self.scratch.len();
-                            let a = a.clamp(offset, offset + n - 1);
-                            let b = b.clamp(a + 1, offset + n);
-                            min_max(&self.scratch[a - offset..b - offset])
-                        }
+                        Read::Local(offset) => local_min_max(&self.scratch, offset, a, b),
+                        Read::Span(span, first) => local_min_max(span, first, a, b),
                     };
                     self.values.push([mn, mx]);
                 }
@@ -323,7 +303,89 @@ impl Trace {
             }
         }
         self.mean = mean_of_middles(&self.values);
+        if self.missing.is_some() {
+            // Drawn from what is ready: compute again once the cache holds it.
+            self.key = None;
+        }
     }
+
+    /// Where the piece of samples `lo..hi` (`a..b` with the filter's
+    /// margin) reads its values; `None` when it cannot be drawn yet.
+    fn choose_read<'a>(
+        &mut self,
+        ch: &ChannelData<'a>,
+        filter: Option<&DisplayFilter>,
+        piece: PieceSpan,
+        samples_per_px: f64,
+    ) -> Option<Read<'a>> {
+        let PieceSpan { lo, hi, a, b } = piece;
+        match (ch.samples, filter) {
+            (Samples::Slice(all), Some(f)) if hi - lo <= MAX_FILTERED_SAMPLES => {
+                self.scratch.clear();
+                self.scratch.extend_from_slice(&all[a..b]);
+                f.apply_zero_phase(&mut self.scratch, ch.rate_hz);
+                Some(Read::Local(a))
+            }
+            (Samples::Slice(all), f) => {
+                self.filter_skipped |= f.is_some();
+                Some(Read::Whole(all))
+            }
+            (Samples::Span { span, first, .. }, _) => {
+                (first <= lo && hi <= first + span.len()).then_some(Read::Span(span, first))
+            }
+            (Samples::Store { store, channel }, f) => {
+                let wants_samples =
+                    f.is_some() || samples_per_px < 2.0 * ch.pyramid.base_block() as f64;
+                let limit = if f.is_some() {
+                    MAX_FILTERED_SAMPLES
+                } else {
+                    MAX_ON_DEMAND_SAMPLES
+                };
+                if wants_samples && b - a <= limit {
+                    self.scratch.clear();
+                    if store.read_cached(channel, a..b, &mut self.scratch)
+                        && self.scratch.len() >= b - a
+                    {
+                        if let Some(f) = f {
+                            f.apply_zero_phase(&mut self.scratch, ch.rate_hz);
+                        }
+                        return Some(Read::Local(a));
+                    }
+                    self.missing = Some(match self.missing.take() {
+                        Some(m) => m.start.min(a)..m.end.max(b),
+                        None => a..b,
+                    });
+                    // Meanwhile the overview's blocks, when built.
+                    return (!ch.pyramid.is_empty()).then_some(Read::Blocks);
+                }
+                if ch.pyramid.is_empty() {
+                    self.waiting = true;
+                    return None;
+                }
+                self.filter_skipped |= f.is_some();
+                Some(Read::Blocks)
+            }
+        }
+    }
+}
+
+/// The samples a piece of a trace shows (`lo..hi`) and reads (`a..b`,
+/// with a filter's margin).
+#[derive(Debug, Clone, Copy)]
+struct PieceSpan {
+    lo: usize,
+    hi: usize,
+    a: usize,
+    b: usize,
+}
+
+/// The min and max of samples `a..b` of a channel, of which `part` holds
+/// those from `first` on (clamped to it).
+fn local_min_max(part: &[f32], first: usize, a: usize, b: usize) -> (f32, f32) {
+    let n = part.len();
+    let a = a.clamp(first, first + n - 1);
+    let b = b.clamp(a + 1, first + n);
+    min_max(&part[a - first..b - first])
 }
 
 /// The mean of the middles of `[min, max]` pairs that are finite; 0 when none is.
@@ -346,6 +408,9 @@ enum Read<'a> {
     Whole(&'a [f32]),
     /// `Trace::scratch`, whose first sample is this sample index.
     Local(usize),
+    /// A part of the channel prepared off the frame, whose first sample is
+    /// this sample index.
+    Span(&'a [f32], usize),
     /// The pyramid's blocks alone.
     Blocks,
 }
@@ -631,8 +696,10 @@ mod tests {
             store: &paged,
             channel: 0,
         };
-        // Zoomed in (samples) and a few seconds (envelope from samples): the
-        // same as in memory, before any overview exists.
+        // Zoomed in (samples) and a few seconds (envelope from samples): a
+        // frame reads nothing from the file; it names what it misses, and
+        // once a worker has warmed that, draws the same as in memory,
+        // before any overview exists.
         for (start_s, end_s) in [(100.0, 101.0), (300.0, 310.0)] {
             let window = TimeWindow {
                 start_s,
@@ -640,8 +707,22 @@ mod tests {
                 width_px: 800,
             };
             let a = draw(Samples::Slice(all), &in_memory, window);
+            let counted = crate::io_guard::UiThread::enter_counting();
+            let before = crate::io_guard::accesses();
+            let blank = draw(store, &not_built, window);
+            assert_eq!(
+                crate::io_guard::accesses(),
+                before,
+                "no file read in a frame"
+            );
+            drop(counted);
+            let missing = blank.missing.clone().expect("names what it misses");
+            assert!(blank.pieces.is_empty() && !blank.waiting);
+            assert!(missing.start <= (start_s * rate_hz) as usize);
+            assert!(missing.end >= (end_s * rate_hz) as usize);
+            paged.warm(0, missing).unwrap();
             let b = draw(store, &not_built, window);
-            assert!(!b.waiting && b.read_error.is_none());
+            assert!(!b.waiting && b.missing.is_none());
             assert_eq!(a.values, b.values, "{start_s}..{end_s}");
         }
         // The whole recording waits for the overview, then is drawn from its
@@ -679,6 +760,8 @@ mod tests {
             width_px: 800,
         };
         let broken = draw(store, &not_built, window);
-        assert!(broken.read_error.unwrap().contains("became shorter"));
+        let missing = broken.missing.expect("not in the cache");
+        let error = paged.warm(0, missing).unwrap_err().to_string();
+        assert!(error.contains("became shorter"), "{error}");
     }
 }

@@ -57,6 +57,7 @@ impl EditJournal {
     /// with a snapshot of `after`; so does a record without an edit (undo,
     /// redo) or with an [`Edit::Replace`].
     pub fn record(&mut self, edit: Option<&Edit>, after: &LabelSet) -> Result<(), RecordingError> {
+        crate::io_guard::note(&self.path);
         let record = match (&self.file, edit) {
             (Some(_), Some(edit)) if !matches!(edit, Edit::Replace { .. }) => {
                 Record::Edit(EditRecord::from(edit))
@@ -91,6 +92,7 @@ impl EditJournal {
     /// Removes the journal file (after a successful save, or when the user
     /// discards its edits); the next record starts a new one.
     pub fn clear(&mut self) -> Result<(), RecordingError> {
+        crate::io_guard::note(&self.path);
         self.file = None;
         match fs::remove_file(&self.path) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(RecordingError::io(&self.path, e)),
@@ -115,6 +117,7 @@ pub struct JournalReplay {
 /// whole record. Reading stops at the first record that is cut short or does
 /// not apply, keeping the edits before it. An unreadable file is an error.
 pub fn replay_journal(path: &Path) -> Result<Option<JournalReplay>, RecordingError> {
+    crate::io_guard::note(path);
     let bytes = match fs::read(path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),

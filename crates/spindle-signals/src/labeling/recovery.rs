@@ -47,6 +47,7 @@ pub struct OpenedLabels {
 /// what opening them should offer: a damaged sidecar's backup, and the
 /// journal's edits when they lead to labels other than the sidecar's.
 pub fn open_labels(recording_path: &Path, annotations: &[Annotation]) -> OpenedLabels {
+    crate::io_guard::note(recording_path);
     let sidecar = sidecar_path(recording_path);
     let (labels, source, damaged) = match labels_for_recording(recording_path, annotations) {
         Ok((labels, source)) => (labels, source, None),
@@ -104,6 +105,7 @@ fn without_path(path: &Path, error: &RecordingError) -> String {
 /// `X_events.tsv.damaged-<seconds since 1970>` (`-2`, `-3`... when taken),
 /// and returns the new name. The file is kept, never deleted.
 pub fn set_aside_damaged(sidecar: &Path) -> Result<PathBuf, RecordingError> {
+    crate::io_guard::note(sidecar);
     let seconds = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());

@@ -49,6 +49,7 @@ impl LabelScheme {
 
     /// Reads `folder`'s scheme; an absent file gives an empty scheme.
     pub fn load(folder: &Path) -> Result<Self, RecordingError> {
+        crate::io_guard::note(folder);
         let path = Self::path_in(folder);
         match std::fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
@@ -60,6 +61,7 @@ impl LabelScheme {
 
     /// Writes the scheme into `folder`, atomically.
     pub fn save(&self, folder: &Path) -> Result<(), RecordingError> {
+        crate::io_guard::note(folder);
         let path = Self::path_in(folder);
         let text = serde_json::to_string_pretty(self)
             .map_err(|e| RecordingError::invalid(&path, e.to_string()))?;

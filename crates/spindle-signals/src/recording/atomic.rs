@@ -18,6 +18,7 @@ static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 /// An existing file at `path` is replaced and its permissions are kept. On
 /// error the temporary file is removed and `path` is left as it was.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RecordingError> {
+    crate::io_guard::note(path);
     let Some(name) = path.file_name() else {
         return Err(RecordingError::invalid(path, "not a file path"));
     };

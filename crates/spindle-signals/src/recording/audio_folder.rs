@@ -44,6 +44,7 @@ impl AudioFolder {
 /// without WAV files is not a class. A missing root, or one without any class
 /// folder holding WAV files, is an error naming the folder.
 pub fn scan_audio_folder(root: &Path) -> Result<AudioFolder, RecordingError> {
+    crate::io_guard::note(root);
     let mut classes = Vec::new();
     let mut files = Vec::new();
     for dir in subfolders(root)? {
@@ -83,6 +84,7 @@ pub fn scan_audio_folder(root: &Path) -> Result<AudioFolder, RecordingError> {
 /// True when `path` is a folder with at least one (non-hidden) subfolder that
 /// holds a `.wav` file, i.e. when [`scan_audio_folder`] would succeed.
 pub fn is_audio_folder(path: &Path) -> bool {
+    crate::io_guard::note(path);
     let Ok(dirs) = subfolders(path) else {
         return false;
     };

@@ -30,6 +30,7 @@ pub fn labels_for_recording(
     recording_path: &Path,
     annotations: &[Annotation],
 ) -> Result<(LabelSet, LabelSource), RecordingError> {
+    crate::io_guard::note(recording_path);
     let sidecar = sidecar_path(recording_path);
     let exists = sidecar
         .try_exists()

@@ -59,6 +59,7 @@ pub fn read_recording(path: &Path) -> Result<Recording, RecordingError> {
 /// of no supported format is the error [`read_recording`] gives for it
 /// (never [`Sniffed::Unknown`]).
 pub(super) fn recognize(path: &Path) -> Result<Sniffed, RecordingError> {
+    crate::io_guard::note(path);
     if path.is_dir() {
         return Err(RecordingError::invalid(
             path,

@@ -95,6 +95,7 @@ fn sleep_edf_pair(base: &str, label: &str) -> bool {
 /// annotations alone, or any recording), a BIDS `events.tsv` or a CSV table
 /// (`onset_s,duration_s,label`), by the file's extension.
 pub fn read_label_file(path: &Path) -> Result<LabelSet, RecordingError> {
+    crate::io_guard::note(path);
     let ext = path
         .extension()
         .and_then(|e| e.to_str())

@@ -75,6 +75,16 @@ impl SampleStore {
         }
     }
 
+    /// Like [`Self::read`] without touching the file: `false`, with nothing
+    /// appended, when samples read on demand are not in the cache yet
+    /// ([`Self::warm`] them on a worker). Always `true` in memory.
+    pub fn read_cached(&self, channel: usize, range: Range<usize>, out: &mut Vec<f32>) -> bool {
+        match self {
+            Self::Memory(_) => self.read(channel, range, out).is_ok(),
+            Self::Paged(paged) => paged.read_cached(channel, range, out),
+        }
+    }
+
     /// For samples read on demand, decodes those of `range` of `channel`
     /// into the cache ahead of drawing them; nothing to do in memory.
     pub fn warm(&self, channel: usize, range: Range<usize>) -> Result<(), RecordingError> {
@@ -102,6 +112,7 @@ pub fn open_for_viewing(
     path: &Path,
     on_demand_from_bytes: u64,
 ) -> Result<(Arc<Recording>, SampleStore), RecordingError> {
+    crate::io_guard::note(path);
     let len = std::fs::metadata(path)
         .map_err(|e| RecordingError::io(path, e))?
         .len();

@@ -26,6 +26,7 @@ pub struct RecordingSummary {
 /// Reads the summary of the recording at `path`; the same errors as
 /// [`read_recording`](super::read_recording) for a file it cannot read.
 pub fn read_summary(path: &Path) -> Result<RecordingSummary, RecordingError> {
+    crate::io_guard::note(path);
     match recognize(path)? {
         Sniffed::Edf => {
             let (rec, _) = open_edf_paged(path)?;

@@ -1,19 +1,11 @@
-//! The app shell's commands: what panels asked for, carried out (opening,
-//! training, explaining, sweeps, exports, playback).
+//! The app shell's commands: what panels asked for, carried out here or
+//! handed to `tasks` (background work), `jobs` (long jobs) and `labels`
+//! (label files).
 
-use std::path::PathBuf;
-use std::time::Duration;
+use eframe::egui;
 
-use eframe::egui::{self};
-use spindle_learn::jobs::{ExplainJob, TrainJob, TrainJobSpec};
-use spindle_learn::runs::{RunSnapshot, create_run_dir};
-use spindle_learn::train::{Failure, FailureStage, RunHistory};
-
-use crate::gui::command::{AppCommand, Tab};
-use crate::gui::error::{AppError, reason};
-use crate::gui::listen::{ListenRequest, SONIFICATION_SPEED};
-use crate::gui::training::PreviewState;
-use crate::gui::worker::Command;
+use crate::gui::command::{AppCommand, ListenRequest, SuggestionChoice, Tab};
+use crate::gui::error::AppError;
 
 use super::SpindleApp;
 
@@ -21,64 +13,45 @@ impl SpindleApp {
     pub(super) fn on_command(&mut self, command: AppCommand, ctx: &egui::Context) {
         match command {
             AppCommand::Open(path) => self.open_path(&path),
-            AppCommand::ShowTab(tab) => self.tab = tab,
+            AppCommand::ShowTab(tab) => self.shell.tab = tab,
             AppCommand::Report(e) => self.report(e),
+            AppCommand::SetPresentation(on) => self.shell.presenting = on,
             AppCommand::Preview => self.request_preview(),
-            AppCommand::StartTraining => self.start_training(ctx),
-            AppCommand::Explain(dir, options) => {
-                if self.explain.job.is_some() {
-                    self.notice = Some("an explanation is already running".into());
-                    return;
-                }
-                let repaint = ctx.clone();
-                self.explain.failure = None;
-                self.explain.progress = None;
-                self.explain.job = Some(ExplainJob::spawn(dir, options, move || {
-                    repaint.request_repaint();
-                }));
-            }
+            AppCommand::StartTraining => self.start_training(),
+            AppCommand::SetTrainOptions(options) => self.training.panel.options = *options,
+            AppCommand::Explain(dir, options) => self.start_explaining(dir, options),
             AppCommand::Training(c) => {
-                if let Some(job) = &self.training.job
+                if let Some(job) = &self.training.panel.job
                     && let Err(e) = job.send(c)
                 {
                     self.report(AppError::Training(e.to_string()));
                 }
             }
-            AppCommand::StartDemo => {
-                self.presenting = true;
-                self.demo_pending = true;
-                self.tab = Tab::Train;
-                if let Some(sample) = crate::gui::find_sample_data() {
-                    self.open_path(&sample);
-                } else {
-                    self.demo_pending = false;
-                    self.report(AppError::NoSampleData);
+            AppCommand::CrossValidate(scheme) => self.start_cross_validation(scheme),
+            AppCommand::CancelCrossValidation => {
+                if let Some(cv) = &self.training.cv {
+                    cv.job.cancel();
                 }
             }
-            AppCommand::RefreshRuns => {
-                let dir = self.runs_dir.clone();
-                self.send_work(Command::ListRuns(dir));
-            }
+            AppCommand::StartDemo => self.start_demo_now(),
+            AppCommand::RefreshRuns => self.list_runs(),
             AppCommand::OpenRun(dir) => {
-                self.results_dir = Some(dir.clone());
-                self.send_work(Command::LoadRun(dir));
+                self.runs.results_dir = Some(dir.clone());
+                self.load_run(dir);
             }
-            AppCommand::ReadRun(dir) => self.send_work(Command::LoadRun(dir)),
-            AppCommand::DeleteRun(dir) => self.send_work(Command::DeleteRun(dir)),
+            AppCommand::ReadRun(dir) => self.load_run(dir),
+            AppCommand::DeleteRun(dir) => self.delete_run(dir),
             AppCommand::OpenSweep(dir) => {
-                self.runs.sweep.path_text = dir.display().to_string();
-                self.runs.sweep.open = Some(dir.clone());
-                self.runs.sweep.snapshot = None;
-                self.send_work(Command::ReadSweep(dir));
+                self.runs.panel.sweep.path_text = dir.display().to_string();
+                self.runs.panel.sweep.open = Some(dir.clone());
+                self.runs.panel.sweep.snapshot = None;
+                self.read_sweep(dir);
             }
-            AppCommand::RunSweepHere(dir) => self.run_sweep_here(dir, ctx),
-            AppCommand::SubmitSweep(dir) => {
-                self.notice = Some(format!("submitting {} to Slurm…", dir.display()));
-                self.send_work(Command::SubmitSweep(dir));
-            }
+            AppCommand::RunSweepHere(dir) => self.run_sweep_here(dir),
+            AppCommand::SubmitSweep(dir) => self.submit_sweep(dir),
             AppCommand::PlanSweep(form) => self.plan_sweep(&form),
             AppCommand::StopSweep => {
-                if let Some(job) = &self.sweep_job {
+                if let Some(job) = &self.runs.sweep_job {
                     job.stop();
                 }
             }
@@ -86,201 +59,134 @@ impl SpindleApp {
                 file,
                 onset_s,
                 duration_s,
-            } => {
-                self.tab = Tab::Viewer;
-                let span = (duration_s * 3.0).max(1.0);
-                let start = (onset_s - duration_s).max(0.0);
-                if self.open_recording() == Some(file.as_path()) {
-                    if let Some(s) = &mut self.session {
-                        s.set_view(start, span);
-                    }
-                } else {
-                    self.pending_jump = Some((file.clone(), start, span));
-                    self.open_path(&file);
-                }
-            }
-            AppCommand::SetPresentation(on) => self.presenting = on,
+            } => self.jump_to(file, onset_s, duration_s),
             AppCommand::RestoreBackup
             | AppCommand::SetDamagedAside
             | AppCommand::RestoreJournal
             | AppCommand::DiscardJournal => self.recover(&command, ctx.input(|i| i.time)),
-            AppCommand::SaveChartPng { name, rect } => {
-                let Some(path) = rfd::FileDialog::new()
-                    .set_file_name(format!("{name}.png"))
-                    .add_filter("PNG image", &["png"])
-                    .save_file()
-                else {
-                    return;
-                };
-                let tx = self.workers.work_sender();
-                let pixels_per_point = ctx.pixels_per_point();
-                ctx.request_screenshot(move |image| {
-                    // The queue is short and drains fast: wait for room rather
-                    // than drop the picture.
-                    let _ = tx.send_timeout(
-                        Command::SavePng {
-                            image,
-                            rect,
-                            pixels_per_point,
-                            path,
-                        },
-                        Duration::from_secs(5),
-                    );
-                });
-            }
-            AppCommand::ExportCurves(dirs) => self.export_curves(&dirs),
-            AppCommand::SuggestLabels(file) => {
-                let Some(run) = &self.results_dir else {
-                    self.report(AppError::NoRun);
-                    return;
-                };
-                let existing = match &self.session {
-                    Some(s) if s.recording.path == file => Some(s.doc.labels().clone()),
-                    _ => None,
-                };
-                let command = Command::Suggest {
-                    run_dir: run.clone(),
-                    file: file.clone(),
-                    existing,
-                };
-                self.send_work(command);
-                self.notice = Some(format!("applying the run to {}…", file.display()));
-                if self.open_recording() != Some(file.as_path()) {
-                    self.open_path(&file);
-                }
-            }
+            AppCommand::SaveScheme => self.save_scheme(),
+            AppCommand::Pick(pick) => self.ask(pick),
+            AppCommand::SuggestLabels(file) => self.suggest_labels(file),
+            AppCommand::Suggestion(choice) => self.on_suggestion(choice, ctx.input(|i| i.time)),
+            AppCommand::Spectra(request) => self.compute_spectra(request),
+            AppCommand::Listen(request) => self.listen(request),
         }
     }
 
-    /// Asks where to save the curves of `dirs` and writes them as CSV.
-    pub(super) fn export_curves(&mut self, dirs: &[PathBuf]) {
-        let snapshots: Vec<&RunSnapshot> = dirs
-            .iter()
-            .filter_map(|d| {
-                self.runs
-                    .snapshots
-                    .get(d)
-                    .or(self.result_run.as_ref().filter(|r| &r.dir == d))
-            })
-            .collect();
-        let names: Vec<String> = snapshots
-            .iter()
-            .map(|r| {
-                r.dir
-                    .file_name()
-                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-            })
-            .collect();
-        let table: Vec<(&str, &[spindle_learn::train::EpochMetrics])> = names
-            .iter()
-            .zip(&snapshots)
-            .map(|(n, r)| (n.as_str(), r.epochs.as_slice()))
-            .collect();
-        let csv = spindle_learn::runs::curves_csv(&table);
-        let Some(path) = rfd::FileDialog::new()
-            .set_file_name("curves.csv")
-            .add_filter("CSV", &["csv"])
-            .save_file()
-        else {
-            return;
-        };
-        self.send_work(Command::WriteFile(path, csv.into_bytes()));
+    /// The demo: presentation mode, the sample folder, training once listed.
+    fn start_demo_now(&mut self) {
+        self.shell.presenting = true;
+        self.shell.demo_pending = true;
+        self.shell.tab = Tab::Train;
+        if let Some(sample) = crate::gui::find_sample_data() {
+            self.open_path(&sample);
+        } else {
+            self.shell.demo_pending = false;
+            self.report(AppError::NoSampleData);
+        }
     }
 
-    /// Starts or stops playback of the visible span.
+    /// Shows the window at `onset_s` of `file`, opening it first when needed.
+    fn jump_to(&mut self, file: std::path::PathBuf, onset_s: f64, duration_s: f64) {
+        self.shell.tab = Tab::Viewer;
+        let span = (duration_s * 3.0).max(1.0);
+        let start = (onset_s - duration_s).max(0.0);
+        if self.recording.path() == Some(file.as_path()) {
+            if let Some(s) = &mut self.recording.session {
+                s.set_view(start, span);
+            }
+        } else {
+            self.recording.pending_jump = Some((file.clone(), start, span));
+            self.open_path(&file);
+        }
+    }
+
+    /// Accepts or rejects suggestions; an accepted one is an edit of the
+    /// open recording's labels.
+    fn on_suggestion(&mut self, choice: SuggestionChoice, now_s: f64) {
+        let open = self.recording.path().map(std::path::Path::to_path_buf);
+        let Some((file, list)) = self.recording.suggestions.as_mut() else {
+            return;
+        };
+        if open.as_ref() != Some(file) {
+            return;
+        }
+        let edit = match choice {
+            SuggestionChoice::Accept(i) => list.accept(i),
+            SuggestionChoice::Reject(i) => {
+                list.reject(i);
+                None
+            }
+            SuggestionChoice::AcceptAll => list.accept_all(),
+            SuggestionChoice::RejectAll => {
+                list.reject_all();
+                None
+            }
+        };
+        if list.items.is_empty() {
+            self.recording.suggestions.set(None);
+        }
+        if let (Some(edit), Some(s)) = (edit, &mut self.recording.session)
+            && let Err(e) = s.apply(edit, now_s)
+        {
+            self.report(e);
+        }
+    }
+
+    /// Starts or stops playback of the visible span (the player opens, and
+    /// the clip is prepared, on a worker).
     pub(super) fn listen(&mut self, request: ListenRequest) {
         match request {
             ListenRequest::Stop => {
-                self.listening.preparing = false;
-                if let Some(p) = &mut self.listening.player {
+                self.recording.listening.preparing = false;
+                if let Some(p) = &mut self.recording.listening.player {
                     p.stop();
                 }
             }
             ListenRequest::Play => {
-                if self.listening.unavailable.is_some() {
+                let listening = &mut self.recording.listening;
+                if listening.unavailable.is_some() {
                     return;
                 }
-                if self.listening.player.is_none() {
-                    if !self.listening.opening {
-                        self.listening.opening = true;
-                        let device = self.settings.audio_device.clone();
-                        self.send_work(Command::OpenPlayer(device));
+                if listening.player.is_none() {
+                    listening.play_when_open = true;
+                    if !listening.opening {
+                        listening.opening = true;
+                        self.open_player();
                     }
-                    self.listening.play_when_open = true;
                     return;
                 }
-                let Some(s) = &self.session else { return };
-                let channel = if s.is_audio() {
-                    0
-                } else {
-                    self.listening
-                        .channel
-                        .min(s.recording.channels.len().saturating_sub(1))
-                };
-                let command = Command::PrepareClip {
-                    recording: s.recording.clone(),
-                    samples: s.samples.clone(),
-                    channel,
-                    start_s: s.view.start_s,
-                    end_s: s.view.start_s + s.view.span_s,
-                    speed: SONIFICATION_SPEED,
-                };
-                self.listening.preparing = true;
-                self.send_work(command);
+                self.prepare_clip();
             }
         }
     }
 
-    pub(super) fn request_preview(&mut self) {
-        let data = self.training.data_roles();
-        match TrainJobSpec::from_options(data, &self.training.options, None) {
-            Ok(spec) => {
-                self.training.preview_requested();
-                self.send_work(Command::Preview(Box::new(spec)));
-            }
-            Err(e) => {
-                self.training.preview_requested();
-                self.training.preview =
-                    PreviewState::Failed(Failure::new(FailureStage::Dataset, e.to_string()));
-            }
-        }
-    }
-
-    pub(super) fn start_training(&mut self, ctx: &egui::Context) {
-        if self.training.is_training() {
+    /// Jumps to the next window after the view where the run's prediction
+    /// disagrees with the label.
+    pub(super) fn next_disagreement(&mut self) {
+        let (Some(run), Some(s)) = (self.runs.result_run.as_ref(), &self.recording.session) else {
             return;
-        }
-        let data = self.training.data_roles();
-        if data.train.is_empty() {
-            self.report(AppError::Training(
-                "choose at least one recording for training".into(),
-            ));
-            return;
-        }
-        let run_dir = match create_run_dir(&self.runs_dir, &self.training.options.model) {
-            Ok(d) => d,
-            Err(e) => {
-                self.report(AppError::RunFolder {
-                    reason: reason(&self.runs_dir, &e),
-                    path: self.runs_dir.clone(),
-                });
-                return;
-            }
         };
-        let spec =
-            match TrainJobSpec::from_options(data, &self.training.options, Some(run_dir.clone())) {
-                Ok(s) => s,
-                Err(e) => {
-                    self.report(AppError::Training(e.to_string()));
-                    return;
-                }
-            };
-        let epochs = spec.train.epochs;
-        let waker = ctx.clone();
-        self.training.job = Some(TrainJob::spawn(spec, move || waker.request_repaint()));
-        self.training.history = Some(RunHistory::new(Some(run_dir), epochs));
-        self.tab = Tab::Train;
-        let dir = self.runs_dir.clone();
-        self.send_work(Command::ListRuns(dir));
+        let here = s.view.start_s + s.view.span_s / 2.0;
+        let path = s.recording.path.clone();
+        let mut wrong: Vec<_> = run
+            .predictions
+            .iter()
+            .filter(|r| r.file == path && r.truth != r.predicted)
+            .collect();
+        wrong.sort_by(|a, b| a.onset_s.total_cmp(&b.onset_s));
+        let Some(next) = wrong
+            .iter()
+            .find(|r| r.onset_s > here + 1e-6)
+            .or_else(|| wrong.first())
+        else {
+            self.shell.notice = Some("no disagreement between predictions and labels here".into());
+            return;
+        };
+        self.commands.push(AppCommand::JumpTo {
+            file: next.file.clone(),
+            onset_s: next.onset_s,
+            duration_s: next.duration_s,
+        });
     }
 }

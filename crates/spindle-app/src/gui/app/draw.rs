@@ -5,38 +5,34 @@ use std::path::Path;
 
 use eframe::egui::{self, Key, Modifiers, RichText, Ui, ViewportCommand};
 use spindle_signals::dsp::format_hms;
-use spindle_signals::recording::{LabelSource, RECORDING_EXTENSIONS};
+use spindle_signals::io_guard::UiThread;
+use spindle_signals::recording::LabelSource;
 
 use crate::gui::channels;
-use crate::gui::command::{AppCommand, Tab};
+use crate::gui::command::{AppCommand, Pick, Tab};
 use crate::gui::explain::Overlay;
 use crate::gui::frame_stats::FrameStats;
 use crate::gui::keys;
 use crate::gui::settings::ThemeChoice;
 use crate::gui::viewer::{self, ViewerContext};
-use crate::gui::worker::Command;
 
 use super::SpindleApp;
 
 impl SpindleApp {
-    /// Draws the whole window into `ui`.
-    pub fn show(&mut self, ui: &mut Ui) {
-        let ctx = ui.ctx().clone();
-        let zoom = if self.presenting { 1.35 } else { 1.0 };
-        if (ctx.zoom_factor() - zoom).abs() > 1e-3 {
-            ctx.set_zoom_factor(zoom);
-        }
+    /// The window's keys: F5 (presentation), the viewer's keys and
+    /// shortcuts (N, Space), Ctrl+S.
+    fn shortcuts(&mut self, ctx: &egui::Context) {
         if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::F5)) {
-            self.presenting = !self.presenting;
+            self.shell.presenting = !self.shell.presenting;
         }
-        if self.tab == Tab::Viewer
-            && let Some(s) = &mut self.session
+        if self.shell.tab == Tab::Viewer
+            && let Some(s) = &mut self.recording.session
         {
             keys::handle(
-                &ctx,
+                ctx,
                 s,
-                &self.scheme,
-                self.settings.page_s,
+                &self.recording.scheme,
+                self.shell.settings.page_s,
                 &mut self.commands,
             );
             if !ctx.egui_wants_keyboard_input()
@@ -47,40 +43,52 @@ impl SpindleApp {
             if !ctx.egui_wants_keyboard_input()
                 && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Space))
             {
-                let request = self.listening.toggle();
-                self.listen(request);
+                let request = self.recording.listening.toggle();
+                self.commands.push(AppCommand::Listen(request));
             }
         }
         if ctx.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::S)) {
             self.save_labels_in_place();
         }
+    }
+
+    /// Draws the whole window into `ui`. Runs marked as the UI thread
+    /// ([`UiThread`]): it touches no file.
+    pub fn show(&mut self, ui: &mut Ui) {
+        let _ui = UiThread::enter();
+        let ctx = ui.ctx().clone();
+        let zoom = if self.shell.presenting { 1.35 } else { 1.0 };
+        if (ctx.zoom_factor() - zoom).abs() > 1e-3 {
+            ctx.set_zoom_factor(zoom);
+        }
+        self.shortcuts(&ctx);
         egui::Panel::top("menu_bar").show(ui, |ui| self.menu_bar(ui));
         egui::Panel::top("tab_bar").show(ui, |ui| self.tab_bar(ui));
         egui::Panel::bottom("status_bar").show(ui, |ui| self.status_bar(ui));
-        let viewer = self.tab == Tab::Viewer;
-        if viewer && !self.presenting {
+        let viewer = self.shell.tab == Tab::Viewer;
+        if viewer && !self.shell.presenting {
             egui::Panel::left("browser_panel")
                 .resizable(true)
                 .default_size(250.0)
                 .show(ui, |ui| {
-                    let open = self.session.as_ref().map(|s| s.recording.path.clone());
-                    if let Some(path) = self.browser.ui(ui, open.as_deref()) {
-                        self.commands.push(AppCommand::Open(path));
-                    }
+                    let open = self.recording.path().map(Path::to_path_buf);
+                    self.shell
+                        .browser
+                        .ui(ui, open.as_deref(), &mut self.commands);
                 });
         }
-        if viewer && self.settings.show_labels && !self.presenting {
+        if viewer && self.shell.settings.show_labels && !self.shell.presenting {
             egui::Panel::right("labels_panel")
                 .resizable(true)
                 .default_size(350.0)
                 .min_size(330.0)
                 .show(ui, |ui| {
                     self.suggestions_ui(ui);
-                    let out = self.labels_panel.ui(
+                    self.recording.labels_panel.ui(
                         ui,
-                        self.session.as_mut(),
-                        &mut self.scheme,
-                        self.settings.page_s,
+                        self.recording.session.as_mut(),
+                        &mut self.recording.scheme,
+                        self.shell.settings.page_s,
                         &mut self.commands,
                         |ui, s| {
                             egui::CollapsingHeader::new("Channels")
@@ -93,42 +101,43 @@ impl SpindleApp {
                                 });
                         },
                     );
-                    if out.scheme_changed {
-                        self.save_scheme();
-                    }
                 });
         }
         if viewer
-            && self.settings.show_spectrum
-            && let Some(s) = &self.session
+            && self.shell.settings.show_spectrum
+            && let Some(s) = &self.recording.session
         {
-            let request = egui::Panel::bottom("spectrum_panel")
+            egui::Panel::bottom("spectrum_panel")
                 .resizable(true)
                 .default_size(230.0)
-                .show(ui, |ui| self.spectrum.ui(ui, s))
-                .inner;
-            if let Some(request) = request {
-                let command = Command::Spectra(s.recording.clone(), s.samples.clone(), request);
-                self.send_work(command);
-            }
+                .show(ui, |ui| {
+                    self.recording.spectrum.ui(ui, s, &mut self.commands);
+                });
         }
-        egui::CentralPanel::default().show(ui, |ui| match self.tab {
+        egui::CentralPanel::default().show(ui, |ui| match self.shell.tab {
             Tab::Viewer => self.viewer(ui),
-            Tab::Train => self.training.ui(ui, &mut self.commands, self.presenting),
+            Tab::Train => self.training.panel.ui(
+                ui,
+                &mut self.commands,
+                self.shell.presenting,
+                self.training.cv.as_ref(),
+            ),
             Tab::Results => {
-                let open = self.session.as_ref().map(|s| s.recording.path.clone());
-                self.results.ui(
+                let open = self.recording.path().map(Path::to_path_buf);
+                self.runs.results.ui(
                     ui,
-                    self.result_run.as_ref(),
+                    self.runs.result_run.as_ref(),
                     open.as_deref(),
                     &mut self.commands,
-                    self.presenting,
+                    self.shell.presenting,
                 )
             }
-            Tab::Explain => self
-                .explain
-                .ui(ui, self.result_run.as_ref(), &mut self.commands),
-            Tab::Runs => self.runs.ui(ui, &mut self.commands),
+            Tab::Explain => {
+                self.training
+                    .explain
+                    .ui(ui, self.runs.result_run.as_ref(), &mut self.commands)
+            }
+            Tab::Runs => self.runs.panel.ui(ui, &mut self.commands),
         });
         if !self.commands.is_empty() {
             ctx.request_repaint();
@@ -149,13 +158,14 @@ impl SpindleApp {
                 egui::Color32::WHITE,
             );
         }
-        if self.show_frame_stats {
+        if self.shell.show_frame_stats {
             let report = self
+                .shell
                 .frame_stats
                 .as_ref()
                 .map_or_else(String::new, FrameStats::report);
             egui::Window::new("Frame times")
-                .open(&mut self.show_frame_stats)
+                .open(&mut self.shell.show_frame_stats)
                 .show(&ctx, |ui| {
                     ui.label("CPU time per frame; under 16 ms keeps the window smooth.");
                     for line in report.lines() {
@@ -163,9 +173,9 @@ impl SpindleApp {
                     }
                 });
         }
-        if self.show_help {
+        if self.shell.show_help {
             egui::Window::new("Keyboard and mouse")
-                .open(&mut self.show_help)
+                .open(&mut self.shell.show_help)
                 .show(&ctx, |ui| {
                     for line in HELP {
                         ui.label(*line);
@@ -176,43 +186,29 @@ impl SpindleApp {
 
     /// The suggestions for the open recording, above the label table.
     pub(super) fn suggestions_ui(&mut self, ui: &mut Ui) {
-        let open = self.open_recording().map(Path::to_path_buf);
-        let Some((file, list)) = &mut self.suggestions else {
+        let Some((file, list)) = self.recording.suggestions.as_ref() else {
             return;
         };
-        if open.as_ref() != Some(file) {
+        if self.recording.path() != Some(file.as_path()) {
             return;
         }
-        let before = list.items.len();
-        let edit = crate::gui::suggestions::ui(ui, list);
-        if list.items.len() != before {
-            self.suggestions_generation += 1;
-        }
-        if list.items.is_empty() {
-            self.suggestions = None;
-        }
+        crate::gui::suggestions::ui(ui, list, &mut self.commands);
         ui.separator();
-        if let (Some(edit), Some(s)) = (edit, &mut self.session) {
-            let now = ui.input(|i| i.time);
-            if let Err(e) = s.apply(edit, now) {
-                self.errors.push(e);
-            }
-        }
     }
 
     pub(super) fn tab_bar(&mut self, ui: &mut Ui) {
         ui.horizontal(|ui| {
             for tab in Tab::ALL {
                 let title = match tab {
-                    Tab::Train if self.training.is_training() => "Train (running)".to_string(),
-                    Tab::Explain if self.explain.is_running() => "Explain (running)".to_string(),
+                    Tab::Train if self.training.panel.is_training() => "Train (running)".to_string(),
+                    Tab::Explain if self.training.explain.is_running() => "Explain (running)".to_string(),
                     _ => tab.title().to_string(),
                 };
                 if ui
-                    .selectable_label(self.tab == tab, RichText::new(title).size(15.0))
+                    .selectable_label(self.shell.tab == tab, RichText::new(title).size(15.0))
                     .clicked()
                 {
-                    self.tab = tab;
+                    self.shell.tab = tab;
                     if tab == Tab::Runs {
                         self.commands.push(AppCommand::RefreshRuns);
                     }
@@ -221,7 +217,7 @@ impl SpindleApp {
             ui.separator();
             if ui
                 .add_enabled(
-                    !self.training.is_training(),
+                    !self.training.panel.is_training(),
                     egui::Button::new("Demo: train on the sample EEG"),
                 )
                 .on_hover_text("Opens the bundled EEG, trains a small EEGNet and shows how well it does, in under half a minute.")
@@ -229,16 +225,16 @@ impl SpindleApp {
             {
                 self.commands.push(AppCommand::StartDemo);
             }
-            if self.presenting && ui.button("Leave presentation mode").clicked() {
-                self.presenting = false;
+            if self.shell.presenting && ui.button("Leave presentation mode").clicked() {
+                self.shell.presenting = false;
             }
         });
     }
 
     pub(super) fn viewer(&mut self, ui: &mut Ui) {
-        let Some(s) = &mut self.session else {
+        let Some(s) = &mut self.recording.session else {
             ui.centered_and_justified(|ui| {
-                if let Some(p) = &self.loading {
+                if let Some(p) = &self.recording.loading {
                     ui.label(format!("Opening {}…", p.display()));
                 } else {
                     ui.label("Choose a recording on the left, or open one with File > Open file.");
@@ -246,7 +242,7 @@ impl SpindleApp {
             });
             return;
         };
-        viewer::toolbar(ui, s, &mut self.settings, &self.scheme);
+        viewer::toolbar(ui, s, &mut self.shell.settings, &self.recording.scheme);
         let names: Vec<String> = s
             .recording
             .channels
@@ -254,50 +250,52 @@ impl SpindleApp {
             .map(|c| c.label.clone())
             .collect();
         let audio = s.is_audio();
-        let request = ui
-            .horizontal(|ui| self.listening.ui(ui, &names, audio))
-            .inner;
-        if let Some(r) = request {
-            self.listen(r);
-        }
-        let Some(s) = &mut self.session else { return };
+        ui.horizontal(|ui| {
+            self.recording
+                .listening
+                .ui(ui, &names, audio, &mut self.commands);
+        });
+        let Some(s) = &mut self.recording.session else {
+            return;
+        };
         if let Some(class) = &s.class {
             ui.label(RichText::new(format!("Audio file of class `{class}`")).strong());
         }
-        if !self.heat.is_empty() {
+        if !self.derived.heat.is_empty() {
             ui.horizontal(|ui| {
                 ui.label(
                     RichText::new("Red tint: how much each moment of each channel moved the network's output (saliency, from the Explain view)")
                         .small(),
                 );
                 if ui.small_button("Hide saliency").clicked() {
-                    self.explain.overlay = Overlay::Off;
+                    self.training.explain.overlay = Overlay::Off;
                 }
             });
         }
-        let Some(s) = &mut self.session else { return };
+        let Some(s) = &mut self.recording.session else {
+            return;
+        };
         let now_s = ui.input(|i| i.time);
         let cx = ViewerContext {
-            scheme: &self.scheme,
-            filter: self.settings.filter,
-            page_s: self.settings.page_s,
+            scheme: &self.recording.scheme,
+            filter: self.shell.settings.filter,
+            page_s: self.shell.settings.page_s,
             now_s,
             commands: &mut self.commands,
-            ribbons: &self.ribbons,
-            heat: &self.heat,
-            cursor_s: self.listening.position_s(),
+            ribbons: &self.derived.ribbons,
+            heat: &self.derived.heat,
+            cursor_s: self.recording.listening.position_s(),
         };
         viewer::traces(ui, s, cx);
-        if let Some(range) = s.span_to_warm() {
-            let command = Command::Warm(s.samples.clone(), 0, range);
-            // Reading ahead is a favour: a full queue just skips it.
-            let _ = self.workers.send(command);
-        }
-        if let Some(since) = self.opening_since
+        self.ask_for_the_view();
+        let Some(s) = &self.recording.session else {
+            return;
+        };
+        if let Some(since) = self.recording.opening_since
             && s.traces.iter().any(|t| !t.pieces.is_empty())
         {
-            self.opening_since = None;
-            if self.print_frame_stats {
+            self.recording.opening_since = None;
+            if self.shell.print_frame_stats {
                 eprintln!(
                     "{}: first traces drawn {:.3} s after the open command (reading and preparing: {:.3} s)",
                     s.recording.path.display(),
@@ -308,29 +306,56 @@ impl SpindleApp {
         }
     }
 
+    /// Asks the read lane for what the view drew without: samples read on
+    /// demand not in the cache yet (then the time around the view, ahead),
+    /// and the display-filtered span.
+    fn ask_for_the_view(&mut self) {
+        let Some(s) = &mut self.recording.session else {
+            return;
+        };
+        let missing = s
+            .missing
+            .clone()
+            .filter(|m| s.requested.as_ref() != Some(m));
+        let ahead = if missing.is_none() {
+            s.span_to_warm()
+        } else {
+            None
+        };
+        // One filtering at a time; the view's latest wish follows it.
+        let filter = s.filtered.wanted.filter(|_| s.filtered.pending.is_none());
+        if let Some((channel, range)) = missing {
+            // What the view needs now: asked again next frame when the queue is full.
+            if self.warm(channel, range.clone(), true)
+                && let Some(s) = &mut self.recording.session
+            {
+                s.requested = Some((channel, range));
+            }
+        } else if let Some(range) = ahead {
+            // Reading ahead is a favour: a full queue just skips it.
+            self.warm(0, range, false);
+        }
+        if let Some(key) = filter {
+            self.filter_view(key);
+        }
+    }
+
     pub(super) fn menu_bar(&mut self, ui: &mut Ui) {
         egui::MenuBar::new().ui(ui, |ui| {
             ui.menu_button("File", |ui| {
                 if ui.button("Open file…").clicked() {
                     ui.close();
-                    if let Some(p) = rfd::FileDialog::new()
-                        .add_filter("Recordings", RECORDING_EXTENSIONS)
-                        .pick_file()
-                    {
-                        self.open_path(&p);
-                    }
+                    self.commands.push(AppCommand::Pick(Pick::Recording));
                 }
                 if ui.button("Open folder…").clicked() {
                     ui.close();
-                    if let Some(p) = rfd::FileDialog::new().pick_folder() {
-                        self.open_path(&p);
-                    }
+                    self.commands.push(AppCommand::Pick(Pick::Folder));
                 }
                 ui.menu_button("Recent", |ui| {
-                    if self.settings.recent.is_empty() {
+                    if self.shell.settings.recent.is_empty() {
                         ui.label("nothing yet");
                     }
-                    for p in self.settings.recent.clone() {
+                    for p in self.shell.settings.recent.clone() {
                         if ui.button(p.display().to_string()).clicked() {
                             ui.close();
                             self.open_path(&p);
@@ -339,7 +364,10 @@ impl SpindleApp {
                 });
                 ui.separator();
                 if ui
-                    .add_enabled(self.session.is_some(), egui::Button::new("Save labels"))
+                    .add_enabled(
+                        self.recording.session.is_some(),
+                        egui::Button::new("Save labels"),
+                    )
                     .on_hover_text("Ctrl+S")
                     .clicked()
                 {
@@ -348,13 +376,13 @@ impl SpindleApp {
                 }
                 if ui
                     .add_enabled(
-                        self.session.is_some(),
+                        self.recording.session.is_some(),
                         egui::Button::new("Export EDF+ with labels…"),
                     )
                     .clicked()
                 {
                     ui.close();
-                    self.export();
+                    self.commands.push(AppCommand::Pick(Pick::ExportEdf));
                 }
                 ui.separator();
                 if ui.button("Quit").clicked() {
@@ -363,17 +391,17 @@ impl SpindleApp {
             });
             ui.menu_button("View", |ui| {
                 ui.radio_value(
-                    &mut self.settings.theme,
+                    &mut self.shell.settings.theme,
                     ThemeChoice::System,
                     "System theme",
                 );
-                ui.radio_value(&mut self.settings.theme, ThemeChoice::Light, "Light");
-                ui.radio_value(&mut self.settings.theme, ThemeChoice::Dark, "Dark");
+                ui.radio_value(&mut self.shell.settings.theme, ThemeChoice::Light, "Light");
+                ui.radio_value(&mut self.shell.settings.theme, ThemeChoice::Dark, "Dark");
                 ui.separator();
-                ui.checkbox(&mut self.settings.show_labels, "Labels panel");
-                ui.checkbox(&mut self.settings.show_spectrum, "Spectrum panel");
+                ui.checkbox(&mut self.shell.settings.show_labels, "Labels panel");
+                ui.checkbox(&mut self.shell.settings.show_spectrum, "Spectrum panel");
                 ui.separator();
-                ui.checkbox(&mut self.presenting, "Presentation mode (F5)");
+                ui.checkbox(&mut self.shell.presenting, "Presentation mode (F5)");
                 ui.separator();
                 for tab in Tab::ALL {
                     if ui.button(tab.title()).clicked() {
@@ -389,26 +417,20 @@ impl SpindleApp {
                 }
                 if ui.button("Runs folder…").clicked() {
                     ui.close();
-                    if let Some(dir) = rfd::FileDialog::new()
-                        .set_directory(&self.runs_dir)
-                        .pick_folder()
-                    {
-                        self.settings.runs_dir = Some(dir.clone());
-                        self.runs_dir = dir.clone();
-                        self.runs.dir = dir;
-                        self.commands.push(AppCommand::RefreshRuns);
-                    }
+                    self.commands.push(AppCommand::Pick(Pick::RunsFolder));
                 }
             });
             ui.menu_button("Help", |ui| {
                 if ui.button("Keyboard and mouse").clicked() {
                     ui.close();
-                    self.show_help = true;
+                    self.shell.show_help = true;
                 }
                 if ui.button("Frame times").clicked() {
                     ui.close();
-                    self.frame_stats.get_or_insert_with(FrameStats::default);
-                    self.show_frame_stats = true;
+                    self.shell
+                        .frame_stats
+                        .get_or_insert_with(FrameStats::default);
+                    self.shell.show_frame_stats = true;
                 }
             });
         });
@@ -416,7 +438,7 @@ impl SpindleApp {
 
     pub(super) fn status_bar(&mut self, ui: &mut Ui) {
         let mut dismiss = None;
-        for (i, e) in self.errors.iter().enumerate() {
+        for (i, e) in self.shell.errors.iter().enumerate() {
             ui.horizontal(|ui| {
                 if ui
                     .small_button("x")
@@ -429,17 +451,17 @@ impl SpindleApp {
             });
         }
         if let Some(i) = dismiss {
-            self.errors.remove(i);
+            self.shell.errors.remove(i);
         }
-        if let Some(s) = &self.session {
+        if let Some(s) = &self.recording.session {
             crate::gui::recovery::ui(ui, s, &mut self.commands);
         }
         ui.horizontal(|ui| {
-            if let Some(p) = &self.loading {
+            if let Some(p) = &self.recording.loading {
                 ui.spinner();
                 ui.label(format!("opening {}", p.display()));
             }
-            if let Some(s) = &self.session {
+            if let Some(s) = &self.recording.session {
                 let r = &s.recording;
                 let name = r
                     .path
@@ -473,7 +495,7 @@ impl SpindleApp {
                         .on_hover_text("Edits are still saved to the labels file; only the crash journal beside it is missing.");
                 }
             }
-            if let Some(n) = &self.notice {
+            if let Some(n) = &self.shell.notice {
                 ui.label(RichText::new(n).weak());
             }
         });

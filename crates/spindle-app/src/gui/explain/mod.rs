@@ -17,6 +17,7 @@ pub use overlay::{HeatSpan, draw_heat, heat_spans};
 use paint::{Bar, HeatMap, color_scale, heat_map, importance_bars, largest, ranked};
 
 use super::command::{AppCommand, Commands};
+use super::tracked::Tracked;
 use spindle_learn::explain::{
     CAVEAT, ExplainOptions, ExplainProgress, Explanation, Method, Saliency, band_label,
 };
@@ -43,7 +44,7 @@ pub struct ExplainPanel {
     /// Its last progress.
     pub progress: Option<ExplainProgress>,
     /// The explanation shown, with the run folder it belongs to.
-    pub explanation: Option<(PathBuf, Explanation)>,
+    pub explanation: Tracked<Option<(PathBuf, Explanation)>>,
     /// Why the last explanation of this run failed.
     pub failure: Option<(PathBuf, String)>,
     /// What the viewer draws from the explanation.
@@ -59,7 +60,7 @@ impl Default for ExplainPanel {
         Self {
             job: None,
             progress: None,
-            explanation: None,
+            explanation: Tracked::default(),
             failure: None,
             overlay: Overlay::Off,
             methods: Method::ALL.into_iter().collect(),

@@ -6,7 +6,7 @@ use eframe::egui::{Color32, Ui};
 use egui_plot::{HLine, Legend, Line, LineStyle, Plot, PlotPoints, VLine};
 use spindle_learn::train::{BatchPoint, EpochMetrics, RunHistory};
 
-use crate::gui::command::{AppCommand, Commands};
+use crate::gui::command::{AppCommand, Commands, Pick};
 
 /// A "Save PNG…" button for the chart drawn in `rect`.
 pub fn save_png_button(ui: &mut Ui, name: &str, rect: eframe::egui::Rect, commands: &mut Commands) {
@@ -16,10 +16,10 @@ pub fn save_png_button(ui: &mut Ui, name: &str, rect: eframe::egui::Rect, comman
             .on_hover_text("Save this chart as an image")
             .clicked()
         {
-            commands.push(AppCommand::SaveChartPng {
+            commands.push(AppCommand::Pick(Pick::ChartPng {
                 name: name.to_string(),
                 rect,
-            });
+            }));
         }
     });
 }

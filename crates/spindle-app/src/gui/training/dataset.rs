@@ -228,7 +228,7 @@ fn settings(ui: &mut Ui, o: &mut TrainOptions, texts: &mut FormTexts) {
 /// The preview: windows per split, how the held-out sets were chosen, the
 /// class chart and the warnings.
 fn preview(p: &TrainingPanel, ui: &mut Ui, commands: &mut Commands) {
-    match &p.preview {
+    match &*p.preview {
         PreviewState::None => {}
         PreviewState::Pending => {
             ui.horizontal(|ui| {

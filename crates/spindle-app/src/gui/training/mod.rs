@@ -4,6 +4,7 @@
 //! `spindle train` parses — so the app and the CLI cannot drift apart.
 
 mod charts;
+mod cv;
 mod dataset;
 mod model;
 
@@ -14,15 +15,16 @@ use eframe::egui::{self, RichText, Ui};
 
 use super::command::{AppCommand, Commands};
 use super::glossary;
-use super::worker::Entry;
+use super::tracked::Tracked;
 use spindle_learn::jobs::{Preview, TrainJob};
 use spindle_learn::model::ParamValue;
 use spindle_learn::train::{
     Command, DataRoles, Failure, JobState, RunHistory, TrainOptions, advise,
 };
-use spindle_signals::recording::is_audio_folder;
+use spindle_signals::viewing::Entry;
 
 pub use charts::{Curves, curve_charts, save_png_button, training_charts};
+pub use cv::CrossValidation;
 pub use dataset::split_color;
 
 /// What a recording (or an audio folder) is used for.
@@ -98,12 +100,14 @@ pub struct TrainingPanel {
     /// Text being typed into the dataset form's list fields.
     texts: dataset::FormTexts,
     /// The preview and what it was built for.
-    pub preview: PreviewState,
+    pub preview: Tracked<PreviewState>,
     previewed: Option<(DataRoles, TrainOptions)>,
     /// The running (or last) job's curves and state.
     pub history: Option<RunHistory>,
     /// The running job; dropping it cancels the job.
     pub job: Option<TrainJob>,
+    /// The cross-validation's folds field (a number, or `loso`).
+    pub cv_folds: String,
 }
 
 impl Default for TrainingPanel {
@@ -115,10 +119,11 @@ impl Default for TrainingPanel {
             model_values: Vec::new(),
             list_texts: BTreeMap::new(),
             texts: dataset::FormTexts::default(),
-            preview: PreviewState::None,
+            preview: Tracked::default(),
             previewed: None,
             history: None,
             job: None,
+            cv_folds: "5".into(),
         };
         panel.reset_model_values();
         panel
@@ -138,11 +143,7 @@ impl TrainingPanel {
             .iter()
             .filter(|e| e.error.is_none() && e.channels > 0)
         {
-            let folder = e
-                .class
-                .as_ref()
-                .and_then(|_| e.path.parent()?.parent())
-                .filter(|root| is_audio_folder(root));
+            let folder = e.audio_root.as_deref();
             match folder {
                 Some(root) => {
                     let name = Path::new(&e.name)
@@ -256,7 +257,7 @@ impl TrainingPanel {
 
     /// Marks the preview as asked for the current form.
     pub fn preview_requested(&mut self) {
-        self.preview = PreviewState::Pending;
+        self.preview.set(PreviewState::Pending);
         self.previewed = Some((self.data_roles(), self.options.clone()));
     }
 
@@ -265,11 +266,18 @@ impl TrainingPanel {
         self.previewed.as_ref() != Some(&(self.data_roles(), self.options.clone()))
     }
 
-    /// Draws the Train view.
-    pub fn ui(&mut self, ui: &mut Ui, commands: &mut Commands, presenting: bool) {
+    /// Draws the Train view; `cv` is the last cross-validation started
+    /// from it.
+    pub fn ui(
+        &mut self,
+        ui: &mut Ui,
+        commands: &mut Commands,
+        presenting: bool,
+        cv: Option<&CrossValidation>,
+    ) {
         if !self.is_training()
             && self.preview_is_stale()
-            && !matches!(self.preview, PreviewState::Pending)
+            && !matches!(*self.preview, PreviewState::Pending)
         {
             commands.push(AppCommand::Preview);
         }
@@ -282,7 +290,7 @@ impl TrainingPanel {
                         self.forms(ui, commands);
                         ui.separator();
                     }
-                    self.live(ui, commands, presenting);
+                    self.live(ui, commands, presenting, cv);
                 });
             return;
         }
@@ -292,7 +300,7 @@ impl TrainingPanel {
                 .show(&mut cols[0], |ui| self.forms(ui, commands));
             egui::ScrollArea::vertical()
                 .id_salt("train_live")
-                .show(&mut cols[1], |ui| self.live(ui, commands, presenting));
+                .show(&mut cols[1], |ui| self.live(ui, commands, presenting, cv));
         });
     }
 
@@ -311,8 +319,14 @@ impl TrainingPanel {
         });
     }
 
-    /// The controls, progress, coach and charts.
-    fn live(&mut self, ui: &mut Ui, commands: &mut Commands, presenting: bool) {
+    /// The controls, the cross-validation, progress, coach and charts.
+    fn live(
+        &mut self,
+        ui: &mut Ui,
+        commands: &mut Commands,
+        presenting: bool,
+        cv: Option<&CrossValidation>,
+    ) {
         ui.heading("Training");
         let state = self.history.as_ref().map(|h| h.state.clone());
         ui.horizontal(|ui| {
@@ -353,6 +367,8 @@ impl TrainingPanel {
                 commands.push(AppCommand::Training(Command::Cancel));
             }
         });
+        let can_start = !self.is_training() && self.preview_ready();
+        cv::ui(ui, &mut self.cv_folds, can_start, cv, commands);
         let Some(h) = &self.history else {
             ui.label(
                 "Choose the data and a model, then press Start. The charts fill in as the network learns.",
@@ -430,7 +446,7 @@ impl TrainingPanel {
     }
 
     fn preview_ready(&self) -> bool {
-        matches!(self.preview, PreviewState::Ready(_)) && !self.preview_is_stale()
+        matches!(*self.preview, PreviewState::Ready(_)) && !self.preview_is_stale()
     }
 }
 

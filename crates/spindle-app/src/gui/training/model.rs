@@ -39,7 +39,7 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui) {
         return;
     };
     ui.label(RichText::new(arch.description).weak());
-    if let PreviewState::Ready(preview) = &p.preview {
+    if let PreviewState::Ready(preview) = &*p.preview {
         let facts = WindowFacts {
             steps: (preview.window_s * preview.rate_hz).round() as usize,
             rate_hz: preview.rate_hz,
@@ -116,7 +116,7 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui) {
 /// The preview's layer table with the parameters and the receptive field,
 /// and what the receptive field and the last layer's length mean.
 fn layers(p: &TrainingPanel, ui: &mut Ui) {
-    if let PreviewState::Ready(preview) = &p.preview {
+    if let PreviewState::Ready(preview) = &*p.preview {
         match &preview.model {
             Ok(summary) => {
                 egui::CollapsingHeader::new(format!(

@@ -3,7 +3,7 @@
 use eframe::egui;
 
 /// An RGBA image as PNG bytes.
-pub(super) fn encode_png(image: &egui::ColorImage) -> Result<Vec<u8>, String> {
+pub fn encode_png(image: &egui::ColorImage) -> Result<Vec<u8>, String> {
     let [w, h] = image.size;
     let mut bytes = Vec::new();
     let mut encoder = png::Encoder::new(&mut bytes, w as u32, h as u32);

@@ -1,137 +1,206 @@
-//! Tests of the workers.
+//! Tests of the scheduler: results reach the app in order, a panic becomes
+//! a message naming the file and the work, a full lane refuses at once,
+//! a newer scan makes an older one stale, and charts encode as PNG.
 
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::bounded;
 use eframe::egui;
-use spindle_signals::recording::{Recording, write_edf};
 
-use super::image::encode_png;
-use super::run::run;
-use super::waker::Waker;
 use super::*;
 
-#[test]
-fn a_scan_lists_from_headers_and_stops_when_a_newer_one_is_asked_for() {
-    use spindle_signals::recording::{Channel, EdfWriteOptions, Format, Segment};
-    let dir = tempfile::tempdir().unwrap();
-    for name in ["a.edf", "b.edf", "c.edf"] {
-        let path = dir.path().join(name);
-        let rec = Recording {
-            path: path.clone(),
-            format: Format::EdfPlusC,
-            patient: String::new(),
-            recording_id: String::new(),
-            start: None,
-            channels: vec![Channel {
-                label: "Cz".into(),
-                unit: "uV".into(),
-                rate_hz: 100.0,
-                physical_min: -1.0,
-                physical_max: 1.0,
-                transducer: String::new(),
-                prefilter: String::new(),
-                samples: vec![0.0; 1000],
-            }],
-            annotations: Vec::new(),
-            segments: vec![Segment {
-                onset_s: 0.0,
-                duration_s: 10.0,
-            }],
-            warnings: Vec::new(),
-        };
-        write_edf(&path, &rec, &EdfWriteOptions::default()).unwrap();
+/// A stand-in for the app: what reached it.
+#[derive(Default)]
+struct Log(Vec<String>);
+
+impl Host for Log {
+    fn panicked(&mut self, panic: Panicked) {
+        self.0.push(format!("panicked: {panic}"));
     }
-    let latest = Arc::new(AtomicU64::new(1));
-    let ticket = || ScanTicket {
-        mine: 1,
-        latest: latest.clone(),
-    };
-    let root = dir.path().to_path_buf();
-    let (tx, rx) = bounded(16);
-    assert!(run(
-        Command::Scan(root.clone(), ticket()),
-        &tx,
-        &Waker::default()
-    ));
-    let found: Vec<Entry> = rx
-        .try_iter()
-        .filter_map(|e| match e {
-            Event::Found(_, entry) => Some(entry),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(found.len(), 3);
-    assert!(
-        found
-            .iter()
-            .all(|e| e.channels == 1 && e.duration_s == 10.0)
-    );
-    // A newer scan was asked for: this one reports only that it ended.
-    latest.store(2, Ordering::Relaxed);
-    assert!(run(
-        Command::Scan(root.clone(), ticket()),
-        &tx,
-        &Waker::default()
-    ));
-    let events: Vec<Event> = rx.try_iter().collect();
-    assert!(matches!(events.as_slice(), [Event::ScanDone(r)] if *r == root));
 }
 
-#[test]
-fn a_panic_while_saving_a_chart_is_reported_and_the_worker_goes_on() {
-    // A chart region reaching past the screenshot makes egui's
-    // `ColorImage::region` panic on a slice index.
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("loss.png");
-    let image = Arc::new(egui::ColorImage::filled([4, 4], egui::Color32::BLUE));
-    let rect = egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(40.0, 40.0));
-    let (tx, rx) = bounded(4);
-    let command = Command::SavePng {
-        image,
-        rect,
-        pixels_per_point: 1.0,
-        path: path.clone(),
-    };
-    assert!(run_guarded(command, &tx, &Waker::default()));
-    match rx.try_recv().unwrap() {
-        Event::WriteFailed { path: p, error } => {
-            assert_eq!(p, path);
-            let expected = format!(
-                "{}: saving the chart as PNG stopped on an internal error (a bug in Spindle; please report it with this message): ",
-                path.display()
-            );
-            assert!(error.starts_with(&expected), "{error}");
-            assert!(error.contains("out of range"), "{error}");
+/// Folds results into `log` until it holds `n` lines (at most 10 s).
+fn wait(scheduler: &Scheduler<Log>, log: &mut Log, n: usize) {
+    let started = Instant::now();
+    while log.0.len() < n {
+        assert!(started.elapsed() < Duration::from_secs(10), "{:?}", log.0);
+        for done in scheduler.drain() {
+            done(log);
         }
-        other => panic!("unexpected {other:?}"),
+        std::thread::sleep(Duration::from_millis(1));
     }
-    assert!(!path.exists());
-    // The same worker handles the next command.
-    let bytes = b"ok".to_vec();
-    let next = dir.path().join("next.csv");
-    assert!(run_guarded(
-        Command::WriteFile(next.clone(), bytes),
-        &tx,
-        &Waker::default()
-    ));
-    assert!(matches!(rx.try_recv().unwrap(), Event::Written(p) if p == next));
 }
 
 #[test]
-fn a_panicking_scan_still_ends_the_scan() {
-    let root = PathBuf::from("/data");
-    let events = Task::Scan(root.clone()).failed(spindle_learn::jobs::Panicked {
-        path: Some(root.clone()),
-        doing: "scanning the folder".into(),
-        message: "boom".into(),
-    });
-    assert!(
-        matches!(&events[0], Event::Crashed(e) if e.starts_with("/data: scanning the folder stopped on an internal error"))
+fn results_are_folded_in_on_the_ui_side_in_order_and_busy_until_then() {
+    let scheduler = Scheduler::<Log>::spawn();
+    let mut log = Log::default();
+    for k in 0..5 {
+        scheduler
+            .run(
+                Lane::Work,
+                None,
+                "counting",
+                move || k * 10,
+                |log, v| {
+                    log.0.push(v.to_string());
+                },
+            )
+            .unwrap();
+    }
+    assert!(scheduler.is_busy(Lane::Work));
+    assert!(!scheduler.is_busy(Lane::Scan));
+    wait(&scheduler, &mut log, 5);
+    assert_eq!(log.0, ["0", "10", "20", "30", "40"]);
+    assert!(!scheduler.is_busy(Lane::Work));
+}
+
+#[test]
+fn a_panic_names_the_file_and_the_work_and_the_lane_goes_on() {
+    let scheduler = Scheduler::<Log>::spawn();
+    let mut log = Log::default();
+    let file = Path::new("/data/night.edf");
+    scheduler
+        .run(
+            Lane::Load,
+            Some(file),
+            "opening the recording",
+            || -> usize {
+                let v: Vec<usize> = Vec::new();
+                v[3]
+            },
+            |log, v| log.0.push(v.to_string()),
+        )
+        .unwrap();
+    // A task with a failure value of its own gets the panic instead.
+    scheduler
+        .run_or(
+            Lane::Load,
+            Some(file),
+            "exporting the recording",
+            || panic!("boom"),
+            |log: &mut Log, r: Result<(), Panicked>| {
+                log.0.push(format!("own: {}", r.unwrap_err()));
+            },
+        )
+        .unwrap();
+    scheduler
+        .run(
+            Lane::Load,
+            None,
+            "next",
+            || "next",
+            |log, v| log.0.push(v.into()),
+        )
+        .unwrap();
+    wait(&scheduler, &mut log, 3);
+    assert_eq!(
+        log.0[0],
+        "panicked: /data/night.edf: opening the recording stopped on an internal error (a bug in Spindle; please report it with this message): index out of bounds: the len is 0 but the index is 3"
     );
-    assert!(matches!(&events[1], Event::ScanDone(r) if *r == root));
+    assert!(
+        log.0[1].starts_with(
+            "own: /data/night.edf: exporting the recording stopped on an internal error"
+        ) && log.0[1].ends_with(": boom"),
+        "{}",
+        log.0[1]
+    );
+    assert_eq!(log.0[2], "next");
+    assert!(!scheduler.is_busy(Lane::Load));
+}
+
+#[test]
+fn a_full_lane_refuses_at_once_and_takes_work_again_once_drained() {
+    let scheduler = Scheduler::<Log>::spawn();
+    let mut log = Log::default();
+    let (release, hold) = bounded::<()>(1);
+    let (taken, on_thread) = bounded::<()>(1);
+    // The first task holds the lane's thread; 16 more fill its queue.
+    scheduler
+        .run(
+            Lane::Work,
+            None,
+            "waiting",
+            move || {
+                let _ = taken.send(());
+                hold.recv().is_ok()
+            },
+            |log, _| log.0.push("held".into()),
+        )
+        .unwrap();
+    on_thread.recv().unwrap();
+    let started = Instant::now();
+    let mut queued = 0;
+    let refused = loop {
+        match scheduler.run(
+            Lane::Work,
+            None,
+            "filling",
+            || (),
+            |log, ()| {
+                log.0.push("filled".into());
+            },
+        ) {
+            Ok(()) => queued += 1,
+            Err(e) => break e,
+        }
+        assert!(queued <= LANE_CAPACITY, "the queue is bounded");
+    };
+    assert!(started.elapsed() < Duration::from_secs(1), "no wait");
+    assert_eq!(refused, "too many jobs queued; try again in a moment");
+    assert_eq!(queued, LANE_CAPACITY);
+    // Other lanes are not held up.
+    scheduler
+        .run(
+            Lane::Read,
+            None,
+            "reading",
+            || (),
+            |log, ()| log.0.push("read".into()),
+        )
+        .unwrap();
+    wait(&scheduler, &mut log, 1);
+    assert_eq!(log.0, ["read"]);
+    release.send(()).unwrap();
+    wait(&scheduler, &mut log, 2 + LANE_CAPACITY);
+    scheduler
+        .run(
+            Lane::Work,
+            None,
+            "again",
+            || (),
+            |log, ()| log.0.push("again".into()),
+        )
+        .unwrap();
+    wait(&scheduler, &mut log, 3 + LANE_CAPACITY);
+    assert_eq!(log.0.last().unwrap(), "again");
+}
+
+#[test]
+fn a_streaming_task_delivers_as_it_goes_and_a_newer_scan_makes_the_older_stale() {
+    let scheduler = Scheduler::<Log>::spawn();
+    let mut log = Log::default();
+    let older = scheduler.newer_scan();
+    assert!(!older.is_stale());
+    scheduler
+        .stream(
+            Lane::Scan,
+            Some(Path::new("/data")),
+            "scanning the folder",
+            |delivery| {
+                for k in 0..3 {
+                    delivery.send(move |log: &mut Log| log.0.push(format!("found {k}")));
+                }
+                Box::new(|log: &mut Log| log.0.push("done".into()))
+            },
+            |panic| Box::new(move |log: &mut Log| log.0.push(panic.to_string())),
+        )
+        .unwrap();
+    wait(&scheduler, &mut log, 4);
+    assert_eq!(log.0, ["found 0", "found 1", "found 2", "done"]);
+    let newer = scheduler.newer_scan();
+    assert!(older.is_stale() && !newer.is_stale());
 }
 
 #[test]

@@ -20,6 +20,7 @@
 mod error;
 mod grid;
 mod local;
+mod new;
 mod plan;
 mod slurm;
 mod snapshot;
@@ -30,6 +31,7 @@ use std::path::{Path, PathBuf};
 pub use error::SweepError;
 pub use grid::{GridAxis, GridPoint, expand_grid, parse_options, point_name, without_options};
 pub use local::{LocalEvent, LocalRunner, LocalSummary};
+pub use new::{SweepPlan, current_exe, plan_new_sweep, submit_remaining};
 pub use plan::{SWEEP_JSON, SWEEP_VERSION, Sweep, SweepPoint, SweepTask, TaskData, TaskStatus};
 pub use slurm::{
     EXE_ENV, SBATCH_FILE, SWEEP_ENV, array_spec, job_active, sbatch_available, sbatch_script,

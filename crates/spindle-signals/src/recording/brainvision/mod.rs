@@ -66,6 +66,7 @@ const MAX_HEADER_BYTES: u64 = 16 << 20;
 /// Windows-1252, a superset of Latin-1); without a declaration, as UTF-8 when
 /// the bytes are valid UTF-8, else as Windows-1252. Decoding never fails.
 pub fn read_brainvision(vhdr_path: &Path) -> Result<Recording, RecordingError> {
+    crate::io_guard::note(vhdr_path);
     let mut warnings = Vec::new();
     let bytes = read_limited(vhdr_path, MAX_HEADER_BYTES, "header")?;
     let text = decode_text(&bytes);

@@ -34,6 +34,7 @@ use crate::recording::{Channel, Recording, RecordingError, write_atomic};
 /// size = round(duration x rate), at least 1); the start time, when known,
 /// becomes a dated `New Segment` marker.
 pub fn write_brainvision(vhdr_path: &Path, rec: &Recording) -> Result<(), RecordingError> {
+    crate::io_guard::note(vhdr_path);
     let Some(first) = rec.channels.first() else {
         return Err(RecordingError::invalid(
             vhdr_path,

@@ -72,6 +72,7 @@ pub struct PagedEdf {
 /// annotation signals (EDF+/BDF+) are read record by record, the data
 /// signals not at all.
 pub fn open_edf_paged(path: &Path) -> Result<(Recording, PagedEdf), RecordingError> {
+    crate::io_guard::note(path);
     let opened = open_header(path)?;
     let header = opened.header;
     let found = read_annotation_signals(&opened.file, &header, opened.n_records)
@@ -202,6 +203,50 @@ impl PagedEdf {
         Ok(())
     }
 
+    /// Like [`Self::read`], from the cache alone: `false`, with nothing
+    /// appended, when a block holding part of `range` is not decoded yet
+    /// (then [`Self::warm`] it on a worker). Never touches the file, so the
+    /// UI thread may call it.
+    pub fn read_cached(&self, channel: usize, range: Range<usize>, out: &mut Vec<f32>) -> bool {
+        let Some(plan) = self.channels.get(channel) else {
+            return true;
+        };
+        let end = range.end.min(self.len(channel));
+        if range.start >= end {
+            return true;
+        }
+        let per_block = self.records_per_block * plan.spr;
+        let first_block = range.start / per_block;
+        let blocks: Option<Vec<Block>> = {
+            let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+            cache.clock += 1;
+            let now = cache.clock;
+            (first_block..=(end - 1) / per_block)
+                .map(|b| {
+                    cache.blocks.get_mut(&b).map(|(samples, used)| {
+                        *used = now;
+                        samples.clone()
+                    })
+                })
+                .collect()
+        };
+        let Some(blocks) = blocks else {
+            return false;
+        };
+        let mut at = range.start;
+        for (k, samples) in blocks.iter().enumerate() {
+            let samples = &samples[channel];
+            let first = (first_block + k) * per_block;
+            let stop = end.min(first + samples.len());
+            if stop <= at {
+                break;
+            }
+            out.extend_from_slice(&samples[at - first..stop - first]);
+            at = stop;
+        }
+        true
+    }
+
     /// Decodes into the cache the blocks holding samples `range` of
     /// `channel` (clamped), so that drawing them later reads no file; a
     /// worker calls this for the time around the view.
@@ -237,6 +282,7 @@ impl PagedEdf {
             .min(self.n_records.saturating_sub(first));
         let mut bytes = vec![0u8; count * self.record_bytes];
         let at = self.header_bytes + (first * self.record_bytes) as u64;
+        crate::io_guard::note(&self.path);
         read_exact_at(&self.file, &mut bytes, at).map_err(|e| self.changed(e))?;
         let mut decoded = Vec::with_capacity(self.channels.len());
         self.decode_records(&bytes, &mut decoded);
@@ -320,6 +366,7 @@ impl PagedEdf {
             let count = per_chunk.min(self.n_records - first);
             bytes.resize(count * self.record_bytes, 0);
             let at = self.header_bytes + (first * self.record_bytes) as u64;
+            crate::io_guard::note(&self.path);
             read_exact_at(&self.file, &mut bytes, at).map_err(|e| self.changed(e))?;
             for (&c, samples) in channels.iter().zip(out.iter_mut()) {
                 let Some(plan) = self.channels.get(c) else {
@@ -360,6 +407,7 @@ impl PagedEdf {
             let count = per_chunk.min(self.n_records - first);
             bytes.resize(count * self.record_bytes, 0);
             let at = self.header_bytes + (first * self.record_bytes) as u64;
+            crate::io_guard::note(&self.path);
             read_exact_at(&self.file, &mut bytes, at).map_err(|e| self.changed(e))?;
             self.decode_records(&bytes, &mut decoded);
             if !each(&decoded) {
@@ -453,6 +501,29 @@ mod tests {
             let only = paged.read_whole(&[1]).unwrap();
             assert_eq!(only, vec![whole.channels[1].samples.clone()]);
         }
+    }
+
+    #[test]
+    fn cached_reads_never_touch_the_file_and_say_what_is_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.edf");
+        write_edf(&path, &recording(&path, false), &EdfWriteOptions::default()).unwrap();
+        let rec = read_edf(&path).unwrap();
+        let (_, paged) = open_edf_paged(&path).unwrap();
+        let mut out = Vec::new();
+        assert!(!paged.read_cached(0, 1000..2000, &mut out));
+        assert!(out.is_empty());
+        paged.warm(0, 1000..2000).unwrap();
+        let counted = crate::io_guard::UiThread::enter_counting();
+        let before = crate::io_guard::accesses();
+        assert!(paged.read_cached(0, 1000..2000, &mut out));
+        assert_eq!(out, rec.channels[0].samples[1000..2000]);
+        // The other channel shares the blocks of the same records.
+        out.clear();
+        assert!(paged.read_cached(1, 400..700, &mut out));
+        assert_eq!(out, rec.channels[1].samples[400..700]);
+        assert_eq!(crate::io_guard::accesses(), before, "no file access");
+        drop(counted);
     }
 
     #[test]

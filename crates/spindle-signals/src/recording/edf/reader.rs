@@ -21,6 +21,7 @@ const GAP_TOLERANCE_S: f64 = 1e-5;
 /// to its last whole record, with a warning; a header that contradicts itself
 /// is an error.
 pub fn read_edf(path: &Path) -> Result<Recording, RecordingError> {
+    crate::io_guard::note(path);
     let Opened {
         mut file,
         header,

@@ -37,6 +37,7 @@ pub fn write_edf(
     rec: &Recording,
     opts: &EdfWriteOptions,
 ) -> Result<(), RecordingError> {
+    crate::io_guard::note(path);
     let bytes = encode(rec, opts).map_err(|why| RecordingError::unsupported(path, why))?;
     write_atomic(path, &bytes)
 }

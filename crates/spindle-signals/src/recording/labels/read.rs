@@ -24,6 +24,7 @@ const DEFAULT_TRIAL_TYPE: &str = "event";
 /// onset, a negative duration or a row with the wrong number of columns is an
 /// error naming the line. The labels come back sorted.
 pub fn read_events_tsv(path: &Path) -> Result<LabelSet, RecordingError> {
+    crate::io_guard::note(path);
     let text = read_text(path)?;
     parse_events_text(path, &text)
 }
@@ -49,6 +50,7 @@ pub(super) fn parse_events_text(path: &Path, text: &str) -> Result<LabelSet, Rec
 /// [`read_events_tsv`] apply (`n/a` onsets skipped, `n/a` durations 0 s, errors
 /// name the line). The labels come back sorted.
 pub fn read_labels_csv(path: &Path) -> Result<LabelSet, RecordingError> {
+    crate::io_guard::note(path);
     let text = read_text(path)?;
     let layout = Layout {
         onset: "onset_s",

@@ -27,6 +27,7 @@ use crate::recording::{RecordingError, write_atomic};
 /// Non-finite times, a negative duration, more extra values than extra columns,
 /// or an extra column named like a standard one is an error.
 pub fn write_events_tsv(path: &Path, labels: &LabelSet) -> Result<(), RecordingError> {
+    crate::io_guard::note(path);
     let text = events_tsv_text(path, labels)?;
     match fs::read(path) {
         Ok(old) => {

@@ -44,6 +44,7 @@ pub use writer::{WavSampleFormat, write_wav};
 /// streaming writer's placeholder (0 or 0xFFFFFFFF) or larger than the file is
 /// read to the end of the file, with a warning in [`Recording::warnings`].
 pub fn read_wav(path: &Path) -> Result<Recording, RecordingError> {
+    crate::io_guard::note(path);
     let mut warnings = Vec::new();
     let (mut src, layout) = open_chunks(path, &mut warnings)?;
     let fmt = layout.format;

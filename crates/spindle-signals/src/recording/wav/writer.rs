@@ -30,6 +30,7 @@ pub fn write_wav(
     channels: &[Vec<f32>],
     format: WavSampleFormat,
 ) -> Result<(), RecordingError> {
+    crate::io_guard::note(path);
     let Some(first) = channels.first() else {
         return Err(RecordingError::invalid(path, "no channels to write"));
     };
