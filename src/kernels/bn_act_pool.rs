@@ -132,36 +132,53 @@ impl Pool {
 /// Per-channel batch mean and biased variance, for the running averages.
 pub type BatchStats = (Vec<f32>, Vec<f32>);
 
-/// Per-channel mean and biased variance of `x` `[B, C, L]` (f64 sums).
+/// Per-channel mean and biased variance of `x` `[B, C, L]`, in one pass:
+/// sums of `v - s` and `(v - s)²` with `s` the channel's first value (so
+/// that a large mean does not cancel), in f32 lanes per row and f64 over
+/// rows.
 fn channel_stats(x: &[f32], b: usize, c: usize, l: usize) -> (Vec<f32>, Vec<f32>) {
     let n = (b * l).max(1) as f64;
     let parts = par::map_ranges(c, 1, |chans| {
         chans
             .map(|ci| {
-                let rows = (0..b).map(|bi| &x[(bi * c + ci) * l..(bi * c + ci + 1) * l]);
-                let sum: f64 = rows.clone().map(|r| lane_sum(r, |v| v)).sum();
-                let mean = sum / n;
-                let m = mean as f32;
-                let ss: f64 = rows.map(|r| lane_sum(r, |v| (v - m) * (v - m))).sum();
-                (mean as f32, (ss / n) as f32)
+                let shift = x.get(ci * l).copied().unwrap_or(0.0);
+                let (mut s1, mut s2) = (0f64, 0f64);
+                for bi in 0..b {
+                    let (a, q) = shifted_sums(&x[(bi * c + ci) * l..(bi * c + ci + 1) * l], shift);
+                    s1 += a;
+                    s2 += q;
+                }
+                let d = s1 / n;
+                let var = (s2 / n - d * d).max(0.0);
+                ((shift as f64 + d) as f32, var as f32)
             })
             .collect::<Vec<_>>()
     });
     parts.into_iter().flatten().unzip()
 }
 
-/// `sum f(v)` over a row with 8 independent f32 lanes (vectorizes), in f64.
+/// `(Σ (v - s), Σ (v - s)²)` over a row with 8 independent f32 lanes
+/// (vectorizes), returned in f64.
 #[inline(always)]
-fn lane_sum(r: &[f32], f: impl Fn(f32) -> f32) -> f64 {
-    let mut acc = [0f32; 8];
+fn shifted_sums(r: &[f32], s: f32) -> (f64, f64) {
+    let (mut a, mut q) = ([0f32; 8], [0f32; 8]);
     let chunks = r.chunks_exact(8);
     let tail = chunks.remainder();
     for ch in chunks {
         for j in 0..8 {
-            acc[j] += f(ch[j]);
+            let d = ch[j] - s;
+            a[j] += d;
+            q[j] += d * d;
         }
     }
-    acc.iter().map(|&v| v as f64).sum::<f64>() + tail.iter().map(|&v| f(v) as f64).sum::<f64>()
+    let sum = |v: &[f32; 8]| v.iter().map(|&x| x as f64).sum::<f64>();
+    let (mut a, mut q) = (sum(&a), sum(&q));
+    for &v in tail {
+        let d = (v - s) as f64;
+        a += d;
+        q += d * d;
+    }
+    (a, q)
 }
 
 /// The custom op: normalization statistics are fixed inputs; `train` says
