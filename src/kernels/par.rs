@@ -87,19 +87,6 @@ pub fn run_parts(parts: usize, f: &(dyn Fn(usize) + Sync)) {
     }
 }
 
-/// Runs `f` on contiguous ranges of about `chunk` items (at least one per
-/// thread) covering `0..n`, which the threads claim as they come free:
-/// with more ranges than threads, a thread that another process holds up
-/// leaves its share to the others instead of holding up the call.
-pub fn for_each_chunk(n: usize, chunk: usize, f: impl Fn(Range<usize>) + Sync) {
-    if n == 0 {
-        return;
-    }
-    let parts = n.div_ceil(chunk.max(1)).max(threads()).min(n);
-    let all = split(n, parts);
-    run_parts(all.len(), &|i| f(all[i].clone()));
-}
-
 /// Splits `0..n` into at most `threads()` contiguous ranges of at least
 /// `min_chunk` items each (one range when `n` is small).
 pub fn ranges(n: usize, min_chunk: usize) -> Vec<Range<usize>> {
@@ -230,11 +217,6 @@ mod tests {
         }
         let sums = map_ranges(100, 1, |r| r.sum::<usize>());
         assert_eq!(sums.iter().sum::<usize>(), 4950);
-        let total = AtomicUsize::new(0);
-        for_each_chunk(101, 7, |r| {
-            total.fetch_add(r.sum::<usize>(), Ordering::Relaxed);
-        });
-        assert_eq!(total.into_inner(), 5050);
         let mut v = vec![0f32; 12];
         for_rows_mut(&mut v, 3, 1, |rows, chunk| {
             for (i, x) in chunk.iter_mut().enumerate() {
