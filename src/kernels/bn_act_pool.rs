@@ -812,6 +812,64 @@ fn bn_act_pool_with(
     Ok((y, batch.then_some((mean, var))))
 }
 
+/// `pool(act(x))` of `x` `[B, C, L]` without a normalization (the sleep
+/// stager's ReLU and max pool), as one kernel on the CPU in f32 (the same
+/// op with the identity as its normalization) and candle's ops elsewhere.
+pub fn act_pool(x: &Tensor, act: Act, pool: Pool) -> Result<Tensor> {
+    act_pool_with(x, act, pool, Isa::best())
+}
+
+/// [`act_pool`] with the instruction set `isa`.
+fn act_pool_with(x: &Tensor, act: Act, pool: Pool, isa: Isa) -> Result<Tensor> {
+    if !is_cpu_f32(x) {
+        return act_pool_reference(x, act, pool);
+    }
+    let x = x.contiguous()?;
+    let (_, c, _) = x.dims3()?;
+    let dev = x.device();
+    // mean 0, variance 1, epsilon 0, gamma 1, beta 0: x * 1 + 0, exactly.
+    let op = BnActPoolOp {
+        mean: vec![0.0; c],
+        var: vec![1.0; c],
+        eps: 0.0,
+        train: false,
+        act,
+        pool,
+        isa,
+        argmax: (0..c).map(|_| Mutex::new(Vec::new())).collect(),
+    };
+    let ones = Tensor::ones(c, candle_core::DType::F32, dev)?;
+    let zeros = Tensor::zeros(c, candle_core::DType::F32, dev)?;
+    x.apply_op3(&ones, &zeros, op)
+}
+
+/// `pool(act(a))` from candle's ops.
+fn act_pool_reference(a: &Tensor, act: Act, pool: Pool) -> Result<Tensor> {
+    let a = match act {
+        Act::Identity => a.clone(),
+        Act::Relu => a.relu()?,
+        Act::Elu => a.elu(1.0)?,
+        Act::Square => a.sqr()?,
+    };
+    let len = a.dim(2)?;
+    let Some(p) = pool.out_len(len) else {
+        bail!("bn_act_pool: {len} samples are too short for {pool:?}")
+    };
+    match pool {
+        Pool::None => Ok(a),
+        Pool::Max(k) => {
+            let (b, c, _) = a.dims3()?;
+            a.narrow(2, 0, p * k)?.reshape((b, c, p, k))?.max(D::Minus1)
+        }
+        Pool::Avg { kernel, stride } => {
+            let windows = (0..p)
+                .map(|i| a.narrow(2, i * stride, kernel)?.mean_keepdim(2))
+                .collect::<Result<Vec<_>>>()?;
+            Tensor::cat(&windows, 2)
+        }
+    }
+}
+
 /// [`bn_act_pool`] from candle's ops.
 pub fn bn_act_pool_reference(
     x: &Tensor,
@@ -840,31 +898,7 @@ pub fn bn_act_pool_reference(
     let y = xhat
         .broadcast_mul(&gamma.reshape((1, (), 1))?)?
         .broadcast_add(&beta.reshape((1, (), 1))?)?;
-    let a = match act {
-        Act::Identity => y,
-        Act::Relu => y.relu()?,
-        Act::Elu => y.elu(1.0)?,
-        Act::Square => y.sqr()?,
-    };
-    let len = a.dim(2)?;
-    let Some(p) = pool.out_len(len) else {
-        bail!("bn_act_pool: {len} samples are too short for {pool:?}")
-    };
-    let out = match pool {
-        Pool::None => a,
-        Pool::Max(k) => {
-            let (b, c, _) = a.dims3()?;
-            a.narrow(2, 0, p * k)?
-                .reshape((b, c, p, k))?
-                .max(D::Minus1)?
-        }
-        Pool::Avg { kernel, stride } => {
-            let windows = (0..p)
-                .map(|i| a.narrow(2, i * stride, kernel)?.mean_keepdim(2))
-                .collect::<Result<Vec<_>>>()?;
-            Tensor::cat(&windows, 2)?
-        }
-    };
+    let out = act_pool_reference(&y, act, pool)?;
     let stats = match running {
         Some(_) => None,
         None => Some((
@@ -881,9 +915,9 @@ pub fn bn_act_pool_reference(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::check_op_tol;
+    use super::super::testing::{check_op_tol, seeded_var};
     use super::*;
-    use candle_core::{Device, Var};
+    use candle_core::Device;
 
     #[test]
     fn matches_reference_and_finite_differences() -> Result<()> {
@@ -892,7 +926,6 @@ mod tests {
             (Act::Relu, Pool::Max(4)),
             (Act::Elu, Pool::Max(3)),
             (Act::Identity, Pool::Max(5)),
-            (Act::Square, Pool::Max(2)),
             (
                 Act::Elu,
                 Pool::Avg {
@@ -914,9 +947,9 @@ mod tests {
             .flat_map(|isa| cases.map(|c| (isa, c)))
         {
             for train in [true, false] {
-                let x = Var::randn(0.3f32, 1.5, (3, 4, 30), &dev)?;
-                let g = Var::randn(1f32, 0.3, 4, &dev)?;
-                let b = Var::randn(0f32, 0.3, 4, &dev)?;
+                let x = seeded_var(&[3, 4, 30], 1, 0.3, 2.5)?;
+                let g = seeded_var(&[4], 2, 1.0, 0.5)?;
+                let b = seeded_var(&[4], 3, 0.0, 0.5)?;
                 let rm = Tensor::new(&[0.1f32, -0.2, 0.3, 0.0], &dev)?;
                 let rv = Tensor::new(&[1.5f32, 0.7, 2.0, 1.0], &dev)?;
                 let running = (!train).then_some((&rm, &rv));
@@ -933,6 +966,24 @@ mod tests {
                 };
                 check_op_tol(&[x, g, b], fast, reference, fd_eps, fd_tol)
                     .map_err(|e| e.context(format!("{isa:?} {act:?} {pool:?} train={train}")))?;
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn act_pool_matches_reference_and_finite_differences() -> Result<()> {
+        for isa in Isa::available() {
+            for (act, pool) in [
+                (Act::Relu, Pool::Max(13)),
+                (Act::Relu, Pool::Max(3)),
+                (Act::Elu, Pool::None),
+            ] {
+                let x = seeded_var(&[2, 3, 41], 4, 0.1, 1.7)?;
+                let fast = |v: &[Tensor]| act_pool_with(&v[0], act, pool, isa);
+                let reference = |v: &[Tensor]| act_pool_reference(&v[0], act, pool);
+                check_op_tol(&[x], fast, reference, 1e-3, 5e-2)
+                    .map_err(|e| e.context(format!("{isa:?} {act:?} {pool:?}")))?;
             }
         }
         Ok(())

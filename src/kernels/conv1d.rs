@@ -81,22 +81,40 @@ impl Dims {
     }
 
     /// The range of `j` for which sample `base + j * s` lies in `0..l`,
-    /// within `0..w`.
+    /// within `0..w` (no division for stride 1: this runs for every packed
+    /// row, and an integer division there took a tenth of a sleep-stager step).
+    #[inline(always)]
     fn inside(&self, base: isize, w: usize) -> (usize, usize) {
         let (s, l) = (self.stride as isize, self.l as isize);
-        let lo = if base < 0 { (-base + s - 1) / s } else { 0 };
-        let hi = if base >= l { 0 } else { (l - base + s - 1) / s };
-        let lo = (lo as usize).min(w);
-        (lo, (hi as usize).clamp(lo, w))
+        let (lo, hi) = if s == 1 {
+            ((-base).max(0), l - base)
+        } else {
+            let lo = if base < 0 { (-base + s - 1) / s } else { 0 };
+            let hi = if base >= l { 0 } else { (l - base + s - 1) / s };
+            (lo, hi)
+        };
+        let lo = (lo.max(0) as usize).min(w);
+        (lo, (hi.max(0) as usize).clamp(lo, w))
     }
 
-    /// Row `p = (ci, k)` of one item's columns from column `j0`:
+    /// Where each row `p = (ci, k)` of the columns starts: `(ci * L, k - pl)`
+    /// (a table, so that packing a row divides nothing).
+    fn col_starts(&self) -> Vec<(usize, isize)> {
+        (0..self.ck())
+            .map(|p| {
+                let (ci, kk) = (p / self.k, p % self.k);
+                (ci * self.l, kk as isize - self.pad_left as isize)
+            })
+            .collect()
+    }
+
+    /// Row `p = (ci, k)` of one item's columns from column `j0`, `start`
+    /// its entry of [`Self::col_starts`]:
     /// `dst[j] = x[ci, (j0 + j) * s + k - pl]`, 0 outside the samples.
     #[inline(always)]
-    fn fill_cols(&self, x: &[f32], p: usize, j0: usize, dst: &mut [f32]) {
-        let (ci, kk) = (p / self.k, p % self.k);
-        let xr = &x[ci * self.l..(ci + 1) * self.l];
-        let base = (j0 * self.stride + kk) as isize - self.pad_left as isize;
+    fn fill_cols(&self, x: &[f32], (row, shift): (usize, isize), j0: usize, dst: &mut [f32]) {
+        let xr = &x[row..row + self.l];
+        let base = (j0 * self.stride) as isize + shift;
         let (lo, hi) = self.inside(base, dst.len());
         dst[..lo].fill(0.0);
         dst[hi..].fill(0.0);
@@ -245,13 +263,14 @@ impl CustomOp3 for Conv1dOp {
             });
         } else {
             // y [Cout, L'] = W · col, the columns packed from the input.
+            let starts = d.col_starts();
             par::for_rows_mut(&mut y, item, 1, |items, out| {
                 let mut reuse = Vec::new();
                 for (i, bi) in items.enumerate() {
                     let xi = &x[bi * item_in..(bi + 1) * item_in];
                     let cols =
                         PackedB::from_rows(d.ck(), d.l_out, self.isa, reuse, |p, j0, dst| {
-                            d.fill_cols(xi, p, j0, dst)
+                            d.fill_cols(xi, starts[p], j0, dst)
                         });
                     let yb = MatMut::row_major(&mut out[i * item..(i + 1) * item], d.l_out);
                     keep_first(
