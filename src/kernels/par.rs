@@ -9,9 +9,9 @@
 //! CLI's `--threads`): one setting governs candle's ops and these kernels.
 //! The calling thread takes part in the work.
 //!
-//! Work is split into contiguous ranges, at most one per thread, which the
-//! threads claim from a shared cursor (a thread that starts late finds its
-//! range taken by one that is running). A call made from inside a part (a
+//! Work is split into contiguous ranges, a few per thread, which the
+//! threads claim from a shared cursor (a thread that starts late, or that
+//! another process holds up, finds its ranges taken by one that is running). A call made from inside a part (a
 //! kernel nested in another) runs its parts on the calling thread: the pool
 //! serves one call at a time.
 
@@ -87,10 +87,18 @@ pub fn run_parts(parts: usize, f: &(dyn Fn(usize) + Sync)) {
     }
 }
 
-/// Splits `0..n` into at most `threads()` contiguous ranges of at least
-/// `min_chunk` items each (one range when `n` is small).
+/// Ranges per thread: with more ranges than threads, a thread that another
+/// process holds up leaves its share to the others, which claim the ranges
+/// as they come free, instead of holding up the call.
+const RANGES_PER_THREAD: usize = 4;
+
+/// Splits `0..n` into contiguous ranges of at least `min_chunk` items each:
+/// one with one thread, else up to [`RANGES_PER_THREAD`] per thread (one
+/// range when `n` is small).
 pub fn ranges(n: usize, min_chunk: usize) -> Vec<Range<usize>> {
-    split(n, threads().min(n / min_chunk.max(1)).max(1))
+    let threads = threads();
+    let most = if threads > 1 { threads * RANGES_PER_THREAD } else { 1 };
+    split(n, most.min(n / min_chunk.max(1)).max(1))
 }
 
 /// Splits `0..n` into `parts` contiguous ranges of nearly equal length.
