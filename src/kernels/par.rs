@@ -97,7 +97,11 @@ const RANGES_PER_THREAD: usize = 4;
 /// range when `n` is small).
 pub fn ranges(n: usize, min_chunk: usize) -> Vec<Range<usize>> {
     let threads = threads();
-    let most = if threads > 1 { threads * RANGES_PER_THREAD } else { 1 };
+    let most = if threads > 1 {
+        threads * RANGES_PER_THREAD
+    } else {
+        1
+    };
     split(n, most.min(n / min_chunk.max(1)).max(1))
 }
 
