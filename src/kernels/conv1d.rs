@@ -97,36 +97,27 @@ impl Dims {
         (lo, (hi.max(0) as usize).clamp(lo, w))
     }
 
-    /// Where each row `p = (ci, k)` of the columns starts: `(ci * L, k - pl)`
-    /// (a table, so that packing a row divides nothing).
-    fn col_starts(&self) -> Vec<(usize, isize)> {
+    /// Where each row `p = (ci, k)` of the columns starts in an item's
+    /// padded input (see [`Self::padded`]) of `row` samples per channel:
+    /// `ci * row + k` (a table, so that packing a row divides nothing).
+    fn col_starts(&self, row: usize) -> Vec<usize> {
         (0..self.ck())
-            .map(|p| {
-                let (ci, kk) = (p / self.k, p % self.k);
-                (ci * self.l, kk as isize - self.pad_left as isize)
-            })
+            .map(|p| (p / self.k) * row + p % self.k)
             .collect()
     }
 
-    /// Row `p = (ci, k)` of one item's columns from column `j0`, `start`
-    /// its entry of [`Self::col_starts`]:
-    /// `dst[j] = x[ci, (j0 + j) * s + k - pl]`, 0 outside the samples.
+    /// Row `p` of one item's columns from column `j0`, `start` its entry of
+    /// [`Self::col_starts`]: `dst[j] = x_pad[start + (j0 + j) * s]`. Every
+    /// window lies inside the padded input, so nothing is checked per value.
     #[inline(always)]
-    fn fill_cols(&self, x: &[f32], (row, shift): (usize, isize), j0: usize, dst: &mut [f32]) {
-        let xr = &x[row..row + self.l];
-        let base = (j0 * self.stride) as isize + shift;
-        let (lo, hi) = self.inside(base, dst.len());
-        dst[..lo].fill(0.0);
-        dst[hi..].fill(0.0);
-        if lo < hi {
-            let first = (base + (lo * self.stride) as isize) as usize;
-            if self.stride == 1 {
-                copy_run(&mut dst[lo..hi], &xr[first..first + hi - lo]);
-            } else {
-                let src = xr[first..].iter().step_by(self.stride);
-                for (d, &v) in dst[lo..hi].iter_mut().zip(src) {
-                    *d = v;
-                }
+    fn fill_cols(&self, xp: &[f32], start: usize, j0: usize, dst: &mut [f32]) {
+        let base = start + j0 * self.stride;
+        if self.stride == 1 {
+            copy_run(dst, &xp[base..base + dst.len()]);
+        } else {
+            let src = xp[base..].iter().step_by(self.stride);
+            for (d, &v) in dst.iter_mut().zip(src) {
+                *d = v;
             }
         }
     }
@@ -158,14 +149,23 @@ impl Dims {
         }
     }
 
+    /// Samples per channel of [`Self::padded`].
+    fn padded_row(&self) -> usize {
+        if self.unpadded() {
+            self.l
+        } else {
+            self.span().max(self.pad_left + self.l)
+        }
+    }
+
     /// One item's input as `[Cin, row]` samples in which every window lies
     /// (`pl` zeros first, zeros after): `x` itself when no padding is
     /// needed, else a copy in `buf`. Returns the samples and `row`.
     fn padded<'a>(&self, x: &'a [f32], buf: &'a mut Vec<f32>) -> (&'a [f32], usize) {
+        let row = self.padded_row();
         if self.unpadded() {
-            return (x, self.l);
+            return (x, row);
         }
-        let row = self.span().max(self.pad_left + self.l);
         buf.clear();
         buf.resize(self.cin * row, 0.0);
         for (dst, src) in buf.chunks_exact_mut(row).zip(x.chunks_exact(self.l)) {
@@ -263,14 +263,14 @@ impl CustomOp3 for Conv1dOp {
             });
         } else {
             // y [Cout, L'] = W · col, the columns packed from the input.
-            let starts = d.col_starts();
+            let starts = d.col_starts(d.padded_row());
             par::for_rows_mut(&mut y, item, 1, |items, out| {
-                let mut reuse = Vec::new();
+                let (mut reuse, mut buf) = (Vec::new(), Vec::new());
                 for (i, bi) in items.enumerate() {
-                    let xi = &x[bi * item_in..(bi + 1) * item_in];
+                    let (xp, _) = d.padded(&x[bi * item_in..(bi + 1) * item_in], &mut buf);
                     let cols =
                         PackedB::from_rows(d.ck(), d.l_out, self.isa, reuse, |p, j0, dst| {
-                            d.fill_cols(xi, starts[p], j0, dst)
+                            d.fill_cols(xp, starts[p], j0, dst)
                         });
                     let yb = MatMut::row_major(&mut out[i * item..(i + 1) * item], d.l_out);
                     keep_first(
