@@ -93,7 +93,7 @@ pub fn run_parts(parts: usize, f: &(dyn Fn(usize) + Sync)) {
 const RANGES_PER_THREAD: usize = 4;
 
 /// Splits `0..n` into contiguous ranges of at least `min_chunk` items each:
-/// one with one thread, else up to [`RANGES_PER_THREAD`] per thread (one
+/// one with one thread, else up to 4 per thread (one
 /// range when `n` is small).
 pub fn ranges(n: usize, min_chunk: usize) -> Vec<Range<usize>> {
     let threads = threads();
