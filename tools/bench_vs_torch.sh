@@ -23,6 +23,10 @@
 # (Spindle's reported set, torch's CPU capability, oneDNN's verbose ISA
 # line) and skips a set this machine lacks.
 #
+# WAIT_LOAD (e.g. 1.2; default: none) makes each pair wait until the 1-minute
+# load average is below it, for shared machines: the figures that count are
+# those taken while nothing else runs.
+#
 # Needs a release build and a Python with torch and braindecode:
 # TORCH_PY (default /tmp/torch-venv/bin/python), TORCH_BENCH (default
 # ../shared/bench/torch_train_bench.py: eegnet, shallow, deep4, lstm, gru,
@@ -106,6 +110,11 @@ for isa in $isas; do
   printf '%-8s %-12s %5s %6s %10s %10s %6s %11s %11s\n' isa config round load spindle torch ratio spindle_cpu torch_cpu
   for round in $(seq 1 "$rounds"); do
     for c in $configs; do
+      if [ -n "${WAIT_LOAD:-}" ]; then
+        while "$py" -c "import sys; sys.exit(0 if $(cut -d' ' -f1 /proc/loadavg) >= $WAIT_LOAD else 1)"; do
+          sleep 5
+        done
+      fi
       load=$(cut -d' ' -f1 /proc/loadavg)
       read -r s s_cpu < <("$bin" bench --only "$c" --json --seconds "$seconds" --threads "$threads" |
         grep "\"name\":\"$c\"" | fields samples_per_s cpu_ms_per_step)
