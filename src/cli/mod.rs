@@ -87,6 +87,9 @@ const FAILURE: u8 = 2;
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let gui = matches!(cli.command, None | Some(Command::Demo));
+    if !gui {
+        die_quietly_on_closed_pipe();
+    }
     set_compute_threads(cli.threads, gui);
     if !gui {
         quiet_panics();
@@ -116,6 +119,21 @@ pub fn run(cli: Cli) -> ExitCode {
             }
             ExitCode::from(FAILURE)
         }
+    }
+}
+
+/// Lets a closed standard output end the command as it ends `cat` or
+/// `grep` (`spindle inspect --json *.edf | head` stops at the first lines,
+/// with no "Broken pipe" error or panic): Rust ignores SIGPIPE, which turns
+/// every later print into an error; the default action restored ends the
+/// process quietly instead.
+fn die_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to SIG_DFL installs no handler
+    // code, and signal() may be called from any thread; it is done first
+    // thing on the main thread, before the command starts any other.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

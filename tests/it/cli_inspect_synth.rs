@@ -86,6 +86,7 @@ fn inspect_json_follows_the_contract() {
     assert_eq!(v["duration_s"], 150.0);
     let ch = &v["channels"][0];
     assert_eq!(ch["label"], "Fp1");
+    assert_eq!(ch["kind"], "eeg");
     assert_eq!(ch["unit"], "uV");
     assert_eq!(ch["sample_rate"], 256.0);
     assert_eq!(ch["n_samples"], 38400);
@@ -147,6 +148,64 @@ fn inspect_reports_bad_files_and_goes_on() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: /nonexistent/x.edf: "));
+}
+
+/// The sleep nights' channels get their types from their names, in the
+/// text and in the JSON.
+#[test]
+fn inspect_names_each_channels_type() {
+    let night = sample("sleep/sub-01_night.edf");
+    let out = spindle().arg("inspect").arg(&night).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for (label, kind) in [
+        ("Fpz-Cz", "EEG"),
+        ("EOG horizontal", "EOG"),
+        ("EMG submental", "EMG"),
+    ] {
+        let row = text.lines().find(|l| l.contains(label)).unwrap();
+        assert!(row.contains(&format!("  {kind}  ")), "{row}");
+    }
+    let out = spindle()
+        .args(["inspect", "--json"])
+        .arg(&night)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<&str> = v["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["eeg", "eeg", "eog", "emg"]);
+}
+
+/// A reader that stops early (`| head`) ends the command quietly, as it
+/// ends `cat`: no "Broken pipe" error line and no panic report.
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let file = sample("eeg/sub-01.edf");
+    let mut child = spindle()
+        .args(["inspect", "--json", "--head", "2000"])
+        .args(std::iter::repeat_n(&file, 400))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with('{'), "{first}");
+    // The reader is gone: the next lines meet a closed pipe.
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.is_empty(), "{stderr}");
+    assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{:?}", out.status);
 }
 
 #[test]
