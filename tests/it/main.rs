@@ -21,6 +21,7 @@ mod sweep_slurm;
 mod train_cli;
 mod train_cv;
 
+mod gui_crafted_run;
 mod gui_explain;
 mod gui_sweep;
 mod gui_training;
