@@ -1,5 +1,7 @@
 //! `spindle bench`: training throughput of the standard configurations and
-//! EDF read throughput, one JSON object per line with `--json`.
+//! EDF read throughput, one JSON object per line with `--json`. Each
+//! training line gives wall and CPU time per step and the instruction set
+//! the kernels ran (capped with `SPINDLE_ISA=avx512|avx2|portable`).
 
 use anyhow::Context;
 use clap::Args;
@@ -26,6 +28,8 @@ pub struct BenchArgs {
 
 /// Runs the benchmarks and prints their results.
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    // A bad cap would otherwise only warn inside the kernels: refuse it.
+    spindle_kernels::isa::cap_from_env().map_err(anyhow::Error::msg)?;
     let wanted = |name: &str| args.only.as_deref().is_none_or(|o| name.contains(o));
     // The read is measured first (training changes the allocator's settings,
     // see `model::build`, which would flatter a later read) and printed last.
@@ -48,8 +52,15 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string(&r)?);
         } else {
             println!(
-                "{:<12} {:>8.1} samples/s  {:>8.1} ms/step  {:>6} params  {} thread(s) on {}",
-                r.name, r.samples_per_s, r.step_ms, r.params, r.threads, r.device
+                "{:<12} {:>8.1} samples/s  {:>8.1} ms/step  {:>8.1} CPU ms/step  {:>6} params  {} thread(s) on {}, {}",
+                r.name,
+                r.samples_per_s,
+                r.step_ms,
+                r.cpu_ms_per_step,
+                r.params,
+                r.threads,
+                r.device,
+                r.isa
             );
         }
     }

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 
 use clap::Args;
 use serde::Serialize;
-use spindle_signals::recording::{Recording, SampleStore, open_for_viewing};
+use spindle_signals::recording::{
+    ChannelKind, Recording, SampleStore, channel_kinds, open_for_viewing,
+};
 
 use super::Reported;
 
@@ -34,17 +36,20 @@ pub fn run(args: &InspectArgs) -> anyhow::Result<()> {
         // --head prints are decoded.
         let opened = open_for_viewing(file, 0).and_then(|(rec, samples)| {
             let heads = heads(&samples, rec.channels.len(), args.head)?;
-            Ok((rec, samples, heads))
+            let kinds = channel_kinds(&rec)?;
+            Ok((rec, samples, heads, kinds))
         });
         match opened {
-            Ok((rec, samples, heads)) => {
+            Ok((rec, samples, heads, kinds)) => {
                 let mut out = stdout.lock();
                 if args.json {
-                    let line =
-                        serde_json::to_string(&JsonRecording::new(&rec, &samples, file, heads))?;
+                    let line = serde_json::to_string(&JsonRecording::new(
+                        &rec, &samples, file, heads, &kinds,
+                    ))?;
                     writeln!(out, "{line}")?;
                 } else {
-                    write!(out, "{}", summary(&rec, &samples, file, heads.as_deref()))?;
+                    let text = summary(&rec, &samples, file, heads.as_deref(), &kinds);
+                    write!(out, "{text}")?;
                 }
             }
             Err(e) => {
@@ -98,6 +103,8 @@ struct JsonRecording {
 #[derive(Serialize)]
 struct JsonChannel {
     label: String,
+    /// What the channel measures: `eeg`, `eog`, `emg`, `ecg` or `other`.
+    kind: ChannelKind,
     unit: String,
     sample_rate: f64,
     n_samples: usize,
@@ -120,6 +127,7 @@ impl JsonRecording {
         samples: &SampleStore,
         file: &std::path::Path,
         heads: Option<Vec<Vec<f32>>>,
+        kinds: &[ChannelKind],
     ) -> Self {
         let mut heads = heads.map(Vec::into_iter);
         Self {
@@ -133,6 +141,7 @@ impl JsonRecording {
                 .enumerate()
                 .map(|(i, c)| JsonChannel {
                     label: c.label.clone(),
+                    kind: kinds.get(i).copied().unwrap_or(ChannelKind::Other),
                     unit: c.unit.clone(),
                     sample_rate: c.rate_hz,
                     n_samples: samples.len(i),
@@ -173,6 +182,7 @@ fn summary(
     samples: &SampleStore,
     file: &std::path::Path,
     heads: Option<&[Vec<f32>]>,
+    kinds: &[ChannelKind],
 ) -> String {
     use std::fmt::Write as _;
     let mut s = String::new();
@@ -213,15 +223,16 @@ fn summary(
         .max(5);
     let _ = writeln!(
         s,
-        "    {:>3}  {:<width$}  {:<6} {:>10} {:>10}  physical range",
-        "#", "label", "unit", "rate Hz", "samples"
+        "    {:>3}  {:<width$}  {:<5}  {:<6} {:>10} {:>10}  physical range",
+        "#", "label", "type", "unit", "rate Hz", "samples"
     );
     for (i, c) in rec.channels.iter().enumerate() {
         let _ = write!(
             s,
-            "    {:>3}  {:<width$}  {:<6} {:>10} {:>10}  {} .. {}",
+            "    {:>3}  {:<width$}  {:<5}  {:<6} {:>10} {:>10}  {} .. {}",
             i + 1,
             c.label,
+            kinds.get(i).map_or("", |k| k.name()),
             c.unit,
             c.rate_hz,
             samples.len(i),

@@ -440,6 +440,8 @@ mod tests {
             "--merge x=y --unlabeled-class rest --representation spectrogram",
             "--normalization zscore --highpass 0.5 --lowpass=40 --notch 50",
             "--channels Fz,Cz --regression --augment shift,noise=0.1 --augment-p 0.3",
+            "--channel-types eeg,EOG --channel-types=emg",
+            "--channel-types brain",
             "--seed 7 --device cpu --normalization=ems --representation logmel",
             "--lr abc",
             "--epochs 2.5",

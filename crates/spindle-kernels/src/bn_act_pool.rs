@@ -7,6 +7,7 @@
 //! recomputes the normalized values instead of keeping them.
 
 use std::ops::Range;
+use std::sync::Mutex;
 
 use candle_core::{CpuStorage, CustomOp3, D, Layout, Result, Shape, Tensor, bail};
 
@@ -131,41 +132,58 @@ impl Pool {
 /// Per-channel batch mean and biased variance, for the running averages.
 pub type BatchStats = (Vec<f32>, Vec<f32>);
 
-/// Per-channel mean and biased variance of `x` `[B, C, L]` (f64 sums).
+/// Per-channel mean and biased variance of `x` `[B, C, L]`, in one pass:
+/// sums of `v - s` and `(v - s)²` with `s` the channel's first value (so
+/// that a large mean does not cancel), in f32 lanes per row and f64 over
+/// rows.
 fn channel_stats(x: &[f32], b: usize, c: usize, l: usize) -> (Vec<f32>, Vec<f32>) {
     let n = (b * l).max(1) as f64;
     let parts = par::map_ranges(c, 1, |chans| {
         chans
             .map(|ci| {
-                let rows = (0..b).map(|bi| &x[(bi * c + ci) * l..(bi * c + ci + 1) * l]);
-                let sum: f64 = rows.clone().map(|r| lane_sum(r, |v| v)).sum();
-                let mean = sum / n;
-                let m = mean as f32;
-                let ss: f64 = rows.map(|r| lane_sum(r, |v| (v - m) * (v - m))).sum();
-                (mean as f32, (ss / n) as f32)
+                let shift = x.get(ci * l).copied().unwrap_or(0.0);
+                let (mut s1, mut s2) = (0f64, 0f64);
+                for bi in 0..b {
+                    let (a, q) = shifted_sums(&x[(bi * c + ci) * l..(bi * c + ci + 1) * l], shift);
+                    s1 += a;
+                    s2 += q;
+                }
+                let d = s1 / n;
+                let var = (s2 / n - d * d).max(0.0);
+                ((shift as f64 + d) as f32, var as f32)
             })
             .collect::<Vec<_>>()
     });
     parts.into_iter().flatten().unzip()
 }
 
-/// `sum f(v)` over a row with 8 independent f32 lanes (vectorizes), in f64.
+/// `(Σ (v - s), Σ (v - s)²)` over a row with 8 independent f32 lanes
+/// (vectorizes), returned in f64.
 #[inline(always)]
-fn lane_sum(r: &[f32], f: impl Fn(f32) -> f32) -> f64 {
-    let mut acc = [0f32; 8];
+fn shifted_sums(r: &[f32], s: f32) -> (f64, f64) {
+    let (mut a, mut q) = ([0f32; 8], [0f32; 8]);
     let chunks = r.chunks_exact(8);
     let tail = chunks.remainder();
     for ch in chunks {
         for j in 0..8 {
-            acc[j] += f(ch[j]);
+            let d = ch[j] - s;
+            a[j] += d;
+            q[j] += d * d;
         }
     }
-    acc.iter().map(|&v| v as f64).sum::<f64>() + tail.iter().map(|&v| f(v) as f64).sum::<f64>()
+    let sum = |v: &[f32; 8]| v.iter().map(|&x| x as f64).sum::<f64>();
+    let (mut a, mut q) = (sum(&a), sum(&q));
+    for &v in tail {
+        let d = (v - s) as f64;
+        a += d;
+        q += d * d;
+    }
+    (a, q)
 }
 
 /// The custom op: normalization statistics are fixed inputs; `train` says
 /// whether they are the batch's own (and so depend on `x` in the backward).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct BnActPoolOp {
     mean: Vec<f32>,
     var: Vec<f32>,
@@ -173,9 +191,29 @@ struct BnActPoolOp {
     train: bool,
     act: Act,
     pool: Pool,
+    isa: Isa,
+    /// Max pooling after a non-decreasing activation: per channel, the
+    /// offset of each window's first maximum `[B, P]`, written by the
+    /// forward pass for the backward pass.
+    argmax: Vec<Mutex<Vec<u8>>>,
 }
 
 impl BnActPoolOp {
+    /// The window of a max pool whose first maximum the forward pass keeps.
+    ///
+    /// The activations other than the square never decrease, so the
+    /// largest activation of a window is that of its largest normalized
+    /// value: the forward pass takes the maximum before the activation
+    /// (one activation per window) and keeps where it was, and the
+    /// backward pass visits only those places instead of recomputing every
+    /// activation and searching every window again (4-8x less work).
+    fn argmax_pool(&self) -> Option<usize> {
+        match self.pool {
+            Pool::Max(k) if k <= 256 && self.act != Act::Square => Some(k),
+            _ => None,
+        }
+    }
+
     fn dims(&self, x: &[usize]) -> Result<(usize, usize, usize, usize)> {
         let &[b, c, l] = x else {
             bail!("bn_act_pool: expected [B, C, L], got {x:?}")
@@ -277,10 +315,13 @@ impl BnActPoolOp {
         x: &[f32],
         gamma: &[f32],
         beta: &[f32],
-        (b, c, l, _): Dims4,
+        (b, c, l, p): Dims4,
         chans: Range<usize>,
         mut out: GroupRows<'_>,
     ) {
+        if let Some(k) = self.argmax_pool() {
+            return self.forward_max::<A>(x, gamma, beta, (b, c, l, p), chans, out, k);
+        }
         let mut a = vec![0f32; l];
         for (k, ci) in chans.enumerate() {
             let inv = 1.0 / (self.var[ci] + self.eps).sqrt();
@@ -310,6 +351,9 @@ impl BnActPoolOp {
         chans: Range<usize>,
         mut dx: GroupRows<'_>,
     ) -> Backward {
+        if let Some(k) = self.argmax_pool() {
+            return self.backward_max::<A>(xs, gs, gamma, beta, (b, c, l, p), chans, dx, k);
+        }
         let n = (b * l) as f64;
         let mut stats = Vec::with_capacity(chans.len());
         let mut a = vec![0f32; l];
@@ -361,6 +405,128 @@ impl BnActPoolOp {
                     }
                 } else {
                     dy.iter_mut().for_each(|d| *d *= scale);
+                }
+            }
+            stats.push((sdyx as f32, sdy as f32));
+        }
+        stats
+    }
+}
+
+impl BnActPoolOp {
+    /// [`Self::forward_channels`] for max pooling by `k` after a
+    /// non-decreasing activation (see [`Self::argmax_pool`]).
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn forward_max<A: ActFn>(
+        &self,
+        x: &[f32],
+        gamma: &[f32],
+        beta: &[f32],
+        (b, c, l, p): Dims4,
+        chans: Range<usize>,
+        mut out: GroupRows<'_>,
+        k: usize,
+    ) {
+        for (g, ci) in chans.enumerate() {
+            let inv = 1.0 / (self.var[ci] + self.eps).sqrt();
+            let scale = gamma[ci] * inv;
+            let shift = beta[ci] - self.mean[ci] * scale;
+            let Ok(mut am) = self.argmax[ci].lock() else {
+                continue;
+            };
+            am.clear();
+            am.resize(b * p, 0);
+            for bi in 0..b {
+                let row = &x[(bi * c + ci) * l..(bi * c + ci) * l + p * k];
+                let dst = &mut *out[g][bi];
+                let at = &mut am[bi * p..(bi + 1) * p];
+                for ((w, o), a) in row.chunks_exact(k).zip(dst.iter_mut()).zip(at.iter_mut()) {
+                    // The first maximum, branch-free (the comparisons
+                    // mispredict half the time on noisy signals).
+                    let mut best = w[0] * scale + shift;
+                    let mut pos = 0u8;
+                    for (i, &v) in w.iter().enumerate().skip(1) {
+                        let z = v * scale + shift;
+                        let more = z > best;
+                        best = if more { z } else { best };
+                        pos = if more { i as u8 } else { pos };
+                    }
+                    *o = A::apply(best);
+                    *a = pos;
+                }
+            }
+        }
+    }
+
+    /// [`Self::backward_channels`] for max pooling by `k` after a
+    /// non-decreasing activation: gradients reach only the maxima the
+    /// forward pass kept; the batch statistics' part reaches every input,
+    /// one multiply-add per value.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn backward_max<A: ActFn>(
+        &self,
+        xs: &[f32],
+        gs: &[f32],
+        gamma: &[f32],
+        beta: &[f32],
+        (b, c, l, p): Dims4,
+        chans: Range<usize>,
+        mut dx: GroupRows<'_>,
+        k: usize,
+    ) -> Backward {
+        let n = (b * l) as f64;
+        let mut stats = Vec::with_capacity(chans.len());
+        let mut gbuf = vec![0f32; b * p];
+        for (g, ci) in chans.enumerate() {
+            let inv = 1.0 / (self.var[ci] + self.eps).sqrt();
+            let scale = gamma[ci] * inv;
+            let shift = -self.mean[ci] * inv;
+            let (gv, bv) = (gamma[ci], beta[ci]);
+            let Ok(am) = self.argmax[ci].lock() else {
+                stats.push((0.0, 0.0));
+                continue;
+            };
+            if am.len() != b * p {
+                stats.push((0.0, 0.0));
+                continue;
+            }
+            let (mut sdy, mut sdyx) = (0f64, 0f64);
+            for bi in 0..b {
+                let row = &xs[(bi * c + ci) * l..(bi * c + ci + 1) * l];
+                let dout = &gs[(bi * c + ci) * p..(bi * c + ci + 1) * p];
+                let at = &am[bi * p..(bi + 1) * p];
+                let gr = &mut gbuf[bi * p..(bi + 1) * p];
+                let (mut s1, mut s2) = (0f32, 0f32);
+                for (o, ((&d, &a), gv_out)) in dout.iter().zip(at).zip(gr.iter_mut()).enumerate() {
+                    let xh = row[o * k + a as usize] * inv + shift;
+                    let gg = d * A::grad(xh * gv + bv);
+                    *gv_out = gg;
+                    s1 += gg;
+                    s2 += gg * xh;
+                }
+                sdy += s1 as f64;
+                sdyx += s2 as f64;
+            }
+            let (m1, m2) = ((sdy / n) as f32, (sdyx / n) as f32);
+            // dx = scale * (g - m1 - xh * m2) in training, scale * g otherwise,
+            // with g zero off the maxima: an affine map of x, then the maxima.
+            let (mul, add) = if self.train {
+                (-scale * m2 * inv, -scale * (m1 + shift * m2))
+            } else {
+                (0.0, 0.0)
+            };
+            for bi in 0..b {
+                let row = &xs[(bi * c + ci) * l..(bi * c + ci + 1) * l];
+                let d = &mut *dx[g][bi];
+                for (dv, &xv) in d.iter_mut().zip(row) {
+                    *dv = xv * mul + add;
+                }
+                let at = &am[bi * p..(bi + 1) * p];
+                let gr = &gbuf[bi * p..(bi + 1) * p];
+                for (o, (&a, &gg)) in at.iter().zip(gr).enumerate() {
+                    d[o * k + a as usize] += scale * gg;
                 }
             }
             stats.push((sdyx as f32, sdy as f32));
@@ -547,7 +713,7 @@ impl CustomOp3 for BnActPoolOp {
         let x = slice(s1, l1, "bn x")?;
         let gamma = slice(s2, l2, "bn weight")?;
         let beta = slice(s3, l3, "bn bias")?;
-        let isa = Isa::best();
+        let isa = self.isa;
         let mut y = vec![0f32; b * c * p];
         par::map_groups_mut(&mut y, c, p, 1, |chans, rows| {
             self.forward_isa(isa, x, gamma, beta, (b, c, l, p), chans, rows)
@@ -570,7 +736,7 @@ impl CustomOp3 for BnActPoolOp {
             with_f32(grad, |gs| {
                 let dims = (b, c, l, p);
                 let (gv, bv) = (&gamma_v[..], &beta_v[..]);
-                let isa = Isa::best();
+                let isa = self.isa;
                 let mut dx = vec![0f32; b * c * l];
                 let stats = par::map_groups_mut(&mut dx, c, l, 1, |chans, rows| {
                     self.backward_isa(isa, xs, gs, gv, bv, dims, chans, rows)
@@ -603,6 +769,19 @@ pub fn bn_act_pool(
     act: Act,
     pool: Pool,
 ) -> Result<(Tensor, Option<BatchStats>)> {
+    bn_act_pool_with(x, gamma, beta, running, eps, (act, pool), Isa::best())
+}
+
+/// [`bn_act_pool`] with the instruction set `isa`.
+fn bn_act_pool_with(
+    x: &Tensor,
+    gamma: &Tensor,
+    beta: &Tensor,
+    running: Option<(&Tensor, &Tensor)>,
+    eps: f64,
+    (act, pool): (Act, Pool),
+    isa: Isa,
+) -> Result<(Tensor, Option<BatchStats>)> {
     if !(is_cpu_f32(x) && is_cpu_f32(gamma) && is_cpu_f32(beta)) {
         return bn_act_pool_reference(x, gamma, beta, running, eps, act, pool);
     }
@@ -626,9 +805,69 @@ pub fn bn_act_pool(
         train: batch,
         act,
         pool,
+        isa,
+        argmax: (0..c).map(|_| Mutex::new(Vec::new())).collect(),
     };
     let y = x.apply_op3(&gamma.contiguous()?, &beta.contiguous()?, op)?;
     Ok((y, batch.then_some((mean, var))))
+}
+
+/// `pool(act(x))` of `x` `[B, C, L]` without a normalization (the sleep
+/// stager's ReLU and max pool), as one kernel on the CPU in f32 (the same
+/// op with the identity as its normalization) and candle's ops elsewhere.
+pub fn act_pool(x: &Tensor, act: Act, pool: Pool) -> Result<Tensor> {
+    act_pool_with(x, act, pool, Isa::best())
+}
+
+/// [`act_pool`] with the instruction set `isa`.
+fn act_pool_with(x: &Tensor, act: Act, pool: Pool, isa: Isa) -> Result<Tensor> {
+    if !is_cpu_f32(x) {
+        return act_pool_reference(x, act, pool);
+    }
+    let x = x.contiguous()?;
+    let (_, c, _) = x.dims3()?;
+    let dev = x.device();
+    // mean 0, variance 1, epsilon 0, gamma 1, beta 0: x * 1 + 0, exactly.
+    let op = BnActPoolOp {
+        mean: vec![0.0; c],
+        var: vec![1.0; c],
+        eps: 0.0,
+        train: false,
+        act,
+        pool,
+        isa,
+        argmax: (0..c).map(|_| Mutex::new(Vec::new())).collect(),
+    };
+    let ones = Tensor::ones(c, candle_core::DType::F32, dev)?;
+    let zeros = Tensor::zeros(c, candle_core::DType::F32, dev)?;
+    x.apply_op3(&ones, &zeros, op)
+}
+
+/// `pool(act(a))` from candle's ops.
+fn act_pool_reference(a: &Tensor, act: Act, pool: Pool) -> Result<Tensor> {
+    let a = match act {
+        Act::Identity => a.clone(),
+        Act::Relu => a.relu()?,
+        Act::Elu => a.elu(1.0)?,
+        Act::Square => a.sqr()?,
+    };
+    let len = a.dim(2)?;
+    let Some(p) = pool.out_len(len) else {
+        bail!("bn_act_pool: {len} samples are too short for {pool:?}")
+    };
+    match pool {
+        Pool::None => Ok(a),
+        Pool::Max(k) => {
+            let (b, c, _) = a.dims3()?;
+            a.narrow(2, 0, p * k)?.reshape((b, c, p, k))?.max(D::Minus1)
+        }
+        Pool::Avg { kernel, stride } => {
+            let windows = (0..p)
+                .map(|i| a.narrow(2, i * stride, kernel)?.mean_keepdim(2))
+                .collect::<Result<Vec<_>>>()?;
+            Tensor::cat(&windows, 2)
+        }
+    }
 }
 
 /// [`bn_act_pool`] from candle's ops.
@@ -659,31 +898,7 @@ pub fn bn_act_pool_reference(
     let y = xhat
         .broadcast_mul(&gamma.reshape((1, (), 1))?)?
         .broadcast_add(&beta.reshape((1, (), 1))?)?;
-    let a = match act {
-        Act::Identity => y,
-        Act::Relu => y.relu()?,
-        Act::Elu => y.elu(1.0)?,
-        Act::Square => y.sqr()?,
-    };
-    let len = a.dim(2)?;
-    let Some(p) = pool.out_len(len) else {
-        bail!("bn_act_pool: {len} samples are too short for {pool:?}")
-    };
-    let out = match pool {
-        Pool::None => a,
-        Pool::Max(k) => {
-            let (b, c, _) = a.dims3()?;
-            a.narrow(2, 0, p * k)?
-                .reshape((b, c, p, k))?
-                .max(D::Minus1)?
-        }
-        Pool::Avg { kernel, stride } => {
-            let windows = (0..p)
-                .map(|i| a.narrow(2, i * stride, kernel)?.mean_keepdim(2))
-                .collect::<Result<Vec<_>>>()?;
-            Tensor::cat(&windows, 2)?
-        }
-    };
+    let out = act_pool_reference(&y, act, pool)?;
     let stats = match running {
         Some(_) => None,
         None => Some((
@@ -700,15 +915,17 @@ pub fn bn_act_pool_reference(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::check_op_tol;
+    use super::super::testing::{check_op_tol, seeded_var};
     use super::*;
-    use candle_core::{Device, Var};
+    use candle_core::Device;
 
     #[test]
     fn matches_reference_and_finite_differences() -> Result<()> {
         let dev = Device::Cpu;
         let cases = [
             (Act::Relu, Pool::Max(4)),
+            (Act::Elu, Pool::Max(3)),
+            (Act::Identity, Pool::Max(5)),
             (
                 Act::Elu,
                 Pool::Avg {
@@ -725,27 +942,48 @@ mod tests {
             ),
             (Act::Identity, Pool::None),
         ];
-        for (act, pool) in cases {
+        for (isa, (act, pool)) in Isa::available()
+            .into_iter()
+            .flat_map(|isa| cases.map(|c| (isa, c)))
+        {
             for train in [true, false] {
-                let x = Var::randn(0.3f32, 1.5, (3, 4, 30), &dev)?;
-                let g = Var::randn(1f32, 0.3, 4, &dev)?;
-                let b = Var::randn(0f32, 0.3, 4, &dev)?;
+                let x = seeded_var(&[3, 4, 30], 1, 0.3, 2.5)?;
+                let g = seeded_var(&[4], 2, 1.0, 0.5)?;
+                let b = seeded_var(&[4], 3, 0.0, 0.5)?;
                 let rm = Tensor::new(&[0.1f32, -0.2, 0.3, 0.0], &dev)?;
                 let rv = Tensor::new(&[1.5f32, 0.7, 2.0, 1.0], &dev)?;
                 let running = (!train).then_some((&rm, &rv));
                 let fast = |v: &[Tensor]| {
-                    Ok(bn_act_pool(&v[0], &v[1], &v[2], running, 1e-3, act, pool)?.0)
+                    Ok(bn_act_pool_with(&v[0], &v[1], &v[2], running, 1e-3, (act, pool), isa)?.0)
                 };
                 let reference = |v: &[Tensor]| {
                     Ok(bn_act_pool_reference(&v[0], &v[1], &v[2], running, 1e-3, act, pool)?.0)
                 };
-                let (fd_eps, fd_tol) = if act == Act::Relu {
+                let (fd_eps, fd_tol) = if act == Act::Relu || matches!(pool, Pool::Max(_)) {
                     (1e-3, 5e-2)
                 } else {
                     (1e-2, 2e-2)
                 };
                 check_op_tol(&[x, g, b], fast, reference, fd_eps, fd_tol)
-                    .map_err(|e| e.context(format!("{act:?} {pool:?} train={train}")))?;
+                    .map_err(|e| e.context(format!("{isa:?} {act:?} {pool:?} train={train}")))?;
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn act_pool_matches_reference_and_finite_differences() -> Result<()> {
+        for isa in Isa::available() {
+            for (act, pool) in [
+                (Act::Relu, Pool::Max(13)),
+                (Act::Relu, Pool::Max(3)),
+                (Act::Elu, Pool::None),
+            ] {
+                let x = seeded_var(&[2, 3, 41], 4, 0.1, 1.7)?;
+                let fast = |v: &[Tensor]| act_pool_with(&v[0], act, pool, isa);
+                let reference = |v: &[Tensor]| act_pool_reference(&v[0], act, pool);
+                check_op_tol(&[x], fast, reference, 1e-3, 5e-2)
+                    .map_err(|e| e.context(format!("{isa:?} {act:?} {pool:?}")))?;
             }
         }
         Ok(())

@@ -1,18 +1,26 @@
 //! Strided, zero-padded 1-D convolution with bias:
 //! `[B, Cin, L] * [Cout, Cin, K] + [Cout] -> [B, Cout, (L + pl + pr - K) / s + 1]`.
 //!
-//! Per batch item: im2col into a `[Cin*K, L']` buffer, then one GEMM
-//! against the packed weight; batch items are split over the threads. With
-//! one input channel and no left padding (M5's first layer: kernel 80,
-//! stride 16 over raw audio) the columns are a strided view of the input
-//! itself (`col[k, t] = x[t * s + k]`), so nothing is copied. The
-//! backward pass computes the weight gradient per item into per-thread
-//! partial sums, and the input gradient (col2im of `Wᵀ · dy`) only when the
+//! Forward, per batch item: `y = W · col`, with the columns
+//! `col[(ci, k), t] = x[ci, t * s + k - pl]` packed for the GEMM straight
+//! from the input (no im2col buffer; a run of samples per packed row) and
+//! the output written in place, row by row. With one input channel and no
+//! left padding (M5's first layer: kernel 80, stride 16 over raw audio)
+//! the columns are a strided view of the input itself
+//! (`col[k, t] = x[t * s + k]`) and the product runs transposed on that
+//! view. Batch items are split over the threads.
+//!
+//! Backward: the weight gradient per input channel `dWᵀ[ci] += X_ci · dyᵀ`,
+//! where `X_ci[k, t] = x_pad[ci, k + t * s]` is a strided view of the
+//! (padded) input, so no columns are built at all; the bias gradient from
+//! the same pass; both as per-thread partial sums. The input gradient
+//! (`col2im(Wᵀ · dy)`, rows added back as runs of samples) only when the
 //! input takes part in the graph — not for the raw data of a first layer.
 
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor, bail};
 
-use super::gemm::{MatMut, MatRef, PackedB, gemm, gemm_packed};
+use super::gemm::{MatMut, MatRef, PackedB, copy_run, gemm_packed};
+use super::isa::Isa;
 use super::{is_cpu_f32, par, slice, tensor, with_f32};
 
 /// Sizes of one convolution.
@@ -56,62 +64,151 @@ impl Dims {
         self.cin * self.k
     }
 
-    /// Whether the columns are a view of the input (one channel, and every
+    /// Samples per channel that every window reads, left padding included.
+    fn span(&self) -> usize {
+        (self.l_out - 1) * self.stride + self.k
+    }
+
+    /// Whether every window lies inside the unpadded samples.
+    fn unpadded(&self) -> bool {
+        self.pad_left == 0 && self.span() <= self.l
+    }
+
+    /// Whether the columns are a view of the input (one channel, every
     /// window inside the unpadded samples).
     fn direct(&self) -> bool {
-        self.cin == 1 && self.pad_left == 0 && (self.l_out - 1) * self.stride + self.k <= self.l
+        self.cin == 1 && self.unpadded()
     }
 
-    /// A buffer for one item's columns (empty when they are a view).
-    fn col_buffer(&self) -> Vec<f32> {
-        if self.direct() {
-            Vec::new()
+    /// The range of `j` for which sample `base + j * s` lies in `0..l`,
+    /// within `0..w` (no division for stride 1: this runs for every packed
+    /// row, and an integer division there took a tenth of a sleep-stager step).
+    #[inline(always)]
+    fn inside(&self, base: isize, w: usize) -> (usize, usize) {
+        let (s, l) = (self.stride as isize, self.l as isize);
+        let (lo, hi) = if s == 1 {
+            ((-base).max(0), l - base)
         } else {
-            vec![0f32; self.ck() * self.l_out]
-        }
+            let lo = if base < 0 { (-base + s - 1) / s } else { 0 };
+            let hi = if base >= l { 0 } else { (l - base + s - 1) / s };
+            (lo, hi)
+        };
+        let lo = (lo.max(0) as usize).min(w);
+        (lo, (hi.max(0) as usize).clamp(lo, w))
     }
 
-    /// The columns `[Cin*K, L']` of one item `x`: a strided view of `x`
-    /// when [`Dims::direct`], else im2col into `col` (from [`Dims::col_buffer`]).
-    fn cols<'a>(&self, x: &'a [f32], col: &'a mut [f32]) -> MatRef<'a> {
-        if self.direct() {
-            return MatRef::new(x, 1, self.stride);
-        }
-        self.im2col(x, col);
-        MatRef::row_major(col, self.l_out)
+    /// Where each row `p = (ci, k)` of the columns starts in an item's
+    /// padded input (see [`Self::padded`]) of `row` samples per channel:
+    /// `ci * row + k` (a table, so that packing a row divides nothing).
+    fn col_starts(&self, row: usize) -> Vec<usize> {
+        (0..self.ck())
+            .map(|p| (p / self.k) * row + p % self.k)
+            .collect()
     }
 
-    /// im2col of one item: `col[(ci, k), t] = x[ci, t * s + k - pl]` (0 outside).
-    fn im2col(&self, x: &[f32], col: &mut [f32]) {
-        let (lo, s, pl) = (self.l_out, self.stride, self.pad_left);
-        for ci in 0..self.cin {
-            let xr = &x[ci * self.l..(ci + 1) * self.l];
-            for k in 0..self.k {
-                let dst = &mut col[(ci * self.k + k) * lo..(ci * self.k + k + 1) * lo];
-                for (t, d) in dst.iter_mut().enumerate() {
-                    let pos = (t * s + k).wrapping_sub(pl);
-                    *d = if pos < self.l { xr[pos] } else { 0.0 };
-                }
+    /// Row `p` of one item's columns from column `j0`, `start` its entry of
+    /// [`Self::col_starts`]: `dst[j] = x_pad[start + (j0 + j) * s]`. Every
+    /// window lies inside the padded input, so nothing is checked per value.
+    #[inline(always)]
+    fn fill_cols(&self, xp: &[f32], start: usize, j0: usize, dst: &mut [f32]) {
+        let base = start + j0 * self.stride;
+        if self.stride == 1 {
+            copy_run(dst, &xp[base..base + dst.len()]);
+        } else {
+            let src = xp[base..].iter().step_by(self.stride);
+            for (d, &v) in dst.iter_mut().zip(src) {
+                *d = v;
             }
         }
     }
 
-    /// col2im of one item, accumulating into `dx`.
-    fn col2im(&self, dcol: &[f32], dx: &mut [f32]) {
-        let (lo, s, pl) = (self.l_out, self.stride, self.pad_left);
-        for ci in 0..self.cin {
-            let dr = &mut dx[ci * self.l..(ci + 1) * self.l];
-            for k in 0..self.k {
-                let src = &dcol[(ci * self.k + k) * lo..(ci * self.k + k + 1) * lo];
-                for (t, &g) in src.iter().enumerate() {
-                    let pos = (t * s + k).wrapping_sub(pl);
-                    if pos < self.l {
-                        dr[pos] += g;
-                    }
-                }
+    /// col2im of one row `p = (ci, k)` of the columns' gradient: adds
+    /// `drow[t]` to `dx[ci, t * s + k - pl]` where that is a sample.
+    #[inline(always)]
+    fn add_col_row(&self, drow: &[f32], p: usize, dx: &mut [f32]) {
+        let (ci, kk) = (p / self.k, p % self.k);
+        let dr = &mut dx[ci * self.l..(ci + 1) * self.l];
+        let base = kk as isize - self.pad_left as isize;
+        let (lo, hi) = self.inside(base, drow.len());
+        if lo >= hi {
+            return;
+        }
+        let first = (base + (lo * self.stride) as isize) as usize;
+        if self.stride == 1 {
+            for (d, &g) in dr[first..first + hi - lo].iter_mut().zip(&drow[lo..hi]) {
+                *d += g;
+            }
+        } else {
+            for (d, &g) in dr[first..]
+                .iter_mut()
+                .step_by(self.stride)
+                .zip(&drow[lo..hi])
+            {
+                *d += g;
             }
         }
     }
+
+    /// Samples per channel of [`Self::padded`].
+    fn padded_row(&self) -> usize {
+        if self.unpadded() {
+            self.l
+        } else {
+            self.span().max(self.pad_left + self.l)
+        }
+    }
+
+    /// One item's input as `[Cin, row]` samples in which every window lies
+    /// (`pl` zeros first, zeros after): `x` itself when no padding is
+    /// needed, else a copy in `buf`. Returns the samples and `row`.
+    fn padded<'a>(&self, x: &'a [f32], buf: &'a mut Vec<f32>) -> (&'a [f32], usize) {
+        let row = self.padded_row();
+        if self.unpadded() {
+            return (x, row);
+        }
+        buf.clear();
+        buf.resize(self.cin * row, 0.0);
+        for (dst, src) in buf.chunks_exact_mut(row).zip(x.chunks_exact(self.l)) {
+            dst[self.pad_left..self.pad_left + self.l].copy_from_slice(src);
+        }
+        (buf, row)
+    }
+}
+
+/// `Σ` of a row with 8 independent lanes (vectorizes).
+fn row_sum(r: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let chunks = r.chunks_exact(8);
+    let tail: f32 = chunks.remainder().iter().sum();
+    for ch in chunks {
+        for j in 0..8 {
+            acc[j] += ch[j];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// Adds `bias[o]` to row `o` (of `len` values) of one item's output.
+fn add_bias(y: &mut [f32], bias: &[f32], len: usize) {
+    for (row, &bv) in y.chunks_exact_mut(len).zip(bias) {
+        row.iter_mut().for_each(|v| *v += bv);
+    }
+}
+
+/// Records the first error of the threads.
+fn keep_first(slot: &std::sync::Mutex<Result<()>>, r: Result<()>) {
+    if let Err(e) = r
+        && let Ok(mut s) = slot.lock()
+        && s.is_ok()
+    {
+        *s = Err(e);
+    }
+}
+
+/// The first error the threads recorded.
+fn first_error(slot: std::sync::Mutex<Result<()>>) -> Result<()> {
+    slot.into_inner()
+        .map_err(|_| candle_core::Error::Msg("conv1d: poisoned".into()))?
 }
 
 /// The custom op; see the module documentation.
@@ -119,6 +216,7 @@ impl Dims {
 struct Conv1dOp {
     stride: usize,
     pad: (usize, usize),
+    isa: Isa,
 }
 
 impl CustomOp3 for Conv1dOp {
@@ -148,31 +246,43 @@ impl CustomOp3 for Conv1dOp {
                 d.cout
             )
         }
-        // B = Wᵀ [Cin*K, Cout]; per item yᵀ [L', Cout] = colᵀ · Wᵀ, stored transposed.
-        let wt = PackedB::new(d.ck(), d.cout, MatRef::row_major(w, d.ck()).t())?;
         let mut y = vec![0f32; d.b * d.cout * d.l_out];
-        let item = d.cout * d.l_out;
+        let (item_in, item) = (d.cin * d.l, d.cout * d.l_out);
         let result = std::sync::Mutex::new(Ok(()));
-        par::for_rows_mut(&mut y, item, 1, |items, out| {
-            let mut col = d.col_buffer();
-            for (i, bi) in items.enumerate() {
-                let cols = d.cols(&x[bi * d.cin * d.l..(bi + 1) * d.cin * d.l], &mut col);
-                let yb = &mut out[i * item..(i + 1) * item];
-                let r = gemm_packed(d.l_out, cols.t(), &wt, MatMut::new(yb, 1, d.l_out), false);
-                if let Err(e) = r {
-                    if let Ok(mut slot) = result.lock() {
-                        *slot = Err(e);
-                    }
-                    return;
+        if d.direct() {
+            // yᵀ [L', Cout] = colᵀ · Wᵀ on the strided view, stored transposed.
+            let wt = PackedB::with_isa(d.ck(), d.cout, MatRef::row_major(w, d.ck()).t(), self.isa)?;
+            par::for_rows_mut(&mut y, item, 1, |items, out| {
+                for (i, bi) in items.enumerate() {
+                    let cols = MatRef::new(&x[bi * item_in..(bi + 1) * item_in], 1, d.stride);
+                    let yb = &mut out[i * item..(i + 1) * item];
+                    let r = gemm_packed(d.l_out, cols.t(), &wt, MatMut::new(yb, 1, d.l_out), false);
+                    keep_first(&result, r);
+                    add_bias(yb, bias, d.l_out);
                 }
-                for (row, &bv) in yb.chunks_exact_mut(d.l_out).zip(bias) {
-                    row.iter_mut().for_each(|v| *v += bv);
+            });
+        } else {
+            // y [Cout, L'] = W · col, the columns packed from the input.
+            let starts = d.col_starts(d.padded_row());
+            par::for_rows_mut(&mut y, item, 1, |items, out| {
+                let (mut reuse, mut buf) = (Vec::new(), Vec::new());
+                for (i, bi) in items.enumerate() {
+                    let (xp, _) = d.padded(&x[bi * item_in..(bi + 1) * item_in], &mut buf);
+                    let cols =
+                        PackedB::from_rows(d.ck(), d.l_out, self.isa, reuse, |p, j0, dst| {
+                            d.fill_cols(xp, starts[p], j0, dst)
+                        });
+                    let yb = MatMut::row_major(&mut out[i * item..(i + 1) * item], d.l_out);
+                    keep_first(
+                        &result,
+                        gemm_packed(d.cout, MatRef::row_major(w, d.ck()), &cols, yb, false),
+                    );
+                    reuse = cols.into_data();
+                    add_bias(&mut out[i * item..(i + 1) * item], bias, d.l_out);
                 }
-            }
-        });
-        result
-            .into_inner()
-            .map_err(|_| candle_core::Error::Msg("conv1d: poisoned".into()))??;
+            });
+        }
+        first_error(result)?;
         Ok((CpuStorage::F32(y), Shape::from((d.b, d.cout, d.l_out))))
     }
 
@@ -185,45 +295,28 @@ impl CustomOp3 for Conv1dOp {
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let d = Dims::new(x.dims(), w.dims(), self.stride, self.pad)?;
-        let item_in = d.cin * d.l;
-        let item_out = d.cout * d.l_out;
-        let (ck, lo, cout) = (d.ck(), d.l_out, d.cout);
+        let (ck, cout) = (d.ck(), d.cout);
         with_f32(x, |xs| {
             with_f32(grad, |gs| {
-                // Weight gradient dW [Cout, Cin*K], per thread, then summed.
-                let partials = par::map_ranges(d.b, 1, |items| -> Result<Vec<f32>> {
-                    let mut col = d.col_buffer();
-                    let mut dw = vec![0f32; cout * ck];
-                    for bi in items {
-                        let cols = d.cols(&xs[bi * item_in..(bi + 1) * item_in], &mut col);
-                        let dy = MatRef::row_major(&gs[bi * item_out..(bi + 1) * item_out], lo);
-                        if d.direct() {
-                            // dW += dy · colᵀ: colᵀ's rows are runs of the
-                            // input, so packing it is a plain copy.
-                            let dw = MatMut::row_major(&mut dw, ck);
-                            gemm(cout, ck, lo, dy, cols.t(), dw, true)?;
-                        } else {
-                            // dWᵀ += col · dyᵀ (packing dyᵀ, the smaller one).
-                            let dwt = MatMut::new(&mut dw, 1, ck);
-                            gemm(ck, cout, lo, cols, dy.t(), dwt, true)?;
+                let mut dw = vec![0f32; cout * ck];
+                let mut db = vec![0f32; cout];
+                for part in par::map_ranges(d.b, 1, |items| self.weight_grads(&d, xs, gs, items)) {
+                    let (pw, pb) = part?;
+                    dw.iter_mut().zip(pw).for_each(|(a, v)| *a += v);
+                    db.iter_mut().zip(pb).for_each(|(a, v)| *a += v);
+                }
+                if !d.direct() {
+                    // The partial sums are dWᵀ [Cin*K, Cout].
+                    let mut t = vec![0f32; cout * ck];
+                    for (p, row) in dw.chunks_exact(cout).enumerate() {
+                        for (o, &v) in row.iter().enumerate() {
+                            t[o * ck + p] = v;
                         }
                     }
-                    Ok(dw)
-                });
-                let mut dw = vec![0f32; cout * ck];
-                for p in partials {
-                    for (a, b) in dw.iter_mut().zip(p?) {
-                        *a += b;
-                    }
+                    dw = t;
                 }
                 let dw = tensor(dw, w.dims())?;
                 let db = if bias.track_op() {
-                    let mut db = vec![0f32; cout];
-                    for dy in gs.chunks_exact(item_out) {
-                        for (o, row) in dy.chunks_exact(lo).enumerate() {
-                            db[o] += row.iter().sum::<f32>();
-                        }
-                    }
                     Some(tensor(db, &[cout])?)
                 } else {
                     None
@@ -240,6 +333,51 @@ impl CustomOp3 for Conv1dOp {
 }
 
 impl Conv1dOp {
+    /// The weight and bias gradients of the batch items `items`: `dW`
+    /// `[Cout, Cin*K]` for a direct convolution, else `dWᵀ` `[Cin*K, Cout]`;
+    /// and `db` `[Cout]`.
+    fn weight_grads(
+        &self,
+        d: &Dims,
+        xs: &[f32],
+        gs: &[f32],
+        items: std::ops::Range<usize>,
+    ) -> Result<(Vec<f32>, Vec<f32>)> {
+        let (ck, lo, cout, k) = (d.ck(), d.l_out, d.cout, d.k);
+        let (item_in, item_out) = (d.cin * d.l, cout * lo);
+        let mut dw = vec![0f32; cout * ck];
+        let mut db = vec![0f32; cout];
+        let mut buf = Vec::new();
+        let mut reuse = Vec::new();
+        for bi in items {
+            let xi = &xs[bi * item_in..(bi + 1) * item_in];
+            let gi = &gs[bi * item_out..(bi + 1) * item_out];
+            for (acc, row) in db.iter_mut().zip(gi.chunks_exact(lo)) {
+                *acc += row_sum(row);
+            }
+            let dy = MatRef::row_major(gi, lo);
+            if d.direct() {
+                // dW += dy · colᵀ: colᵀ's rows are runs of the input, so
+                // packing it is a plain copy.
+                let cols = MatRef::new(xi, 1, d.stride);
+                let packed = PackedB::reusing(lo, ck, cols.t(), self.isa, reuse)?;
+                gemm_packed(cout, dy, &packed, MatMut::row_major(&mut dw, ck), true)?;
+                reuse = packed.into_data();
+            } else {
+                // dWᵀ[ci] += X_ci · dyᵀ with X_ci[k, t] = x_pad[ci, k + t * s].
+                let dyt = PackedB::reusing(lo, cout, dy.t(), self.isa, reuse)?;
+                let (xp, row) = d.padded(xi, &mut buf);
+                for ci in 0..d.cin {
+                    let view = MatRef::new(&xp[ci * row..], 1, d.stride);
+                    let out = MatMut::row_major(&mut dw[ci * k * cout..(ci + 1) * k * cout], cout);
+                    gemm_packed(k, view, &dyt, out, true)?;
+                }
+                reuse = dyt.into_data();
+            }
+        }
+        Ok((dw, db))
+    }
+
     /// `dx = col2im(Wᵀ · dy)` per item.
     fn input_grad(&self, d: &Dims, w: &Tensor, gs: &[f32]) -> Result<Tensor> {
         let (ck, lo) = (d.ck(), d.l_out);
@@ -249,29 +387,30 @@ impl Conv1dOp {
             let result = std::sync::Mutex::new(Ok(()));
             par::for_rows_mut(&mut dx, d.cin * d.l, 1, |items, out| {
                 let mut dcol = vec![0f32; ck * lo];
+                let mut reuse = Vec::new();
                 for (i, bi) in items.enumerate() {
-                    let dy = &gs[bi * item_out..(bi + 1) * item_out];
-                    let r = gemm(
-                        ck,
-                        lo,
-                        d.cout,
-                        MatRef::row_major(ws, ck).t(),
-                        MatRef::row_major(dy, lo),
-                        MatMut::row_major(&mut dcol, lo),
-                        false,
-                    );
-                    if let Err(e) = r {
-                        if let Ok(mut slot) = result.lock() {
-                            *slot = Err(e);
-                        }
-                        return;
+                    let dy = MatRef::row_major(&gs[bi * item_out..(bi + 1) * item_out], lo);
+                    let r = PackedB::reusing(d.cout, lo, dy, self.isa, std::mem::take(&mut reuse))
+                        .and_then(|packed| {
+                            let wt = MatRef::row_major(ws, ck).t();
+                            let r = gemm_packed(
+                                ck,
+                                wt,
+                                &packed,
+                                MatMut::row_major(&mut dcol, lo),
+                                false,
+                            );
+                            reuse = packed.into_data();
+                            r
+                        });
+                    keep_first(&result, r);
+                    let dxi = &mut out[i * d.cin * d.l..(i + 1) * d.cin * d.l];
+                    for (p, drow) in dcol.chunks_exact(lo).enumerate() {
+                        d.add_col_row(drow, p, dxi);
                     }
-                    d.col2im(&dcol, &mut out[i * d.cin * d.l..(i + 1) * d.cin * d.l]);
                 }
             });
-            result
-                .into_inner()
-                .map_err(|_| candle_core::Error::Msg("conv1d: poisoned".into()))?
+            first_error(result)
         })?;
         tensor(dx, &[d.b, d.cin, d.l])
     }
@@ -290,6 +429,18 @@ pub fn conv1d(
     stride: usize,
     pad: (usize, usize),
 ) -> Result<Tensor> {
+    conv1d_with(x, w, bias, stride, pad, Isa::best())
+}
+
+/// [`conv1d`] with the instruction set `isa`.
+fn conv1d_with(
+    x: &Tensor,
+    w: &Tensor,
+    bias: Option<&Tensor>,
+    stride: usize,
+    pad: (usize, usize),
+    isa: Isa,
+) -> Result<Tensor> {
     if is_cpu_f32(x) && is_cpu_f32(w) {
         let bias = match bias {
             Some(b) => b.contiguous()?,
@@ -301,6 +452,7 @@ pub fn conv1d(
             Conv1dOp {
                 stride: stride.max(1),
                 pad,
+                isa,
             },
         );
     }
@@ -346,7 +498,7 @@ mod tests {
         // (B, Cin, L, Cout, K, stride, pad): one channel read in place (M5's
         // first layer shape, with and without a tail; right padding that
         // some windows need), 'same' padding, tails.
-        for &(b, cin, l, cout, k, s, pad) in &[
+        let cases = [
             (2, 1, 200, 4, 20, 4, (0, 0)),
             (2, 1, 411, 5, 80, 16, (0, 0)),
             (2, 1, 203, 3, 20, 4, (0, 3)),
@@ -354,15 +506,23 @@ mod tests {
             (3, 2, 37, 3, 3, 1, (1, 1)),
             (2, 3, 30, 5, 8, 3, (4, 3)),
             (1, 4, 25, 2, 25, 1, (0, 0)),
-        ] {
-            let dev = Device::Cpu;
-            let x = Var::randn(0f32, 1., (b, cin, l), &dev)?;
-            let w = Var::randn(0f32, 0.3, (cout, cin, k), &dev)?;
-            let bias = Var::randn(0f32, 0.3, cout, &dev)?;
-            let fast = |v: &[Tensor]| conv1d(&v[0], &v[1], Some(&v[2]), s, pad);
-            let reference = |v: &[Tensor]| unfold_reference(&v[0], &v[1], &v[2], s, pad);
-            check_op(&[x, w, bias], fast, reference)
-                .map_err(|e| e.context(format!("{b} {cin} {l} {cout} {k} {s} {pad:?}")))?;
+            // Deep4's shapes in small: many filters, no padding, a tail.
+            (2, 7, 60, 25, 10, 1, (0, 0)),
+            // 'same' padding wider than a stride, padding past the end.
+            (2, 3, 41, 6, 7, 2, (5, 6)),
+        ];
+        for isa in Isa::available() {
+            for &(b, cin, l, cout, k, s, pad) in &cases {
+                let dev = Device::Cpu;
+                let x = Var::randn(0f32, 1., (b, cin, l), &dev)?;
+                let w = Var::randn(0f32, 0.3, (cout, cin, k), &dev)?;
+                let bias = Var::randn(0f32, 0.3, cout, &dev)?;
+                let fast = |v: &[Tensor]| conv1d_with(&v[0], &v[1], Some(&v[2]), s, pad, isa);
+                let reference = |v: &[Tensor]| unfold_reference(&v[0], &v[1], &v[2], s, pad);
+                check_op(&[x, w, bias], fast, reference).map_err(|e| {
+                    e.context(format!("{isa:?} {b} {cin} {l} {cout} {k} {s} {pad:?}"))
+                })?;
+            }
         }
         Ok(())
     }

@@ -7,11 +7,25 @@
 //! instructions: that is what lets safe functions such as
 //! [`super::gemm::PackedB::with_isa`] choose a compiled variant without
 //! being able to run an instruction the CPU lacks.
+//!
+//! **Capping.** The environment variable `SPINDLE_ISA` ([`ISA_ENV`]) set to
+//! `avx512`, `avx2` or `portable` caps what [`Isa::best`] and
+//! [`Isa::available`] return, so that a machine with AVX-512 can measure
+//! the AVX2 path most laptops take. A cap never adds an instruction set the
+//! CPU lacks: `SPINDLE_ISA=avx512` on an AVX2 machine gives AVX2. It is read
+//! once per process. An unknown value is reported by [`cap_from_env`] (which
+//! `spindle bench` checks first, failing with one line); the kernels
+//! themselves, which cannot fail over a setting, print one warning on
+//! stderr and use what detection finds.
 
 use std::sync::OnceLock;
 
+/// The environment variable that caps the instruction set (see the module
+/// documentation).
+pub const ISA_ENV: &str = "SPINDLE_ISA";
+
 /// The variants the kernels are compiled for, widest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Level {
     /// AVX-512F with AVX2 and FMA (16 f32 lanes).
     Avx512,
@@ -20,6 +34,53 @@ pub enum Level {
     /// Whatever the compilation target vectorizes to, without fused
     /// multiply-add.
     Portable,
+}
+
+impl Level {
+    /// The name used by `SPINDLE_ISA` and printed by `spindle bench`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Avx512 => "avx512",
+            Level::Avx2 => "avx2",
+            Level::Portable => "portable",
+        }
+    }
+
+    /// The level named `s` (`avx512`, `avx2`, `portable`; any case).
+    pub fn parse(s: &str) -> Option<Level> {
+        [Level::Avx512, Level::Avx2, Level::Portable]
+            .into_iter()
+            .find(|l| l.name().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+/// The cap `SPINDLE_ISA` sets: `Ok(None)` when unset or empty, an error
+/// naming the variable and the accepted values when it names no level.
+pub fn cap_from_env() -> Result<Option<Level>, String> {
+    match std::env::var(ISA_ENV) {
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Ok(v) if v.trim().is_empty() => Ok(None),
+        Ok(v) => Level::parse(&v).map(Some).ok_or_else(|| {
+            format!("{ISA_ENV}={v}: unknown instruction set; expected avx512, avx2 or portable")
+        }),
+        Err(std::env::VarError::NotUnicode(v)) => Err(format!(
+            "{ISA_ENV}={}: unknown instruction set; expected avx512, avx2 or portable",
+            v.to_string_lossy()
+        )),
+    }
+}
+
+/// The cap in force for this process (read once; an invalid value warns
+/// once and caps nothing).
+fn cap() -> Option<Level> {
+    static CAP: OnceLock<Option<Level>> = OnceLock::new();
+    *CAP.get_or_init(|| match cap_from_env() {
+        Ok(cap) => cap,
+        Err(e) => {
+            eprintln!("warning: {e}; using the instruction set detected on this CPU");
+            None
+        }
+    })
 }
 
 /// An instruction set this CPU is known to run (see the module
@@ -35,8 +96,14 @@ impl Isa {
     }
 
     /// Every instruction set this CPU runs, widest first (the portable one
-    /// last).
+    /// last), without those above the `SPINDLE_ISA` cap.
     pub fn available() -> Vec<Isa> {
+        let cap = cap().unwrap_or(Level::Avx512);
+        Isa::detected().into_iter().filter(|i| i.0 >= cap).collect()
+    }
+
+    /// Every instruction set this CPU runs, whatever the cap.
+    fn detected() -> Vec<Isa> {
         let mut out = Vec::new();
         #[cfg(target_arch = "x86_64")]
         {
@@ -53,7 +120,8 @@ impl Isa {
         out
     }
 
-    /// The widest instruction set this CPU runs (detected once).
+    /// The widest instruction set this CPU runs within the cap (detected
+    /// once).
     pub fn best() -> Isa {
         static BEST: OnceLock<Isa> = OnceLock::new();
         *BEST.get_or_init(|| Isa::available()[0])
@@ -62,6 +130,11 @@ impl Isa {
     /// Which variant this is.
     pub fn level(self) -> Level {
         self.0
+    }
+
+    /// Its name (`avx512`, `avx2`, `portable`).
+    pub fn name(self) -> &'static str {
+        self.0.name()
     }
 }
 
@@ -80,5 +153,21 @@ mod tests {
             assert!(std::arch::is_x86_feature_detected!("avx2"));
             assert!(std::arch::is_x86_feature_detected!("fma"));
         }
+        // The cap only removes: what is available was detected.
+        let detected = Isa::detected();
+        assert!(all.iter().all(|i| detected.contains(i)));
+        if let Ok(Some(cap)) = cap_from_env() {
+            assert!(all.iter().all(|i| i.level() >= cap));
+        }
+    }
+
+    #[test]
+    fn levels_parse_by_name_and_order_widest_first() {
+        for l in [Level::Avx512, Level::Avx2, Level::Portable] {
+            assert_eq!(Level::parse(l.name()), Some(l));
+        }
+        assert_eq!(Level::parse(" AVX2 "), Some(Level::Avx2));
+        assert_eq!(Level::parse("sse4"), None);
+        assert!(Level::Avx512 < Level::Avx2 && Level::Avx2 < Level::Portable);
     }
 }

@@ -7,19 +7,53 @@
 //! Each kernel works on contiguous `f32` slices and falls back to a
 //! reference built from candle's own ops on other devices and dtypes (CUDA,
 //! Metal, f64), so the models call one function everywhere. Every kernel is
-//! tested against its reference and against finite differences (the
-//! `testing` feature offers those helpers to crates that build on them).
+//! tested against its reference and against finite differences; those with
+//! variants per instruction set, on every one [`isa::Isa::available`] lists
+//! (the `testing` feature offers those helpers to crates that build on them).
 //!
-//! - [`conv1d`]: strided, padded 1-D convolution (per-sample im2col + GEMM,
-//!   a single input channel read in place);
+//! - [`conv1d`]: strided, padded 1-D convolution (`W · col` with the columns
+//!   packed straight from the input; a single input channel read in place);
 //!   the input gradient is computed only when the input needs one.
 //! - [`bn_act_pool`]: batch norm + activation (ReLU, ELU, square) + pooling
-//!   (max, average with any stride), fused in one pass each way.
+//!   (max, average with any stride), fused in one pass each way; max
+//!   pooling keeps each window's first maximum for the backward pass.
+//!   [`bn_act_pool::act_pool`] is the same without the normalization.
 //! - [`dwconv`]: depthwise 1-D convolution with bias, and the batch
 //!   statistics of a temporal convolution computed from its input (EEGNet).
 //! - [`rnn`]: a whole LSTM/GRU layer over the sequence with its BPTT backward.
-//! - [`gemm`]: the matrix-product micro-kernel they share; [`par`]: threads;
-//!   [`isa`]: the instruction sets they are compiled for, detected at run time.
+//! - [`gemm`]: the matrix-product micro-kernel they share; [`par`]: the
+//!   persistent pool of compute threads (candle's own); [`isa`]: the
+//!   instruction sets they are compiled for, detected at run time and
+//!   capped by `SPINDLE_ISA=avx512|avx2|portable`.
+//!
+//! # Pitfalls met (candle 0.11.1, Rust 1.95, AVX2 on AMD EPYC)
+//!
+//! - candle's thread pool (`candle_core::utils::barrier_pool`): a panic in
+//!   a part poisons its lock for the rest of the process (the lock is still
+//!   held when the pool raises the panic again), and a nested call from the
+//!   calling thread would deadlock on that lock; [`par`] catches panics
+//!   inside its parts and runs nested calls inline. Its calling thread
+//!   waits for the workers by spinning and the workers spin 25,000 rounds
+//!   before parking, so on a loaded machine CPU time per step exceeds the
+//!   work.
+//! - AVX2 has 16 vector registers: tiles shaped for AVX-512's 32 spill
+//!   their accumulators (a store and a reload per multiply-add). And when
+//!   the gate math is inlined into the loops over steps and tiles, LLVM
+//!   hoists its constants out of all of them, where they hold registers
+//!   through the multiply-add loop: the recurrent tiles are functions of
+//!   their own per instruction set ([`rnn`]'s `Tiles`). A closure cannot
+//!   serve as that boundary: compiled on its own it lacks the target
+//!   features and every intrinsic in it stays a call (15x slower).
+//! - In code compiled for the baseline target, `copy_from_slice` of a
+//!   short run, an array copy and a copy loop all become `memmove` calls;
+//!   packing copies panel rows by explicit 8-value loads and stores
+//!   ([`gemm`]). `vec![0.0; n]` of a large buffer that is overwritten anyway
+//!   is a `memset` over cold memory; packing reuses its buffers.
+//! - An integer division per packed row (to find its channel) cost a tenth
+//!   of a step; packing reads a table of row starts instead.
+//! - Max pooling after a non-decreasing activation needs no activation per
+//!   value: the maximum of the activations is the activation of the
+//!   maximum, and only the maxima take a gradient.
 //!
 //! # Example
 //!

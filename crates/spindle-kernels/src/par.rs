@@ -1,21 +1,112 @@
-//! Splitting work over the compute threads with `std::thread::scope`.
+//! Splitting work over the compute threads of a persistent pool.
 //!
-//! The thread count is candle's (`RAYON_NUM_THREADS` / `CANDLE_NUM_THREADS`,
-//! set by the CLI's `--threads`), so one setting governs candle's own ops
-//! and these kernels. Work is split into one contiguous range per thread;
-//! the calling thread runs the first range itself.
+//! The pool is candle's own (`candle_core::utils::barrier_pool`): its
+//! workers are started once, at the first use, and wait between calls
+//! (spinning briefly, then parked), so a call costs a wake-up instead of a
+//! thread spawn, and candle's element-wise ops and these kernels share the
+//! same threads instead of competing for the cores. Its size is candle's
+//! thread count (`CANDLE_NUM_THREADS` / `RAYON_NUM_THREADS`, set by the
+//! CLI's `--threads`): one setting governs candle's ops and these kernels.
+//! The calling thread takes part in the work.
+//!
+//! Work is split into contiguous ranges, a few per thread, which the
+//! threads claim from a shared cursor (a thread that starts late, or that
+//! another process holds up, finds its ranges taken by one that is running). A call made from inside a part (a
+//! kernel nested in another) runs its parts on the calling thread: the pool
+//! serves one call at a time.
 
+use std::cell::Cell;
 use std::ops::Range;
+use std::panic::AssertUnwindSafe;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Compute threads for the kernels (at least 1).
-pub fn threads() -> usize {
-    candle_core::utils::get_num_threads().max(1)
+thread_local! {
+    /// Whether this thread is running a part of a parallel call.
+    static IN_PART: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Splits `0..n` into at most `threads()` contiguous ranges of at least
-/// `min_chunk` items each (one range when `n` is small).
+/// Marks the current thread as inside a part until dropped (also when the
+/// part panics).
+struct InPart(bool);
+
+impl InPart {
+    fn enter() -> Self {
+        InPart(IN_PART.with(|c| c.replace(true)))
+    }
+}
+
+impl Drop for InPart {
+    fn drop(&mut self) {
+        let was = self.0;
+        IN_PART.with(|c| c.set(was));
+    }
+}
+
+/// Compute threads for the kernels (at least 1): the pool's workers and
+/// the calling thread.
+pub fn threads() -> usize {
+    candle_core::utils::barrier_pool().n_workers() + 1
+}
+
+/// Runs `f(i)` once for every `i < parts`, on the pool's threads and the
+/// calling thread, and returns when all have finished (a panic in a part is
+/// raised again here).
+pub fn run_parts(parts: usize, f: &(dyn Fn(usize) + Sync)) {
+    if parts <= 1 || IN_PART.with(Cell::get) {
+        let _mark = InPart::enter();
+        (0..parts).for_each(f);
+        return;
+    }
+    let pool = candle_core::utils::barrier_pool();
+    if pool.n_workers() == 0 {
+        let _mark = InPart::enter();
+        (0..parts).for_each(f);
+        return;
+    }
+    let cursor = AtomicUsize::new(0);
+    // Panics are caught here and raised again after the call: one that
+    // reached candle's pool would poison its lock for the rest of the process.
+    let panicked: Mutex<Option<Box<dyn std::any::Any + Send>>> = Mutex::new(None);
+    pool.execute(|_| {
+        let _mark = InPart::enter();
+        loop {
+            let i = cursor.fetch_add(1, Ordering::Relaxed);
+            if i >= parts {
+                break;
+            }
+            if let Err(payload) = std::panic::catch_unwind(AssertUnwindSafe(|| f(i)))
+                && let Ok(mut slot) = panicked.lock()
+            {
+                slot.get_or_insert(payload);
+            }
+        }
+    });
+    if let Some(payload) = panicked.into_inner().ok().flatten() {
+        std::panic::resume_unwind(payload);
+    }
+}
+
+/// Ranges per thread: with more ranges than threads, a thread that another
+/// process holds up leaves its share to the others, which claim the ranges
+/// as they come free, instead of holding up the call.
+const RANGES_PER_THREAD: usize = 4;
+
+/// Splits `0..n` into contiguous ranges of at least `min_chunk` items each:
+/// one with one thread, else up to 4 per thread (one
+/// range when `n` is small).
 pub fn ranges(n: usize, min_chunk: usize) -> Vec<Range<usize>> {
-    let parts = threads().min(n / min_chunk.max(1)).max(1);
+    let threads = threads();
+    let most = if threads > 1 {
+        threads * RANGES_PER_THREAD
+    } else {
+        1
+    };
+    split(n, most.min(n / min_chunk.max(1)).max(1))
+}
+
+/// Splits `0..n` into `parts` contiguous ranges of nearly equal length.
+fn split(n: usize, parts: usize) -> Vec<Range<usize>> {
     let base = n / parts;
     let extra = n % parts;
     let mut out = Vec::with_capacity(parts);
@@ -28,6 +119,35 @@ pub fn ranges(n: usize, min_chunk: usize) -> Vec<Range<usize>> {
     out
 }
 
+/// Runs `f(i, item)` for every item of `items` in parallel (each item is
+/// moved into exactly one call) and returns the results in order.
+fn map_items<T, R, F>(items: Vec<T>, f: F) -> Vec<R>
+where
+    T: Send,
+    R: Send,
+    F: Fn(T) -> R + Sync,
+{
+    if items.len() <= 1 {
+        return items.into_iter().map(f).collect();
+    }
+    let slots: Vec<Mutex<(Option<T>, Option<R>)>> = items
+        .into_iter()
+        .map(|t| Mutex::new((Some(t), None)))
+        .collect();
+    run_parts(slots.len(), &|i| {
+        let Ok(mut slot) = slots[i].lock() else {
+            return;
+        };
+        if let Some(item) = slot.0.take() {
+            slot.1 = Some(f(item));
+        }
+    });
+    slots
+        .into_iter()
+        .filter_map(|m| m.into_inner().ok().and_then(|s| s.1))
+        .collect()
+}
+
 /// Runs `f` on each range of [`ranges`]`(n, min_chunk)` in parallel and
 /// returns the results in range order.
 pub fn map_ranges<R, F>(n: usize, min_chunk: usize, f: F) -> Vec<R>
@@ -35,27 +155,7 @@ where
     R: Send,
     F: Fn(Range<usize>) -> R + Sync,
 {
-    let parts = ranges(n, min_chunk);
-    if parts.len() <= 1 {
-        return parts.into_iter().map(&f).collect();
-    }
-    std::thread::scope(|s| {
-        let f = &f;
-        let mut iter = parts.into_iter();
-        let first = iter.next();
-        let handles: Vec<_> = iter.map(|r| s.spawn(move || f(r))).collect();
-        let mut out = Vec::with_capacity(handles.len() + 1);
-        if let Some(r) = first {
-            out.push(f(r));
-        }
-        for h in handles {
-            match h.join() {
-                Ok(v) => out.push(v),
-                Err(e) => std::panic::resume_unwind(e),
-            }
-        }
-        out
-    })
+    map_items(ranges(n, min_chunk), f)
 }
 
 /// Splits `data` (rows of `row_len` values) into contiguous row ranges and
@@ -65,34 +165,14 @@ where
     F: Fn(Range<usize>, &mut [f32]) + Sync,
 {
     let n_rows = data.len().checked_div(row_len).unwrap_or(0);
-    let parts = ranges(n_rows, min_rows);
-    if parts.len() <= 1 {
-        f(0..n_rows, data);
-        return;
+    let mut rest = data;
+    let mut jobs = Vec::new();
+    for r in ranges(n_rows, min_rows) {
+        let (chunk, tail) = rest.split_at_mut(r.len() * row_len);
+        rest = tail;
+        jobs.push((r, chunk));
     }
-    std::thread::scope(|s| {
-        let f = &f;
-        let mut rest = data;
-        let mut handles = Vec::new();
-        let mut first = None;
-        for r in parts {
-            let (chunk, tail) = rest.split_at_mut(r.len() * row_len);
-            rest = tail;
-            if first.is_none() {
-                first = Some((r, chunk));
-            } else {
-                handles.push(s.spawn(move || f(r, chunk)));
-            }
-        }
-        if let Some((r, chunk)) = first {
-            f(r, chunk);
-        }
-        for h in handles {
-            if let Err(e) = h.join() {
-                std::panic::resume_unwind(e);
-            }
-        }
-    });
+    map_items(jobs, |(r, chunk)| f(r, chunk));
 }
 
 /// The rows of one range of groups: `rows[g][o]` is row `(o, start + g)`.
@@ -130,26 +210,7 @@ where
             (r, mine)
         })
         .collect();
-    if jobs.len() <= 1 {
-        return jobs.into_iter().map(|(r, mine)| f(r, mine)).collect();
-    }
-    std::thread::scope(|s| {
-        let f = &f;
-        let mut jobs = jobs.into_iter();
-        let first = jobs.next();
-        let handles: Vec<_> = jobs.map(|(r, mine)| s.spawn(move || f(r, mine))).collect();
-        let mut out = Vec::with_capacity(handles.len() + 1);
-        if let Some((r, mine)) = first {
-            out.push(f(r, mine));
-        }
-        for h in handles {
-            match h.join() {
-                Ok(v) => out.push(v),
-                Err(e) => std::panic::resume_unwind(e),
-            }
-        }
-        out
-    })
+    map_items(jobs, |(r, mine)| f(r, mine))
 }
 
 #[cfg(test)]
@@ -200,5 +261,33 @@ mod tests {
             }
         }
         assert!(map_groups_mut(&mut [], 0, 2, 1, |g, _| g).is_empty());
+    }
+
+    #[test]
+    fn parts_run_once_each_nested_calls_run_inline_and_panics_propagate() {
+        use std::sync::atomic::AtomicUsize;
+        let hits: Vec<AtomicUsize> = (0..7).map(|_| AtomicUsize::new(0)).collect();
+        run_parts(7, &|i| {
+            hits[i].fetch_add(1, Ordering::Relaxed);
+            // A kernel inside a kernel: runs on this thread, still complete.
+            let inner = map_ranges(10, 1, |r| r.len());
+            assert_eq!(inner.iter().sum::<usize>(), 10);
+        });
+        assert!(hits.iter().all(|h| h.load(Ordering::Relaxed) == 1));
+        let caught = std::panic::catch_unwind(|| {
+            run_parts(4, &|i| {
+                if i == 3 {
+                    panic!("part 3");
+                }
+            })
+        });
+        assert!(caught.is_err());
+        // The pool still works after a panic.
+        assert_eq!(
+            map_ranges(100, 1, |r| r.sum::<usize>())
+                .iter()
+                .sum::<usize>(),
+            4950
+        );
     }
 }

@@ -57,6 +57,11 @@ mod simd {
     /// A vector of `L` f32 lanes.
     pub(super) trait Simd: Copy {
         const L: usize;
+        /// Whether the instruction set has 32 vector registers (AVX-512);
+        /// with 16 (AVX2) the tiles are shaped to keep their accumulators
+        /// in registers (a spilled accumulator costs a load and a store per
+        /// multiply-add).
+        const WIDE_FILE: bool;
         /// # Safety
         /// `p` points to `L` readable values.
         unsafe fn load(p: *const f32) -> Self;
@@ -145,6 +150,8 @@ mod simd {
 
     impl Simd for Portable {
         const L: usize = 8;
+        const WIDE_FILE: bool = false;
+
         #[inline(always)]
         unsafe fn load(p: *const f32) -> Self {
             // SAFETY: the caller guarantees 8 readable values.
@@ -234,6 +241,8 @@ mod simd {
                 unsafe { _mm_prefetch::<_MM_HINT_T0>(p as *const i8) }
             }
             const L: usize = 16;
+            const WIDE_FILE: bool = true;
+
             #[inline(always)]
             unsafe fn load(p: *const f32) -> Self {
                 // SAFETY: the caller guarantees `p` points to `L` readable floats.
@@ -319,6 +328,8 @@ mod simd {
                 unsafe { _mm_prefetch::<_MM_HINT_T0>(p as *const i8) }
             }
             const L: usize = 8;
+            const WIDE_FILE: bool = false;
+
             #[inline(always)]
             unsafe fn load(p: *const f32) -> Self {
                 // SAFETY: the caller guarantees `p` points to `L` readable floats.
@@ -401,6 +412,87 @@ mod simd {
 }
 
 use simd::Simd;
+
+/// The tiles of the passes through time, each compiled as a function of
+/// its own for one instruction set and never inlined into the loops over
+/// steps and tiles. Inlined there, the gate math's loop-invariant constants
+/// were hoisted out of all the loops and held registers through the
+/// multiply-add loop, whose accumulators then lived on the stack (AVX2, 16
+/// registers: a store and a reload per multiply-add, twice the time). A
+/// closure cannot do this: compiled on its own it lacks the target
+/// features, and the intrinsics inside it stay calls.
+trait Tiles: Simd {
+    /// [`fwd_tile`] for this instruction set.
+    ///
+    /// # Safety
+    /// As [`fwd_tile`].
+    unsafe fn fwd_tile<const R: usize, const GRU: bool>(
+        d: &Geo,
+        p: &FwdBufs,
+        t: usize,
+        tp: Option<usize>,
+        j: usize,
+        r0: usize,
+    );
+
+    /// [`bwd_tile`] for this instruction set.
+    ///
+    /// # Safety
+    /// As [`bwd_tile`].
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn bwd_tile<const R: usize, const NB: usize, const GRU: bool>(
+        d: &Geo,
+        p: &BwdBufs,
+        t: usize,
+        tn: Option<usize>,
+        tp: Option<usize>,
+        jb: usize,
+        r0: usize,
+    );
+}
+
+macro_rules! tiles_for {
+    ($ty:ty $(, $feat:literal)?) => {
+        impl Tiles for $ty {
+            $(#[target_feature(enable = $feat)])?
+            #[inline(never)]
+            unsafe fn fwd_tile<const R: usize, const GRU: bool>(
+                d: &Geo,
+                p: &FwdBufs,
+                t: usize,
+                tp: Option<usize>,
+                j: usize,
+                r0: usize,
+            ) {
+                // SAFETY: this function's contract is `fwd_tile`'s, and the
+                // features its vectors need are enabled here.
+                unsafe { fwd_tile::<Self, R, GRU>(d, p, t, tp, j, r0) }
+            }
+
+            $(#[target_feature(enable = $feat)])?
+            #[inline(never)]
+            unsafe fn bwd_tile<const R: usize, const NB: usize, const GRU: bool>(
+                d: &Geo,
+                p: &BwdBufs,
+                t: usize,
+                tn: Option<usize>,
+                tp: Option<usize>,
+                jb: usize,
+                r0: usize,
+            ) {
+                // SAFETY: this function's contract is `bwd_tile`'s, and the
+                // features its vectors need are enabled here.
+                unsafe { bwd_tile::<Self, R, NB, GRU>(d, p, t, tn, tp, jb, r0) }
+            }
+        }
+    };
+}
+
+tiles_for!(simd::Portable);
+#[cfg(target_arch = "x86_64")]
+tiles_for!(simd::Avx2, "avx2,fma");
+#[cfg(target_arch = "x86_64")]
+tiles_for!(simd::Avx512, "avx512f,avx2,fma");
 
 /// Vector lanes of the fused layer kernels for `isa`.
 fn lanes(isa: Isa) -> usize {
@@ -679,8 +771,10 @@ unsafe fn fwd_tile<S: Simd, const R: usize, const GRU: bool>(
 /// other thread writes them meanwhile, and the CPU runs the instruction
 /// set of `S`.
 #[inline(always)]
-unsafe fn fwd_rows<S: Simd, const GRU: bool>(d: &Geo, p: &FwdBufs, rows: Range<usize>) {
-    let tl = tiles(rows);
+unsafe fn fwd_rows<S: Tiles, const GRU: bool>(d: &Geo, p: &FwdBufs, rows: Range<usize>) {
+    // A tile keeps 4 accumulators per row and the 4 gate weights in
+    // registers: 6 rows fit 32 registers, 2 rows fit 16.
+    let tl = tiles_of(rows, if S::WIDE_FILE { 6 } else { 2 });
     for s in 0..d.t {
         let t = d.time(s);
         let tp = (s > 0).then(|| d.time(s - 1));
@@ -690,12 +784,12 @@ unsafe fn fwd_rows<S: Simd, const GRU: bool>(d: &Geo, p: &FwdBufs, rows: Range<u
                 // `rows` ours, the CPU runs `S`) covers each tile of `rows`.
                 unsafe {
                     match mr {
-                        6 => fwd_tile::<S, 6, GRU>(d, p, t, tp, j, r0),
-                        5 => fwd_tile::<S, 5, GRU>(d, p, t, tp, j, r0),
-                        4 => fwd_tile::<S, 4, GRU>(d, p, t, tp, j, r0),
-                        3 => fwd_tile::<S, 3, GRU>(d, p, t, tp, j, r0),
-                        2 => fwd_tile::<S, 2, GRU>(d, p, t, tp, j, r0),
-                        _ => fwd_tile::<S, 1, GRU>(d, p, t, tp, j, r0),
+                        6 => S::fwd_tile::<6, GRU>(d, p, t, tp, j, r0),
+                        5 => S::fwd_tile::<5, GRU>(d, p, t, tp, j, r0),
+                        4 => S::fwd_tile::<4, GRU>(d, p, t, tp, j, r0),
+                        3 => S::fwd_tile::<3, GRU>(d, p, t, tp, j, r0),
+                        2 => S::fwd_tile::<2, GRU>(d, p, t, tp, j, r0),
+                        _ => S::fwd_tile::<1, GRU>(d, p, t, tp, j, r0),
                     }
                 }
             }
@@ -987,7 +1081,7 @@ unsafe fn prod_run<S: Simd>(job: &Prod) {
                 const RB: usize = 192;
                 for k0 in (0..rows).step_by(RB) {
                     let kr = k0..(k0 + RB).min(rows);
-                    for (c0, nv) in chunks(m / S::L) {
+                    for (c0, nv) in chunks(m / S::L, tile_shape::<S>().1) {
                         for (n0, r) in tiles(0..cols) {
                             tile!(r, nv, n0, c0, kr.clone());
                         }
@@ -996,7 +1090,7 @@ unsafe fn prod_run<S: Simd>(job: &Prod) {
             }
             Prod::Data { rows, ldw, .. } => {
                 for (r0, r) in tiles(0..rows) {
-                    for (c0, nv) in chunks(ldw / S::L) {
+                    for (c0, nv) in chunks(ldw / S::L, tile_shape::<S>().1) {
                         tile!(r, nv, r0, c0, 0..0);
                     }
                 }
@@ -1045,29 +1139,24 @@ fn run_prod(v: Isa, job: &Prod) {
 /// # Safety
 /// As [`fwd_rows`], with the backward buffers.
 #[inline(always)]
-unsafe fn bwd_rows<S: Simd, const GRU: bool>(d: &Geo, p: &BwdBufs, rows: Range<usize>) {
-    // Four rows: 16 accumulators leave registers for the operands (six
-    // rows spill).
-    let tl = tiles_of(rows, 4);
+unsafe fn bwd_rows<S: Tiles, const GRU: bool>(d: &Geo, p: &BwdBufs, rows: Range<usize>) {
+    // 32 registers: 4 rows x 4 blocks of accumulators leave room for the
+    // operands (six rows spill); 16 registers: 6 rows x 2 blocks.
+    let (max_rows, max_nb) = tile_shape::<S>();
+    let tl = tiles_of(rows, max_rows);
     let nblk = d.blocks();
     for s in (0..d.t).rev() {
         let t = d.time(s);
         let tn = (s + 1 < d.t).then(|| d.time(s + 1));
         let tp = (s > 0).then(|| d.time(s - 1));
         for &(r0, mr) in &tl {
-            let mut jb = 0;
-            while jb < nblk {
-                let nb = match nblk - jb {
-                    1 => 1,
-                    2 | 3 => 2,
-                    _ => 4,
-                };
+            for (jb, nb) in chunks(nblk, max_nb) {
                 macro_rules! go {
                     ($r:literal) => {
                         match nb {
-                            4 => bwd_tile::<S, $r, 4, GRU>(d, p, t, tn, tp, jb, r0),
-                            2 => bwd_tile::<S, $r, 2, GRU>(d, p, t, tn, tp, jb, r0),
-                            _ => bwd_tile::<S, $r, 1, GRU>(d, p, t, tn, tp, jb, r0),
+                            4 => S::bwd_tile::<$r, 4, GRU>(d, p, t, tn, tp, jb, r0),
+                            2 => S::bwd_tile::<$r, 2, GRU>(d, p, t, tn, tp, jb, r0),
+                            _ => S::bwd_tile::<$r, 1, GRU>(d, p, t, tn, tp, jb, r0),
                         }
                     };
                 }
@@ -1075,27 +1164,43 @@ unsafe fn bwd_rows<S: Simd, const GRU: bool>(d: &Geo, p: &BwdBufs, rows: Range<u
                 // `rows` ours, the CPU runs `S`) covers each tile of `rows`.
                 unsafe {
                     match mr {
+                        6 => go!(6),
+                        5 => go!(5),
                         4 => go!(4),
                         3 => go!(3),
                         2 => go!(2),
                         _ => go!(1),
                     }
                 }
-                jb += nb;
             }
         }
     }
 }
 
-/// Chunks of hidden blocks used by the backward tiles (sizes 4, 2 or 1).
-fn chunks(nblk: usize) -> Vec<(usize, usize)> {
+/// The largest backward tile for `S`: (rows, hidden blocks).
+fn tile_shape<S: Simd>() -> (usize, usize) {
+    if S::WIDE_FILE { (4, 4) } else { (6, 2) }
+}
+
+/// The most hidden blocks per backward tile with the instruction set `isa`
+/// (as [`tile_shape`]; the packed weights follow it).
+fn max_blocks(isa: Isa) -> usize {
+    match isa.level() {
+        Level::Avx512 => 4,
+        Level::Avx2 | Level::Portable => 2,
+    }
+}
+
+/// Chunks `(first, count)` of `nblk` hidden blocks (or vectors) for tiles
+/// of at most `max` (4 or 2): sizes 4, 2 or 1.
+fn chunks(nblk: usize, max: usize) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut jb = 0;
     while jb < nblk {
         let nb = match nblk - jb {
             1 => 1,
             2 | 3 => 2,
-            _ => 4,
+            _ => max.min(4),
         };
         out.push((jb, nb));
         jb += nb;
@@ -1162,10 +1267,25 @@ macro_rules! isa_entry {
 isa_entry!(run_fwd, fwd_rows, FwdBufs);
 isa_entry!(run_bwd, bwd_rows, BwdBufs);
 
-/// Runs `f` on the batch split over the compute threads (the calling
-/// thread takes the first share).
+/// Runs `f` on the batch rows split into groups, which the compute threads
+/// claim as they come free: rows are independent through the whole
+/// sequence, so a thread held up by another process leaves its rows to the
+/// others. Groups of 12 rows (an even number below 12 when there are too
+/// few rows for one group per thread) split into whole tiles of every
+/// shape (2 and 6 rows with AVX2, 6 and 4 with AVX-512): groups of 11
+/// left a one-row tile, which runs at half the rate.
 fn over_batch(b: usize, f: impl Fn(Range<usize>) + Sync) {
-    par::map_ranges(b, 4, f);
+    let threads = par::threads();
+    let group = if b >= 12 * threads {
+        12
+    } else {
+        b.div_ceil(threads).next_multiple_of(2).max(2)
+    };
+    let groups: Vec<Range<usize>> = (0..b)
+        .step_by(group)
+        .map(|s| s..(s + group).min(b))
+        .collect();
+    par::run_parts(groups.len(), &|i| f(groups[i].clone()));
 }
 
 /// What the forward pass keeps for the backward pass (time-major, padded).
@@ -1261,12 +1381,12 @@ fn pack_forward(d: &Geo, cell: Cell, w: &[f32]) -> (Vec<f32>, Vec<f32>) {
 
 /// Packs `W_hh` for the backward tiles: per chunk, `[G·Hp, nb·L]` with
 /// element `(q·Hp + u', u) = W_hh[q·H + u', u]`.
-fn pack_backward(d: &Geo, w: &[f32]) -> Vec<f32> {
+fn pack_backward(d: &Geo, isa: Isa, w: &[f32]) -> Vec<f32> {
     let (l, g, h, hp) = (d.lanes, d.g, d.h, d.hp);
     let cols = d.k() + 2;
     let kk = d.ghp();
     let mut out = vec![0f32; kk * hp];
-    for (jb, nb) in chunks(d.blocks()) {
+    for (jb, nb) in chunks(d.blocks(), max_blocks(isa)) {
         let base = jb * l * kk;
         let width = nb * l;
         for q in 0..g {
@@ -1359,7 +1479,7 @@ impl candle_core::CustomOp2 for SeqOp {
         let cols = i + h + 2;
         let gru = self.cell == Cell::Gru;
         let wv = w.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
-        let wpanel = pack_backward(&d, &wv);
+        let wpanel = pack_backward(&d, self.isa, &wv);
         let mut dpre = pool::take(rows * ghp);
         let mut drec = if gru {
             pool::take(rows * ghp)

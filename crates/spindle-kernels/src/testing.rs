@@ -1,7 +1,30 @@
 //! Test helpers: compare a kernel with its candle reference (values and
 //! gradients) and spot-check its gradients with finite differences.
 
-use candle_core::{DType, Result, Tensor, Var, bail};
+use candle_core::{DType, Device, Result, Tensor, Var, bail};
+
+/// A CPU variable of `shape` with values uniform in `mean ± spread`, the
+/// same on every run for a `seed` (candle's generator cannot be seeded):
+/// kernels with kinks (max pooling, ReLU) are checked against finite
+/// differences on data known to keep away from them, not on whatever a
+/// run draws.
+pub fn seeded_var(shape: &[usize], seed: u64, mean: f32, spread: f32) -> Result<Var> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
+    let n: usize = shape.iter().product();
+    let v: Vec<f32> = (0..n)
+        .map(|_| {
+            // splitmix64
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            let u = (z >> 40) as f32 / (1u64 << 24) as f32; // [0, 1)
+            mean + spread * (2.0 * u - 1.0)
+        })
+        .collect();
+    Var::from_vec(v, shape, &Device::Cpu)
+}
 
 /// `max |a - b| <= tol * max(1, max |b|)`.
 pub fn assert_close(a: &Tensor, b: &Tensor, tol: f64) -> Result<()> {

@@ -1,6 +1,8 @@
-//! Training throughput of the six standard configurations (see
-//! [`STANDARD_CONFIGS`], the same as the PyTorch baseline script): batch 64,
-//! AdamW lr 1e-3, cross-entropy, random data.
+//! Training throughput of the eight standard configurations (see
+//! [`STANDARD_CONFIGS`], the same as the PyTorch baseline scripts): batch 64,
+//! AdamW lr 1e-3, cross-entropy, random data. Each result carries the wall
+//! time of the median step, the process CPU time per step (`getrusage`, all
+//! threads) and the instruction set the kernels ran.
 
 use std::time::Instant;
 
@@ -13,10 +15,13 @@ use crate::model::{
     trainable_vars,
 };
 
+use super::cpu_time::process_cpu_seconds;
+
 /// One standard configuration.
 #[derive(Debug, Clone)]
 pub struct BenchConfig {
-    /// The name printed (`eegnet`, `shallow`, `deep4`, `lstm`, `gru`, `cnn1d-audio`).
+    /// The name printed (`eegnet`, `shallow`, `deep4`, `lstm`, `gru`,
+    /// `cnn1d-audio`, `crnn`, `sleep`).
     pub name: &'static str,
     /// The model name for [`ModelSpec::by_name`].
     pub model: &'static str,
@@ -26,17 +31,23 @@ pub struct BenchConfig {
     pub samples: usize,
     /// Classes.
     pub classes: usize,
+    /// Sampling rate the model is built for (Hz).
+    pub rate_hz: f64,
 }
 
-/// The six standard configurations: EEGNet, ShallowConvNet and Deep4Net on
-/// 22 x 1000, LSTM and GRU (2 x 64) on 22 x 250, and M5 on 1 x 16000 raw audio.
-pub const STANDARD_CONFIGS: [BenchConfig; 6] = [
+/// The eight standard configurations: EEGNet, ShallowConvNet and Deep4Net on
+/// 22 x 1000 (250 Hz), LSTM and GRU (2 x 64) on 22 x 250, M5 on 1 x 16000
+/// raw audio, the CRNN with its defaults (convolutions 32-32-64, kernel 7,
+/// pool 3, bidirectional GRU 64) on 22 x 1000, and the Chambers 2018 sleep
+/// stager on 2 channels x 30 s at 100 Hz, 5 stages.
+pub const STANDARD_CONFIGS: [BenchConfig; 8] = [
     BenchConfig {
         name: "eegnet",
         model: "eegnet",
         channels: 22,
         samples: 1000,
         classes: 4,
+        rate_hz: 250.0,
     },
     BenchConfig {
         name: "shallow",
@@ -44,6 +55,7 @@ pub const STANDARD_CONFIGS: [BenchConfig; 6] = [
         channels: 22,
         samples: 1000,
         classes: 4,
+        rate_hz: 250.0,
     },
     BenchConfig {
         name: "deep4",
@@ -51,6 +63,7 @@ pub const STANDARD_CONFIGS: [BenchConfig; 6] = [
         channels: 22,
         samples: 1000,
         classes: 4,
+        rate_hz: 250.0,
     },
     BenchConfig {
         name: "lstm",
@@ -58,6 +71,7 @@ pub const STANDARD_CONFIGS: [BenchConfig; 6] = [
         channels: 22,
         samples: 250,
         classes: 4,
+        rate_hz: 250.0,
     },
     BenchConfig {
         name: "gru",
@@ -65,6 +79,7 @@ pub const STANDARD_CONFIGS: [BenchConfig; 6] = [
         channels: 22,
         samples: 250,
         classes: 4,
+        rate_hz: 250.0,
     },
     BenchConfig {
         name: "cnn1d-audio",
@@ -72,6 +87,23 @@ pub const STANDARD_CONFIGS: [BenchConfig; 6] = [
         channels: 1,
         samples: 16_000,
         classes: 10,
+        rate_hz: 16_000.0,
+    },
+    BenchConfig {
+        name: "crnn",
+        model: "crnn",
+        channels: 22,
+        samples: 1000,
+        classes: 4,
+        rate_hz: 250.0,
+    },
+    BenchConfig {
+        name: "sleep",
+        model: "sleep",
+        channels: 2,
+        samples: 3000,
+        classes: 5,
+        rate_hz: 100.0,
     },
 ];
 
@@ -82,8 +114,13 @@ pub struct TrainBenchResult {
     pub name: String,
     /// Training windows per second.
     pub samples_per_s: f64,
-    /// Median milliseconds per optimizer step.
+    /// Median milliseconds per optimizer step (wall clock).
     pub step_ms: f64,
+    /// CPU milliseconds per step of the whole process, all threads
+    /// (`getrusage(RUSAGE_SELF)` over the timed steps; 0 where unavailable).
+    pub cpu_ms_per_step: f64,
+    /// The instruction set the kernels ran (`avx512`, `avx2`, `portable`).
+    pub isa: String,
     /// Trainable parameters.
     pub params: usize,
     /// Compute threads.
@@ -109,7 +146,7 @@ pub fn bench_train_step(
     let input = InputShape {
         channels: config.channels,
         samples: config.samples,
-        rate_hz: 250.0,
+        rate_hz: config.rate_hz,
         n_outputs: config.classes,
     };
     let varmap = VarMap::new();
@@ -149,15 +186,22 @@ pub fn bench_train_step(
     }
     let mut times = Vec::new();
     let started = Instant::now();
+    let cpu_before = process_cpu_seconds();
     while times.len() < min_steps || started.elapsed().as_secs_f64() < min_seconds {
         times.push(step()?);
     }
+    let cpu_s = match (cpu_before, process_cpu_seconds()) {
+        (Some(a), Some(b)) => (b - a) / times.len() as f64,
+        _ => 0.0,
+    };
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
     Ok(TrainBenchResult {
         name: config.name.to_string(),
         samples_per_s: batch as f64 / median,
         step_ms: median * 1000.0,
+        cpu_ms_per_step: cpu_s * 1000.0,
+        isa: spindle_kernels::isa::Isa::best().name().to_string(),
         params,
         threads: candle_core::utils::get_num_threads(),
         device: crate::train::device_name(device),

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use spindle_signals::dsp::DisplayFilter;
+use spindle_signals::recording::{ChannelKind, channel_kinds};
 
 use super::finite::check_finite;
 use super::split::{Holdout, HoldoutMethod, hold_out};
@@ -207,7 +208,7 @@ impl<'a> Plan<'a> {
         config: &'a DatasetConfig,
     ) -> Result<Self, DatasetError> {
         let whole_file = sources.iter().all(|s| s.whole_file);
-        let channels = choose_channels(sources, &config.channels)?;
+        let channels = choose_channels(sources, &config.channels, &config.channel_types)?;
         let input_unit = common_unit(&sources[0], &channels);
         // Before filtering or resampling, which would smear a NaN over its channel.
         check_finite(sources, &channels)?;
@@ -668,10 +669,13 @@ fn common_unit(source: &LoadedSource, channels: &[String]) -> Option<String> {
 }
 
 /// The chosen channels: `wanted` when given (every recording must have them),
-/// else the labels every recording has, in the first recording's order.
+/// else the labels every recording has, in the first recording's order, of
+/// the `types` asked for (all types when empty; each recording's own
+/// [`channel_kinds`] decide).
 fn choose_channels(
     sources: &[LoadedSource],
     wanted: &[String],
+    types: &[ChannelKind],
 ) -> Result<Vec<String>, DatasetError> {
     if !wanted.is_empty() {
         for s in sources {
@@ -686,16 +690,35 @@ fn choose_channels(
         }
         return Ok(wanted.to_vec());
     }
+    let mut kinds = Vec::with_capacity(sources.len());
+    for s in sources {
+        kinds.push(if types.is_empty() {
+            Vec::new()
+        } else {
+            channel_kinds(&s.recording)?
+        });
+    }
+    // A channel counts in a recording when it is there with a wanted type.
+    let usable = |s: &LoadedSource, kinds: &[ChannelKind], label: &str| {
+        s.recording
+            .channels
+            .iter()
+            .enumerate()
+            .any(|(i, c)| c.label == label && (types.is_empty() || types.contains(&kinds[i])))
+    };
     let first = &sources[0].recording.channels;
     let common: Vec<String> = first
         .iter()
         .map(|c| c.label.clone())
-        .filter(|l| {
-            sources
-                .iter()
-                .all(|s| s.recording.channels.iter().any(|c| &c.label == l))
-        })
+        .filter(|l| sources.iter().zip(&kinds).all(|(s, k)| usable(s, k, l)))
         .collect();
+    if common.is_empty() && !types.is_empty() {
+        let names: Vec<&str> = types.iter().map(|k| k.name()).collect();
+        return Err(DatasetError::Invalid(format!(
+            "the recordings share no channel of type {}; see each file's channel types with spindle inspect",
+            names.join(", ")
+        )));
+    }
     if common.is_empty() {
         return Err(DatasetError::Invalid(
             "the recordings share no channel label; choose channels explicitly".into(),

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use spindle_signals::dsp::DisplayFilter;
+use spindle_signals::recording::ChannelKind;
 
 use super::Representation;
 
@@ -84,6 +85,12 @@ pub struct DatasetConfig {
     pub unlabeled_class: Option<String>,
     /// Only these channels, by label; empty: the channels every recording has.
     pub channels: Vec<String>,
+    /// Only channels of these types ([`channel_kinds`]: a BIDS channels.tsv,
+    /// else the names); empty: every type. Used when `channels` is empty.
+    ///
+    /// [`channel_kinds`]: spindle_signals::recording::channel_kinds
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channel_types: Vec<ChannelKind>,
     /// Resample every channel to this rate (Hz); `None`: the most common rate.
     pub rate_hz: Option<f64>,
     /// Standardization fitted on the training windows.
@@ -126,6 +133,7 @@ impl Default for DatasetConfig {
             merge: BTreeMap::new(),
             unlabeled_class: None,
             channels: Vec::new(),
+            channel_types: Vec::new(),
             rate_hz: None,
             normalization: Normalization::Auto,
             validation_fraction: 0.2,

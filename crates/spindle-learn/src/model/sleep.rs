@@ -21,6 +21,7 @@ use candle_nn::VarBuilder;
 use super::conv::{Conv1d, Padding, WeightInit};
 use super::dense::{Dense, dropout};
 use super::pool::max_pool1d;
+use spindle_kernels::bn_act_pool::{Act, Pool, act_pool};
 use super::registry::{DROPOUT_HELP, WindowFacts, dropout as dropout_param, int};
 use super::summary::{ReceptiveField, Trace, pooled_len, valid_len};
 use super::{Architecture, Family, Hyper, InputShape, Kind, ModelError, Network, Traced, check};
@@ -135,6 +136,16 @@ impl Hyper for SleepConfig {
     }
 }
 
+/// ReLU then max pooling by `pool` of `x` `[B, C, L]`: one kernel on the
+/// CPU in f32 ([`act_pool`]: the maximum is taken before the ReLU and the
+/// backward visits only the maxima), candle's ops elsewhere.
+fn relu_max_pool(x: &Tensor, pool: usize) -> Result<Tensor> {
+    if spindle_kernels::is_cpu_f32(x) && pool >= 1 {
+        return act_pool(x, Act::Relu, Pool::Max(pool));
+    }
+    max_pool1d(&x.relu()?, pool)
+}
+
 /// The sleep stager; see the module documentation for the layer stack.
 #[derive(Debug, Clone)]
 pub struct SleepStager {
@@ -213,13 +224,13 @@ impl Traced for SleepStager {
             None => x.clone(),
         };
         let x = x.reshape((b * c, 1, samples))?; // each virtual channel alone
-        let x = max_pool1d(&self.conv1.forward(&x)?.relu()?, self.config.pool)?; // [B*C, n, T']
+        let x = relu_max_pool(&self.conv1.forward(&x)?, self.config.pool)?; // [B*C, n, T']
         t.record_shape(
             "conv1+relu+pool",
             &[c, self.config.filters, x.dim(2)?],
             self.conv1.params(),
         );
-        let x = max_pool1d(&self.conv2.forward(&x)?.relu()?, self.config.pool)?; // [B*C, n, T'']
+        let x = relu_max_pool(&self.conv2.forward(&x)?, self.config.pool)?; // [B*C, n, T'']
         t.record_shape(
             "conv2+relu+pool",
             &[c, self.config.filters, x.dim(2)?],

@@ -10,7 +10,7 @@ use super::options::{OptionsError, TrainOptions, bad, parse_key_value};
 
 /// Every option of `spindle train` that [`TrainOptions`] holds, as written on
 /// the command line: what [`TrainOptions::from_args`] reads.
-pub const TRAIN_OPTION_FLAGS: [&str; 25] = [
+pub const TRAIN_OPTION_FLAGS: [&str; 26] = [
     "--model",
     "--model-param",
     "--epochs",
@@ -31,6 +31,7 @@ pub const TRAIN_OPTION_FLAGS: [&str; 25] = [
     "--lowpass",
     "--notch",
     "--channels",
+    "--channel-types",
     "--regression",
     "--augment",
     "--augment-p",
@@ -42,11 +43,12 @@ pub const TRAIN_OPTION_FLAGS: [&str; 25] = [
 const SWITCHES: [&str; 2] = ["--class-weights", "--regression"];
 
 /// The options that may be given more than once (their values add up).
-const REPEATABLE: [&str; 5] = [
+const REPEATABLE: [&str; 6] = [
     "--model-param",
     "--merge",
     "--classes",
     "--channels",
+    "--channel-types",
     "--augment",
 ];
 
@@ -137,6 +139,12 @@ fn set_value(o: &mut TrainOptions, flag: &str, value: &str) -> Result<(), String
         "--lowpass" => o.lowpass = Some(number(value)?),
         "--notch" => o.notch = Some(number(value)?),
         "--channels" => o.channels.extend(list(value)),
+        "--channel-types" => {
+            for kind in list(value) {
+                o.channel_types
+                    .push(kind.parse().map_err(|e| format!("{e}"))?);
+            }
+        }
         "--augment" => o.augment.extend(list(value)),
         "--augment-p" => o.augment_p = number(value)?,
         "--seed" => o.seed = number(value)?,
@@ -170,6 +178,7 @@ mod tests {
     use super::*;
     use crate::dataset::Normalization;
     use crate::train::{DeviceChoice, RepresentationChoice, Schedule};
+    use spindle_signals::recording::ChannelKind;
 
     fn words(line: &str) -> Vec<&str> {
         line.split_whitespace().collect()
@@ -183,7 +192,7 @@ mod tests {
              --class-weights --window 2.5 --stride=1 --classes a,b --classes c \
              --merge x=y --unlabeled-class rest --representation spectrogram \
              --normalization zscore --highpass 0.5 --lowpass=40 --notch 50 \
-             --channels Fz,Cz --regression --augment shift,noise=0.1 --augment-p 0.3 \
+             --channels Fz,Cz --channel-types eeg,EOG --channel-types=emg --regression --augment shift,noise=0.1 --augment-p 0.3 \
              --seed 7 --device cpu",
         ))?;
         let expected = TrainOptions {
@@ -213,6 +222,7 @@ mod tests {
             lowpass: Some(40.0),
             notch: Some(50.0),
             channels: vec!["Fz".into(), "Cz".into()],
+            channel_types: vec![ChannelKind::Eeg, ChannelKind::Eog, ChannelKind::Emg],
             regression: true,
             augment: vec!["shift".into(), "noise=0.1".into()],
             augment_p: 0.3,

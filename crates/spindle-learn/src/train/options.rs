@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use spindle_signals::dsp::DisplayFilter;
+use spindle_signals::recording::ChannelKind;
 
 use super::{DeviceChoice, Schedule, TrainConfig};
 use crate::dataset::{
@@ -207,6 +208,12 @@ pub struct TrainOptions {
     /// Only these channels (comma-separated labels).
     #[cfg_attr(feature = "cli", arg(long, value_delimiter = ','))]
     pub channels: Vec<String>,
+    /// Only channels of these types (comma-separated: eeg, eog, emg, ecg,
+    /// other), as a BIDS channels.tsv gives them or as guessed from the
+    /// names (`EEG Fpz-Cz`, `EOG horizontal`, `Cz`); instead of --channels.
+    #[cfg_attr(feature = "cli", arg(long, value_delimiter = ','))]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channel_types: Vec<ChannelKind>,
     /// The labels are numbers: train a regressor (MSE loss) instead of a classifier.
     #[cfg_attr(feature = "cli", arg(long))]
     pub regression: bool,
@@ -261,6 +268,7 @@ impl Default for TrainOptions {
             lowpass: None,
             notch: None,
             channels: Vec::new(),
+            channel_types: Vec::new(),
             regression: false,
             augment: Vec::new(),
             augment_p: train.augmentation.probability,
@@ -324,6 +332,12 @@ impl TrainOptions {
         if self.patience == Some(0) {
             return Err(bad("--patience", "must be at least 1 epoch"));
         }
+        if !self.channels.is_empty() && !self.channel_types.is_empty() {
+            return Err(bad(
+                "--channel-types",
+                "chooses channels by type: give it or --channels, not both",
+            ));
+        }
         for (name, v) in [("--window", self.window), ("--stride", self.stride)] {
             if let Some(s) = v
                 && !(s > 0.0 && s.is_finite())
@@ -364,6 +378,7 @@ impl TrainOptions {
             merge: self.merge.iter().cloned().collect::<BTreeMap<_, _>>(),
             unlabeled_class: self.unlabeled_class.clone(),
             channels: self.channels.clone(),
+            channel_types: self.channel_types.clone(),
             seed: self.seed,
             regression: self.regression,
             representation: self.representation.representation(),
@@ -562,6 +577,10 @@ impl TrainOptions {
         }
         if !self.channels.is_empty() {
             push("--channels", self.channels.join(","));
+        }
+        if !self.channel_types.is_empty() {
+            let names: Vec<&str> = self.channel_types.iter().map(|k| k.name()).collect();
+            push("--channel-types", names.join(","));
         }
         if !self.augment.is_empty() {
             push("--augment", self.augment.join(","));

@@ -157,3 +157,29 @@ fn short_audio_files_are_padded_to_the_model_minimum() {
     let first = &ds.train.x[..ds.window_len];
     assert!(first[8_000..].iter().all(|&v| v == first[8_000]));
 }
+
+#[test]
+fn channel_types_choose_the_sleep_nights_eeg() {
+    use spindle_signals::recording::ChannelKind;
+    let mut warnings = Vec::new();
+    let sources =
+        load_sources(&[sample("sleep")], &Default::default(), &[], &mut warnings).unwrap();
+    let config = |types: Vec<ChannelKind>| DatasetConfig {
+        channel_types: types,
+        window_s: Some(30.0),
+        ..DatasetConfig::default()
+    };
+    let eeg = build_dataset(sources.clone(), Vec::new(), &config(vec![ChannelKind::Eeg])).unwrap();
+    assert_eq!(eeg.channels, ["Fpz-Cz", "Pz-Oz"]);
+    let eye_and_chin = build_dataset(
+        sources.clone(),
+        Vec::new(),
+        &config(vec![ChannelKind::Emg, ChannelKind::Eog]),
+    )
+    .unwrap();
+    assert_eq!(eye_and_chin.channels, ["EOG horizontal", "EMG submental"]);
+    let none = build_dataset(sources, Vec::new(), &config(vec![ChannelKind::Ecg]))
+        .unwrap_err()
+        .to_string();
+    assert!(none.contains("no channel of type ECG"), "{none}");
+}

@@ -10,6 +10,7 @@ mod atomic;
 mod audio_folder;
 mod bids;
 mod brainvision;
+mod channel_kind;
 mod edf;
 mod error;
 mod label_source;
@@ -28,6 +29,7 @@ pub use bids::{
     read_channels_tsv, sidecar_path, spindle_sidecar_path, unused_events_files,
 };
 pub use brainvision::{read_brainvision, write_brainvision};
+pub use channel_kind::{ChannelKind, UnknownChannelKind, channel_kinds};
 pub use edf::{EdfWriteOptions, PagedEdf, open_edf_paged, read_edf, write_edf};
 pub use error::RecordingError;
 pub use label_source::{LabelSource, labels_for_recording};
