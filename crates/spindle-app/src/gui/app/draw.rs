@@ -12,6 +12,7 @@ use crate::gui::channels;
 use crate::gui::command::{AppCommand, Pick, Tab};
 use crate::gui::explain::Overlay;
 use crate::gui::frame_stats::FrameStats;
+use crate::gui::hypnogram;
 use crate::gui::keys;
 use crate::gui::settings::ThemeChoice;
 use crate::gui::viewer::{self, ViewerContext};
@@ -28,13 +29,12 @@ impl SpindleApp {
         if self.shell.tab == Tab::Viewer
             && let Some(s) = &mut self.recording.session
         {
-            keys::handle(
-                ctx,
-                s,
-                &self.recording.scheme,
-                self.shell.settings.page_s,
-                &mut self.commands,
-            );
+            let kx = keys::KeyContext {
+                scheme: &self.recording.scheme,
+                page_s: self.shell.settings.page_s,
+                auto_advance: self.shell.settings.auto_advance,
+            };
+            keys::handle(ctx, s, &kx, &mut self.commands);
             if !ctx.egui_wants_keyboard_input()
                 && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::N))
             {
@@ -242,7 +242,13 @@ impl SpindleApp {
             });
             return;
         };
-        viewer::toolbar(ui, s, &mut self.shell.settings, &self.recording.scheme);
+        viewer::toolbar(
+            ui,
+            s,
+            &mut self.shell.settings,
+            &self.recording.scheme,
+            &mut self.commands,
+        );
         let names: Vec<String> = s
             .recording
             .channels
@@ -275,6 +281,9 @@ impl SpindleApp {
         let Some(s) = &mut self.recording.session else {
             return;
         };
+        if let Some(night) = &self.derived.night {
+            hypnogram::ui(ui, night, s, self.shell.settings.page_s);
+        }
         let now_s = ui.input(|i| i.time);
         let cx = ViewerContext {
             scheme: &self.recording.scheme,
