@@ -242,6 +242,43 @@ mod tests {
     }
 
     #[test]
+    fn eeg_eog_emg_and_ecg_in_volts_start_at_their_kinds_scale_the_rest_at_their_samples() {
+        // A blink ten times the background would defeat three MADs, not this.
+        let samples: Vec<f32> = (0..1000)
+            .map(|i| {
+                if i % 100 == 0 {
+                    400.0
+                } else {
+                    (i % 7) as f32 - 3.0
+                }
+            })
+            .collect();
+        let eeg = Channel::new("EEG Fpz-Cz", 100.0, samples.clone());
+        // Three amplitudes fill half a lane: 50 µV / 3.
+        let a = default_amplitude(&eeg, ChannelKind::Eeg, &samples);
+        assert!((a - 50.0 / 3.0).abs() < 1e-4, "{a}");
+        let emg = Channel {
+            unit: "mV".into(),
+            ..eeg.clone()
+        };
+        let a = default_amplitude(&emg, ChannelKind::Emg, &samples);
+        assert!((a - 0.025 / 3.0).abs() < 1e-7, "{a}");
+        let a = default_amplitude(&eeg, ChannelKind::Ecg, &samples);
+        assert!((a - 500.0 / 3.0).abs() < 1e-3, "{a}");
+        // No standard scale for other kinds, nor for a unit that is no voltage.
+        let robust = robust_amplitude(&samples);
+        assert_eq!(
+            default_amplitude(&eeg, ChannelKind::Other, &samples),
+            robust
+        );
+        let temp = Channel {
+            unit: "degC".into(),
+            ..eeg
+        };
+        assert_eq!(default_amplitude(&temp, ChannelKind::Eeg, &samples), robust);
+    }
+
+    #[test]
     fn opening_a_file_that_is_no_recording_names_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.edf");
