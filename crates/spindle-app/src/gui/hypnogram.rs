@@ -7,6 +7,7 @@ use eframe::egui::{
     self, Align2, Color32, CornerRadius, FontId, Rect, Role, Sense, Stroke, Ui, WidgetInfo, pos2,
     vec2,
 };
+use spindle_signals::labeling::LabelScheme;
 use spindle_signals::recording::LabelSet;
 use spindle_signals::scoring::{EpochScoring, SleepStage, SleepStatistics};
 
@@ -48,18 +49,34 @@ pub fn night_of(labels: &LabelSet) -> Option<Night> {
     })
 }
 
-/// Draws the strip and the statistics of `night` over session `s`; a click
-/// or drag on the strip moves the view there (to that epoch's page in
-/// epoch mode).
-pub fn ui(ui: &mut Ui, night: &Night, s: &mut Session, page_s: f64) {
+/// A stage's color: its label class's in `scheme` (as its labels are drawn
+/// over the traces), else the stage's own.
+fn stage_color(scheme: &LabelScheme, stage: SleepStage) -> Color32 {
+    let [r, g, b] = scheme
+        .get(stage.name())
+        .map_or_else(|| stage.color(), |c| c.color);
+    Color32::from_rgb(r, g, b)
+}
+
+/// Draws the strip and the statistics of `night` over session `s`, stages
+/// in their colors in `scheme`; a click or drag on the strip moves the view
+/// there (to that epoch's page in epoch mode).
+pub fn ui(ui: &mut Ui, night: &Night, s: &mut Session, scheme: &LabelScheme, page_s: f64) {
     ui.horizontal_top(|ui| {
         let width = (ui.available_width() - STATISTICS_W).max(200.0);
-        strip(ui, night, s, page_s, width);
-        statistics(ui, &night.statistics);
+        strip(ui, night, s, scheme, page_s, width);
+        statistics(ui, &night.statistics, scheme);
     });
 }
 
-fn strip(ui: &mut Ui, night: &Night, s: &mut Session, page_s: f64, width: f32) {
+fn strip(
+    ui: &mut Ui,
+    night: &Night,
+    s: &mut Session,
+    scheme: &LabelScheme,
+    page_s: f64,
+    width: f32,
+) {
     let (rect, resp) = ui.allocate_exact_size(vec2(width, STRIP_H), Sense::click_and_drag());
     resp.widget_info(|| WidgetInfo::labeled(Role::Canvas, true, "Hypnogram"));
     let duration_s = s.duration_s().max(night.scoring.end_s()).max(1e-9);
@@ -96,7 +113,13 @@ fn strip(ui: &mut Ui, night: &Night, s: &mut Session, page_s: f64, width: f32) {
             visuals.weak_text_color(),
         );
     }
-    draw_steps(&painter, night, steps, &x_of, &y_of, visuals);
+    let color_of = |stage: SleepStage| stage_color(scheme, stage);
+    let map = StripMap {
+        x_of: &x_of,
+        y_of: &y_of,
+        color_of: &color_of,
+    };
+    draw_steps(&painter, night, steps, &map, visuals);
     // The visible page.
     let (t0, t1) = s.view_range();
     let (x0, x1) = (x_of(t0), x_of(t1).max(x_of(t0) + 2.0));
@@ -114,16 +137,30 @@ fn strip(ui: &mut Ui, night: &Night, s: &mut Session, page_s: f64, width: f32) {
     );
 }
 
+/// Where the strip draws a time and a stage, and in which color.
+struct StripMap<'a> {
+    /// x of a time, seconds.
+    x_of: &'a dyn Fn(f64) -> f32,
+    /// y of a stage's row.
+    y_of: &'a dyn Fn(SleepStage) -> f32,
+    /// A stage's color.
+    color_of: &'a dyn Fn(SleepStage) -> Color32,
+}
+
 /// The steps (a segment per epoch in its stage's color, joined by thin
 /// risers) and the unscored epochs (grey ticks along the bottom).
 fn draw_steps(
     painter: &egui::Painter,
     night: &Night,
     steps: Rect,
-    x_of: &dyn Fn(f64) -> f32,
-    y_of: &dyn Fn(SleepStage) -> f32,
+    map: &StripMap<'_>,
     visuals: &egui::Visuals,
 ) {
+    let StripMap {
+        x_of,
+        y_of,
+        color_of,
+    } = map;
     let scoring = &night.scoring;
     let riser = Stroke::new(1.0, visuals.weak_text_color());
     let unscored_y = steps.bottom() + 6.0;
@@ -147,10 +184,9 @@ fn draw_steps(
         {
             painter.line_segment([pos2(lx, ly), pos2(lx, y)], riser);
         }
-        let [r, g, b] = stage.color();
         painter.line_segment(
             [pos2(x0, y), pos2(x1.max(x0 + 1.0), y)],
-            Stroke::new(3.0, Color32::from_rgb(r, g, b)),
+            Stroke::new(3.0, color_of(stage)),
         );
         last = Some((x1, y));
     }
@@ -165,7 +201,7 @@ fn draw_steps(
 
 /// The statistics of the night: the AASM measures (two to a row) and the
 /// minutes and percent of total sleep time of each stage.
-fn statistics(ui: &mut Ui, st: &SleepStatistics) {
+fn statistics(ui: &mut Ui, st: &SleepStatistics, scheme: &LabelScheme) {
     let latency = |v: Option<f64>| v.map_or_else(|| "none".to_owned(), |m| format!("{m:.1} min"));
     let measures = [
         ("Time in bed", format!("{:.1} min", st.time_in_bed_min)),
@@ -205,11 +241,10 @@ fn statistics(ui: &mut Ui, st: &SleepStatistics) {
             .show(ui, |ui| {
                 ui.label(small("Stage".to_owned()));
                 for stage in SleepStage::ALL {
-                    let [r, g, b] = stage.color();
                     ui.label(
                         small(stage.name().to_owned())
                             .strong()
-                            .color(Color32::from_rgb(r, g, b)),
+                            .color(stage_color(scheme, stage)),
                     );
                 }
                 ui.end_row();

@@ -282,7 +282,13 @@ impl SpindleApp {
             return;
         };
         if let Some(night) = &self.derived.night {
-            hypnogram::ui(ui, night, s, self.shell.settings.page_s);
+            hypnogram::ui(
+                ui,
+                night,
+                s,
+                &self.recording.scheme,
+                self.shell.settings.page_s,
+            );
         }
         let now_s = ui.input(|i| i.time);
         let cx = ViewerContext {
