@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use eframe::egui::{
-    Event, Key, Modifiers, MouseWheelSource, MouseWheelUnit, TouchPhase, pos2, vec2,
+    Event, Key, Modifiers, MouseWheelSource, MouseWheelUnit, Pos2, Rect, Shape, TouchPhase, pos2,
+    vec2,
 };
 use egui_kittest::kittest::Queryable;
 use spindle_app::gui::{Settings, SpindleApp};
@@ -122,6 +123,53 @@ fn a_night_opens_with_each_trace_in_its_lane_at_the_scale_of_its_kind() {
     h.get_by_label("Let traces overflow their lanes").click();
     h.run_steps(2);
     assert!(!h.state().parts().recording.clips_to_lanes());
+}
+
+/// The lanes the last frame drew traces in (shapes clipped to a rect a
+/// quarter of the traces high), each with how many points it drew; fails
+/// when a point lies outside its lane by more than the pixel an envelope
+/// column is widened to (the clip rect cuts that pixel).
+fn drawn_lanes(h: &AppHarness) -> Vec<(Rect, usize)> {
+    let traces = h.get_by_label("Signal traces").rect();
+    let lane_h = traces.height() / 4.0;
+    let mut lanes: Vec<(Rect, usize)> = Vec::new();
+    for clipped in &h.output().shapes {
+        let lane = clipped.clip_rect;
+        if (lane.height() - lane_h).abs() > 0.5 || !traces.contains_rect(lane) {
+            continue;
+        }
+        let points: Vec<Pos2> = match &clipped.shape {
+            Shape::Path(p) => p.points.clone(),
+            Shape::Mesh(m) => m.vertices.iter().map(|v| v.pos).collect(),
+            _ => continue,
+        };
+        for p in &points {
+            assert!(
+                (lane.top() - 1.0..=lane.bottom() + 1.0).contains(&p.y),
+                "{p:?} outside lane {lane:?}"
+            );
+        }
+        match lanes.iter_mut().find(|(r, _)| *r == lane) {
+            Some((_, n)) => *n += points.len(),
+            None => lanes.push((lane, points.len())),
+        }
+    }
+    lanes
+}
+
+#[test]
+fn every_trace_is_drawn_inside_its_lane_at_the_default_gain() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = open_night(&copy_night(dir.path()));
+    // 10 s as lines, then a 30-s epoch as envelopes.
+    for _ in 0..2 {
+        h.run_steps(1);
+        let lanes = drawn_lanes(&h);
+        assert_eq!(lanes.len(), 4, "{lanes:?}");
+        assert!(lanes.iter().all(|(_, n)| *n > 100), "{lanes:?}");
+        h.get_by_label("Epoch scoring").click();
+        h.run_steps(2);
+    }
 }
 
 #[test]
