@@ -102,6 +102,9 @@ pub enum AppCommand {
     SuggestLabels(PathBuf),
     /// Turn presentation mode on or off.
     SetPresentation(bool),
+    /// Set each shown channel's gain so that the 1st–99th percentile range
+    /// of its visible samples fills its lane (computed on a worker).
+    FitGains,
     /// Set the open recording's damaged sidecar aside and use its backup's
     /// labels.
     RestoreBackup,

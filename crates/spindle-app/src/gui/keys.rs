@@ -22,15 +22,21 @@ const DIGITS: [Key; 9] = [
     Key::Num9,
 ];
 
+/// What the keys need besides the session: the classes, the epoch length
+/// and whether scoring an epoch moves to the next.
+pub struct KeyContext<'a> {
+    /// The label classes and their hotkeys.
+    pub scheme: &'a LabelScheme,
+    /// Epoch page length, seconds.
+    pub page_s: f64,
+    /// Scoring an epoch moves to the next one.
+    pub auto_advance: bool,
+}
+
 /// Handles this frame's keys for session `s`, reporting what fails onto
 /// `commands`. Does nothing while a text field has the keyboard.
-pub fn handle(
-    ctx: &Context,
-    s: &mut Session,
-    scheme: &LabelScheme,
-    page_s: f64,
-    commands: &mut Commands,
-) {
+pub fn handle(ctx: &Context, s: &mut Session, kx: &KeyContext<'_>, commands: &mut Commands) {
+    let (scheme, page_s) = (kx.scheme, kx.page_s);
     // A text field, an open menu or a popup has the keyboard (Escape closes them).
     if ctx.egui_wants_keyboard_input() || egui::Popup::is_any_open(ctx) {
         return;
@@ -130,7 +136,9 @@ pub fn handle(
                     commands.push(AppCommand::Report(e));
                 }
                 s.selection = None;
-                s.go_to_page(page + 1, page_s);
+                if kx.auto_advance {
+                    s.go_to_page(page + 1, page_s);
+                }
             }
             HotkeyAction::ChooseClass(class) => s.active_class = Some(class),
         }

@@ -13,8 +13,10 @@ mod error;
 mod explain;
 mod frame_stats;
 mod glossary;
+mod hypnogram;
 mod keys;
 mod labels;
+mod lanes;
 mod listen;
 mod recovery;
 mod results;
@@ -33,12 +35,14 @@ mod worker;
 use std::path::{Path, PathBuf};
 
 pub use app::{
-    CrossValidation, Derived, OpenRecording, Parts, RunsPart, Shell, SpindleApp, TrainingPart,
+    CrossValidation, Derived, LaneInfo, OpenRecording, Parts, RunsPart, Shell, SpindleApp,
+    TrainingPart,
 };
 pub use command::{AppCommand, Tab};
 pub use error::AppError;
 pub use frame_stats::FrameStats;
 pub use glossary::TERMS;
+pub use hypnogram::Night;
 pub use settings::{Settings, ThemeChoice};
 pub use spindle_signals::viewing::Entry;
 pub use viewer::{Ribbon, RibbonSpan};

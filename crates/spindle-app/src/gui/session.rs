@@ -14,7 +14,8 @@ use spindle_signals::labeling::{
     TimeView, ViewLimits, journal_path,
 };
 use spindle_signals::recording::{
-    Label, LabelSet, LabelSource, Recording, SampleStore, Segment, sidecar_path, write_events_tsv,
+    ChannelKind, Label, LabelSet, LabelSource, Recording, SampleStore, Segment, sidecar_path,
+    write_events_tsv,
 };
 use spindle_signals::viewing::{Opened, OverviewEvent, OverviewJob};
 
@@ -77,8 +78,13 @@ pub struct Session {
     /// Samples of channel 0 last asked to be read ahead (recordings read on
     /// demand).
     warmed: Option<std::ops::Range<usize>>,
-    /// Robust amplitude per channel (physical units).
+    /// Default amplitude per channel, physical units: three fill half a
+    /// lane at gain 1 (the kind's standard scale, else a robust amplitude).
     pub amplitudes: Vec<f32>,
+    /// What each channel measures (EEG, EOG, EMG, ECG, other).
+    pub kinds: Vec<ChannelKind>,
+    /// Let traces overflow their lanes (off: each is clipped to its lane).
+    pub overflow: bool,
     /// The labels under edit.
     pub doc: LabelDocument,
     /// Where the labels came from when opened.
@@ -204,6 +210,8 @@ impl Session {
             warmed: None,
             pyramids: loaded.pyramids,
             amplitudes: loaded.amplitudes,
+            kinds: loaded.kinds,
+            overflow: false,
             doc: LabelDocument::new(loaded.labels),
             source: loaded.source,
             class: loaded.class,

@@ -33,6 +33,8 @@ pub struct Settings {
     pub window_s: f64,
     /// Page length of epoch-scoring mode, seconds.
     pub page_s: f64,
+    /// Whether scoring an epoch moves to the next one.
+    pub auto_advance: bool,
     /// Whether the spectrum panel is shown.
     pub show_spectrum: bool,
     /// Whether the label panel is shown.
@@ -51,6 +53,7 @@ impl Default for Settings {
             filter: DisplayFilter::default(),
             window_s: 10.0,
             page_s: 30.0,
+            auto_advance: true,
             show_spectrum: false,
             show_labels: true,
             runs_dir: None,

@@ -10,11 +10,12 @@ use eframe::egui::{
 };
 use spindle_signals::dsp::{
     ChannelData, DisplayFilter, MAX_FILTERED_SAMPLES, PieceKind, Samples, TimeWindow, Trace,
-    TracePiece, format_hms, nice_step, time_ticks,
+    TracePiece, format_hms, time_ticks,
 };
 use spindle_signals::labeling::{HitPart, LabelScheme, hit_test, rules};
 
 use super::command::{AppCommand, Commands};
+use super::lanes;
 use super::session::{DragMode, Session};
 use super::settings::Settings;
 
@@ -43,7 +44,13 @@ fn color(rgb: [u8; 3], alpha: u8) -> Color32 {
 
 /// The toolbar above the traces: view span, gain, display filters, epoch mode
 /// and the class new labels get.
-pub fn toolbar(ui: &mut Ui, s: &mut Session, settings: &mut Settings, scheme: &LabelScheme) {
+pub fn toolbar(
+    ui: &mut Ui,
+    s: &mut Session,
+    settings: &mut Settings,
+    scheme: &LabelScheme,
+    commands: &mut Commands,
+) {
     ui.horizontal_wrapped(|ui| {
         let (t0, t1) = s.view_range();
         ui.label(format!("{} – {}", format_hms(t0), format_hms(t1)));
@@ -79,7 +86,17 @@ pub fn toolbar(ui: &mut Ui, s: &mut Session, settings: &mut Settings, scheme: &L
                 .range(0.01..=1000.0)
                 .suffix("×"),
         )
-        .on_hover_text("Global gain (Up/Down keys)");
+        .on_hover_text("Global gain (Up/Down keys); scroll over a channel's name for its own gain");
+        if ui
+            .button("Fit")
+            .on_hover_text(
+                "Set each channel's gain so that the 1st-99th percentile range of what is visible fills its lane",
+            )
+            .clicked()
+        {
+            commands.push(AppCommand::FitGains);
+        }
+        ui.checkbox(&mut s.overflow, "Let traces overflow their lanes");
         ui.separator();
         filter_combo(
             ui,
@@ -97,7 +114,7 @@ pub fn toolbar(ui: &mut Ui, s: &mut Session, settings: &mut Settings, scheme: &L
         ui.separator();
         let was = s.epoch_mode;
         ui.toggle_value(&mut s.epoch_mode, "Epoch scoring")
-            .on_hover_text("Fixed pages; a hotkey 1-9 labels the page and moves to the next");
+            .on_hover_text("Fixed pages; a hotkey 1-9 labels the page (and moves to the next when \"Advance after scoring\" is on)");
         if s.epoch_mode {
             ui.add(
                 egui::DragValue::new(&mut settings.page_s)
@@ -114,6 +131,8 @@ pub fn toolbar(ui: &mut Ui, s: &mut Session, settings: &mut Settings, scheme: &L
             let pages =
                 spindle_signals::labeling::epoch::page_count(s.duration_s(), settings.page_s);
             ui.label(format!("page {}/{}", s.page(settings.page_s) + 1, pages));
+            ui.checkbox(&mut settings.auto_advance, "Advance after scoring")
+                .on_hover_text("Scoring an epoch with its key moves to the next one");
         }
         ui.separator();
         let class = current_class(s, scheme);
@@ -357,11 +376,17 @@ fn handle_pointer(
     let duration = s.duration_s();
     let t_at = |p: Pos2| time_at(data_rect, &window, p, duration);
 
-    // Wheel: scroll in time; Ctrl+wheel (or pinch): zoom around the pointer.
+    // Wheel: scroll in time; Ctrl+wheel (or pinch): zoom around the
+    // pointer; over a channel's name: that channel's gain.
     if resp.hovered() || axis.hovered() {
         let (scroll, zoom, hover) =
             ui.input(|i| (i.smooth_scroll_delta, i.zoom_delta(), i.pointer.hover_pos()));
-        if (zoom - 1.0).abs() > 1e-4 {
+        let over_name = hover
+            .filter(|p| p.x < data_rect.left() && resp.hovered())
+            .and_then(|p| lanes::channel_at(s, data_rect, p.y));
+        if let Some(c) = over_name {
+            lanes::scroll_gain(s, c, scroll.y + scroll.x);
+        } else if (zoom - 1.0).abs() > 1e-4 {
             let at = hover.map_or(window.start_s + s.view.span_s / 2.0, t_at);
             s.zoom(1.0 / zoom as f64, at);
         } else {
@@ -525,27 +550,12 @@ fn draw_labels(
     }
 }
 
-/// The visible channels in lane order.
-fn shown_channels(s: &Session) -> Vec<usize> {
-    s.order
-        .iter()
-        .copied()
-        .filter(|&c| s.channels[c].visible)
-        .collect()
-}
-
 /// Each shown channel's label with the top and bottom of its lane, as
 /// [`draw_channels`] lays them out.
 fn lane_spans(s: &Session, data_rect: Rect) -> Vec<(&str, f32, f32)> {
-    let shown = shown_channels(s);
-    let lane_h = data_rect.height() / shown.len().max(1) as f32;
-    shown
-        .iter()
-        .enumerate()
-        .map(|(lane, &c)| {
-            let top = data_rect.top() + lane_h * lane as f32;
-            (s.recording.channels[c].label.as_str(), top, top + lane_h)
-        })
+    lanes::lane_rects(s, data_rect)
+        .into_iter()
+        .map(|(c, r)| (s.recording.channels[c].label.as_str(), r.top(), r.bottom()))
         .collect()
 }
 
@@ -560,7 +570,7 @@ fn draw_channels(
     window: &TimeWindow,
     visuals: &egui::Visuals,
 ) -> Option<(usize, std::ops::Range<usize>)> {
-    let shown = shown_channels(s);
+    let shown = lanes::shown_channels(s);
     if s.recording.channels.is_empty() {
         painter.text(
             data_rect.center(),
@@ -592,9 +602,18 @@ fn draw_channels(
         let ch = &s.recording.channels[c];
         let view = &s.channels[c];
         let center_y = data_rect.top() + lane_h * (lane as f32 + 0.5);
-        // Three robust amplitudes fill half a lane at gain 1.
-        let amp = s.amplitudes[c].max(1e-12);
-        let px_per_unit = (lane_h * 0.5) / (3.0 * amp) * s.gain * view.gain;
+        let lane_top = data_rect.top() + lane_h * lane as f32;
+        let lane_rect = Rect::from_x_y_ranges(data_rect.x_range(), lane_top..=lane_top + lane_h);
+        // Each trace stays in its lane unless the view lets it overflow.
+        let (trace_painter, y_range) = if s.overflow {
+            (painter.clone(), data_rect.y_range())
+        } else {
+            (
+                painter.with_clip_rect(lane_rect.intersect(painter.clip_rect())),
+                lane_rect.y_range(),
+            )
+        };
+        let px_per_unit = lanes::px_per_unit(s, c, lane_h);
         let trace = &mut s.traces[c];
         let samples = match (filtered, s.samples.in_memory(c)) {
             (true, _) => {
@@ -639,9 +658,9 @@ fn draw_channels(
                     x_origin_px: data_rect.left(),
                     y_center_px: mean_y,
                     px_per_unit,
-                    y_range: data_rect.top()..=data_rect.bottom(),
+                    y_range: y_range.min..=y_range.max,
                 };
-                painter.add(envelope_mesh(trace, piece, &lane, stroke_color));
+                trace_painter.add(envelope_mesh(trace, piece, &lane, stroke_color));
                 continue;
             }
             points.clear();
@@ -650,12 +669,12 @@ fn draw_channels(
                 data_rect.left(),
                 mean_y,
                 px_per_unit,
-                data_rect.top(),
-                data_rect.bottom(),
+                y_range.min,
+                y_range.max,
                 &mut points,
             );
             if points.len() >= 2 {
-                painter.add(Shape::line(
+                trace_painter.add(Shape::line(
                     points.iter().map(|p| pos2(p[0], p[1])).collect(),
                     Stroke::new(1.0, stroke_color),
                 ));
@@ -680,13 +699,12 @@ fn draw_channels(
             name_color,
         );
         if lane_h >= 24.0 {
-            let bar = ScaleBar {
+            let bar = lanes::ScaleBar {
                 x: data_rect.left() - 8.0,
                 center_y,
                 lane_h,
-                px_per_unit,
             };
-            draw_scale_bar(painter, &bar, &ch.unit, visuals);
+            lanes::draw_scale_bar(painter, &bar, &lanes::scale_text(s, c), visuals);
         }
         if lane > 0 {
             let y = data_rect.top() + lane_h * lane as f32;
@@ -796,48 +814,6 @@ fn draw_notes(painter: &egui::Painter, data_rect: Rect, notes: &Notes, visuals: 
     }
 }
 
-/// Where a lane's scale bar goes: its x, the lane's middle and height, and
-/// the lane's scale.
-#[derive(Debug, Clone, Copy)]
-struct ScaleBar {
-    x: f32,
-    center_y: f32,
-    lane_h: f32,
-    /// Pixels per physical unit.
-    px_per_unit: f32,
-}
-
-/// A vertical bar of a round amount of `unit`, about 40 % of the lane high,
-/// with its label.
-fn draw_scale_bar(painter: &egui::Painter, bar: &ScaleBar, unit: &str, visuals: &egui::Visuals) {
-    let ScaleBar {
-        x,
-        center_y,
-        lane_h,
-        px_per_unit,
-    } = *bar;
-    let target_units = 0.4 * lane_h / px_per_unit;
-    let mut step = nice_step(target_units as f64);
-    if step > target_units as f64 {
-        step /= 2.0;
-    }
-    let bar_px = (step as f32 * px_per_unit).min(lane_h * 0.9);
-    painter.line_segment(
-        [
-            pos2(x, center_y - bar_px / 2.0),
-            pos2(x, center_y + bar_px / 2.0),
-        ],
-        Stroke::new(2.0, visuals.weak_text_color()),
-    );
-    painter.text(
-        pos2(x - 4.0, center_y + lane_h * 0.25),
-        Align2::RIGHT_CENTER,
-        format!("{} {unit}", format_amount(step)),
-        FontId::proportional(9.0),
-        visuals.weak_text_color(),
-    );
-}
-
 /// Where a channel's lane sits on screen and how values map to pixels.
 struct Lane {
     x_origin_px: f32,
@@ -883,15 +859,6 @@ fn envelope_mesh(trace: &Trace, piece: &TracePiece, lane: &Lane, color: Color32)
 }
 
 /// A scale-bar amount without trailing zeros (`50`, `0.5`, `2e-5`).
-fn format_amount(v: f64) -> String {
-    if (1e-3..1e6).contains(&v.abs()) {
-        let s = format!("{v:.3}");
-        s.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        format!("{v:.0e}")
-    }
-}
-
 fn draw_drag_preview(
     ui: &Ui,
     painter: &egui::Painter,

@@ -11,4 +11,5 @@ mod support;
 
 mod gui_app;
 mod gui_big_recording;
+mod gui_desk;
 mod viewer_frame_bench;

@@ -183,10 +183,19 @@ fn bids_types(recording: &Path) -> Result<Vec<(String, ChannelKind)>, RecordingE
 
 /// True for volt units with an SI prefix (`uV`, `µV`, `mV`, `V`, `nV`).
 fn is_voltage(unit: &str) -> bool {
-    matches!(
-        unit,
-        "V" | "mV" | "uV" | "µV" | "μV" | "nV" | "microV" | "microvolt" | "microvolts"
-    )
+    microvolts_per_unit(unit).is_some()
+}
+
+/// How many µV one `unit` is (`V`: 1,000,000, `mV`: 1,000, `uV`/`µV`: 1,
+/// `nV`: 0.001); `None` for a unit that is not a voltage.
+pub fn microvolts_per_unit(unit: &str) -> Option<f64> {
+    match unit.trim() {
+        "V" => Some(1e6),
+        "mV" => Some(1e3),
+        "uV" | "µV" | "μV" | "microV" | "microvolt" | "microvolts" => Some(1.0),
+        "nV" => Some(1e-3),
+        _ => None,
+    }
 }
 
 /// True for a 10-20/10-10 electrode name (`Cz`, `Fp1`, `AF3`, `T3`, `M1`,

@@ -29,7 +29,7 @@ pub use bids::{
     read_channels_tsv, sidecar_path, spindle_sidecar_path, unused_events_files,
 };
 pub use brainvision::{read_brainvision, write_brainvision};
-pub use channel_kind::{ChannelKind, UnknownChannelKind, channel_kinds};
+pub use channel_kind::{ChannelKind, UnknownChannelKind, channel_kinds, microvolts_per_unit};
 pub use edf::{EdfWriteOptions, PagedEdf, open_edf_paged, read_edf, write_edf};
 pub use error::RecordingError;
 pub use label_source::{LabelSource, labels_for_recording};

@@ -12,8 +12,8 @@ use super::scan::audio_class;
 use crate::dsp::{MinMaxPyramid, peak_amplitude, robust_amplitude};
 use crate::labeling::{DamagedSidecar, JournalReplay, open_labels};
 use crate::recording::{
-    LabelSet, LabelSource, READ_ON_DEMAND_BYTES, Recording, RecordingError, SampleStore,
-    open_for_viewing,
+    AUDIO_RATE_HZ, Channel, ChannelKind, LabelSet, LabelSource, READ_ON_DEMAND_BYTES, Recording,
+    RecordingError, SampleStore, channel_kinds, microvolts_per_unit, open_for_viewing,
 };
 
 /// Seconds of each channel read to scale a recording read on demand.
@@ -32,8 +32,12 @@ pub struct Opened {
     pub pyramids: Vec<MinMaxPyramid>,
     /// The job building the pyramids of a recording read on demand.
     pub overview: Option<OverviewJob>,
-    /// Robust amplitude per channel, physical units (for default scaling).
+    /// The default amplitude per channel, in its physical unit: three of
+    /// them fill half a lane at gain 1 (the kind's standard scale for EEG,
+    /// EOG, EMG and ECG in volts, else from the samples).
     pub amplitudes: Vec<f32>,
+    /// What each channel measures (EEG, EOG, EMG, ECG, other).
+    pub kinds: Vec<ChannelKind>,
     /// Its labels.
     pub labels: LabelSet,
     /// Where they came from.
@@ -59,6 +63,21 @@ pub fn open_recording(
 ) -> Result<Opened, RecordingError> {
     let started = Instant::now();
     let (recording, samples) = open_for_viewing(path, READ_ON_DEMAND_BYTES)?;
+    // A channels.tsv that cannot be read does not stop the viewing: the
+    // kinds are then guessed from the names.
+    let kinds = channel_kinds(&recording).unwrap_or_else(|_| {
+        recording
+            .channels
+            .iter()
+            .map(|c| {
+                if c.rate_hz >= AUDIO_RATE_HZ {
+                    ChannelKind::Other
+                } else {
+                    ChannelKind::guess(&c.label, &c.unit)
+                }
+            })
+            .collect()
+    });
     let (pyramids, amplitudes, overview) = match &samples {
         SampleStore::Memory(rec) => {
             let pyramids = rec
@@ -69,7 +88,8 @@ pub fn open_recording(
             let amplitudes = rec
                 .channels
                 .iter()
-                .map(|c| scale_of(c.is_audio(), &c.samples))
+                .zip(&kinds)
+                .map(|(c, &kind)| default_amplitude(c, kind, &c.samples))
                 .collect();
             (pyramids, amplitudes, None)
         }
@@ -80,7 +100,7 @@ pub fn open_recording(
                 first.clear();
                 let n = (SCALING_SPAN_S * ch.rate_hz) as usize;
                 samples.read(c, 0..n, &mut first)?;
-                amplitudes.push(scale_of(ch.is_audio(), &first));
+                amplitudes.push(default_amplitude(ch, kinds[c], &first));
             }
             let job = OverviewJob::spawn(Arc::clone(paged), on_overview_event);
             let empty = vec![MinMaxPyramid::default(); recording.channels.len()];
@@ -94,6 +114,7 @@ pub fn open_recording(
         pyramids,
         overview,
         amplitudes,
+        kinds,
         labels: labels.labels,
         source: labels.source,
         class: audio_class(path),
@@ -104,8 +125,23 @@ pub fn open_recording(
     })
 }
 
-/// The default scale of a channel: audio calls sit in near-silence, so
-/// they are scaled to their peak; EEG to its robust amplitude.
+/// The default amplitude of channel `ch` of kind `kind`, in its unit, given
+/// some of its `samples`: EEG, EOG, EMG and ECG in a voltage unit start at
+/// the scale sleep viewers use ([`ChannelKind::standard_half_lane_uv`] fills
+/// half a lane, so the amplitude is a third of it); the rest is scaled from
+/// its samples ([`scale_of`]).
+fn default_amplitude(ch: &Channel, kind: ChannelKind, samples: &[f32]) -> f32 {
+    match (kind.standard_half_lane_uv(), microvolts_per_unit(&ch.unit)) {
+        (Some(half_lane_uv), Some(uv_per_unit)) if !ch.is_audio() => {
+            (half_lane_uv / 3.0 / uv_per_unit) as f32
+        }
+        _ => scale_of(ch.is_audio(), samples),
+    }
+}
+
+/// The scale of a channel from its samples: audio calls sit in
+/// near-silence, so they are scaled to their peak; the rest to its robust
+/// amplitude.
 fn scale_of(is_audio: bool, samples: &[f32]) -> f32 {
     if is_audio {
         peak_amplitude(samples)
@@ -203,6 +239,43 @@ mod tests {
             failed.contains("night.edf") && failed.contains("shorter"),
             "{failed}"
         );
+    }
+
+    #[test]
+    fn eeg_eog_emg_and_ecg_in_volts_start_at_their_kinds_scale_the_rest_at_their_samples() {
+        // A blink ten times the background would defeat three MADs, not this.
+        let samples: Vec<f32> = (0..1000)
+            .map(|i| {
+                if i % 100 == 0 {
+                    400.0
+                } else {
+                    (i % 7) as f32 - 3.0
+                }
+            })
+            .collect();
+        let eeg = Channel::new("EEG Fpz-Cz", 100.0, samples.clone());
+        // Three amplitudes fill half a lane: 50 µV / 3.
+        let a = default_amplitude(&eeg, ChannelKind::Eeg, &samples);
+        assert!((a - 50.0 / 3.0).abs() < 1e-4, "{a}");
+        let emg = Channel {
+            unit: "mV".into(),
+            ..eeg.clone()
+        };
+        let a = default_amplitude(&emg, ChannelKind::Emg, &samples);
+        assert!((a - 0.025 / 3.0).abs() < 1e-7, "{a}");
+        let a = default_amplitude(&eeg, ChannelKind::Ecg, &samples);
+        assert!((a - 500.0 / 3.0).abs() < 1e-3, "{a}");
+        // No standard scale for other kinds, nor for a unit that is no voltage.
+        let robust = robust_amplitude(&samples);
+        assert_eq!(
+            default_amplitude(&eeg, ChannelKind::Other, &samples),
+            robust
+        );
+        let temp = Channel {
+            unit: "degC".into(),
+            ..eeg
+        };
+        assert_eq!(default_amplitude(&temp, ChannelKind::Eeg, &samples), robust);
     }
 
     #[test]

@@ -69,6 +69,7 @@ impl SpindleApp {
             AppCommand::SuggestLabels(file) => self.suggest_labels(file),
             AppCommand::Suggestion(choice) => self.on_suggestion(choice, ctx.input(|i| i.time)),
             AppCommand::Spectra(request) => self.compute_spectra(request),
+            AppCommand::FitGains => self.fit_gains(),
             AppCommand::Listen(request) => self.listen(request),
         }
     }

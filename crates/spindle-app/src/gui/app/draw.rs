@@ -12,6 +12,7 @@ use crate::gui::channels;
 use crate::gui::command::{AppCommand, Pick, Tab};
 use crate::gui::explain::Overlay;
 use crate::gui::frame_stats::FrameStats;
+use crate::gui::hypnogram;
 use crate::gui::keys;
 use crate::gui::settings::ThemeChoice;
 use crate::gui::viewer::{self, ViewerContext};
@@ -28,13 +29,12 @@ impl SpindleApp {
         if self.shell.tab == Tab::Viewer
             && let Some(s) = &mut self.recording.session
         {
-            keys::handle(
-                ctx,
-                s,
-                &self.recording.scheme,
-                self.shell.settings.page_s,
-                &mut self.commands,
-            );
+            let kx = keys::KeyContext {
+                scheme: &self.recording.scheme,
+                page_s: self.shell.settings.page_s,
+                auto_advance: self.shell.settings.auto_advance,
+            };
+            keys::handle(ctx, s, &kx, &mut self.commands);
             if !ctx.egui_wants_keyboard_input()
                 && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::N))
             {
@@ -242,7 +242,13 @@ impl SpindleApp {
             });
             return;
         };
-        viewer::toolbar(ui, s, &mut self.shell.settings, &self.recording.scheme);
+        viewer::toolbar(
+            ui,
+            s,
+            &mut self.shell.settings,
+            &self.recording.scheme,
+            &mut self.commands,
+        );
         let names: Vec<String> = s
             .recording
             .channels
@@ -275,6 +281,15 @@ impl SpindleApp {
         let Some(s) = &mut self.recording.session else {
             return;
         };
+        if let Some(night) = &self.derived.night {
+            hypnogram::ui(
+                ui,
+                night,
+                s,
+                &self.recording.scheme,
+                self.shell.settings.page_s,
+            );
+        }
         let now_s = ui.input(|i| i.time);
         let cx = ViewerContext {
             scheme: &self.recording.scheme,
@@ -505,11 +520,12 @@ impl SpindleApp {
 const HELP: &[&str] = &[
     "Left / Right: scroll 10%    Page Up / Down: scroll a page    Home / End",
     "+ / -: zoom in / out in time    Ctrl+wheel: zoom at the pointer    wheel: scroll",
-    "Up / Down: gain    right-drag or drag the time axis: scroll",
+    "Up / Down: gain    wheel over a channel's name: its gain    right-drag or drag the time axis: scroll",
     "Drag on the traces: new label of the current class    drag an edge: resize",
     "Click: select    Shift+click: point marker    Delete: remove the selection",
     "1-9: relabel the selection, or choose the class for new labels",
-    "Epoch scoring: 1-9 labels the page and moves to the next",
+    "Epoch scoring: 1-9 labels the page and moves to the next (unless Advance after scoring is off)",
+    "Hypnogram strip: click or drag to go to that time of the night",
     "Ctrl+Z: undo    Ctrl+Shift+Z: redo    Ctrl+S: save (autosave runs within 2 s)",
     "N: next window where the open run's prediction disagrees with the label",
     "Space: listen to the visible span (EEG sped up 60 times)",

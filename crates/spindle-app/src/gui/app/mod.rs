@@ -7,6 +7,7 @@
 mod commands;
 mod dialogs;
 mod draw;
+mod fit;
 mod jobs;
 mod labels;
 mod state;
@@ -27,7 +28,9 @@ use super::runs::RunsPanel;
 use super::settings::{Settings, ThemeChoice};
 use super::worker::{Host, Scheduler};
 
-pub use state::{CrossValidation, Derived, OpenRecording, Parts, RunsPart, Shell, TrainingPart};
+pub use state::{
+    CrossValidation, Derived, LaneInfo, OpenRecording, Parts, RunsPart, Shell, TrainingPart,
+};
 
 /// Seconds between re-reads of a run another process is still writing.
 const LIVE_RUN_POLL_S: f64 = 1.0;

@@ -12,7 +12,8 @@
 //! - [`TrainingPart`]: the Train view (form, preview, job), the Explain
 //!   view (explanation, job), and a cross-validation started from the app.
 //! - [`Derived`]: what is computed from the others for drawing (the
-//!   ribbons under the traces, the saliency over them).
+//!   ribbons under the traces, the saliency over them, the night's
+//!   hypnogram and statistics).
 //!
 //! **The invalidation rule.** An input a derived cache is built from is a
 //! [`Tracked`] value (the preview, the run shown, the suggestions, the
@@ -31,14 +32,16 @@ use std::time::Instant;
 use spindle_learn::jobs::SweepJob;
 use spindle_learn::runs::RunSnapshot;
 use spindle_signals::labeling::{LabelScheme, Suggestions};
-use spindle_signals::recording::{Label, LabelSet};
+use spindle_signals::recording::{ChannelKind, Label, LabelSet};
 
 use crate::gui::browser::Browser;
 use crate::gui::command::Tab;
 use crate::gui::error::AppError;
 use crate::gui::explain::{ExplainPanel, HeatSpan, Overlay, heat_spans};
 use crate::gui::frame_stats::FrameStats;
+use crate::gui::hypnogram::{Night, night_of};
 use crate::gui::labels::LabelsPanel;
+use crate::gui::lanes;
 use crate::gui::listen::Listening;
 use crate::gui::results::ResultsPanel;
 use crate::gui::ribbons;
@@ -150,6 +153,28 @@ impl OpenRecording {
             .collect()
     }
 
+    /// Each channel's lane, in channel order: its name, kind, own gain and
+    /// scale (`50 µV/div`); empty without a recording.
+    pub fn lanes(&self) -> Vec<LaneInfo> {
+        let Some(s) = &self.session else {
+            return Vec::new();
+        };
+        (0..s.recording.channels.len())
+            .map(|c| LaneInfo {
+                name: s.recording.channels[c].label.clone(),
+                kind: s.kinds[c],
+                gain: s.channels[c].gain,
+                scale: lanes::scale_text(s, c),
+            })
+            .collect()
+    }
+
+    /// True when each trace is clipped to its lane (the view's "Let traces
+    /// overflow their lanes" is off).
+    pub fn clips_to_lanes(&self) -> bool {
+        self.session.as_ref().is_some_and(|s| !s.overflow)
+    }
+
     /// True when the open recording's samples are read from its file on
     /// demand (a large EDF/BDF file) rather than held in memory.
     pub fn reads_on_demand(&self) -> bool {
@@ -161,6 +186,19 @@ impl OpenRecording {
     pub fn overview_progress(&self) -> Option<f64> {
         self.session.as_ref().and_then(|s| s.overview_fraction)
     }
+}
+
+/// One channel's lane as the viewer shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaneInfo {
+    /// The channel's name.
+    pub name: String,
+    /// What it measures.
+    pub kind: ChannelKind,
+    /// Its own gain (on top of the global gain).
+    pub gain: f32,
+    /// Its scale in words: the amount one division (half a lane) spans.
+    pub scale: String,
 }
 
 /// The runs folder and the runs shown.
@@ -210,6 +248,11 @@ pub struct Derived {
     /// Saliency drawn over the traces of the open recording.
     pub heat: Vec<HeatSpan>,
     heat_from: Option<(Inputs, Overlay)>,
+    /// The sleep stages the open recording's labels score, with their
+    /// statistics (the hypnogram strip).
+    pub night: Option<Night>,
+    /// The recording (samples identity) and label revision `night` is of.
+    night_from: Option<(usize, u64)>,
 }
 
 impl Derived {
@@ -239,6 +282,14 @@ impl Derived {
                 _ => Vec::new(),
             };
             self.heat_from = Some(inputs);
+        }
+        let labels = open
+            .session
+            .as_ref()
+            .map(|s| (s.samples.identity(), s.doc.revision()));
+        if self.night_from != labels {
+            self.night = open.session.as_ref().and_then(|s| night_of(s.doc.labels()));
+            self.night_from = labels;
         }
     }
 }

@@ -1,0 +1,267 @@
+//! The hypnogram strip above the traces: the open recording's sleep stages
+//! over the whole night as steps in their colors, its unscored epochs
+//! marked, the visible page marked, click or drag to go there; beside it
+//! the night's sleep statistics.
+
+use eframe::egui::{
+    self, Align2, Color32, CornerRadius, FontId, Rect, Role, Sense, Stroke, Ui, WidgetInfo, pos2,
+    vec2,
+};
+use spindle_signals::labeling::LabelScheme;
+use spindle_signals::recording::LabelSet;
+use spindle_signals::scoring::{EpochScoring, SleepStage, SleepStatistics};
+
+use super::session::Session;
+
+/// Height of the strip, points.
+const STRIP_H: f32 = 96.0;
+/// Width of the stage names left of the steps, points.
+const NAMES_W: f32 = 34.0;
+/// Width kept for the statistics beside the strip, points.
+const STATISTICS_W: f32 = 300.0;
+/// Stages top to bottom, as hypnograms draw them (REM under wake).
+const ROWS: [SleepStage; 5] = [
+    SleepStage::W,
+    SleepStage::Rem,
+    SleepStage::N1,
+    SleepStage::N2,
+    SleepStage::N3,
+];
+
+/// The open recording's epoch scoring and its statistics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Night {
+    /// The stages, epoch by epoch.
+    pub scoring: EpochScoring,
+    /// The AASM measures of the scoring.
+    pub statistics: SleepStatistics,
+}
+
+/// The night `labels` score, `None` when they name no sleep stage or are
+/// not a regular epoch scoring (a few hundred labels: cheap enough for a
+/// logic step).
+pub fn night_of(labels: &LabelSet) -> Option<Night> {
+    let scoring = EpochScoring::from_labels(labels, None).ok()??;
+    let statistics = SleepStatistics::of(&scoring);
+    Some(Night {
+        scoring,
+        statistics,
+    })
+}
+
+/// A stage's color: its label class's in `scheme` (as its labels are drawn
+/// over the traces), else the stage's own.
+fn stage_color(scheme: &LabelScheme, stage: SleepStage) -> Color32 {
+    let [r, g, b] = scheme
+        .get(stage.name())
+        .map_or_else(|| stage.color(), |c| c.color);
+    Color32::from_rgb(r, g, b)
+}
+
+/// Draws the strip and the statistics of `night` over session `s`, stages
+/// in their colors in `scheme`; a click or drag on the strip moves the view
+/// there (to that epoch's page in epoch mode).
+pub fn ui(ui: &mut Ui, night: &Night, s: &mut Session, scheme: &LabelScheme, page_s: f64) {
+    ui.horizontal_top(|ui| {
+        let width = (ui.available_width() - STATISTICS_W).max(200.0);
+        strip(ui, night, s, scheme, page_s, width);
+        statistics(ui, &night.statistics, scheme);
+    });
+}
+
+fn strip(
+    ui: &mut Ui,
+    night: &Night,
+    s: &mut Session,
+    scheme: &LabelScheme,
+    page_s: f64,
+    width: f32,
+) {
+    let (rect, resp) = ui.allocate_exact_size(vec2(width, STRIP_H), Sense::click_and_drag());
+    resp.widget_info(|| WidgetInfo::labeled(Role::Canvas, true, "Hypnogram"));
+    let duration_s = s.duration_s().max(night.scoring.end_s()).max(1e-9);
+    let steps = Rect::from_min_max(
+        pos2(rect.left() + NAMES_W, rect.top() + 2.0),
+        pos2(rect.right() - 2.0, rect.bottom() - 12.0),
+    );
+    let x_of = |t: f64| steps.left() + (t / duration_s).clamp(0.0, 1.0) as f32 * steps.width();
+    if (resp.clicked() || resp.dragged())
+        && let Some(p) = resp.interact_pointer_pos()
+    {
+        let t = f64::from((p.x - steps.left()) / steps.width()).clamp(0.0, 1.0) * duration_s;
+        if s.epoch_mode {
+            s.go_to_page((t / page_s).floor() as usize, page_s);
+        } else {
+            let span_s = s.view.span_s;
+            s.set_view(t - span_s / 2.0, span_s);
+        }
+    }
+    let painter = ui.painter_at(rect);
+    let visuals = ui.visuals();
+    painter.rect_filled(rect, CornerRadius::same(2), visuals.extreme_bg_color);
+    let row_h = steps.height() / ROWS.len() as f32;
+    let y_of = |stage: SleepStage| {
+        let row = ROWS.iter().position(|&r| r == stage).unwrap_or(0);
+        steps.top() + row_h * (row as f32 + 0.5)
+    };
+    for stage in ROWS {
+        painter.text(
+            pos2(rect.left() + 4.0, y_of(stage)),
+            Align2::LEFT_CENTER,
+            stage.name(),
+            FontId::proportional(10.0),
+            visuals.weak_text_color(),
+        );
+    }
+    let color_of = |stage: SleepStage| stage_color(scheme, stage);
+    let map = StripMap {
+        x_of: &x_of,
+        y_of: &y_of,
+        color_of: &color_of,
+    };
+    draw_steps(&painter, night, steps, &map, visuals);
+    // The visible page.
+    let (t0, t1) = s.view_range();
+    let (x0, x1) = (x_of(t0), x_of(t1).max(x_of(t0) + 2.0));
+    let page = Rect::from_x_y_ranges(x0..=x1, steps.top()..=rect.bottom() - 1.0);
+    painter.rect_filled(
+        page,
+        CornerRadius::ZERO,
+        visuals.selection.bg_fill.gamma_multiply(0.35),
+    );
+    painter.rect_stroke(
+        page,
+        CornerRadius::ZERO,
+        Stroke::new(1.0, visuals.selection.stroke.color),
+        egui::StrokeKind::Inside,
+    );
+}
+
+/// Where the strip draws a time and a stage, and in which color.
+struct StripMap<'a> {
+    /// x of a time, seconds.
+    x_of: &'a dyn Fn(f64) -> f32,
+    /// y of a stage's row.
+    y_of: &'a dyn Fn(SleepStage) -> f32,
+    /// A stage's color.
+    color_of: &'a dyn Fn(SleepStage) -> Color32,
+}
+
+/// The steps (a segment per epoch in its stage's color, joined by thin
+/// risers) and the unscored epochs (grey ticks along the bottom).
+fn draw_steps(
+    painter: &egui::Painter,
+    night: &Night,
+    steps: Rect,
+    map: &StripMap<'_>,
+    visuals: &egui::Visuals,
+) {
+    let StripMap {
+        x_of,
+        y_of,
+        color_of,
+    } = map;
+    let scoring = &night.scoring;
+    let riser = Stroke::new(1.0, visuals.weak_text_color());
+    let unscored_y = steps.bottom() + 6.0;
+    let mut last: Option<(f32, f32)> = None;
+    for (i, stage) in scoring.stages.iter().enumerate() {
+        let (x0, x1) = (
+            x_of(scoring.onset_s(i)),
+            x_of(scoring.onset_s(i) + scoring.epoch_s),
+        );
+        let Some(stage) = *stage else {
+            painter.line_segment(
+                [pos2(x0, unscored_y), pos2(x1.max(x0 + 1.0), unscored_y)],
+                Stroke::new(4.0, Color32::from_gray(150)),
+            );
+            last = None;
+            continue;
+        };
+        let y = y_of(stage);
+        if let Some((lx, ly)) = last
+            && (ly - y).abs() > 0.5
+        {
+            painter.line_segment([pos2(lx, ly), pos2(lx, y)], riser);
+        }
+        painter.line_segment(
+            [pos2(x0, y), pos2(x1.max(x0 + 1.0), y)],
+            Stroke::new(3.0, color_of(stage)),
+        );
+        last = Some((x1, y));
+    }
+    painter.text(
+        pos2(steps.left() - 4.0, unscored_y),
+        Align2::RIGHT_CENTER,
+        "?",
+        FontId::proportional(10.0),
+        visuals.weak_text_color(),
+    );
+}
+
+/// The statistics of the night: the AASM measures (two to a row) and the
+/// minutes and percent of total sleep time of each stage.
+fn statistics(ui: &mut Ui, st: &SleepStatistics, scheme: &LabelScheme) {
+    let latency = |v: Option<f64>| v.map_or_else(|| "none".to_owned(), |m| format!("{m:.1} min"));
+    let measures = [
+        ("Time in bed", format!("{:.1} min", st.time_in_bed_min)),
+        (
+            "Total sleep time",
+            format!("{:.1} min", st.total_sleep_time_min),
+        ),
+        (
+            "Sleep efficiency",
+            format!("{:.1} %", st.sleep_efficiency_pct),
+        ),
+        ("Sleep onset latency", latency(st.sleep_onset_latency_min)),
+        ("REM latency", latency(st.rem_latency_min)),
+        ("WASO", format!("{:.1} min", st.waso_min)),
+        ("Awakenings", st.awakenings.to_string()),
+        ("Unscored", format!("{:.1} min", st.unscored_min)),
+    ];
+    let small = |t: String| egui::RichText::new(t).small();
+    ui.vertical(|ui| {
+        ui.spacing_mut().item_spacing.y = 1.0;
+        egui::Grid::new("sleep_statistics")
+            .num_columns(4)
+            .spacing(vec2(8.0, 1.0))
+            .show(ui, |ui| {
+                for pair in measures.chunks(2) {
+                    for (name, value) in pair {
+                        ui.label(small((*name).to_owned()));
+                        ui.label(small(value.clone()).strong());
+                    }
+                    ui.end_row();
+                }
+            });
+        ui.separator();
+        egui::Grid::new("sleep_stage_times")
+            .num_columns(6)
+            .spacing(vec2(10.0, 1.0))
+            .show(ui, |ui| {
+                ui.label(small("Stage".to_owned()));
+                for stage in SleepStage::ALL {
+                    ui.label(
+                        small(stage.name().to_owned())
+                            .strong()
+                            .color(stage_color(scheme, stage)),
+                    );
+                }
+                ui.end_row();
+                ui.label(small("min".to_owned()));
+                for stage in SleepStage::ALL {
+                    let t = st.stages.get(stage.name());
+                    ui.label(small(
+                        t.map_or("0.0".to_owned(), |t| format!("{:.1}", t.minutes)),
+                    ));
+                }
+                ui.end_row();
+                ui.label(small("% of TST".to_owned()));
+                for stage in SleepStage::ALL {
+                    let pct = st.stages.get(stage.name()).and_then(|t| t.percent_of_tst);
+                    ui.label(small(pct.map_or("–".to_owned(), |p| format!("{p:.1}"))));
+                }
+                ui.end_row();
+            });
+    });
+}
