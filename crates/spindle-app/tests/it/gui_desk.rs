@@ -80,9 +80,13 @@ fn a_night_opens_with_each_trace_in_its_lane_at_the_scale_of_its_kind() {
             (
                 "Fpz-Cz".to_owned(),
                 ChannelKind::Eeg,
-                "50 µV/div".to_owned()
+                "100 µV/div".to_owned()
             ),
-            ("Pz-Oz".to_owned(), ChannelKind::Eeg, "50 µV/div".to_owned()),
+            (
+                "Pz-Oz".to_owned(),
+                ChannelKind::Eeg,
+                "100 µV/div".to_owned()
+            ),
             (
                 "EOG horizontal".to_owned(),
                 ChannelKind::Eog,
@@ -91,7 +95,7 @@ fn a_night_opens_with_each_trace_in_its_lane_at_the_scale_of_its_kind() {
             (
                 "EMG submental".to_owned(),
                 ChannelKind::Emg,
-                "25 µV/div".to_owned()
+                "50 µV/div".to_owned()
             ),
         ]
     );

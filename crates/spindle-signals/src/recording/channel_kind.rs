@@ -96,15 +96,16 @@ impl ChannelKind {
     }
 
     /// The amplitude, in µV, that fills half of a channel's lane when a
-    /// recording is first shown: the scales sleep viewers start with (EEG
-    /// 50 µV, the larger eye movements 100 µV, the smaller chin tone 25 µV,
-    /// the heart 500 µV). `None` for `Other`, which is scaled from its
-    /// samples.
+    /// recording is first shown, so that the usual waves of each kind stay
+    /// inside their lane: EEG 100 µV (the slow waves of deep sleep, over
+    /// 75 µV peak to peak, reach the lane's edge), eye movements 100 µV,
+    /// chin tone 50 µV, the heart 500 µV. `None` for `Other`, which is
+    /// scaled from its samples.
     pub fn standard_half_lane_uv(self) -> Option<f64> {
         match self {
-            Self::Eeg => Some(50.0),
+            Self::Eeg => Some(100.0),
             Self::Eog => Some(100.0),
-            Self::Emg => Some(25.0),
+            Self::Emg => Some(50.0),
             Self::Ecg => Some(500.0),
             Self::Other => None,
         }

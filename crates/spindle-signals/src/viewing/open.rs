@@ -254,15 +254,15 @@ mod tests {
             })
             .collect();
         let eeg = Channel::new("EEG Fpz-Cz", 100.0, samples.clone());
-        // Three amplitudes fill half a lane: 50 µV / 3.
+        // Three amplitudes fill half a lane: 100 µV / 3.
         let a = default_amplitude(&eeg, ChannelKind::Eeg, &samples);
-        assert!((a - 50.0 / 3.0).abs() < 1e-4, "{a}");
+        assert!((a - 100.0 / 3.0).abs() < 1e-4, "{a}");
         let emg = Channel {
             unit: "mV".into(),
             ..eeg.clone()
         };
         let a = default_amplitude(&emg, ChannelKind::Emg, &samples);
-        assert!((a - 0.025 / 3.0).abs() < 1e-7, "{a}");
+        assert!((a - 0.05 / 3.0).abs() < 1e-7, "{a}");
         let a = default_amplitude(&eeg, ChannelKind::Ecg, &samples);
         assert!((a - 500.0 / 3.0).abs() < 1e-3, "{a}");
         // No standard scale for other kinds, nor for a unit that is no voltage.
