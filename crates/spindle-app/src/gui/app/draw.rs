@@ -7,12 +7,14 @@ use eframe::egui::{self, Key, Modifiers, RichText, Ui, ViewportCommand};
 use spindle_signals::dsp::format_hms;
 use spindle_signals::recording::{LabelSource, RECORDING_EXTENSIONS};
 
+use crate::gui::about;
 use crate::gui::channels;
 use crate::gui::command::{AppCommand, Tab};
 use crate::gui::explain::Overlay;
 use crate::gui::frame_stats::FrameStats;
 use crate::gui::keys;
 use crate::gui::settings::ThemeChoice;
+use crate::gui::start::{self, StartChoice};
 use crate::gui::viewer::{self, ViewerContext};
 use crate::gui::worker::Command;
 
@@ -237,6 +239,15 @@ impl SpindleApp {
 
     pub(super) fn viewer(&mut self, ui: &mut Ui) {
         let Some(s) = &mut self.session else {
+            if self.loading.is_none() && self.browser.root.is_none() {
+                match start::ui(ui, &self.settings.recent) {
+                    Some(StartChoice::Open(p)) => self.open_path(&p),
+                    Some(StartChoice::Demo) => self.commands.push(AppCommand::StartDemo),
+                    Some(StartChoice::NoSampleData(why)) => self.notice = Some(why),
+                    None => {}
+                }
+                return;
+            }
             ui.centered_and_justified(|ui| {
                 if let Some(p) = &self.loading {
                     ui.label(format!("Opening {}…", p.display()));
@@ -374,6 +385,11 @@ impl SpindleApp {
                 ui.checkbox(&mut self.settings.show_spectrum, "Spectrum panel");
                 ui.separator();
                 ui.checkbox(&mut self.presenting, "Presentation mode (F5)");
+                if ui.button("Frame times").clicked() {
+                    ui.close();
+                    self.frame_stats.get_or_insert_with(FrameStats::default);
+                    self.show_frame_stats = true;
+                }
                 ui.separator();
                 for tab in Tab::ALL {
                     if ui.button(tab.title()).clicked() {
@@ -401,16 +417,20 @@ impl SpindleApp {
                 }
             });
             ui.menu_button("Help", |ui| {
+                if ui.button("User guide").clicked() {
+                    ui.close();
+                    about::open_guide(ui.ctx());
+                }
                 if ui.button("Keyboard and mouse").clicked() {
                     ui.close();
                     self.show_help = true;
                 }
-                if ui.button("Frame times").clicked() {
+                if ui.button("About Spindle").clicked() {
                     ui.close();
-                    self.frame_stats.get_or_insert_with(FrameStats::default);
-                    self.show_frame_stats = true;
+                    about::open(ui.ctx());
                 }
             });
+            about::show(ui.ctx());
         });
     }
 
