@@ -4,7 +4,7 @@
 //!
 //! CSV layouts, told apart by the header (names case-insensitive):
 //! - `onset_s,duration_s,label`: Spindle's label CSV
-//!   ([`read_labels_csv`](crate::recording::read_labels_csv));
+//!   ([`read_labels_csv`]);
 //! - a column `stage` (or `hypno`, `hypnogram`, `sleep_stage`), with
 //!   `onset_s`/`onset` and `duration_s`/`duration` columns or without
 //!   (then one row per epoch from 0 s): stage names, or YASA's integer codes
