@@ -51,9 +51,12 @@ committed=$(cd sample_data && git ls-files 2>/dev/null | sed 's|^|./|' | sort)
 desktop-file-validate "$root/usr/share/applications/spindle.desktop" || fail "desktop-file-validate failed"
 xmllint --noout "$root/usr/share/mime/packages/spindle.xml" || fail "the MIME XML is not well-formed"
 gzip -t "$root"/usr/share/man/man1/*.gz || fail "a man page is not valid gzip"
-# The man page renders (man's formatter, where installed).
-if command -v groff >/dev/null; then
-  zcat "$root/usr/share/man/man1/spindle.1.gz" | groff -man -Tutf8 -ww -z 2>&1 | grep . && fail "groff warns on spindle.1"
+# Every man page renders without a warning, as man renders it (preconv
+# turns the UTF-8 text into groff's escapes), where groff is installed.
+if command -v groff >/dev/null && command -v preconv >/dev/null; then
+  for page in "$root"/usr/share/man/man1/*.gz; do
+    zcat "$page" | preconv | groff -man -Tutf8 -ww -z 2>&1 | grep . && fail "groff warns on $(basename "$page")"
+  done
 fi
 bash -n "$root/usr/share/bash-completion/completions/spindle" || fail "the bash completion does not parse"
 
