@@ -92,7 +92,7 @@ package_version() {
 # Builds the binary with $PROFILE and $FEATURES, unless --no-build; sets BIN.
 build_binary() {
   if [[ $PROFILE != release && $PROFILE != dev ]] && ! grep -q "^\[profile\.$PROFILE\]" Cargo.toml; then
-    die "Cargo.toml has no [profile.$PROFILE]: paste packaging/dist-profile.toml into it, or pass --profile release"
+    die "Cargo.toml has no [profile.$PROFILE]; pass --profile release or dist"
   fi
   if ((BUILD)); then
     local args=(build --locked -p spindle --profile "$PROFILE")
@@ -105,7 +105,7 @@ build_binary() {
 }
 
 # Has the binary write its man page(s) and shell completions into
-# "$(profile_dir)/generated" (the folder packaging/deb-metadata.toml names):
+# "$(profile_dir)/generated" (the folder Cargo.toml's [package.metadata.deb] names):
 #   man/spindle.1 (and man/spindle-<command>.1), compressed here to .1.gz
 #   completions/spindle.bash, completions/_spindle (zsh), completions/spindle.fish
 #   (completions/_spindle.ps1 for PowerShell when the binary writes it)

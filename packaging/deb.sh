@@ -2,7 +2,7 @@
 # Builds the Debian/Ubuntu package target/packages/spindle_<version>-1_<arch>.deb
 # with cargo-deb: the binary, desktop entry, icons, MIME types, sample data,
 # man page and shell completions (the list is [package.metadata.deb] in
-# Cargo.toml, pasted from packaging/deb-metadata.toml). Works offline once
+# the root Cargo.toml). Works offline once
 # the dependencies are in Cargo's cache. See packaging/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,7 +42,7 @@ found=$(cargo deb --version | awk '{ print $2 }')
 [[ $found == "$CARGO_DEB_VERSION" ]] ||
   echo "packaging: warning: cargo-deb $found, this script is written for $CARGO_DEB_VERSION" >&2
 grep -q '^\[package\.metadata\.deb\]' Cargo.toml ||
-  die "Cargo.toml has no [package.metadata.deb]: paste packaging/deb-metadata.toml into it (below [package])"
+  die "Cargo.toml has no [package.metadata.deb]"
 
 check_sample_data
 build_binary

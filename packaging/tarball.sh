@@ -56,7 +56,7 @@ stage="$(profile_dir)/tarball/$name"
 rm -rf "$stage"
 mkdir -p "$stage"
 
-# The same files and places as the .deb (packaging/deb-metadata.toml), under
+# The same files and places as the .deb (Cargo.toml's [package.metadata.deb]), under
 # the folder instead of /usr.
 install -D -m 755 "$BIN" "$stage/bin/spindle"
 if command -v strip >/dev/null; then strip "$stage/bin/spindle"; fi
@@ -69,6 +69,9 @@ install -D -m 644 assets/spindle.svg "$stage/share/icons/hicolor/scalable/apps/s
 mkdir -p "$stage/share/spindle"
 cp -R sample_data "$stage/share/spindle/sample_data"
 find "$stage/share/spindle/sample_data" -type d -exec chmod 755 {} + -o -type f -exec chmod 644 {} +
+mkdir -p "$stage/share/doc/spindle"
+cp -R docs/guide "$stage/share/doc/spindle/guide"
+find "$stage/share/doc/spindle/guide" -type d -exec chmod 755 {} + -o -type f -exec chmod 644 {} +
 for page in "$GENERATED"/man/*.1.gz; do
   install -D -m 644 "$page" "$stage/share/man/man1/$(basename "$page")"
 done

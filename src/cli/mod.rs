@@ -3,6 +3,7 @@
 //! exit with code 2.
 
 mod agree;
+mod assets;
 mod bench;
 mod compare;
 mod explain;
@@ -13,11 +14,12 @@ mod predict;
 mod sweep;
 mod synth;
 mod train;
+mod version;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Spindle: deep learning on EEG and audio recordings.
 #[derive(Debug, Parser)]
@@ -30,7 +32,7 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
-    /// Recordings or folders to open in the app (default: the bundled sample_data/).
+    /// Recordings or folders to open in the app (none: the start screen).
     paths: Vec<PathBuf>,
     /// Compute threads for training (default: all cores headless; all but one in the app, to keep it smooth).
     #[arg(long, global = true)]
@@ -79,6 +81,21 @@ enum Command {
     SweepTask(sweep::SweepTaskArgs),
     /// Open the app in presentation mode and train the bundled EEG demo at once.
     Demo,
+    /// Write the man pages and shell completions (what the packages install).
+    #[command(hide = true)]
+    GenerateAssets(assets::GenerateAssetsArgs),
+}
+
+impl Cli {
+    /// Parses the command line, with the version texts of this build
+    /// (commit, features, instruction set) in `-V` and `--version`.
+    pub fn parse_args() -> Cli {
+        let matches = Cli::command()
+            .version(version::short())
+            .long_version(version::long())
+            .get_matches();
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
 }
 
 /// Exit code for bad input or a failed command.
@@ -107,6 +124,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::Hypnogram(_)) => "spindle hypnogram",
         Some(Command::Agree(_)) => "spindle agree",
         Some(Command::SweepTask(_)) => "spindle sweep-task",
+        Some(Command::GenerateAssets(_)) => "spindle generate-assets",
         Some(Command::Demo) | None => "the app",
     };
     let result = spindle_learn::jobs::catch_panic(None, doing, || dispatch(cli))
@@ -170,6 +188,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Hypnogram(args)) => hypnogram::run(&args),
         Some(Command::Agree(args)) => agree::run(&args),
         Some(Command::SweepTask(args)) => sweep::run_task(&args),
+        Some(Command::GenerateAssets(args)) => assets::run(&args),
         Some(Command::Demo) => open_gui(cli.paths, cli.runs, true, cli.frame_stats),
         None => open_gui(cli.paths, cli.runs, false, cli.frame_stats),
     }

@@ -238,21 +238,32 @@ fn tabs_and_training_menu(t: &mut Tour) {
     assert_eq!(t.app().parts().shell.tab, Tab::Viewer);
 }
 
-/// The Help menu: both windows, each closed by its close button.
+/// The Help menu's windows and View > Frame times, each closed by its
+/// close button.
 fn help_menu(t: &mut Tour) {
-    for (item, line) in [
-        ("Keyboard and mouse", "F5: presentation mode"),
+    assert!(!t.has(Role::Button, "User guide"));
+    for (menu, item, line) in [
+        ("Help", "Keyboard and mouse", "F5: presentation mode"),
         (
+            "Help",
+            "About Spindle",
+            "`spindle --version` in a terminal names the build.",
+        ),
+        (
+            "View",
             "Frame times",
             "CPU time per frame; under 16 ms keeps the window smooth.",
         ),
     ] {
-        t.open_menu("Help", Role::Button, "Frame times");
+        t.open_menu(menu, Role::Button, item);
+        if menu == "Help" {
+            assert!(t.has(Role::Button, "User guide"));
+        }
         t.click_role(Role::Button, item);
         t.steps(2);
         assert!(t.has(Role::Window, item), "the {item} window");
         t.expect(line);
-        t.check(&format!("Help > {item} window"));
+        t.check(&format!("{menu} > {item} window"));
         t.click("Close window");
         assert!(!t.has(Role::Window, item), "the {item} window closes");
     }
@@ -671,14 +682,15 @@ fn suggestions(t: &mut Tour) {
 }
 
 #[test]
-fn the_training_menu_runs_the_demo_to_its_result() {
+fn the_start_screen_runs_the_demo_to_its_result() {
     let dir = tempfile::tempdir().unwrap();
     let mut t = Tour::new(Vec::new(), &dir.path().join("runs"));
     t.steps(2);
     t.expect("No folder open.");
-    t.expect("Choose a recording on the left");
-    t.check("the empty window");
-    t.open_menu("Training", Role::Button, "Run the demo");
+    // Nothing open: the start screen, whose demo button is the menu's.
+    t.expect("Try the sample data");
+    t.expect("Open a folder…");
+    t.check("the start screen");
     t.click_role(Role::Button, "Run the demo");
     t.until("the demo's training", 60, |a| {
         a.parts()
@@ -740,5 +752,5 @@ fn the_training_menu_runs_the_demo_to_its_result() {
     t.expect("Per class");
     t.expect("ROC curves (one class against the rest)");
     t.check("the demo's result again");
-    t.finish("the_training_menu_runs_the_demo_to_its_result");
+    t.finish("the_start_screen_runs_the_demo_to_its_result");
 }

@@ -13,6 +13,7 @@ mod support;
 mod big_files;
 mod cli_inspect_synth;
 mod explain;
+mod guide_commands;
 mod interop;
 mod label_files;
 mod scoring;

@@ -71,4 +71,5 @@ pub mod export;
 pub mod jobs;
 pub mod model;
 pub mod runs;
+pub mod sample_data;
 pub mod train;

@@ -5,6 +5,7 @@
 //! the shell drains (errors too, as [`AppError`] values); no computation here
 //! beyond drawing.
 
+mod about;
 mod app;
 mod browser;
 mod channels;
@@ -25,6 +26,7 @@ mod runs;
 mod session;
 mod settings;
 mod spectrum;
+mod start;
 mod suggestions;
 pub mod sweep_view;
 mod tracked;
@@ -32,7 +34,7 @@ pub mod training;
 mod viewer;
 mod worker;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub use app::{
     CrossValidation, Derived, LaneInfo, OpenRecording, Parts, RunsPart, Shell, SpindleApp,
@@ -50,7 +52,7 @@ pub use viewer::{Ribbon, RibbonSpan};
 /// How the app starts.
 #[derive(Debug, Clone, Default)]
 pub struct Launch {
-    /// Recordings or folders to open (the bundled sample data when empty).
+    /// Recordings or folders to open (the start screen when empty).
     pub paths: Vec<PathBuf>,
     /// The runs folder given on the command line; `None`: the one in the
     /// settings, else the platform data folder.
@@ -61,26 +63,20 @@ pub struct Launch {
     pub frame_stats: bool,
 }
 
-/// The bundled `sample_data/` folder: beside the executable (or one of its
-/// parent folders, as in `target/release/`), else in the source tree the
-/// binary was built from.
+/// The sample data the app opens (the user's writable copy of an installed
+/// one; see [`spindle_learn::sample_data::for_app`]), or `None` when it can
+/// be neither found nor written.
 pub fn find_sample_data() -> Option<PathBuf> {
-    let exe_dirs = std::env::current_exe()
+    spindle_learn::sample_data::for_app().ok()
+}
+
+/// The window icon: the project's icon (`assets/spindle.svg`, rendered by
+/// `packaging/render-icons.sh`) at 128 px.
+fn window_icon() -> Option<std::sync::Arc<eframe::egui::IconData>> {
+    const PNG: &[u8] = include_bytes!("../../../../assets/icons/spindle-128.png");
+    eframe::icon_data::from_png_bytes(PNG)
         .ok()
-        .and_then(|exe| exe.parent().map(Path::to_path_buf))
-        .into_iter()
-        .flat_map(|dir| {
-            dir.ancestors()
-                .take(3)
-                .map(Path::to_path_buf)
-                .collect::<Vec<_>>()
-        });
-    // This crate sits two folders below the workspace root.
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2);
-    exe_dirs
-        .chain(source.map(Path::to_path_buf))
-        .map(|d| d.join("sample_data"))
-        .find(|d| d.is_dir())
+        .map(std::sync::Arc::new)
 }
 
 /// Caps glibc's malloc at two arenas. The app's threads (loading, the
@@ -107,18 +103,19 @@ pub fn run(launch: Launch) -> anyhow::Result<()> {
         frame_stats,
     } = launch;
     limit_malloc_arenas();
-    let paths = if paths.is_empty() && !demo {
-        find_sample_data().into_iter().collect()
-    } else {
-        paths
-    };
-    let options = eframe::NativeOptions {
+    let mut options = eframe::NativeOptions {
         viewport: eframe::egui::ViewportBuilder::default()
             .with_title("Spindle")
+            // The desktop entry's StartupWMClass, so the window gets its
+            // icon and groups with the launcher.
+            .with_app_id("spindle")
             .with_inner_size([1280.0, 800.0])
             .with_drag_and_drop(true),
         ..Default::default()
     };
+    if let Some(icon) = window_icon() {
+        options.viewport = options.viewport.with_icon(icon);
+    }
     eframe::run_native(
         "Spindle",
         options,

@@ -5,7 +5,7 @@
 //! folder as [`RunSnapshot`] reads it.
 
 use eframe::egui::{self, Align2, Color32, FontId, RichText, Sense, Ui, Vec2, WidgetInfo};
-use egui_plot::{Legend, Line, LineStyle, Plot, PlotPoints, Points};
+use egui_plot::{Corner, Legend, Line, LineStyle, Plot, PlotPoints, Points};
 use spindle_learn::runs::{RunSnapshot, Scores};
 use spindle_signals::eval::ClassificationReport;
 
@@ -361,7 +361,12 @@ fn confusion_heat_map(
             } else {
                 Color32::from_rgb(219, 68, 55)
             };
-            let fill = base.gamma_multiply((0.08 + 0.92 * share) as f32);
+            // An empty cell is neutral: a tint would read as "some errors".
+            let fill = if count == 0 {
+                ui.visuals().faint_bg_color
+            } else {
+                base.gamma_multiply((0.08 + 0.92 * share) as f32)
+            };
             painter.rect_filled(r.shrink(1.0), 2.0, fill);
             if selected == Some((t, p)) {
                 painter.rect_stroke(r.shrink(1.0), 2.0, (2.0, text), egui::StrokeKind::Inside);
@@ -418,7 +423,8 @@ fn roc_plot(ui: &mut Ui, run: &RunSnapshot, commands: &mut Commands) {
         .include_y(1.0)
         .x_axis_label("false positive rate")
         .y_axis_label("true positive rate")
-        .legend(Legend::default())
+        // Below the chance line, where a curve rarely goes.
+        .legend(Legend::default().position(Corner::RightBottom))
         .allow_scroll(false)
         .show(ui, |plot| {
             plot.line(
@@ -429,7 +435,11 @@ fn roc_plot(ui: &mut Ui, run: &RunSnapshot, commands: &mut Commands) {
             for (class, curve) in &run.roc {
                 plot.line(
                     Line::new(format!("{class} (AUC {:.2})", curve.area()), curve.points())
-                        .width(2.0),
+                        .width(2.0)
+                        // egui_plot otherwise merges the points of one
+                        // pixel column into a band and fills between bands:
+                        // a ROC curve's vertical steps became triangles.
+                        .allow_band(false),
                 );
             }
         });

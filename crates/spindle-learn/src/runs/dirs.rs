@@ -24,11 +24,28 @@ pub fn default_runs_dir() -> PathBuf {
 /// [`default_runs_dir`] for operating system `os` (as in
 /// [`std::env::consts::OS`]) with environment lookups by `env`.
 fn runs_dir_for(os: &str, env: impl Fn(&str) -> Option<OsString>) -> PathBuf {
-    let var = |name: &str| env(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-    if let Some(dir) = var(RUNS_DIR_ENV) {
-        return dir;
+    if let Some(dir) = env(RUNS_DIR_ENV).filter(|v| !v.is_empty()) {
+        return PathBuf::from(dir);
     }
-    let base = match os {
+    match data_dir_for(os, env) {
+        Some(base) => base.join("runs"),
+        None => PathBuf::from(".").join("spindle-runs"),
+    }
+}
+
+/// Spindle's folder in the platform's data folder, where the runs and the
+/// user's copy of the sample data live: Linux (and other Unix)
+/// `$XDG_DATA_HOME/spindle` or `~/.local/share/spindle`, macOS
+/// `~/Library/Application Support/Spindle`, Windows `%APPDATA%\Spindle`;
+/// `None` when no home folder is known. The folder may not exist yet.
+pub fn data_dir() -> Option<PathBuf> {
+    data_dir_for(std::env::consts::OS, |name| std::env::var_os(name))
+}
+
+/// [`data_dir`] for operating system `os` with environment lookups by `env`.
+fn data_dir_for(os: &str, env: impl Fn(&str) -> Option<OsString>) -> Option<PathBuf> {
+    let var = |name: &str| env(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+    match os {
         "windows" => var("APPDATA").map(|d| d.join("Spindle")),
         "macos" | "ios" => var("HOME").map(|h| {
             h.join("Library")
@@ -40,10 +57,6 @@ fn runs_dir_for(os: &str, env: impl Fn(&str) -> Option<OsString>) -> PathBuf {
             .filter(|d| d.is_absolute())
             .or_else(|| var("HOME").map(|h| h.join(".local").join("share")))
             .map(|d| d.join("spindle")),
-    };
-    match base {
-        Some(base) => base.join("runs"),
-        None => PathBuf::from(".").join("spindle-runs"),
     }
 }
 

@@ -8,6 +8,7 @@ use spindle_signals::dsp::format_hms;
 use spindle_signals::io_guard::UiThread;
 use spindle_signals::recording::LabelSource;
 
+use crate::gui::about;
 use crate::gui::channels;
 use crate::gui::command::{AppCommand, Pick, Tab};
 use crate::gui::explain::Overlay;
@@ -15,6 +16,7 @@ use crate::gui::frame_stats::FrameStats;
 use crate::gui::hypnogram;
 use crate::gui::keys;
 use crate::gui::settings::ThemeChoice;
+use crate::gui::start::{self, StartChoice};
 use crate::gui::viewer::{self, ViewerContext};
 
 use super::SpindleApp;
@@ -233,6 +235,15 @@ impl SpindleApp {
 
     pub(super) fn viewer(&mut self, ui: &mut Ui) {
         let Some(s) = &mut self.recording.session else {
+            if self.recording.loading.is_none() && self.shell.browser.root.is_none() {
+                match start::ui(ui, &self.shell.settings.recent) {
+                    Some(StartChoice::Open(p)) => self.open_path(&p),
+                    Some(StartChoice::Demo) => self.commands.push(AppCommand::StartDemo),
+                    Some(StartChoice::NoSampleData(why)) => self.shell.notice = Some(why),
+                    None => {}
+                }
+                return;
+            }
             ui.centered_and_justified(|ui| {
                 if let Some(p) = &self.recording.loading {
                     ui.label(format!("Opening {}…", p.display()));
@@ -417,6 +428,13 @@ impl SpindleApp {
                 ui.checkbox(&mut self.shell.settings.show_spectrum, "Spectrum panel");
                 ui.separator();
                 ui.checkbox(&mut self.shell.presenting, "Presentation mode (F5)");
+                if ui.button("Frame times").clicked() {
+                    ui.close();
+                    self.shell
+                        .frame_stats
+                        .get_or_insert_with(FrameStats::default);
+                    self.shell.show_frame_stats = true;
+                }
                 ui.separator();
                 for tab in Tab::ALL {
                     if ui.button(tab.title()).clicked() {
@@ -436,18 +454,20 @@ impl SpindleApp {
                 }
             });
             ui.menu_button("Help", |ui| {
+                if ui.button("User guide").clicked() {
+                    ui.close();
+                    about::open_guide(ui.ctx());
+                }
                 if ui.button("Keyboard and mouse").clicked() {
                     ui.close();
                     self.shell.show_help = true;
                 }
-                if ui.button("Frame times").clicked() {
+                if ui.button("About Spindle").clicked() {
                     ui.close();
-                    self.shell
-                        .frame_stats
-                        .get_or_insert_with(FrameStats::default);
-                    self.shell.show_frame_stats = true;
+                    about::open(ui.ctx());
                 }
             });
+            about::show(ui.ctx());
         });
     }
 

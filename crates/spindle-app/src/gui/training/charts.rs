@@ -3,7 +3,7 @@
 //! with the kept epoch marked.
 
 use eframe::egui::{Color32, Ui};
-use egui_plot::{HLine, Legend, Line, LineStyle, Plot, PlotPoints, VLine};
+use egui_plot::{Corner, HLine, Legend, Line, LineStyle, Plot, PlotPoints, VLine};
 use spindle_learn::train::{BatchPoint, EpochMetrics, RunHistory};
 
 use crate::gui::command::{AppCommand, Commands, Pick};
@@ -127,7 +127,9 @@ pub fn curve_charts(
         ui.label("Accuracy (higher is better)");
         let accuracy = Plot::new((id, "accuracy_chart"))
             .height(height * 0.8)
-            .legend(Legend::default())
+            // Bottom right: accuracy rises toward the top, so the legend
+            // there hides only the chance line's end, not the curves.
+            .legend(Legend::default().position(Corner::RightBottom))
             .include_x(0.0)
             .include_x(x_max)
             .include_y(0.0)
