@@ -1,16 +1,19 @@
 //! Keyboard control of the viewer and labeling: arrows and page keys scroll,
-//! +/- zoom, Up/Down gain, 1-9 label, Delete removes, Ctrl+Z / Ctrl+Shift+Z
-//! undo and redo.
+//! +/- zoom, Up/Down gain, 0-9 label (and in epoch scoring W and R score
+//! wake and REM when those classes exist), Delete removes, Ctrl+Z /
+//! Ctrl+Shift+Z undo and redo.
 
 use eframe::egui::{self, Context, Key, Modifiers};
 use spindle_signals::labeling::LabelScheme;
 use spindle_signals::labeling::rules::{self, HotkeyAction};
+use spindle_signals::scoring::SleepStage;
 
 use super::command::{AppCommand, Commands};
 use super::error::AppError;
 use super::session::Session;
 
-const DIGITS: [Key; 9] = [
+const DIGITS: [Key; 10] = [
+    Key::Num0,
     Key::Num1,
     Key::Num2,
     Key::Num3,
@@ -107,40 +110,62 @@ pub fn handle(ctx: &Context, s: &mut Session, kx: &KeyContext<'_>, commands: &mu
         if !pressed(Modifiers::NONE, *key) {
             continue;
         }
-        let digit = k as u8 + 1;
-        let Some(class) = scheme.by_hotkey(digit).map(|c| c.name.clone()) else {
-            commands.push(AppCommand::Report(AppError::NoHotkey(digit)));
-            continue;
-        };
-        let page = s.page(page_s);
-        let action = rules::hotkey(
-            s.doc.labels(),
-            s.selection.as_ref(),
-            s.epoch_mode,
-            page,
-            page_s,
-            &class,
-        );
-        match action {
-            HotkeyAction::Relabel(edit) => {
-                if let Some(edit) = edit
-                    && let Err(e) = s.apply(edit, now_s)
-                {
-                    commands.push(AppCommand::Report(e));
-                }
-            }
-            HotkeyAction::ScorePage(edit) => {
-                if let Some(edit) = edit
-                    && let Err(e) = s.apply(edit, now_s)
-                {
-                    commands.push(AppCommand::Report(e));
-                }
-                s.selection = None;
-                if kx.auto_advance {
-                    s.go_to_page(page + 1, page_s);
-                }
-            }
-            HotkeyAction::ChooseClass(class) => s.active_class = Some(class),
+        let digit = k as u8;
+        match scheme.by_hotkey(digit) {
+            Some(c) => label_with(s, &c.name, kx, now_s, commands),
+            None => commands.push(AppCommand::Report(AppError::NoHotkey(digit))),
         }
+    }
+    if s.epoch_mode {
+        for (key, letter) in [(Key::W, 'W'), (Key::R, 'R')] {
+            let stage = SleepStage::from_key(letter).map(SleepStage::name);
+            if let Some(class) = stage.and_then(|n| scheme.get(n))
+                && pressed(Modifiers::NONE, key)
+            {
+                label_with(s, &class.name, kx, now_s, commands);
+            }
+        }
+    }
+}
+
+/// What a class's key does: relabels the selection, scores the epoch (and
+/// moves on when `kx` says so) or chooses the class for the next label.
+fn label_with(
+    s: &mut Session,
+    class: &str,
+    kx: &KeyContext<'_>,
+    now_s: f64,
+    commands: &mut Commands,
+) {
+    let page_s = kx.page_s;
+    let page = s.page(page_s);
+    let action = rules::hotkey(
+        s.doc.labels(),
+        s.selection.as_ref(),
+        s.epoch_mode,
+        page,
+        page_s,
+        class,
+    );
+    match action {
+        HotkeyAction::Relabel(edit) => {
+            if let Some(edit) = edit
+                && let Err(e) = s.apply(edit, now_s)
+            {
+                commands.push(AppCommand::Report(e));
+            }
+        }
+        HotkeyAction::ScorePage(edit) => {
+            if let Some(edit) = edit
+                && let Err(e) = s.apply(edit, now_s)
+            {
+                commands.push(AppCommand::Report(e));
+            }
+            s.selection = None;
+            if kx.auto_advance {
+                s.go_to_page(page + 1, page_s);
+            }
+        }
+        HotkeyAction::ChooseClass(class) => s.active_class = Some(class),
     }
 }

@@ -1,9 +1,10 @@
-//! The label panel: the folder's label classes (name, color, hotkey) and the
+//! The label panel: the open recording's label classes (name, color, hotkey) and the
 //! table of the open recording's labels.
 
 use eframe::egui::{self, RichText, Ui};
 use spindle_signals::dsp::format_hms;
 use spindle_signals::labeling::{LabelOrder, LabelScheme, ordered, rename_class};
+use spindle_signals::scoring::with_sleep_stages;
 
 use super::command::{AppCommand, Commands};
 use super::session::Session;
@@ -33,6 +34,17 @@ impl LabelsPanel {
         let mut scheme_changed = false;
         let now_s = ui.input(|i| i.time);
         let rename = self.classes_ui(ui, scheme, &mut scheme_changed);
+        if s.is_some()
+            && ui
+                .button("Use the sleep scheme (W 0, N1 1, N2 2, N3 3, REM 5)")
+                .on_hover_text(
+                    "The sleep stages first with the keys sleep labs use, saved for this folder",
+                )
+                .clicked()
+        {
+            *scheme = with_sleep_stages(scheme);
+            scheme_changed = true;
+        }
         if scheme_changed {
             commands.push(AppCommand::SaveScheme);
         }
@@ -126,7 +138,7 @@ impl LabelsPanel {
                                 scheme.set_hotkey(i, None);
                                 *scheme_changed = true;
                             }
-                            for d in 1..=9u8 {
+                            for d in 0..=9u8 {
                                 if ui
                                     .selectable_label(class.hotkey == Some(d), d.to_string())
                                     .clicked()

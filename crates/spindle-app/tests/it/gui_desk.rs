@@ -1,7 +1,8 @@
 //! The scoring desk, driven headless through egui_kittest on a bundled
 //! night: traces kept in their lanes at the scales of their channel kinds,
 //! Fit, scoring epoch by epoch with and without advancing, the hypnogram
-//! strip and the night's statistics.
+//! strip and the night's statistics, and the label classes a night and
+//! the next recording offer.
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +12,7 @@ use eframe::egui::{
 };
 use egui_kittest::kittest::Queryable;
 use spindle_app::gui::{Settings, SpindleApp};
+use spindle_signals::labeling::LabelScheme;
 use spindle_signals::recording::{ChannelKind, read_events_tsv};
 use spindle_signals::testdata;
 
@@ -247,9 +249,9 @@ fn the_hypnogram_strip_shows_the_night_its_statistics_and_jumps_where_clicked() 
     );
     assert_eq!(t1 - t0, 30.0);
     assert_eq!(t0 % 30.0, 0.0);
-    // Scoring an epoch (5 is W) updates the statistics.
+    // Scoring an epoch (0 is W) updates the statistics.
     let was = stage_at(&h, t0).unwrap();
-    key(&mut h, Key::Num5);
+    key(&mut h, Key::Num0);
     h.run_steps(1);
     assert_eq!(stage_at(&h, t0).as_deref(), Some("W"));
     let more_min = if was == "W" { 0.0 } else { 0.5 };
@@ -264,5 +266,76 @@ fn the_hypnogram_strip_shows_the_night_its_statistics_and_jumps_where_clicked() 
         .stages["W"]
         .minutes;
     assert!((wake_min - night.statistics.stages["W"].minutes - more_min).abs() < 1e-9);
+    settle(&mut h);
+}
+
+/// The open recording's classes with their hotkeys, in display order.
+fn classes(h: &AppHarness) -> Vec<(String, Option<u8>)> {
+    let scheme = &h.state().parts().recording.scheme;
+    scheme
+        .classes
+        .iter()
+        .map(|c| (c.name.clone(), c.hotkey))
+        .collect()
+}
+
+/// Opens `path` in the running app and waits until it is open and idle.
+fn switch_to(h: &mut AppHarness, path: &Path) {
+    h.state_mut().open_path(path);
+    step_until(h, "the next recording to open", 30, |app| {
+        !app.is_busy() && app.parts().recording.path() == Some(path)
+    });
+}
+
+#[test]
+fn a_night_offers_the_stages_with_the_keys_of_sleep_labs_and_the_next_recording_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = open_night(&copy_night(dir.path()));
+    let stages = [
+        ("W".to_owned(), Some(0)),
+        ("N1".to_owned(), Some(1)),
+        ("N2".to_owned(), Some(2)),
+        ("N3".to_owned(), Some(3)),
+        ("REM".to_owned(), Some(5)),
+    ];
+    assert_eq!(classes(&h), stages);
+    assert!(h.query_all_by_label("W").next().is_some());
+    assert!(h.query_by_label("Hotkey of REM").is_some());
+    // In epoch scoring 0 scores W, 5 REM and R REM too.
+    h.get_by_label("Epoch scoring").click();
+    h.run_steps(2);
+    key(&mut h, Key::Num0);
+    key(&mut h, Key::Num5);
+    key(&mut h, Key::R);
+    assert_eq!(range(&h), (90.0, 120.0));
+    assert_eq!(stage_at(&h, 0.0).as_deref(), Some("W"));
+    assert_eq!(stage_at(&h, 30.0).as_deref(), Some("REM"));
+    assert_eq!(stage_at(&h, 60.0).as_deref(), Some("REM"));
+
+    // An EEG recording in another folder offers its own classes alone.
+    let eeg_dir = dir.path().join("eeg");
+    std::fs::create_dir(&eeg_dir).unwrap();
+    let eeg = eeg_dir.join("sub-01.edf");
+    std::fs::copy(testdata::sample("eeg/sub-01.edf"), &eeg).unwrap();
+    std::fs::copy(
+        testdata::sample("eeg/sub-01_events.tsv"),
+        eeg_dir.join("sub-01_events.tsv"),
+    )
+    .unwrap();
+    switch_to(&mut h, &eeg);
+    let offered = classes(&h);
+    assert!(!offered.is_empty());
+    for stage in ["W", "N1", "N2", "N3", "REM"] {
+        assert!(offered.iter().all(|(c, _)| c != stage), "{offered:?}");
+    }
+    assert!(h.query_by_label("Hotkey of N1").is_none());
+
+    // The sleep scheme applied there is saved for that folder.
+    h.get_by_label("Use the sleep scheme (W 0, N1 1, N2 2, N3 3, REM 5)")
+        .click();
+    step_until(&mut h, "the saved scheme", 30, |app| {
+        !app.is_busy() && LabelScheme::path_in(&eeg_dir).exists()
+    });
+    assert_eq!(classes(&h)[..5], stages);
     settle(&mut h);
 }

@@ -46,7 +46,7 @@ pub use files::{
     RecordingScoring, read_hypnogram_header, read_recording_scoring, read_scoring_file,
 };
 pub use review::{disagreements, next_disagreement, previous_disagreement, review_order};
-pub use scheme::{sleep_label_scheme, with_sleep_stages};
+pub use scheme::{names_a_stage, recording_scheme, sleep_label_scheme, with_sleep_stages};
 pub use span::CommonSpan;
 pub use stage::{SleepStage, StageName, parse_stage};
 pub use statistics::{SleepStatistics, StageTime};

@@ -3,7 +3,7 @@
 //! ([`SleepStage::hotkey`]: W 0, N1 1, N2 2, N3 3, REM 5), instead of the
 //! alphabetical 1-5 that adding the classes one by one gives.
 
-use super::stage::SleepStage;
+use super::stage::{SleepStage, StageName, parse_stage};
 use crate::labeling::{LabelClass, LabelScheme};
 
 /// The sleep-stage classes alone.
@@ -36,6 +36,33 @@ pub fn with_sleep_stages(scheme: &LabelScheme) -> LabelScheme {
         });
     }
     out
+}
+
+/// Whether one of `classes` (label names) names a sleep stage
+/// ([`parse_stage`]): labels with such a class are a sleep scoring.
+pub fn names_a_stage(classes: &[String]) -> bool {
+    classes
+        .iter()
+        .any(|c| matches!(parse_stage(c), Some(StageName::Stage(_))))
+}
+
+/// The classes a recording offers: its folder's `saved` scheme, with the
+/// sleep stages first ([`with_sleep_stages`]) when its label `classes` are a
+/// sleep scoring ([`names_a_stage`]) and `saved` lacks a stage, then the
+/// labels' other classes (each with the next free hotkey).
+pub fn recording_scheme(saved: &LabelScheme, classes: &[String]) -> LabelScheme {
+    let has_stages = SleepStage::ALL
+        .iter()
+        .all(|s| saved.get(s.name()).is_some());
+    let mut scheme = if names_a_stage(classes) && !has_stages {
+        with_sleep_stages(saved)
+    } else {
+        saved.clone()
+    };
+    for class in classes {
+        scheme.ensure(class);
+    }
+    scheme
 }
 
 #[cfg(test)]
@@ -79,5 +106,27 @@ mod tests {
             with_sleep_stages(&clash).get("spindle").unwrap().hotkey,
             None
         );
+    }
+
+    #[test]
+    fn a_recording_offers_its_folders_scheme_and_its_own_classes() {
+        let names = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let night = recording_scheme(
+            &LabelScheme::default(),
+            &names(&["N1", "N2", "N3", "REM", "W"]),
+        );
+        assert_eq!(night, sleep_label_scheme());
+        let hypnogram = recording_scheme(&LabelScheme::default(), &names(&["Sleep stage W"]));
+        assert_eq!(hypnogram.by_hotkey(0).map(|c| c.name.as_str()), Some("W"));
+        assert_eq!(hypnogram.classes[5].name, "Sleep stage W");
+        let calls = recording_scheme(&LabelScheme::default(), &names(&["trill"]));
+        assert_eq!(calls.classes.len(), 1);
+        assert!(!names_a_stage(&names(&["trill", "blink"])));
+        // A folder's own keys for the stages are kept.
+        let mut saved = sleep_label_scheme();
+        saved.set_hotkey(0, Some(9));
+        let kept = recording_scheme(&saved, &names(&["W", "arousal"]));
+        assert_eq!(kept.get("W").and_then(|c| c.hotkey), Some(9));
+        assert_eq!(kept.get("arousal").and_then(|c| c.hotkey), Some(4));
     }
 }

@@ -5,7 +5,7 @@
 //!   browser, what waits for the next logic step).
 //! - [`OpenRecording`]: the recording open in the viewer (its [`Session`]:
 //!   labels, view and the view's caches), the one being opened, the
-//!   folder's label scheme and what belongs to the recording (spectrum,
+//!   recording's label scheme and what belongs to the recording (spectrum,
 //!   playback, suggestions).
 //! - [`RunsPart`]: the runs folder, the runs listed, the run shown in
 //!   Results, the sweep running here, and when each was last read.
@@ -106,9 +106,10 @@ pub struct OpenRecording {
     pub switch_to: Option<PathBuf>,
     /// A view to show once its recording is open: `(file, start_s, span_s)`.
     pub pending_jump: Option<(PathBuf, f64, f64)>,
-    /// The label classes of the open folder.
+    /// The label classes of the open recording: its folder's saved scheme
+    /// and its labels' classes.
     pub scheme: LabelScheme,
-    /// The folder the scheme belongs to.
+    /// The folder the scheme belongs to (the open recording's).
     pub scheme_folder: Option<PathBuf>,
     /// The label panel's own state.
     pub labels_panel: LabelsPanel,

@@ -18,8 +18,10 @@ use spindle_learn::train::{Failure, FailureStage};
 use spindle_signals::dsp::{SpectraRequest, span_spectra};
 use spindle_signals::labeling::LabelScheme;
 use spindle_signals::recording::{
-    EdfWriteOptions, LabelSet, Recording, SampleStore, read_recording, write_atomic, write_edf,
+    EdfWriteOptions, LabelSet, Recording, RecordingError, SampleStore, read_recording,
+    write_atomic, write_edf,
 };
+use spindle_signals::scoring::recording_scheme;
 use spindle_signals::viewing::{Entry, Opened, open_recording, scan_folder};
 
 use crate::gui::command::{AppCommand, Tab};
@@ -147,10 +149,14 @@ impl SpindleApp {
             Lane::Load,
             Some(path),
             "opening the recording",
-            move || open_recording(&p, waker.as_fn()),
+            move || {
+                let opened = open_recording(&p, waker.as_fn());
+                let folder = recording_folder(&p);
+                (opened, LabelScheme::load(&folder), folder)
+            },
             |app, opened| match opened {
-                Ok(Ok(opened)) => app.on_opened(opened),
-                Ok(Err(e)) => app.open_failed(e.path().to_path_buf(), e.to_string()),
+                Ok((Ok(opened), scheme, folder)) => app.on_opened(opened, scheme, folder),
+                Ok((Err(e), ..)) => app.open_failed(e.path().to_path_buf(), e.to_string()),
                 Err(panic) => {
                     let path = panic.path.clone().unwrap_or_default();
                     app.open_failed(path, panic.to_string());
@@ -174,8 +180,14 @@ impl SpindleApp {
     }
 
     /// A recording opened: it becomes the session (unless a later open
-    /// superseded it), its classes join the scheme.
-    fn on_opened(&mut self, opened: Opened) {
+    /// superseded it), and its classes are its folder's saved `scheme` with
+    /// its labels' classes (the sleep stages first for a sleep scoring).
+    fn on_opened(
+        &mut self,
+        opened: Opened,
+        scheme: Result<LabelScheme, RecordingError>,
+        folder: PathBuf,
+    ) {
         if self.recording.loading.as_deref() != Some(opened.recording.path.as_path()) {
             return; // superseded by a later open
         }
@@ -187,12 +199,17 @@ impl SpindleApp {
                 path,
             });
         }
-        for class in opened.labels.classes() {
-            self.recording.scheme.ensure(&class);
-        }
-        if let Some(c) = &opened.class {
-            self.recording.scheme.ensure(c);
-        }
+        let saved = scheme.unwrap_or_else(|e| {
+            self.report(AppError::SchemeNotRead {
+                path: e.path().to_path_buf(),
+                reason: reason(e.path(), &e),
+            });
+            LabelScheme::default()
+        });
+        let mut classes = opened.labels.classes();
+        classes.extend(opened.class.clone());
+        self.recording.scheme = recording_scheme(&saved, &classes);
+        self.recording.scheme_folder = Some(folder);
         let window_s = self.shell.settings.window_s;
         let mut session = Session::new(opened, window_s, self.workers.waker());
         if let Some((file, start, span)) = self.recording.pending_jump.take()
@@ -208,8 +225,7 @@ impl SpindleApp {
         self.recording.session = Some(session);
     }
 
-    /// Lists `folder` in the browser (a newer listing stops this one) and
-    /// reads its label scheme.
+    /// Lists `folder` in the browser (a newer listing stops this one).
     pub(super) fn browse(&mut self, folder: &Path) {
         self.shell.browser.reset(folder);
         let ticket = self.workers.newer_scan();
@@ -245,27 +261,6 @@ impl SpindleApp {
                 reason,
             });
         }
-        self.recording.scheme_folder = Some(folder.to_path_buf());
-        let dir = folder.to_path_buf();
-        self.queue(
-            Lane::Work,
-            Some(folder),
-            "reading the label scheme",
-            move || LabelScheme::load(&dir),
-            |app, scheme| match scheme {
-                Ok(mut scheme) => {
-                    // Classes the open recording brought stay.
-                    for class in app.recording.scheme.classes.iter().map(|c| c.name.clone()) {
-                        scheme.ensure(&class);
-                    }
-                    app.recording.scheme = scheme;
-                }
-                Err(e) => app.report(AppError::SchemeNotRead {
-                    path: e.path().to_path_buf(),
-                    reason: reason(e.path(), &e),
-                }),
-            },
-        );
     }
 
     /// The scan of `root` ended: the Train view gets the recordings; a
@@ -877,4 +872,12 @@ pub(super) fn save_png(
 ) -> Result<(), String> {
     let bytes = encode_png(&image.region(&rect, Some(pixels_per_point)))?;
     write_atomic(path, &bytes).map_err(|e| e.to_string())
+}
+
+/// The folder whose label scheme a recording at `path` uses: its own.
+fn recording_folder(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
 }
