@@ -12,6 +12,7 @@ use eframe::egui::{
 };
 use egui_kittest::kittest::Queryable;
 use spindle_app::gui::{Settings, SpindleApp};
+use spindle_signals::dsp::format_hms;
 use spindle_signals::labeling::LabelScheme;
 use spindle_signals::recording::{ChannelKind, read_events_tsv};
 use spindle_signals::testdata;
@@ -311,6 +312,14 @@ fn a_night_offers_the_stages_with_the_keys_of_sleep_labs_and_the_next_recording_
     assert_eq!(stage_at(&h, 0.0).as_deref(), Some("W"));
     assert_eq!(stage_at(&h, 30.0).as_deref(), Some("REM"));
     assert_eq!(stage_at(&h, 60.0).as_deref(), Some("REM"));
+    // Out of epoch scoring, 0 makes a selected label W.
+    h.get_by_label("Epoch scoring").click();
+    h.run_steps(2);
+    let row = format!("{} {:>6.2}s {}", format_hms(30.0), 30.0, "REM");
+    h.get_by_label(&row).click();
+    h.run_steps(2);
+    key(&mut h, Key::Num0);
+    assert_eq!(stage_at(&h, 30.0).as_deref(), Some("W"));
 
     // An EEG recording in another folder offers its own classes alone.
     let eeg_dir = dir.path().join("eeg");
