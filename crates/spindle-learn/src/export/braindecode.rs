@@ -1,6 +1,6 @@
 //! A run as a braindecode state dict: braindecode's exact keys and shapes
-//! (`braindecode.models.EEGNet`, `ShallowFBCSPNet`, `Deep4Net` of
-//! braindecode 1.8), with the constructor arguments, the input unit, the
+//! (`braindecode.models.EEGNet`, `ShallowFBCSPNet`, `Deep4Net`,
+//! `SleepStagerChambon2018` of braindecode 1.8), with the constructor arguments, the input unit, the
 //! scale from MNE's volts and the normalization as safetensors metadata.
 //! `tools/load_in_braindecode.py` builds the model from it.
 //!
@@ -271,6 +271,80 @@ fn deep4(b: &mut Builder, spec: &Value) -> Result<Value, String> {
     Ok(args)
 }
 
+/// A length in samples as braindecode's sleep stager takes it, in seconds
+/// that its `ceil(seconds * sfreq)` turns back into `samples` exactly (a
+/// quarter sample under, so rounding in the product cannot add one).
+fn seconds_for(samples: usize, sfreq: f64) -> f64 {
+    (samples as f64 - 0.25) / sfreq
+}
+
+/// `SleepStagerChambon2018`: Spindle's convolutions `[n, c, K]` become
+/// braindecode's `[n, c, 1, K]`, its spatial mix `[C, C, 1]` a
+/// `[C, 1, C, 1]`; the classifier's inputs are reordered from Spindle's
+/// (virtual channel, filter, time) flattening to braindecode's (filter,
+/// virtual channel, time).
+fn sleep(b: &mut Builder, spec: &Value, info: &RunInfo) -> Result<Value, String> {
+    let (filters, kernel, pool) = (int(spec, "filters"), int(spec, "kernel"), int(spec, "pool"));
+    let c = info.input_channels;
+    if c > 1 {
+        b.put("spatial_conv.weight", "spatial_conv.weight", &[c, 1, c, 1])?;
+        b.put("spatial_conv.bias", "spatial_conv.bias", &[c])?;
+    }
+    b.put(
+        "feature_extractor.0.weight",
+        "feature_extractor.0.weight",
+        &[filters, 1, 1, kernel],
+    )?;
+    b.put(
+        "feature_extractor.0.bias",
+        "feature_extractor.0.bias",
+        &[filters],
+    )?;
+    b.put(
+        "feature_extractor.3.weight",
+        "feature_extractor.4.weight",
+        &[filters, filters, 1, kernel],
+    )?;
+    b.put(
+        "feature_extractor.3.bias",
+        "feature_extractor.4.bias",
+        &[filters],
+    )?;
+    let (dims, w) = b.w.get("fc.1.weight")?;
+    let (outputs, inputs) = (dims[0], dims[1]);
+    let t = inputs / (c * filters).max(1);
+    if t * c * filters != inputs {
+        return Err(format!(
+            "fc.1.weight has {inputs} inputs, not a multiple of {c} channels x {filters} filters"
+        ));
+    }
+    let mut reordered = vec![0.0f32; w.len()];
+    for o in 0..outputs {
+        for ch in 0..c {
+            for f in 0..filters {
+                for s in 0..t {
+                    let ours = o * inputs + (ch * filters + f) * t + s;
+                    let theirs = o * inputs + (f * c + ch) * t + s;
+                    reordered[theirs] = w[ours];
+                }
+            }
+        }
+    }
+    b.put_values("final_layer.1.weight", &[outputs, inputs], reordered)?;
+    b.put("fc.1.bias", "final_layer.1.bias", &[outputs])?;
+    let sfreq = info.input_rate_hz;
+    Ok(json!({
+        "sfreq": sfreq,
+        "n_conv_chs": filters,
+        "time_conv_size_s": seconds_for(kernel, sfreq),
+        "max_pool_size_s": seconds_for(pool, sfreq),
+        "pad_size_s": seconds_for(kernel / 2, sfreq),
+        "drop_prob": real(spec, "dropout"),
+        "apply_batch_norm": false,
+        "return_feats": false,
+    }))
+}
+
 /// The braindecode state dict of the run in `dir`, with its metadata.
 /// Refused (one line) for architectures braindecode lacks, settings its
 /// models cannot take, and preprocessing over whole recordings that the
@@ -306,9 +380,10 @@ pub fn export_braindecode(dir: &Path) -> Result<BraindecodeExport, ExportError> 
         "eegnet" => ("EEGNet", eegnet(&mut b, &spec, info)),
         "shallow" => ("ShallowFBCSPNet", shallow(&mut b, &spec)),
         "deep4" => ("Deep4Net", deep4(&mut b, &spec)),
+        "sleep" => ("SleepStagerChambon2018", sleep(&mut b, &spec, info)),
         _ => {
             return Err(refuse(format!(
-                "braindecode has no {} (braindecode exports: EEGNet, ShallowConvNet, Deep4Net; use --to onnx)",
+                "braindecode has no {} (braindecode exports: EEGNet, ShallowConvNet, Deep4Net, the sleep stager; use --to onnx)",
                 info.model.display_name()
             )));
         }
