@@ -119,8 +119,17 @@ shot_spectrum() {
 
 shot_epoch_scoring() {
   start sample_data/sleep/sub-01_night.edf
-  click 580 92 2
+  click 722 92 2
   shot epoch-scoring
+}
+
+# A night being scored, after a click on the hypnogram strip a little
+# before its middle.
+shot_scoring_night() {
+  start sample_data/sleep/sub-01_night.edf
+  click 722 92 2
+  click 440 200 2
+  shot scoring-night
 }
 
 # The demo's run: Train view, Results, an off-diagonal cell, Explain.
@@ -144,7 +153,7 @@ shot_demo() {
   shot explain
 }
 
-all=(start_screen viewer spectrum epoch_scoring demo)
+all=(start_screen viewer spectrum epoch_scoring scoring_night demo)
 shots=("$@")
 ((${#shots[@]})) || shots=("${all[@]}")
 for s in "${shots[@]}"; do

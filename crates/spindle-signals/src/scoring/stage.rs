@@ -145,14 +145,15 @@ impl SleepStage {
         }
     }
 
-    /// Its color in a hypnogram or ribbon, sRGB: wake amber, NREM blues
-    /// darkening with depth, REM red.
+    /// Its color in a hypnogram or ribbon, sRGB: wake amber, NREM from
+    /// light blue to indigo with depth (N3 light enough to read on the dark
+    /// theme's background), REM red.
     pub fn color(self) -> [u8; 3] {
         match self {
             Self::W => [236, 178, 46],
             Self::N1 => [134, 196, 236],
             Self::N2 => [52, 118, 196],
-            Self::N3 => [24, 44, 120],
+            Self::N3 => [110, 96, 214],
             Self::Rem => [214, 56, 64],
         }
     }
