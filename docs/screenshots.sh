@@ -110,6 +110,22 @@ shot_viewer() {
   shot help-keys
 }
 
+# Drags across the traces from window X1 to X2 at height Y (a new label).
+drag() {
+  xdotool mousemove --window "$WID" "$1" "$3" sleep 0.3 mousedown 1
+  xdotool mousemove --window "$WID" $(( ($1 + $2) / 2 )) "$3" sleep 0.2
+  xdotool mousemove --window "$WID" "$2" "$3" sleep 0.2 mouseup 1
+  xdotool mousemove 1435 895
+  sleep 1
+}
+
+# A new label dragged over about 0.2-1.7 s of sub-01.edf.
+shot_new_label() {
+  start sample_data/eeg
+  drag 389 474 520
+  shot viewer-new-label
+}
+
 shot_spectrum() {
   start sample_data/eeg
   click 55 12
@@ -153,7 +169,7 @@ shot_demo() {
   shot explain
 }
 
-all=(start_screen viewer spectrum epoch_scoring scoring_night demo)
+all=(start_screen viewer new_label spectrum epoch_scoring scoring_night demo)
 shots=("$@")
 ((${#shots[@]})) || shots=("${all[@]}")
 for s in "${shots[@]}"; do
