@@ -147,8 +147,10 @@ struct StripMap<'a> {
     color_of: &'a dyn Fn(SleepStage) -> Color32,
 }
 
-/// The steps (a segment per epoch in its stage's color, joined by thin
-/// risers) and the unscored epochs (grey ticks along the bottom).
+/// The steps (one segment per run of epochs of a stage, in its color, joined
+/// by thin risers: a segment per epoch would be about a pixel long over a
+/// night, and anti-aliasing would fade each one's ends into dashes) and the
+/// unscored epochs (grey ticks along the bottom).
 fn draw_steps(
     painter: &egui::Painter,
     night: &Night,
@@ -164,13 +166,21 @@ fn draw_steps(
     let scoring = &night.scoring;
     let riser = Stroke::new(1.0, visuals.weak_text_color());
     let unscored_y = steps.bottom() + 6.0;
+    let n = scoring.stages.len();
+    let mut i = 0;
     let mut last: Option<(f32, f32)> = None;
-    for (i, stage) in scoring.stages.iter().enumerate() {
+    while i < n {
+        let stage = scoring.stages[i];
+        let run = scoring.stages[i..]
+            .iter()
+            .take_while(|s| **s == stage)
+            .count();
         let (x0, x1) = (
             x_of(scoring.onset_s(i)),
-            x_of(scoring.onset_s(i) + scoring.epoch_s),
+            x_of(scoring.onset_s(i + run - 1) + scoring.epoch_s),
         );
-        let Some(stage) = *stage else {
+        i += run;
+        let Some(stage) = stage else {
             painter.line_segment(
                 [pos2(x0, unscored_y), pos2(x1.max(x0 + 1.0), unscored_y)],
                 Stroke::new(4.0, Color32::from_gray(150)),
