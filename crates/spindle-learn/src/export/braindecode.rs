@@ -20,6 +20,7 @@ use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
 use serde_json::{Value, json};
+use spindle_signals::recording::microvolts_per_unit;
 
 use super::{ExportError, check_preprocessing, load_weights, onnx_layers::Weights};
 use crate::dataset::Normalization;
@@ -40,13 +41,7 @@ pub struct BraindecodeExport {
 
 /// The factor from volts to `unit` (`1e6` for µV), when the unit is one.
 fn scale_from_volts(unit: &str) -> Option<f64> {
-    match unit.trim() {
-        "V" => Some(1.0),
-        "mV" => Some(1e3),
-        "uV" | "µV" | "μV" => Some(1e6),
-        "nV" => Some(1e9),
-        _ => None,
-    }
+    microvolts_per_unit(unit).map(|uv| 1e6 / uv)
 }
 
 struct Builder<'a> {
