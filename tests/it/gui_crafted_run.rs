@@ -14,7 +14,7 @@ use spindle_signals::testdata::sample;
 
 use crate::support::app::{self, step_until};
 use crate::support::gui::{app_with_runs, shows};
-use crate::support::{json, run_ok, spindle};
+use crate::support::{crafted, run_ok, spindle};
 
 /// A two-epoch EEGNet run of the sample EEG in `runs/good`, and a copy of
 /// it in `runs/huge` whose run.json claims `f1 = 4000000`.
@@ -27,17 +27,7 @@ fn good_and_crafted(runs: &Path) -> (PathBuf, PathBuf) {
             .arg("--out")
             .arg(&good),
     );
-    let huge = runs.join("huge");
-    std::fs::create_dir_all(&huge).unwrap();
-    for entry in std::fs::read_dir(&good).unwrap() {
-        let entry = entry.unwrap();
-        if entry.path().is_file() {
-            std::fs::copy(entry.path(), huge.join(entry.file_name())).unwrap();
-        }
-    }
-    let mut info = json(&huge.join("run.json"));
-    info["model"]["f1"] = 4_000_000.into();
-    std::fs::write(huge.join("run.json"), info.to_string()).unwrap();
+    let huge = crafted(&good, "huge", |j| j["model"]["f1"] = 4_000_000.into());
     (good, huge)
 }
 

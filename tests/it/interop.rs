@@ -19,7 +19,7 @@ use spindle_signals::recording::{
 use spindle_signals::testdata::sample;
 use tract_onnx::prelude::*;
 
-use crate::support::{json, one_error_line, run_ok, spindle};
+use crate::support::{crafted, json, one_error_line, run_ok, spindle};
 
 /// Stderr of a command that must fail with exit code 2 and one line.
 fn run_fails(cmd: &mut Command) -> String {
@@ -219,32 +219,6 @@ fn onnx_export_names_its_input_and_output_in_metadata_and_refuses_what_it_cannot
     assert!(err.contains("filters whole recordings"), "{err}");
 }
 
-/// Tensor shapes by name and the metadata of a safetensors file, read as
-/// its format says (an 8-byte header length, then a JSON header).
-fn safetensors_header(path: &Path) -> (BTreeMap<String, Vec<u64>>, serde_json::Value) {
-    let bytes = std::fs::read(path).unwrap();
-    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
-    let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
-    let meta = header
-        .as_object_mut()
-        .unwrap()
-        .remove("__metadata__")
-        .unwrap();
-    let shapes = header
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| {
-            let dims = v["shape"].as_array().unwrap();
-            (
-                k.clone(),
-                dims.iter().map(|d| d.as_u64().unwrap()).collect(),
-            )
-        })
-        .collect();
-    (shapes, meta)
-}
-
 /// The sleep stager becomes braindecode's `SleepStagerChambon2018`: its
 /// exact keys and shapes (as braindecode 1.8.1 lists them for 4 channels
 /// of 30 s at 100 Hz and 5 stages) and constructor arguments whose
@@ -267,8 +241,14 @@ fn the_sleep_stager_exports_to_braindecodes_sleep_stager_with_its_keys() {
             .args(["export", "--to", "braindecode", "--run"])
             .arg(&run),
     );
-    let (shapes, meta) = safetensors_header(&run.join("braindecode.safetensors"));
-    let want: BTreeMap<String, Vec<u64>> = [
+    let header = read_weights_header(&run.join("braindecode.safetensors")).unwrap();
+    let shapes: BTreeMap<String, Vec<usize>> = header
+        .tensors
+        .into_iter()
+        .map(|(name, t)| (name, t.shape))
+        .collect();
+    let meta = header.metadata;
+    let want: BTreeMap<String, Vec<usize>> = [
         ("spatial_conv.weight", vec![4, 1, 4, 1]),
         ("spatial_conv.bias", vec![4]),
         ("feature_extractor.0.weight", vec![8, 1, 1, 50]),
@@ -283,8 +263,7 @@ fn the_sleep_stager_exports_to_braindecodes_sleep_stager_with_its_keys() {
     .collect();
     assert_eq!(shapes, want);
     assert_eq!(meta["braindecode_class"], "SleepStagerChambon2018");
-    let args: serde_json::Value =
-        serde_json::from_str(meta["constructor"].as_str().unwrap()).unwrap();
+    let args: serde_json::Value = serde_json::from_str(&meta["constructor"]).unwrap();
     let sfreq = args["sfreq"].as_f64().unwrap();
     let samples = |key: &str| (args[key].as_f64().unwrap() * sfreq).ceil() as u64;
     assert_eq!(
@@ -299,25 +278,6 @@ fn the_sleep_stager_exports_to_braindecodes_sleep_stager_with_its_keys() {
         (args["n_chans"].as_u64(), args["n_outputs"].as_u64()),
         (Some(4), Some(5))
     );
-}
-
-/// A copy of `run` with `edit` applied to its run.json.
-fn crafted(run: &Path, name: &str, edit: impl Fn(&mut serde_json::Value)) -> PathBuf {
-    let dir = run.parent().unwrap().join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    for f in [
-        "run.json",
-        "model.safetensors",
-        "report.json",
-        "predictions.tsv",
-        "metrics.csv",
-    ] {
-        std::fs::copy(run.join(f), dir.join(f)).unwrap();
-    }
-    let mut info = json(&dir.join("run.json"));
-    edit(&mut info);
-    std::fs::write(dir.join("run.json"), info.to_string()).unwrap();
-    dir
 }
 
 #[test]

@@ -9,7 +9,7 @@ pub mod app;
 #[cfg(feature = "gui")]
 pub mod gui;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
@@ -60,4 +60,24 @@ pub fn fails(args: &[&str]) -> String {
 /// A JSON file, parsed.
 pub fn json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// A copy of the run folder `run` beside it, named `name`, with `edit`
+/// applied to its run.json: a run folder as someone may have edited it.
+pub fn crafted(run: &Path, name: &str, edit: impl Fn(&mut Value)) -> PathBuf {
+    let dir = run.parent().unwrap().join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in [
+        "run.json",
+        "model.safetensors",
+        "report.json",
+        "predictions.tsv",
+        "metrics.csv",
+    ] {
+        std::fs::copy(run.join(f), dir.join(f)).unwrap();
+    }
+    let mut info = json(&dir.join("run.json"));
+    edit(&mut info);
+    std::fs::write(dir.join("run.json"), info.to_string()).unwrap();
+    dir
 }
