@@ -1,9 +1,12 @@
-//! The list of runs in a runs folder.
+//! The list of runs in a runs folder: each run's status, model, data files,
+//! score, time and note, read from its files alone (cheap enough for
+//! hundreds of runs), with sweeps' and cross-validations' runs named below
+//! their folder so that a list can nest them.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use super::RunReport;
+use super::{RunNote, RunReport};
 use crate::model::ModelSpec;
 use crate::train::RunPaths;
 
@@ -81,6 +84,19 @@ pub struct RunEntry {
     /// Test accuracy (classification, 0..=1) or test R² (regression) from
     /// `report.json`.
     pub test_score: Option<f64>,
+    /// Seconds of training, from `report.json`.
+    pub train_seconds: Option<f64>,
+    /// The file names (without folders) of the data files in `run.json`.
+    pub data: Vec<String>,
+    /// The folder holding this run below the runs folder (a sweep, a
+    /// cross-validation or a sweep's cross-validated setting), e.g.
+    /// `sweep-lr` or `sweep-lr/lr-0.01`; `None` for a run directly in the
+    /// runs folder.
+    pub group: Option<String>,
+    /// What the user said about it (`note.json`), empty without one.
+    pub note: RunNote,
+    /// Why its `note.json` could not be read, if so (the note is then empty).
+    pub note_problem: Option<String>,
 }
 
 /// True when `dir` looks like a run folder (holds `run.json` or `metrics.csv`).
@@ -89,30 +105,41 @@ pub fn is_run_dir(dir: &Path) -> bool {
     paths.run_json().is_file() || paths.metrics_csv().is_file()
 }
 
-/// Every run folder directly in `runs_dir` or one level deeper (sweeps and
-/// cross-validations keep their runs in a folder of their own), newest
-/// first. Entries that cannot be read are skipped; a missing `runs_dir`
-/// gives an empty list.
+/// How deep below the runs folder run folders are looked for
+/// (`sweep/setting/fold-N` is 3).
+const MAX_DEPTH: usize = 3;
+
+/// Every run folder in `runs_dir` or up to [`MAX_DEPTH`] levels deeper
+/// (sweeps and cross-validations keep their runs in a folder of their own;
+/// a run folder is not looked into), newest first. Entries that cannot be
+/// read are skipped; a missing `runs_dir` gives an empty list.
 pub fn list_runs(runs_dir: &Path) -> Vec<RunEntry> {
     let mut entries = Vec::new();
-    for child in subdirs(runs_dir) {
-        let child_name = file_name(&child);
-        if is_run_dir(&child) {
-            entries.push(entry(&child, child_name.clone()));
-        }
-        for grandchild in subdirs(&child) {
-            if is_run_dir(&grandchild) {
-                let name = format!("{child_name}/{}", file_name(&grandchild));
-                entries.push(entry(&grandchild, name));
-            }
-        }
-    }
+    collect(runs_dir, None, 1, &mut entries);
     entries.sort_by(|a, b| {
         b.modified
             .cmp(&a.modified)
             .then_with(|| b.name.cmp(&a.name))
     });
     entries
+}
+
+/// Adds the run folders in `dir` (below the runs folder as `prefix`) to `out`.
+fn collect(dir: &Path, prefix: Option<&str>, depth: usize, out: &mut Vec<RunEntry>) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    for child in subdirs(dir) {
+        let name = match prefix {
+            Some(p) => format!("{p}/{}", file_name(&child)),
+            None => file_name(&child),
+        };
+        if is_run_dir(&child) {
+            out.push(entry(&child, name, prefix.map(str::to_string)));
+        } else {
+            collect(&child, Some(&name), depth + 1, out);
+        }
+    }
 }
 
 /// The folders in `dir` (following symbolic links), unordered; none when
@@ -135,7 +162,7 @@ fn file_name(path: &Path) -> String {
 }
 
 /// The list entry of run folder `dir`.
-fn entry(dir: &Path, name: String) -> RunEntry {
+fn entry(dir: &Path, name: String, group: Option<String>) -> RunEntry {
     let paths = RunPaths::new(dir);
     let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let modified = [paths.run_json(), paths.metrics_csv(), paths.report_json()]
@@ -144,30 +171,64 @@ fn entry(dir: &Path, name: String) -> RunEntry {
         .max()
         .or_else(|| mtime(dir))
         .unwrap_or(SystemTime::UNIX_EPOCH);
+    let report = RunReport::load(&paths.report_json()).ok();
+    let (model, data) = model_and_data(&paths.run_json());
+    let (note, note_problem) = match RunNote::load(dir) {
+        Ok(n) => (n.unwrap_or_default(), None),
+        Err(e) => (RunNote::default(), Some(e.to_string())),
+    };
     RunEntry {
         dir: dir.to_path_buf(),
         name,
         status: run_status(dir, false),
         modified,
-        model: model_name(&paths.run_json()),
-        test_score: RunReport::load(&paths.report_json())
-            .ok()
-            .and_then(|r| r.test_score()),
+        model,
+        test_score: report.as_ref().and_then(RunReport::test_score),
+        train_seconds: report.as_ref().map(|r| r.train_seconds),
+        data,
+        group,
+        note,
+        note_problem,
     }
 }
 
-/// The model's display name from the `model` of a `run.json`, read on its
-/// own so that a run.json with other fields from another version still
-/// gives one.
-fn model_name(run_json: &Path) -> Option<String> {
+/// The model's display name and the data files' names from a `run.json`,
+/// each read on its own so that a run.json with other fields from another
+/// version still gives them.
+fn model_and_data(run_json: &Path) -> (Option<String>, Vec<String>) {
+    let Some(mut value) = read_json(run_json) else {
+        return (None, Vec::new());
+    };
+    let model = value
+        .get_mut("model")
+        .map(serde_json::Value::take)
+        .and_then(|m| serde_json::from_value::<ModelSpec>(m).ok())
+        .map(|spec| spec.display_name());
+    let data = value
+        .get("data")
+        .and_then(serde_json::Value::as_array)
+        .map(|files| {
+            files
+                .iter()
+                .filter_map(|f| f.get("path")?.as_str())
+                .map(|p| {
+                    Path::new(p)
+                        .file_name()
+                        .map_or_else(|| p.to_string(), |n| n.to_string_lossy().into_owned())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    (model, data)
+}
+
+/// `run_json` parsed, `None` when it is missing, too large or not JSON.
+fn read_json(run_json: &Path) -> Option<serde_json::Value> {
     if std::fs::metadata(run_json).ok()?.len() > crate::train::MAX_RUN_JSON_BYTES {
         return None;
     }
     let text = std::fs::read_to_string(run_json).ok()?;
-    let mut value: serde_json::Value = serde_json::from_str(&text).ok()?;
-    let model = value.get_mut("model")?.take();
-    let spec: ModelSpec = serde_json::from_value(model).ok()?;
-    Some(spec.display_name())
+    serde_json::from_str(&text).ok()
 }
 
 #[cfg(test)]
@@ -234,14 +295,14 @@ mod tests {
         run_info(&["wake", "n2"]).save(&old).unwrap();
         set_mtime(&old.join("run.json"), Duration::from_secs(3600));
         // junk: an empty folder, a folder of other files, a stray file, a
-        // broken run.json, and a run three levels down (not listed)
+        // broken run.json, and a run four levels down (not listed)
         mk("empty");
         std::fs::write(mk("notes").join("readme.txt"), "hi").unwrap();
         std::fs::write(root.join("stray.txt"), "x").unwrap();
         let broken = mk("broken");
         std::fs::write(broken.join("run.json"), "{ not json").unwrap();
         set_mtime(&broken.join("run.json"), Duration::from_secs(5 * 3600));
-        let deep = mk("a/b/c");
+        let deep = mk("a/b/c/d");
         std::fs::write(deep.join("metrics.csv"), "h\n").unwrap();
 
         let runs = list_runs(root);
@@ -269,6 +330,37 @@ mod tests {
         assert_eq!(runs[1].model.as_deref(), Some("EEGNet (F1=8, D=2, F2=16)"));
         assert_eq!(runs[1].test_score, None);
         assert_eq!(runs[4].model, None);
+        assert_eq!(complete.train_seconds, Some(3.25));
+        assert_eq!(complete.group, None);
+        assert_eq!(runs[0].group.as_deref(), Some("sweep-lr"));
+        assert!(complete.note.is_empty() && complete.note_problem.is_none());
+
+        // A note, a damaged note, data file names.
+        let mut info = serde_json::to_value(run_info(&["wake", "n2"])).unwrap();
+        info["data"] =
+            serde_json::json!([{"path": "/data/sub-01/night.edf", "role": "train", "sha256": ""}]);
+        std::fs::write(done.join("run.json"), info.to_string()).unwrap();
+        crate::runs::RunNote {
+            pinned: true,
+            tags: vec!["baseline".into()],
+            note: String::new(),
+        }
+        .save(&done)
+        .unwrap();
+        std::fs::write(crashed.join("note.json"), "[").unwrap();
+        let runs = list_runs(root);
+        let done_entry = runs.iter().find(|r| r.dir == done).unwrap();
+        assert!(done_entry.note.pinned);
+        assert_eq!(done_entry.data, vec!["night.edf"]);
+        let crashed_entry = runs.iter().find(|r| r.dir == crashed).unwrap();
+        assert!(crashed_entry.note.is_empty());
+        assert!(
+            crashed_entry
+                .note_problem
+                .as_deref()
+                .unwrap()
+                .contains("note.json")
+        );
 
         assert!(list_runs(&root.join("missing")).is_empty());
         assert!(list_runs(&root.join("stray.txt")).is_empty());

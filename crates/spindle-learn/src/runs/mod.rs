@@ -3,14 +3,15 @@
 //! of runs with their status ([`list_runs`]), following a live
 //! `metrics.csv` ([`MetricsFollower`]), reading `report.json`
 //! ([`RunReport`]) and `predictions.tsv` ([`PredictionTable`]), everything
-//! of one run at once ([`load_run_snapshot`]) and the settings that differ
+//! of one run at once ([`load_run_snapshot`]), the user's pin, tags and
+//! note on a run ([`RunNote`], `note.json`, the one file here written) and the settings that differ
 //! between runs ([`settings_diff`]), curves as CSV ([`curves_csv`]), and the
 //! scores of a cross-validation's fold runs ([`CvSummary`], `cv.json`),
 //! runs side by side ([`compare_runs`]) and sweeps of many runs
 //! ([`sweep`]: `sweep.json`, local and Slurm runners).
 //!
 //! The run folder itself is written by `crate::train`; this module only
-//! reads it, and never panics on what it finds there.
+//! reads it (and writes `note.json`), and never panics on what it finds there.
 
 mod compare;
 mod cv;
@@ -21,6 +22,7 @@ mod error;
 mod export;
 mod list;
 mod metrics;
+mod note;
 mod predictions;
 mod report;
 mod snapshot;
@@ -37,6 +39,7 @@ pub use error::RunsError;
 pub use export::{CURVES_HEADER, curves_csv};
 pub use list::{RUNNING_WITHIN, RunEntry, RunStatus, is_run_dir, list_runs, run_status};
 pub use metrics::{MetricsFollower, read_metrics};
+pub use note::{MAX_NOTE_BYTES, NOTE_JSON, RunNote};
 pub use predictions::{PredictionRow, PredictionTable};
 pub use report::{RunReport, Scores};
 pub use snapshot::{RunSnapshot, load_run_snapshot, roc_curves};

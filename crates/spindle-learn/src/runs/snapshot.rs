@@ -33,6 +33,8 @@ pub struct RunSnapshot {
     /// Files that exist but could not be read or made sense of; what they
     /// would have given is left empty.
     pub problems: Vec<RunsError>,
+    /// What the user said about the run (`note.json`), empty without one.
+    pub note: super::RunNote,
 }
 
 /// Loads the files of run folder `dir` that exist. Fails only when `dir`
@@ -64,6 +66,9 @@ pub fn load_run_snapshot(dir: &Path) -> Result<RunSnapshot, RunsError> {
         keep(RunReport::load(&report_json).map(|r| report = Some(r)));
     }
 
+    let mut note = super::RunNote::default();
+    keep(super::RunNote::load(dir).map(|n| note = n.unwrap_or_default()));
+
     let mut table = PredictionTable::default();
     let mut roc = Vec::new();
     let predictions_tsv = paths.predictions_tsv();
@@ -81,6 +86,7 @@ pub fn load_run_snapshot(dir: &Path) -> Result<RunSnapshot, RunsError> {
         predictions: table.rows,
         roc,
         problems,
+        note,
     })
 }
 
