@@ -78,6 +78,12 @@ pub enum AppCommand {
     ReadRun(PathBuf),
     /// Delete a run folder (already confirmed by the user).
     DeleteRun(PathBuf),
+    /// Start the Train view's next run from this finished run's weights
+    /// (fine-tuning) and show the Train view.
+    FineTuneFrom(PathBuf),
+    /// Save what the user says about a run (pin, tags, note) into its
+    /// folder's `note.json` (on a worker).
+    SaveRunNote(PathBuf, spindle_learn::runs::RunNote),
     /// Open a sweep folder in the Runs view.
     OpenSweep(PathBuf),
     /// Run a sweep's pending and failed tasks on this machine.

@@ -23,6 +23,7 @@ mod recovery;
 mod results;
 mod ribbons;
 mod runs;
+mod runs_list;
 mod session;
 mod settings;
 mod spectrum;

@@ -1,17 +1,23 @@
 //! The Runs view: every run of the runs folder (those the app trained, those
 //! `spindle train` wrote from a terminal, those still being written by
-//! another process), opened, compared (curves overlaid, scores side by side,
-//! only the settings that differ) or deleted after confirmation; and a sweep
-//! folder followed (`sweep_view`).
+//! another process) in a list that fills the window (only the rows in view
+//! are drawn), sorted by any column, filtered as the user types, with a
+//! sweep's or cross-validation's runs nested under their folder with the
+//! mean ± sd of their scores; runs pinned, tagged and annotated
+//! (`note.json`, saved by the library on a worker), opened, compared
+//! (curves overlaid, scores and notes side by side, only the settings that
+//! differ) or deleted after confirmation; and a sweep folder followed
+//! (`sweep_view`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use eframe::egui::{self, Color32, RichText, Ui};
 use egui_plot::{Legend, Line, Plot, PlotPoints};
-use spindle_learn::runs::{RunEntry, RunSnapshot, RunStatus, settings_diff};
+use spindle_learn::runs::{RunEntry, RunNote, RunSnapshot, RunStatus, settings_diff, utc_minute};
 
 use super::command::{AppCommand, Commands, Pick, Tab};
+use super::runs_list::{self, ListView, Row, SortKey};
 
 /// Colors for overlaid runs.
 const PALETTE: [Color32; 6] = [
@@ -38,6 +44,27 @@ pub struct RunsPanel {
     confirm_delete: Option<PathBuf>,
     /// The sweep folder open, its tasks and comparison.
     pub sweep: super::sweep_view::SweepPanel,
+    /// The list's order, filter and open groups.
+    pub view: ListView,
+    /// The note being edited, if any.
+    editing: Option<NoteEditor>,
+}
+
+/// The note window's fields while the user edits a run's note.
+#[derive(Debug, Clone)]
+struct NoteEditor {
+    /// The run folder.
+    dir: PathBuf,
+    /// Its name in the list.
+    name: String,
+    /// Pinned on top.
+    pinned: bool,
+    /// Tags, comma-separated.
+    tags: String,
+    /// The note.
+    note: String,
+    /// Why the run's `note.json` could not be read, if so.
+    problem: Option<String>,
 }
 
 impl RunsPanel {
@@ -57,6 +84,17 @@ impl RunsPanel {
         self.snapshots.remove(dir);
     }
 
+    /// Takes in a note saved to run folder `dir`.
+    pub fn note_saved(&mut self, dir: &Path, note: RunNote) {
+        if let Some(e) = self.entries.iter_mut().find(|e| e.dir == dir) {
+            e.note = note.clone();
+            e.note_problem = None;
+        }
+        if let Some(s) = self.snapshots.get_mut(dir) {
+            s.note = note;
+        }
+    }
+
     /// Draws the view.
     pub fn ui(&mut self, ui: &mut Ui, commands: &mut Commands) {
         ui.horizontal(|ui| {
@@ -72,60 +110,347 @@ impl RunsPanel {
             ui.label("No runs yet. Train one in the Train view, or run `spindle train` in a terminal: its runs appear here.");
             return;
         }
-        ui.label(RichText::new("Tick two or more runs to compare them.").weak());
+        let rows = runs_list::rows(&self.entries, &self.view);
+        self.filter_bar(ui, &rows);
+        let comparing = self
+            .compare
+            .iter()
+            .filter(|d| self.snapshots.contains_key(*d))
+            .count()
+            >= 2;
+        let list_height = if comparing {
+            (ui.available_height() * 0.45).max(120.0)
+        } else {
+            ui.available_height()
+        };
+        self.table(ui, &rows, list_height, commands);
+        self.delete_dialog(ui, commands);
+        self.note_window(ui, commands);
+        if comparing {
+            ui.separator();
+            egui::ScrollArea::vertical()
+                .id_salt("runs_compare")
+                .auto_shrink([false, false])
+                .show(ui, |ui| self.comparison(ui, commands));
+        }
+    }
+
+    /// The filter field and what it leaves.
+    fn filter_bar(&mut self, ui: &mut Ui, rows: &[Row]) {
+        ui.horizontal(|ui| {
+            let label = ui.label("Filter");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.view.filter)
+                    .hint_text("model, data file, tag, note…")
+                    .desired_width(260.0),
+            )
+            .labelled_by(label.id);
+            if !self.view.filter.is_empty() && ui.small_button("Clear").clicked() {
+                self.view.filter.clear();
+            }
+            let shown = rows
+                .iter()
+                .filter(|r| matches!(r, Row::Run { .. }))
+                .count();
+            let matching = self
+                .entries
+                .iter()
+                .filter(|e| runs_list::matches(e, &self.view.filter))
+                .count();
+            ui.label(
+                RichText::new(format!(
+                    "{matching} of {} runs ({shown} shown; groups open on a click). Tick two or more to compare them.",
+                    self.entries.len()
+                ))
+                .weak(),
+            );
+        });
+    }
+
+    /// The header and the rows in view.
+    fn table(&mut self, ui: &mut Ui, rows: &[Row], height: f32, commands: &mut Commands) {
+        let cols = Columns::new(ui.available_width(), ui.spacing().item_spacing.x);
+        self.header(ui, &cols);
+        let row_h = ui.spacing().interact_size.y + 4.0;
+        let list_h = (height - row_h - ui.spacing().item_spacing.y * 2.0).max(row_h);
         egui::ScrollArea::vertical()
             .id_salt("runs_list")
-            .max_height(260.0)
-            .show(ui, |ui| {
-                egui::Grid::new("runs_grid")
-                    .striped(true)
-                    .num_columns(6)
-                    .show(ui, |ui| {
-                        for h in ["compare", "run", "status", "model", "test score", ""] {
-                            ui.label(RichText::new(h).strong());
-                        }
-                        ui.end_row();
-                        for e in &self.entries {
-                            let mut ticked = self.compare.contains(&e.dir);
-                            if ui
-                                .checkbox(&mut ticked, "")
-                                .on_hover_text("compare")
-                                .changed()
-                            {
-                                if ticked {
-                                    self.compare.insert(e.dir.clone());
-                                    commands.push(AppCommand::ReadRun(e.dir.clone()));
-                                } else {
-                                    self.compare.remove(&e.dir);
-                                }
+            .max_height(list_h)
+            .min_scrolled_height(list_h)
+            .auto_shrink([false, false])
+            .show_rows(ui, row_h, rows.len(), |ui, range| {
+                for row in &rows[range] {
+                    ui.horizontal(|ui| {
+                        ui.set_height(row_h - ui.spacing().item_spacing.y);
+                        match row {
+                            Row::Group { .. } => self.group_row(ui, &cols, row),
+                            Row::Run { index, nested } => {
+                                self.run_row(ui, &cols, *index, *nested, commands)
                             }
-                            ui.label(&e.name);
-                            let status = e.status.label();
-                            match e.status {
-                                RunStatus::Running => {
-                                    ui.colored_label(Color32::from_rgb(244, 160, 0), status)
-                                }
-                                RunStatus::Complete => ui.label(status),
-                                RunStatus::Incomplete => ui.label(RichText::new(status).weak()),
-                            };
-                            ui.label(e.model.clone().unwrap_or_else(|| "-".into()));
-                            ui.label(e.test_score.map_or("-".into(), |s| format!("{:.3}", s)));
-                            ui.horizontal(|ui| {
-                                if ui.button("Open").clicked() {
-                                    commands.push(AppCommand::OpenRun(e.dir.clone()));
-                                    commands.push(AppCommand::ShowTab(Tab::Results));
-                                }
-                                if ui.button("Delete…").clicked() {
-                                    self.confirm_delete = Some(e.dir.clone());
-                                }
-                            });
-                            ui.end_row();
                         }
                     });
+                }
             });
-        self.delete_dialog(ui, commands);
-        ui.separator();
-        self.comparison(ui, commands);
+    }
+
+    /// The column headers; a click on one sorts by it.
+    fn header(&mut self, ui: &mut Ui, cols: &Columns) {
+        ui.horizontal(|ui| {
+            cell(ui, cols.tick, |ui| ui.label(""));
+            cell(ui, cols.pin, |ui| ui.label(""));
+            for key in SortKey::ALL {
+                cell(ui, cols.width(key), |ui| {
+                    let active = self.view.sort == key;
+                    let text = RichText::new(key.header()).strong();
+                    let clicked = ui
+                        .add(egui::Button::new(text).frame(false))
+                        .on_hover_text(format!("Sort by {}", key.header()))
+                        .clicked();
+                    if active {
+                        ui.label(if self.view.descending { "⏷" } else { "⏶" });
+                    }
+                    if clicked {
+                        self.view.click(key);
+                    }
+                });
+                if key == SortKey::Date {
+                    cell(ui, cols.status, |ui| {
+                        ui.label(RichText::new("status").strong())
+                    });
+                }
+            }
+            cell(ui, cols.tags, |ui| {
+                ui.label(RichText::new("tags, note").strong())
+            });
+        });
+    }
+
+    /// A sweep's or cross-validation's folder: open or close it.
+    fn group_row(&mut self, ui: &mut Ui, cols: &Columns, row: &Row) {
+        let Row::Group {
+            name,
+            runs,
+            score,
+            seconds,
+            open,
+        } = row
+        else {
+            return;
+        };
+        let gap = ui.spacing().item_spacing.x;
+        cell(ui, cols.tick + cols.pin + gap, |ui| {
+            let arrow = if *open { "⏷" } else { "⏵" };
+            if ui
+                .add(egui::Button::new(arrow).frame(false))
+                .on_hover_text(if *open {
+                    "Close the group"
+                } else {
+                    "Open the group"
+                })
+                .clicked()
+            {
+                if *open {
+                    self.view.open_groups.remove(name);
+                } else {
+                    self.view.open_groups.insert(name.clone());
+                }
+            }
+        });
+        cell(ui, cols.name, |ui| {
+            ui.add(egui::Label::new(RichText::new(name).strong()).truncate())
+        });
+        cell(ui, cols.date, |ui| ui.label(""));
+        cell(ui, cols.status, |ui| {
+            ui.label(RichText::new(format!("{runs} runs")).weak())
+        });
+        cell(ui, cols.model + cols.data + gap, |ui| ui.label(""));
+        cell(ui, cols.score, |ui| match score {
+            Some(s) => ui
+                .label(RichText::new(format!("{:.3} ± {:.3}", s.mean, s.sd)).strong())
+                .on_hover_text(format!(
+                    "mean ± sample standard deviation of the test scores of {} runs",
+                    s.n
+                )),
+            None => ui.label("-"),
+        });
+        cell(ui, cols.time, |ui| ui.label(seconds_text(Some(*seconds))));
+    }
+
+    /// One run.
+    fn run_row(
+        &mut self,
+        ui: &mut Ui,
+        cols: &Columns,
+        index: usize,
+        nested: bool,
+        commands: &mut Commands,
+    ) {
+        let Some(e) = self.entries.get(index) else {
+            return;
+        };
+        cell(ui, cols.tick, |ui| {
+            let mut ticked = self.compare.contains(&e.dir);
+            if ui
+                .checkbox(&mut ticked, "")
+                .on_hover_text("compare")
+                .changed()
+            {
+                if ticked {
+                    self.compare.insert(e.dir.clone());
+                    commands.push(AppCommand::ReadRun(e.dir.clone()));
+                } else {
+                    self.compare.remove(&e.dir);
+                }
+            }
+        });
+        cell(ui, cols.pin, |ui| {
+            let pinned = e.note.pinned;
+            let button = ui
+                .add_enabled(
+                    e.note_problem.is_none(),
+                    egui::Button::new(if pinned { "★" } else { "☆" }).frame(false),
+                )
+                .on_hover_text(if pinned { "Unpin" } else { "Pin on top" });
+            if button.clicked() {
+                let mut note = e.note.clone();
+                note.pinned = !pinned;
+                commands.push(AppCommand::SaveRunNote(e.dir.clone(), note));
+            }
+        });
+        cell(ui, cols.name, |ui| {
+            let short = match (nested, e.name.rsplit_once('/')) {
+                (true, Some((_, last))) => format!("   {last}"),
+                _ => e.name.clone(),
+            };
+            ui.add(egui::Label::new(short).truncate())
+                .on_hover_text(e.dir.display().to_string())
+        });
+        cell(ui, cols.date, |ui| ui.label(utc_minute(e.modified)));
+        cell(ui, cols.status, |ui| {
+            let status = e.status.label();
+            match e.status {
+                RunStatus::Running => ui.colored_label(Color32::from_rgb(244, 160, 0), status),
+                RunStatus::Complete => ui.label(status),
+                RunStatus::Incomplete => ui.label(RichText::new(status).weak()),
+            }
+        });
+        cell(ui, cols.model, |ui| {
+            ui.add(egui::Label::new(e.model.clone().unwrap_or_else(|| "-".into())).truncate())
+        });
+        cell(ui, cols.data, |ui| {
+            let data = e.data.join(", ");
+            ui.add(egui::Label::new(data.clone()).truncate())
+                .on_hover_text(data)
+        });
+        cell(ui, cols.score, |ui| {
+            ui.label(e.test_score.map_or("-".into(), |s| format!("{s:.3}")))
+        });
+        cell(ui, cols.time, |ui| ui.label(seconds_text(e.train_seconds)));
+        cell(ui, cols.tags, |ui| match &e.note_problem {
+            Some(problem) => ui
+                .colored_label(Color32::from_rgb(219, 68, 55), "⚠ note.json unreadable")
+                .on_hover_text(problem),
+            None => {
+                let mut text = e.note.tags.join(", ");
+                if !e.note.note.trim().is_empty() {
+                    text = format!("{text} ✏ {}", first_line(&e.note.note));
+                }
+                let r = ui.add(egui::Label::new(text.trim().to_string()).truncate());
+                if e.note.note.trim().is_empty() {
+                    r
+                } else {
+                    r.on_hover_text(&e.note.note)
+                }
+            }
+        });
+        let mut edit = false;
+        ui.horizontal(|ui| {
+            if ui.small_button("Open").clicked() {
+                commands.push(AppCommand::OpenRun(e.dir.clone()));
+                commands.push(AppCommand::ShowTab(Tab::Results));
+            }
+            edit = ui
+                .small_button("Note…")
+                .on_hover_text("Pin, tag and annotate the run (saved in its folder as note.json)")
+                .clicked();
+            if ui
+                .add_enabled(
+                    e.status == RunStatus::Complete,
+                    egui::Button::new("Fine-tune").small(),
+                )
+                .on_hover_text("Start the Train view's next run from this run's weights")
+                .clicked()
+            {
+                commands.push(AppCommand::FineTuneFrom(e.dir.clone()));
+            }
+            if ui.small_button("Delete…").clicked() {
+                self.confirm_delete = Some(e.dir.clone());
+            }
+        });
+        if edit {
+            self.editing = Some(NoteEditor {
+                dir: e.dir.clone(),
+                name: e.name.clone(),
+                pinned: e.note.pinned,
+                tags: e.note.tags.join(", "),
+                note: e.note.note.clone(),
+                problem: e.note_problem.clone(),
+            });
+        }
+    }
+
+    /// The window editing a run's pin, tags and note.
+    fn note_window(&mut self, ui: &mut Ui, commands: &mut Commands) {
+        let Some(ed) = self.editing.as_mut() else {
+            return;
+        };
+        let mut open = true;
+        let mut done = false;
+        egui::Window::new(format!("Note on {}", ed.name))
+            .collapsible(false)
+            .open(&mut open)
+            .show(ui.ctx(), |ui| {
+                if let Some(p) = &ed.problem {
+                    ui.colored_label(
+                        Color32::from_rgb(219, 68, 55),
+                        format!("{p}\nSaving replaces that file with this note."),
+                    );
+                }
+                ui.checkbox(&mut ed.pinned, "Pinned on top");
+                ui.horizontal(|ui| {
+                    let label = ui.label("Tags");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut ed.tags)
+                            .hint_text("comma-separated, e.g. baseline, paper")
+                            .desired_width(280.0),
+                    )
+                    .labelled_by(label.id);
+                });
+                let label = ui.label("Note");
+                ui.add(
+                    egui::TextEdit::multiline(&mut ed.note)
+                        .desired_rows(4)
+                        .desired_width(320.0),
+                )
+                .labelled_by(label.id);
+                ui.horizontal(|ui| {
+                    if ui.button("Save note").clicked() {
+                        let note = RunNote {
+                            pinned: ed.pinned,
+                            tags: RunNote::parse_tags(&ed.tags),
+                            note: ed.note.trim_end().to_string(),
+                        };
+                        commands.push(AppCommand::SaveRunNote(ed.dir.clone(), note));
+                        done = true;
+                    }
+                    if ui.button("Cancel").clicked() {
+                        done = true;
+                    }
+                });
+            });
+        if done || !open {
+            self.editing = None;
+        }
     }
 
     fn delete_dialog(&mut self, ui: &mut Ui, commands: &mut Commands) {
@@ -229,6 +554,20 @@ impl RunsPanel {
                     ui.end_row();
                 }
             });
+        if runs.iter().any(|r| !r.note.is_empty()) {
+            ui.label(RichText::new("Notes").strong());
+            egui::Grid::new("compare_notes")
+                .striped(true)
+                .show(ui, |ui| {
+                    for (i, r) in runs.iter().enumerate() {
+                        ui.colored_label(PALETTE[i % PALETTE.len()], name(r));
+                        let pin = if r.note.pinned { "★ " } else { "" };
+                        ui.label(format!("{pin}{}", r.note.tags.join(", ")));
+                        ui.label(&r.note.note);
+                        ui.end_row();
+                    }
+                });
+        }
         let infos: Vec<_> = runs.iter().filter_map(|r| r.info.as_ref()).collect();
         if infos.len() == runs.len() {
             let diffs = settings_diff(&infos);
@@ -254,4 +593,88 @@ impl RunsPanel {
                 });
         }
     }
+}
+
+/// The widths of the list's columns for a list `width` wide.
+struct Columns {
+    tick: f32,
+    pin: f32,
+    name: f32,
+    date: f32,
+    status: f32,
+    model: f32,
+    data: f32,
+    score: f32,
+    time: f32,
+    tags: f32,
+}
+
+impl Columns {
+    /// Fixed widths for the short columns, the rest shared by the long
+    /// ones; `gap` is the space egui leaves between two cells.
+    fn new(width: f32, gap: f32) -> Self {
+        let (tick, pin, date, status, score, time, actions) =
+            (22.0, 22.0, 118.0, 74.0, 112.0, 64.0, 275.0);
+        let spacing = 11.0 * gap;
+        let rest =
+            (width - tick - pin - date - status - score - time - actions - spacing).max(300.0);
+        Self {
+            tick,
+            pin,
+            name: rest * 0.28,
+            date,
+            status,
+            model: rest * 0.26,
+            data: rest * 0.22,
+            score,
+            time,
+            tags: rest * 0.24,
+        }
+    }
+
+    /// The width of a sortable column.
+    fn width(&self, key: SortKey) -> f32 {
+        match key {
+            SortKey::Name => self.name,
+            SortKey::Date => self.date,
+            SortKey::Model => self.model,
+            SortKey::Data => self.data,
+            SortKey::Score => self.score,
+            SortKey::Time => self.time,
+        }
+    }
+}
+
+/// Draws `add` in a cell `width` wide, cutting what does not fit.
+fn cell<R>(ui: &mut Ui, width: f32, add: impl FnOnce(&mut Ui) -> R) -> R {
+    let height = ui.spacing().interact_size.y;
+    ui.allocate_ui_with_layout(
+        egui::vec2(width, height),
+        egui::Layout::left_to_right(egui::Align::Center),
+        |ui| {
+            ui.set_width(width);
+            ui.set_clip_rect(ui.max_rect().intersect(ui.clip_rect()));
+            add(ui)
+        },
+    )
+    .inner
+}
+
+/// Seconds for the list: `12.3 s`, `4.2 min`, `-` when unknown.
+fn seconds_text(seconds: Option<f64>) -> String {
+    match seconds {
+        None => "-".into(),
+        Some(s) if s < 120.0 => format!("{s:.1} s"),
+        Some(s) => format!("{:.1} min", s / 60.0),
+    }
+}
+
+/// The first line of `text`, at most 60 characters.
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("");
+    let mut short: String = line.chars().take(60).collect();
+    if short.len() < line.len() {
+        short.push('…');
+    }
+    short
 }

@@ -102,6 +102,14 @@ fn run_dir_name(unix_s: u64, model_name: &str) -> String {
     format!("{}_{}", utc_stamp(unix_s), sanitize(model_name))
 }
 
+/// `YYYY-MM-DD hh:mm` (UTC) of `time`, for lists of runs (a time before
+/// 1970 reads as 1970-01-01 00:00).
+pub fn utc_minute(time: SystemTime) -> String {
+    let unix_s = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let stamp = utc_stamp(unix_s);
+    format!("{} {}:{}", &stamp[..10], &stamp[11..13], &stamp[14..16])
+}
+
 /// `YYYY-MM-DD_hh-mm-ss` (UTC) of `unix_s` seconds after 1970-01-01 UTC.
 fn utc_stamp(unix_s: u64) -> String {
     let days = (unix_s / 86_400) as i64;
@@ -165,6 +173,12 @@ mod tests {
             .map(|(k, v)| (k.to_string(), OsString::from(v)))
             .collect();
         move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn minutes_for_lists() {
+        let t = UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+        assert_eq!(utc_minute(t), "2023-11-14 22:13");
     }
 
     #[test]

@@ -34,7 +34,7 @@ pub use compare::{ComparedRun, Comparison, CvGroup, compare_runs};
 pub use cv::{CV_JSON, CvFold, CvSummary, ScoreSpread};
 pub use delete::delete_run;
 pub use diff::{MISSING, SettingDiff, settings_diff};
-pub use dirs::{RUNS_DIR_ENV, create_run_dir, data_dir, default_runs_dir};
+pub use dirs::{RUNS_DIR_ENV, create_run_dir, data_dir, default_runs_dir, utc_minute};
 pub use error::RunsError;
 pub use export::{CURVES_HEADER, curves_csv};
 pub use list::{RUNNING_WITHIN, RunEntry, RunStatus, is_run_dir, list_runs, run_status};

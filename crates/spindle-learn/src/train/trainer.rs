@@ -241,12 +241,7 @@ impl<'a> Session<'a> {
             }
             super::read_weights_header(&RunPaths::new(from).weights())?;
             let loaded = load_matching(&varmap, &RunPaths::new(from).weights(), &device)?;
-            let _ = events.send(Event::Warning(format!(
-                "fine-tuning: started from {} of {} tensors of {}",
-                loaded.0,
-                loaded.1,
-                from.display()
-            )));
+            let _ = events.send(Event::Warning(loaded.message(from)));
         }
         let vars: Vec<Var> = trainable_vars(&varmap)
             .into_iter()
@@ -748,27 +743,67 @@ fn restore(varmap: &VarMap, snap: &Snapshot) -> candle_core::Result<()> {
 
 /// Copies into `varmap` every tensor of the safetensors file whose name and
 /// shape match; returns (copied, total in the map).
-fn load_matching(
-    varmap: &VarMap,
-    path: &Path,
-    device: &Device,
-) -> Result<(usize, usize), TrainError> {
+fn load_matching(varmap: &VarMap, path: &Path, device: &Device) -> Result<Loaded, TrainError> {
     let tensors = candle_core::safetensors::load(path, device)
         .map_err(|e| TrainError::run_folder(path, e))?;
     let data = varmap
         .data()
         .lock()
         .map_err(|_| TrainError::run_folder(path, "variable map lock poisoned"))?;
-    let mut copied = 0;
-    for (name, var) in data.iter() {
-        if let Some(t) = tensors.get(name)
-            && t.dims() == var.dims()
-        {
-            var.set(t)?;
-            copied += 1;
+    let mut loaded = Loaded {
+        copied: 0,
+        total: data.len(),
+        reinitialized: Vec::new(),
+    };
+    let mut names: Vec<&String> = data.keys().collect();
+    names.sort();
+    for name in names {
+        let Some(var) = data.get(name) else { continue };
+        match tensors.get(name) {
+            Some(t) if t.dims() == var.dims() => {
+                var.set(t)?;
+                loaded.copied += 1;
+            }
+            Some(t) => loaded.reinitialized.push(format!(
+                "{name} ({:?} here, {:?} in the run)",
+                var.dims(),
+                t.dims()
+            )),
+            None => loaded
+                .reinitialized
+                .push(format!("{name} (not in the run)")),
         }
     }
-    Ok((copied, data.len()))
+    Ok(loaded)
+}
+
+/// What [`load_matching`] took from a run's weights.
+struct Loaded {
+    /// Tensors copied.
+    copied: usize,
+    /// Tensors of the new network.
+    total: usize,
+    /// The new network's tensors left as freshly initialized, each with why.
+    reinitialized: Vec<String>,
+}
+
+impl Loaded {
+    /// The warning that says what fine-tuning from `from` kept.
+    fn message(&self, from: &Path) -> String {
+        let mut m = format!(
+            "fine-tuning: started from {} of {} tensors of {}",
+            self.copied,
+            self.total,
+            from.display()
+        );
+        if !self.reinitialized.is_empty() {
+            m.push_str(&format!(
+                "; re-initialized (they do not fit the new data): {}",
+                self.reinitialized.join(", ")
+            ));
+        }
+        m
+    }
 }
 
 fn run_info(
@@ -900,4 +935,48 @@ fn write_predictions(path: &Path, ds: &Dataset, p: &Predictions) -> Result<(), T
     }
     spindle_signals::recording::write_atomic(path, s.as_bytes())
         .map_err(|e| TrainError::run_folder(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fine_tuning_names_the_tensors_that_do_not_fit() {
+        let dev = Device::Cpu;
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("model.safetensors");
+        let saved: HashMap<String, Tensor> = [
+            (
+                "conv.weight",
+                Tensor::ones((4, 2), DType::F32, &dev).unwrap(),
+            ),
+            (
+                "head.weight",
+                Tensor::ones((3, 4), DType::F32, &dev).unwrap(),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, t)| (k.to_string(), t))
+        .collect();
+        candle_core::safetensors::save(&saved, &path).unwrap();
+        let varmap = VarMap::new();
+        let vb = candle_nn::VarBuilder::from_varmap(&varmap, DType::F32, &dev);
+        vb.get((4, 2), "conv.weight").unwrap();
+        vb.get((2, 4), "head.weight").unwrap();
+        vb.get(2, "head.bias").unwrap();
+        let loaded = load_matching(&varmap, &path, &dev).unwrap();
+        assert_eq!((loaded.copied, loaded.total), (1, 3));
+        let m = loaded.message(Path::new("old-run"));
+        assert!(
+            m.starts_with("fine-tuning: started from 1 of 3 tensors of old-run"),
+            "{m}"
+        );
+        assert!(m.contains("head.bias (not in the run)"), "{m}");
+        assert!(
+            m.contains("head.weight ([2, 4] here, [3, 4] in the run)"),
+            "{m}"
+        );
+        assert!(!m.contains("conv.weight"), "{m}");
+    }
 }

@@ -41,6 +41,15 @@ impl SpindleApp {
             }
             AppCommand::ReadRun(dir) => self.load_run(dir),
             AppCommand::DeleteRun(dir) => self.delete_run(dir),
+            AppCommand::SaveRunNote(dir, note) => self.save_run_note(dir, note),
+            AppCommand::FineTuneFrom(dir) => {
+                self.shell.notice = Some(format!(
+                    "the next run starts from the weights of {}",
+                    dir.display()
+                ));
+                self.training.panel.init_from = Some(dir);
+                self.shell.tab = Tab::Train;
+            }
             AppCommand::OpenSweep(dir) => {
                 self.runs.panel.sweep.path_text = dir.display().to_string();
                 self.runs.panel.sweep.open = Some(dir.clone());

@@ -65,13 +65,14 @@ impl SpindleApp {
                 return;
             }
         };
-        let spec = match TrainJobSpec::from_options(data, options, Some(run_dir.clone())) {
+        let mut spec = match TrainJobSpec::from_options(data, options, Some(run_dir.clone())) {
             Ok(s) => s,
             Err(e) => {
                 self.report(AppError::Training(e.to_string()));
                 return;
             }
         };
+        spec.init_from = self.training.panel.init_from.clone();
         let epochs = spec.train.epochs;
         let job = TrainJob::spawn(spec, self.workers.waker().as_fn());
         self.training.panel.job = Some(job);
@@ -193,7 +194,7 @@ impl SpindleApp {
             options,
             scheme,
             out,
-            init_from: None,
+            init_from: self.training.panel.init_from.clone(),
         };
         self.training.cv = Some(CrossValidation {
             job: CvJob::spawn(spec, self.workers.waker().as_fn()),

@@ -472,6 +472,25 @@ impl SpindleApp {
         );
     }
 
+    /// Writes a run's `note.json` (pin, tags, note).
+    pub(super) fn save_run_note(&mut self, dir: PathBuf, note: spindle_learn::runs::RunNote) {
+        let d = dir.clone();
+        let n = note.clone();
+        self.queue(
+            Lane::Work,
+            Some(&dir.clone()),
+            "saving the run's note",
+            move || n.save(&d),
+            move |app, saved| match saved {
+                Err(e) => app.report(AppError::Run {
+                    reason: reason(&dir, e.to_string()),
+                    path: dir,
+                }),
+                Ok(()) => app.runs.panel.note_saved(&dir, note),
+            },
+        );
+    }
+
     /// Reads a sweep folder: its tasks' status, running curves, comparison.
     pub(super) fn read_sweep(&mut self, dir: PathBuf) {
         let d = dir.clone();

@@ -108,6 +108,9 @@ pub struct TrainingPanel {
     pub job: Option<TrainJob>,
     /// The cross-validation's folds field (a number, or `loso`).
     pub cv_folds: String,
+    /// The finished run whose weights the next run starts from
+    /// (fine-tuning, `spindle train --init`), if any.
+    pub init_from: Option<PathBuf>,
 }
 
 impl Default for TrainingPanel {
@@ -124,6 +127,7 @@ impl Default for TrainingPanel {
             history: None,
             job: None,
             cv_folds: "5".into(),
+            init_from: None,
         };
         panel.reset_model_values();
         panel

@@ -3,6 +3,8 @@
 //! their ranges, the layer table of the preview, and the optimizer and
 //! regularization settings, each with a line on what it does.
 
+use std::path::PathBuf;
+
 use eframe::egui::{self, RichText, Ui};
 use spindle_learn::model::{ParamKind, ParamValue, WindowFacts, architectures};
 use spindle_learn::train::{Schedule, available_devices, parse_param};
@@ -226,6 +228,8 @@ pub fn training_settings(p: &mut TrainingPanel, ui: &mut Ui) {
             .response
             .labelled_by(label.id);
         ui.end_row();
+        start_from(&mut p.init_from, ui);
+        ui.end_row();
         let label = ui
             .label("seed")
             .on_hover_text("the same seed repeats a run exactly");
@@ -273,4 +277,32 @@ pub fn training_settings(p: &mut TrainingPanel, ui: &mut Ui) {
     ui.checkbox(&mut o.class_weights, "weight classes by rarity");
     ui.label(RichText::new("Makes mistakes on rare classes cost more, so the model cannot score well by always answering the common class.").weak());
     ui.label(RichText::new("Dropout is a setting of the model above (where it has one): it switches random units off while training.").weak());
+}
+
+/// The "start from" row: fresh weights, or a finished run's (fine-tuning).
+fn start_from(init_from: &mut Option<PathBuf>, ui: &mut Ui) {
+    ui.label("start from").on_hover_text(
+        "Fine-tuning: the network starts from a finished run's weights where they fit the new data; \
+         the layers that do not (e.g. the output layer for another number of classes) are \
+         re-initialized and named in the messages when training starts.",
+    );
+    ui.horizontal(|ui| match init_from.clone() {
+        Some(dir) => {
+            let name = dir.file_name().map_or_else(
+                || dir.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            ui.label(format!("the weights of {name}"))
+                .on_hover_text(dir.display().to_string());
+            if ui.small_button("Fresh weights").clicked() {
+                *init_from = None;
+            }
+        }
+        None => {
+            ui.label(
+                RichText::new("fresh weights (Fine-tune on a run in the Runs view starts from it)")
+                    .weak(),
+            );
+        }
+    });
 }

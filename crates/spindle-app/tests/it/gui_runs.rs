@@ -1,0 +1,332 @@
+//! The Runs view with many runs, driven by accessible labels: sorted by a
+//! click on a column's header, filtered as the user types, a
+//! cross-validation's runs nested under their folder with the mean ± sd of
+//! their scores, a run pinned, tagged and annotated (`note.json` in its
+//! folder, read again by a new app), a damaged note shown, not fatal; and
+//! fine-tuning started from a run, naming the layers re-initialized.
+
+use std::path::{Path, PathBuf};
+
+use eframe::egui::accesskit::Role;
+use egui_kittest::kittest::Queryable;
+use spindle_app::gui::{AppCommand, Settings, SpindleApp};
+use spindle_learn::runs::RunNote;
+use spindle_learn::train::JobState;
+use spindle_signals::eval::ClassificationReport;
+use spindle_signals::recording::{EdfWriteOptions, sidecar_path, write_edf, write_events_tsv};
+use spindle_signals::synth::{SAMPLE_SEED, synth_subject};
+
+use crate::support::app::{AppHarness, harness, step_until};
+
+/// The app on runs folder `runs` (and `paths`), in a 1400 x 900 window.
+fn app(paths: Vec<PathBuf>, runs: &Path) -> AppHarness {
+    let settings = Settings {
+        runs_dir: Some(runs.to_path_buf()),
+        ..Settings::default()
+    };
+    harness(SpindleApp::new(paths, settings), 1400.0, 900.0)
+}
+
+/// Writes a run folder `runs/rel` as training leaves it, as far as the list
+/// reads it: `run.json` (model `kind`, one data file), `metrics.csv` and a
+/// `report.json` with test accuracy `correct` in 10, `seconds` of training,
+/// its files `age_h` hours old.
+fn craft(runs: &Path, rel: &str, kind: &str, correct: usize, seconds: f64, age_h: u64) -> PathBuf {
+    let dir = runs.join(rel);
+    std::fs::create_dir_all(&dir).unwrap();
+    let info = serde_json::json!({
+        "model": {"kind": kind},
+        "data": [{"path": format!("/data/{kind}-subject.edf"), "role": "train", "sha256": ""}],
+    });
+    std::fs::write(dir.join("run.json"), info.to_string()).unwrap();
+    std::fs::write(dir.join("metrics.csv"), "epoch\n").unwrap();
+    let truth = [0, 1, 0, 1, 0, 1, 0, 1, 0, 1];
+    let predicted: Vec<usize> = truth
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| if i < correct { t } else { 1 - t })
+        .collect();
+    let test = ClassificationReport::new(&["a", "b"], &truth, &predicted, None).unwrap();
+    let report = serde_json::json!({
+        "test": test, "validation": test, "best_epoch": 1, "epochs_run": 2,
+        "stopped_early": false, "train_seconds": seconds,
+    });
+    std::fs::write(dir.join("report.json"), report.to_string()).unwrap();
+    let t = std::time::SystemTime::now() - std::time::Duration::from_secs(age_h * 3600);
+    for f in ["run.json", "metrics.csv", "report.json"] {
+        let file = std::fs::File::options()
+            .write(true)
+            .open(dir.join(f))
+            .unwrap();
+        file.set_modified(t).unwrap();
+    }
+    dir
+}
+
+/// Shows the Runs view and waits for `n` runs to be listed.
+fn show_runs(h: &mut AppHarness, n: usize) {
+    h.get_by_label("Runs").click();
+    step_until(h, "the runs listed", 30, |a| {
+        a.parts().runs.panel.entries.len() == n && !a.is_busy()
+    });
+}
+
+/// The height at which the widget labeled `label` is drawn.
+fn y(h: &AppHarness, label: &str) -> f32 {
+    h.get_by_label(label).rect().center().y
+}
+
+/// True when the labels are drawn in this order from the top.
+fn top_to_bottom(h: &AppHarness, labels: &[&str]) -> bool {
+    let ys: Vec<f32> = labels.iter().map(|l| y(h, l)).collect();
+    ys.windows(2).all(|w| w[0] < w[1])
+}
+
+#[test]
+fn runs_sort_by_a_header_click_filter_as_typed_and_nest_a_cross_validation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = tmp.path().join("runs");
+    craft(&runs, "2026-01-01_a", "eegnet", 4, 10.0, 5);
+    craft(&runs, "2026-01-02_b", "crnn", 10, 20.0, 4);
+    craft(&runs, "2026-01-03_c", "deep4", 3, 30.0, 3);
+    for (k, correct) in [(1, 8), (2, 7), (3, 6)] {
+        craft(
+            &runs,
+            &format!("cv-eegnet/fold-{k}"),
+            "eegnet",
+            correct,
+            5.0,
+            2,
+        );
+    }
+    let mut h = app(Vec::new(), &runs);
+    show_runs(&mut h, 6);
+
+    // The cross-validation is one row: its runs' mean ± sd, closed.
+    assert!(h.query_by_label("0.700 ± 0.100").is_some());
+    assert!(h.query_by_label("3 runs").is_some());
+    assert!(h.query_by_label_contains("fold-2").is_none());
+    // Newest first: the cross-validation (2 h), then c, b, a.
+    assert!(top_to_bottom(
+        &h,
+        &["cv-eegnet", "2026-01-03_c", "2026-01-02_b", "2026-01-01_a"]
+    ));
+
+    // Best score first, then worst first.
+    h.get_by_label("score").click();
+    h.run_steps(2);
+    assert!(top_to_bottom(
+        &h,
+        &["1.000", "0.700 ± 0.100", "0.400", "0.300"]
+    ));
+    h.get_by_label("score").click();
+    h.run_steps(2);
+    assert!(top_to_bottom(
+        &h,
+        &["0.300", "0.400", "0.700 ± 0.100", "1.000"]
+    ));
+
+    // Opened, the folds are listed under it, best first here too... in the
+    // order asked for (worst first).
+    h.get_by_label("⏵").click();
+    h.run_steps(2);
+    assert!(top_to_bottom(
+        &h,
+        &["0.700 ± 0.100", "0.600", "0.700", "0.800", "1.000"]
+    ));
+
+    // Typing filters: a model, then a data file, then nothing matches.
+    let field = h.get_by_label("Filter");
+    field.click();
+    h.run_steps(1);
+    h.get_by_label("Filter").type_text("crnn");
+    h.run_steps(2);
+    assert!(h.query_by_label("1.000").is_some());
+    assert!(h.query_by_label("0.400").is_none());
+    assert!(h.query_by_label("0.700 ± 0.100").is_none());
+    assert!(h.query_by_label_contains("1 of 6 runs").is_some());
+    h.get_by_label("Clear").click();
+    h.run_steps(2);
+    h.get_by_label("Filter").click();
+    h.run_steps(1);
+    h.get_by_label("Filter").type_text("eegnet-subject fold-3");
+    h.run_steps(2);
+    assert!(h.query_by_label("0.600 ± 0.000").is_some());
+    assert!(h.query_by_label("0.400").is_none());
+    assert!(h.state().parts().shell.errors.is_empty());
+}
+
+#[test]
+fn a_pin_tags_and_note_are_saved_in_the_run_folder_and_read_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = tmp.path().join("runs");
+    let old = craft(&runs, "old-run", "eegnet", 6, 10.0, 5);
+    craft(&runs, "new-run", "crnn", 7, 10.0, 1);
+    let damaged = craft(&runs, "damaged-run", "deep4", 5, 10.0, 3);
+    std::fs::write(damaged.join("note.json"), "{\"pinned\": tru").unwrap();
+    let mut h = app(Vec::new(), &runs);
+    show_runs(&mut h, 3);
+    assert!(top_to_bottom(&h, &["new-run", "damaged-run", "old-run"]));
+    // The damaged note is said, nothing else breaks.
+    assert!(h.query_by_label("⚠ note.json unreadable").is_some());
+
+    // The old run's note: pinned, two tags, a line of text.
+    h.get_all_by_label("Note…").nth(2).unwrap().click();
+    h.run_steps(2);
+    assert!(h.query_by_label("Note on old-run").is_some());
+    h.get_by_label("Pinned on top").click();
+    h.get_by_label("Tags").click();
+    h.run_steps(1);
+    h.get_by_label("Tags").type_text("baseline, paper");
+    h.get_by_label("Note").click();
+    h.run_steps(1);
+    h.get_by_label("Note").type_text("lr too high?");
+    h.run_steps(1);
+    h.get_by_label("Save note").click();
+    step_until(&mut h, "the note saved", 30, |a| {
+        a.parts()
+            .runs
+            .panel
+            .entries
+            .iter()
+            .any(|e| e.dir == old && e.note.pinned)
+    });
+    let expected = RunNote {
+        pinned: true,
+        tags: vec!["baseline".into(), "paper".into()],
+        note: "lr too high?".into(),
+    };
+    assert_eq!(RunNote::load(&old).unwrap(), Some(expected));
+    assert!(top_to_bottom(&h, &["old-run", "new-run", "damaged-run"]));
+
+    // Compared, the note is shown beside the other run's scores.
+    for i in [0, 1] {
+        h.get_all_by_role(Role::CheckBox).nth(i).unwrap().click();
+        h.run_steps(1);
+    }
+    step_until(&mut h, "the runs read for comparison", 30, |a| {
+        a.parts().runs.panel.snapshots.len() == 2
+    });
+    assert!(h.query_by_label("Comparing 2 runs").is_some());
+    assert!(h.query_by_label("lr too high?").is_some());
+    drop(h);
+
+    // A new app reads it back: pinned on top, its tags found by the filter.
+    let mut h = app(Vec::new(), &runs);
+    show_runs(&mut h, 3);
+    assert!(top_to_bottom(&h, &["old-run", "new-run", "damaged-run"]));
+    assert!(h.query_by_label("baseline, paper ✏ lr too high?").is_some());
+    h.get_by_label("Filter").click();
+    h.run_steps(1);
+    h.get_by_label("Filter").type_text("paper");
+    h.run_steps(2);
+    assert!(h.query_by_label("old-run").is_some());
+    assert!(h.query_by_label("new-run").is_none());
+    assert!(h.state().parts().shell.errors.is_empty());
+}
+
+/// Writes generated subjects 1 and 2 (60 s each) with their labels into
+/// `dir`.
+fn write_subjects(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    for subject in [1, 2] {
+        let path = dir.join(format!("sub-0{subject}.edf"));
+        let (recording, labels) = synth_subject(subject, 60.0, SAMPLE_SEED);
+        write_edf(&path, &recording, &EdfWriteOptions::default()).unwrap();
+        write_events_tsv(&sidecar_path(&path), &labels).unwrap();
+    }
+}
+
+fn finished(a: &SpindleApp, n: usize) -> bool {
+    let runs = &a.parts().runs.panel.entries;
+    a.parts()
+        .training
+        .panel
+        .history
+        .as_ref()
+        .is_some_and(|h| matches!(h.state, JobState::Finished(_)))
+        && runs.len() == n
+        && !a.is_busy()
+}
+
+#[test]
+fn fine_tuning_from_a_run_names_the_layers_it_re_initializes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("eeg");
+    write_subjects(&data);
+    let runs = tmp.path().join("runs");
+    let mut h = app(vec![data], &runs);
+    step_until(&mut h, "the folder scan", 30, |a| {
+        !a.is_busy() && a.parts().shell.browser.entries.len() == 2
+    });
+    let set = |h: &mut AppHarness, classes: Vec<String>| {
+        let mut o = h.state().parts().training.panel.options.clone();
+        o.model = "mlp".into();
+        o.epochs = 1;
+        o.classes = classes;
+        h.state_mut()
+            .command(AppCommand::SetTrainOptions(Box::new(o)));
+    };
+    h.get_by_label("Train").click();
+    set(&mut h, vec!["blink".into(), "eyes_open".into()]);
+    step_until(&mut h, "the dataset preview", 60, |a| {
+        matches!(
+            *a.parts().training.panel.preview,
+            spindle_app::gui::training::PreviewState::Ready(_)
+        ) && !a.is_busy()
+    });
+    h.get_by_label("Start training").click();
+    step_until(&mut h, "the first run", 120, |a| finished(a, 1));
+
+    // From the Runs view: Fine-tune starts the next run from its weights.
+    show_runs(&mut h, 1);
+    let first = h.state().parts().runs.panel.entries[0].dir.clone();
+    h.get_by_label("Fine-tune").click();
+    h.run_steps(2);
+    assert_eq!(
+        h.state().parts().training.panel.init_from.as_deref(),
+        Some(first.as_path())
+    );
+    let name = first.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        h.query_by_label(&format!("the weights of {name}"))
+            .is_some()
+    );
+
+    // All four classes now: the output layer cannot be reused.
+    set(&mut h, Vec::new());
+    step_until(&mut h, "the preview of four classes", 60, |a| {
+        matches!(
+            *a.parts().training.panel.preview,
+            spindle_app::gui::training::PreviewState::Ready(_)
+        ) && !a.is_busy()
+            && !a.parts().training.panel.preview_is_stale()
+    });
+    h.get_by_label("Start training").click();
+    step_until(&mut h, "the fine-tuned run", 120, |a| finished(a, 2));
+    let warnings = &h
+        .state()
+        .parts()
+        .training
+        .panel
+        .history
+        .as_ref()
+        .unwrap()
+        .warnings;
+    let message = warnings
+        .iter()
+        .find(|w| w.starts_with("fine-tuning: started from"))
+        .unwrap_or_else(|| panic!("no fine-tuning message in {warnings:?}"));
+    assert!(
+        message.contains("re-initialized (they do not fit the new data)"),
+        "{message}"
+    );
+    assert!(
+        message.contains("[4, ") && message.contains("[2, "),
+        "{message}"
+    );
+    assert!(
+        h.query_by_label_contains("re-initialized (they do not fit")
+            .is_some()
+    );
+}
