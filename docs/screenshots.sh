@@ -169,7 +169,25 @@ shot_demo() {
   shot explain
 }
 
-all=(start_screen viewer new_label spectrum epoch_scoring scoring_night demo)
+# 300 runs made from one real run by tools/craft_runs.py (models, data,
+# scores and dates drawn from a seeded generator, a few notes), sorted by
+# score and filtered by "eegnet".
+shot_runs_many() {
+  local many=$SCRATCH/many template=$SCRATCH/template
+  rm -rf "$many" "$template"
+  "$BIN" train --data sample_data/eeg --model eegnet --epochs 2 --out "$template" >/dev/null 2>&1
+  python3 tools/craft_runs.py "$template" "$many" 300 >/dev/null
+  start --runs "$many"
+  click 326 37 2
+  click 686 228
+  click 175 205
+  xdotool windowfocus --sync "$WID"
+  xdotool type --window "$WID" --delay 80 eegnet
+  sleep 1
+  shot runs-many
+}
+
+all=(start_screen viewer new_label spectrum epoch_scoring scoring_night demo runs_many)
 shots=("$@")
 ((${#shots[@]})) || shots=("${all[@]}")
 for s in "${shots[@]}"; do

@@ -157,9 +157,14 @@ impl RunsPanel {
                 .iter()
                 .filter(|e| runs_list::matches(e, &self.view.filter))
                 .count();
+            let closed = if shown < matching {
+                format!(", {} in closed groups", matching - shown)
+            } else {
+                String::new()
+            };
             ui.label(
                 RichText::new(format!(
-                    "{matching} of {} runs ({shown} shown; groups open on a click). Tick two or more to compare them.",
+                    "{matching} of {} runs{closed}. Tick two or more to compare them.",
                     self.entries.len()
                 ))
                 .weak(),
@@ -241,7 +246,7 @@ impl RunsPanel {
         cell(ui, cols.tick + cols.pin + gap, |ui| {
             let arrow = if *open { "⏷" } else { "⏵" };
             if ui
-                .add(egui::Button::new(arrow).frame(false))
+                .add(egui::Button::new(RichText::new(arrow).size(16.0)).frame(false))
                 .on_hover_text(if *open {
                     "Close the group"
                 } else {
