@@ -148,10 +148,7 @@ impl RunsPanel {
             if !self.view.filter.is_empty() && ui.small_button("Clear").clicked() {
                 self.view.filter.clear();
             }
-            let shown = rows
-                .iter()
-                .filter(|r| matches!(r, Row::Run { .. }))
-                .count();
+            let shown = rows.iter().filter(|r| matches!(r, Row::Run { .. })).count();
             let matching = self
                 .entries
                 .iter()

@@ -60,6 +60,9 @@ pub enum FoldKind {
     TrialBlocks,
     /// All recordings of one subject.
     Subjects,
+    /// Whole files of a labeled audio folder (each file one example), dealt
+    /// to the folds class by class.
+    Files,
 }
 
 impl FoldKind {
@@ -71,6 +74,7 @@ impl FoldKind {
                 "contiguous blocks of trials of each class (overlapping training windows dropped)"
             }
             FoldKind::Subjects => "all recordings of one subject",
+            FoldKind::Files => "whole files of each class (labeled audio folders)",
         }
     }
 }
@@ -207,6 +211,68 @@ pub fn plan_folds(
         CvScheme::Folds(k) => trial_block_folds(files, trials, k),
         CvScheme::LeaveOneSubjectOut => subject_folds(files),
     }
+}
+
+/// The folds of a labeled audio folder's files, one trial per file
+/// (`trials`: file, whole length, class): each class's files shuffled with
+/// `seed` and dealt in turn to the `k` folds, so every fold tests on about
+/// the same share of each class. A fold's `test_trials` are its files'
+/// trials (the folder is trained on as a whole, less them); `test_files`
+/// names the same files.
+pub fn plan_file_folds(trials: &[Trial], k: usize, seed: u64) -> Result<FoldPlan, FoldError> {
+    if trials.is_empty() {
+        return Err(FoldError::NoRecordings);
+    }
+    if k < 2 {
+        return Err(FoldError::TooFewFolds { k });
+    }
+    let mut by_class: BTreeMap<&str, Vec<&Trial>> = BTreeMap::new();
+    for t in trials {
+        by_class.entry(t.class.as_str()).or_default().push(t);
+    }
+    if by_class.len() < 2 {
+        return Err(FoldError::TooFewClasses {
+            classes: by_class.len(),
+        });
+    }
+    if let Some((class, items)) = by_class
+        .iter()
+        .min_by_key(|(_, items)| items.len())
+        .filter(|(_, items)| items.len() < k)
+    {
+        return Err(FoldError::TooFewTrials {
+            k,
+            class: (*class).to_string(),
+            trials: items.len(),
+        });
+    }
+    let mut folds: Vec<Fold> = (0..k)
+        .map(|j| Fold {
+            number: j + 1,
+            subject: None,
+            test_files: Vec::new(),
+            train_files: Vec::new(),
+            test_trials: Vec::new(),
+        })
+        .collect();
+    let mut rng = Rng::new(seed);
+    let mut next = 0;
+    for items in by_class.values_mut() {
+        items.sort_by(|a, b| a.file.cmp(&b.file));
+        rng.shuffle(items);
+        for t in items.iter() {
+            folds[next % k].test_trials.push((*t).clone());
+            next += 1;
+        }
+    }
+    for fold in &mut folds {
+        fold.test_trials.sort_by(|a, b| a.file.cmp(&b.file));
+        fold.test_files = fold.test_trials.iter().map(|t| t.file.clone()).collect();
+    }
+    Ok(FoldPlan {
+        kind: FoldKind::Files,
+        folds,
+    })
 }
 
 /// A fold testing on `test` (indices into `files`) and training on the rest.
@@ -685,5 +751,46 @@ mod tests {
             }
         );
         assert!(err.to_string().contains("at least 2 subjects"), "{err}");
+    }
+
+    #[test]
+    fn audio_files_are_dealt_to_folds_class_by_class() {
+        let trial = |name: &str, class: &str| Trial {
+            file: PathBuf::from(format!("/calls/{class}/{name}.wav")),
+            onset_s: 0.0,
+            duration_s: 1.0,
+            class: class.into(),
+        };
+        let mut trials = Vec::new();
+        for i in 0..7 {
+            trials.push(trial(&format!("a{i}"), "trill"));
+            trials.push(trial(&format!("b{i}"), "chirp"));
+        }
+        let plan = plan_file_folds(&trials, 3, 5).unwrap();
+        assert_eq!(plan.kind, FoldKind::Files);
+        assert_eq!(plan.folds.len(), 3);
+        let mut tested: Vec<PathBuf> = Vec::new();
+        for fold in &plan.folds {
+            let files: Vec<PathBuf> = fold.test_trials.iter().map(|t| t.file.clone()).collect();
+            assert_eq!(fold.test_files, files);
+            for class in ["trill", "chirp"] {
+                let n = fold.test_trials.iter().filter(|t| t.class == class).count();
+                assert!((2..=3).contains(&n), "fold {} has {n} {class}", fold.number);
+            }
+            tested.extend(files);
+        }
+        tested.sort();
+        let mut all: Vec<PathBuf> = trials.iter().map(|t| t.file.clone()).collect();
+        all.sort();
+        assert_eq!(tested, all, "every file tested exactly once");
+        assert_eq!(plan_file_folds(&trials, 3, 5).unwrap(), plan);
+        assert!(matches!(
+            plan_file_folds(&trials[..4], 3, 5),
+            Err(FoldError::TooFewTrials { .. })
+        ));
+        assert!(matches!(
+            plan_file_folds(&trials, 1, 5),
+            Err(FoldError::TooFewFolds { .. })
+        ));
     }
 }

@@ -13,7 +13,10 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 
 use super::train_run::{RunEnd, drive};
 use super::{TrainJobSpec, catch_panic};
-use crate::dataset::{CvScheme, Fold, FoldKind, FoldPlan, load_sources, plan_folds, trials_of};
+use crate::dataset::{
+    CvScheme, DatasetConfig, Fold, FoldKind, FoldPlan, LoadedSource, Trial, load_sources,
+    plan_file_folds, plan_folds, trials_of,
+};
 use crate::runs::{CvFold, CvSummary};
 use crate::train::{DataRoles, Event, Outcome, TrainOptions};
 
@@ -246,12 +249,44 @@ fn plan(spec: &CvJobSpec) -> Result<FoldPlan, String> {
     )
     .map_err(|e| e.to_string())?;
     if sources.iter().any(|s| s.whole_file) {
-        return Err("--cv: labeled audio folders cannot be cross-validated yet; give recordings with labels".into());
+        return audio_plan(spec, &sources, &base.dataset);
     }
     let files: Vec<PathBuf> = sources.iter().map(|s| s.path().to_path_buf()).collect();
     let trials = trials_of(&sources, &base.dataset);
     drop(sources);
     plan_folds(&files, &trials, spec.scheme, spec.options.seed).map_err(|e| format!("--cv: {e}"))
+}
+
+/// The folds of labeled audio folders: by file, each file one trial of its
+/// folder's class, dealt to the folds class by class.
+fn audio_plan(
+    spec: &CvJobSpec,
+    sources: &[LoadedSource],
+    config: &DatasetConfig,
+) -> Result<FoldPlan, String> {
+    if sources.iter().any(|s| !s.whole_file) {
+        return Err("--cv: labeled audio folders cannot be cross-validated together with recordings; give one or the other".into());
+    }
+    let CvScheme::Folds(k) = spec.scheme else {
+        return Err("--cv loso: labeled audio folders are split by file, not by subject; give a number of folds (e.g. --cv 5)".into());
+    };
+    let trials: Vec<Trial> = sources
+        .iter()
+        .flat_map(|s| {
+            s.labels.labels.iter().map(|l| Trial {
+                file: s.path().to_path_buf(),
+                onset_s: l.onset_s,
+                duration_s: l.duration_s,
+                class: config
+                    .merge
+                    .get(&l.trial_type)
+                    .unwrap_or(&l.trial_type)
+                    .clone(),
+            })
+        })
+        .filter(|t| config.classes.is_empty() || config.classes.contains(&t.class))
+        .collect();
+    plan_file_folds(&trials, k, spec.options.seed).map_err(|e| format!("--cv: {e}"))
 }
 
 /// Trains one fold into `OUT/fold-N`; the fold, or the job's last event.
@@ -304,10 +339,21 @@ fn train_fold(
 /// test on trials of the training recordings (`test_trials`) and have no
 /// test recordings.
 fn fold_job(spec: &CvJobSpec, fold: &Fold, run_dir: &Path) -> Result<TrainJobSpec, String> {
+    // File folds (audio folders) train on the folders, less the fold's
+    // files, which are its test trials.
+    let by_file = fold.train_files.is_empty() && !fold.test_trials.is_empty();
     let data = DataRoles {
-        train: fold.train_files.clone(),
+        train: if by_file {
+            spec.data.train.clone()
+        } else {
+            fold.train_files.clone()
+        },
         validation: spec.data.validation.clone(),
-        test: fold.test_files.clone(),
+        test: if by_file {
+            Vec::new()
+        } else {
+            fold.test_files.clone()
+        },
         labels: spec.data.labels.clone(),
     };
     let mut job = TrainJobSpec::from_options(data, &spec.options, Some(run_dir.to_path_buf()))
@@ -315,4 +361,72 @@ fn fold_job(spec: &CvJobSpec, fold: &Fold, run_dir: &Path) -> Result<TrainJobSpe
     job.dataset.test_trials = fold.test_trials.clone();
     job.init_from = spec.init_from.clone();
     Ok(job)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spindle_signals::recording::{WavSampleFormat, write_wav};
+    use spindle_signals::synth::synth_call;
+
+    /// A labeled audio folder of `classes` x `per_class` short calls.
+    fn audio_folder(root: &Path, classes: usize, per_class: usize) -> PathBuf {
+        let folder = root.join("calls");
+        for c in 0..classes {
+            let dir = folder.join(format!("class{c}"));
+            std::fs::create_dir_all(&dir).unwrap();
+            for i in 0..per_class {
+                let call = synth_call(c, 8_000.0, 0.25, (c * 100 + i) as u64);
+                let path = dir.join(format!("call-{i:02}.wav"));
+                write_wav(&path, 8_000, &[call], WavSampleFormat::Pcm16).unwrap();
+            }
+        }
+        folder
+    }
+
+    fn spec(folder: &Path, scheme: CvScheme, out: &Path) -> CvJobSpec {
+        CvJobSpec {
+            data: DataRoles {
+                train: vec![folder.to_path_buf()],
+                ..DataRoles::default()
+            },
+            options: TrainOptions::default(),
+            scheme,
+            out: out.to_path_buf(),
+            init_from: None,
+        }
+    }
+
+    #[test]
+    fn audio_folders_are_cross_validated_by_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let folder = audio_folder(tmp.path(), 3, 4);
+        let out = tmp.path().join("cv");
+        let s = spec(&folder, CvScheme::Folds(2), &out);
+        let planned = plan(&s).unwrap();
+        assert_eq!(planned.kind, FoldKind::Files);
+        assert_eq!(planned.folds.len(), 2);
+        let mut tested: Vec<PathBuf> = planned
+            .folds
+            .iter()
+            .flat_map(|f| f.test_files.clone())
+            .collect();
+        tested.sort();
+        tested.dedup();
+        assert_eq!(tested.len(), 12, "each of the 12 files tested once");
+        for fold in &planned.folds {
+            assert_eq!(fold.test_trials.len(), 6);
+            // Trained on the folder (its classes come from it), less the
+            // fold's files, which are the test trials.
+            let job = fold_job(&s, fold, &out.join("fold-1")).unwrap();
+            assert_eq!(job.data.train, vec![folder.clone()]);
+            assert!(job.data.test.is_empty());
+            assert_eq!(job.dataset.test_trials, fold.test_trials);
+        }
+
+        let loso = plan(&spec(&folder, CvScheme::LeaveOneSubjectOut, &out)).unwrap_err();
+        assert!(loso.contains("split by file"), "{loso}");
+        let few = plan(&spec(&folder, CvScheme::Folds(5), &out)).unwrap_err();
+        assert!(few.starts_with("--cv:"), "{few}");
+    }
 }

@@ -204,6 +204,19 @@ fn tested_on(fold: &Fold) -> String {
             None => format!("tested on {}", files.join(", ")),
         };
     }
+    if !fold.test_files.is_empty() {
+        // Whole files of an audio folder: how many of each class.
+        let mut per_class: BTreeMap<&str, usize> = BTreeMap::new();
+        for t in &fold.test_trials {
+            *per_class.entry(t.class.as_str()).or_default() += 1;
+        }
+        let counts: Vec<String> = per_class.iter().map(|(c, n)| format!("{c} {n}")).collect();
+        return format!(
+            "tested on {} files: {}",
+            fold.test_trials.len(),
+            counts.join(", ")
+        );
+    }
     // Each class's block, from its first trial to the end of its last
     // (the trials are in order of recording and onset).
     let mut blocks: BTreeMap<&str, Vec<&Trial>> = BTreeMap::new();
@@ -258,6 +271,9 @@ fn advice(kind: FoldKind, n_folds: usize, scores: &BTreeMap<String, ScoreSpread>
         }
         FoldKind::TrialBlocks => {
             "Every fold tested on blocks of trials from the same recording(s) it trained on (same session, electrodes and person), so this estimate is optimistic compared with new recordings or new people; to estimate those, cross-validate over at least as many recordings as folds, or leave one subject out (--cv loso)."
+        }
+        FoldKind::Files => {
+            "Each fold tested on files of the folder its model never saw; files recorded in the same session or from the same animal or person as training files make this estimate optimistic for new sessions: to estimate those, put each session's files in a folder of their own and test on it."
         }
         FoldKind::Subjects => {
             "Each fold tested on one person whose recordings its model never saw, so this estimates how well the model generalizes to new people: the figure to quote for use on people outside the data."
