@@ -10,6 +10,7 @@ mod app;
 mod browser;
 mod channels;
 pub mod command;
+mod cv_table;
 mod error;
 mod explain;
 mod frame_stats;

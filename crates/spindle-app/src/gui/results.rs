@@ -51,6 +51,9 @@ impl ResultsPanel {
         for p in &run.problems {
             ui.colored_label(ui.visuals().warn_fg_color, p.to_string());
         }
+        if let Some((cv_dir, cv)) = &run.cv {
+            super::cv_table::ui(ui, cv, cv_dir, &run.dir, commands);
+        }
         let planned = run
             .info
             .as_ref()

@@ -330,3 +330,94 @@ fn fine_tuning_from_a_run_names_the_layers_it_re_initializes() {
             .is_some()
     );
 }
+
+#[test]
+fn a_fold_run_shows_its_cross_validation_in_results_with_each_fold_a_click_away() {
+    use spindle_learn::dataset::{CvScheme, Fold, FoldKind};
+    use spindle_learn::runs::{CvFold, CvSummary};
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = tmp.path().join("runs");
+    let cv_dir = runs.join("cv-eegnet");
+    let folds: Vec<CvFold> = [(1, 8), (2, 7), (3, 6)]
+        .into_iter()
+        .map(|(k, correct)| CvFold {
+            fold: Fold {
+                number: k,
+                subject: None,
+                test_files: vec![PathBuf::from(format!("sub-0{k}.edf"))],
+                train_files: Vec::new(),
+                test_trials: Vec::new(),
+            },
+            run_dir: craft(
+                &runs,
+                &format!("cv-eegnet/fold-{k}"),
+                "eegnet",
+                correct,
+                5.0,
+                2,
+            ),
+        })
+        .collect();
+    CvSummary::from_runs(CvScheme::Folds(3), FoldKind::Recordings, folds)
+        .unwrap()
+        .save(&cv_dir)
+        .unwrap();
+    let mut h = app(Vec::new(), &runs);
+    show_runs(&mut h, 3);
+    h.get_by_label("⏵").click();
+    h.run_steps(2);
+    // The folds in date order: all the same age, so by name.
+    h.get_all_by_label("Open").next().unwrap().click();
+    step_until(&mut h, "the fold shown in Results", 30, |a| {
+        a.parts()
+            .runs
+            .result_run
+            .as_ref()
+            .is_some_and(|r| r.cv.is_some())
+            && !a.is_busy()
+    });
+    assert!(h.query_by_label("Cross-validation: 3 folds").is_some());
+    assert!(
+        h.query_all_by_label("0.700 ± 0.100").count() >= 1,
+        "the mean ± sd"
+    );
+    assert!(h.query_by_label("tested on sub-02.edf").is_some());
+    assert!(
+        h.query_by_label_contains("Quote the cross-validated mean")
+            .is_some()
+    );
+    let shown = h
+        .state()
+        .parts()
+        .runs
+        .result_run
+        .as_ref()
+        .unwrap()
+        .dir
+        .clone();
+    let other = if shown.ends_with("fold-2") {
+        "Open fold 3"
+    } else {
+        "Open fold 2"
+    };
+    h.get_by_label(other).click();
+    step_until(&mut h, "the other fold shown", 30, |a| {
+        a.parts()
+            .runs
+            .result_run
+            .as_ref()
+            .is_some_and(|r| r.dir != shown)
+            && !a.is_busy()
+    });
+    let now = h
+        .state()
+        .parts()
+        .runs
+        .result_run
+        .as_ref()
+        .unwrap()
+        .dir
+        .clone();
+    assert_eq!(now.parent(), Some(cv_dir.as_path()));
+    assert!(h.state().parts().shell.errors.is_empty());
+}

@@ -69,6 +69,23 @@ pub struct CvFold {
     pub run_dir: PathBuf,
 }
 
+impl CvFold {
+    /// What the fold tested on, in words (`tested on sub-02.edf`,
+    /// `subject 01: …`, `tested on 12 files: trill 3, …`).
+    pub fn tested_on(&self) -> String {
+        tested_on(&self.fold)
+    }
+
+    /// The fold's run folder in the cross-validation folder `cv_dir` (its
+    /// `fold-N` folder there, wherever the summary was written from).
+    pub fn run_dir_in(&self, cv_dir: &Path) -> PathBuf {
+        match self.run_dir.file_name() {
+            Some(name) => cv_dir.join(name),
+            None => self.run_dir.clone(),
+        }
+    }
+}
+
 /// A cross-validation's results (`cv.json`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CvSummary {
@@ -119,6 +136,27 @@ impl CvSummary {
             scores,
             advice,
         })
+    }
+
+    /// Reads `dir/cv.json`: `Ok(None)` when there is none, an error naming
+    /// the file when it is too large or not a cross-validation summary.
+    pub fn load(dir: &Path) -> Result<Option<Self>, RunsError> {
+        let path = dir.join(CV_JSON);
+        let meta = match std::fs::metadata(&path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(RunsError::io(&path, e)),
+        };
+        if meta.len() > crate::train::MAX_RUN_JSON_BYTES {
+            return Err(RunsError::Invalid {
+                path,
+                message: format!("{} bytes, more than a cv.json can be", meta.len()),
+            });
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| RunsError::io(&path, e))?;
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| RunsError::json(&path, e))
     }
 
     /// Writes `dir/cv.json` atomically and returns its path.
@@ -348,6 +386,25 @@ mod tests {
         let back: CvSummary =
             serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         assert_eq!(back, cv);
+        assert_eq!(CvSummary::load(tmp.path()).unwrap(), Some(cv.clone()));
+        assert!(
+            CvSummary::load(&tmp.path().join("fold-1"))
+                .unwrap()
+                .is_none()
+        );
+        // A fold's run, wherever cv.json was written from, and a snapshot
+        // of it carrying the cross-validation.
+        let moved = cv.folds[1].run_dir_in(Path::new("/elsewhere/cv"));
+        assert_eq!(moved, Path::new("/elsewhere/cv/fold-2"));
+        assert_eq!(cv.folds[0].tested_on(), "tested on r0.edf");
+        let snap = crate::runs::load_run_snapshot(&tmp.path().join("fold-2")).unwrap();
+        assert_eq!(
+            snap.cv.map(|(d, c)| (d, c.folds.len())),
+            Some((tmp.path().to_path_buf(), 3))
+        );
+        std::fs::write(tmp.path().join(CV_JSON), "{").unwrap();
+        let e = CvSummary::load(tmp.path()).unwrap_err().to_string();
+        assert!(e.contains("cv.json"), "{e}");
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub struct RunSnapshot {
     pub problems: Vec<RunsError>,
     /// What the user said about the run (`note.json`), empty without one.
     pub note: super::RunNote,
+    /// The cross-validation the run is a fold of (the `cv.json` beside its
+    /// folder) with that folder, if any.
+    pub cv: Option<(PathBuf, super::CvSummary)>,
 }
 
 /// Loads the files of run folder `dir` that exist. Fails only when `dir`
@@ -69,6 +72,11 @@ pub fn load_run_snapshot(dir: &Path) -> Result<RunSnapshot, RunsError> {
     let mut note = super::RunNote::default();
     keep(super::RunNote::load(dir).map(|n| note = n.unwrap_or_default()));
 
+    let mut cv = None;
+    if let Some(parent) = dir.parent() {
+        keep(super::CvSummary::load(parent).map(|c| cv = c.map(|c| (parent.to_path_buf(), c))));
+    }
+
     let mut table = PredictionTable::default();
     let mut roc = Vec::new();
     let predictions_tsv = paths.predictions_tsv();
@@ -87,6 +95,7 @@ pub fn load_run_snapshot(dir: &Path) -> Result<RunSnapshot, RunsError> {
         roc,
         problems,
         note,
+        cv,
     })
 }
 
