@@ -20,6 +20,9 @@ const SHOWN: [(&str, &str); 6] = [
     ("n", "windows"),
 ];
 
+/// The widest the "tested on" column gets before it wraps, points.
+const TESTED_ON_WIDTH: f32 = 460.0;
+
 /// Draws the table of `cv` (read from the folder `cv_dir`) for the run
 /// shown, `shown`, whose row is marked.
 pub fn ui(ui: &mut Ui, cv: &CvSummary, cv_dir: &Path, shown: &Path, commands: &mut Commands) {
@@ -57,7 +60,10 @@ pub fn ui(ui: &mut Ui, cv: &CvSummary, cv_dir: &Path, shown: &Path, commands: &m
                             let value = cv.scores[*key].per_fold.get(i).copied().flatten();
                             ui.label(value.map_or("-".into(), |v| number_text(key, v)));
                         }
-                        ui.add(egui::Label::new(fold.tested_on()).truncate());
+                        ui.scope(|ui| {
+                            ui.set_max_width(TESTED_ON_WIDTH);
+                            ui.add(egui::Label::new(fold.tested_on()).wrap());
+                        });
                         if this {
                             ui.label(RichText::new("shown").weak());
                         } else if ui
@@ -71,7 +77,12 @@ pub fn ui(ui: &mut Ui, cv: &CvSummary, cv_dir: &Path, shown: &Path, commands: &m
                     ui.label(RichText::new("mean ± sd").strong());
                     for (key, _) in &scores {
                         let s = &cv.scores[*key];
-                        ui.label(RichText::new(format!("{:.3} ± {:.3}", s.mean, s.sd)).strong());
+                        let text = if *key == "n" {
+                            format!("{:.1} ± {:.1}", s.mean, s.sd)
+                        } else {
+                            format!("{:.3} ± {:.3}", s.mean, s.sd)
+                        };
+                        ui.label(RichText::new(text).strong());
                     }
                     ui.end_row();
                 });
