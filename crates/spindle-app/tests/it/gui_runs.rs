@@ -421,3 +421,50 @@ fn a_fold_run_shows_its_cross_validation_in_results_with_each_fold_a_click_away(
     assert_eq!(now.parent(), Some(cv_dir.as_path()));
     assert!(h.state().parts().shell.errors.is_empty());
 }
+
+/// Not a test: how long listing 400 runs takes and how long a frame of the
+/// Runs view takes with them, sorted by date, by score and filtered.
+/// `cargo test --release -p spindle-app --test it runs_view_bench -- --ignored --nocapture`
+#[test]
+#[ignore = "a measurement; run it on its own"]
+fn runs_view_bench() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = tmp.path().join("runs");
+    let kinds = ["eegnet", "crnn", "deep4", "shallow", "cnn1d", "mlp"];
+    for i in 0..400 {
+        let kind = kinds[i % kinds.len()];
+        let rel = if i < 60 {
+            format!("cv-{}/fold-{}", i / 5, i % 5 + 1)
+        } else {
+            format!("run-{i:03}_{kind}")
+        };
+        craft(&runs, &rel, kind, i * 7 % 11, i as f64, (i % 97) as u64);
+    }
+    let started = std::time::Instant::now();
+    let listed = spindle_learn::runs::list_runs(&runs);
+    println!(
+        "list_runs: {} runs in {:.1} ms",
+        listed.len(),
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    let mut h = app(Vec::new(), &runs);
+    show_runs(&mut h, 400);
+    let mut frames = |h: &mut AppHarness, what: &str| {
+        h.run_steps(5);
+        let started = std::time::Instant::now();
+        for _ in 0..50 {
+            h.step();
+        }
+        println!(
+            "{what}: {:.2} ms a frame (logic + drawing, 1400 x 900)",
+            started.elapsed().as_secs_f64() * 1e3 / 50.0
+        );
+    };
+    frames(&mut h, "400 runs by date");
+    h.get_by_label("score").click();
+    frames(&mut h, "400 runs by score");
+    h.get_by_label("Filter").click();
+    h.run_steps(1);
+    h.get_by_label("Filter").type_text("eegnet");
+    frames(&mut h, "filtered by eegnet");
+}

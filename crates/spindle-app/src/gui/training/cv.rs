@@ -135,7 +135,7 @@ pub fn ui(
                 .id_salt("cv_folds"),
         )
         .labelled_by(label.id)
-        .on_hover_text("A number of folds (whole recordings when there are enough, else blocks of trials), or loso: one fold per subject.");
+        .on_hover_text("A number of folds (whole recordings when there are enough, else blocks of trials; labeled audio folders: their files), or loso: one fold per subject.");
         let start = ui
             .add_enabled(
                 can_start && !running && scheme.is_ok(),
