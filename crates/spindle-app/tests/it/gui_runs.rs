@@ -449,7 +449,7 @@ fn runs_view_bench() {
     );
     let mut h = app(Vec::new(), &runs);
     show_runs(&mut h, 400);
-    let mut frames = |h: &mut AppHarness, what: &str| {
+    let frames = |h: &mut AppHarness, what: &str| {
         h.run_steps(5);
         let started = std::time::Instant::now();
         for _ in 0..50 {
