@@ -213,6 +213,29 @@ pub fn plan_folds(
     }
 }
 
+/// One trial per label of the whole-file sources (labeled audio folders'
+/// files: one label each, their folder's class), with `config`'s merges and
+/// class choice: what [`plan_file_folds`] deals.
+pub fn file_trials(sources: &[LoadedSource], config: &DatasetConfig) -> Vec<Trial> {
+    sources
+        .iter()
+        .filter(|s| s.whole_file)
+        .flat_map(|s| {
+            s.labels.labels.iter().map(|l| Trial {
+                file: s.path().to_path_buf(),
+                onset_s: l.onset_s,
+                duration_s: l.duration_s,
+                class: config
+                    .merge
+                    .get(&l.trial_type)
+                    .unwrap_or(&l.trial_type)
+                    .clone(),
+            })
+        })
+        .filter(|t| config.classes.is_empty() || config.classes.contains(&t.class))
+        .collect()
+}
+
 /// The folds of a labeled audio folder's files, one trial per file
 /// (`trials`: file, whole length, class): each class's files shuffled with
 /// `seed` and dealt in turn to the `k` folds, so every fold tests on about

@@ -26,8 +26,8 @@ pub use config::{DatasetConfig, Normalization, Trial};
 pub use error::DatasetError;
 pub use features::Representation;
 pub use folds::{
-    CvScheme, Fold, FoldError, FoldKind, FoldPlan, hold_out_trials, plan_file_folds, plan_folds,
-    subject_of, trials_of,
+    CvScheme, Fold, FoldError, FoldKind, FoldPlan, file_trials, hold_out_trials, plan_file_folds,
+    plan_folds, subject_of, trials_of,
 };
 pub use normalize::{
     ChannelStats, exponential_moving_standardize, normalize_windows, remove_window_means,

@@ -14,7 +14,7 @@ use crossbeam_channel::{Receiver, Sender, bounded};
 use super::train_run::{RunEnd, drive};
 use super::{TrainJobSpec, catch_panic};
 use crate::dataset::{
-    CvScheme, DatasetConfig, Fold, FoldKind, FoldPlan, LoadedSource, Trial, load_sources,
+    CvScheme, DatasetConfig, Fold, FoldKind, FoldPlan, LoadedSource, file_trials, load_sources,
     plan_file_folds, plan_folds, trials_of,
 };
 use crate::runs::{CvFold, CvSummary};
@@ -270,22 +270,7 @@ fn audio_plan(
     let CvScheme::Folds(k) = spec.scheme else {
         return Err("--cv loso: labeled audio folders are split by file, not by subject; give a number of folds (e.g. --cv 5)".into());
     };
-    let trials: Vec<Trial> = sources
-        .iter()
-        .flat_map(|s| {
-            s.labels.labels.iter().map(|l| Trial {
-                file: s.path().to_path_buf(),
-                onset_s: l.onset_s,
-                duration_s: l.duration_s,
-                class: config
-                    .merge
-                    .get(&l.trial_type)
-                    .unwrap_or(&l.trial_type)
-                    .clone(),
-            })
-        })
-        .filter(|t| config.classes.is_empty() || config.classes.contains(&t.class))
-        .collect();
+    let trials = file_trials(sources, config);
     plan_file_folds(&trials, k, spec.options.seed).map_err(|e| format!("--cv: {e}"))
 }
 
@@ -366,23 +351,7 @@ fn fold_job(spec: &CvJobSpec, fold: &Fold, run_dir: &Path) -> Result<TrainJobSpe
 #[cfg(test)]
 mod tests {
     use super::*;
-    use spindle_signals::recording::{WavSampleFormat, write_wav};
-    use spindle_signals::synth::synth_call;
-
-    /// A labeled audio folder of `classes` x `per_class` short calls.
-    fn audio_folder(root: &Path, classes: usize, per_class: usize) -> PathBuf {
-        let folder = root.join("calls");
-        for c in 0..classes {
-            let dir = folder.join(format!("class{c}"));
-            std::fs::create_dir_all(&dir).unwrap();
-            for i in 0..per_class {
-                let call = synth_call(c, 8_000.0, 0.25, (c * 100 + i) as u64);
-                let path = dir.join(format!("call-{i:02}.wav"));
-                write_wav(&path, 8_000, &[call], WavSampleFormat::Pcm16).unwrap();
-            }
-        }
-        folder
-    }
+    use crate::runs::test_support::audio_folder;
 
     fn spec(folder: &Path, scheme: CvScheme, out: &Path) -> CvJobSpec {
         CvJobSpec {

@@ -28,7 +28,7 @@ mod report;
 mod snapshot;
 pub mod sweep;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 
 pub use compare::{ComparedRun, Comparison, CvGroup, compare_runs};
 pub use cv::{CV_JSON, CvFold, CvSummary, ScoreSpread};

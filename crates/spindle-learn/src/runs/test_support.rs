@@ -1,7 +1,8 @@
-//! Run folders for the tests of `crate::runs`.
+//! Run folders and a labeled audio folder for the tests of `crate::runs`
+//! and `crate::jobs`.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use spindle_signals::eval::ClassificationReport;
 
@@ -57,4 +58,21 @@ pub(crate) fn write_report_json(dir: &Path) {
         serde_json::to_string_pretty(&value).unwrap(),
     )
     .unwrap();
+}
+
+/// A labeled audio folder `root/calls/class<c>/call-<i>.wav` of `classes` x
+/// `per_class` short generated calls (8 kHz, 0.25 s); its path.
+pub(crate) fn audio_folder(root: &Path, classes: usize, per_class: usize) -> PathBuf {
+    use spindle_signals::recording::{WavSampleFormat, write_wav};
+    let folder = root.join("calls");
+    for c in 0..classes {
+        let dir = folder.join(format!("class{c}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        for i in 0..per_class {
+            let call = spindle_signals::synth::synth_call(c, 8_000.0, 0.25, (c * 100 + i) as u64);
+            let path = dir.join(format!("call-{i:02}.wav"));
+            write_wav(&path, 8_000, &[call], WavSampleFormat::Pcm16).unwrap();
+        }
+    }
+    folder
 }

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use super::SweepError;
 use super::grid::{GridAxis, expand_grid, point_name};
-use crate::dataset::{CvScheme, Fold, FoldKind, load_sources, plan_folds, trials_of};
+use crate::dataset::{
+    CvScheme, Fold, FoldKind, file_trials, load_sources, plan_file_folds, plan_folds, trials_of,
+};
 use crate::train::{DataRoles, TrainOptions};
 
 /// The sweep's file name in its folder.
@@ -162,10 +164,21 @@ impl Sweep {
                 Some(planner) => {
                     let plan = planner.folds(&p.options)?;
                     for fold in plan.folds {
+                        // File folds (audio folders) train on the folders
+                        // less the fold's files, its test trials.
+                        let by_file = fold.train_files.is_empty() && !fold.test_trials.is_empty();
                         let fold_data = TaskData {
-                            train: fold.train_files.clone(),
+                            train: if by_file {
+                                data.train.clone()
+                            } else {
+                                fold.train_files.clone()
+                            },
                             validation: data.validation.clone(),
-                            test: fold.test_files.clone(),
+                            test: if by_file {
+                                Vec::new()
+                            } else {
+                                fold.test_files.clone()
+                            },
                             labels: data.labels.clone(),
                         };
                         let dir = Path::new(&name).join(format!("fold-{}", fold.number));
@@ -298,10 +311,17 @@ impl FoldPlanner {
                 option: "--data".into(),
                 reason: e.to_string(),
             })?;
-        if sources.iter().any(|s| s.whole_file) {
+        let audio = sources.iter().any(|s| s.whole_file);
+        if audio && sources.iter().any(|s| !s.whole_file) {
             return Err(SweepError::Option {
                 option: "--cv".into(),
-                reason: "labeled audio folders cannot be cross-validated yet; give recordings with labels".into(),
+                reason: "labeled audio folders cannot be cross-validated together with recordings; give one or the other".into(),
+            });
+        }
+        if audio && matches!(scheme, CvScheme::LeaveOneSubjectOut) {
+            return Err(SweepError::Option {
+                option: "--cv".into(),
+                reason: "labeled audio folders are split by file, not by subject; give a number of folds".into(),
             });
         }
         let files = sources.iter().map(|s| s.path().to_path_buf()).collect();
@@ -315,12 +335,21 @@ impl FoldPlanner {
     /// The folds with `options`' dataset settings and seed.
     fn folds(&self, options: &TrainOptions) -> Result<crate::dataset::FoldPlan, SweepError> {
         let config = options.resolve()?.dataset;
-        let trials = trials_of(&self.sources, &config);
-        plan_folds(&self.files, &trials, self.scheme, options.seed).map_err(|e| {
-            SweepError::Option {
-                option: "--cv".into(),
-                reason: e.to_string(),
+        let planned = match self.scheme {
+            // Labeled audio folders: by file.
+            CvScheme::Folds(k) if self.sources.iter().any(|s| s.whole_file) => {
+                plan_file_folds(&file_trials(&self.sources, &config), k, options.seed)
             }
+            scheme => plan_folds(
+                &self.files,
+                &trials_of(&self.sources, &config),
+                scheme,
+                options.seed,
+            ),
+        };
+        planned.map_err(|e| SweepError::Option {
+            option: "--cv".into(),
+            reason: e.to_string(),
         })
     }
 }
@@ -350,5 +379,32 @@ impl TaskStatus {
             TaskStatus::Done => "done",
             TaskStatus::Failed => "failed",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runs::test_support::audio_folder;
+
+    #[test]
+    fn a_cross_validated_sweep_of_an_audio_folder_folds_its_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let folder = audio_folder(tmp.path(), 2, 3);
+        let data = TaskData {
+            train: vec![folder.clone()],
+            ..TaskData::default()
+        };
+        let sweep = Sweep::plan(&data, &[], &[], Some(CvScheme::Folds(3))).unwrap();
+        assert_eq!(sweep.tasks.len(), 3);
+        assert_eq!(sweep.points[0].fold_kind, Some(FoldKind::Files));
+        for task in &sweep.tasks {
+            assert_eq!(task.data.train.len(), 1, "the folder itself");
+            assert!(task.data.test.is_empty());
+            let fold = task.fold.as_ref().unwrap();
+            assert_eq!(fold.test_trials.len(), 2, "one file of each class");
+        }
+        let loso = Sweep::plan(&data, &[], &[], Some(CvScheme::LeaveOneSubjectOut)).unwrap_err();
+        assert!(loso.to_string().contains("split by file"), "{loso}");
     }
 }
