@@ -1,7 +1,9 @@
 //! The hypnogram strip above the traces: the open recording's sleep stages
 //! over the whole night as steps in their colors, its unscored epochs
 //! marked, the visible page marked, click or drag to go there; beside it
-//! the night's sleep statistics.
+//! the night's sleep statistics. With a comparison layer, the other
+//! scorer's stages as a second, thinner line with the disagreements marked
+//! along the top, and the agreement panel beside the statistics.
 
 use eframe::egui::{
     self, Align2, Color32, CornerRadius, FontId, Rect, Role, Sense, Stroke, Ui, WidgetInfo, pos2,
@@ -11,12 +13,15 @@ use spindle_signals::labeling::LabelScheme;
 use spindle_signals::recording::LabelSet;
 use spindle_signals::scoring::{EpochScoring, SleepStage, SleepStatistics};
 
+use super::compare::{self, AGREEMENT_W, Agreement, Comparison};
 use super::session::Session;
 
 /// Height of the strip, points.
 const STRIP_H: f32 = 96.0;
 /// Width of the stage names left of the steps, points.
 const NAMES_W: f32 = 34.0;
+/// The narrowest strip beside which the agreement panel is drawn, points.
+const MIN_STRIP_W: f32 = 320.0;
 /// Width kept for the statistics beside the strip, points.
 const STATISTICS_W: f32 = 300.0;
 /// Stages top to bottom, as hypnograms draw them (REM under wake).
@@ -58,20 +63,61 @@ fn stage_color(scheme: &LabelScheme, stage: SleepStage) -> Color32 {
     Color32::from_rgb(r, g, b)
 }
 
-/// Draws the strip and the statistics of `night` over session `s`, stages
-/// in their colors in `scheme`; a click or drag on the strip moves the view
-/// there (to that epoch's page in epoch mode).
-pub fn ui(ui: &mut Ui, night: &Night, s: &mut Session, scheme: &LabelScheme, page_s: f64) {
+/// The comparison layer as the strip draws it.
+#[derive(Clone, Copy)]
+pub struct Layer<'a> {
+    /// The other scorer.
+    pub comparison: &'a Comparison,
+    /// Its agreement with the user's scoring.
+    pub agreement: &'a Agreement,
+}
+
+/// Draws the strip of `night` (the user's scoring, when the labels are
+/// one) and of `layer` over session `s`, stages in their colors in
+/// `scheme`, the night's statistics and the layer's agreement beside it; a
+/// click or drag on the strip moves the view there (to that epoch's page in
+/// epoch mode). Draws nothing without either.
+pub fn ui(
+    ui: &mut Ui,
+    night: Option<&Night>,
+    layer: Option<Layer<'_>>,
+    s: &mut Session,
+    scheme: &LabelScheme,
+    page_s: f64,
+) {
+    if night.is_none() && layer.is_none() {
+        return;
+    }
+    // The agreement panel beside the statistics when the strip keeps room,
+    // else under them.
+    // The agreement panel beside the statistics; when the strip would be
+    // left narrow, the strip above both.
+    let wide = ui.available_width() >= MIN_STRIP_W + STATISTICS_W + AGREEMENT_W;
+    let beside_strip = layer.is_none() || wide;
+    if !beside_strip {
+        let width = ui.available_width();
+        strip(ui, night, layer, s, scheme, page_s, width);
+    }
     ui.horizontal_top(|ui| {
-        let width = (ui.available_width() - STATISTICS_W).max(200.0);
-        strip(ui, night, s, scheme, page_s, width);
-        statistics(ui, &night.statistics, scheme);
+        if beside_strip {
+            let room = STATISTICS_W + if layer.is_some() { AGREEMENT_W } else { 0.0 };
+            let width = (ui.available_width() - room).max(200.0);
+            strip(ui, night, layer, s, scheme, page_s, width);
+        }
+        if let Some(night) = night {
+            statistics(ui, &night.statistics, scheme);
+        }
+        if let Some(layer) = layer {
+            ui.add_space(12.0);
+            compare::agreement_panel(ui, &layer.comparison.name, layer.agreement);
+        }
     });
 }
 
 fn strip(
     ui: &mut Ui,
-    night: &Night,
+    night: Option<&Night>,
+    layer: Option<Layer<'_>>,
     s: &mut Session,
     scheme: &LabelScheme,
     page_s: f64,
@@ -79,7 +125,12 @@ fn strip(
 ) {
     let (rect, resp) = ui.allocate_exact_size(vec2(width, STRIP_H), Sense::click_and_drag());
     resp.widget_info(|| WidgetInfo::labeled(Role::Canvas, true, "Hypnogram"));
-    let duration_s = s.duration_s().max(night.scoring.end_s()).max(1e-9);
+    let end_s = night
+        .map(|n| n.scoring.end_s())
+        .into_iter()
+        .chain(layer.map(|l| l.comparison.scoring.end_s()))
+        .fold(0.0, f64::max);
+    let duration_s = s.duration_s().max(end_s).max(1e-9);
     let steps = Rect::from_min_max(
         pos2(rect.left() + NAMES_W, rect.top() + 2.0),
         pos2(rect.right() - 2.0, rect.bottom() - 12.0),
@@ -119,7 +170,28 @@ fn strip(
         y_of: &y_of,
         color_of: &color_of,
     };
-    draw_steps(&painter, night, steps, &map, visuals);
+    if let Some(night) = night {
+        draw_steps(&painter, &night.scoring, steps, &map, visuals, Line::Main);
+    }
+    if let Some(layer) = layer {
+        let second = StripMap {
+            y_of: &|stage| y_of(stage) + row_h * 0.3,
+            ..map
+        };
+        draw_steps(
+            &painter,
+            &layer.comparison.scoring,
+            steps,
+            &second,
+            visuals,
+            Line::Second,
+        );
+        let mark = Stroke::new(1.0, Color32::from_rgb(230, 60, 60));
+        for &onset_s in &layer.agreement.disagreements {
+            let x = x_of(onset_s);
+            painter.line_segment([pos2(x, rect.top()), pos2(x, rect.top() + 5.0)], mark);
+        }
+    }
     // The visible page.
     let (t0, t1) = s.view_range();
     let (x0, x1) = (x_of(t0), x_of(t1).max(x_of(t0) + 2.0));
@@ -137,7 +209,17 @@ fn strip(
     );
 }
 
+/// Which line of the strip a scoring is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Line {
+    /// The user's scoring: thick steps, unscored epochs marked.
+    Main,
+    /// The comparison layer: thin steps under the user's.
+    Second,
+}
+
 /// Where the strip draws a time and a stage, and in which color.
+#[derive(Clone, Copy)]
 struct StripMap<'a> {
     /// x of a time, seconds.
     x_of: &'a dyn Fn(f64) -> f32,
@@ -153,18 +235,22 @@ struct StripMap<'a> {
 /// unscored epochs (grey ticks along the bottom).
 fn draw_steps(
     painter: &egui::Painter,
-    night: &Night,
+    scoring: &EpochScoring,
     steps: Rect,
     map: &StripMap<'_>,
     visuals: &egui::Visuals,
+    line: Line,
 ) {
     let StripMap {
         x_of,
         y_of,
         color_of,
     } = map;
-    let scoring = &night.scoring;
-    let riser = Stroke::new(1.0, visuals.weak_text_color());
+    let width = if line == Line::Main { 3.0 } else { 1.5 };
+    let riser = Stroke::new(
+        if line == Line::Main { 1.0 } else { 0.5 },
+        visuals.weak_text_color(),
+    );
     let unscored_y = steps.bottom() + 6.0;
     let n = scoring.stages.len();
     let mut i = 0;
@@ -181,11 +267,14 @@ fn draw_steps(
         );
         i += run;
         let Some(stage) = stage else {
+            last = None;
+            if line == Line::Second {
+                continue;
+            }
             painter.line_segment(
                 [pos2(x0, unscored_y), pos2(x1.max(x0 + 1.0), unscored_y)],
                 Stroke::new(4.0, Color32::from_gray(150)),
             );
-            last = None;
             continue;
         };
         let y = y_of(stage);
@@ -196,9 +285,12 @@ fn draw_steps(
         }
         painter.line_segment(
             [pos2(x0, y), pos2(x1.max(x0 + 1.0), y)],
-            Stroke::new(3.0, color_of(stage)),
+            Stroke::new(width, color_of(stage)),
         );
         last = Some((x1, y));
+    }
+    if line == Line::Second {
+        return;
     }
     painter.text(
         pos2(steps.left() - 4.0, unscored_y),

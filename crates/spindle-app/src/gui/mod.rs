@@ -10,6 +10,7 @@ mod app;
 mod browser;
 mod channels;
 pub mod command;
+mod compare;
 mod error;
 mod explain;
 mod frame_stats;
@@ -40,7 +41,8 @@ pub use app::{
     CrossValidation, Derived, LaneInfo, OpenRecording, Parts, RunsPart, Shell, SpindleApp,
     TrainingPart,
 };
-pub use command::{AppCommand, Tab};
+pub use command::{AppCommand, ReviewStep, Tab};
+pub use compare::{Agreement, Comparison, Review};
 pub use error::AppError;
 pub use frame_stats::FrameStats;
 pub use glossary::TERMS;

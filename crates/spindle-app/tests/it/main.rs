@@ -11,5 +11,6 @@ mod support;
 
 mod gui_app;
 mod gui_big_recording;
+mod gui_compare;
 mod gui_desk;
 mod viewer_frame_bench;
