@@ -3,15 +3,23 @@
 //! marked, the visible page marked, click or drag to go there; beside it
 //! the night's sleep statistics. With a comparison layer, the other
 //! scorer's stages as a second, thinner line with the disagreements marked
-//! along the top, and the agreement panel beside the statistics.
+//! along the top, and the agreement panel beside the statistics. In the
+//! Results view of a sleep run, the same strip for each test recording:
+//! the true stages and the model's, from the run's `predictions.tsv`.
 
 use eframe::egui::{
     self, Align2, Color32, CornerRadius, FontId, Rect, Role, Sense, Stroke, Ui, WidgetInfo, pos2,
     vec2,
 };
+use std::path::{Path, PathBuf};
+
+use spindle_learn::runs::RunSnapshot;
+use spindle_learn::train::stage_classes;
 use spindle_signals::labeling::LabelScheme;
-use spindle_signals::recording::LabelSet;
-use spindle_signals::scoring::{EpochScoring, SleepStage, SleepStatistics};
+use spindle_signals::recording::{Label, LabelSet};
+use spindle_signals::scoring::{
+    EpochAgreement, EpochScoring, SleepStage, SleepStatistics, disagreements, epoch_agreement,
+};
 
 use super::compare::{self, AGREEMENT_W, Agreement, Comparison};
 use super::session::Session;
@@ -52,6 +60,112 @@ pub fn night_of(labels: &LabelSet) -> Option<Night> {
         scoring,
         statistics,
     })
+}
+
+/// A test recording of a sleep run: its true stages and the model's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestNight {
+    /// The recording, as the run's predictions name it.
+    pub file: PathBuf,
+    /// The true stages of the test windows.
+    pub truth: EpochScoring,
+    /// The model's stages of the same windows.
+    pub predicted: EpochScoring,
+    /// Onsets of the epochs where they differ.
+    pub disagreements: Vec<f64>,
+    /// Their agreement (the model as one more scorer).
+    pub agreement: Option<EpochAgreement>,
+}
+
+/// The test recordings of `run` when it is a sleep stager (its classes are
+/// sleep stages), each window of its `predictions.tsv` an epoch; none for
+/// other runs, or a recording whose windows overlap (not an epoch scoring).
+/// A few hundred rows: built once per run shown (`Derived`).
+pub fn test_nights(run: &RunSnapshot) -> Vec<TestNight> {
+    let Some(info) = &run.info else {
+        return Vec::new();
+    };
+    if stage_classes(&info.classes, info.regression).is_err() {
+        return Vec::new();
+    }
+    let mut files: Vec<&Path> = Vec::new();
+    for r in &run.predictions {
+        if !files.contains(&r.file.as_path()) {
+            files.push(&r.file);
+        }
+    }
+    files
+        .into_iter()
+        .filter_map(|file| {
+            let rows: Vec<_> = run.predictions.iter().filter(|r| r.file == file).collect();
+            let epoch_s = rows.first()?.duration_s;
+            let scoring = |predicted: bool| {
+                let labels = LabelSet::new(
+                    rows.iter()
+                        .map(|r| {
+                            let stage = if predicted { &r.predicted } else { &r.truth };
+                            Label::new(r.onset_s, r.duration_s, stage.as_str())
+                        })
+                        .collect(),
+                );
+                EpochScoring::from_labels(&labels, Some(epoch_s))
+                    .ok()
+                    .flatten()
+            };
+            let truth = scoring(false)?;
+            let predicted = scoring(true)?;
+            Some(TestNight {
+                file: file.to_path_buf(),
+                disagreements: disagreements(&truth, &predicted),
+                agreement: epoch_agreement(&[&truth, &predicted]).ok(),
+                truth,
+                predicted,
+            })
+        })
+        .collect()
+}
+
+/// The strip of a test recording in Results: true stages (thick) and the
+/// model's (thin), disagreements ticked, and their agreement.
+pub fn test_night_ui(ui: &mut Ui, night: &TestNight) {
+    let name = night.file.file_name().map_or_else(
+        || night.file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    ui.label(egui::RichText::new(format!("Hypnogram of {name}")).strong());
+    let width = ui.available_width().min(1100.0);
+    let (rect, resp) = ui.allocate_exact_size(vec2(width, STRIP_H), Sense::hover());
+    resp.widget_info(|| {
+        WidgetInfo::labeled(Role::Canvas, true, format!("Hypnogram strip of {name}"))
+    });
+    let lines = Lines {
+        main: Some(&night.truth),
+        second: Some((&night.predicted, night.disagreements.as_slice())),
+    };
+    let duration_s = night.truth.end_s().max(night.predicted.end_s()).max(1e-9);
+    let painter = ui.painter_at(rect);
+    paint(
+        &painter,
+        rect,
+        steps_of(rect),
+        &lines,
+        duration_s,
+        &LabelScheme::default(),
+        ui.visuals(),
+    );
+    let said = night.agreement.as_ref().map_or_else(String::new, |a| {
+        format!(
+            "{:.1} % of {} epochs agree, Cohen's kappa {:.3}; ",
+            a.percent_agreement, a.epochs_compared, a.kappa
+        )
+    });
+    ui.label(
+        egui::RichText::new(format!(
+            "Thick: the true stages; thin: the model's. {said}{} disagreements (red ticks).",
+            night.disagreements.len()
+        ))
+        .small(),
+    );
 }
 
 /// A stage's color: its label class's in `scheme` (as its labels are drawn
@@ -131,10 +245,7 @@ fn strip(
         .chain(layer.map(|l| l.comparison.scoring.end_s()))
         .fold(0.0, f64::max);
     let duration_s = s.duration_s().max(end_s).max(1e-9);
-    let steps = Rect::from_min_max(
-        pos2(rect.left() + NAMES_W, rect.top() + 2.0),
-        pos2(rect.right() - 2.0, rect.bottom() - 12.0),
-    );
+    let steps = steps_of(rect);
     let x_of = |t: f64| steps.left() + (t / duration_s).clamp(0.0, 1.0) as f32 * steps.width();
     if (resp.clicked() || resp.dragged())
         && let Some(p) = resp.interact_pointer_pos()
@@ -147,8 +258,50 @@ fn strip(
             s.set_view(t - span_s / 2.0, span_s);
         }
     }
+    let lines = Lines {
+        main: night.map(|n| &n.scoring),
+        second: layer.map(|l| (&l.comparison.scoring, l.agreement.disagreements.as_slice())),
+    };
     let painter = ui.painter_at(rect);
     let visuals = ui.visuals();
+    paint(&painter, rect, steps, &lines, duration_s, scheme, visuals);
+    // The visible page.
+    let (t0, t1) = s.view_range();
+    let (x0, x1) = (x_of(t0), x_of(t1).max(x_of(t0) + 2.0));
+    let page = Rect::from_x_y_ranges(x0..=x1, steps.top()..=rect.bottom() - 1.0);
+    painter.rect_filled(
+        page,
+        CornerRadius::ZERO,
+        visuals.selection.bg_fill.gamma_multiply(0.35),
+    );
+    painter.rect_stroke(
+        page,
+        CornerRadius::ZERO,
+        Stroke::new(1.0, visuals.selection.stroke.color),
+        egui::StrokeKind::Inside,
+    );
+}
+
+/// The scorings a strip draws: the main one (thick steps, unscored epochs
+/// marked) and a second one (thin steps) with the onsets of the epochs
+/// where they disagree.
+struct Lines<'a> {
+    main: Option<&'a EpochScoring>,
+    second: Option<(&'a EpochScoring, &'a [f64])>,
+}
+
+/// Paints `lines` into `rect` (the steps in `steps`) over `duration_s`
+/// seconds: background, stage names, the steps, the disagreement ticks.
+fn paint(
+    painter: &egui::Painter,
+    rect: Rect,
+    steps: Rect,
+    lines: &Lines<'_>,
+    duration_s: f64,
+    scheme: &LabelScheme,
+    visuals: &egui::Visuals,
+) {
+    let x_of = |t: f64| steps.left() + (t / duration_s).clamp(0.0, 1.0) as f32 * steps.width();
     painter.rect_filled(rect, CornerRadius::same(2), visuals.extreme_bg_color);
     let row_h = steps.height() / ROWS.len() as f32;
     let y_of = |stage: SleepStage| {
@@ -170,43 +323,30 @@ fn strip(
         y_of: &y_of,
         color_of: &color_of,
     };
-    if let Some(night) = night {
-        draw_steps(&painter, &night.scoring, steps, &map, visuals, Line::Main);
+    if let Some(main) = lines.main {
+        draw_steps(painter, main, steps, &map, visuals, Line::Main);
     }
-    if let Some(layer) = layer {
-        let second = StripMap {
-            y_of: &|stage| y_of(stage) + row_h * 0.3,
+    if let Some((second, disagreements)) = lines.second {
+        let lower = |stage| y_of(stage) + row_h * 0.3;
+        let map = StripMap {
+            y_of: &lower,
             ..map
         };
-        draw_steps(
-            &painter,
-            &layer.comparison.scoring,
-            steps,
-            &second,
-            visuals,
-            Line::Second,
-        );
+        draw_steps(painter, second, steps, &map, visuals, Line::Second);
         let mark = Stroke::new(1.0, Color32::from_rgb(230, 60, 60));
-        for &onset_s in &layer.agreement.disagreements {
+        for &onset_s in disagreements {
             let x = x_of(onset_s);
             painter.line_segment([pos2(x, rect.top()), pos2(x, rect.top() + 5.0)], mark);
         }
     }
-    // The visible page.
-    let (t0, t1) = s.view_range();
-    let (x0, x1) = (x_of(t0), x_of(t1).max(x_of(t0) + 2.0));
-    let page = Rect::from_x_y_ranges(x0..=x1, steps.top()..=rect.bottom() - 1.0);
-    painter.rect_filled(
-        page,
-        CornerRadius::ZERO,
-        visuals.selection.bg_fill.gamma_multiply(0.35),
-    );
-    painter.rect_stroke(
-        page,
-        CornerRadius::ZERO,
-        Stroke::new(1.0, visuals.selection.stroke.color),
-        egui::StrokeKind::Inside,
-    );
+}
+
+/// The steps' area of a strip in `rect`.
+fn steps_of(rect: Rect) -> Rect {
+    Rect::from_min_max(
+        pos2(rect.left() + NAMES_W, rect.top() + 2.0),
+        pos2(rect.right() - 2.0, rect.bottom() - 12.0),
+    )
 }
 
 /// Which line of the strip a scoring is.

@@ -29,6 +29,7 @@ impl ResultsPanel {
         ui: &mut Ui,
         run: Option<&RunSnapshot>,
         open: Option<&std::path::Path>,
+        nights: &[super::hypnogram::TestNight],
         commands: &mut Commands,
         presenting: bool,
     ) {
@@ -100,6 +101,12 @@ impl ResultsPanel {
         egui::ScrollArea::vertical()
             .id_salt("results_scroll")
             .show(ui, |ui| {
+                for night in nights {
+                    super::hypnogram::test_night_ui(ui, night);
+                }
+                if !nights.is_empty() {
+                    ui.separator();
+                }
                 match &report.test {
                     Some(Scores::Classification(c)) => {
                         self.classification(ui, run, c, commands, presenting)

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use eframe::egui::{Key, Modifiers};
 use egui_kittest::kittest::Queryable;
-use spindle_app::gui::AppCommand;
+use spindle_app::gui::{AppCommand, Tab};
 use spindle_learn::jobs::{TrainJob, TrainJobSpec};
 use spindle_learn::train::{DataRoles, Event, TrainOptions};
 use spindle_signals::recording::read_events_tsv;
@@ -241,6 +241,37 @@ fn a_sleep_runs_stages_are_reviewed_from_the_least_confident_epoch() {
             .as_ref()
             .is_some_and(|r| r.info.is_some())
     });
+    // Results: the hypnogram of the test night, true stages and the
+    // model's, whose agreement is the kappa of the run's own report.
+    h.state_mut().command(AppCommand::ShowTab(Tab::Results));
+    h.run_steps(2);
+    let nights = h.state().parts().derived.test_nights.clone();
+    assert_eq!(nights.len(), 1);
+    let name = nights[0]
+        .file
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(
+        h.query_by_label(&format!("Hypnogram strip of {name}"))
+            .is_some()
+    );
+    let run_shown = h.state().parts().runs.result_run.clone().unwrap();
+    let report = run_shown.report.unwrap();
+    let test = report
+        .test
+        .as_ref()
+        .and_then(|t| t.classification())
+        .unwrap();
+    let agreement = nights[0].agreement.as_ref().unwrap();
+    assert!(
+        (agreement.kappa - test.kappa).abs() < 1e-9,
+        "{} != {}",
+        agreement.kappa,
+        test.kappa
+    );
+    assert_eq!(agreement.epochs_compared, test.n);
     h.state_mut()
         .command(AppCommand::SuggestLabels(night.clone()));
     step_until(&mut h, "the model layer", 60, |app| {

@@ -144,6 +144,7 @@ impl SpindleApp {
                     ui,
                     self.runs.result_run.as_ref(),
                     open.as_deref(),
+                    &self.derived.test_nights,
                     &mut self.commands,
                     self.shell.presenting,
                 )

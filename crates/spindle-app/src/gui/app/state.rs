@@ -40,7 +40,7 @@ use crate::gui::compare::{self, Agreement, Comparison, Review};
 use crate::gui::error::AppError;
 use crate::gui::explain::{ExplainPanel, HeatSpan, Overlay, heat_spans};
 use crate::gui::frame_stats::FrameStats;
-use crate::gui::hypnogram::{Night, night_of};
+use crate::gui::hypnogram::{Night, TestNight, night_of, test_nights};
 use crate::gui::labels::LabelsPanel;
 use crate::gui::lanes;
 use crate::gui::listen::Listening;
@@ -272,6 +272,11 @@ pub struct Derived {
     /// The recording and label revision, and the layer's revision, that
     /// `agreement` is of.
     agreement_from: Option<((usize, u64), u64)>,
+    /// The test recordings of the run shown, when it is a sleep stager
+    /// (the hypnograms in Results).
+    pub test_nights: Vec<TestNight>,
+    /// The revision of the run shown `test_nights` is of.
+    test_nights_from: Option<u64>,
 }
 
 impl Derived {
@@ -301,6 +306,14 @@ impl Derived {
                 _ => Vec::new(),
             };
             self.heat_from = Some(inputs);
+        }
+        if self.test_nights_from != Some(runs.result_run.revision()) {
+            self.test_nights = runs
+                .result_run
+                .as_ref()
+                .map(test_nights)
+                .unwrap_or_default();
+            self.test_nights_from = Some(runs.result_run.revision());
         }
         let labels = open
             .session
