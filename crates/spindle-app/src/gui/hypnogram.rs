@@ -463,6 +463,7 @@ fn statistics(ui: &mut Ui, st: &SleepStatistics, scheme: &LabelScheme) {
     ];
     let small = |t: String| egui::RichText::new(t).small();
     ui.vertical(|ui| {
+        ui.set_width(STATISTICS_W - 8.0);
         ui.spacing_mut().item_spacing.y = 1.0;
         egui::Grid::new("sleep_statistics")
             .num_columns(4)
