@@ -277,6 +277,7 @@ impl SpindleApp {
             .as_ref()
             .and_then(Review::current)
             .is_none()
+            || self.recording.comparison().is_none()
             || ctx.egui_wants_keyboard_input()
             || egui::Popup::is_any_open(ctx)
         {
