@@ -42,13 +42,15 @@ impl SpindleApp {
         let Some(recording) = self.recording.path().map(Path::to_path_buf) else {
             return;
         };
-        let epoch_s = self.shell.settings.page_s;
+        // The user's epochs when the labels are a scoring, else inferred
+        // from the file (a CSV without times: 30 s).
+        let epoch_s = self.derived.night.as_ref().map(|n| n.scoring.epoch_s);
         let (f, about) = (file.clone(), file.clone());
         self.queue(
             Lane::Work,
             Some(&about),
             "reading a scoring to compare",
-            move || read_scoring_file(&f, Some(epoch_s)),
+            move || read_scoring_file(&f, epoch_s),
             move |app, read| {
                 let layer = read.map_err(|e| e.to_string()).and_then(|split| {
                     split
