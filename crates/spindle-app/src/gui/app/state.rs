@@ -325,12 +325,15 @@ impl Derived {
         }
         let inputs = labels.map(|l| (l, open.comparison.revision()));
         if self.agreement_from != inputs {
+            let had = self.agreement.is_some();
             self.agreement = open.comparison().map(|c| {
                 compare::agreement_of(self.night.as_ref().map(|n| &n.scoring), &c.scoring)
             });
             self.agreement_from = inputs;
             // The layer's ribbon flags the disagreements.
-            self.ribbons_from = None;
+            if had || self.agreement.is_some() {
+                self.ribbons_from = None;
+            }
         }
         if self.ribbons_from.is_none() {
             self.ribbons = build_ribbons(path.as_deref(), open, runs, training);
