@@ -148,6 +148,26 @@ shot_scoring_night() {
   shot scoring-night
 }
 
+# A night compared with a small sleep run's stages (trained here, five
+# epochs): Runs, open the run, "Stage sub-01_night.edf with this run",
+# Epoch scoring, Next disagreement; the strip with the model's line and its
+# disagreements ticked, the statistics and the agreement panel (cropped),
+# and the run's Results with the test night's hypnogram.
+shot_agreement_panel() {
+  local runs=$SCRATCH/runs
+  rm -rf "$runs"
+  "$BIN" train --data sample_data/sleep --model sleep --epochs 5 --seed 1 \
+    --out "$runs/sleep-stager" >/dev/null
+  start --runs "$runs" sample_data/sleep/sub-01_night.edf
+  click 326 37 3
+  click 474 246 3
+  shot results-sleep-run
+  click 100 93 6
+  click 722 92 2
+  click 560 465 2
+  shot agreement-panel 700x340+250+145
+}
+
 # The demo's run: Train view, Results, an off-diagonal cell, Explain.
 shot_demo() {
   start demo
@@ -187,7 +207,7 @@ shot_runs_many() {
   shot runs-many
 }
 
-all=(start_screen viewer new_label spectrum epoch_scoring scoring_night demo runs_many)
+all=(start_screen viewer new_label spectrum epoch_scoring scoring_night agreement_panel demo runs_many)
 shots=("$@")
 ((${#shots[@]})) || shots=("${all[@]}")
 for s in "${shots[@]}"; do

@@ -8,7 +8,8 @@
 //! its end with all of them, so that one run reports every problem.
 //!
 //! Native file dialogs (rfd) are never clicked: "Open file…", "Open folder…",
-//! "Export EDF+ with labels…", "Runs folder…", "Apply to recording…",
+//! "Compare with another scoring…", "Export EDF+ with labels…", "Runs
+//! folder…", "Apply to recording…",
 //! "Save PNG…" and "Export curves (CSV)…" are only checked to be there.
 
 #![cfg(feature = "gui")]
@@ -73,6 +74,7 @@ fn file_menu(t: &mut Tour, data: &Path) {
         "Open folder…",
         "Recent",
         "Save labels",
+        "Compare with another scoring…",
         "Export EDF+ with labels…",
         "Quit",
     ] {

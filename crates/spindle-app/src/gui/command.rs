@@ -139,6 +139,35 @@ pub enum AppCommand {
     CrossValidate(CvScheme),
     /// Cancel the running cross-validation.
     CancelCrossValidation,
+    /// Read another scorer's file (events.tsv, EDF+ hypnogram, CSV) on a
+    /// worker as the comparison layer of the open recording.
+    Compare(PathBuf),
+    /// Stage the open recording with the sleep run in this folder (on a
+    /// worker): its stages, with a confidence per epoch, become the
+    /// comparison layer.
+    CompareWithRun(PathBuf),
+    /// Remove the comparison layer.
+    CloseComparison,
+    /// Show the next (or previous) epoch where the comparison layer and the
+    /// user's scoring disagree.
+    StepDisagreement {
+        /// Forward in time; else back.
+        forward: bool,
+    },
+    /// A step of the confidence review of a model's layer.
+    Review(ReviewStep),
+}
+
+/// A step of the confidence review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewStep {
+    /// Start at the model's least confident epoch.
+    Start,
+    /// Accept the model's stage for the epoch under review (an undoable
+    /// label edit) and go on to the next.
+    Accept,
+    /// End the review.
+    Stop,
 }
 
 /// Playback asked for.
@@ -176,6 +205,8 @@ pub enum Pick {
     SweepFolder,
     /// A recording to apply the run shown in Results to.
     RecordingToSuggest,
+    /// Another scorer's file to compare the open recording's labels with.
+    Comparison,
     /// Where to export the open recording with its labels as EDF+.
     ExportEdf,
     /// Where to save the chart drawn in `rect` (points) as PNG.

@@ -140,6 +140,15 @@ pub enum AppError {
         /// Why.
         reason: String,
     },
+    /// Another scorer's file, or a run's stages, could not be read as a
+    /// comparison layer of the open recording.
+    #[error("{}: not compared: {reason}", path.display())]
+    Compare {
+        /// The scorer's file or the run folder.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// A training job was refused (nothing to train on, a bad option) or
     /// did not take a command.
     #[error("{0}")]

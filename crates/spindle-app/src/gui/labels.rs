@@ -16,6 +16,9 @@ pub struct LabelsPanel {
     cached: Option<(u64, LabelOrder, Vec<usize>)>,
     new_class: String,
     renaming: Option<(usize, String)>,
+    /// The time the table last scrolled to: the selected label's onset, or
+    /// in epoch scoring the page shown.
+    focus_s: Option<f64>,
 }
 
 impl LabelsPanel {
@@ -34,7 +37,10 @@ impl LabelsPanel {
         let mut scheme_changed = false;
         let now_s = ui.input(|i| i.time);
         let rename = self.classes_ui(ui, scheme, &mut scheme_changed);
-        if s.is_some()
+        // Offered where it makes sense: in epoch scoring, when the classes
+        // do not already start with the stages.
+        if s.as_ref().is_some_and(|s| s.epoch_mode)
+            && with_sleep_stages(scheme) != *scheme
             && ui
                 .button("Use the sleep scheme (W 0, N1 1, N2 2, N3 3, REM 5)")
                 .on_hover_text(
@@ -227,30 +233,48 @@ impl LabelsPanel {
         let rows: &[usize] = self.cached.as_ref().map_or(&[], |(_, _, v)| v.as_slice());
         let mut jump = None;
         let row_h = ui.text_style_height(&egui::TextStyle::Body) + 4.0;
-        egui::ScrollArea::both()
-            .auto_shrink([false, false])
-            .show_rows(ui, row_h, rows.len(), |ui, range| {
-                ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
-                for &i in &rows[range] {
-                    let Some(l) = s.doc.labels().labels.get(i) else {
-                        continue;
-                    };
-                    let selected = s.selection.as_ref() == Some(l);
-                    let text = format!(
-                        "{} {:>6.2}s {}",
-                        format_hms(l.onset_s),
-                        l.duration_s,
-                        l.trial_type
-                    );
-                    let color = scheme.color_of(&l.trial_type);
-                    let text = RichText::new(text)
-                        .monospace()
-                        .color(egui::Color32::from_rgb(color[0], color[1], color[2]));
-                    if ui.selectable_label(selected, text).clicked() {
-                        jump = Some(l.clone());
-                    }
-                }
+        let mut area = egui::ScrollArea::both().auto_shrink([false, false]);
+        // A label selected or a page shown elsewhere (the viewer, the
+        // hypnogram, a disagreement) scrolls its row into the table.
+        let focus_s = s
+            .selection
+            .as_ref()
+            .map(|l| l.onset_s)
+            .or(s.epoch_mode.then_some(s.view.start_s));
+        if focus_s != self.focus_s {
+            self.focus_s = focus_s;
+            let labels = &s.doc.labels().labels;
+            let row = focus_s.and_then(|t| {
+                rows.iter()
+                    .position(|&i| labels.get(i).is_some_and(|l| (l.onset_s - t).abs() < 1e-3))
             });
+            if let Some(row) = row {
+                let step = row_h + ui.spacing().item_spacing.y;
+                area = area.vertical_scroll_offset((row as f32 - 3.0).max(0.0) * step);
+            }
+        }
+        area.show_rows(ui, row_h, rows.len(), |ui, range| {
+            ui.style_mut().wrap_mode = Some(egui::TextWrapMode::Extend);
+            for &i in &rows[range] {
+                let Some(l) = s.doc.labels().labels.get(i) else {
+                    continue;
+                };
+                let selected = s.selection.as_ref() == Some(l);
+                let text = format!(
+                    "{} {:>6.2}s {}",
+                    format_hms(l.onset_s),
+                    l.duration_s,
+                    l.trial_type
+                );
+                let color = scheme.color_of(&l.trial_type);
+                let text = RichText::new(text)
+                    .monospace()
+                    .color(egui::Color32::from_rgb(color[0], color[1], color[2]));
+                if ui.selectable_label(selected, text).clicked() {
+                    jump = Some(l.clone());
+                }
+            }
+        });
         if let Some(l) = jump {
             if s.epoch_mode {
                 s.go_to_page(
@@ -261,6 +285,8 @@ impl LabelsPanel {
                 let span = s.view.span_s.max(l.duration_s * 1.5);
                 s.set_view(l.onset_s + l.duration_s / 2.0 - span / 2.0, span);
             }
+            // Clicked in the table: already in view, no scroll.
+            self.focus_s = Some(l.onset_s);
             s.selection = Some(l);
         }
     }

@@ -10,6 +10,7 @@ mod app;
 mod browser;
 mod channels;
 pub mod command;
+mod compare;
 mod cv_table;
 mod error;
 mod explain;
@@ -42,7 +43,8 @@ pub use app::{
     CrossValidation, Derived, LaneInfo, OpenRecording, Parts, RunsPart, Shell, SpindleApp,
     TrainingPart,
 };
-pub use command::{AppCommand, Tab};
+pub use command::{AppCommand, ReviewStep, Tab};
+pub use compare::{Agreement, Comparison, Review};
 pub use error::AppError;
 pub use frame_stats::FrameStats;
 pub use glossary::TERMS;

@@ -29,6 +29,7 @@ impl ResultsPanel {
         ui: &mut Ui,
         run: Option<&RunSnapshot>,
         open: Option<&std::path::Path>,
+        nights: &[super::hypnogram::TestNight],
         commands: &mut Commands,
         presenting: bool,
     ) {
@@ -103,6 +104,12 @@ impl ResultsPanel {
         egui::ScrollArea::vertical()
             .id_salt("results_scroll")
             .show(ui, |ui| {
+                for night in nights {
+                    super::hypnogram::test_night_ui(ui, night);
+                }
+                if !nights.is_empty() {
+                    ui.separator();
+                }
                 match &report.test {
                     Some(Scores::Classification(c)) => {
                         self.classification(ui, run, c, commands, presenting)
@@ -264,11 +271,22 @@ fn apply_buttons(
             let name = file
                 .file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-            if ui
-                .button(format!("Suggest labels for {name}"))
-                .on_hover_text("Runs this model over the open recording; its predictions become suggestions you accept or reject one by one.")
-                .clicked()
-            {
+            // A sleep stager's stages become a comparison layer to review.
+            let stager = run.info.as_ref().is_some_and(|i| {
+                spindle_learn::train::stage_classes(&i.classes, i.regression).is_ok()
+            });
+            let (text, hover) = if stager {
+                (
+                    format!("Stage {name} with this run"),
+                    "Runs this model over the open recording; its stages, with a confidence per epoch, are shown beside your labels to compare and review, least confident first.",
+                )
+            } else {
+                (
+                    format!("Suggest labels for {name}"),
+                    "Runs this model over the open recording; its predictions become suggestions you accept or reject one by one.",
+                )
+            };
+            if ui.button(text).on_hover_text(hover).clicked() {
                 commands.push(AppCommand::SuggestLabels(file.to_path_buf()));
             }
         }

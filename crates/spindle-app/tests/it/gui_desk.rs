@@ -21,7 +21,7 @@ use crate::support::app::{AppHarness, harness, settle, step_until};
 
 /// Copies bundled night 1 and its scoring into `dir` (scoring writes the
 /// labels beside the recording); the copy's path.
-fn copy_night(dir: &Path) -> PathBuf {
+pub fn copy_night(dir: &Path) -> PathBuf {
     let to = dir.join("sub-01_night.edf");
     std::fs::copy(testdata::sample("sleep/sub-01_night.edf"), &to).unwrap();
     std::fs::copy(
@@ -33,7 +33,7 @@ fn copy_night(dir: &Path) -> PathBuf {
 }
 
 /// The app with the night at `path` open and idle.
-fn open_night(path: &Path) -> AppHarness {
+pub fn open_night(path: &Path) -> AppHarness {
     let mut h = harness(
         SpindleApp::new(vec![path.to_path_buf()], Settings::default()),
         1280.0,
@@ -45,17 +45,17 @@ fn open_night(path: &Path) -> AppHarness {
     h
 }
 
-fn range(h: &AppHarness) -> (f64, f64) {
+pub fn range(h: &AppHarness) -> (f64, f64) {
     h.state().parts().recording.view_range().unwrap()
 }
 
-fn key(h: &mut AppHarness, k: Key) {
+pub fn key(h: &mut AppHarness, k: Key) {
     h.key_press(k);
     h.run_steps(1);
 }
 
 /// The class of the label starting at `onset_s` (a scored epoch).
-fn stage_at(h: &AppHarness, onset_s: f64) -> Option<String> {
+pub fn stage_at(h: &AppHarness, onset_s: f64) -> Option<String> {
     let labels = h.state().parts().recording.labels()?;
     labels
         .labels
@@ -339,7 +339,14 @@ fn a_night_offers_the_stages_with_the_keys_of_sleep_labs_and_the_next_recording_
     }
     assert!(h.query_by_label("Hotkey of N1").is_none());
 
-    // The sleep scheme applied there is saved for that folder.
+    // The sleep scheme is offered in epoch scoring; applied there, it is
+    // saved for that folder.
+    assert!(
+        h.query_by_label("Use the sleep scheme (W 0, N1 1, N2 2, N3 3, REM 5)")
+            .is_none()
+    );
+    h.get_by_label("Epoch scoring").click();
+    h.run_steps(2);
     h.get_by_label("Use the sleep scheme (W 0, N1 1, N2 2, N3 3, REM 5)")
         .click();
     step_until(&mut h, "the saved scheme", 30, |app| {

@@ -12,6 +12,7 @@ mod support;
 
 mod gui_app;
 mod gui_big_recording;
+mod gui_compare;
 mod gui_desk;
 mod gui_runs;
 mod viewer_frame_bench;

@@ -80,6 +80,11 @@ impl SpindleApp {
             AppCommand::Spectra(request) => self.compute_spectra(request),
             AppCommand::FitGains => self.fit_gains(),
             AppCommand::Listen(request) => self.listen(request),
+            AppCommand::Compare(_)
+            | AppCommand::CompareWithRun(_)
+            | AppCommand::CloseComparison
+            | AppCommand::StepDisagreement { .. }
+            | AppCommand::Review(_) => self.on_compare_command(command, ctx.input(|i| i.time)),
         }
     }
 

@@ -67,6 +67,14 @@ impl SpindleApp {
                 dialog.add_filter("Recordings", RECORDING_EXTENSIONS)
             }
             Pick::Folder | Pick::SweepFolder => dialog,
+            Pick::Comparison => {
+                let folder = self.recording.path()?.parent()?.to_path_buf();
+                let mut extensions = vec!["tsv", "csv"];
+                extensions.extend_from_slice(RECORDING_EXTENSIONS);
+                dialog
+                    .set_directory(folder)
+                    .add_filter("Scorings (events.tsv, EDF+ hypnograms, CSV)", &extensions)
+            }
             Pick::RunsFolder => dialog.set_directory(&self.runs.dir),
             Pick::ExportEdf => {
                 let s = self.recording.session.as_ref()?;
@@ -101,6 +109,7 @@ impl SpindleApp {
             }
             Pick::SweepFolder => self.commands.push(AppCommand::OpenSweep(path)),
             Pick::RecordingToSuggest => self.commands.push(AppCommand::SuggestLabels(path)),
+            Pick::Comparison => self.commands.push(AppCommand::Compare(path)),
             Pick::ExportEdf => self.export(path),
             Pick::ChartPng { rect, .. } => self.shell.screenshot = Some((rect, path)),
             Pick::CurvesCsv(dirs) => self.export_curves(&dirs, path),

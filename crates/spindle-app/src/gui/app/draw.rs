@@ -11,6 +11,7 @@ use spindle_signals::recording::LabelSource;
 use crate::gui::about;
 use crate::gui::channels;
 use crate::gui::command::{AppCommand, Pick, Tab};
+use crate::gui::compare;
 use crate::gui::explain::Overlay;
 use crate::gui::frame_stats::FrameStats;
 use crate::gui::hypnogram;
@@ -28,6 +29,9 @@ impl SpindleApp {
         if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::F5)) {
             self.shell.presenting = !self.shell.presenting;
         }
+        if self.shell.tab == Tab::Viewer {
+            self.review_keys(ctx);
+        }
         if self.shell.tab == Tab::Viewer
             && let Some(s) = &mut self.recording.session
         {
@@ -41,6 +45,16 @@ impl SpindleApp {
                 && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::N))
             {
                 self.next_disagreement();
+            }
+            if !ctx.egui_wants_keyboard_input() && self.recording.comparison().is_some() {
+                // Shift+D first: D alone matches it too.
+                if ctx.input_mut(|i| i.consume_key(Modifiers::SHIFT, Key::D)) {
+                    self.commands
+                        .push(AppCommand::StepDisagreement { forward: false });
+                } else if ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::D)) {
+                    self.commands
+                        .push(AppCommand::StepDisagreement { forward: true });
+                }
             }
             if !ctx.egui_wants_keyboard_input()
                 && ctx.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Space))
@@ -130,6 +144,7 @@ impl SpindleApp {
                     ui,
                     self.runs.result_run.as_ref(),
                     open.as_deref(),
+                    &self.derived.test_nights,
                     &mut self.commands,
                     self.shell.presenting,
                 )
@@ -292,15 +307,43 @@ impl SpindleApp {
         let Some(s) = &mut self.recording.session else {
             return;
         };
-        if let Some(night) = &self.derived.night {
-            hypnogram::ui(
+        let comparison = self
+            .recording
+            .comparison
+            .as_ref()
+            .filter(|c| c.recording == s.recording.path);
+        let layer =
+            comparison
+                .zip(self.derived.agreement.as_ref())
+                .map(|(comparison, agreement)| hypnogram::Layer {
+                    comparison,
+                    agreement,
+                });
+        hypnogram::ui(
+            ui,
+            self.derived.night.as_ref(),
+            layer,
+            s,
+            &self.recording.scheme,
+            self.shell.settings.page_s,
+        );
+        match comparison {
+            Some(c) => compare::bar(
                 ui,
-                night,
-                s,
-                &self.recording.scheme,
-                self.shell.settings.page_s,
-            );
+                c,
+                self.derived.agreement.as_ref(),
+                self.recording.review.as_ref(),
+                &mut self.commands,
+            ),
+            None if self.derived.night.is_some() || s.epoch_mode => {
+                let stager = self.sleep_run_shown();
+                compare::offer(ui, stager, &mut self.commands);
+            }
+            None => {}
         }
+        let Some(s) = &mut self.recording.session else {
+            return;
+        };
         let now_s = ui.input(|i| i.time);
         let cx = ViewerContext {
             scheme: &self.recording.scheme,
@@ -399,6 +442,17 @@ impl SpindleApp {
                 {
                     ui.close();
                     self.save_labels_in_place();
+                }
+                if ui
+                    .add_enabled(
+                        self.recording.session.is_some(),
+                        egui::Button::new("Compare with another scoring…"),
+                    )
+                    .on_hover_text("Another scorer's events.tsv, EDF+ hypnogram or CSV of this recording, shown beside your labels")
+                    .clicked()
+                {
+                    ui.close();
+                    self.commands.push(AppCommand::Pick(Pick::Comparison));
                 }
                 if ui
                     .add_enabled(
@@ -548,6 +602,8 @@ const HELP: &[&str] = &[
     "Hypnogram strip: click or drag to go to that time of the night",
     "Ctrl+Z: undo    Ctrl+Shift+Z: redo    Ctrl+S: save (autosave runs within 2 s)",
     "N: next window where the open run's prediction disagrees with the label",
+    "D / Shift+D: next / previous epoch where the comparison layer disagrees with your scoring",
+    "Review least confident: Enter or A accepts the model's stage, a stage key corrects it",
     "Space: listen to the visible span (EEG sped up 60 times)",
     "F5: presentation mode",
 ];

@@ -1,10 +1,12 @@
 //! The app shell: the app's state in named parts (`state`), its logic step
 //! and public face (here), what panels ask for (`commands`), background
 //! work queued on the scheduler with the handler of its result (`tasks`),
-//! the long jobs' news (`jobs`), the label files' flows (`labels`) and the
+//! the long jobs' news (`jobs`), the label files' flows (`labels`), the
+//! comparison layer's flows and its confidence review (`compare`) and the
 //! drawing of the window (`draw`).
 
 mod commands;
+mod compare;
 mod dialogs;
 mod draw;
 mod fit;

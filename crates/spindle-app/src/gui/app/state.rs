@@ -6,18 +6,18 @@
 //! - [`OpenRecording`]: the recording open in the viewer (its [`Session`]:
 //!   labels, view and the view's caches), the one being opened, the
 //!   recording's label scheme and what belongs to the recording (spectrum,
-//!   playback, suggestions).
+//!   playback, suggestions, the comparison layer and its review).
 //! - [`RunsPart`]: the runs folder, the runs listed, the run shown in
 //!   Results, the sweep running here, and when each was last read.
 //! - [`TrainingPart`]: the Train view (form, preview, job), the Explain
 //!   view (explanation, job), and a cross-validation started from the app.
 //! - [`Derived`]: what is computed from the others for drawing (the
 //!   ribbons under the traces, the saliency over them, the night's
-//!   hypnogram and statistics).
+//!   hypnogram and statistics, the comparison layer's agreement).
 //!
 //! **The invalidation rule.** An input a derived cache is built from is a
 //! [`Tracked`] value (the preview, the run shown, the suggestions, the
-//! explanation): every mutable access gives it a new revision. A derived
+//! comparison layer, the explanation): every mutable access gives it a new revision. A derived
 //! cache keeps the revisions (and the open recording) it was built from,
 //! and [`Derived::refresh`], called once per logic step, rebuilds exactly
 //! the caches whose inputs differ. No other code bumps a generation or
@@ -36,10 +36,11 @@ use spindle_signals::recording::{ChannelKind, Label, LabelSet};
 
 use crate::gui::browser::Browser;
 use crate::gui::command::Tab;
+use crate::gui::compare::{self, Agreement, Comparison, Review};
 use crate::gui::error::AppError;
 use crate::gui::explain::{ExplainPanel, HeatSpan, Overlay, heat_spans};
 use crate::gui::frame_stats::FrameStats;
-use crate::gui::hypnogram::{Night, night_of};
+use crate::gui::hypnogram::{Night, TestNight, night_of, test_nights};
 use crate::gui::labels::LabelsPanel;
 use crate::gui::lanes;
 use crate::gui::listen::Listening;
@@ -119,6 +120,11 @@ pub struct OpenRecording {
     pub listening: Listening,
     /// Suggested labels waiting for the user, for one recording.
     pub suggestions: Tracked<Option<(PathBuf, Suggestions)>>,
+    /// Another scorer's scoring (a file, or a run's stages) shown beside the
+    /// user's labels, never mixed into them.
+    pub comparison: Tracked<Option<Comparison>>,
+    /// The confidence review of a model's comparison layer, while on.
+    pub review: Option<Review>,
 }
 
 impl OpenRecording {
@@ -130,6 +136,13 @@ impl OpenRecording {
     /// The open recording's labels.
     pub fn labels(&self) -> Option<&LabelSet> {
         self.session.as_ref().map(|s| s.doc.labels())
+    }
+
+    /// The comparison layer of the open recording (a layer of another
+    /// recording waits until that one is open again).
+    pub fn comparison(&self) -> Option<&Comparison> {
+        let path = self.path()?;
+        self.comparison.as_ref().filter(|c| c.recording == path)
     }
 
     /// The selected label.
@@ -254,6 +267,16 @@ pub struct Derived {
     pub night: Option<Night>,
     /// The recording (samples identity) and label revision `night` is of.
     night_from: Option<(usize, u64)>,
+    /// The agreement of the user's scoring with the comparison layer.
+    pub agreement: Option<Agreement>,
+    /// The recording and label revision, and the layer's revision, that
+    /// `agreement` is of.
+    agreement_from: Option<((usize, u64), u64)>,
+    /// The test recordings of the run shown, when it is a sleep stager
+    /// (the hypnograms in Results).
+    pub test_nights: Vec<TestNight>,
+    /// The revision of the run shown `test_nights` is of.
+    test_nights_from: Option<u64>,
 }
 
 impl Derived {
@@ -269,8 +292,8 @@ impl Derived {
             ],
         );
         if self.ribbons_from.as_ref() != Some(&inputs) {
-            self.ribbons = build_ribbons(path.as_deref(), open, runs, training);
-            self.ribbons_from = Some(inputs);
+            // Built below, with the comparison layer's ribbon.
+            self.ribbons_from = None;
         }
         let explain = &training.explain;
         let inputs = (
@@ -284,6 +307,14 @@ impl Derived {
             };
             self.heat_from = Some(inputs);
         }
+        if self.test_nights_from != Some(runs.result_run.revision()) {
+            self.test_nights = runs
+                .result_run
+                .as_ref()
+                .map(test_nights)
+                .unwrap_or_default();
+            self.test_nights_from = Some(runs.result_run.revision());
+        }
         let labels = open
             .session
             .as_ref()
@@ -291,6 +322,33 @@ impl Derived {
         if self.night_from != labels {
             self.night = open.session.as_ref().and_then(|s| night_of(s.doc.labels()));
             self.night_from = labels;
+        }
+        let inputs = labels.map(|l| (l, open.comparison.revision()));
+        if self.agreement_from != inputs {
+            let had = self.agreement.is_some();
+            self.agreement = open.comparison().map(|c| {
+                compare::agreement_of(self.night.as_ref().map(|n| &n.scoring), &c.scoring)
+            });
+            self.agreement_from = inputs;
+            // The layer's ribbon flags the disagreements.
+            if had || self.agreement.is_some() {
+                self.ribbons_from = None;
+            }
+        }
+        if self.ribbons_from.is_none() {
+            self.ribbons = build_ribbons(path.as_deref(), open, runs, training);
+            if let (Some(c), Some(a)) = (open.comparison(), &self.agreement) {
+                self.ribbons
+                    .insert(0, compare::ribbon(c, &open.scheme, &a.disagreements));
+            }
+            self.ribbons_from = Some((
+                path,
+                vec![
+                    training.panel.preview.revision(),
+                    runs.result_run.revision(),
+                    open.suggestions.revision(),
+                ],
+            ));
         }
     }
 }

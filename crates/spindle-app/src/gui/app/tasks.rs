@@ -780,6 +780,15 @@ impl SpindleApp {
             self.report(AppError::NoRun);
             return;
         };
+        // A sleep stager's stages are one more scorer: the comparison layer,
+        // with a confidence per epoch to review.
+        if self.sleep_run_shown().as_ref() == Some(&run) {
+            self.compare_with_run(run, file.clone());
+            if self.recording.path() != Some(file.as_path()) {
+                self.open_path(&file);
+            }
+            return;
+        }
         let existing = match &self.recording.session {
             Some(s) if s.recording.path == file => Some(s.doc.labels().clone()),
             _ => None,
