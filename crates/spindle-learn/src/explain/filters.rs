@@ -144,6 +144,33 @@ pub fn run_filters(run_dir: &Path, device: DeviceChoice) -> Result<LearnedFilter
     .map_err(|problem| ExplainError::file(&weights, problem))
 }
 
+/// The first-layer filters of a freshly initialized network of `spec` for
+/// input `input` with `channels`, its weights drawn from `seed` as
+/// training draws them: what training starts from.
+pub fn initial_filters(
+    spec: &ModelSpec,
+    input: &crate::model::InputShape,
+    seed: u64,
+    channels: &[String],
+) -> Result<LearnedFilters, String> {
+    let varmap = candle_nn::VarMap::new();
+    let vb = crate::model::seeded_var_builder(
+        &varmap,
+        candle_core::DType::F32,
+        &candle_core::Device::Cpu,
+        seed,
+    );
+    crate::model::build(spec, input, vb).map_err(|e| e.to_string())?;
+    let vars = varmap
+        .data()
+        .lock()
+        .map_err(|_| "the weights' lock is poisoned".to_string())?
+        .clone();
+    filters_from_weights(spec, input.rate_hz, channels, &|name| {
+        vars.get(name).map(|v| v.as_tensor().clone())
+    })
+}
+
 /// The first-layer filters of a network of `spec` whose weights `get`
 /// gives by name, for input at `rate_hz` with `channels`.
 pub fn filters_from_weights(
@@ -306,9 +333,9 @@ mod tests {
         // single tap (flat response).
         let k = 64;
         let mut w = vec![0.0f32; 2 * k];
-        for t in 0..k {
+        for (t, v) in w.iter_mut().take(k).enumerate() {
             let hann = 0.5 - 0.5 * (std::f64::consts::TAU * t as f64 / k as f64).cos();
-            w[t] = (hann * (std::f64::consts::TAU * 10.0 * t as f64 / 128.0).cos()) as f32;
+            *v = (hann * (std::f64::consts::TAU * 10.0 * t as f64 / 128.0).cos()) as f32;
         }
         w[k + 5] = 1.0;
         let kernels = Tensor::from_vec(w, (2, 1, k), &Device::Cpu).unwrap();

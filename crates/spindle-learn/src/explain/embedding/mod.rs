@@ -308,6 +308,9 @@ fn features_of(
     Ok((out, width))
 }
 
+/// A 2-D map and each point's nearest neighbours (empty when not asked).
+type MapAndNeighbours = (Vec<[f32; 2]>, Vec<Vec<neighbours::Near>>);
+
 /// Projects vectors to 2-D with progress and cancel.
 struct Mapper<'a> {
     projection: Projection,
@@ -325,7 +328,7 @@ impl Mapper<'_> {
         d: usize,
         stage: EmbedStage,
         k: usize,
-    ) -> Result<(Vec<[f32; 2]>, Vec<Vec<neighbours::Near>>), ExplainError> {
+    ) -> Result<MapAndNeighbours, ExplainError> {
         let report =
             |p: &mut dyn FnMut(EmbedProgress), done, total| p(EmbedProgress { stage, done, total });
         report(self.progress, 0, 1);

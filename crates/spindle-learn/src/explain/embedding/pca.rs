@@ -34,7 +34,7 @@ pub(crate) fn principal_components(
     let l = (k + OVERSAMPLE).min(n).min(d);
     let x = Tensor::from_vec(centered, (n, d), &Device::Cpu)?;
     let xt = x.t()?.contiguous()?;
-    let mut rng = Rng::new(0x5eed_9ca);
+    let mut rng = Rng::new(0x05ee_d9ca);
     let omega: Vec<f32> = (0..d * l).map(|_| rng.normal() as f32).collect();
     let omega = Tensor::from_vec(omega, (d, l), &Device::Cpu)?;
     let mut y = orthonormal(&x.matmul(&omega)?, n, l)?; // [n, l]
