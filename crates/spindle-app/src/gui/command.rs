@@ -70,6 +70,9 @@ pub enum AppCommand {
     Training(spindle_learn::train::Command),
     /// Start the bundled demo: sample EEG, a preconfigured model, at once.
     StartDemo,
+    /// Start the regression demo: the reaction-time recordings, EEGNet
+    /// predicting a number.
+    StartRegressionDemo,
     /// List the runs folder again.
     RefreshRuns,
     /// Read a run folder and show its results.

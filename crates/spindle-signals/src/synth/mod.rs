@@ -61,7 +61,7 @@ pub struct SynthSummary {
 /// Writes the EEG recordings (`DIR/eeg/sub-NN.edf` with `sub-NN_events.tsv`),
 /// the audio calls (`DIR/audio/<class>/call-NN.wav`) and the scored nights
 /// (`DIR/sleep/sub-NN_night.edf` with `sub-NN_night_events.tsv`, 30-s data
-/// records), and the drowsiness recordings (`DIR/drowsiness/sub-NN.edf`
+/// records), and the drowsiness recordings (`DIR/reaction_time/sub-NN.edf`
 /// with `sub-NN_events.tsv`: reaction times in seconds per 2-s window, a
 /// regression target) generated from `seed`. The same seed gives the same
 /// bytes.
@@ -109,7 +109,7 @@ pub fn write_teaching_data(dir: &Path, seed: u64) -> Result<SynthSummary, Record
         summary.files.push(path);
         summary.files.push(sidecar);
     }
-    let drowsy_dir = dir.join("drowsiness");
+    let drowsy_dir = dir.join("reaction_time");
     std::fs::create_dir_all(&drowsy_dir).map_err(|e| RecordingError::io(&drowsy_dir, e))?;
     for subject in 1..=DROWSY_SUBJECTS {
         let path = drowsy_dir.join(format!("sub-{subject:02}.edf"));
