@@ -64,6 +64,9 @@ pub enum AppCommand {
     Preview,
     /// Start training with the current form.
     StartTraining,
+    /// Map the windows of the run in this folder (Feature explorer, learned
+    /// filters) with this projection (on a worker).
+    MapRun(PathBuf, spindle_learn::explain::embedding::Projection),
     /// Explain the run in this folder with these options (on a worker).
     Explain(PathBuf, spindle_learn::explain::ExplainOptions),
     /// Pause, resume, stop or cancel the running job.

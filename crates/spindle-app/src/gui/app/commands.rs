@@ -21,6 +21,7 @@ impl SpindleApp {
             AppCommand::StartTraining => self.start_training(),
             AppCommand::SetTrainOptions(options) => self.training.panel.options = *options,
             AppCommand::Explain(dir, options) => self.start_explaining(dir, options),
+            AppCommand::MapRun(dir, projection) => self.start_mapping(dir, projection),
             AppCommand::Training(c) => {
                 if let Some(job) = &self.training.panel.job
                     && let Err(e) = job.send(c)

@@ -4,6 +4,7 @@
 //! (saliency, drawn over the traces in the viewer too). The work runs in a
 //! [`spindle_learn::jobs::ExplainJob`]; this module draws and records requests.
 
+mod maps;
 mod overlay;
 mod paint;
 mod scalp;
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use eframe::egui::{self, RichText, Ui};
 
+pub use maps::MapsPanel;
 pub use overlay::{HeatSpan, draw_heat, heat_spans};
 use paint::{Bar, HeatMap, color_scale, heat_map, importance_bars, largest, ranked};
 
@@ -53,6 +55,8 @@ pub struct ExplainPanel {
     repeats: usize,
     /// The class whose maps are shown.
     class: usize,
+    /// The Feature explorer and the learned filters.
+    pub maps: MapsPanel,
 }
 
 impl Default for ExplainPanel {
@@ -66,6 +70,7 @@ impl Default for ExplainPanel {
             methods: Method::ALL.into_iter().collect(),
             repeats: ExplainOptions::default().repeats,
             class: 0,
+            maps: MapsPanel::default(),
         }
     }
 }
@@ -131,6 +136,8 @@ impl ExplainPanel {
             ui.label("Explanations need a finished run: its kept weights and its test windows. This run has no report yet.");
             return;
         }
+        self.maps.ui(ui, &run.dir, commands);
+        ui.separator();
         self.controls(ui, run, commands);
         if let Some((dir, message)) = &self.failure
             && dir == &run.dir
