@@ -136,21 +136,21 @@ impl ExplainPanel {
             ui.label("Explanations need a finished run: its kept weights and its test windows. This run has no report yet.");
             return;
         }
-        self.maps.ui(ui, &run.dir, commands);
-        ui.separator();
         self.controls(ui, run, commands);
         if let Some((dir, message)) = &self.failure
             && dir == &run.dir
         {
             ui.colored_label(ui.visuals().error_fg_color, message);
         }
-        let Some(explanation) = self.of(&run.dir).cloned() else {
-            if self.job.is_none() {
+        match self.of(&run.dir).cloned() {
+            Some(explanation) => self.results(ui, &explanation, commands),
+            None if self.job.is_none() => {
                 ui.label(RichText::new("This run has not been explained yet.").weak());
             }
-            return;
-        };
-        self.results(ui, &explanation, commands);
+            None => {}
+        }
+        ui.separator();
+        self.maps.ui(ui, &run.dir, commands);
     }
 
     fn controls(&mut self, ui: &mut Ui, run: &RunSnapshot, commands: &mut Commands) {
