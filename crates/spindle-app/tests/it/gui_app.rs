@@ -489,7 +489,10 @@ fn opening_the_sample_folder_lists_everything_and_opens_the_first_eeg() {
         h.state().parts().recording.path(),
         Some(dir.path().join("eeg").join("sub-01.edf").as_path())
     );
-    h.get_by_label_contains("sub-02.edf").click_accesskit();
+    // eeg/sub-02.edf, listed before reaction_time/sub-02.edf.
+    let sub02: Vec<_> = h.query_all_by_label_contains("sub-02.edf").collect();
+    assert_eq!(sub02.len(), 2, "eeg/ and reaction_time/");
+    sub02[0].click_accesskit();
     h.run_steps(1);
     wait_open(&mut h);
     assert_eq!(
