@@ -1,7 +1,7 @@
 //! What the network learned to see, as a map: every window of a run as a
 //! point, once from what enters the network (the input map) and once from
 //! what its penultimate layer makes of it (the learned map, from
-//! [`crate::model::Traced::features`]), each projected to 2-D by PCA or
+//! `Traced::features` in `crate::model`), each projected to 2-D by PCA or
 //! t-SNE; how well the classes separate in each (silhouette), and the
 //! windows whose nearest neighbours in the learned feature space mostly
 //! carry another label ("check these labels").
