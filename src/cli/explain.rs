@@ -9,6 +9,7 @@ use std::sync::atomic::AtomicBool;
 use anyhow::{Context, anyhow};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use spindle_learn::explain::embedding::Projection;
 use spindle_learn::explain::{
     EXPLAIN_JSON, ExplainOptions, ExplainProgress, Explanation, Method, band_label, explain_run,
     parse_bands,
@@ -44,6 +45,18 @@ pub struct ExplainArgs {
     /// Print the explanation as JSON (what explain.json holds) instead of the ranking.
     #[arg(long)]
     json: bool,
+    /// Map every window (the run's training, validation and test windows,
+    /// or those of --data) as the network's input and as its penultimate
+    /// layer sees it, projected to 2-D by pca or tsne, into embedding.tsv
+    /// in the run folder; prints the silhouette of each map and the windows
+    /// to check. Without --methods, only the maps are made.
+    #[arg(long, value_name = "pca|tsne")]
+    embedding: Option<String>,
+    /// Write the first layer's filters (frequency responses; spatial
+    /// weights per channel for EEGNet, ShallowConvNet, Deep4) into
+    /// filters.tsv in the run folder. Without --methods, only the filters.
+    #[arg(long)]
+    filters: bool,
     /// Where to compute.
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
     device: DeviceChoice,
@@ -68,8 +81,25 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<()> {
     if args.repeats == 0 {
         anyhow::bail!("--repeats: must be at least 1");
     }
+    let projection = match &args.embedding {
+        Some(text) => Some(
+            Projection::parse(text)
+                .ok_or_else(|| anyhow!("--embedding: {text:?} is not pca or tsne"))?,
+        ),
+        None => None,
+    };
     if !args.run.is_dir() {
         anyhow::bail!("{}: no such run folder", args.run.display());
+    }
+    let maps_only = args.methods.is_empty() && (args.embedding.is_some() || args.filters);
+    if let Some(projection) = projection {
+        super::explain_maps::embedding(&args.run, &args.data, projection, args.device)?;
+    }
+    if args.filters {
+        super::explain_maps::filters(&args.run, args.device)?;
+    }
+    if maps_only {
+        return Ok(());
     }
     let options = ExplainOptions {
         methods: if args.methods.is_empty() {

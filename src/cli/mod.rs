@@ -7,6 +7,7 @@ mod assets;
 mod bench;
 mod compare;
 mod explain;
+mod explain_maps;
 mod export;
 mod hypnogram;
 mod inspect;

@@ -363,8 +363,12 @@ pub(super) fn print_outcome(o: &Outcome, out: &std::path::Path) {
     }
     if let Some(r) = &o.test_regression {
         println!(
-            "test: MSE {:.4}, MAE {:.4}, r {:?}, R2 {:?}, n = {}",
-            r.mse, r.mae, r.r, r.r2, r.n
+            "test: MSE {:.4}, MAE {:.4} (in the labels' unit), r {}, R² {}, n = {}",
+            r.mse,
+            r.mae,
+            r.r.map_or("-".into(), |v| format!("{v:.3}")),
+            r.r2.map_or("-".into(), |v| format!("{v:.3}")),
+            r.n
         );
     }
     println!("run folder: {}", out.display());

@@ -187,3 +187,47 @@ fn a_run_is_explained_from_the_app_and_its_saliency_drawn_over_the_traces() {
         "the earlier explanation stays"
     );
 }
+
+#[test]
+fn the_feature_explorer_maps_a_run_and_offers_windows_to_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let (eeg, run) = trained_run(dir.path());
+    let runs = dir.path().join("runs");
+    let mut h = harness(vec![eeg], &runs);
+    h.state_mut().command(AppCommand::OpenRun(run.clone()));
+    step_until(&mut h, "the run read", 30, |a| {
+        a.parts()
+            .runs
+            .result_run
+            .as_ref()
+            .is_some_and(|r| r.report.is_some())
+    });
+    h.get_by_label("Explain").click();
+    h.run_steps(2);
+    assert!(shows(&h, "What did the network learn to see?"));
+    h.get_by_label("Map the windows").click();
+    step_until(&mut h, "the maps", 60, |a| {
+        a.parts().training.explain.maps.of(&run).is_some()
+    });
+    h.run_steps(2);
+    let maps = h.state().parts().training.explain.maps.of(&run).unwrap();
+    let n = maps.embedding.windows.len();
+    assert!(n > 200, "every window of the run: {n}");
+    assert!(maps.filters.as_ref().is_ok_and(|f| f.temporal.len() == 8));
+    let suspects = maps.embedding.suspects.len();
+    assert!(shows(&h, "Input map") && shows(&h, "Learned map"));
+    assert!(shows(&h, &format!("Check these labels ({suspects})")));
+    assert!(shows(&h, "Learned filters"));
+    assert!(shows(&h, "Silhouette"));
+    // A window to check is one click from the viewer.
+    if let Some(first) = maps.embedding.suspects.first() {
+        let w = maps.embedding.windows[first.window].clone();
+        let name = w.file.file_name().unwrap().to_string_lossy().into_owned();
+        h.get_by_label(&format!("Show {name} at {:.1} s", w.onset_s))
+            .click();
+        step_until(&mut h, "the window in the viewer", 30, |a| {
+            a.parts().recording.path() == Some(w.file.as_path())
+        });
+        assert_eq!(h.state().parts().shell.tab, Tab::Viewer);
+    }
+}

@@ -684,6 +684,46 @@ fn suggestions(t: &mut Tour) {
 }
 
 #[test]
+fn the_regression_demo_trains_eegnet_on_the_reaction_times() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut t = Tour::new(Vec::new(), &dir.path().join("runs"));
+    t.steps(2);
+    t.open_menu("Training", Role::Button, "Run the regression demo");
+    t.click_role(Role::Button, "Run the regression demo");
+    t.until("the regression demo's training", 60, |a| {
+        a.parts()
+            .training
+            .panel
+            .history
+            .as_ref()
+            .is_some_and(|h| !h.epochs.is_empty())
+    });
+    assert_eq!(t.app().parts().shell.tab, Tab::Train);
+    let panel = &t.app().parts().training.panel;
+    assert!(panel.options.regression, "a regression");
+    assert_eq!(
+        (panel.options.model.as_str(), panel.options.epochs),
+        ("eegnet", 60)
+    );
+    let roles = panel.data_roles();
+    assert_eq!(roles.train.len(), 5, "{roles:?}");
+    assert!(
+        roles
+            .train
+            .iter()
+            .all(|p| p.parent().is_some_and(|f| f.ends_with("reaction_time"))),
+        "{roles:?}"
+    );
+    assert!(
+        t.h.get_by_role_and_label(Role::Button, "Demo: predict a number")
+            .accesskit_node()
+            .is_disabled(),
+        "no second demo while one trains"
+    );
+    t.expect("Coach:");
+}
+
+#[test]
 fn the_start_screen_runs_the_demo_to_its_result() {
     let dir = tempfile::tempdir().unwrap();
     let mut t = Tour::new(Vec::new(), &dir.path().join("runs"));

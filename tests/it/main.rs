@@ -12,6 +12,7 @@ mod support;
 
 mod big_files;
 mod cli_inspect_synth;
+mod embedding;
 mod explain;
 mod guide_commands;
 mod interop;

@@ -64,12 +64,18 @@ pub enum AppCommand {
     Preview,
     /// Start training with the current form.
     StartTraining,
+    /// Map the windows of the run in this folder (Feature explorer, learned
+    /// filters) with this projection (on a worker).
+    MapRun(PathBuf, spindle_learn::explain::embedding::Projection),
     /// Explain the run in this folder with these options (on a worker).
     Explain(PathBuf, spindle_learn::explain::ExplainOptions),
     /// Pause, resume, stop or cancel the running job.
     Training(spindle_learn::train::Command),
     /// Start the bundled demo: sample EEG, a preconfigured model, at once.
     StartDemo,
+    /// Start the regression demo: the reaction-time recordings, EEGNet
+    /// predicting a number.
+    StartRegressionDemo,
     /// List the runs folder again.
     RefreshRuns,
     /// Read a run folder and show its results.

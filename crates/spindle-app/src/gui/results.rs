@@ -125,6 +125,10 @@ impl ResultsPanel {
                             ))
                             .strong(),
                         );
+                        ui.label(format!(
+                            "The predictions are off by {:.3} on average, in the unit of the labels (seconds for the reaction-time demo). R² is the share of the target's variance the model explains (1 is perfect, 0 is no better than always predicting the mean); r says how closely predicted and true rise together.",
+                            r.mae
+                        ));
                         regression_plot(ui, run);
                     }
                     None => {

@@ -15,7 +15,8 @@ use spindle_signals::recording::{
     write_edf, write_events_tsv, write_wav,
 };
 use spindle_signals::synth::{
-    AUDIO_CLASSES, CALLS_PER_CLASS, EEG_SUBJECTS, NIGHTS, SAMPLE_SEED, synth_call, synth_subject,
+    AUDIO_CLASSES, CALLS_PER_CLASS, DROWSY_SUBJECTS, EEG_SUBJECTS, NIGHTS, SAMPLE_SEED, synth_call,
+    synth_subject,
 };
 
 use crate::support;
@@ -473,7 +474,11 @@ fn opening_the_sample_folder_lists_everything_and_opens_the_first_eeg() {
     let entries = &h.state().parts().shell.browser.entries;
     let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
     let calls = AUDIO_CLASSES.len() * CALLS_PER_CLASS;
-    assert_eq!(entries.len(), EEG_SUBJECTS + NIGHTS + calls, "{names:?}");
+    assert_eq!(
+        entries.len(),
+        EEG_SUBJECTS + NIGHTS + DROWSY_SUBJECTS + calls,
+        "{names:?}"
+    );
     let eeg = entries.iter().filter(|e| e.channels == 12).count();
     let trills = entries
         .iter()
@@ -484,7 +489,10 @@ fn opening_the_sample_folder_lists_everything_and_opens_the_first_eeg() {
         h.state().parts().recording.path(),
         Some(dir.path().join("eeg").join("sub-01.edf").as_path())
     );
-    h.get_by_label_contains("sub-02.edf").click_accesskit();
+    // eeg/sub-02.edf, listed before reaction_time/sub-02.edf.
+    let sub02: Vec<_> = h.query_all_by_label_contains("sub-02.edf").collect();
+    assert_eq!(sub02.len(), 2, "eeg/ and reaction_time/");
+    sub02[0].click_accesskit();
     h.run_steps(1);
     wait_open(&mut h);
     assert_eq!(

@@ -1,10 +1,13 @@
 //! What a trained model learned: permutation importance of channels, band
 //! importance by band-stop filtering, amplitude perturbation (channel ×
-//! frequency), and saliency over time (gradient × input, Grad-CAM). No
+//! frequency), saliency over time (gradient × input, Grad-CAM), maps of
+//! what the network learned to see ([`embedding`]). No
 //! drawing here: the CLI prints and the app draws an [`Explanation`].
 
 mod amplitude;
 mod bands;
+pub mod embedding;
+pub mod filters;
 mod permutation;
 mod report;
 mod saliency;

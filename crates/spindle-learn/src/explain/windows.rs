@@ -120,8 +120,13 @@ fn raw_config(info: &RunInfo) -> DatasetConfig {
     }
 }
 
-/// Rebuilds the run's test windows from the data files named in `run.json`.
-pub(crate) fn run_test_windows(info: &RunInfo, run_dir: &Path) -> Result<WindowSet, ExplainError> {
+/// The run's dataset rebuilt from the data files named in `run.json` with
+/// raw windows ([`raw_config`]), the sources it was built from and that
+/// configuration.
+fn rebuild_run_dataset(
+    info: &RunInfo,
+    run_dir: &Path,
+) -> Result<(crate::dataset::Dataset, Vec<LoadedSource>, DatasetConfig), ExplainError> {
     let mut by_role: BTreeMap<&str, Vec<PathBuf>> = BTreeMap::new();
     for d in &info.data {
         // A file changed since training would give other windows than the
@@ -151,19 +156,24 @@ pub(crate) fn run_test_windows(info: &RunInfo, run_dir: &Path) -> Result<WindowS
     let config = raw_config(info);
     let ds = build_dataset_with_roles(train, validation, test, &config)
         .map_err(crate::train::TrainError::from)?;
-    let run_json = run_dir.join("run.json");
     if ds.window_len != info.window_len || (!info.regression && ds.classes != info.classes) {
         return Err(ExplainError::file(
-            &run_json,
+            &run_dir.join("run.json"),
             format!(
                 "its data files no longer give the run's windows ({} samples of classes {:?}, now {} samples of {:?}); were they changed?",
                 info.window_len, info.classes, ds.window_len, ds.classes
             ),
         ));
     }
+    Ok((ds, sources, config))
+}
+
+/// Rebuilds the run's test windows from the data files named in `run.json`.
+pub(crate) fn run_test_windows(info: &RunInfo, run_dir: &Path) -> Result<WindowSet, ExplainError> {
+    let (ds, sources, config) = rebuild_run_dataset(info, run_dir)?;
     if ds.test.is_empty() {
         return Err(ExplainError::file(
-            &run_json,
+            &run_dir.join("run.json"),
             "the run has no test windows to explain; give recordings with --data",
         ));
     }
@@ -173,17 +183,55 @@ pub(crate) fn run_test_windows(info: &RunInfo, run_dir: &Path) -> Result<WindowS
             signals[w.source] = prepare(info, &config, &sources[w.source])?;
         }
     }
-    let truth = if info.regression {
-        Truth::Values(ds.test.values.clone())
-    } else {
-        Truth::Classes(ds.test.y.clone())
-    };
     let n = ds.test.len();
-    Ok(WindowSet {
-        files: ds.files.clone(),
-        signals,
-        windows: ds
-            .test
+    let mut set = split_set(info, &ds.files, &ds.test);
+    set.signals = signals;
+    set.description = format!("the run's {n} test windows");
+    Ok(set)
+}
+
+/// Every window of the run (training, validation and test, in that order),
+/// rebuilt from the data files named in `run.json`, with the split of each.
+/// The set keeps no recording signals: it is not for band filtering.
+pub(crate) fn run_all_windows(
+    info: &RunInfo,
+    run_dir: &Path,
+) -> Result<(WindowSet, Vec<crate::dataset::SplitName>), ExplainError> {
+    use crate::dataset::SplitName;
+    let (ds, _, _) = rebuild_run_dataset(info, run_dir)?;
+    let mut set = split_set(info, &ds.files, &crate::dataset::SplitData::default());
+    let mut splits = Vec::new();
+    for (name, part) in [
+        (SplitName::Train, &ds.train),
+        (SplitName::Validation, &ds.validation),
+        (SplitName::Test, &ds.test),
+    ] {
+        let more = split_set(info, &ds.files, part);
+        set.windows.extend(more.windows);
+        set.raw.extend(more.raw);
+        match (&mut set.truth, more.truth) {
+            (Truth::Classes(a), Truth::Classes(b)) => a.extend(b),
+            (Truth::Values(a), Truth::Values(b)) => a.extend(b),
+            _ => {}
+        }
+        splits.extend(std::iter::repeat_n(name, part.len()));
+    }
+    if set.windows.is_empty() {
+        return Err(ExplainError::file(
+            &run_dir.join("run.json"),
+            "the run's data gives no windows",
+        ));
+    }
+    set.description = format!("the run's {} windows", set.count());
+    Ok((set, splits))
+}
+
+/// The windows of one split as a set without signals or description.
+fn split_set(info: &RunInfo, files: &[PathBuf], part: &crate::dataset::SplitData) -> WindowSet {
+    WindowSet {
+        files: files.to_vec(),
+        signals: vec![Vec::new(); files.len()],
+        windows: part
             .windows
             .iter()
             .map(|w| Placed {
@@ -192,12 +240,16 @@ pub(crate) fn run_test_windows(info: &RunInfo, run_dir: &Path) -> Result<WindowS
                 onset_s: w.onset_s,
             })
             .collect(),
-        truth,
-        raw: ds.test.x,
+        truth: if info.regression {
+            Truth::Values(part.values.clone())
+        } else {
+            Truth::Classes(part.y.clone())
+        },
+        raw: part.x.clone(),
         channels: info.channels.len(),
         len: info.window_len,
-        description: format!("the run's {n} test windows"),
-    })
+        description: String::new(),
+    }
 }
 
 /// Windows of the recordings `paths` labeled with the run's classes (or

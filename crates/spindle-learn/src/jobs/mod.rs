@@ -1,6 +1,7 @@
 //! Background services, each a handle with typed events over a bounded
 //! channel, a thread of its own and cancel by flag or by dropping the
 //! handle: [`TrainJob`] (training, taking [`Command`]s), [`ExplainJob`],
+//! [`MapJob`] (the maps of what a network learned to see),
 //! [`CvJob`] (cross-validation, fold after fold), [`SweepJob`] (a sweep's
 //! tasks run here); and the one-shot work a caller runs on a worker of its
 //! own: [`preview()`], [`suggest_labels`], [`SweepTaskRun`]. The GUI and the
@@ -9,6 +10,7 @@
 mod cv;
 mod explain;
 mod guard;
+mod maps;
 mod preview;
 mod suggest;
 mod sweep;
@@ -29,6 +31,7 @@ use crate::train::{
 pub use cv::{CvEvent, CvJob, CvJobSpec};
 pub use explain::{ExplainEvent, ExplainJob};
 pub use guard::{Panicked, catch_panic, panic_message};
+pub use maps::{LearnedMaps, MapEvent, MapJob};
 pub use preview::{Preview, preview};
 pub use suggest::{MIN_SUGGESTION_CONFIDENCE, suggest_labels};
 pub use sweep::{SweepJob, SweepJobEvent, SweepTaskDone, SweepTaskRun};

@@ -233,6 +233,7 @@ impl Traced for Cnn1d {
         let x = global_avg_pool(&x)?; // [B, filters[last]]
         let x = dropout(&x, self.config.dropout, train)?;
         t.record("global_avg_pool+dropout", &x, 0);
+        t.head_input(&x)?;
         let x = self.fc.forward(&x)?; // [B, n_outputs]
         t.record("fc", &x, self.fc.params());
         Ok(x)

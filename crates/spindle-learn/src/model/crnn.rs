@@ -199,6 +199,7 @@ impl Traced for Crnn {
         let x = t.feature_map(&x)?;
         let x = self.stack.forward_traced(&x, train, t)?; // [B, width]
         let x = dropout(&x, self.dropout, train)?;
+        t.head_input(&x)?;
         let y = self.fc.forward(&x)?; // [B, n_outputs]
         t.record("fc", &y, self.fc.params());
         Ok(y)

@@ -390,6 +390,7 @@ impl Traced for Deep4 {
             x = bn_elu_max_pool(&block.bnorm, &y, pool, train, t, (bn_name, pool_name))?; // [B, N_i, (L - K_i + 1) / pool]
         }
         let x = t.feature_map(&x)?;
+        t.head_input(&x)?;
         let x = self.final_layer.forward(&x.flatten_from(1)?)?; // [B, n_outputs]
         t.record("final_layer", &x, self.final_layer.params());
         Ok(x)

@@ -506,6 +506,7 @@ impl Traced for EegNet {
         let x = dropout(&x, c.dropout, train)?;
         t.record("pool_2+drop_2", &x, 0);
         let x = t.feature_map(&x)?;
+        t.head_input(&x)?;
         let x = self.final_layer.forward(&x.flatten_from(1)?)?; // [B, n_outputs]
         t.record("final_layer", &x, self.final_layer.params());
         Ok(x)

@@ -256,6 +256,7 @@ impl Traced for M5 {
         let x = t.feature_map(&x)?;
         let x = global_avg_pool(&x)?; // [B, filters[last]]
         t.record("global_avg_pool", &x, 0);
+        t.head_input(&x)?;
         let x = self.fc.forward(&x)?; // [B, n_outputs]
         t.record("fc", &x, self.fc.params());
         Ok(x)

@@ -133,6 +133,7 @@ impl Traced for Mlp {
             x = dropout(&x, self.dropout, train)?;
             t.record(&format!("hidden{i}"), &x, layer.params());
         }
+        t.head_input(&x)?;
         let x = self.out.forward(&x)?; // [B, n_outputs]
         t.record("out", &x, self.out.params());
         Ok(x)

@@ -99,6 +99,18 @@ pub(crate) trait Traced: Network {
     /// How many input samples one output of the last feature layer sees,
     /// before the classifier mixes everything (unclamped).
     fn receptive_field_samples(&self) -> usize;
+
+    /// What the network learned to see: the penultimate layer's output
+    /// `[batch, features]` for `x: [batch, channels, samples]`, i.e. what
+    /// its classifier head (the last linear layer) reads, in evaluation
+    /// mode. Every architecture marks it with [`Trace::head_input`].
+    fn features(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let mut trace = Trace::capturing();
+        self.forward_traced(x, false, &mut trace)?;
+        trace.into_head().ok_or_else(|| {
+            candle_core::Error::Msg("the architecture marks no classifier head".into())
+        })
+    }
 }
 
 /// Builds the network described by `spec` for windows of shape `input`,
@@ -202,6 +214,37 @@ mod tests {
             build(&spec, &shape(0, 8000, 10), vb),
             Err(ModelError::InvalidInput { .. })
         ));
+    }
+
+    #[test]
+    fn every_architecture_gives_the_features_its_head_reads() -> candle_core::Result<()> {
+        for arch in architectures() {
+            let spec = arch.default_spec();
+            let samples = spec.min_samples().max(256);
+            let input = shape(2, samples, 3);
+            let varmap = VarMap::new();
+            let vb = seeded_var_builder(&varmap, DType::F32, &Device::Cpu, 5);
+            let Ok((traced, summary)) = build_traced(&spec, &input, vb) else {
+                panic!("{}", arch.name)
+            };
+            let x = Tensor::randn(0f32, 1., (2, input.channels, samples), &Device::Cpu)?;
+            let f = traced.features(&x)?;
+            let (batch, width) = f.dims2()?;
+            assert_eq!(batch, 2, "{}", arch.name);
+            assert!(width >= 2, "{}: {width} features", arch.name);
+            // The head's weight reads exactly these features.
+            let summary_last = summary.layers.last().map(|l| l.params).unwrap_or(0);
+            assert!(
+                summary_last >= width * 3,
+                "{}: the head has {summary_last} weights for {width} features",
+                arch.name
+            );
+            // Features change with the input (not a constant).
+            let g = traced.features(&(x * 2.0)?)?;
+            let diff = (f - g)?.abs()?.sum_all()?.to_scalar::<f32>()?;
+            assert!(diff > 0.0, "{}", arch.name);
+        }
+        Ok(())
     }
 
     #[test]

@@ -563,6 +563,7 @@ impl Rnn {
 impl Traced for Rnn {
     fn forward_traced(&self, x: &Tensor, train: bool, t: &mut Trace) -> Result<Tensor> {
         let last = self.stack.forward_traced(x, train, t)?; // [B, width]
+        t.head_input(&last)?;
         let y = self.fc.forward(&last)?; // [B, n_outputs]
         t.record("fc", &y, self.fc.params());
         Ok(y)

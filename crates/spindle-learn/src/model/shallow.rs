@@ -278,6 +278,7 @@ impl Traced for Shallow {
         let x = dropout(&x, c.dropout, train)?;
         t.record("pool+log+drop", &x, 0);
         let x = t.feature_map(&x)?;
+        t.head_input(&x)?;
         let x = self.final_layer.forward(&x.flatten_from(1)?)?; // [B, n_outputs]
         t.record("final_layer", &x, self.final_layer.params());
         Ok(x)

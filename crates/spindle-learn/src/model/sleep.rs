@@ -240,6 +240,7 @@ impl Traced for SleepStager {
         let x = t.feature_map(&x.reshape((b, c * self.config.filters, t_len))?)?; // [B, C * n, T'']
         let x = x.reshape((b, ()))?; // [B, C * n * T'']
         let x = dropout(&x, self.config.dropout, train)?;
+        t.head_input(&x)?;
         let y = self.fc.forward(&x)?; // [B, n_outputs]
         t.record("fc", &y, self.fc.params());
         Ok(y)

@@ -56,6 +56,10 @@ pub(crate) struct Trace {
     last_name: String,
     /// The probe on the feature map, once the forward pass has reached it.
     probe: Option<FeatureProbe>,
+    /// Whether [`Trace::head_input`] keeps what the classifier head reads.
+    capturing: bool,
+    /// What the classifier head read, `[batch, features]`, once reached.
+    head: Option<Tensor>,
 }
 
 /// The network's last temporal feature map in a probed forward pass, and a
@@ -94,6 +98,31 @@ impl Trace {
             probing: true,
             ..Self::default()
         }
+    }
+
+    /// A trace that records no layer (the fast paths stay on) but keeps
+    /// what the classifier head reads ([`Trace::head_input`]).
+    pub(crate) fn capturing() -> Self {
+        Self {
+            capturing: true,
+            ..Self::default()
+        }
+    }
+
+    /// Marks `x` as what the network's classifier head (its last linear
+    /// layer) reads: the penultimate layer's output, `[batch, ...]`. A
+    /// capturing trace keeps it flattened to `[batch, features]`.
+    pub(crate) fn head_input(&mut self, x: &Tensor) -> candle_core::Result<()> {
+        if self.capturing {
+            self.head = Some(x.flatten_from(1)?);
+        }
+        Ok(())
+    }
+
+    /// What the classifier head read (`None` unless capturing, or when the
+    /// architecture did not mark it).
+    pub(crate) fn into_head(self) -> Option<Tensor> {
+        self.head
     }
 
     /// Marks `x` (`[batch, features, time]`, the output of the layer

@@ -129,6 +129,9 @@ pub fn advise(epochs: &[EpochMetrics], chance: Option<f64>) -> Advice {
             format!("Learning: the validation loss is still falling{acc}; more epochs may help."),
         );
     }
+    if let Some(advice) = regression_done(epochs, best_i, best, chance) {
+        return advice;
+    }
     let acc = epochs[best_i]
         .val_accuracy
         .map_or(String::new(), |a| match chance {
@@ -146,6 +149,28 @@ pub fn advise(epochs: &[EpochMetrics], chance: Option<f64>) -> Advice {
             epochs[best_i].epoch
         ),
     )
+}
+
+/// A regression (no accuracy, no chance level) that has settled: its
+/// typical validation error in the target's own unit (the root of the mean
+/// squared error, the regression loss).
+fn regression_done(
+    epochs: &[EpochMetrics],
+    best_i: usize,
+    best_loss: f64,
+    chance: Option<f64>,
+) -> Option<Advice> {
+    if chance.is_some() || epochs.iter().any(|e| e.val_accuracy.is_some()) {
+        return None;
+    }
+    Some(Advice {
+        diagnosis: Diagnosis::Converged,
+        sentence: format!(
+            "Learned: the predictions are typically {:.3} off on validation, in the unit of the labels (the root of the mean squared error). The validation loss has settled; the weights of epoch {} are kept. Results shows predicted against true, r and R².",
+            best_loss.max(0.0).sqrt(),
+            epochs[best_i].epoch
+        ),
+    })
 }
 
 #[cfg(test)]
@@ -215,6 +240,19 @@ mod tests {
         let a = advise(&curves(&train, &val, &acc), Some(0.25));
         assert_eq!(a.diagnosis, Diagnosis::Converged, "{}", a.sentence);
         assert!(a.sentence.contains("98%"), "{}", a.sentence);
+    }
+
+    #[test]
+    fn a_settled_regression_says_its_typical_error_in_the_labels_unit() {
+        let train = [0.5, 0.05, 0.01, 0.004, 0.003, 0.0028, 0.0027];
+        let val = [0.5, 0.06, 0.012, 0.0045, 0.004, 0.00405, 0.0041];
+        let mut epochs = curves(&train, &val, &[]);
+        epochs.iter_mut().for_each(|e| e.train_accuracy = None);
+        let a = advise(&epochs, None);
+        assert_eq!(a.diagnosis, Diagnosis::Converged, "{}", a.sentence);
+        // sqrt(0.004) = 0.063 at epoch 5.
+        assert!(a.sentence.contains("0.063 off"), "{}", a.sentence);
+        assert!(a.sentence.contains("epoch 5"), "{}", a.sentence);
     }
 
     #[test]

@@ -1,16 +1,19 @@
 //! Teaching datasets generated deterministically from a seed: multi-subject EEG
 //! with eyes-open/eyes-closed/blink/jaw-clench trials, labeled folders of
-//! synthetic animal calls, and shortened nights scored for sleep staging.
+//! synthetic animal calls, shortened nights scored for sleep staging, and
+//! occipital EEG whose alpha follows a reaction time (a regression lesson).
 //! `spindle synth` writes them; `sample_data/` holds the committed copy the app
 //! opens by default.
 
 mod audio;
+mod drowsy;
 mod eeg;
 mod eye;
 mod night;
 mod noise;
 
 pub use audio::{AUDIO_CLASSES, synth_call};
+pub use drowsy::{DROWSY_CHANNELS, DROWSY_RATE_HZ, DROWSY_WINDOW_S, synth_drowsy};
 pub use eeg::{EEG_CHANNELS, EEG_CLASSES, synth_subject};
 pub use night::{NIGHT_CHANNELS, NIGHT_RATE_HZ, SLEEP_EPOCH_S, SLEEP_STAGES, synth_night};
 
@@ -33,6 +36,12 @@ pub const EEG_DURATION_S: f64 = 150.0;
 /// Number of nights (sleepers) written.
 pub const NIGHTS: usize = 3;
 
+/// Number of drowsiness recordings (the regression lesson) written.
+pub const DROWSY_SUBJECTS: usize = 5;
+
+/// Length of each drowsiness recording, seconds.
+pub const DROWSY_DURATION_S: f64 = 120.0;
+
 /// Calls written per audio class.
 pub const CALLS_PER_CLASS: usize = 40;
 
@@ -52,7 +61,10 @@ pub struct SynthSummary {
 /// Writes the EEG recordings (`DIR/eeg/sub-NN.edf` with `sub-NN_events.tsv`),
 /// the audio calls (`DIR/audio/<class>/call-NN.wav`) and the scored nights
 /// (`DIR/sleep/sub-NN_night.edf` with `sub-NN_night_events.tsv`, 30-s data
-/// records) generated from `seed`. The same seed gives the same bytes.
+/// records), and the drowsiness recordings (`DIR/reaction_time/sub-NN.edf`
+/// with `sub-NN_events.tsv`: reaction times in seconds per 2-s window, a
+/// regression target) generated from `seed`. The same seed gives the same
+/// bytes.
 pub fn write_teaching_data(dir: &Path, seed: u64) -> Result<SynthSummary, RecordingError> {
     let mut summary = SynthSummary::default();
     let eeg_dir = dir.join("eeg");
@@ -92,6 +104,17 @@ pub fn write_teaching_data(dir: &Path, seed: u64) -> Result<SynthSummary, Record
         let path = sleep_dir.join(format!("sub-{subject:02}_night.edf"));
         let (recording, labels) = synth_night(subject, seed);
         write_edf(&path, &recording, &night_options)?;
+        let sidecar = sidecar_path(&path);
+        write_events_tsv(&sidecar, &labels)?;
+        summary.files.push(path);
+        summary.files.push(sidecar);
+    }
+    let drowsy_dir = dir.join("reaction_time");
+    std::fs::create_dir_all(&drowsy_dir).map_err(|e| RecordingError::io(&drowsy_dir, e))?;
+    for subject in 1..=DROWSY_SUBJECTS {
+        let path = drowsy_dir.join(format!("sub-{subject:02}.edf"));
+        let (recording, labels) = synth_drowsy(subject, DROWSY_DURATION_S, seed);
+        write_edf(&path, &recording, &EdfWriteOptions::default())?;
         let sidecar = sidecar_path(&path);
         write_events_tsv(&sidecar, &labels)?;
         summary.files.push(path);

@@ -8,6 +8,7 @@ use crate::gui::command::{AppCommand, ListenRequest, SuggestionChoice, Tab};
 use crate::gui::error::AppError;
 
 use super::SpindleApp;
+use super::state::Demo;
 
 impl SpindleApp {
     pub(super) fn on_command(&mut self, command: AppCommand, ctx: &egui::Context) {
@@ -20,6 +21,7 @@ impl SpindleApp {
             AppCommand::StartTraining => self.start_training(),
             AppCommand::SetTrainOptions(options) => self.training.panel.options = *options,
             AppCommand::Explain(dir, options) => self.start_explaining(dir, options),
+            AppCommand::MapRun(dir, projection) => self.start_mapping(dir, projection),
             AppCommand::Training(c) => {
                 if let Some(job) = &self.training.panel.job
                     && let Err(e) = job.send(c)
@@ -33,7 +35,8 @@ impl SpindleApp {
                     cv.job.cancel();
                 }
             }
-            AppCommand::StartDemo => self.start_demo_now(),
+            AppCommand::StartDemo => self.start_demo_now(Demo::Classification),
+            AppCommand::StartRegressionDemo => self.start_demo_now(Demo::Regression),
             AppCommand::RefreshRuns => self.list_runs(),
             AppCommand::OpenRun(dir) => {
                 self.runs.results_dir = Some(dir.clone());
@@ -88,15 +91,15 @@ impl SpindleApp {
         }
     }
 
-    /// The demo: presentation mode, the sample folder, training once listed.
-    fn start_demo_now(&mut self) {
+    /// A demo: presentation mode, the sample folder, training once listed.
+    fn start_demo_now(&mut self, demo: Demo) {
         self.shell.presenting = true;
-        self.shell.demo_pending = true;
+        self.shell.demo_pending = Some(demo);
         self.shell.tab = Tab::Train;
         if let Some(sample) = crate::gui::find_sample_data() {
             self.open_path(&sample);
         } else {
-            self.shell.demo_pending = false;
+            self.shell.demo_pending = None;
             self.report(AppError::NoSampleData);
         }
     }

@@ -242,6 +242,16 @@ impl SpindleApp {
             {
                 self.commands.push(AppCommand::StartDemo);
             }
+            if ui
+                .add_enabled(
+                    !self.training.panel.is_training(),
+                    egui::Button::new("Demo: predict a number"),
+                )
+                .on_hover_text("Opens the bundled reaction-time recordings and trains EEGNet to predict the reaction time from the alpha rhythm (regression: predicted against true, r, R² and the error in seconds), in about a minute.")
+                .clicked()
+            {
+                self.commands.push(AppCommand::StartRegressionDemo);
+            }
             if self.shell.presenting && ui.button("Leave presentation mode").clicked() {
                 self.shell.presenting = false;
             }
@@ -501,6 +511,14 @@ impl SpindleApp {
                 if ui.button("Run the demo").clicked() {
                     ui.close();
                     self.commands.push(AppCommand::StartDemo);
+                }
+                if ui
+                    .button("Run the regression demo")
+                    .on_hover_text("Predicts a number: the reaction time from the alpha rhythm of the bundled reaction_time recordings (about a minute).")
+                    .clicked()
+                {
+                    ui.close();
+                    self.commands.push(AppCommand::StartRegressionDemo);
                 }
                 if ui.button("Runs folder…").clicked() {
                     ui.close();

@@ -11,8 +11,8 @@ use eframe::egui;
 use spindle_learn::dataset::CvScheme;
 use spindle_learn::explain::ExplainOptions;
 use spindle_learn::jobs::{
-    CvEvent, CvJob, CvJobSpec, ExplainEvent, ExplainJob, SweepJob, SweepJobEvent, TrainJob,
-    TrainJobSpec,
+    CvEvent, CvJob, CvJobSpec, ExplainEvent, ExplainJob, MapEvent, MapJob, SweepJob, SweepJobEvent,
+    TrainJob, TrainJobSpec,
 };
 use spindle_learn::runs::sweep::{GridAxis, LocalRunner, SweepPlan, TaskData, without_options};
 use spindle_learn::runs::{RunStatus, create_run_dir};
@@ -29,6 +29,7 @@ impl SpindleApp {
     pub(super) fn drain_jobs(&mut self) {
         self.drain_training();
         self.drain_explanation();
+        self.drain_maps();
         self.drain_sweep_job();
         self.drain_cross_validation();
         let failure = self
@@ -130,6 +131,55 @@ impl SpindleApp {
             options,
             self.workers.waker().as_fn(),
         ));
+    }
+
+    /// Maps the windows of the run in `dir` (Feature explorer, filters).
+    pub(super) fn start_mapping(
+        &mut self,
+        dir: PathBuf,
+        projection: spindle_learn::explain::embedding::Projection,
+    ) {
+        let maps = &mut self.training.explain.maps;
+        if maps.job.is_some() {
+            self.shell.notice = Some("the windows are already being mapped".into());
+            return;
+        }
+        maps.failure = None;
+        maps.progress = None;
+        let options = spindle_learn::explain::embedding::EmbedOptions {
+            projection,
+            data: Vec::new(),
+            device: spindle_learn::train::DeviceChoice::Auto,
+        };
+        maps.job = Some(MapJob::spawn(dir, options, self.workers.waker().as_fn()));
+    }
+
+    /// Takes the map job's news: progress, then its result.
+    fn drain_maps(&mut self) {
+        let Some(job) = &self.training.explain.maps.job else {
+            return;
+        };
+        let dir = job.run_dir.clone();
+        let events: Vec<MapEvent> = job.events.try_iter().collect();
+        let maps = &mut self.training.explain.maps;
+        for e in events {
+            match e {
+                MapEvent::Progress(p) => maps.progress = Some(p),
+                MapEvent::Finished(found) => {
+                    maps.maps = Some((dir.clone(), *found));
+                    maps.job = None;
+                    self.shell.notice = Some(format!("mapped the windows of {}", dir.display()));
+                }
+                MapEvent::Failed(message) => {
+                    maps.failure = Some((dir.clone(), message));
+                    maps.job = None;
+                }
+                MapEvent::Cancelled => {
+                    maps.job = None;
+                    self.shell.notice = Some("mapping cancelled".into());
+                }
+            }
+        }
     }
 
     /// Takes the explanation job's news: progress, then its result.

@@ -74,7 +74,7 @@ pub struct Shell {
     /// Open the first recording of the scanned folder (startup with folders only).
     pub auto_open: bool,
     /// The demo waits for the sample folder's scan to start training.
-    pub demo_pending: bool,
+    pub demo_pending: Option<Demo>,
     /// A file dialog is open (on the dialog worker).
     pub asking: bool,
     /// A chart to capture (points) and the PNG file it goes to.
@@ -393,4 +393,14 @@ pub struct Parts<'a> {
     pub training: &'a TrainingPart,
     /// The derived caches.
     pub derived: &'a Derived,
+}
+
+/// Which bundled demo to start once the sample folder is listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Demo {
+    /// Classify the sample EEG's trials (eyes open, closed, blink, jaw).
+    Classification,
+    /// Predict a number: the reaction time from occipital alpha
+    /// (`sample_data/reaction_time`).
+    Regression,
 }

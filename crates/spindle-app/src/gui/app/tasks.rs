@@ -31,7 +31,8 @@ use crate::gui::training::PreviewState;
 use crate::gui::worker::{Host, Lane, encode_png};
 use crate::playback::{DEFAULT_OUTPUT_RATE_HZ, Player, prepare_audio, sonify};
 
-use super::{SpindleApp, demo_options};
+use super::state::Demo;
+use super::{SpindleApp, demo_options, regression_demo_options};
 
 /// The most tasks of a sweep the app lets Slurm run at once.
 const SLURM_MAX_RUNNING: usize = 16;
@@ -271,9 +272,17 @@ impl SpindleApp {
         }
         self.shell.browser.scanning = false;
         self.training.panel.set_entries(&self.shell.browser.entries);
-        if std::mem::take(&mut self.shell.demo_pending) {
-            self.training.panel.use_only(false);
-            self.training.panel.options = demo_options();
+        if let Some(demo) = self.shell.demo_pending.take() {
+            match demo {
+                Demo::Classification => {
+                    self.training.panel.use_only(false);
+                    self.training.panel.options = demo_options();
+                }
+                Demo::Regression => {
+                    self.training.panel.use_folder(&root.join("reaction_time"));
+                    self.training.panel.options = regression_demo_options();
+                }
+            }
             self.training.panel.reset_model_values();
             self.commands.push(AppCommand::StartTraining);
         }

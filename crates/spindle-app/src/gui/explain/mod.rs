@@ -4,6 +4,7 @@
 //! (saliency, drawn over the traces in the viewer too). The work runs in a
 //! [`spindle_learn::jobs::ExplainJob`]; this module draws and records requests.
 
+mod maps;
 mod overlay;
 mod paint;
 mod scalp;
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use eframe::egui::{self, RichText, Ui};
 
+pub use maps::MapsPanel;
 pub use overlay::{HeatSpan, draw_heat, heat_spans};
 use paint::{Bar, HeatMap, color_scale, heat_map, importance_bars, largest, ranked};
 
@@ -53,6 +55,8 @@ pub struct ExplainPanel {
     repeats: usize,
     /// The class whose maps are shown.
     class: usize,
+    /// The Feature explorer and the learned filters.
+    pub maps: MapsPanel,
 }
 
 impl Default for ExplainPanel {
@@ -66,6 +70,7 @@ impl Default for ExplainPanel {
             methods: Method::ALL.into_iter().collect(),
             repeats: ExplainOptions::default().repeats,
             class: 0,
+            maps: MapsPanel::default(),
         }
     }
 }
@@ -137,13 +142,15 @@ impl ExplainPanel {
         {
             ui.colored_label(ui.visuals().error_fg_color, message);
         }
-        let Some(explanation) = self.of(&run.dir).cloned() else {
-            if self.job.is_none() {
+        match self.of(&run.dir).cloned() {
+            Some(explanation) => self.results(ui, &explanation, commands),
+            None if self.job.is_none() => {
                 ui.label(RichText::new("This run has not been explained yet.").weak());
             }
-            return;
-        };
-        self.results(ui, &explanation, commands);
+            None => {}
+        }
+        ui.separator();
+        self.maps.ui(ui, &run.dir, commands);
     }
 
     fn controls(&mut self, ui: &mut Ui, run: &RunSnapshot, commands: &mut Commands) {

@@ -1,0 +1,352 @@
+//! The Feature explorer and the Learned filters of the Explain view: every
+//! window as a dot on two maps side by side (as it enters the network, and
+//! as its penultimate layer sees it), colored by class (or by the target
+//! value) and shaped by split; hovering names a window, clicking one opens
+//! it in the viewer; "Check these labels" lists the windows whose
+//! neighbours disagree, each a click from the viewer; and the first layer's
+//! filters as frequency responses. The work runs in a
+//! [`spindle_learn::jobs::MapJob`]; this module draws and records requests.
+
+use std::path::{Path, PathBuf};
+
+use eframe::egui::{self, Color32, RichText, Ui};
+use egui_plot::{HoverPosition, Legend, Line, MarkerShape, Plot, PlotPoints, Points};
+
+use super::super::command::{AppCommand, Commands};
+use spindle_learn::explain::embedding::{EmbedProgress, Embedding, Projection};
+use spindle_learn::explain::filters::LearnedFilters;
+use spindle_learn::jobs::{LearnedMaps, MapJob};
+
+/// Windows listed under "Check these labels" at most.
+const SHOWN_SUSPECTS: usize = 30;
+
+/// Class colors, in class order (then repeated).
+const CLASS_COLORS: [Color32; 6] = [
+    Color32::from_rgb(66, 133, 244),
+    Color32::from_rgb(219, 68, 55),
+    Color32::from_rgb(15, 157, 88),
+    Color32::from_rgb(244, 160, 0),
+    Color32::from_rgb(171, 71, 188),
+    Color32::from_rgb(0, 172, 193),
+];
+
+/// The maps' state.
+pub struct MapsPanel {
+    /// The maps being computed.
+    pub job: Option<MapJob>,
+    /// Its last progress.
+    pub progress: Option<EmbedProgress>,
+    /// The maps shown, with their run folder.
+    pub maps: Option<(PathBuf, LearnedMaps)>,
+    /// Why the last maps of this run failed.
+    pub failure: Option<(PathBuf, String)>,
+    projection: Projection,
+}
+
+impl Default for MapsPanel {
+    fn default() -> Self {
+        Self {
+            job: None,
+            progress: None,
+            maps: None,
+            failure: None,
+            projection: Projection::Pca,
+        }
+    }
+}
+
+impl MapsPanel {
+    /// The maps of run folder `dir`, when they are the ones shown.
+    pub fn of(&self, dir: &Path) -> Option<&LearnedMaps> {
+        self.maps.as_ref().filter(|(d, _)| d == dir).map(|(_, m)| m)
+    }
+
+    /// Draws the maps' section for the run in `dir`.
+    pub fn ui(&mut self, ui: &mut Ui, dir: &Path, commands: &mut Commands) {
+        ui.add_space(8.0);
+        ui.heading("What did the network learn to see?");
+        ui.label("Every window as a dot: on the left as it enters the network, on the right as the network's last layer before the decision sees it. Classes that overlap on the left and come apart on the right are what the network learned to tell apart.");
+        self.controls(ui, dir, commands);
+        if let Some((d, message)) = &self.failure
+            && d == dir
+        {
+            ui.colored_label(ui.visuals().error_fg_color, message);
+        }
+        let Some(maps) = self.of(dir) else {
+            return;
+        };
+        explorer(ui, &maps.embedding, commands);
+        suspects(ui, &maps.embedding, commands);
+        match &maps.filters {
+            Ok(f) => filters(ui, f),
+            Err(why) => {
+                ui.label(RichText::new(format!("No learned filters: {why}")).weak());
+            }
+        }
+    }
+
+    fn controls(&mut self, ui: &mut Ui, dir: &Path, commands: &mut Commands) {
+        ui.horizontal(|ui| {
+            if let Some(job) = &self.job {
+                let (text, fraction) = self.progress.map_or_else(
+                    || ("starting…".to_owned(), 0.0),
+                    |p| {
+                        (
+                            format!("{}: {} of {}", p.stage.doing(), p.done, p.total),
+                            p.done as f32 / p.total.max(1) as f32,
+                        )
+                    },
+                );
+                ui.add(
+                    egui::ProgressBar::new(fraction)
+                        .text(text)
+                        .desired_width(320.0),
+                );
+                if ui.button("Cancel mapping").clicked() {
+                    job.cancel();
+                }
+            } else {
+                ui.selectable_value(&mut self.projection, Projection::Pca, "PCA")
+                    .on_hover_text("Principal components: fast, and distances mean something.");
+                ui.selectable_value(&mut self.projection, Projection::Tsne, "t-SNE")
+                    .on_hover_text("t-SNE keeps each window's neighbours together and draws clusters clearly; distances between clusters mean nothing.");
+                if ui.button("Map the windows").clicked() {
+                    commands.push(AppCommand::MapRun(dir.to_path_buf(), self.projection));
+                }
+            }
+        });
+    }
+}
+
+/// The marker of a split.
+fn shape(split: &str) -> MarkerShape {
+    match split {
+        "train" => MarkerShape::Circle,
+        "validation" => MarkerShape::Square,
+        "test" => MarkerShape::Diamond,
+        _ => MarkerShape::Cross,
+    }
+}
+
+/// A color from blue (low) to red (high) for a value in 0..=1.
+fn ramp(t: f64) -> Color32 {
+    let t = t.clamp(0.0, 1.0);
+    Color32::from_rgb((40.0 + 200.0 * t) as u8, 90, (240.0 - 200.0 * t) as u8)
+}
+
+/// The two maps side by side.
+fn explorer(ui: &mut Ui, e: &Embedding, commands: &mut Commands) {
+    let score = |s: Option<f64>| s.map_or("-".into(), |v| format!("{v:.2}"));
+    if !e.regression {
+        ui.label(format!(
+            "Silhouette (-1 to 1, higher: the classes sit apart): input {}, learned {}. Circles: training, squares: validation, diamonds: test. Click a dot to see its window.",
+            score(e.input_silhouette),
+            score(e.learned_silhouette)
+        ));
+    } else {
+        ui.label("Colored by the target, blue low to red high. Circles: training, squares: validation, diamonds: test. Click a dot to see its window.");
+    }
+    let width = (ui.available_width() / 2.0 - 8.0).max(200.0);
+    ui.horizontal(|ui| {
+        for (title, learned) in [("Input map", false), ("Learned map", true)] {
+            ui.vertical(|ui| {
+                ui.label(RichText::new(title).strong());
+                map_plot(ui, e, learned, width, commands);
+            });
+        }
+    });
+}
+
+/// One map: points grouped by class (or value) and split.
+fn map_plot(ui: &mut Ui, e: &Embedding, learned: bool, width: f32, commands: &mut Commands) {
+    let point = |i: usize| {
+        let p = if learned {
+            e.windows[i].learned
+        } else {
+            e.windows[i].input
+        };
+        [f64::from(p[0]), f64::from(p[1])]
+    };
+    let (lo, hi) = e
+        .windows
+        .iter()
+        .filter_map(|w| w.value)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(f64::from(v)), b.max(f64::from(v)))
+        });
+    let id = if learned { "learned_map" } else { "input_map" };
+    let response = Plot::new(id)
+        .width(width)
+        .height(320.0)
+        .legend(Legend::default())
+        .label_formatter(|hover| match hover {
+            HoverPosition::NearDataPoint { position, .. } => {
+                Some(nearest_text(e, learned, position.x, position.y))
+            }
+            HoverPosition::Elsewhere { .. } => None,
+        })
+        .show(ui, |plot| {
+            for split in ["train", "validation", "test", "data"] {
+                let groups: Vec<(String, Color32, Vec<usize>)> = if e.regression {
+                    (0..5)
+                        .map(|b| {
+                            let members = (0..e.windows.len())
+                                .filter(|&i| {
+                                    e.windows[i].split == split
+                                        && e.windows[i].value.is_some_and(|v| {
+                                            let t = (f64::from(v) - lo) / (hi - lo).max(1e-12);
+                                            ((t * 5.0) as usize).min(4) == b
+                                        })
+                                })
+                                .collect();
+                            (
+                                format!("value band {}", b + 1),
+                                ramp(b as f64 / 4.0),
+                                members,
+                            )
+                        })
+                        .collect()
+                } else {
+                    e.classes
+                        .iter()
+                        .enumerate()
+                        .map(|(k, name)| {
+                            let members = (0..e.windows.len())
+                                .filter(|&i| {
+                                    e.windows[i].split == split && e.windows[i].class == Some(k)
+                                })
+                                .collect();
+                            (name.clone(), CLASS_COLORS[k % CLASS_COLORS.len()], members)
+                        })
+                        .collect()
+                };
+                for (name, color, members) in groups {
+                    if members.is_empty() {
+                        continue;
+                    }
+                    let pts: Vec<[f64; 2]> = members.iter().map(|&i| point(i)).collect();
+                    plot.points(
+                        Points::new(name, pts)
+                            .color(color)
+                            .shape(shape(split))
+                            .radius(3.0),
+                    );
+                }
+            }
+        });
+    if response.response.clicked()
+        && let Some(pos) = response.response.interact_pointer_pos()
+    {
+        let at = response.transform.value_from_position(pos);
+        if let Some(i) = nearest(e, learned, at.x, at.y) {
+            let w = &e.windows[i];
+            commands.push(AppCommand::JumpTo {
+                file: w.file.clone(),
+                onset_s: w.onset_s,
+                duration_s: 2.0,
+            });
+        }
+    }
+}
+
+/// The window nearest to (x, y) on a map.
+fn nearest(e: &Embedding, learned: bool, x: f64, y: f64) -> Option<usize> {
+    (0..e.windows.len()).min_by(|&a, &b| {
+        let d = |i: usize| {
+            let p = if learned {
+                e.windows[i].learned
+            } else {
+                e.windows[i].input
+            };
+            (f64::from(p[0]) - x).powi(2) + (f64::from(p[1]) - y).powi(2)
+        };
+        d(a).total_cmp(&d(b))
+    })
+}
+
+/// What hovering near (x, y) says: the nearest window's recording, time,
+/// label and prediction.
+fn nearest_text(e: &Embedding, learned: bool, x: f64, y: f64) -> String {
+    nearest(e, learned, x, y).map_or_else(String::new, |i| {
+        let w = &e.windows[i];
+        let file = w
+            .file
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        format!(
+            "{file} at {:.1} s ({})\nlabel {}, predicted {}",
+            w.onset_s, w.split, w.label, w.predicted
+        )
+    })
+}
+
+/// "Check these labels": each suspect window, a click from the viewer.
+fn suspects(ui: &mut Ui, e: &Embedding, commands: &mut Commands) {
+    if e.regression {
+        return;
+    }
+    ui.add_space(6.0);
+    ui.label(RichText::new(format!("Check these labels ({})", e.suspects.len())).strong());
+    ui.label("Windows whose 10 nearest neighbours in what the network learned mostly carry another label: a label placed wrong, or a window unlike its class.");
+    for s in e.suspects.iter().take(SHOWN_SUSPECTS) {
+        let w = &e.windows[s.window];
+        let file = w
+            .file
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let other = e
+            .classes
+            .get(s.neighbours_label)
+            .map_or("?", String::as_str);
+        ui.horizontal(|ui| {
+            let text = format!(
+                "{file} at {:.1} s: labeled {}, {} of {} neighbours {other}",
+                w.onset_s, w.label, s.others, s.neighbours
+            );
+            if ui
+                .button(format!("Show {file} at {:.1} s", w.onset_s))
+                .clicked()
+            {
+                commands.push(AppCommand::JumpTo {
+                    file: w.file.clone(),
+                    onset_s: w.onset_s,
+                    duration_s: 2.0,
+                });
+            }
+            ui.label(text);
+        });
+    }
+}
+
+/// The first layer's frequency responses, one line per filter.
+fn filters(ui: &mut Ui, f: &LearnedFilters) {
+    ui.add_space(6.0);
+    ui.label(RichText::new("Learned filters").strong());
+    ui.label(format!(
+        "The first layer's {} temporal filters ({}) as frequency responses: which rhythms each lets through.",
+        f.temporal.len(),
+        f.layer
+    ));
+    Plot::new("filter_responses")
+        .height(240.0)
+        .legend(Legend::default())
+        .x_axis_label("Hz")
+        .y_axis_label("gain")
+        .show(ui, |plot| {
+            for (k, t) in f.temporal.iter().enumerate() {
+                let pts: Vec<[f64; 2]> = f
+                    .freqs_hz
+                    .iter()
+                    .zip(&t.gain)
+                    .map(|(&hz, &g)| [hz, f64::from(g)])
+                    .collect();
+                plot.line(
+                    Line::new(
+                        format!("filter {} (peak {:.1} Hz)", t.index, t.peak_hz),
+                        PlotPoints::from(pts),
+                    )
+                    .color(CLASS_COLORS[k % CLASS_COLORS.len()]),
+                );
+            }
+        });
+}
