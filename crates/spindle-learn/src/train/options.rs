@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use spindle_signals::dsp::DisplayFilter;
 use spindle_signals::recording::ChannelKind;
 
-use super::{DeviceChoice, Schedule, TrainConfig};
+use super::{DeviceChoice, Refit, Schedule, TrainConfig};
 use crate::dataset::{
     Augmentation, DatasetConfig, Normalization, Representation, Transform, TransformKind,
 };
@@ -172,6 +172,13 @@ pub struct TrainOptions {
     /// Weight the loss by inverse class frequency.
     #[cfg_attr(feature = "cli", arg(long))]
     pub class_weights: bool,
+    /// Train the final model again on training plus validation windows for
+    /// the number of epochs the validation curve chose (smoothed): auto (when
+    /// there are fewer than 5000 such windows), on, or off (keep the first
+    /// pass's best epoch).
+    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = Refit::Auto))]
+    #[serde(default)]
+    pub refit: Refit,
     /// Window length in seconds (default: the median labeled segment).
     #[cfg_attr(feature = "cli", arg(long))]
     pub window: Option<f64>,
@@ -257,6 +264,7 @@ impl Default for TrainOptions {
             schedule: train.schedule,
             patience: train.patience,
             class_weights: train.class_weights,
+            refit: train.refit,
             window: None,
             stride: None,
             classes: Vec::new(),
@@ -398,6 +406,7 @@ impl TrainOptions {
             schedule: self.schedule,
             patience: self.patience,
             class_weights: self.class_weights,
+            refit: self.refit,
             seed: self.seed,
             device: self.device,
             augmentation,
@@ -544,6 +553,9 @@ impl TrainOptions {
         }
         if let Some(p) = self.patience {
             push("--patience", p.to_string());
+        }
+        if self.refit != d.refit {
+            push("--refit", self.refit.name().into());
         }
         if let Some(w) = self.window {
             push("--window", w.to_string());
