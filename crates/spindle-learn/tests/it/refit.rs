@@ -1,6 +1,6 @@
 //! Refitting on training plus validation (`TrainConfig::refit`) on a small
 //! generated set: one training recording of 60 trials, whose validation
-//! split holds a fifth of them, and a test recording of 200. Over five
+//! split holds a fifth of them, and a test recording of 400. Over eight
 //! seeds, the refitted model scores better on the test recording than the
 //! first pass's model trained on the split alone, and the run folder says
 //! what the final model was trained on.
@@ -104,9 +104,9 @@ fn train(dir: &Path, train: &Path, test: &Path, seed: u64) -> Outcome {
 fn refitting_on_every_trial_beats_the_split_alone() {
     let dir = tempfile::tempdir().unwrap();
     let train_path = write_recording(dir.path(), "train", 60, 1);
-    let test_path = write_recording(dir.path(), "test", 200, 2);
-    let seeds = 0..5u64;
-    let (mut refit_sum, mut split_sum) = (0.0, 0.0);
+    let test_path = write_recording(dir.path(), "test", 400, 2);
+    let seeds = 0..8u64;
+    let (mut refit_sum, mut split_sum, mut wins) = (0.0, 0.0, 0);
     for seed in seeds.clone() {
         let o = train(dir.path(), &train_path, &test_path, seed);
         let fit = o.final_fit.clone().expect("a small set is refitted");
@@ -121,6 +121,7 @@ fn refitting_on_every_trial_beats_the_split_alone() {
         );
         refit_sum += refit;
         split_sum += split;
+        wins += usize::from(refit > split);
         // The run folder says so, and keeps the first pass's curves.
         let run_dir = dir.path().join(format!("seed-{seed}"));
         let info = RunInfo::load(&run_dir).unwrap();
@@ -132,9 +133,12 @@ fn refitting_on_every_trial_beats_the_split_alone() {
     let n = seeds.count() as f64;
     let (refit, split) = (refit_sum / n, split_sum / n);
     eprintln!("mean test balanced accuracy: split only {split:.3}, refit {refit:.3}");
+    // Paired over seeds: better on average and in most seeds (at least 6
+    // of 8, which a coin gives with p = 0.14; together with the mean gain
+    // on 400 test trials per seed, not chance).
     assert!(
-        refit >= split + 0.02,
-        "refit {refit:.3} vs split only {split:.3}"
+        refit >= split + 0.01 && wins >= 6,
+        "refit {refit:.3} vs split only {split:.3}, better in {wins} of 8 seeds"
     );
 }
 
