@@ -561,7 +561,7 @@ impl<'a> Plan<'a> {
         }
         let normalization = choose_applied_normalization(
             config,
-            [&train, &validation],
+            &train,
             (input_channels, input_len),
             n_classes,
             summary,
@@ -619,14 +619,14 @@ fn window_seconds(
     }
 }
 
-/// The normalization to apply to inputs `[train, validation]` of shape
-/// `(rows, columns)`: the configured one, except that spectra are z-scored
-/// rather than baseline-corrected (removing each row's mean would erase the
-/// spectral shape), and `auto` decided (on raw windows, by the validation
-/// windows; recorded in `summary`).
+/// The normalization to apply to inputs of shape `(rows, columns)`: the
+/// configured one, except that spectra are z-scored rather than
+/// baseline-corrected (removing each row's mean would erase the spectral
+/// shape), and `auto` decided (on raw windows, by cross-validation over the
+/// training windows `train`; recorded in `summary`).
 fn choose_applied_normalization(
     config: &DatasetConfig,
-    [train, validation]: [&SplitData; 2],
+    train: &SplitData,
     (rows, columns): (usize, usize),
     n_classes: usize,
     summary: &mut DatasetSummary,
@@ -644,18 +644,14 @@ fn choose_applied_normalization(
                 baseline_score: None,
                 with_means_score: None,
                 chance: None,
+                margin: None,
+                spread: None,
+                folds: None,
             });
             Normalization::ZScore
         }
         (Normalization::Auto, false) => {
-            let choice = choose_normalization(
-                train,
-                validation,
-                rows,
-                columns,
-                n_classes,
-                config.regression,
-            );
+            let choice = choose_normalization(train, rows, columns, n_classes, config.regression);
             let chosen = choice.chosen;
             summary.normalization = Some(choice);
             chosen
