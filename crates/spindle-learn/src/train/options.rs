@@ -197,8 +197,10 @@ pub struct TrainOptions {
     /// What the model sees: raw, spectrogram (EEG: 0.5-s frames to 45 Hz), or logmel (audio: 40 bands).
     #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = RepresentationChoice::Raw))]
     pub representation: RepresentationChoice,
-    /// Standardization: auto (baseline or zscore, whichever the validation
-    /// windows favour: zscore when the window means alone predict the class),
+    /// Standardization: auto (baseline or zscore, decided by 5-fold
+    /// cross-validation on the training trials: zscore unless the
+    /// baseline-corrected windows already predict the class or the window
+    /// means make it worse),
     /// baseline (remove each window's mean, scale by training std), zscore,
     /// ems (exponential moving standardization of whole recordings), or none.
     #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = Normalization::Auto))]
