@@ -348,6 +348,17 @@ pub(super) fn print_outcome(o: &Outcome, out: &std::path::Path) {
     if let Some(choice) = &o.normalization {
         println!("normalization: {}", choice.reason);
     }
+    if let Some(fit) = &o.final_fit {
+        println!(
+            "final model: trained again on {} windows ({}) for {} epochs, the smoothed validation minimum; validation scores are the first pass's{}",
+            fit.windows,
+            fit.trained_on,
+            fit.epochs,
+            fit.split_only_test_score
+                .map(|s| format!("; the first pass alone scored {s:.3} on the test windows"))
+                .unwrap_or_default()
+        );
+    }
     if let Some(t) = &o.test {
         println!(
             "test: accuracy {:.3} (95% CI {:.3}-{:.3}), balanced accuracy {:.3}, macro F1 {:.3}, kappa {:.3}, n = {}",

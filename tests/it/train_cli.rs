@@ -434,6 +434,8 @@ fn a_batch_that_cannot_fit_in_memory_is_refused_with_the_batch_that_fits() {
                 "filters=512,512,512,512,512,512,512,512",
                 "--model-param",
                 "pool=1",
+                "--model-param",
+                "size_to_window=false",
                 "--batch",
                 "100000000",
                 "--epochs",

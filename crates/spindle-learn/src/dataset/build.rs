@@ -372,7 +372,7 @@ impl<'a> Plan<'a> {
             let m = hold_out(
                 windows,
                 &mut splits,
-                self.holdout(SplitName::Test, config.test_fraction, 0x7E57),
+                self.holdout(SplitName::Test, config.test_fraction, 0x7E57, false),
             );
             summary.test_method = self.describe(m, "held out from the training data");
         } else {
@@ -382,12 +382,17 @@ impl<'a> Plan<'a> {
             let m = hold_out(
                 windows,
                 &mut splits,
-                self.holdout(SplitName::Validation, config.validation_fraction, 0x7A11D),
+                self.holdout(
+                    SplitName::Validation,
+                    config.validation_fraction,
+                    0x7A11D,
+                    true,
+                ),
             );
             summary.validation_method = self.describe(m, "held out from the training data");
-            if m == HoldoutMethod::TimeBlocks && config.test_trials.is_empty() {
+            if m == HoldoutMethod::SpreadBlocks && config.test_trials.is_empty() {
                 summary.warnings.push(
-                    "validation is the last stretch of time of the training recording(s), so the epoch kept is chosen on one part of one session and can be a lucky or unlucky one; give more recordings, or use `spindle train --cv 5` for a steadier estimate".into(),
+                    "validation is blocks of trials of the training recording(s), so the epoch kept is chosen within the sessions it trains on and its scores flatter the model; give more recordings, or use `spindle train --cv 5` for a steadier estimate".into(),
                 );
             }
         } else {
@@ -397,8 +402,9 @@ impl<'a> Plan<'a> {
         Ok(splits)
     }
 
-    /// Holding `fraction` of the training windows out for split `to`.
-    fn holdout(&self, to: SplitName, fraction: f64, salt: u64) -> Holdout {
+    /// Holding `fraction` of the training windows out for split `to`, as
+    /// blocks spread over each recording when `spread` (else its last block).
+    fn holdout(&self, to: SplitName, fraction: f64, salt: u64, spread: bool) -> Holdout {
         Holdout {
             from: SplitName::Train,
             to,
@@ -406,6 +412,7 @@ impl<'a> Plan<'a> {
             window_len: self.window_len,
             whole_file: self.whole_file,
             seed: self.config.seed ^ salt,
+            spread,
         }
     }
 
@@ -418,6 +425,9 @@ impl<'a> Plan<'a> {
             HoldoutMethod::Recordings => format!("{what}: whole recordings"),
             HoldoutMethod::TimeBlocks => format!(
                 "{what}: the last block of time of each class in each recording (overlapping training windows dropped)"
+            ),
+            HoldoutMethod::SpreadBlocks => format!(
+                "{what}: blocks of trials of each class spread over each recording (overlapping training windows dropped)"
             ),
         }
     }
@@ -551,7 +561,7 @@ impl<'a> Plan<'a> {
         }
         let normalization = choose_applied_normalization(
             config,
-            [&train, &validation],
+            &train,
             (input_channels, input_len),
             n_classes,
             summary,
@@ -609,14 +619,14 @@ fn window_seconds(
     }
 }
 
-/// The normalization to apply to inputs `[train, validation]` of shape
-/// `(rows, columns)`: the configured one, except that spectra are z-scored
-/// rather than baseline-corrected (removing each row's mean would erase the
-/// spectral shape), and `auto` decided (on raw windows, by the validation
-/// windows; recorded in `summary`).
+/// The normalization to apply to inputs of shape `(rows, columns)`: the
+/// configured one, except that spectra are z-scored rather than
+/// baseline-corrected (removing each row's mean would erase the spectral
+/// shape), and `auto` decided (on raw windows, by cross-validation over the
+/// training windows `train`; recorded in `summary`).
 fn choose_applied_normalization(
     config: &DatasetConfig,
-    [train, validation]: [&SplitData; 2],
+    train: &SplitData,
     (rows, columns): (usize, usize),
     n_classes: usize,
     summary: &mut DatasetSummary,
@@ -634,18 +644,14 @@ fn choose_applied_normalization(
                 baseline_score: None,
                 with_means_score: None,
                 chance: None,
+                margin: None,
+                spread: None,
+                folds: None,
             });
             Normalization::ZScore
         }
         (Normalization::Auto, false) => {
-            let choice = choose_normalization(
-                train,
-                validation,
-                rows,
-                columns,
-                n_classes,
-                config.regression,
-            );
+            let choice = choose_normalization(train, rows, columns, n_classes, config.regression);
             let chosen = choice.chosen;
             summary.normalization = Some(choice);
             chosen

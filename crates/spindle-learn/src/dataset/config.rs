@@ -13,9 +13,10 @@ use super::Representation;
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
 pub enum Normalization {
-    /// Baseline correction or z-score, chosen on the validation split: when
-    /// the window means alone predict the class there, z-score keeps them,
-    /// else baseline correction removes them (see `choose_normalization`).
+    /// Baseline correction or z-score, chosen by 5-fold cross-validation on
+    /// the training trials: baseline correction when the baseline-corrected
+    /// windows already predict the class or the window means make it worse,
+    /// else z-score, which keeps them (see `choose_normalization`).
     #[default]
     Auto,
     /// Remove each window's own mean per channel (baseline correction: the DC

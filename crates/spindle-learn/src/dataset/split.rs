@@ -1,10 +1,13 @@
 //! Leakage-safe train/validation/test splits.
 //!
 //! Held-out data is whole recordings when there are three or more (or whole
-//! files of an audio folder, stratified by class); otherwise the last block of
-//! time of each class in each recording, and training windows that overlap a
-//! held-out window are dropped, so that no window and no overlap of two
-//! windows straddles two splits.
+//! files of an audio folder, stratified by class); otherwise blocks of time of
+//! each class in each recording: the test set is the last block (the part of
+//! the session furthest from most training data, an honest test), the
+//! validation set is `SPREAD_BLOCKS` blocks of consecutive trials spread over
+//! the session (so the epoch kept is chosen on every part of it, not on its
+//! end). Training windows that overlap a held-out window are dropped, so that
+//! no window and no overlap of two windows straddles two splits.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -44,7 +47,14 @@ pub enum HoldoutMethod {
     Recordings,
     /// The last block of time of each class, with overlapping windows purged.
     TimeBlocks,
+    /// Blocks of consecutive trials of each class spread over each
+    /// recording, with overlapping windows purged.
+    SpreadBlocks,
 }
+
+/// Blocks per class and recording of a spread hold-out (fewer when fewer
+/// windows are held out).
+pub const SPREAD_BLOCKS: usize = 5;
 
 /// What to hold out and how.
 #[derive(Debug, Clone, Copy)]
@@ -59,8 +69,11 @@ pub struct Holdout {
     pub window_len: usize,
     /// Every source is one file holding one example (labeled audio folders).
     pub whole_file: bool,
-    /// Seed for choosing recordings.
+    /// Seed for choosing recordings (and where spread blocks sit).
     pub seed: u64,
+    /// With fewer than three recordings: blocks spread over the session
+    /// instead of its last block.
+    pub spread: bool,
 }
 
 /// Moves a share of the windows whose split is `h.from` to `h.to`, by whole
@@ -78,6 +91,7 @@ pub fn hold_out(
         window_len,
         whole_file,
         seed,
+        spread,
     } = h;
     let mut rng = Rng::new(seed);
     let members: Vec<usize> = (0..windows.len())
@@ -117,7 +131,7 @@ pub fn hold_out(
         return HoldoutMethod::Recordings;
     }
 
-    // Fewer than three recordings: the last block of time of each class.
+    // Fewer than three recordings: blocks of time of each class.
     let mut groups: BTreeMap<(usize, &str), Vec<usize>> = BTreeMap::new();
     for &i in &members {
         groups
@@ -129,7 +143,13 @@ pub fn hold_out(
     for (_, mut items) in groups {
         items.sort_by_key(|&i| windows[i].start);
         let k = held_count(items.len(), fraction);
-        for &i in &items[items.len() - k..] {
+        let chosen: Vec<usize> = if spread {
+            spread_blocks(items.len(), k, &mut rng)
+        } else {
+            (items.len() - k..items.len()).collect()
+        };
+        for p in chosen {
+            let i = items[p];
             splits[i] = Some(to);
             moved.push(i);
         }
@@ -159,7 +179,27 @@ pub fn hold_out(
             }
         }
     }
-    HoldoutMethod::TimeBlocks
+    if spread {
+        HoldoutMethod::SpreadBlocks
+    } else {
+        HoldoutMethod::TimeBlocks
+    }
+}
+
+/// Positions (in time order) of `k` of `n` items held out as up to
+/// `SPREAD_BLOCKS` runs of consecutive items, one in each of as many equal
+/// stretches of the `n`, each at a random place within its stretch.
+fn spread_blocks(n: usize, k: usize, rng: &mut Rng) -> Vec<usize> {
+    let blocks = SPREAD_BLOCKS.min(k).max(1);
+    let mut chosen = Vec::with_capacity(k);
+    for b in 0..blocks {
+        let (lo, hi) = (b * n / blocks, (b + 1) * n / blocks);
+        let take = (b + 1) * k / blocks - b * k / blocks;
+        let room = (hi - lo).saturating_sub(take);
+        let start = lo + rng.below(room + 1);
+        chosen.extend(start..(start + take).min(hi));
+    }
+    chosen
 }
 
 /// How many of `n` items a `fraction` holds out: at least one when there are
@@ -200,6 +240,7 @@ mod tests {
                 window_len: 100,
                 whole_file: false,
                 seed: 1,
+                spread: false,
             },
         );
         assert_eq!(m, HoldoutMethod::Recordings);
@@ -240,6 +281,7 @@ mod tests {
                 window_len: 100,
                 whole_file: false,
                 seed: 1,
+                spread: false,
             },
         );
         assert_eq!(m, HoldoutMethod::TimeBlocks);
@@ -264,6 +306,56 @@ mod tests {
     }
 
     #[test]
+    fn spread_validation_spans_the_session_without_overlap() {
+        // One recording of 100 trials alternating between two classes,
+        // windows of 100 samples every 50 (each overlaps its neighbours).
+        let windows: Vec<WindowRef> = (0..200)
+            .map(|k| w(0, k * 50, if (k / 2) % 2 == 0 { "a" } else { "b" }))
+            .collect();
+        for seed in 0..5 {
+            let mut splits = vec![Some(SplitName::Train); windows.len()];
+            let m = hold_out(
+                &windows,
+                &mut splits,
+                Holdout {
+                    from: SplitName::Train,
+                    to: SplitName::Validation,
+                    fraction: 0.2,
+                    window_len: 100,
+                    whole_file: false,
+                    seed,
+                    spread: true,
+                },
+            );
+            assert_eq!(m, HoldoutMethod::SpreadBlocks);
+            let val: Vec<usize> = (0..windows.len())
+                .filter(|&i| splits[i] == Some(SplitName::Validation))
+                .collect();
+            assert_eq!(val.len(), 40, "a fifth of each class");
+            // Every fifth of the session holds validation windows.
+            let end = windows.len() * 50;
+            for fifth in 0..5 {
+                let (lo, hi) = (fifth * end / 5, (fifth + 1) * end / 5);
+                assert!(
+                    val.iter().any(|&j| (lo..hi).contains(&windows[j].start)),
+                    "seed {seed}: no validation window in fifth {fifth}"
+                );
+            }
+            // No training window overlaps a validation window.
+            for i in 0..windows.len() {
+                if splits[i] != Some(SplitName::Train) {
+                    continue;
+                }
+                for &j in &val {
+                    let (a, b) = (windows[i].start, windows[j].start);
+                    assert!(a.abs_diff(b) >= 100, "train {a} overlaps validation {b}");
+                }
+            }
+            assert!(splits.iter().any(|s| s.is_none()), "edges are purged");
+        }
+    }
+
+    #[test]
     fn whole_files_are_stratified_by_class() {
         let windows: Vec<WindowRef> = (0..20)
             .map(|s| w(s, 0, if s < 10 { "a" } else { "b" }))
@@ -279,6 +371,7 @@ mod tests {
                 window_len: 100,
                 whole_file: true,
                 seed: 3,
+                spread: false,
             },
         );
         let held_a = (0..10)

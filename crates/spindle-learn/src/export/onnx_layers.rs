@@ -79,7 +79,17 @@ pub fn network(
         "shallow" => shallow(g, w, spec, x),
         "deep4" => deep4(g, w, spec, x),
         "cnn1d" => {
-            let body = same_conv_stack(g, w, spec, x)?;
+            // The pooling the network was built with (sized to the window
+            // unless `size_to_window` is off).
+            let (k, p) = (int(spec, "kernel")?, int(spec, "pool")?);
+            let blocks = widths(spec, "filters")?.len();
+            let sized = spec.get("size_to_window").and_then(Value::as_bool) == Some(true);
+            let p = if sized {
+                crate::model::cnn1d::sized_pool(blocks, k, p, shape.1)
+            } else {
+                p
+            };
+            let body = same_conv_stack(g, w, spec, x, p)?;
             let pooled = g.op(
                 "ReduceMean",
                 &[&body],
@@ -95,7 +105,7 @@ pub fn network(
             dense(g, w, &last, "fc")
         }
         "crnn" => {
-            let body = same_conv_stack(g, w, spec, x)?;
+            let body = same_conv_stack(g, w, spec, x, int(spec, "pool")?)?;
             let last = recurrent(g, w, spec, &body, "rnn")?;
             dense(g, w, &last, "fc")
         }
@@ -329,9 +339,15 @@ fn deep4(g: &mut Graph, w: &Weights, spec: &Value, x: &str) -> Result<String, St
 }
 
 /// The 1-D CNN's body and the CRNN's front end: 'same' convolutions
-/// without bias, batch norm, ReLU, max pool.
-fn same_conv_stack(g: &mut Graph, w: &Weights, spec: &Value, x: &str) -> Result<String, String> {
-    let (k, p) = (int(spec, "kernel")?, int(spec, "pool")?);
+/// without bias, batch norm, ReLU, max pool by `p`.
+fn same_conv_stack(
+    g: &mut Graph,
+    w: &Weights,
+    spec: &Value,
+    x: &str,
+    p: usize,
+) -> Result<String, String> {
+    let k = int(spec, "kernel")?;
     let total = k.saturating_sub(1);
     let mut y = x.to_string();
     for i in 0..widths(spec, "filters")?.len() {

@@ -6,6 +6,12 @@
 //! global average pool over time, dropout
 //! fc         linear to n_outputs
 //! ```
+//!
+//! Sized to the window by default (`size_to_window`): the pooling grows
+//! from `pool` until the receptive field covers at least a quarter of the
+//! window (`sized_pool`), so a 2-s blink at 250 Hz is seen whole by the last
+//! block instead of through a 50-sample keyhole. Runs made before the
+//! setting existed read it as off and rebuild as they were.
 
 use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
@@ -37,9 +43,64 @@ pub const ARCHITECTURES: &[Architecture] = &[Architecture {
         ),
         SAME_CONV_KERNEL,
         SAME_CONV_POOL,
+        HyperParam {
+            key: "size_to_window",
+            label: "size to the window",
+            help: "grow the pooling until the receptive field covers a quarter of the window; off: kernel and pooling as given",
+            kind: super::registry::ParamKind::Flag,
+            min: 0.0,
+            max: 1.0,
+            regularizer: false,
+        },
         dropout_param("dropout", DROPOUT_HELP),
     ],
 }];
+
+/// Largest pooling `size_to_window` chooses.
+const MAX_SIZED_POOL: usize = 8;
+
+/// The receptive field in samples of `blocks` blocks of a 'same'
+/// convolution of `kernel` followed by a max pool of `pool`.
+pub(crate) fn stack_receptive_field(blocks: usize, kernel: usize, pool: usize) -> usize {
+    (0..blocks)
+        .fold(ReceptiveField::new(), |rf, _| {
+            rf.then(kernel, 1).then(pool, pool)
+        })
+        .samples
+}
+
+/// The smallest pooling from `pool` up to `MAX_SIZED_POOL` whose receptive
+/// field covers at least a quarter of `samples` while leaving at least one
+/// step after the last block; `pool` itself when none is needed or none fits.
+pub(crate) fn sized_pool(blocks: usize, kernel: usize, pool: usize, samples: usize) -> usize {
+    let fits = |p: usize| {
+        p.checked_pow(blocks as u32)
+            .is_some_and(|shrink| shrink <= samples)
+    };
+    let mut best = pool;
+    for p in pool..=MAX_SIZED_POOL.max(pool) {
+        if !fits(p) {
+            break;
+        }
+        best = p;
+        if 4 * stack_receptive_field(blocks, kernel, p) >= samples {
+            break;
+        }
+    }
+    best
+}
+
+/// Marks a saved cnn1d spec (the `model` of a `run.json`) written before
+/// `size_to_window` existed as not sized, so that the run rebuilds as it was
+/// trained; a spec made now without the field (by name) is sized.
+pub fn settings_before_sizing(model: &mut serde_json::Value) {
+    if model.get("kind").and_then(|k| k.as_str()) == Some("cnn1d")
+        && let Some(m) = model.as_object_mut()
+    {
+        m.entry("size_to_window")
+            .or_insert(serde_json::Value::Bool(false));
+    }
+}
 
 /// The kernel setting of a [`SameConvStack`] (1-D CNN, CRNN).
 pub(crate) const SAME_CONV_KERNEL: HyperParam = int(
@@ -88,6 +149,10 @@ pub struct Cnn1dConfig {
     pub pool: usize,
     /// Dropout probability before the output layer (default 0.25).
     pub dropout: f64,
+    /// Grow the pooling with the window (see [`sized_pool`]; default on;
+    /// runs made before it existed read as off, see
+    /// [`settings_before_sizing`]).
+    pub size_to_window: bool,
 }
 
 impl Default for Cnn1dConfig {
@@ -97,6 +162,18 @@ impl Default for Cnn1dConfig {
             kernel: 7,
             pool: 2,
             dropout: 0.25,
+            size_to_window: true,
+        }
+    }
+}
+
+impl Cnn1dConfig {
+    /// The pooling used on windows of `samples` samples.
+    pub fn pool_for(&self, samples: usize) -> usize {
+        if self.size_to_window {
+            sized_pool(self.filters.len(), self.kernel, self.pool, samples)
+        } else {
+            self.pool
         }
     }
 }
@@ -106,7 +183,16 @@ impl Hyper for Cnn1dConfig {
 
     fn display_name(&self) -> String {
         let widths: Vec<String> = self.filters.iter().map(ToString::to_string).collect();
-        format!("CNN1d ({}, kernel {})", widths.join("-"), self.kernel)
+        format!(
+            "CNN1d ({}, kernel {}{})",
+            widths.join("-"),
+            self.kernel,
+            if self.size_to_window {
+                ", pooling sized to the window"
+            } else {
+                ""
+            }
+        )
     }
 
     fn validate(&self) -> std::result::Result<(), String> {
@@ -117,7 +203,7 @@ impl Hyper for Cnn1dConfig {
     }
 
     fn feature_len(&self, samples: usize) -> Option<usize> {
-        SameConvStack::feature_len(self.filters.len(), self.pool, samples)
+        SameConvStack::feature_len(self.filters.len(), self.pool_for(samples), samples)
     }
 
     fn build(
@@ -201,6 +287,8 @@ pub struct Cnn1d {
     body: SameConvStack,
     fc: Dense,
     config: Cnn1dConfig,
+    /// The pooling chosen for the input's windows.
+    pool: usize,
 }
 
 impl Cnn1d {
@@ -211,7 +299,8 @@ impl Cnn1d {
         input: &InputShape,
     ) -> std::result::Result<Self, ModelError> {
         let c = config.clone();
-        let body = SameConvStack::new(&vb, input.channels, &c.filters, c.kernel, c.pool)?;
+        let pool = c.pool_for(input.samples);
+        let body = SameConvStack::new(&vb, input.channels, &c.filters, c.kernel, pool)?;
         let fc = Dense::new(
             vb.pp("fc"),
             body.out_channels(),
@@ -222,6 +311,7 @@ impl Cnn1d {
             body,
             fc,
             config: c,
+            pool,
         })
     }
 }
@@ -240,13 +330,7 @@ impl Traced for Cnn1d {
     }
 
     fn receptive_field_samples(&self) -> usize {
-        let c = &self.config;
-        c.filters
-            .iter()
-            .fold(ReceptiveField::new(), |rf, _| {
-                rf.then(c.kernel, 1).then(c.pool, c.pool)
-            })
-            .samples
+        stack_receptive_field(self.config.filters.len(), self.config.kernel, self.pool)
     }
 }
 
@@ -267,7 +351,11 @@ mod tests {
         let Some(spec) = ModelSpec::by_name("cnn1d") else {
             panic!()
         };
-        let built = build_cpu(&spec, &shape(4, 128, 3), 0);
+        let unsized_spec = ModelSpec::new(Cnn1dConfig {
+            size_to_window: false,
+            ..Cnn1dConfig::default()
+        });
+        let built = build_cpu(&unsized_spec, &shape(4, 128, 3), 0);
         let shapes: Vec<&[usize]> = built
             .summary
             .layers
@@ -282,7 +370,33 @@ mod tests {
         assert_eq!(built.summary.trainable_params, 960 + 14_464 + 28_800 + 195);
         // 7 + 1 + 6*2 + 1*2 + 6*4 + 1*4 samples.
         assert_eq!(built.summary.receptive_field_samples, 50);
+        assert_eq!(unsized_spec.min_samples(), 8);
         assert_eq!(spec.min_samples(), 8);
+    }
+
+    #[test]
+    fn the_receptive_field_covers_a_quarter_of_a_two_second_window() {
+        let Some(spec) = ModelSpec::by_name("cnn1d") else {
+            panic!()
+        };
+        // 2 s at 250 Hz.
+        let built = build_cpu(&spec, &shape(4, 500, 2), 0);
+        let rf = built.summary.receptive_field_samples;
+        assert_eq!(rf, 190);
+        assert!(4 * rf >= 500, "receptive field {rf} of 500 samples");
+        assert!(rf < 500 * 2, "not absurdly larger: {rf}");
+        // Short windows keep the configured pooling.
+        assert_eq!(Cnn1dConfig::default().pool_for(128), 2);
+        assert_eq!(Cnn1dConfig::default().pool_for(500), 4);
+        // A run.json's model from before the setting reads it as off.
+        let mut saved = serde_json::json!(
+            {"kind":"cnn1d","filters":[32,64,64],"kernel":7,"pool":2,"dropout":0.25}
+        );
+        settings_before_sizing(&mut saved);
+        let Ok(old) = serde_json::from_value::<ModelSpec>(saved) else {
+            panic!("an old cnn1d spec reads")
+        };
+        assert_eq!(serde_json::to_value(&old).ok().and_then(|v| v["size_to_window"].as_bool()), Some(false));
     }
 
     #[test]
@@ -308,6 +422,7 @@ mod tests {
             kernel: 7,
             pool: 2,
             dropout: 0.0,
+            size_to_window: false,
         });
         assert_overfits(&spec, 4, 128, 1e-2, 100).map(|_| ())
     }

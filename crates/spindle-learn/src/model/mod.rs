@@ -49,6 +49,7 @@ mod testing;
 use candle_core::{DType, Tensor};
 use candle_nn::VarBuilder;
 
+pub use cnn1d::settings_before_sizing;
 pub use dense::seed_dropout;
 pub use error::ModelError;
 pub use init::seeded_var_builder;

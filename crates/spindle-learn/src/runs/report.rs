@@ -79,6 +79,10 @@ pub struct RunReport {
     pub stopped_early: bool,
     /// Seconds spent training (not evaluating).
     pub train_seconds: f64,
+    /// What the final model was trained on when it was trained again on
+    /// training plus validation (absent in runs made before refitting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_fit: Option<crate::train::FinalFit>,
 }
 
 impl RunReport {

@@ -36,6 +36,7 @@ pub(crate) fn run_info(classes: &[&str]) -> RunInfo {
         split: DatasetSummary::default(),
         versions: BTreeMap::new(),
         input_unit: None,
+        final_fit: None,
     }
 }
 

@@ -1,6 +1,6 @@
 //! Optimizer and loop settings.
 
-use super::DeviceChoice;
+use super::{DeviceChoice, Refit};
 use crate::dataset::Augmentation;
 
 /// How the learning rate changes over epochs.
@@ -66,6 +66,10 @@ pub struct TrainConfig {
     /// augmentation existed read as off).
     #[serde(default)]
     pub augmentation: Augmentation,
+    /// Train again on training plus validation for the chosen number of
+    /// epochs (see `Refit`); runs made before it existed read as `off`.
+    #[serde(default = "Refit::before_refit")]
+    pub refit: Refit,
 }
 
 impl Default for TrainConfig {
@@ -82,6 +86,7 @@ impl Default for TrainConfig {
             seed: 0,
             device: DeviceChoice::Auto,
             augmentation: Augmentation::default(),
+            refit: Refit::Auto,
         }
     }
 }

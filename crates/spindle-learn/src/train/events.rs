@@ -85,6 +85,9 @@ pub struct Outcome {
     pub validation_regression: Option<RegressionReport>,
     /// What `--normalization auto` chose and why (`None` for a fixed choice).
     pub normalization: Option<crate::dataset::NormalizationChoice>,
+    /// What the final model was trained on when it was trained again on
+    /// training plus validation (`None`: the first pass's kept epoch).
+    pub final_fit: Option<super::FinalFit>,
 }
 
 /// Progress of a training job, sent over a channel.

@@ -17,6 +17,7 @@ mod memory;
 mod option_args;
 mod options;
 mod predict;
+mod refit;
 mod run_check;
 mod run_folder;
 mod stages;
@@ -42,6 +43,7 @@ pub use options::{
 };
 pub(crate) use predict::load_run_traced;
 pub use predict::{LoadedRun, PredictedWindow, load_run, predict_file};
+pub use refit::{FinalFit, REFIT_MAX_WINDOWS, Refit, merged_train, smoothed_best_epoch};
 pub use run_check::MAX_RUN_JSON_BYTES;
 pub(crate) use run_folder::sha256_file;
 pub use run_folder::{RunInfo, RunPaths};

@@ -10,7 +10,7 @@ use super::options::{OptionsError, TrainOptions, bad, parse_key_value};
 
 /// Every option of `spindle train` that [`TrainOptions`] holds, as written on
 /// the command line: what [`TrainOptions::from_args`] reads.
-pub const TRAIN_OPTION_FLAGS: [&str; 26] = [
+pub const TRAIN_OPTION_FLAGS: [&str; 27] = [
     "--model",
     "--model-param",
     "--epochs",
@@ -20,6 +20,7 @@ pub const TRAIN_OPTION_FLAGS: [&str; 26] = [
     "--schedule",
     "--patience",
     "--class-weights",
+    "--refit",
     "--window",
     "--stride",
     "--classes",
@@ -128,6 +129,7 @@ fn set_value(o: &mut TrainOptions, flag: &str, value: &str) -> Result<(), String
         "--weight-decay" => o.weight_decay = number(value)?,
         "--schedule" => o.schedule = value.parse()?,
         "--patience" => o.patience = Some(number(value)?),
+        "--refit" => o.refit = value.parse()?,
         "--window" => o.window = Some(number(value)?),
         "--stride" => o.stride = Some(number(value)?),
         "--classes" => o.classes.extend(list(value)),
@@ -189,7 +191,7 @@ mod tests {
         let o = TrainOptions::from_args(&words(
             "--model crnn --model-param hidden=32 --model-param=filters=8,8 --epochs 3 \
              --batch=16 --lr 0.01 --weight-decay 0 --schedule step:5:0.5 --patience 4 \
-             --class-weights --window 2.5 --stride=1 --classes a,b --classes c \
+             --class-weights --refit off --window 2.5 --stride=1 --classes a,b --classes c \
              --merge x=y --unlabeled-class rest --representation spectrogram \
              --normalization zscore --highpass 0.5 --lowpass=40 --notch 50 \
              --channels Fz,Cz --channel-types eeg,EOG --channel-types=emg --regression --augment shift,noise=0.1 --augment-p 0.3 \
@@ -211,6 +213,7 @@ mod tests {
             },
             patience: Some(4),
             class_weights: true,
+            refit: super::super::Refit::Off,
             window: Some(2.5),
             stride: Some(1.0),
             classes: vec!["a".into(), "b".into(), "c".into()],

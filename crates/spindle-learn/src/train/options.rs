@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use spindle_signals::dsp::DisplayFilter;
 use spindle_signals::recording::ChannelKind;
 
-use super::{DeviceChoice, Schedule, TrainConfig};
+use super::{DeviceChoice, Refit, Schedule, TrainConfig};
 use crate::dataset::{
     Augmentation, DatasetConfig, Normalization, Representation, Transform, TransformKind,
 };
@@ -172,6 +172,13 @@ pub struct TrainOptions {
     /// Weight the loss by inverse class frequency.
     #[cfg_attr(feature = "cli", arg(long))]
     pub class_weights: bool,
+    /// Train the final model again on training plus validation windows for
+    /// the number of epochs the validation curve chose (smoothed): auto (when
+    /// there are fewer than 5000 such windows), on, or off (keep the first
+    /// pass's best epoch).
+    #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = Refit::Auto))]
+    #[serde(default)]
+    pub refit: Refit,
     /// Window length in seconds (default: the median labeled segment).
     #[cfg_attr(feature = "cli", arg(long))]
     pub window: Option<f64>,
@@ -190,8 +197,10 @@ pub struct TrainOptions {
     /// What the model sees: raw, spectrogram (EEG: 0.5-s frames to 45 Hz), or logmel (audio: 40 bands).
     #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = RepresentationChoice::Raw))]
     pub representation: RepresentationChoice,
-    /// Standardization: auto (baseline or zscore, whichever the validation
-    /// windows favour: zscore when the window means alone predict the class),
+    /// Standardization: auto (baseline or zscore, decided by 5-fold
+    /// cross-validation on the training trials: zscore unless the
+    /// baseline-corrected windows already predict the class or the window
+    /// means make it worse),
     /// baseline (remove each window's mean, scale by training std), zscore,
     /// ems (exponential moving standardization of whole recordings), or none.
     #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = Normalization::Auto))]
@@ -257,6 +266,7 @@ impl Default for TrainOptions {
             schedule: train.schedule,
             patience: train.patience,
             class_weights: train.class_weights,
+            refit: train.refit,
             window: None,
             stride: None,
             classes: Vec::new(),
@@ -398,6 +408,7 @@ impl TrainOptions {
             schedule: self.schedule,
             patience: self.patience,
             class_weights: self.class_weights,
+            refit: self.refit,
             seed: self.seed,
             device: self.device,
             augmentation,
@@ -544,6 +555,9 @@ impl TrainOptions {
         }
         if let Some(p) = self.patience {
             push("--patience", p.to_string());
+        }
+        if self.refit != d.refit {
+            push("--refit", self.refit.name().into());
         }
         if let Some(w) = self.window {
             push("--window", w.to_string());

@@ -45,7 +45,10 @@ impl RunInfo {
         let path = RunPaths::new(dir).run_json();
         check_run_json_size(&path)?;
         let text = std::fs::read_to_string(&path).map_err(|e| TrainError::run_folder(&path, e))?;
-        let info: Self = serde_json::from_str(&text)
+        let mut value: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| TrainError::run_folder(&path, format!("not a Spindle run.json: {e}")))?;
+        model::settings_before_sizing(&mut value["model"]);
+        let info: Self = serde_json::from_value(value)
             .map_err(|e| TrainError::run_folder(&path, format!("not a Spindle run.json: {e}")))?;
         info.check()
             .map_err(|reason| TrainError::run_folder(&path, reason))?;

@@ -15,6 +15,7 @@ use super::device::device_name;
 use super::evaluate::{Predictions, predict_windows};
 use super::loss;
 use super::memory;
+use super::refit;
 use super::run_folder::{DataFile, MetricsLog, RunInfo, RunPaths, sha256_file};
 use super::{
     Command, EpochMetrics, Event, Outcome, StartInfo, TrainConfig, TrainError, select_device,
@@ -44,7 +45,7 @@ pub struct TrainRequest {
 }
 
 /// A snapshot of every variable (weights and batch-norm statistics).
-type Snapshot = HashMap<String, Tensor>;
+pub(super) type Snapshot = HashMap<String, Tensor>;
 
 /// Trains as `req` says, sending progress on `events` and obeying `commands`.
 ///
@@ -113,6 +114,7 @@ fn run(
     session.announce(&spec, &dataset_config, events)?;
     let paths = run_dir.as_deref().map(RunPaths::new);
     let mut weights_meta = BTreeMap::new();
+    let mut run_info_saved = None;
     let mut metrics_log = match &paths {
         Some(p) => {
             std::fs::create_dir_all(&p.dir).map_err(|e| TrainError::run_folder(&p.dir, e))?;
@@ -128,6 +130,7 @@ fn run(
             .with_label_files(&label_files);
             info.save(&p.dir)?;
             weights_meta = super::weights_metadata(&info);
+            run_info_saved = Some(info);
             Some(MetricsLog::create(&p.metrics_csv())?)
         }
         None => None,
@@ -143,23 +146,72 @@ fn run(
     else {
         return Ok(None);
     };
-    let train_seconds = started.elapsed().as_secs_f64();
-    let outcome = session.evaluate_kept(progress, train_seconds, run_dir)?;
+    let refit_epochs = (!progress.user_stopped
+        && config.refit.applies(ds.train.len(), ds.validation.len()))
+    .then(|| refit::smoothed_best_epoch(&progress.val_losses))
+    .flatten();
+    let (mut outcome, mut test_pred) = session.evaluate_kept(progress, 0.0, run_dir)?;
+    if let Some(epochs) = refit_epochs {
+        let all = refit::merged_train(&ds);
+        let _ = events.send(Event::Warning(format!(
+            "refit: training a fresh model on all {} training and validation windows for {epochs} epochs (the smoothed validation minimum); validation scores are the first pass's",
+            all.train.len()
+        )));
+        let plan = refit::RefitPlan {
+            spec: &spec,
+            config: &config,
+            batch: session.batch,
+            device: session.device.clone(),
+            epochs,
+        };
+        match refit::refit(&all, plan, commands, events)? {
+            refit::RefitEnd::Done(snap, predictions) => {
+                let split_only_test_score = outcome
+                    .test
+                    .as_ref()
+                    .map(|t| t.balanced_accuracy)
+                    .or_else(|| outcome.test_regression.as_ref().and_then(|r| r.r2));
+                (outcome.test, outcome.test_regression) = score_split(&ds, &ds.test, &predictions)?;
+                test_pred = predictions;
+                let fit = refit::FinalFit {
+                    trained_on: "train+validation".into(),
+                    windows: all.train.len(),
+                    epochs,
+                    split_only_test_score,
+                };
+                if let Some(p) = &paths {
+                    super::save_weights(&snap, &weights_meta, &p.weights())?;
+                    if let Some(mut info) = run_info_saved.take() {
+                        info.final_fit = Some(fit.clone());
+                        info.save(&p.dir)?;
+                    }
+                }
+                outcome.final_fit = Some(fit);
+            }
+            refit::RefitEnd::Stopped => {
+                let _ = events.send(Event::Warning(
+                    "refit stopped: keeping the first pass's model".into(),
+                ));
+            }
+            refit::RefitEnd::Cancelled => return Ok(None),
+        }
+    }
+    outcome.train_seconds = started.elapsed().as_secs_f64();
     if let Some(p) = &paths {
         // The report marks the run complete: everything else is written first.
-        write_predictions(&p.predictions_tsv(), &ds, &outcome.1)?;
-        write_report(&p.report_json(), &outcome.0)?;
+        write_predictions(&p.predictions_tsv(), &ds, &test_pred)?;
+        write_report(&p.report_json(), &outcome)?;
     }
-    Ok(Some(outcome.0))
+    Ok(Some(outcome))
 }
 
 /// A run being trained: the network with its variables and optimizer, and
 /// what every step reads.
-struct Session<'a> {
+pub(super) struct Session<'a> {
     ds: &'a Dataset,
     config: &'a TrainConfig,
     device: Device,
-    varmap: VarMap,
+    pub(super) varmap: VarMap,
     net: Box<dyn model::Network>,
     summary: model::ModelSummary,
     /// The trainable variables, which the optimizer updates.
@@ -168,7 +220,9 @@ struct Session<'a> {
     /// Inverse class frequencies when the loss is weighted by class.
     class_weights: Option<Tensor>,
     /// Windows per step.
-    batch: usize,
+    pub(super) batch: usize,
+    /// No `Batch` events (a refit, whose steps the live charts do not show).
+    pub(super) quiet_batches: bool,
     /// Rows and columns of one window as the model sees it.
     channels: usize,
     samples: usize,
@@ -181,6 +235,10 @@ struct Progress {
     best: Option<(usize, f64, Snapshot)>,
     epochs_run: usize,
     stopped_early: bool,
+    /// The validation loss of each epoch run (empty without validation).
+    val_losses: Vec<f64>,
+    /// A Stop command ended the epochs.
+    user_stopped: bool,
 }
 
 /// The scores of an epoch on the validation windows.
@@ -195,7 +253,7 @@ struct ValidationScores {
 }
 
 /// How one epoch's training steps ended.
-enum EpochEnd {
+pub(super) enum EpochEnd {
     /// Every step ran: the summed loss, the right answers and the windows seen.
     Done {
         loss_sum: f64,
@@ -212,7 +270,7 @@ impl<'a> Session<'a> {
     /// Builds the network (from `init_from`'s weights where they match), its
     /// optimizer and class weights, and checks on the CPU that a step fits
     /// in memory.
-    fn new(
+    pub(super) fn new(
         ds: &'a Dataset,
         spec: &ModelSpec,
         config: &'a TrainConfig,
@@ -289,6 +347,7 @@ impl<'a> Session<'a> {
             opt,
             class_weights,
             batch,
+            quiet_batches: false,
             channels,
             samples,
         })
@@ -363,6 +422,8 @@ impl<'a> Session<'a> {
             best: None,
             epochs_run: 0,
             stopped_early: false,
+            val_losses: Vec::new(),
+            user_stopped: false,
         };
         let mut since_best = 0;
         let mut step_total = 0;
@@ -382,6 +443,7 @@ impl<'a> Session<'a> {
                     } => (loss_sum, correct, seen),
                     EpochEnd::Stop => {
                         progress.stopped_early = true;
+                        progress.user_stopped = true;
                         break;
                     }
                     EpochEnd::Cancel => return Ok(None),
@@ -390,6 +452,7 @@ impl<'a> Session<'a> {
             let train_loss = loss_sum / seen.max(1) as f64;
             let validation = self.validate()?;
             let val_loss = validation.loss;
+            progress.val_losses.extend(val_loss);
             let metrics = EpochMetrics {
                 epoch,
                 train_loss,
@@ -434,7 +497,7 @@ impl<'a> Session<'a> {
 
     /// The training steps of `epoch` over the windows in `order`, obeying
     /// the commands before each step.
-    fn train_epoch(
+    pub(super) fn train_epoch(
         &mut self,
         epoch: usize,
         order: &[usize],
@@ -455,11 +518,13 @@ impl<'a> Session<'a> {
             loss_sum += loss_value * b as f64;
             seen += b;
             *step_total += 1;
-            let _ = events.try_send(Event::Batch {
-                epoch,
-                step: step + 1,
-                loss: loss_value,
-            });
+            if !self.quiet_batches {
+                let _ = events.try_send(Event::Batch {
+                    epoch,
+                    step: step + 1,
+                    loss: loss_value,
+                });
+            }
         }
         Ok(EpochEnd::Done {
             loss_sum,
@@ -559,8 +624,13 @@ impl<'a> Session<'a> {
         Ok(scores)
     }
 
+    /// Sets the optimizer's learning rate.
+    pub(super) fn set_learning_rate(&mut self, lr: f64) {
+        self.opt.set_learning_rate(lr);
+    }
+
     /// The network's outputs for the windows of `split`.
-    fn predict(&self, split: &SplitData) -> Result<Predictions, TrainError> {
+    pub(super) fn predict(&self, split: &SplitData) -> Result<Predictions, TrainError> {
         Ok(predict_windows(
             self.net.as_ref(),
             &split.x,
@@ -597,35 +667,38 @@ impl<'a> Session<'a> {
             test_regression: None,
             validation_regression: None,
             normalization: ds.summary.normalization.clone(),
+            final_fit: None,
         };
         let test_pred = self.predict(&ds.test)?;
         let val_pred = self.predict(&ds.validation)?;
-        if ds.regression {
-            let reg = |p: &Predictions, s: &SplitData| {
-                let pred: Vec<f32> = p.outputs.chunks_exact(p.k.max(1)).map(|r| r[0]).collect();
-                RegressionReport::new(&s.values, &pred).ok()
-            };
-            outcome.test_regression = reg(&test_pred, &ds.test);
-            outcome.validation_regression = reg(&val_pred, &ds.validation);
-        } else {
-            let report = |p: &Predictions,
-                          s: &SplitData|
-             -> Result<Option<ClassificationReport>, TrainError> {
-                if s.is_empty() {
-                    return Ok(None);
-                }
-                Ok(Some(ClassificationReport::new(
-                    &ds.classes,
-                    &s.y,
-                    &p.classes(),
-                    Some(&p.probabilities()),
-                )?))
-            };
-            outcome.test = report(&test_pred, &ds.test)?;
-            outcome.validation = report(&val_pred, &ds.validation)?;
-        }
+        (outcome.test, outcome.test_regression) = score_split(ds, &ds.test, &test_pred)?;
+        (outcome.validation, outcome.validation_regression) =
+            score_split(ds, &ds.validation, &val_pred)?;
         Ok((outcome, test_pred))
     }
+}
+
+/// The scores of predictions `p` of the windows of `split`: a
+/// classification report, or a regression report (none without windows).
+fn score_split(
+    ds: &Dataset,
+    split: &SplitData,
+    p: &Predictions,
+) -> Result<(Option<ClassificationReport>, Option<RegressionReport>), TrainError> {
+    if ds.regression {
+        let pred: Vec<f32> = p.outputs.chunks_exact(p.k.max(1)).map(|r| r[0]).collect();
+        return Ok((None, RegressionReport::new(&split.values, &pred).ok()));
+    }
+    if split.is_empty() {
+        return Ok((None, None));
+    }
+    let report = ClassificationReport::new(
+        &ds.classes,
+        &split.y,
+        &p.classes(),
+        Some(&p.probabilities()),
+    )?;
+    Ok((Some(report), None))
 }
 
 /// What the command channel says to do next.
@@ -718,7 +791,7 @@ fn inverse_frequency_weights(
     Tensor::from_vec(w, k, device)
 }
 
-fn snapshot(varmap: &VarMap) -> candle_core::Result<Snapshot> {
+pub(super) fn snapshot(varmap: &VarMap) -> candle_core::Result<Snapshot> {
     let data = varmap
         .data()
         .lock()
@@ -863,6 +936,7 @@ fn run_info(
         split: ds.summary.clone(),
         versions,
         input_unit: ds.input_unit.clone(),
+        final_fit: None,
     })
 }
 
@@ -877,6 +951,7 @@ fn write_report(path: &Path, o: &Outcome) -> Result<(), TrainError> {
             "stopped_early": o.stopped_early,
             "train_seconds": o.train_seconds,
             "normalization": o.normalization,
+            "final_fit": o.final_fit,
         })
     } else {
         serde_json::json!({
@@ -887,6 +962,7 @@ fn write_report(path: &Path, o: &Outcome) -> Result<(), TrainError> {
             "stopped_early": o.stopped_early,
             "train_seconds": o.train_seconds,
             "normalization": o.normalization,
+            "final_fit": o.final_fit,
         })
     };
     let text = serde_json::to_string_pretty(&value).map_err(|e| TrainError::run_folder(path, e))?;

@@ -41,7 +41,7 @@ fn overlapping_windows_never_cross_splits_with_two_recordings() {
         ds.summary
             .warnings
             .iter()
-            .any(|w| w.contains("last stretch of time") && w.contains("--cv")),
+            .any(|w| w.contains("blocks of trials") && w.contains("--cv")),
         "a validation block of the training recordings is flagged: {:?}",
         ds.summary.warnings
     );

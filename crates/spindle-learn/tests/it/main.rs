@@ -10,5 +10,6 @@ mod support;
 
 mod dataset_splits;
 mod normalization_auto;
+mod refit;
 mod service_jobs;
 mod training_job;

@@ -3,12 +3,11 @@
 //! baseline correction erases the class, auto keeps it and says why.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use spindle_learn::dataset::{DatasetConfig, Normalization};
 use spindle_learn::jobs::{TrainJob, TrainJobSpec};
 use spindle_learn::model::ModelSpec;
-use spindle_learn::train::{DataRoles, Event, Outcome, TrainConfig};
+use spindle_learn::train::{DataRoles, Outcome, TrainConfig};
 use spindle_signals::recording::{
     Channel, EdfWriteOptions, Label, LabelSet, Recording, sidecar_path, write_edf, write_events_tsv,
 };
@@ -17,22 +16,7 @@ const RATE_HZ: f64 = 100.0;
 const TRIAL_S: f64 = 2.0;
 const TRIALS: usize = 60;
 
-/// A small deterministic generator (xorshift) with Gaussian draws.
-struct Noise(u64);
-
-impl Noise {
-    fn uniform(&mut self) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn normal(&mut self) -> f64 {
-        let (u, v) = (self.uniform().max(1e-12), self.uniform());
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
-    }
-}
+use crate::support::{Noise, finish};
 
 /// Two channels of white noise (10 µV); each 2-s trial is labeled `up` or
 /// `down` and shifts both channels by +6 or -6 µV: the class is in the
@@ -100,17 +84,7 @@ fn train(dir: &Path, data: &[PathBuf], normalization: Normalization, name: &str)
         },
         || {},
     );
-    loop {
-        match job.events.recv_timeout(Duration::from_secs(120)) {
-            Ok(Event::Finished(outcome)) => {
-                job.join();
-                return *outcome;
-            }
-            Ok(Event::Failed(f)) => panic!("{name}: {f:?}"),
-            Ok(_) => {}
-            Err(e) => panic!("{name}: no event: {e}"),
-        }
-    }
+    finish(job, name)
 }
 
 #[test]
