@@ -59,7 +59,7 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui) {
                 let Some(value) = p.model_values.get_mut(i) else {
                     continue;
                 };
-                ui.label(param.label).on_hover_text(param.help);
+                let name = ui.label(param.label).on_hover_text(param.help).id;
                 match (param.kind, value) {
                     (ParamKind::Int, ParamValue::Number(v)) => {
                         changed |= ui
@@ -79,7 +79,7 @@ pub fn ui(p: &mut TrainingPanel, ui: &mut Ui) {
                             .changed();
                     }
                     (ParamKind::Flag, ParamValue::Flag(b)) => {
-                        changed |= ui.checkbox(b, "").changed();
+                        changed |= ui.checkbox(b, "").labelled_by(name).changed();
                     }
                     (ParamKind::IntList, value) => {
                         let text = p
