@@ -66,7 +66,7 @@ sample
 hwm=$(awk '/VmHWM/ {print $2}' /proc/$app/status)
 # File > Quit (the menu's last item), so that the app prints its frame times.
 click 19 12
-sleep 0.5
+sleep 1.5
 click 30 195
 for _ in $(seq 1 50); do kill -0 $app 2>/dev/null || break; sleep 0.1; done
 kill -TERM $app 2>/dev/null || true
