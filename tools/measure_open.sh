@@ -5,6 +5,8 @@
 # every 20 ms (VmHWM of the process), and the frame times.
 #
 #   tools/measure_open.sh FILE.edf [SECONDS_OF_SCROLLING]
+#   FILTERS=on tools/measure_open.sh FILE.edf   # with the display filters on
+#                                               # (0.5 Hz high-pass, 35 Hz low-pass, 50 Hz notch)
 #
 # Needs: Xvfb, xdotool (apt-get install -y xvfb xdotool); a release build.
 set -euo pipefail
@@ -22,6 +24,11 @@ export DISPLAY=$display
 log=$(mktemp)
 # A fresh settings file, so that the window opens as on a new machine.
 home=$(mktemp -d)
+if [ "${FILTERS:-off}" = on ]; then
+  # eframe's settings file: the app's settings as a RON string under "app".
+  mkdir -p "$home/spindle"
+  echo '{"app":"(filter:(highpass_hz:Some(0.5),lowpass_hz:Some(35.0),notch_hz:Some(50.0)))"}' >"$home/spindle/app.ron"
+fi
 env HOME=$home XDG_DATA_HOME=$home ${SPINDLE_ENV:-} ${SPINDLE_WRAP:-} "$bin" --frame-stats "$file" 2>"$log" &
 app=$!
 peak=0
@@ -57,10 +64,10 @@ done
 sleep 1
 sample
 hwm=$(awk '/VmHWM/ {print $2}' /proc/$app/status)
-# File > Quit, so that the app prints its frame times.
+# File > Quit (the menu's last item), so that the app prints its frame times.
 click 19 12
-sleep 0.5
-click 30 172
+sleep 1.5
+click 30 195
 for _ in $(seq 1 50); do kill -0 $app 2>/dev/null || break; sleep 0.1; done
 kill -TERM $app 2>/dev/null || true
 wait $app 2>/dev/null || true

@@ -1,6 +1,28 @@
 //! Frame-time statistics for `spindle --frame-stats`: how long the app's own
 //! work took per frame, and eframe's CPU time per frame (which adds
-//! tessellation and painting), overall and while training runs.
+//! tessellation and painting), overall and while training runs. eframe's
+//! figure is wall time, which grows when other processes take the cores;
+//! the UI thread's own CPU time per frame is counted beside it.
+
+/// CPU seconds the calling thread has used so far
+/// (`CLOCK_THREAD_CPUTIME_ID`); `None` where that is unavailable.
+pub fn thread_cpu_seconds() -> Option<f64> {
+    #[cfg(unix)]
+    {
+        let mut t = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `t` is a valid, writable timespec; clock_gettime only
+        // writes it and returns non-zero on failure.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+        (rc == 0).then_some(t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9)
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
 
 /// Collected frame times, seconds.
 #[derive(Debug, Default, Clone)]
@@ -9,15 +31,25 @@ pub struct FrameStats {
     total: Vec<f64>,
     own_training: Vec<f64>,
     total_training: Vec<f64>,
+    thread_cpu: Vec<f64>,
     /// When the first and the last frame during training began.
     training_span: Option<(std::time::Instant, std::time::Instant)>,
 }
 
 impl FrameStats {
-    /// Records one frame: `own_s` (logic step + UI pass) and `total_s`
-    /// (eframe's CPU time of the previous frame), and whether training ran.
-    pub fn record(&mut self, own_s: f64, total_s: Option<f64>, training: bool) {
+    /// Records one frame: `own_s` (logic step + UI pass), `total_s`
+    /// (eframe's CPU time of the previous frame), `thread_cpu_s` (the CPU
+    /// time the UI thread used from the previous frame's start to this
+    /// one's) and whether training ran.
+    pub fn record(
+        &mut self,
+        own_s: f64,
+        total_s: Option<f64>,
+        thread_cpu_s: Option<f64>,
+        training: bool,
+    ) {
         self.own.push(own_s);
+        self.thread_cpu.extend(thread_cpu_s);
         if training {
             self.own_training.push(own_s);
             let now = std::time::Instant::now();
@@ -69,6 +101,10 @@ impl FrameStats {
                 "frame CPU time (eframe: + tessellation + painting)",
                 &self.total,
             ),
+            line(
+                "frame UI-thread CPU time (its CPU clock: logic + UI + tessellation + painting)",
+                &self.thread_cpu,
+            ),
             line("while training: logic + UI pass", &self.own_training),
             line("while training: eframe CPU time", &self.total_training),
         ]
@@ -84,7 +120,7 @@ mod tests {
     fn percentiles_in_milliseconds() {
         let mut f = FrameStats::default();
         for i in 1..=100 {
-            f.record(i as f64 / 1000.0, Some(0.002), i > 50);
+            f.record(i as f64 / 1000.0, Some(0.002), Some(0.001), i > 50);
         }
         let r = f.report();
         assert!(
@@ -95,6 +131,29 @@ mod tests {
             r.contains("while training: logic + UI pass: 50 frames"),
             "{r}"
         );
+        assert!(
+            r.contains("frame UI-thread CPU time (its CPU clock: logic + UI + tessellation + painting): 100 frames, median 1.00 ms"),
+            "{r}"
+        );
         assert_eq!(f.frames(), 100);
+    }
+
+    #[test]
+    fn thread_cpu_time_grows_with_work_on_this_thread() {
+        let Some(before) = thread_cpu_seconds() else {
+            return;
+        };
+        let t = std::time::Instant::now();
+        let mut x = 0u64;
+        while t.elapsed().as_millis() < 30 {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+        }
+        let after = thread_cpu_seconds().unwrap_or(0.0);
+        assert!(after - before > 0.005, "{before} -> {after}");
+        // Sleeping uses none.
+        let slept = thread_cpu_seconds().unwrap_or(0.0);
+        std::thread::sleep(std::time::Duration::from_millis(30));
+        let woke = thread_cpu_seconds().unwrap_or(0.0);
+        assert!(woke - slept < 0.02, "{slept} -> {woke}");
     }
 }

@@ -88,6 +88,8 @@ impl SpindleApp {
                 print_frame_stats: false,
                 show_frame_stats: false,
                 logic_s: 0.0,
+                thread_cpu_mark_s: None,
+                previous_frame_thread_cpu_s: None,
             },
             recording: OpenRecording::default(),
             runs: RunsPart {
@@ -134,14 +136,17 @@ impl SpindleApp {
     }
 
     /// Records the CPU time of a frame (seconds): the logic step and UI pass
-    /// measured here, and eframe's figure for the previous frame (which adds
-    /// tessellation and painting).
+    /// measured here, eframe's figure for the previous frame (which adds
+    /// tessellation and painting) and the UI thread's CPU time over the
+    /// previous frame.
     pub fn record_frame(&mut self, logic_and_ui_s: f64, previous_frame_cpu_s: Option<f32>) {
         let training = self.training.panel.is_training();
+        let thread_cpu_s = self.shell.previous_frame_thread_cpu_s;
         if let Some(stats) = &mut self.shell.frame_stats {
             stats.record(
                 logic_and_ui_s,
                 previous_frame_cpu_s.map(f64::from),
+                thread_cpu_s,
                 training,
             );
         }
@@ -318,6 +323,13 @@ impl Drop for SpindleApp {
 impl eframe::App for SpindleApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         let started = Instant::now();
+        if self.shell.frame_stats.is_some() {
+            let now = super::frame_stats::thread_cpu_seconds();
+            self.shell.previous_frame_thread_cpu_s = now
+                .zip(self.shell.thread_cpu_mark_s)
+                .map(|(now, mark)| now - mark);
+            self.shell.thread_cpu_mark_s = now;
+        }
         self.run_logic(ctx);
         self.shell.logic_s = started.elapsed().as_secs_f64();
     }

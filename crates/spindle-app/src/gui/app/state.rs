@@ -91,6 +91,11 @@ pub struct Shell {
     pub show_frame_stats: bool,
     /// Seconds the last logic step took.
     pub logic_s: f64,
+    /// The UI thread's CPU seconds when the last logic step began.
+    pub thread_cpu_mark_s: Option<f64>,
+    /// The UI thread's CPU seconds from the logic step before the last to
+    /// the last (one whole frame: logic, UI pass, tessellation, painting).
+    pub previous_frame_thread_cpu_s: Option<f64>,
 }
 
 /// The recording open in the viewer and what belongs to it.
