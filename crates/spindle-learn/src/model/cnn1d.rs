@@ -149,7 +149,8 @@ pub struct Cnn1dConfig {
     pub pool: usize,
     /// Dropout probability before the output layer (default 0.25).
     pub dropout: f64,
-    /// Grow the pooling with the window (see [`sized_pool`]; default on;
+    /// Grow the pooling with the window, from `pool` up to 8, until the receptive
+    /// field covers a quarter of the window (default on;
     /// runs made before it existed read as off, see
     /// [`settings_before_sizing`]).
     pub size_to_window: bool,

@@ -109,7 +109,7 @@ pub fn is_run_dir(dir: &Path) -> bool {
 /// (`sweep/setting/fold-N` is 3).
 const MAX_DEPTH: usize = 3;
 
-/// Every run folder in `runs_dir` or up to [`MAX_DEPTH`] levels deeper
+/// Every run folder in `runs_dir` or up to three levels deeper
 /// (sweeps and cross-validations keep their runs in a folder of their own;
 /// a run folder is not looked into), newest first. Entries that cannot be
 /// read are skipped; a missing `runs_dir` gives an empty list.
