@@ -32,7 +32,7 @@
 //!
 //! ```
 //! use spindle_learn::dataset::DatasetConfig;
-//! use spindle_learn::jobs::{TrainJob, TrainJobSpec};
+//! use spindle_learn::jobs::{RunFolder, TrainJob, TrainJobSpec};
 //! use spindle_learn::model::ModelSpec;
 //! use spindle_learn::train::{DataRoles, Event, TrainConfig};
 //!
@@ -44,7 +44,7 @@
 //!     dataset: DatasetConfig::default(),
 //!     model: ModelSpec::by_name("mlp").ok_or("no mlp")?,
 //!     train: TrainConfig { epochs: 3, ..TrainConfig::default() },
-//!     run_dir: None, // Some(folder) writes a run folder
+//!     run_dir: RunFolder::None, // RunFolder::At(folder) writes a run folder
 //!     init_from: None,
 //! };
 //! let job = TrainJob::spawn(spec, || {}); // the closure wakes a UI after each event

@@ -12,6 +12,7 @@ mod explain;
 mod guard;
 mod maps;
 mod preview;
+mod run_job;
 mod suggest;
 mod sweep;
 mod train_run;
@@ -33,6 +34,7 @@ pub use explain::{ExplainEvent, ExplainJob};
 pub use guard::{Panicked, catch_panic, panic_message};
 pub use maps::{LearnedMaps, MapEvent, MapJob};
 pub use preview::{Preview, preview};
+pub use run_job::{RunJob, RunJobEvent};
 pub use suggest::{MIN_SUGGESTION_CONFIDENCE, suggest_labels};
 pub use sweep::{SweepJob, SweepJobEvent, SweepTaskDone, SweepTaskRun};
 
@@ -52,7 +54,7 @@ pub struct TrainJobSpec {
     /// Optimizer and loop settings.
     pub train: TrainConfig,
     /// Where to write the run folder.
-    pub run_dir: Option<PathBuf>,
+    pub run_dir: RunFolder,
     /// Fine-tune from this run folder's weights.
     pub init_from: Option<PathBuf>,
 }
@@ -71,10 +73,41 @@ impl TrainJobSpec {
             dataset: r.dataset,
             model: r.model,
             train: r.train,
-            run_dir,
+            run_dir: run_dir.map_or(RunFolder::None, RunFolder::At),
             init_from: None,
         })
     }
+
+    /// The same job writing to a new run folder in `runs_dir`, named for
+    /// `model_name` and the start time, which the job makes on its own
+    /// thread (so that a window asking for it never touches the disk).
+    #[must_use]
+    pub fn in_new_run_folder(self, runs_dir: PathBuf, model_name: String) -> Self {
+        Self {
+            run_dir: RunFolder::NewIn {
+                runs_dir,
+                model_name,
+            },
+            ..self
+        }
+    }
+}
+
+/// Where a training job writes its run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunFolder {
+    /// Nowhere: the trained model stays in memory.
+    None,
+    /// This folder, which the caller made.
+    At(PathBuf),
+    /// A new folder in `runs_dir` ([`crate::runs::create_run_dir`]), made
+    /// by the job before it reads any data.
+    NewIn {
+        /// The runs folder.
+        runs_dir: PathBuf,
+        /// The model's name, which the folder's name ends with.
+        model_name: String,
+    },
 }
 
 /// Why a command could not reach a training job.
@@ -234,6 +267,17 @@ fn prepare_and_train(
     events: &Sender<Event>,
     commands: &Receiver<Command>,
 ) -> Result<(), Failure> {
+    let run_dir = match &spec.run_dir {
+        RunFolder::None => None,
+        RunFolder::At(dir) => Some(dir.clone()),
+        RunFolder::NewIn {
+            runs_dir,
+            model_name,
+        } => Some(
+            crate::runs::create_run_dir(runs_dir, model_name)
+                .map_err(|e| Failure::new(FailureStage::Training, e.to_string()))?,
+        ),
+    };
     let mut warnings = Vec::new();
     let built = build_job_dataset(&spec, &mut warnings);
     for w in warnings {
@@ -245,7 +289,7 @@ fn prepare_and_train(
         dataset_config: config,
         model: spec.model,
         config: spec.train,
-        run_dir: spec.run_dir,
+        run_dir,
         init_from: spec.init_from,
         label_files: spec.data.labels,
     };

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use spindle_learn::dataset::{DatasetConfig, Normalization};
-use spindle_learn::jobs::{TrainJob, TrainJobSpec};
+use spindle_learn::jobs::{RunFolder, TrainJob, TrainJobSpec};
 use spindle_learn::model::ModelSpec;
 use spindle_learn::train::{DataRoles, Outcome, TrainConfig};
 use spindle_signals::recording::{
@@ -79,7 +79,7 @@ fn train(dir: &Path, data: &[PathBuf], normalization: Normalization, name: &str)
                 seed: 0,
                 ..TrainConfig::default()
             },
-            run_dir: Some(dir.join(name)),
+            run_dir: RunFolder::At(dir.join(name)),
             init_from: None,
         },
         || {},

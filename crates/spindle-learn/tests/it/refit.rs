@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use spindle_learn::dataset::{DatasetConfig, Normalization};
-use spindle_learn::jobs::{TrainJob, TrainJobSpec};
+use spindle_learn::jobs::{RunFolder, TrainJob, TrainJobSpec};
 use spindle_learn::model::ModelSpec;
 use spindle_learn::train::{DataRoles, Outcome, Refit, RunInfo, TrainConfig};
 use spindle_signals::recording::{
@@ -92,7 +92,7 @@ fn train(dir: &Path, train: &Path, test: &Path, seed: u64) -> Outcome {
                 refit: Refit::Auto,
                 ..TrainConfig::default()
             },
-            run_dir: Some(dir.join(&name)),
+            run_dir: RunFolder::At(dir.join(&name)),
             init_from: None,
         },
         || {},
@@ -162,7 +162,7 @@ fn a_run_json_from_before_refitting_reads_as_not_refitted() {
                     refit: Refit::Off,
                     ..TrainConfig::default()
                 },
-                run_dir: Some(dir.path().join("run")),
+                run_dir: RunFolder::At(dir.path().join("run")),
                 init_from: None,
             },
             || {},

@@ -3,38 +3,61 @@
 use std::time::Duration;
 
 use spindle_learn::dataset::DatasetConfig;
-use spindle_learn::jobs::{JobError, TrainJob, TrainJobSpec};
+use spindle_learn::jobs::{JobError, RunFolder, TrainJob, TrainJobSpec};
 use spindle_learn::model::ModelSpec;
 use spindle_learn::train::{Command, DataRoles, Event, FailureStage, TrainConfig};
 
 use crate::support::teaching_eeg;
 
 fn job(dir: &std::path::Path, epochs: usize) -> TrainJob {
+    TrainJob::spawn(spec(dir, epochs), || {})
+}
+
+fn spec(dir: &std::path::Path, epochs: usize) -> TrainJobSpec {
     let eeg = teaching_eeg(dir);
-    TrainJob::spawn(
-        TrainJobSpec {
-            data: DataRoles {
-                train: vec![eeg],
-                ..DataRoles::default()
-            },
-            dataset: DatasetConfig::default(),
-            model: ModelSpec::by_name("mlp").unwrap(),
-            train: TrainConfig {
-                epochs,
-                batch_size: Some(8),
-                ..TrainConfig::default()
-            },
-            run_dir: Some(dir.join("run")),
-            init_from: None,
+    TrainJobSpec {
+        data: DataRoles {
+            train: vec![eeg],
+            ..DataRoles::default()
         },
-        || {},
-    )
+        dataset: DatasetConfig::default(),
+        model: ModelSpec::by_name("mlp").unwrap(),
+        train: TrainConfig {
+            epochs,
+            batch_size: Some(8),
+            ..TrainConfig::default()
+        },
+        run_dir: RunFolder::At(dir.join("run")),
+        init_from: None,
+    }
 }
 
 fn next(job: &TrainJob) -> Event {
     job.events
         .recv_timeout(Duration::from_secs(60))
         .expect("an event within a minute")
+}
+
+#[test]
+fn a_job_asked_for_a_new_run_folder_makes_it_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    let spec = spec(dir.path(), 1).in_new_run_folder(runs.clone(), "mlp".into());
+    assert!(!runs.exists(), "nothing is made before the job runs");
+    let job = TrainJob::spawn(spec, || {});
+    let made = loop {
+        if let Event::Finished(o) = next(&job) {
+            break o.run_dir.expect("a run folder");
+        }
+    };
+    job.join();
+    assert_eq!(made.parent(), Some(runs.as_path()));
+    assert!(
+        made.to_string_lossy().ends_with("_mlp"),
+        "{}",
+        made.display()
+    );
+    assert!(made.join("report.json").exists());
 }
 
 #[test]
@@ -164,7 +187,7 @@ fn a_failure_is_typed_by_stage() {
             dataset: DatasetConfig::default(),
             model: ModelSpec::by_name("mlp").unwrap(),
             train: TrainConfig::default(),
-            run_dir: None,
+            run_dir: RunFolder::None,
             init_from: None,
         },
         || {},

@@ -55,19 +55,10 @@ impl SpindleApp {
             return;
         }
         let options = &self.training.panel.options;
-        let run_dir = match create_run_dir(&self.runs.dir, &options.model) {
-            Ok(d) => d,
-            Err(e) => {
-                let path = self.runs.dir.clone();
-                self.report(AppError::RunFolder {
-                    reason: reason(&path, &e),
-                    path,
-                });
-                return;
-            }
-        };
-        let mut spec = match TrainJobSpec::from_options(data, options, Some(run_dir.clone())) {
-            Ok(s) => s,
+        // The job makes the run folder on its own thread: this one never
+        // touches the disk.
+        let mut spec = match TrainJobSpec::from_options(data, options, None) {
+            Ok(s) => s.in_new_run_folder(self.runs.dir.clone(), options.model.clone()),
             Err(e) => {
                 self.report(AppError::Training(e.to_string()));
                 return;
@@ -77,7 +68,7 @@ impl SpindleApp {
         let epochs = spec.train.epochs;
         let job = TrainJob::spawn(spec, self.workers.waker().as_fn());
         self.training.panel.job = Some(job);
-        self.training.panel.history = Some(RunHistory::new(Some(run_dir), epochs));
+        self.training.panel.history = Some(RunHistory::new(None, epochs));
         self.shell.tab = Tab::Train;
         self.list_runs();
     }
