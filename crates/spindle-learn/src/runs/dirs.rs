@@ -1,10 +1,11 @@
-//! Where runs live and how run folders are named.
+//! Where runs live, how run folders are named, and what makes a folder one.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::RunsError;
+use crate::train::RunPaths;
 
 /// The environment variable that, when set and non-empty, overrides
 /// [`default_runs_dir`].
@@ -160,6 +161,12 @@ fn sanitize(name: &str) -> String {
     } else {
         out.to_string()
     }
+}
+
+/// True when `dir` looks like a run folder (holds `run.json` or `metrics.csv`).
+pub fn is_run_dir(dir: &Path) -> bool {
+    let paths = RunPaths::new(dir);
+    paths.run_json().is_file() || paths.metrics_csv().is_file()
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use super::{RunNote, RunReport};
+use super::{RunNote, RunReport, is_run_dir};
 use crate::model::ModelSpec;
 use crate::train::RunPaths;
 
@@ -97,12 +97,6 @@ pub struct RunEntry {
     pub note: RunNote,
     /// Why its `note.json` could not be read, if so (the note is then empty).
     pub note_problem: Option<String>,
-}
-
-/// True when `dir` looks like a run folder (holds `run.json` or `metrics.csv`).
-pub fn is_run_dir(dir: &Path) -> bool {
-    let paths = RunPaths::new(dir);
-    paths.run_json().is_file() || paths.metrics_csv().is_file()
 }
 
 /// How deep below the runs folder run folders are looked for

@@ -11,13 +11,13 @@ mod device;
 mod error;
 mod evaluate;
 mod events;
+mod final_fit;
 mod history;
 mod loss;
 mod memory;
 mod option_args;
 mod options;
 mod predict;
-mod refit;
 mod run_check;
 mod run_folder;
 mod stages;
@@ -30,6 +30,7 @@ pub use device::{DeviceChoice, available_devices, device_name, select_device};
 pub use error::TrainError;
 pub use evaluate::{Predictions, predict_windows};
 pub use events::{Command, EpochMetrics, Event, Failure, FailureStage, Outcome, StartInfo};
+pub use final_fit::{FinalFit, REFIT_MAX_WINDOWS, Refit, smoothed_best_epoch};
 pub use history::{BatchPoint, JobState, RunHistory};
 pub use loss::cross_entropy;
 pub use memory::{
@@ -43,12 +44,11 @@ pub use options::{
 };
 pub(crate) use predict::load_run_traced;
 pub use predict::{LoadedRun, PredictedWindow, load_run, predict_file};
-pub use refit::{FinalFit, REFIT_MAX_WINDOWS, Refit, merged_train, smoothed_best_epoch};
 pub use run_check::MAX_RUN_JSON_BYTES;
 pub(crate) use run_folder::sha256_file;
 pub use run_folder::{RunInfo, RunPaths};
 pub use stages::{predict_stages, run_stages, scoring_from_windows, stage_classes};
-pub use trainer::{TrainRequest, train};
+pub use trainer::{TrainRequest, merged_train, train};
 pub use weights_file::{
     MAX_HEADER_BYTES, TensorEntry, WeightsHeader, read_weights_header, save_weights,
     weights_metadata,

@@ -1,26 +1,8 @@
-//! Using every training trial: after the first pass has chosen the number of
-//! epochs on the validation windows, a fresh network is trained on the
-//! training and validation windows together for that many epochs, with the
-//! first pass's batch size and learning rates epoch by epoch (so an epoch of
-//! the larger set has proportionally more steps, as adding data would give).
-//!
-//! On a small set the validation split costs a fifth of the data, and the
-//! epoch kept on a few dozen validation windows is noise; the refit keeps
-//! the honest choice of *how long* to train and gives the model every trial.
-//! The number of epochs is the minimum of the validation loss smoothed over
-//! five epochs (centred), not of the raw curve: one lucky epoch of a noisy
-//! curve does not decide it. The first pass's curves stay in `metrics.csv`
-//! and its validation scores in the report (the refit model has seen the
-//! validation windows, so they cannot score it).
-
-use candle_core::Device;
-use crossbeam_channel::{Receiver, Sender};
-
-use super::trainer::{EpochEnd, Session, Snapshot, snapshot};
-use super::{Command, Event, Predictions, TrainConfig, TrainError};
-use crate::dataset::{Dataset, SplitData};
-use crate::model::ModelSpec;
-use spindle_signals::rng::Rng;
+//! Whether and how the final model is trained on every training trial: the
+//! `--refit` setting, the set size below which `auto` refits, the smoothed
+//! validation minimum that says for how many epochs, and what `run.json`
+//! and `report.json` say of the final fit (`final_fit`). The refit itself
+//! is `trainer::refit`.
 
 /// Largest number of training plus validation windows for which `auto`
 /// refits: below it a fifth of the data is worth having and another pass
@@ -127,84 +109,6 @@ pub fn smoothed_best_epoch(losses: &[f64]) -> Option<usize> {
         .filter(|(_, v)| v.is_finite())
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(i, _)| i + 1)
-}
-
-/// The dataset with the validation windows moved into the training split.
-pub fn merged_train(ds: &Dataset) -> Dataset {
-    let mut all = ds.clone();
-    let v = std::mem::take(&mut all.validation);
-    let SplitData {
-        x,
-        y,
-        values,
-        windows,
-    } = v;
-    all.train.x.extend(x);
-    all.train.y.extend(y);
-    all.train.values.extend(values);
-    all.train.windows.extend(windows);
-    all
-}
-
-/// How a refit ended.
-pub(super) enum RefitEnd {
-    /// The refitted weights and their test predictions.
-    Done(Snapshot, Predictions),
-    /// A Stop came: keep the first pass's model.
-    Stopped,
-    /// A Cancel came: keep nothing.
-    Cancelled,
-}
-
-/// What a refit needs from the first pass.
-pub(super) struct RefitPlan<'a> {
-    /// The architecture.
-    pub spec: &'a ModelSpec,
-    /// The first pass's settings (seed, learning rates).
-    pub config: &'a TrainConfig,
-    /// The first pass's batch size.
-    pub batch: usize,
-    /// Where to compute.
-    pub device: Device,
-    /// Epochs to train.
-    pub epochs: usize,
-}
-
-/// Trains a fresh network (same seed) on `all` (training plus validation
-/// windows) as `plan` says, without validation, obeying `commands`.
-pub(super) fn refit(
-    all: &Dataset,
-    plan: RefitPlan<'_>,
-    commands: &Receiver<Command>,
-    events: &Sender<Event>,
-) -> Result<RefitEnd, TrainError> {
-    let RefitPlan {
-        spec,
-        config,
-        batch,
-        device,
-        epochs,
-    } = plan;
-    let mut session = Session::new(all, spec, config, device, None, events)?;
-    session.batch = batch;
-    session.quiet_batches = true;
-    let mut rng = Rng::new(config.seed ^ 0x5EED);
-    let mut order: Vec<usize> = (0..all.train.len()).collect();
-    let mut step_total = 0;
-    for epoch in 1..=epochs {
-        // The first pass's rate at this epoch, so the refit repeats the
-        // schedule that was validated.
-        let lr = config.schedule.rate(config.lr, epoch - 1, config.epochs);
-        session.set_learning_rate(lr);
-        rng.shuffle(&mut order);
-        match session.train_epoch(epoch, &order, &mut step_total, commands, events)? {
-            EpochEnd::Done { .. } => {}
-            EpochEnd::Stop => return Ok(RefitEnd::Stopped),
-            EpochEnd::Cancel => return Ok(RefitEnd::Cancelled),
-        }
-    }
-    let predictions = session.predict(&all.test)?;
-    Ok(RefitEnd::Done(snapshot(&session.varmap)?, predictions))
 }
 
 #[cfg(test)]

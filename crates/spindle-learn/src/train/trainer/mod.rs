@@ -1,5 +1,9 @@
 //! The training loop.
 
+mod refit;
+
+pub use refit::merged_train;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -13,9 +17,9 @@ use spindle_signals::rng::Rng;
 
 use super::device::device_name;
 use super::evaluate::{Predictions, predict_windows};
+use super::final_fit::{FinalFit, smoothed_best_epoch};
 use super::loss;
 use super::memory;
-use super::refit;
 use super::run_folder::{DataFile, MetricsLog, RunInfo, RunPaths, sha256_file};
 use super::{
     Command, EpochMetrics, Event, Outcome, StartInfo, TrainConfig, TrainError, select_device,
@@ -148,7 +152,7 @@ fn run(
     };
     let refit_epochs = (!progress.user_stopped
         && config.refit.applies(ds.train.len(), ds.validation.len()))
-    .then(|| refit::smoothed_best_epoch(&progress.val_losses))
+    .then(|| smoothed_best_epoch(&progress.val_losses))
     .flatten();
     let (mut outcome, mut test_pred) = session.evaluate_kept(progress, 0.0, run_dir)?;
     if let Some(epochs) = refit_epochs {
@@ -173,7 +177,7 @@ fn run(
                     .or_else(|| outcome.test_regression.as_ref().and_then(|r| r.r2));
                 (outcome.test, outcome.test_regression) = score_split(&ds, &ds.test, &predictions)?;
                 test_pred = predictions;
-                let fit = refit::FinalFit {
+                let fit = FinalFit {
                     trained_on: "train+validation".into(),
                     windows: all.train.len(),
                     epochs,
