@@ -47,7 +47,11 @@ impl RunInfo {
         let text = std::fs::read_to_string(&path).map_err(|e| TrainError::run_folder(&path, e))?;
         let mut value: serde_json::Value = serde_json::from_str(&text)
             .map_err(|e| TrainError::run_folder(&path, format!("not a Spindle run.json: {e}")))?;
-        model::settings_before_sizing(&mut value["model"]);
+        // `get_mut`, not indexing: indexing a run.json that is not an object
+        // (an array, a number) would panic.
+        if let Some(spec) = value.get_mut("model") {
+            model::settings_before_sizing(spec);
+        }
         let info: Self = serde_json::from_value(value)
             .map_err(|e| TrainError::run_folder(&path, format!("not a Spindle run.json: {e}")))?;
         info.check()
