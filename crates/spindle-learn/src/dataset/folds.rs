@@ -249,26 +249,7 @@ pub fn plan_file_folds(trials: &[Trial], k: usize, seed: u64) -> Result<FoldPlan
     if k < 2 {
         return Err(FoldError::TooFewFolds { k });
     }
-    let mut by_class: BTreeMap<&str, Vec<&Trial>> = BTreeMap::new();
-    for t in trials {
-        by_class.entry(t.class.as_str()).or_default().push(t);
-    }
-    if by_class.len() < 2 {
-        return Err(FoldError::TooFewClasses {
-            classes: by_class.len(),
-        });
-    }
-    if let Some((class, items)) = by_class
-        .iter()
-        .min_by_key(|(_, items)| items.len())
-        .filter(|(_, items)| items.len() < k)
-    {
-        return Err(FoldError::TooFewTrials {
-            k,
-            class: (*class).to_string(),
-            trials: items.len(),
-        });
-    }
+    let mut by_class = trials_by_class(trials, k)?;
     let mut folds: Vec<Fold> = (0..k)
         .map(|j| Fold {
             number: j + 1,
@@ -296,6 +277,32 @@ pub fn plan_file_folds(trials: &[Trial], k: usize, seed: u64) -> Result<FoldPlan
         kind: FoldKind::Files,
         folds,
     })
+}
+
+/// `trials` grouped by class, checked to hold at least two classes and at
+/// least `k` trials of each (so that every fold tests on each class).
+fn trials_by_class(trials: &[Trial], k: usize) -> Result<BTreeMap<&str, Vec<&Trial>>, FoldError> {
+    let mut by_class: BTreeMap<&str, Vec<&Trial>> = BTreeMap::new();
+    for t in trials {
+        by_class.entry(t.class.as_str()).or_default().push(t);
+    }
+    if by_class.len() < 2 {
+        return Err(FoldError::TooFewClasses {
+            classes: by_class.len(),
+        });
+    }
+    if let Some((class, items)) = by_class
+        .iter()
+        .min_by_key(|(_, items)| items.len())
+        .filter(|(_, items)| items.len() < k)
+    {
+        return Err(FoldError::TooFewTrials {
+            k,
+            class: (*class).to_string(),
+            trials: items.len(),
+        });
+    }
+    Ok(by_class)
 }
 
 /// A fold testing on `test` (indices into `files`) and training on the rest.
@@ -335,26 +342,7 @@ fn trial_block_folds(files: &[PathBuf], trials: &[Trial], k: usize) -> Result<Fo
             .position(|f| f == &t.file)
             .unwrap_or(usize::MAX)
     };
-    let mut by_class: BTreeMap<&str, Vec<&Trial>> = BTreeMap::new();
-    for t in trials {
-        by_class.entry(t.class.as_str()).or_default().push(t);
-    }
-    if by_class.len() < 2 {
-        return Err(FoldError::TooFewClasses {
-            classes: by_class.len(),
-        });
-    }
-    if let Some((class, items)) = by_class
-        .iter()
-        .min_by_key(|(_, items)| items.len())
-        .filter(|(_, items)| items.len() < k)
-    {
-        return Err(FoldError::TooFewTrials {
-            k,
-            class: (*class).to_string(),
-            trials: items.len(),
-        });
-    }
+    let mut by_class = trials_by_class(trials, k)?;
     let mut folds: Vec<Fold> = (0..k)
         .map(|j| Fold {
             number: j + 1,
