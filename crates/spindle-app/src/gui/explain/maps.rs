@@ -3,18 +3,17 @@
 //! as its penultimate layer sees it), colored by class (or by the target
 //! value) and shaped by split; hovering names a window, clicking one opens
 //! it in the viewer; "Check these labels" lists the windows whose
-//! neighbours disagree, each a click from the viewer; and the first layer's
-//! filters as frequency responses. The work runs in a
+//! neighbours disagree, each a click from the viewer; and the learned
+//! filters (`filters.rs`). The work runs in a
 //! [`spindle_learn::jobs::MapJob`]; this module draws and records requests.
 
 use std::path::{Path, PathBuf};
 
 use eframe::egui::{self, Color32, RichText, Ui};
-use egui_plot::{HoverPosition, Legend, Line, MarkerShape, Plot, PlotPoints, Points};
+use egui_plot::{HoverPosition, Legend, MarkerShape, Plot, Points};
 
 use super::super::command::{AppCommand, Commands};
 use spindle_learn::explain::embedding::{EmbedProgress, Embedding, Projection};
-use spindle_learn::explain::filters::LearnedFilters;
 use spindle_learn::jobs::{LearnedMaps, MapJob};
 
 /// Windows listed under "Check these labels" at most.
@@ -78,7 +77,7 @@ impl MapsPanel {
         explorer(ui, &maps.embedding, commands);
         suspects(ui, &maps.embedding, commands);
         match &maps.filters {
-            Ok(f) => filters(ui, f),
+            Ok(f) => super::filters::filters(ui, f),
             Err(why) => {
                 ui.label(RichText::new(format!("No learned filters: {why}")).weak());
             }
@@ -316,37 +315,4 @@ fn suspects(ui: &mut Ui, e: &Embedding, commands: &mut Commands) {
             ui.label(text);
         });
     }
-}
-
-/// The first layer's frequency responses, one line per filter.
-fn filters(ui: &mut Ui, f: &LearnedFilters) {
-    ui.add_space(6.0);
-    ui.label(RichText::new("Learned filters").strong());
-    ui.label(format!(
-        "The first layer's {} temporal filters ({}) as frequency responses: which rhythms each lets through.",
-        f.temporal.len(),
-        f.layer
-    ));
-    Plot::new("filter_responses")
-        .height(240.0)
-        .legend(Legend::default())
-        .x_axis_label("Hz")
-        .y_axis_label("gain")
-        .show(ui, |plot| {
-            for (k, t) in f.temporal.iter().enumerate() {
-                let pts: Vec<[f64; 2]> = f
-                    .freqs_hz
-                    .iter()
-                    .zip(&t.gain)
-                    .map(|(&hz, &g)| [hz, f64::from(g)])
-                    .collect();
-                plot.line(
-                    Line::new(
-                        format!("filter {} (peak {:.1} Hz)", t.index, t.peak_hz),
-                        PlotPoints::from(pts),
-                    )
-                    .color(CLASS_COLORS[k % CLASS_COLORS.len()]),
-                );
-            }
-        });
 }

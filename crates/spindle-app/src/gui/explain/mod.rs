@@ -4,6 +4,7 @@
 //! (saliency, drawn over the traces in the viewer too). The work runs in a
 //! [`spindle_learn::jobs::ExplainJob`]; this module draws and records requests.
 
+mod filters;
 mod maps;
 mod overlay;
 mod paint;
