@@ -158,6 +158,7 @@ impl SpindleApp {
                 MapEvent::Progress(p) => maps.progress = Some(p),
                 MapEvent::Finished(found) => {
                     maps.maps = Some((dir.clone(), *found));
+                    maps.selection.clear();
                     maps.job = None;
                     self.shell.notice = Some(format!("mapped the windows of {}", dir.display()));
                 }

@@ -2,17 +2,19 @@
 //! window as a dot on two maps side by side (as it enters the network, and
 //! as its penultimate layer sees it), colored by class (or by the target
 //! value) and shaped by split; hovering names a window, clicking one opens
-//! it in the viewer; "Check these labels" lists the windows whose
+//! it in the viewer, dragging a box selects windows (`selection.rs`);
+//! "Check these labels" lists the windows whose
 //! neighbours disagree, each a click from the viewer; and the learned
 //! filters (`filters.rs`). The work runs in a
 //! [`spindle_learn::jobs::MapJob`]; this module draws and records requests.
 
 use std::path::{Path, PathBuf};
 
-use eframe::egui::{self, Color32, RichText, Ui};
+use eframe::egui::{self, Color32, PointerButton, RichText, Role, Ui, WidgetInfo};
 use egui_plot::{HoverPosition, Legend, MarkerShape, Plot, Points};
 
 use super::super::command::{AppCommand, Commands};
+use super::selection::{DragState, Selection};
 use spindle_learn::explain::embedding::{EmbedProgress, Embedding, Projection};
 use spindle_learn::jobs::{LearnedMaps, MapJob};
 
@@ -39,6 +41,8 @@ pub struct MapsPanel {
     pub maps: Option<(PathBuf, LearnedMaps)>,
     /// Why the last maps of this run failed.
     pub failure: Option<(PathBuf, String)>,
+    /// The windows selected on the maps.
+    pub selection: Selection,
     projection: Projection,
 }
 
@@ -49,6 +53,7 @@ impl Default for MapsPanel {
             progress: None,
             maps: None,
             failure: None,
+            selection: Selection::default(),
             projection: Projection::Pca,
         }
     }
@@ -71,10 +76,11 @@ impl MapsPanel {
         {
             ui.colored_label(ui.visuals().error_fg_color, message);
         }
-        let Some(maps) = self.of(dir) else {
+        let Some((_, maps)) = self.maps.as_ref().filter(|(d, _)| d == dir) else {
             return;
         };
-        explorer(ui, &maps.embedding, commands);
+        explorer(ui, &maps.embedding, &mut self.selection, commands);
+        super::selection::list(ui, &maps.embedding, &mut self.selection, commands);
         suspects(ui, &maps.embedding, commands);
         match &maps.filters {
             Ok(f) => super::filters::filters(ui, f),
@@ -134,30 +140,38 @@ fn ramp(t: f64) -> Color32 {
 }
 
 /// The two maps side by side.
-fn explorer(ui: &mut Ui, e: &Embedding, commands: &mut Commands) {
+fn explorer(ui: &mut Ui, e: &Embedding, selection: &mut Selection, commands: &mut Commands) {
     let score = |s: Option<f64>| s.map_or("-".into(), |v| format!("{v:.2}"));
     if !e.regression {
         ui.label(format!(
-            "Silhouette (-1 to 1, higher: the classes sit apart): input {}, learned {}. Circles: training, squares: validation, diamonds: test. Click a dot to see its window.",
+            "Silhouette (-1 to 1, higher: the classes sit apart): input {}, learned {}. Circles: training, squares: validation, diamonds: test. Click a dot to see its window; drag a box to select windows.",
             score(e.input_silhouette),
             score(e.learned_silhouette)
         ));
     } else {
-        ui.label("Colored by the target, blue low to red high. Circles: training, squares: validation, diamonds: test. Click a dot to see its window.");
+        ui.label("Colored by the target, blue low to red high. Circles: training, squares: validation, diamonds: test. Click a dot to see its window; drag a box to select windows.");
     }
     let width = (ui.available_width() / 2.0 - 8.0).max(200.0);
     ui.horizontal(|ui| {
         for (title, learned) in [("Input map", false), ("Learned map", true)] {
             ui.vertical(|ui| {
                 ui.label(RichText::new(title).strong());
-                map_plot(ui, e, learned, width, commands);
+                map_plot(ui, e, learned, width, selection, commands);
             });
         }
     });
 }
 
-/// One map: points grouped by class (or value) and split.
-fn map_plot(ui: &mut Ui, e: &Embedding, learned: bool, width: f32, commands: &mut Commands) {
+/// One map: points grouped by class (or value) and split, the selection
+/// ringed; a drag draws a selection box, a click opens the nearest window.
+fn map_plot(
+    ui: &mut Ui,
+    e: &Embedding,
+    learned: bool,
+    width: f32,
+    selection: &mut Selection,
+    commands: &mut Commands,
+) {
     let point = |i: usize| {
         let p = if learned {
             e.windows[i].learned
@@ -177,6 +191,7 @@ fn map_plot(ui: &mut Ui, e: &Embedding, learned: bool, width: f32, commands: &mu
     let response = Plot::new(id)
         .width(width)
         .height(320.0)
+        .allow_drag(false)
         .legend(Legend::default())
         .label_formatter(|hover| match hover {
             HoverPosition::NearDataPoint { position, .. } => {
@@ -232,7 +247,33 @@ fn map_plot(ui: &mut Ui, e: &Embedding, learned: bool, width: f32, commands: &mu
                     );
                 }
             }
+            selection.draw(plot, learned, &point);
         });
+    let title = if learned { "Learned map" } else { "Input map" };
+    response.response.widget_info(|| {
+        WidgetInfo::labeled(
+            Role::Canvas,
+            true,
+            format!("{title} of {} windows", e.windows.len()),
+        )
+    });
+    let r = &response.response;
+    let at = |p: Option<egui::Pos2>| p.map(|p| response.transform.value_from_position(p));
+    let drag = DragState {
+        started: if r.drag_started_by(PointerButton::Primary) {
+            at(r.interact_pointer_pos())
+        } else {
+            None
+        },
+        now: if r.dragged_by(PointerButton::Primary) {
+            at(r.interact_pointer_pos())
+        } else {
+            None
+        },
+        stopped: r.drag_stopped_by(PointerButton::Primary),
+    };
+    let add = ui.input(|i| i.modifiers.shift);
+    selection.follow(learned, drag, add, &point, e.windows.len());
     if response.response.clicked()
         && let Some(pos) = response.response.interact_pointer_pos()
     {

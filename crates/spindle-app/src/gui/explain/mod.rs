@@ -9,6 +9,7 @@ mod maps;
 mod overlay;
 mod paint;
 mod scalp;
+mod selection;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
