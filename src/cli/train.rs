@@ -278,6 +278,7 @@ impl Progress {
             }
             Event::Warning(w) => self.line(format!("warning: {w}")),
             Event::NewBest { .. }
+            | Event::Map(_)
             | Event::Paused
             | Event::Resumed
             | Event::Finished(_)

@@ -37,6 +37,27 @@ impl Schedule {
     }
 }
 
+/// The map of the validation windows sent while training
+/// ([`super::Event::Map`]): what the penultimate layer makes of them,
+/// projected to 2-D by PCA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveMapOptions {
+    /// A map before the first epoch, after the first and every this many
+    /// epochs, and after the last.
+    pub every_epochs: usize,
+    /// Validation windows mapped at most (evenly spaced over them).
+    pub max_windows: usize,
+}
+
+impl Default for LiveMapOptions {
+    fn default() -> Self {
+        Self {
+            every_epochs: 5,
+            max_windows: 500,
+        }
+    }
+}
+
 /// Everything that decides how a model is trained.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TrainConfig {
@@ -70,6 +91,10 @@ pub struct TrainConfig {
     /// epochs (see `Refit`); runs made before it existed read as `off`.
     #[serde(default = "Refit::before_refit")]
     pub refit: Refit,
+    /// Send a map of the validation windows every few epochs (display
+    /// only: it changes nothing of the training and is not saved).
+    #[serde(skip)]
+    pub live_map: Option<LiveMapOptions>,
 }
 
 impl Default for TrainConfig {
@@ -87,6 +112,7 @@ impl Default for TrainConfig {
             device: DeviceChoice::Auto,
             augmentation: Augmentation::default(),
             refit: Refit::Auto,
+            live_map: None,
         }
     }
 }

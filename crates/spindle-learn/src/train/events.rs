@@ -90,6 +90,24 @@ pub struct Outcome {
     pub final_fit: Option<super::FinalFit>,
 }
 
+/// The validation windows mapped by what the network's penultimate layer
+/// makes of them, projected to 2-D by PCA, at the end of an epoch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveMap {
+    /// The epoch just finished (0: before training).
+    pub epoch: usize,
+    /// One point per window mapped.
+    pub points: Vec<[f32; 2]>,
+    /// Each window's class index (classification; empty for regression).
+    pub classes: Vec<usize>,
+    /// Each window's target value (regression; empty for classification).
+    pub values: Vec<f32>,
+    /// The class names (empty for regression).
+    pub class_names: Vec<String>,
+    /// Validation windows in all (more than mapped when capped).
+    pub n_validation: usize,
+}
+
 /// Progress of a training job, sent over a channel.
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -106,6 +124,9 @@ pub enum Event {
     },
     /// One epoch finished.
     Epoch(EpochMetrics),
+    /// The map of the validation windows as the network sees them now
+    /// (only when [`super::TrainConfig::live_map`] asks for it).
+    Map(Box<LiveMap>),
     /// The validation loss improved; the checkpoint was saved.
     NewBest {
         /// 1-based epoch.

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use super::{EpochMetrics, Event, Failure, Outcome, StartInfo};
+use super::{EpochMetrics, Event, Failure, LiveMap, Outcome, StartInfo};
 
 /// Weight of the newest batch in the smoothed batch loss.
 const SMOOTHING: f64 = 0.1;
@@ -70,6 +70,8 @@ pub struct RunHistory {
     pub state: JobState,
     /// Seconds spent in finished epochs.
     pub seconds: f64,
+    /// The newest map of the validation windows (when the job sends maps).
+    pub live_map: Option<Box<LiveMap>>,
 }
 
 impl RunHistory {
@@ -85,6 +87,7 @@ impl RunHistory {
             warnings: Vec::new(),
             state: JobState::Preparing,
             seconds: 0.0,
+            live_map: None,
         }
     }
 
@@ -119,6 +122,7 @@ impl RunHistory {
                 self.seconds += m.seconds;
                 self.epochs.push(m);
             }
+            Event::Map(map) => self.live_map = Some(map),
             Event::NewBest { epoch, val_loss } => self.best = Some((epoch, val_loss)),
             Event::Warning(w) => self.warnings.push(w),
             Event::Paused => self.state = JobState::Paused,

@@ -17,6 +17,7 @@ mod loss;
 mod memory;
 mod option_args;
 mod options;
+pub(crate) mod pca;
 mod predict;
 mod run_check;
 mod run_folder;
@@ -25,11 +26,13 @@ mod trainer;
 mod weights_file;
 
 pub use coach::{Advice, Diagnosis, advise};
-pub use config::{Schedule, TrainConfig};
+pub use config::{LiveMapOptions, Schedule, TrainConfig};
 pub use device::{DeviceChoice, available_devices, device_name, select_device};
 pub use error::TrainError;
 pub use evaluate::{Predictions, predict_windows};
-pub use events::{Command, EpochMetrics, Event, Failure, FailureStage, Outcome, StartInfo};
+pub use events::{
+    Command, EpochMetrics, Event, Failure, FailureStage, LiveMap, Outcome, StartInfo,
+};
 pub use final_fit::{FinalFit, REFIT_MAX_WINDOWS, Refit, smoothed_best_epoch};
 pub use history::{BatchPoint, JobState, RunHistory};
 pub use loss::cross_entropy;

@@ -5,7 +5,9 @@ use std::time::Duration;
 use spindle_learn::dataset::DatasetConfig;
 use spindle_learn::jobs::{JobError, RunFolder, TrainJob, TrainJobSpec};
 use spindle_learn::model::ModelSpec;
-use spindle_learn::train::{Command, DataRoles, Event, FailureStage, TrainConfig};
+use spindle_learn::train::{
+    Command, DataRoles, Event, FailureStage, LiveMap, LiveMapOptions, TrainConfig,
+};
 
 use crate::support::teaching_eeg;
 
@@ -203,4 +205,58 @@ fn a_failure_is_typed_by_stage() {
             other => panic!("unexpected {other:?}"),
         }
     }
+}
+
+/// The maps of the validation windows a job of two epochs sends.
+fn live_maps(dir: &std::path::Path, live_map: Option<LiveMapOptions>) -> Vec<LiveMap> {
+    let mut spec = spec(dir, 2);
+    spec.train.live_map = live_map;
+    spec.run_dir = RunFolder::None;
+    let job = TrainJob::spawn(spec, || {});
+    let mut maps = Vec::new();
+    loop {
+        match next(&job) {
+            Event::Map(m) => maps.push(*m),
+            Event::Finished(_) => break,
+            Event::Failed(f) => panic!("{}", f.message),
+            _ => {}
+        }
+    }
+    job.join();
+    maps
+}
+
+#[test]
+fn a_live_map_of_the_validation_windows_comes_every_few_epochs_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = LiveMapOptions {
+        every_epochs: 2,
+        max_windows: 20,
+    };
+    let maps = live_maps(dir.path(), Some(options));
+    let epochs: Vec<usize> = maps.iter().map(|m| m.epoch).collect();
+    assert_eq!(
+        epochs,
+        [0, 1, 2],
+        "before training, after the first and the last"
+    );
+    for m in &maps {
+        assert!(m.n_validation > 20, "{}", m.n_validation);
+        assert_eq!(m.points.len(), 20, "capped to max_windows");
+        assert_eq!(m.classes.len(), 20);
+        assert!(m.values.is_empty());
+        assert_eq!(m.class_names.len(), 4);
+        assert!(m.points.iter().flatten().all(|v| v.is_finite()));
+        let spread: f32 = m.points.iter().map(|p| p[0].abs()).sum();
+        assert!(spread > 0.0, "the windows do not all sit on one point");
+    }
+    assert_ne!(
+        maps[0].points, maps[2].points,
+        "the map moves as the network learns"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        live_maps(dir.path(), None).is_empty(),
+        "no maps unless asked"
+    );
 }

@@ -65,6 +65,11 @@ impl SpindleApp {
             }
         };
         spec.init_from = self.training.panel.init_from.clone();
+        spec.train.live_map = self
+            .training
+            .panel
+            .live_map
+            .then(spindle_learn::train::LiveMapOptions::default);
         let epochs = spec.train.epochs;
         let job = TrainJob::spawn(spec, self.workers.waker().as_fn());
         self.training.panel.job = Some(job);

@@ -10,26 +10,17 @@
 
 use std::path::{Path, PathBuf};
 
-use eframe::egui::{self, Color32, PointerButton, RichText, Role, Ui, WidgetInfo};
-use egui_plot::{HoverPosition, Legend, MarkerShape, Plot, Points};
+use eframe::egui::{self, PointerButton, RichText, Role, Ui, WidgetInfo};
+use egui_plot::{HoverPosition, Legend, Plot};
 
 use super::super::command::{AppCommand, Commands};
+use super::dots::{MapDots, draw_dots};
 use super::selection::{DragState, Selection};
 use spindle_learn::explain::embedding::{EmbedProgress, Embedding, Projection};
 use spindle_learn::jobs::{LearnedMaps, MapJob};
 
 /// Windows listed under "Check these labels" at most.
 const SHOWN_SUSPECTS: usize = 30;
-
-/// Class colors, in class order (then repeated).
-const CLASS_COLORS: [Color32; 6] = [
-    Color32::from_rgb(66, 133, 244),
-    Color32::from_rgb(219, 68, 55),
-    Color32::from_rgb(15, 157, 88),
-    Color32::from_rgb(244, 160, 0),
-    Color32::from_rgb(171, 71, 188),
-    Color32::from_rgb(0, 172, 193),
-];
 
 /// The maps' state.
 pub struct MapsPanel {
@@ -123,22 +114,6 @@ impl MapsPanel {
     }
 }
 
-/// The marker of a split.
-fn shape(split: &str) -> MarkerShape {
-    match split {
-        "train" => MarkerShape::Circle,
-        "validation" => MarkerShape::Square,
-        "test" => MarkerShape::Diamond,
-        _ => MarkerShape::Cross,
-    }
-}
-
-/// A color from blue (low) to red (high) for a value in 0..=1.
-fn ramp(t: f64) -> Color32 {
-    let t = t.clamp(0.0, 1.0);
-    Color32::from_rgb((40.0 + 200.0 * t) as u8, 90, (240.0 - 200.0 * t) as u8)
-}
-
 /// The two maps side by side.
 fn explorer(ui: &mut Ui, e: &Embedding, selection: &mut Selection, commands: &mut Commands) {
     let score = |s: Option<f64>| s.map_or("-".into(), |v| format!("{v:.2}"));
@@ -180,13 +155,6 @@ fn map_plot(
         };
         [f64::from(p[0]), f64::from(p[1])]
     };
-    let (lo, hi) = e
-        .windows
-        .iter()
-        .filter_map(|w| w.value)
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-            (a.min(f64::from(v)), b.max(f64::from(v)))
-        });
     let id = if learned { "learned_map" } else { "input_map" };
     let response = Plot::new(id)
         .width(width)
@@ -200,53 +168,19 @@ fn map_plot(
             HoverPosition::Elsewhere { .. } => None,
         })
         .show(ui, |plot| {
-            for split in ["train", "validation", "test", "data"] {
-                let groups: Vec<(String, Color32, Vec<usize>)> = if e.regression {
-                    (0..5)
-                        .map(|b| {
-                            let members = (0..e.windows.len())
-                                .filter(|&i| {
-                                    e.windows[i].split == split
-                                        && e.windows[i].value.is_some_and(|v| {
-                                            let t = (f64::from(v) - lo) / (hi - lo).max(1e-12);
-                                            ((t * 5.0) as usize).min(4) == b
-                                        })
-                                })
-                                .collect();
-                            (
-                                format!("value band {}", b + 1),
-                                ramp(b as f64 / 4.0),
-                                members,
-                            )
-                        })
-                        .collect()
-                } else {
-                    e.classes
-                        .iter()
-                        .enumerate()
-                        .map(|(k, name)| {
-                            let members = (0..e.windows.len())
-                                .filter(|&i| {
-                                    e.windows[i].split == split && e.windows[i].class == Some(k)
-                                })
-                                .collect();
-                            (name.clone(), CLASS_COLORS[k % CLASS_COLORS.len()], members)
-                        })
-                        .collect()
-                };
-                for (name, color, members) in groups {
-                    if members.is_empty() {
-                        continue;
-                    }
-                    let pts: Vec<[f64; 2]> = members.iter().map(|&i| point(i)).collect();
-                    plot.points(
-                        Points::new(name, pts)
-                            .color(color)
-                            .shape(shape(split))
-                            .radius(3.0),
-                    );
-                }
-            }
+            let class = |i: usize| e.windows[i].class;
+            let value = |i: usize| e.windows[i].value;
+            let split = |i: usize| e.windows[i].split.as_str();
+            let dots = MapDots {
+                class_names: &e.classes,
+                regression: e.regression,
+                n: e.windows.len(),
+                point: &point,
+                class: &class,
+                value: &value,
+                split: &split,
+            };
+            draw_dots(plot, &dots);
             selection.draw(plot, learned, &point);
         });
     let title = if learned { "Learned map" } else { "Input map" };

@@ -4,6 +4,7 @@
 //! (saliency, drawn over the traces in the viewer too). The work runs in a
 //! [`spindle_learn::jobs::ExplainJob`]; this module draws and records requests.
 
+mod dots;
 mod filters;
 mod maps;
 mod overlay;
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 use eframe::egui::{self, RichText, Ui};
 
+pub use dots::live_map;
 pub use maps::MapsPanel;
 pub use overlay::{HeatSpan, draw_heat, heat_spans};
 use paint::{Bar, HeatMap, color_scale, heat_map, importance_bars, largest, ranked};

@@ -111,6 +111,9 @@ pub struct TrainingPanel {
     /// The finished run whose weights the next run starts from
     /// (fine-tuning, `spindle train --init`), if any.
     pub init_from: Option<PathBuf>,
+    /// "Show the map as it learns": the next run sends a map of its
+    /// validation windows every few epochs, drawn below the charts.
+    pub live_map: bool,
 }
 
 impl Default for TrainingPanel {
@@ -128,6 +131,7 @@ impl Default for TrainingPanel {
             job: None,
             cv_folds: "5".into(),
             init_from: None,
+            live_map: false,
         };
         panel.reset_model_values();
         panel
@@ -372,6 +376,11 @@ impl TrainingPanel {
             }
         });
         let can_start = !self.is_training() && self.preview_ready();
+        ui.add_enabled(
+            !self.is_training(),
+            egui::Checkbox::new(&mut self.live_map, "Show the map as it learns"),
+        )
+        .on_hover_text("Every few epochs, map the validation windows (at most 500) as the network's last layer before the decision sees them, so that one can watch the classes come apart. Costs a little time every few epochs; set before starting.");
         cv::ui(ui, &mut self.cv_folds, can_start, cv, commands);
         let Some(h) = &self.history else {
             ui.label(
@@ -446,6 +455,13 @@ impl TrainingPanel {
             ui.colored_label(ui.visuals().warn_fg_color, w);
         }
         training_charts(ui, h, presenting, commands);
+        match &h.live_map {
+            Some(map) => super::explain::live_map(ui, map),
+            None if self.live_map && !h.state.is_over() => {
+                ui.label(RichText::new("The map of the validation windows appears here once the network has looked at them.").weak());
+            }
+            None => {}
+        }
         glossary::row(ui, &["overfitting", "validation set", "chance level"]);
     }
 

@@ -7,7 +7,6 @@
 //! carry another label ("check these labels").
 
 mod neighbours;
-mod pca;
 mod tsne;
 
 use std::path::{Path, PathBuf};
@@ -21,7 +20,7 @@ pub use neighbours::{Suspect, silhouette};
 use super::ExplainError;
 use super::windows::{Truth, WindowSet, model_input, run_all_windows};
 use crate::model::Traced;
-use crate::train::{DeviceChoice, RunInfo, predict_windows};
+use crate::train::{DeviceChoice, RunInfo, pca, predict_windows};
 
 /// The file the CLI writes into the run folder.
 pub const EMBEDDING_TSV: &str = "embedding.tsv";

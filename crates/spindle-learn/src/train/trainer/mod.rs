@@ -1,5 +1,6 @@
 //! The training loop.
 
+mod live_map;
 mod refit;
 
 pub use refit::merged_train;
@@ -216,7 +217,7 @@ pub(super) struct Session<'a> {
     config: &'a TrainConfig,
     device: Device,
     pub(super) varmap: VarMap,
-    net: Box<dyn model::Network>,
+    net: Box<dyn model::Traced>,
     summary: model::ModelSummary,
     /// The trainable variables, which the optimizer updates.
     vars: Vec<Var>,
@@ -293,7 +294,7 @@ impl<'a> Session<'a> {
         };
         let varmap = VarMap::new();
         let vb = seeded_var_builder(&varmap, DType::F32, &device, config.seed);
-        let (net, summary) = model::build(spec, &input, vb)?;
+        let (net, summary) = model::build_traced(spec, &input, vb)?;
         model::seed_dropout(config.seed);
         if let Some(from) = init_from {
             // The run started from is checked as any loaded run is: its
@@ -433,6 +434,7 @@ impl<'a> Session<'a> {
         let mut step_total = 0;
         let mut rng = Rng::new(config.seed ^ 0x5EED);
         let mut order: Vec<usize> = (0..self.ds.train.len()).collect();
+        self.send_live_map(0, events);
         for epoch in 1..=config.epochs {
             let t_epoch = Instant::now();
             let lr = config.schedule.rate(config.lr, epoch - 1, config.epochs);
@@ -471,6 +473,7 @@ impl<'a> Session<'a> {
                 log.append(&metrics, step_total)?;
             }
             let _ = events.send(Event::Epoch(metrics));
+            self.send_live_map(epoch, events);
 
             let score = val_loss.unwrap_or(train_loss);
             if progress.best.as_ref().is_none_or(|(_, b, _)| score < *b) {

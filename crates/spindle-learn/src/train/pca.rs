@@ -1,5 +1,6 @@
 //! Principal components of many long vectors (windows as they enter the
-//! network, or what its penultimate layer makes of them): randomized
+//! network, or what its penultimate layer makes of them; for the Feature
+//! explorer's maps and the live map of training): randomized
 //! subspace iteration with a seeded start, the large products on candle's
 //! CPU matrix multiply, the small eigenproblem by Jacobi rotations. Each
 //! component's sign is fixed (its largest loading positive), so the same
