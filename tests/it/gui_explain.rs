@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use eframe::egui;
 use egui_kittest::kittest::Queryable;
 use spindle_app::gui::{AppCommand, Tab};
 
@@ -32,6 +33,143 @@ fn trained_run(dir: &Path) -> (PathBuf, PathBuf) {
         String::from_utf8_lossy(&out.stderr)
     );
     (eeg, run)
+}
+
+/// EEGNet's spatial filters on the teaching EEG (10-20 names): one scalp
+/// map each, named for screen readers.
+fn spatial_filters_are_scalp_maps(h: &mut AppHarness, run: &Path) {
+    let maps = h.state().parts().training.explain.maps.of(run).unwrap();
+    let filters = maps.filters.as_ref().unwrap();
+    assert_eq!(
+        filters.spatial.len(),
+        16,
+        "EEGNet: D = 2 per temporal filter"
+    );
+    assert!(shows(h, "Spatial filters"));
+    assert_eq!(
+        h.get_all_by_label_contains("on the scalp").count(),
+        16,
+        "one scalp map per spatial filter"
+    );
+    assert!(
+        h.query_by_label_contains("Spatial filter 3 (after temporal filter 1")
+            .is_some()
+    );
+    assert!(shows(h, "negative weight") && shows(h, "positive weight"));
+    assert!(!shows(h, "are not electrodes of the 10-20 system"));
+}
+
+/// A box dragged on the learned map selects exactly the windows of a
+/// rectangle of it; they are listed with their counts, and Clear selection
+/// empties the list.
+fn a_box_on_the_learned_map_selects_the_windows_inside(h: &mut AppHarness, run: &Path) {
+    let n = h
+        .state()
+        .parts()
+        .training
+        .explain
+        .maps
+        .of(run)
+        .unwrap()
+        .embedding
+        .windows
+        .len();
+    let map = format!("Learned map of {n} windows");
+    h.get_by_label(&map).scroll_to_me();
+    // Until the scrolling has settled.
+    let mut r = h.get_by_label(&map).rect();
+    for _ in 0..60 {
+        h.run_steps(1);
+        let now = h.get_by_label(&map).rect();
+        if now == r {
+            break;
+        }
+        r = now;
+    }
+    // From the top left corner to the middle.
+    let from = egui::pos2(r.left() + 2.0, r.top() + 2.0);
+    let to = r.center();
+    h.hover_at(from);
+    h.run_steps(1);
+    h.drag_at(from);
+    h.run_steps(1);
+    for k in 1..=4 {
+        h.hover_at(from + (to - from) * (k as f32 / 4.0));
+        h.run_steps(1);
+    }
+    h.drop_at(to);
+    h.run_steps(2);
+    let maps = &h.state().parts().training.explain.maps;
+    let e = &maps.of(run).unwrap().embedding;
+    let chosen = maps.selection.windows().to_vec();
+    assert!(
+        !chosen.is_empty() && chosen.len() < n,
+        "some windows, not all: {} of {n}",
+        chosen.len()
+    );
+    // The windows chosen are those of a rectangle of the learned map: no
+    // other window lies within their bounding box.
+    let p = |i: usize| e.windows[i].learned;
+    let (mut lo, mut hi) = ([f32::MAX; 2], [f32::MIN; 2]);
+    for &i in &chosen {
+        for d in 0..2 {
+            lo[d] = lo[d].min(p(i)[d]);
+            hi[d] = hi[d].max(p(i)[d]);
+        }
+    }
+    let inside = |i: usize| (0..2).all(|d| (lo[d]..=hi[d]).contains(&p(i)[d]));
+    let strays: Vec<usize> = (0..n)
+        .filter(|&i| inside(i) && !chosen.contains(&i))
+        .collect();
+    assert!(strays.is_empty(), "windows in the box left out: {strays:?}");
+    let per_label = |name: &str| {
+        chosen
+            .iter()
+            .filter(|&&i| e.windows[i].label == name)
+            .count()
+    };
+    let mut counts: Vec<(String, usize)> = e
+        .classes
+        .iter()
+        .map(|c| (c.clone(), per_label(c)))
+        .filter(|(_, k)| *k > 0)
+        .collect();
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let counted: Vec<String> = counts.iter().map(|(c, k)| format!("{c} {k}")).collect();
+    let first = e.windows[chosen[0]].clone();
+    assert!(shows(h, &format!("Selected windows ({})", chosen.len())));
+    assert!(
+        h.query_by_label(&format!("Per label: {}", counted.join(", ")))
+            .is_some(),
+        "{counted:?}"
+    );
+    assert!(shows(h, "Per recording:"));
+    let name = first
+        .file
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(shows(
+        h,
+        &format!(
+            "{name} at {:.1} s ({}): labeled {}, predicted {}",
+            first.onset_s, first.split, first.label, first.predicted
+        )
+    ));
+    h.get_by_label("Clear selection").click();
+    h.run_steps(2);
+    assert!(
+        h.state()
+            .parts()
+            .training
+            .explain
+            .maps
+            .selection
+            .windows()
+            .is_empty()
+    );
+    assert!(!shows(h, "Selected windows ("));
 }
 
 /// The app on `paths` with its runs in `runs`, in a 1400 x 1000 window.
@@ -210,6 +348,8 @@ fn the_feature_explorer_maps_a_run_and_offers_windows_to_check() {
         a.parts().training.explain.maps.of(&run).is_some()
     });
     h.run_steps(2);
+    spatial_filters_are_scalp_maps(&mut h, &run);
+    a_box_on_the_learned_map_selects_the_windows_inside(&mut h, &run);
     let maps = h.state().parts().training.explain.maps.of(&run).unwrap();
     let n = maps.embedding.windows.len();
     assert!(n > 200, "every window of the run: {n}");

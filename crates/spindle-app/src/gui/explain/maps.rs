@@ -181,7 +181,7 @@ fn map_plot(
                 split: &split,
             };
             draw_dots(plot, &dots);
-            selection.draw(plot, learned, &point);
+            selection.draw(plot, &point);
         });
     let title = if learned { "Learned map" } else { "Input map" };
     response.response.widget_info(|| {
@@ -194,8 +194,9 @@ fn map_plot(
     let r = &response.response;
     let at = |p: Option<egui::Pos2>| p.map(|p| response.transform.value_from_position(p));
     let drag = DragState {
+        // Where the button went down, not where the drag was recognized.
         started: if r.drag_started_by(PointerButton::Primary) {
-            at(r.interact_pointer_pos())
+            at(ui.input(|i| i.pointer.press_origin()))
         } else {
             None
         },
@@ -208,6 +209,11 @@ fn map_plot(
     };
     let add = ui.input(|i| i.modifiers.shift);
     selection.follow(learned, drag, add, &point, e.windows.len());
+    selection.draw_box(
+        &ui.painter_at(response.response.rect),
+        &response.transform,
+        learned,
+    );
     if response.response.clicked()
         && let Some(pos) = response.response.interact_pointer_pos()
     {

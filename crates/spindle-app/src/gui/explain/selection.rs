@@ -6,8 +6,8 @@
 
 use std::collections::BTreeMap;
 
-use eframe::egui::{Color32, RichText, Ui};
-use egui_plot::{PlotPoint, PlotPoints, PlotUi, Points, Polygon};
+use eframe::egui::{Color32, Painter, Rect, RichText, Stroke, StrokeKind, Ui};
+use egui_plot::{PlotPoint, PlotTransform, PlotUi, Points};
 use spindle_learn::explain::embedding::Embedding;
 
 use super::super::command::{AppCommand, Commands};
@@ -48,8 +48,8 @@ impl Selection {
     }
 
     /// Draws the selection's rings on a map (`point` gives a window's
-    /// position there) and the box being dragged on it.
-    pub fn draw(&self, plot: &mut PlotUi<'_>, learned: bool, point: &dyn Fn(usize) -> [f64; 2]) {
+    /// position there).
+    pub fn draw(&self, plot: &mut PlotUi<'_>, point: &dyn Fn(usize) -> [f64; 2]) {
         if !self.windows.is_empty() {
             let pts: Vec<[f64; 2]> = self.windows.iter().map(|&i| point(i)).collect();
             plot.points(
@@ -59,17 +59,21 @@ impl Selection {
                     .radius(6.0),
             );
         }
+    }
+
+    /// Draws the box being dragged on a map with `painter` over the plot,
+    /// placed by the plot's `transform` (drawn outside the plot so that it
+    /// does not move the plot's automatic bounds while it grows).
+    pub fn draw_box(&self, painter: &Painter, transform: &PlotTransform, learned: bool) {
         if let Some(d) = self.drag.filter(|d| d.learned == learned) {
-            let corners = vec![
-                [d.from[0], d.from[1]],
-                [d.to[0], d.from[1]],
-                [d.to[0], d.to[1]],
-                [d.from[0], d.to[1]],
-            ];
-            plot.polygon(
-                Polygon::new("selection box", PlotPoints::from(corners))
-                    .fill_color(SELECTED.gamma_multiply(0.15))
-                    .stroke((1.0, SELECTED)),
+            let corner = |p: [f64; 2]| transform.position_from_point(&PlotPoint::new(p[0], p[1]));
+            let rect = Rect::from_two_pos(corner(d.from), corner(d.to));
+            painter.rect(
+                rect,
+                0.0,
+                SELECTED.gamma_multiply(0.15),
+                Stroke::new(1.0, SELECTED),
+                StrokeKind::Inside,
             );
         }
     }
