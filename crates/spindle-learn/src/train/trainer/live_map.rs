@@ -17,7 +17,7 @@ use crate::train::{Event, LiveMap, LiveMapOptions};
 
 /// Whether epoch `epoch` (0: before training) of `epochs` gets a map.
 fn due(options: LiveMapOptions, epoch: usize, epochs: usize) -> bool {
-    epoch <= 1 || epoch == epochs || epoch % options.every_epochs.max(1) == 0
+    epoch <= 1 || epoch == epochs || epoch.is_multiple_of(options.every_epochs.max(1))
 }
 
 /// `max` indices evenly spaced over `0..n` (all of them when `n <= max`).
