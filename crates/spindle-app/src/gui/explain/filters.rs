@@ -14,6 +14,9 @@ use spindle_learn::explain::filters::LearnedFilters;
 use super::paint::{color_scale, diverging};
 use super::scalp::{WeightMap, placed_count, weight_map};
 
+/// Temporal filters named in a legend at most.
+const MAX_LEGEND: usize = 12;
+
 /// Side of one spatial filter's scalp map, points.
 const SMALL_MAP: f32 = 130.0;
 
@@ -40,9 +43,21 @@ pub fn filters(ui: &mut Ui, f: &LearnedFilters) {
         f.layer
     ));
     let colors = distinct_colors(f.temporal.len());
-    Plot::new("filter_responses")
-        .height(240.0)
-        .legend(Legend::default())
+    // A legend of dozens of filters (ShallowConvNet's 40) would hide the
+    // curves: then hovering a curve names it.
+    let legend = f.temporal.len() <= MAX_LEGEND;
+    if !legend {
+        ui.label(
+            RichText::new("Hover a curve to see which filter it is.")
+                .small()
+                .weak(),
+        );
+    }
+    let mut plot = Plot::new("filter_responses");
+    if legend {
+        plot = plot.legend(Legend::default());
+    }
+    plot.height(240.0)
         .x_axis_label("Hz")
         .y_axis_label("gain")
         .show(ui, |plot| {
