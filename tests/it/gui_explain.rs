@@ -2,7 +2,8 @@
 //! run made by the CLI is opened, explained from the Explain view (progress,
 //! then the bars, the scalp map and the saliency map), a window is opened
 //! in the viewer with its saliency drawn over the traces, and an explanation
-//! in progress is cancelled.
+//! in progress is cancelled; the Feature explorer maps a run (the spatial
+//! filters as scalp maps, a box selection, windows to check).
 
 #![cfg(feature = "gui")]
 

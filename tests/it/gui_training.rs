@@ -1,5 +1,6 @@
 //! Drives the real app headless with egui_kittest through training: build a
-//! dataset from a folder of labeled recordings, pick a model, start, pause,
+//! dataset from a folder of labeled recordings, pick a model, start (with the
+//! map of the validation windows as it learns), pause,
 //! resume, stop; train again to the end; read the results, click a cell of
 //! the confusion matrix and jump to one of its windows; compare runs made by
 //! the CLI; run the demo.
@@ -73,6 +74,9 @@ fn builds_a_dataset_trains_with_pause_resume_stop_then_reads_results() {
     step_until(&mut h, "the preview for the MLP", 60, preview_ready);
     assert!(shows(&h, "Layers:"));
 
+    h.get_by_label("Show the map as it learns").click();
+    h.run_steps(1);
+    assert!(h.state().parts().training.panel.live_map);
     h.get_by_label("Start training").click();
     step_until(&mut h, "training to start", 60, |a| {
         a.parts()
@@ -134,7 +138,15 @@ fn builds_a_dataset_trains_with_pause_resume_stop_then_reads_results() {
             unreachable!()
         };
         assert!(o.stopped_early);
+        let map = history
+            .live_map
+            .as_ref()
+            .expect("a map of the validation windows");
+        assert!(map.epoch >= 1, "a map after an epoch: {}", map.epoch);
+        assert_eq!(map.points.len(), map.n_validation.min(500));
+        assert_eq!(map.classes.len(), map.points.len());
     }
+    assert!(shows(&h, "The map as it learns:"));
     // The coach and the kept epoch are stated in words.
     assert!(shows(&h, "Coach:"));
     assert!(shows(&h, "are kept"));
