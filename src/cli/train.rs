@@ -382,6 +382,12 @@ pub(super) fn print_outcome(o: &Outcome, out: &std::path::Path) {
             r.n
         );
     }
+    if let Some(scale) = o.target_scale.filter(|s| !s.is_identity()) {
+        println!(
+            "targets: learned standardized on the training windows (mean {:.4}, sd {:.4}); predictions and errors are in the labels' unit",
+            scale.mean, scale.sd
+        );
+    }
     println!("run folder: {}", out.display());
 }
 

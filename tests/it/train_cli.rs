@@ -322,9 +322,10 @@ fn nan_in_a_brainvision_recording_is_named_with_its_channel_and_time() {
 }
 
 #[test]
-fn a_loss_that_cannot_be_computed_stops_the_run_with_a_plain_message() {
-    // Regression targets of 1e19: their squared error is infinite in f32 on
-    // the very first batch.
+fn regression_targets_far_from_one_train_and_predict_in_their_unit() {
+    // Regression targets of 1e19 and 2e19: their squared error would be
+    // infinite in f32 on the first batch; standardized on the training
+    // split, they train, and the predictions come back in their unit.
     let dir = tempfile::tempdir().unwrap();
     for sub in ["sub-01", "sub-02", "sub-03"] {
         let src = sample(&format!("eeg/{sub}.edf"));
@@ -348,19 +349,34 @@ fn a_loss_that_cannot_be_computed_stops_the_run_with_a_plain_message() {
         .unwrap();
     }
     let run = dir.path().join("r");
-    let line = one_error_line(
+    run_ok(
         spindle()
             .args(["train", "--regression", "--data"])
             .arg(dir.path())
             .args(["--model", "mlp", "--epochs", "3", "--out"])
             .arg(&run),
     );
-    assert_eq!(
-        line,
-        "error: the training loss was inf on the first batch, before any weight was updated: the windows or the labels hold values too large to compute with (e.g. regression targets far from 1, or recordings in the wrong unit); check the data, or scale the targets"
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    let mean = report["target_scale"]["mean"].as_f64().unwrap();
+    assert!((1e19..2e19).contains(&mean), "{report}");
+    assert!(report["test"]["mae"].as_f64().unwrap() < 1e19, "{report}");
+    let table = run_ok(
+        spindle()
+            .args(["predict", "--run"])
+            .arg(&run)
+            .arg(dir.path().join("sub-01.edf")),
     );
-    assert!(!run.join("report.json").exists());
-    assert!(!run.join("model.safetensors").exists(), "nothing kept");
+    let value: f64 = table
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split('\t')
+        .nth(3)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((0.5e19..2.5e19).contains(&value), "predicted {value}");
 }
 
 /// A one-channel WAV recording at 8 kHz of `seconds`, labeled every 0.25 s

@@ -88,6 +88,8 @@ pub struct Outcome {
     /// What the final model was trained on when it was trained again on
     /// training plus validation (`None`: the first pass's kept epoch).
     pub final_fit: Option<super::FinalFit>,
+    /// A regression's target standardization (`None` for a classifier).
+    pub target_scale: Option<super::TargetScale>,
 }
 
 /// Progress of a training job, sent over a channel.

@@ -21,6 +21,7 @@ mod predict;
 mod run_check;
 mod run_folder;
 mod stages;
+mod target_scale;
 mod trainer;
 mod weights_file;
 
@@ -48,6 +49,7 @@ pub use run_check::MAX_RUN_JSON_BYTES;
 pub(crate) use run_folder::sha256_file;
 pub use run_folder::{RunInfo, RunPaths};
 pub use stages::{predict_stages, run_stages, scoring_from_windows, stage_classes};
+pub use target_scale::TargetScale;
 pub use trainer::{TrainRequest, merged_train, train};
 pub use weights_file::{
     MAX_HEADER_BYTES, TensorEntry, WeightsHeader, read_weights_header, save_weights,

@@ -1,5 +1,7 @@
 //! The training loop.
 
+mod files;
+mod init_from;
 mod refit;
 
 pub use refit::merged_train;
@@ -20,13 +22,16 @@ use super::evaluate::{Predictions, predict_windows};
 use super::final_fit::{FinalFit, smoothed_best_epoch};
 use super::loss;
 use super::memory;
-use super::run_folder::{DataFile, MetricsLog, RunInfo, RunPaths, sha256_file};
+use super::run_folder::{MetricsLog, RunInfo, RunPaths};
 use super::{
-    Command, EpochMetrics, Event, Outcome, StartInfo, TrainConfig, TrainError, select_device,
+    Command, EpochMetrics, Event, Outcome, StartInfo, TargetScale, TrainConfig, TrainError,
+    select_device,
 };
 use crate::dataset::augment::{Transform, batch_seed};
 use crate::dataset::{Dataset, DatasetConfig, DatasetError, Representation, SplitData};
 use crate::model::{self, InputShape, ModelSpec, seeded_var_builder, trainable_vars};
+use files::{run_info, write_predictions, write_report};
+use init_from::load_matching;
 
 /// Everything one training run needs.
 #[derive(Debug, Clone)]
@@ -123,7 +128,7 @@ fn run(
         Some(p) => {
             std::fs::create_dir_all(&p.dir).map_err(|e| TrainError::run_folder(&p.dir, e))?;
             let summary = &session.summary;
-            let info = run_info(
+            let mut info = run_info(
                 &ds,
                 &dataset_config,
                 &spec,
@@ -132,6 +137,7 @@ fn run(
                 &session.device,
             )?
             .with_label_files(&label_files);
+            info.target_scale = ds.regression.then_some(session.target);
             info.save(&p.dir)?;
             weights_meta = super::weights_metadata(&info);
             run_info_saved = Some(info);
@@ -167,6 +173,7 @@ fn run(
             batch: session.batch,
             device: session.device.clone(),
             epochs,
+            target: session.target,
         };
         match refit::refit(&all, plan, commands, events)? {
             refit::RefitEnd::Done(snap, predictions) => {
@@ -225,6 +232,9 @@ pub(super) struct Session<'a> {
     class_weights: Option<Tensor>,
     /// Windows per step.
     pub(super) batch: usize,
+    /// A regression's targets standardized on the training split (identity
+    /// for a classifier); predictions are given back in the target's unit.
+    pub(super) target: TargetScale,
     /// No `Batch` events (a refit, whose steps the live charts do not show).
     pub(super) quiet_batches: bool,
     /// Rows and columns of one window as the model sees it.
@@ -351,6 +361,11 @@ impl<'a> Session<'a> {
             opt,
             class_weights,
             batch,
+            target: if ds.regression {
+                TargetScale::fit(&ds.train.values)
+            } else {
+                TargetScale::IDENTITY
+            },
             quiet_batches: false,
             channels,
             samples,
@@ -566,7 +581,10 @@ impl<'a> Session<'a> {
         let out = self.net.forward_t(&xb, true)?;
         let mut correct = 0;
         let loss = if ds.regression {
-            let y: Vec<f32> = idx.iter().map(|&i| ds.train.values[i]).collect();
+            let y: Vec<f32> = idx
+                .iter()
+                .map(|&i| self.target.standardize(ds.train.values[i]))
+                .collect();
             loss::mse(&out, &Tensor::from_vec(y, b, device)?)?
         } else {
             let y: Vec<u32> = idx.iter().map(|&i| ds.train.y[i] as u32).collect();
@@ -585,8 +603,8 @@ impl<'a> Session<'a> {
             // No weight has been updated yet: the learning rate is not the cause.
             return Err(TrainError::Diverged(format!(
                 "the training loss was {loss_value} on the first batch, before any weight was updated: \
-                 the windows or the labels hold values too large to compute with (e.g. regression targets \
-                 far from 1, or recordings in the wrong unit); check the data, or scale the targets"
+                 the windows hold values too large to compute with (e.g. recordings in the wrong unit \
+                 without normalization); check the data"
             )));
         }
         if !loss_value.is_finite() {
@@ -602,6 +620,12 @@ impl<'a> Session<'a> {
             clip_gradients(&mut grads, &self.vars, max_norm)?;
         }
         self.opt.step(&grads)?;
+        // A regression's loss in the target's unit squared, as validation's.
+        let loss_value = if ds.regression {
+            self.target.unscale_mse(loss_value)
+        } else {
+            loss_value
+        };
         Ok((loss_value, correct))
     }
 
@@ -633,16 +657,19 @@ impl<'a> Session<'a> {
         self.opt.set_learning_rate(lr);
     }
 
-    /// The network's outputs for the windows of `split`.
+    /// The network's outputs for the windows of `split` (a regression's in
+    /// the target's unit).
     pub(super) fn predict(&self, split: &SplitData) -> Result<Predictions, TrainError> {
-        Ok(predict_windows(
+        let mut p = predict_windows(
             self.net.as_ref(),
             &split.x,
             self.channels,
             self.samples,
             self.batch,
             &self.device,
-        )?)
+        )?;
+        self.target.unscale_predictions(&mut p);
+        Ok(p)
     }
 
     /// Restores the kept weights and scores them on the test and validation
@@ -672,6 +699,7 @@ impl<'a> Session<'a> {
             validation_regression: None,
             normalization: ds.summary.normalization.clone(),
             final_fit: None,
+            target_scale: ds.regression.then_some(self.target),
         };
         let test_pred = self.predict(&ds.test)?;
         let val_pred = self.predict(&ds.validation)?;
@@ -816,247 +844,4 @@ fn restore(varmap: &VarMap, snap: &Snapshot) -> candle_core::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Copies into `varmap` every tensor of the safetensors file whose name and
-/// shape match; returns (copied, total in the map).
-fn load_matching(varmap: &VarMap, path: &Path, device: &Device) -> Result<Loaded, TrainError> {
-    let tensors = candle_core::safetensors::load(path, device)
-        .map_err(|e| TrainError::run_folder(path, e))?;
-    let data = varmap
-        .data()
-        .lock()
-        .map_err(|_| TrainError::run_folder(path, "variable map lock poisoned"))?;
-    let mut loaded = Loaded {
-        copied: 0,
-        total: data.len(),
-        reinitialized: Vec::new(),
-    };
-    let mut names: Vec<&String> = data.keys().collect();
-    names.sort();
-    for name in names {
-        let Some(var) = data.get(name) else { continue };
-        match tensors.get(name) {
-            Some(t) if t.dims() == var.dims() => {
-                var.set(t)?;
-                loaded.copied += 1;
-            }
-            Some(t) => loaded.reinitialized.push(format!(
-                "{name} ({:?} here, {:?} in the run)",
-                var.dims(),
-                t.dims()
-            )),
-            None => loaded
-                .reinitialized
-                .push(format!("{name} (not in the run)")),
-        }
-    }
-    Ok(loaded)
-}
-
-/// What [`load_matching`] took from a run's weights.
-struct Loaded {
-    /// Tensors copied.
-    copied: usize,
-    /// Tensors of the new network.
-    total: usize,
-    /// The new network's tensors left as freshly initialized, each with why.
-    reinitialized: Vec<String>,
-}
-
-impl Loaded {
-    /// The warning that says what fine-tuning from `from` kept.
-    fn message(&self, from: &Path) -> String {
-        let mut m = format!(
-            "fine-tuning: started from {} of {} tensors of {}",
-            self.copied,
-            self.total,
-            from.display()
-        );
-        if !self.reinitialized.is_empty() {
-            m.push_str(&format!(
-                "; re-initialized (they do not fit the new data): {}",
-                self.reinitialized.join(", ")
-            ));
-        }
-        m
-    }
-}
-
-fn run_info(
-    ds: &Dataset,
-    dataset_config: &DatasetConfig,
-    spec: &ModelSpec,
-    summary: &model::ModelSummary,
-    config: &TrainConfig,
-    device: &Device,
-) -> Result<RunInfo, TrainError> {
-    let data = ds
-        .files
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            Ok(DataFile {
-                path: p.clone(),
-                role: if i < ds.train_files {
-                    "train"
-                } else if i < ds.train_files + ds.validation_files {
-                    "validation"
-                } else {
-                    "test"
-                }
-                .into(),
-                sha256: sha256_file(p)?,
-                labels: None,
-            })
-        })
-        .collect::<Result<Vec<_>, TrainError>>()?;
-    let versions = [
-        ("spindle".to_string(), env!("CARGO_PKG_VERSION").to_string()),
-        ("candle".to_string(), "0.11.1".to_string()),
-    ]
-    .into_iter()
-    .collect();
-    Ok(RunInfo {
-        spindle_version: env!("CARGO_PKG_VERSION").into(),
-        data,
-        dataset_config: dataset_config.clone(),
-        channels: ds.channels.clone(),
-        rate_hz: ds.rate_hz,
-        window_len: ds.window_len,
-        stride_len: ds.stride_len,
-        input_channels: ds.input_channels,
-        input_len: ds.input_len,
-        input_rate_hz: ds.input_rate_hz,
-        normalization_mode: ds.normalization,
-        classes: ds.classes.clone(),
-        regression: ds.regression,
-        whole_file: ds.whole_file,
-        normalization: ds.stats.clone(),
-        model: spec.clone(),
-        model_summary: summary.clone(),
-        train: config.clone(),
-        device: device_name(device),
-        split: ds.summary.clone(),
-        versions,
-        input_unit: ds.input_unit.clone(),
-        final_fit: None,
-    })
-}
-
-/// `report.json`: test and validation scores, best epoch, training time.
-fn write_report(path: &Path, o: &Outcome) -> Result<(), TrainError> {
-    let value = if o.test_regression.is_some() || o.validation_regression.is_some() {
-        serde_json::json!({
-            "test": o.test_regression,
-            "validation": o.validation_regression,
-            "best_epoch": o.best_epoch,
-            "epochs_run": o.epochs_run,
-            "stopped_early": o.stopped_early,
-            "train_seconds": o.train_seconds,
-            "normalization": o.normalization,
-            "final_fit": o.final_fit,
-        })
-    } else {
-        serde_json::json!({
-            "test": o.test,
-            "validation": o.validation,
-            "best_epoch": o.best_epoch,
-            "epochs_run": o.epochs_run,
-            "stopped_early": o.stopped_early,
-            "train_seconds": o.train_seconds,
-            "normalization": o.normalization,
-            "final_fit": o.final_fit,
-        })
-    };
-    let text = serde_json::to_string_pretty(&value).map_err(|e| TrainError::run_folder(path, e))?;
-    spindle_signals::recording::write_atomic(path, text.as_bytes())
-        .map_err(|e| TrainError::run_folder(path, e))
-}
-
-/// `predictions.tsv`: one row per test window.
-fn write_predictions(path: &Path, ds: &Dataset, p: &Predictions) -> Result<(), TrainError> {
-    use std::fmt::Write as _;
-    let mut s = String::from("file\tonset\tduration\ttrue\tpredicted");
-    let duration = ds.window_len as f64 / ds.rate_hz;
-    if ds.regression {
-        s.push('\n');
-        for (i, w) in ds.test.windows.iter().enumerate() {
-            let pred = p.outputs.get(i * p.k).copied().unwrap_or(f32::NAN);
-            let _ = writeln!(
-                s,
-                "{}\t{:.3}\t{duration:.3}\t{}\t{pred}",
-                ds.files[w.source].display(),
-                w.onset_s,
-                w.class
-            );
-        }
-    } else {
-        for c in &ds.classes {
-            let _ = write!(s, "\tp_{c}");
-        }
-        s.push('\n');
-        let probs = p.probabilities();
-        let classes = p.classes();
-        for (i, w) in ds.test.windows.iter().enumerate() {
-            let _ = write!(
-                s,
-                "{}\t{:.3}\t{duration:.3}\t{}\t{}",
-                ds.files[w.source].display(),
-                w.onset_s,
-                w.class,
-                ds.classes[classes[i]]
-            );
-            for q in &probs[i] {
-                let _ = write!(s, "\t{q:.4}");
-            }
-            s.push('\n');
-        }
-    }
-    spindle_signals::recording::write_atomic(path, s.as_bytes())
-        .map_err(|e| TrainError::run_folder(path, e))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fine_tuning_names_the_tensors_that_do_not_fit() {
-        let dev = Device::Cpu;
-        let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join("model.safetensors");
-        let saved: HashMap<String, Tensor> = [
-            (
-                "conv.weight",
-                Tensor::ones((4, 2), DType::F32, &dev).unwrap(),
-            ),
-            (
-                "head.weight",
-                Tensor::ones((3, 4), DType::F32, &dev).unwrap(),
-            ),
-        ]
-        .into_iter()
-        .map(|(k, t)| (k.to_string(), t))
-        .collect();
-        candle_core::safetensors::save(&saved, &path).unwrap();
-        let varmap = VarMap::new();
-        let vb = candle_nn::VarBuilder::from_varmap(&varmap, DType::F32, &dev);
-        vb.get((4, 2), "conv.weight").unwrap();
-        vb.get((2, 4), "head.weight").unwrap();
-        vb.get(2, "head.bias").unwrap();
-        let loaded = load_matching(&varmap, &path, &dev).unwrap();
-        assert_eq!((loaded.copied, loaded.total), (1, 3));
-        let m = loaded.message(Path::new("old-run"));
-        assert!(
-            m.starts_with("fine-tuning: started from 1 of 3 tensors of old-run"),
-            "{m}"
-        );
-        assert!(m.contains("head.bias (not in the run)"), "{m}");
-        assert!(
-            m.contains("head.weight ([2, 4] here, [3, 4] in the run)"),
-            "{m}"
-        );
-        assert!(!m.contains("conv.weight"), "{m}");
-    }
 }
