@@ -335,7 +335,7 @@ impl Progress {
 /// Prints how a run ended: the kept epoch, normalization, test scores, its folder.
 pub(super) fn print_outcome(o: &Outcome, out: &std::path::Path) {
     println!(
-        "kept epoch {} of {} ({:.1} s of training){}",
+        "kept epoch {} of {} ({:.1} s of training){}{}",
         o.best_epoch,
         o.epochs_run,
         o.train_seconds,
@@ -343,7 +343,10 @@ pub(super) fn print_outcome(o: &Outcome, out: &std::path::Path) {
             ", stopped early"
         } else {
             ""
-        }
+        },
+        o.kept_by
+            .map(|k| format!("; chosen by {}", k.describe()))
+            .unwrap_or_default()
     );
     if let Some(choice) = &o.normalization {
         println!("normalization: {}", choice.reason);

@@ -38,6 +38,7 @@ pub(crate) fn run_info(classes: &[&str]) -> RunInfo {
         input_unit: None,
         final_fit: None,
         target_scale: None,
+        kept_by: None,
     }
 }
 

@@ -90,6 +90,8 @@ pub struct Outcome {
     pub final_fit: Option<super::FinalFit>,
     /// A regression's target standardization (`None` for a classifier).
     pub target_scale: Option<super::TargetScale>,
+    /// The rule that chose the kept epoch (`best_epoch`).
+    pub kept_by: Option<super::KeptBy>,
 }
 
 /// Progress of a training job, sent over a channel.

@@ -31,7 +31,7 @@ pub use device::{DeviceChoice, available_devices, device_name, select_device};
 pub use error::TrainError;
 pub use evaluate::{Predictions, predict_windows};
 pub use events::{Command, EpochMetrics, Event, Failure, FailureStage, Outcome, StartInfo};
-pub use final_fit::{FinalFit, REFIT_MAX_WINDOWS, Refit, smoothed_best_epoch};
+pub use final_fit::{FinalFit, KeptBy, REFIT_MAX_WINDOWS, Refit, smoothed_best_epoch};
 pub use history::{BatchPoint, JobState, RunHistory};
 pub use loss::cross_entropy;
 pub use memory::{

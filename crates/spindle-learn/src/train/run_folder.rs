@@ -126,6 +126,12 @@ pub struct RunInfo {
     /// targets were standardized, and in classifiers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_scale: Option<super::TargetScale>,
+    /// The rule that chooses the kept epoch of the first pass (the smoothed
+    /// validation minimum, or the lowest training loss without validation);
+    /// `None` in runs made before it was recorded, which kept the raw
+    /// minimum of the validation loss.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_by: Option<super::KeptBy>,
 }
 
 impl RunInfo {

@@ -72,6 +72,7 @@ pub(super) fn run_info(
         input_unit: ds.input_unit.clone(),
         final_fit: None,
         target_scale: None,
+        kept_by: None,
     })
 }
 
@@ -88,6 +89,7 @@ pub(super) fn write_report(path: &Path, o: &Outcome) -> Result<(), TrainError> {
             "normalization": o.normalization,
             "final_fit": o.final_fit,
             "target_scale": o.target_scale,
+            "kept_by": o.kept_by,
         })
     } else {
         serde_json::json!({
@@ -99,6 +101,7 @@ pub(super) fn write_report(path: &Path, o: &Outcome) -> Result<(), TrainError> {
             "train_seconds": o.train_seconds,
             "normalization": o.normalization,
             "final_fit": o.final_fit,
+            "kept_by": o.kept_by,
         })
     };
     let text = serde_json::to_string_pretty(&value).map_err(|e| TrainError::run_folder(path, e))?;

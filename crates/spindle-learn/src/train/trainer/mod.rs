@@ -19,7 +19,7 @@ use spindle_signals::rng::Rng;
 
 use super::device::device_name;
 use super::evaluate::{Predictions, predict_windows};
-use super::final_fit::{FinalFit, smoothed_best_epoch};
+use super::final_fit::{FinalFit, KeptBy, SmoothedKeeper, smoothed_best_epoch};
 use super::loss;
 use super::memory;
 use super::run_folder::{MetricsLog, RunInfo, RunPaths};
@@ -138,6 +138,7 @@ fn run(
             )?
             .with_label_files(&label_files);
             info.target_scale = ds.regression.then_some(session.target);
+            info.kept_by = Some(KeptBy::for_validation(!ds.validation.is_empty()));
             info.save(&p.dir)?;
             weights_meta = super::weights_metadata(&info);
             run_info_saved = Some(info);
@@ -244,9 +245,11 @@ pub(super) struct Session<'a> {
 
 /// Where the epochs got to.
 struct Progress {
-    /// The kept epoch: its number, its validation (or training) loss and its
-    /// weights.
+    /// The kept epoch: its number, its validation (or training) loss
+    /// (smoothed as `kept_by` says) and its weights.
     best: Option<(usize, f64, Snapshot)>,
+    /// The rule that chose it.
+    kept_by: KeptBy,
     epochs_run: usize,
     stopped_early: bool,
     /// The validation loss of each epoch run (empty without validation).
@@ -437,14 +440,20 @@ impl<'a> Session<'a> {
         events: &Sender<Event>,
     ) -> Result<Option<Progress>, TrainError> {
         let config = self.config;
+        let kept_by = KeptBy::for_validation(!self.ds.validation.is_empty());
+        let mut keeper = SmoothedKeeper::new(kept_by);
         let mut progress = Progress {
             best: None,
+            kept_by,
             epochs_run: 0,
             stopped_early: false,
             val_losses: Vec::new(),
             user_stopped: false,
         };
-        let mut since_best = 0;
+        // Early stopping counts epochs since the raw loss last improved.
+        let (mut since_best, mut lowest) = (0, f64::INFINITY);
+        // The kept epoch whose weights are in the run folder.
+        let mut saved_epoch = None;
         let mut step_total = 0;
         let mut rng = Rng::new(config.seed ^ 0x5EED);
         let mut order: Vec<usize> = (0..self.ds.train.len()).collect();
@@ -488,30 +497,61 @@ impl<'a> Session<'a> {
             let _ = events.send(Event::Epoch(metrics));
 
             let score = val_loss.unwrap_or(train_loss);
-            if progress.best.as_ref().is_none_or(|(_, b, _)| score < *b) {
-                let snap = snapshot(&self.varmap)?;
-                if let Some(p) = paths {
-                    super::save_weights(&snap, weights_meta, &p.weights())?;
-                }
-                progress.best = Some((epoch, score, snap));
-                since_best = 0;
+            // Every epoch's weights wait until its smoothed loss is known.
+            if let Some((kept, value)) = keeper.push(score, snapshot(&self.varmap)?) {
+                saved_epoch = self.save_kept(&keeper, paths, weights_meta)?;
                 let _ = events.send(Event::NewBest {
-                    epoch,
-                    val_loss: score,
+                    epoch: kept,
+                    val_loss: value,
                 });
+            }
+            if score < lowest {
+                (lowest, since_best) = (score, 0);
             } else {
                 since_best += 1;
                 if config.patience.is_some_and(|p| since_best >= p) {
                     let _ = events.send(Event::Warning(format!(
-                        "early stopping: no better validation loss for {since_best} epochs; keeping epoch {}",
-                        progress.best.as_ref().map_or(0, |b| b.0)
+                        "early stopping: no better validation loss for {since_best} epochs"
                     )));
                     progress.stopped_early = epoch < config.epochs;
                     break;
                 }
             }
         }
+        // The last epochs' smoothed losses (their windows cut by the end).
+        let before = keeper.kept_epoch();
+        progress.best = keeper.finish();
+        if let Some((epoch, value, snap)) = &progress.best {
+            if Some(*epoch) != before {
+                let _ = events.send(Event::NewBest {
+                    epoch: *epoch,
+                    val_loss: *value,
+                });
+            }
+            if let Some(p) = paths
+                && Some(*epoch) != saved_epoch
+            {
+                super::save_weights(snap, weights_meta, &p.weights())?;
+            }
+        }
         Ok(Some(progress))
+    }
+
+    /// Writes the kept epoch's weights into the run folder (when there is
+    /// one); the epoch written.
+    fn save_kept(
+        &self,
+        keeper: &SmoothedKeeper<Snapshot>,
+        paths: Option<&RunPaths>,
+        weights_meta: &BTreeMap<String, String>,
+    ) -> Result<Option<usize>, TrainError> {
+        match (paths, keeper.kept()) {
+            (Some(p), Some((epoch, _, snap))) => {
+                super::save_weights(snap, weights_meta, &p.weights())?;
+                Ok(Some(*epoch))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// The training steps of `epoch` over the windows in `order`, obeying
@@ -700,6 +740,7 @@ impl<'a> Session<'a> {
             normalization: ds.summary.normalization.clone(),
             final_fit: None,
             target_scale: ds.regression.then_some(self.target),
+            kept_by: Some(progress.kept_by),
         };
         let test_pred = self.predict(&ds.test)?;
         let val_pred = self.predict(&ds.validation)?;
