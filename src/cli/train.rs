@@ -391,6 +391,9 @@ pub(super) fn print_outcome(o: &Outcome, out: &std::path::Path) {
             scale.mean, scale.sd
         );
     }
+    if !o.timings.phases.is_empty() {
+        println!("where the time went:\n{}", o.timings.table());
+    }
     println!("run folder: {}", out.display());
 }
 

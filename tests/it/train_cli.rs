@@ -71,6 +71,26 @@ fn train_writes_a_complete_run_folder_and_predict_reuses_it() {
     }
     assert!(report["best_epoch"].as_u64().unwrap() >= 1);
     assert!(report["train_seconds"].as_f64().unwrap() > 0.0);
+    // Where the time went, phase by phase, printed and in the report.
+    assert!(stdout.contains("where the time went:"), "{stdout}");
+    let phases: Vec<&str> = report["timings"]["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["phase"].as_str().unwrap())
+        .collect();
+    for phase in [
+        "loading",
+        "windowing",
+        "model build",
+        "training steps",
+        "validation",
+        "test evaluation",
+        "writing",
+    ] {
+        assert!(phases.contains(&phase), "{phase} missing from {phases:?}");
+    }
+    assert_eq!(report["kept_by"], "smoothed_validation_loss");
     let info: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("run.json")).unwrap()).unwrap();
     assert_eq!(info["data"].as_array().unwrap().len(), 5);

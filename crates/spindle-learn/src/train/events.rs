@@ -92,6 +92,8 @@ pub struct Outcome {
     pub target_scale: Option<super::TargetScale>,
     /// The rule that chose the kept epoch (`best_epoch`).
     pub kept_by: Option<super::KeptBy>,
+    /// Where the run's time went, phase by phase.
+    pub timings: super::Timings,
 }
 
 /// Progress of a training job, sent over a channel.

@@ -22,6 +22,7 @@ mod run_check;
 mod run_folder;
 mod stages;
 mod target_scale;
+pub mod timings;
 mod trainer;
 mod weights_file;
 
@@ -50,6 +51,7 @@ pub(crate) use run_folder::sha256_file;
 pub use run_folder::{RunInfo, RunPaths};
 pub use stages::{predict_stages, run_stages, scoring_from_windows, stage_classes};
 pub use target_scale::TargetScale;
+pub use timings::{PhaseTime, Timings};
 pub use trainer::{TrainRequest, merged_train, train};
 pub use weights_file::{
     MAX_HEADER_BYTES, TensorEntry, WeightsHeader, read_weights_header, save_weights,

@@ -90,6 +90,7 @@ pub(super) fn write_report(path: &Path, o: &Outcome) -> Result<(), TrainError> {
             "final_fit": o.final_fit,
             "target_scale": o.target_scale,
             "kept_by": o.kept_by,
+            "timings": o.timings,
         })
     } else {
         serde_json::json!({
@@ -102,6 +103,7 @@ pub(super) fn write_report(path: &Path, o: &Outcome) -> Result<(), TrainError> {
             "normalization": o.normalization,
             "final_fit": o.final_fit,
             "kept_by": o.kept_by,
+            "timings": o.timings,
         })
     };
     let text = serde_json::to_string_pretty(&value).map_err(|e| TrainError::run_folder(path, e))?;

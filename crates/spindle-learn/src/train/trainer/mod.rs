@@ -23,6 +23,7 @@ use super::final_fit::{FinalFit, KeptBy, SmoothedKeeper, smoothed_best_epoch};
 use super::loss;
 use super::memory;
 use super::run_folder::{MetricsLog, RunInfo, RunPaths};
+use super::timings::{self as phase, Timings};
 use super::{
     Command, EpochMetrics, Event, Outcome, StartInfo, TargetScale, TrainConfig, TrainError,
     select_device,
@@ -51,6 +52,9 @@ pub struct TrainRequest {
     /// Label files given explicitly (recording -> label file), recorded in
     /// `run.json` so that the run's windows can be rebuilt.
     pub label_files: std::collections::BTreeMap<PathBuf, PathBuf>,
+    /// Where the time went before training (loading, windowing, the
+    /// normalization probes); the run adds its own phases.
+    pub timings: Timings,
 }
 
 /// A snapshot of every variable (weights and batch-norm statistics).
@@ -117,10 +121,17 @@ fn run(
         run_dir,
         init_from,
         label_files,
+        timings,
     } = req;
     let device = select_device(config.device)?;
+    let built = Instant::now();
     let mut session = Session::new(&ds, &spec, &config, device, init_from.as_deref(), events)?;
+    session.timings = timings;
+    session
+        .timings
+        .add(phase::MODEL_BUILD, built.elapsed().as_secs_f64());
     session.announce(&spec, &dataset_config, events)?;
+    let writing = Instant::now();
     let paths = run_dir.as_deref().map(RunPaths::new);
     let mut weights_meta = BTreeMap::new();
     let mut run_info_saved = None;
@@ -146,6 +157,9 @@ fn run(
         }
         None => None,
     };
+    session
+        .timings
+        .add(phase::WRITING, writing.elapsed().as_secs_f64());
     let started = Instant::now();
     let Some(progress) = session.train_epochs(
         paths.as_ref(),
@@ -161,7 +175,11 @@ fn run(
         && config.refit.applies(ds.train.len(), ds.validation.len()))
     .then(|| smoothed_best_epoch(&progress.val_losses))
     .flatten();
+    let evaluating = Instant::now();
     let (mut outcome, mut test_pred) = session.evaluate_kept(progress, 0.0, run_dir)?;
+    let mut timings = std::mem::take(&mut session.timings);
+    timings.add(phase::TEST_EVALUATION, evaluating.elapsed().as_secs_f64());
+    let refitting = Instant::now();
     if let Some(epochs) = refit_epochs {
         let all = refit::merged_train(&ds);
         let _ = events.send(Event::Warning(format!(
@@ -208,11 +226,20 @@ fn run(
             refit::RefitEnd::Cancelled => return Ok(None),
         }
     }
+    if refit_epochs.is_some() {
+        timings.add(phase::REFIT, refitting.elapsed().as_secs_f64());
+    }
     outcome.train_seconds = started.elapsed().as_secs_f64();
     if let Some(p) = &paths {
-        // The report marks the run complete: everything else is written first.
+        // The report marks the run complete: everything else is written
+        // first. Its own writing is the one thing its timings cannot hold.
+        let writing = Instant::now();
         write_predictions(&p.predictions_tsv(), &ds, &test_pred)?;
+        timings.add(phase::WRITING, writing.elapsed().as_secs_f64());
+        outcome.timings = timings;
         write_report(&p.report_json(), &outcome)?;
+    } else {
+        outcome.timings = timings;
     }
     Ok(Some(outcome))
 }
@@ -238,6 +265,8 @@ pub(super) struct Session<'a> {
     pub(super) target: TargetScale,
     /// No `Batch` events (a refit, whose steps the live charts do not show).
     pub(super) quiet_batches: bool,
+    /// Where the time went so far.
+    pub(super) timings: Timings,
     /// Rows and columns of one window as the model sees it.
     channels: usize,
     samples: usize,
@@ -370,6 +399,7 @@ impl<'a> Session<'a> {
                 TargetScale::IDENTITY
             },
             quiet_batches: false,
+            timings: Timings::default(),
             channels,
             samples,
         })
@@ -462,23 +492,30 @@ impl<'a> Session<'a> {
             let lr = config.schedule.rate(config.lr, epoch - 1, config.epochs);
             self.opt.set_learning_rate(lr);
             rng.shuffle(&mut order);
-            let (loss_sum, correct, seen) =
-                match self.train_epoch(epoch, &order, &mut step_total, commands, events)? {
-                    EpochEnd::Done {
-                        loss_sum,
-                        correct,
-                        seen,
-                    } => (loss_sum, correct, seen),
-                    EpochEnd::Stop => {
-                        progress.stopped_early = true;
-                        progress.user_stopped = true;
-                        break;
-                    }
-                    EpochEnd::Cancel => return Ok(None),
-                };
+            let stepping = Instant::now();
+            let end = self.train_epoch(epoch, &order, &mut step_total, commands, events)?;
+            self.timings
+                .add(phase::TRAINING_STEPS, stepping.elapsed().as_secs_f64());
+            let (loss_sum, correct, seen) = match end {
+                EpochEnd::Done {
+                    loss_sum,
+                    correct,
+                    seen,
+                } => (loss_sum, correct, seen),
+                EpochEnd::Stop => {
+                    progress.stopped_early = true;
+                    progress.user_stopped = true;
+                    break;
+                }
+                EpochEnd::Cancel => return Ok(None),
+            };
             progress.epochs_run = epoch;
             let train_loss = loss_sum / seen.max(1) as f64;
+            let validating = Instant::now();
             let validation = self.validate()?;
+            self.timings
+                .add(phase::VALIDATION, validating.elapsed().as_secs_f64());
+            let checkpointing = Instant::now();
             let val_loss = validation.loss;
             progress.val_losses.extend(val_loss);
             let metrics = EpochMetrics {
@@ -505,6 +542,8 @@ impl<'a> Session<'a> {
                     val_loss: value,
                 });
             }
+            self.timings
+                .add(phase::CHECKPOINTS, checkpointing.elapsed().as_secs_f64());
             if score < lowest {
                 (lowest, since_best) = (score, 0);
             } else {
@@ -741,6 +780,7 @@ impl<'a> Session<'a> {
             final_fit: None,
             target_scale: ds.regression.then_some(self.target),
             kept_by: Some(progress.kept_by),
+            timings: Timings::default(),
         };
         let test_pred = self.predict(&ds.test)?;
         let val_pred = self.predict(&ds.validation)?;
