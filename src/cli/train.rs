@@ -336,7 +336,7 @@ impl Progress {
 /// Prints how a run ended: the kept epoch, normalization, test scores, its folder.
 pub(super) fn print_outcome(o: &Outcome, out: &std::path::Path) {
     println!(
-        "kept epoch {} of {} ({:.1} s of training){}",
+        "kept epoch {} of {} ({:.1} s of training){}{}",
         o.best_epoch,
         o.epochs_run,
         o.train_seconds,
@@ -344,7 +344,10 @@ pub(super) fn print_outcome(o: &Outcome, out: &std::path::Path) {
             ", stopped early"
         } else {
             ""
-        }
+        },
+        o.kept_by
+            .map(|k| format!("; chosen by {}", k.describe()))
+            .unwrap_or_default()
     );
     if let Some(choice) = &o.normalization {
         println!("normalization: {}", choice.reason);
@@ -382,6 +385,15 @@ pub(super) fn print_outcome(o: &Outcome, out: &std::path::Path) {
             r.r2.map_or("-".into(), |v| format!("{v:.3}")),
             r.n
         );
+    }
+    if let Some(scale) = o.target_scale.filter(|s| !s.is_identity()) {
+        println!(
+            "targets: learned standardized on the training windows (mean {:.4}, sd {:.4}); predictions and errors are in the labels' unit",
+            scale.mean, scale.sd
+        );
+    }
+    if !o.timings.phases.is_empty() {
+        println!("where the time went:\n{}", o.timings.table());
     }
     println!("run folder: {}", out.display());
 }

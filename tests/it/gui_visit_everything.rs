@@ -713,7 +713,7 @@ fn the_regression_demo_trains_eegnet_on_the_reaction_times() {
     assert!(panel.options.regression, "a regression");
     assert_eq!(
         (panel.options.model.as_str(), panel.options.epochs),
-        ("eegnet", 60)
+        ("eegnet", 10)
     );
     let roles = panel.data_roles();
     assert_eq!(roles.train.len(), 5, "{roles:?}");

@@ -535,3 +535,46 @@ fn a_bids_dataset_trains_on_its_events_and_label_edits_land_under_bids_names() {
             .exists()
     );
 }
+
+#[test]
+fn onnx_export_of_a_regression_gives_the_targets_unit() {
+    // The reaction times in seconds, learned standardized: the exported
+    // model undoes the standardization as `predict` does.
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("reaction");
+    run_ok(
+        spindle()
+            .args(["train", "--regression", "--data"])
+            .arg(sample("reaction_time"))
+            .args(["--model", "mlp", "--model-param", "hidden=16"])
+            .args(["--epochs", "2", "--normalization", "zscore", "--out"])
+            .arg(&run),
+    );
+    run_ok(
+        spindle()
+            .args(["export", "--to", "onnx", "--run"])
+            .arg(&run),
+    );
+    let loaded = load_run(&run, DeviceChoice::Cpu).unwrap();
+    let scale = loaded
+        .info
+        .target_scale
+        .expect("a regression stores its scale");
+    assert!((0.3..0.6).contains(&scale.mean), "{scale:?}");
+    let file = sample("reaction_time/sub-05.edf");
+    let predicted = predict_file(&loaded, &file).unwrap();
+    let onsets: Vec<f64> = predicted.iter().map(|w| w.onset_s).take(20).collect();
+    let values = run_onnx(
+        &run.join("model.onnx"),
+        raw_windows(&loaded.info, &file, &onsets),
+    );
+    for (w, v) in predicted.iter().zip(&values) {
+        let p: f32 = w.label.parse().unwrap();
+        assert!(
+            (p - v[0]).abs() < 1e-4,
+            "at {} s: predict {p}, ONNX {}",
+            w.onset_s,
+            v[0]
+        );
+    }
+}

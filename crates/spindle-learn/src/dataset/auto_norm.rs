@@ -58,6 +58,9 @@ pub struct NormalizationChoice {
     /// Folds the decision was cross-validated on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub folds: Option<usize>,
+    /// Wall-clock seconds the probes took (the run's `timings`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_seconds: Option<f64>,
 }
 
 /// Within this of a perfect probe score the means cannot add.
@@ -90,6 +93,7 @@ pub fn choose_normalization(
             margin: None,
             spread: None,
             folds: None,
+            probe_seconds: None,
         };
     }
     let segments = (MAX_FEATURES / rows)
@@ -176,6 +180,7 @@ pub fn choose_normalization(
         margin: Some(margin),
         spread: Some(spread),
         folds: Some(gains.len()),
+        probe_seconds: None,
     }
 }
 

@@ -647,11 +647,15 @@ fn choose_applied_normalization(
                 margin: None,
                 spread: None,
                 folds: None,
+                probe_seconds: None,
             });
             Normalization::ZScore
         }
         (Normalization::Auto, false) => {
-            let choice = choose_normalization(train, rows, columns, n_classes, config.regression);
+            let started = std::time::Instant::now();
+            let mut choice =
+                choose_normalization(train, rows, columns, n_classes, config.regression);
+            choice.probe_seconds = Some(started.elapsed().as_secs_f64());
             let chosen = choice.chosen;
             summary.normalization = Some(choice);
             chosen

@@ -158,8 +158,9 @@ fn preprocessing(g: &mut Graph, info: &RunInfo, x: &str) -> String {
 /// The ONNX model (opset [`OPSET`]) of the run in `dir`, encoded: input
 /// `window` `[batch, channels, samples]` of raw samples in the run's
 /// channels' unit, channel order and rate; output `probabilities`
-/// `[batch, classes]` (softmax) or `value` `[batch, 1]` for regression.
-/// The run's normalization is inside the graph.
+/// `[batch, classes]` (softmax) or `value` `[batch, 1]` for regression,
+/// in the target's unit (the run's `target_scale` is inside the graph, as
+/// is its normalization).
 pub fn export_onnx(dir: &Path) -> Result<Vec<u8>, ExportError> {
     let run = load_run(dir, DeviceChoice::Cpu)?;
     let info = &run.info;
@@ -178,7 +179,16 @@ pub fn export_onnx(dir: &Path) -> Result<Vec<u8>, ExportError> {
     )
     .map_err(|reason| ExportError::refused(dir, reason))?;
     let (out, name, n) = if info.regression {
-        (logits, "value", 1)
+        // The network learned standardized targets: back to their unit.
+        let scale = info.target_scale();
+        let mut value = logits;
+        if !scale.is_identity() {
+            let sd = g.constant("target_sd", &[1], vec![scale.sd as f32]);
+            let mean = g.constant("target_mean", &[1], vec![scale.mean as f32]);
+            value = g.op("Mul", &[&value, &sd], &[]);
+            value = g.op("Add", &[&value, &mean], &[]);
+        }
+        (value, "value", 1)
     } else {
         let p = g.op("Softmax", &[&logits], &[("axis", Attr::Int(1))]);
         (p, "probabilities", info.classes.len())

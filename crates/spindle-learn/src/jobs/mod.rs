@@ -19,14 +19,15 @@ mod train_run;
 
 use std::path::PathBuf;
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 
 use crate::dataset::{Dataset, DatasetConfig, build_dataset_with_roles, load_sources};
 use crate::model::ModelSpec;
 use crate::train::{
-    Command, DataRoles, Event, Failure, FailureStage, OptionsError, TrainConfig, TrainOptions,
-    TrainRequest, train,
+    Command, DataRoles, Event, Failure, FailureStage, OptionsError, Timings, TrainConfig,
+    TrainOptions, TrainRequest, timings, train,
 };
 
 pub use cv::{CvEvent, CvJob, CvJobSpec};
@@ -241,22 +242,39 @@ fn relay(events: &NotifyingSender, work: impl FnOnce(&Sender<Event>) -> Result<(
 fn build_job_dataset(
     spec: &TrainJobSpec,
     warnings: &mut Vec<String>,
+    timings: &mut Timings,
 ) -> Result<(Dataset, DatasetConfig), Failure> {
     let load = |paths: &[PathBuf], warnings: &mut Vec<String>| {
         load_sources(paths, &spec.data.labels, &spec.dataset.channels, warnings)
             .map_err(|e| Failure::new(FailureStage::Loading, e.to_string()))
     };
+    let started = Instant::now();
     let train_sources = load(&spec.data.train, warnings)?;
     let validation_sources = load(&spec.data.validation, warnings)?;
     let test_sources = load(&spec.data.test, warnings)?;
+    timings.add(timings::LOADING, started.elapsed().as_secs_f64());
     // Whole audio files shorter than the model's reach are padded up to it.
     let config = DatasetConfig {
         min_window_samples: spec.model.min_samples(),
         ..spec.dataset.clone()
     };
+    let started = Instant::now();
     let dataset =
         build_dataset_with_roles(train_sources, validation_sources, test_sources, &config)
             .map_err(|e| Failure::new(FailureStage::Dataset, e.to_string()))?;
+    let probes = dataset
+        .summary
+        .normalization
+        .as_ref()
+        .and_then(|c| c.probe_seconds)
+        .unwrap_or(0.0);
+    timings.add(
+        timings::WINDOWING,
+        (started.elapsed().as_secs_f64() - probes).max(0.0),
+    );
+    if probes > 0.0 {
+        timings.add(timings::NORMALIZATION_PROBES, probes);
+    }
     Ok((dataset, config))
 }
 
@@ -279,7 +297,8 @@ fn prepare_and_train(
         ),
     };
     let mut warnings = Vec::new();
-    let built = build_job_dataset(&spec, &mut warnings);
+    let mut timings = Timings::default();
+    let built = build_job_dataset(&spec, &mut warnings, &mut timings);
     for w in warnings {
         let _ = events.send(Event::Warning(w));
     }
@@ -292,6 +311,7 @@ fn prepare_and_train(
         run_dir,
         init_from: spec.init_from,
         label_files: spec.data.labels,
+        timings,
     };
     let _ = train(request, events, commands);
     Ok(())

@@ -41,7 +41,7 @@ pub struct Preview {
 /// zero window). Slow for large data: call it on a worker thread.
 pub fn preview(spec: &TrainJobSpec) -> Result<Preview, Failure> {
     let mut load_warnings = Vec::new();
-    let (dataset, _config) = build_job_dataset(spec, &mut load_warnings)?;
+    let (dataset, _config) = build_job_dataset(spec, &mut load_warnings, &mut Default::default())?;
     let input = InputShape {
         channels: dataset.input_channels,
         samples: dataset.input_len,

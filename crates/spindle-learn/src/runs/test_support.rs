@@ -37,6 +37,8 @@ pub(crate) fn run_info(classes: &[&str]) -> RunInfo {
         versions: BTreeMap::new(),
         input_unit: None,
         final_fit: None,
+        target_scale: None,
+        kept_by: None,
     }
 }
 

@@ -88,6 +88,12 @@ pub struct Outcome {
     /// What the final model was trained on when it was trained again on
     /// training plus validation (`None`: the first pass's kept epoch).
     pub final_fit: Option<super::FinalFit>,
+    /// A regression's target standardization (`None` for a classifier).
+    pub target_scale: Option<super::TargetScale>,
+    /// The rule that chose the kept epoch (`best_epoch`).
+    pub kept_by: Option<super::KeptBy>,
+    /// Where the run's time went, phase by phase.
+    pub timings: super::Timings,
 }
 
 /// The validation windows mapped by what the network's penultimate layer

@@ -2,7 +2,8 @@
 //! `--refit` setting, the set size below which `auto` refits, the smoothed
 //! validation minimum that says for how many epochs, and what `run.json`
 //! and `report.json` say of the final fit (`final_fit`). The refit itself
-//! is `trainer::refit`.
+//! is `trainer::refit`. Without a refit the kept checkpoint follows the
+//! same smoothed curve (`SmoothedKeeper`, `kept_by`).
 
 /// Largest number of training plus validation windows for which `auto`
 /// refits: below it a fifth of the data is worth having and another pass
@@ -98,17 +99,135 @@ pub struct FinalFit {
 /// `SMOOTH_HALF_WIDTH` epochs on each side (fewer at the ends), is lowest;
 /// `None` for an empty curve. Ties go to the earlier epoch.
 pub fn smoothed_best_epoch(losses: &[f64]) -> Option<usize> {
-    let n = losses.len();
-    (0..n)
-        .map(|i| {
-            let lo = i.saturating_sub(SMOOTH_HALF_WIDTH);
-            let hi = (i + SMOOTH_HALF_WIDTH + 1).min(n);
-            let window = &losses[lo..hi];
-            (i, window.iter().sum::<f64>() / window.len() as f64)
-        })
+    (0..losses.len())
+        .map(|i| (i, smoothed_at(losses, i)))
         .filter(|(_, v)| v.is_finite())
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(i, _)| i + 1)
+}
+
+/// Which rule chose the kept epoch (`kept_by` in `run.json` and
+/// `report.json`; absent in runs made before it was recorded, which kept
+/// the raw minimum of the validation loss).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeptBy {
+    /// The minimum of the validation loss smoothed over five epochs
+    /// (centred; fewer at the ends), as the refit's epoch count: one lucky
+    /// epoch of a noisy curve does not decide it.
+    SmoothedValidationLoss,
+    /// The lowest training loss (no validation windows).
+    TrainingLoss,
+}
+
+impl KeptBy {
+    /// The rule for a run with or without validation windows.
+    pub fn for_validation(has_validation: bool) -> Self {
+        if has_validation {
+            KeptBy::SmoothedValidationLoss
+        } else {
+            KeptBy::TrainingLoss
+        }
+    }
+
+    /// The rule in words, for the CLI and the report.
+    pub fn describe(self) -> &'static str {
+        match self {
+            KeptBy::SmoothedValidationLoss => {
+                "the minimum of the validation loss smoothed over 5 epochs"
+            }
+            KeptBy::TrainingLoss => "the lowest training loss (no validation windows)",
+        }
+    }
+}
+
+/// The mean of `losses` over `SMOOTH_HALF_WIDTH` epochs on each side of
+/// index `i` (fewer at the ends).
+fn smoothed_at(losses: &[f64], i: usize) -> f64 {
+    let lo = i.saturating_sub(SMOOTH_HALF_WIDTH);
+    let hi = (i + SMOOTH_HALF_WIDTH + 1).min(losses.len());
+    let window = &losses[lo..hi];
+    window.iter().sum::<f64>() / window.len() as f64
+}
+
+/// Keeps, as the epochs come, the checkpoint of the epoch at the minimum
+/// of the smoothed loss ([`smoothed_best_epoch`] of the curve so far): an
+/// epoch's smoothed value is known `SMOOTH_HALF_WIDTH` epochs later, so the
+/// checkpoints of the last `SMOOTH_HALF_WIDTH + 1` epochs wait in a ring
+/// until theirs is, and only the best one is kept beyond that.
+pub(crate) struct SmoothedKeeper<T> {
+    /// The loss of every epoch so far.
+    losses: Vec<f64>,
+    /// The checkpoints of the epochs whose smoothed value is not known yet
+    /// (1-based epoch, checkpoint), oldest first.
+    waiting: std::collections::VecDeque<(usize, T)>,
+    /// The kept epoch: its number, smoothed loss and checkpoint.
+    best: Option<(usize, f64, T)>,
+    /// Smooth (validation) or take the raw minimum (training loss).
+    rule: KeptBy,
+}
+
+impl<T> SmoothedKeeper<T> {
+    /// Nothing kept yet.
+    pub(crate) fn new(rule: KeptBy) -> Self {
+        Self {
+            losses: Vec::new(),
+            waiting: std::collections::VecDeque::new(),
+            best: None,
+            rule,
+        }
+    }
+
+    /// The epoch kept so far, its (smoothed) loss and checkpoint.
+    pub(crate) fn kept(&self) -> Option<&(usize, f64, T)> {
+        self.best.as_ref()
+    }
+
+    /// The epoch kept so far.
+    pub(crate) fn kept_epoch(&self) -> Option<usize> {
+        self.best.as_ref().map(|b| b.0)
+    }
+
+    /// The next epoch's loss and checkpoint; returns the kept epoch and its
+    /// (smoothed) loss when this changed it.
+    pub(crate) fn push(&mut self, loss: f64, checkpoint: T) -> Option<(usize, f64)> {
+        self.losses.push(loss);
+        let epoch = self.losses.len();
+        self.waiting.push_back((epoch, checkpoint));
+        let lag = match self.rule {
+            KeptBy::SmoothedValidationLoss => SMOOTH_HALF_WIDTH,
+            KeptBy::TrainingLoss => 0,
+        };
+        if self.waiting.len() > lag {
+            return self.consider_oldest();
+        }
+        None
+    }
+
+    /// Decides on every epoch still waiting (the last ones, whose smoothed
+    /// window is cut by the end of training); the kept epoch, its
+    /// (smoothed) loss and checkpoint. `None` without a finite loss.
+    pub(crate) fn finish(mut self) -> Option<(usize, f64, T)> {
+        while !self.waiting.is_empty() {
+            self.consider_oldest();
+        }
+        self.best
+    }
+
+    /// Compares the oldest waiting epoch, whose value is now final, with
+    /// the kept one.
+    fn consider_oldest(&mut self) -> Option<(usize, f64)> {
+        let (epoch, checkpoint) = self.waiting.pop_front()?;
+        let value = match self.rule {
+            KeptBy::SmoothedValidationLoss => smoothed_at(&self.losses, epoch - 1),
+            KeptBy::TrainingLoss => self.losses[epoch - 1],
+        };
+        if value.is_finite() && self.best.as_ref().is_none_or(|b| value < b.1) {
+            self.best = Some((epoch, value, checkpoint));
+            return Some((epoch, value));
+        }
+        None
+    }
 }
 
 #[cfg(test)]
@@ -134,5 +253,53 @@ mod tests {
         for r in Refit::ALL {
             assert_eq!(r.name().parse::<Refit>(), Ok(r));
         }
+    }
+    #[test]
+    fn the_keeper_keeps_the_checkpoint_at_the_smoothed_minimum() {
+        // A noisy curve: its raw minimum is a dip at epoch 3, the smoothed
+        // curve is lowest around epoch 9. Each checkpoint is its epoch.
+        let mut noise = 0x9E37_79B9_7F4A_7C15u64;
+        let mut losses: Vec<f64> = (1..=16)
+            .map(|e| {
+                noise ^= noise << 13;
+                noise ^= noise >> 7;
+                noise ^= noise << 17;
+                let jitter = (noise >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+                0.5 + 0.01 * (e as f64 - 9.0).powi(2) + 0.04 * jitter
+            })
+            .collect();
+        losses[2] = 0.3;
+        let raw_min = 1
+            + (0..losses.len())
+                .min_by(|&a, &b| losses[a].total_cmp(&losses[b]))
+                .unwrap();
+        assert_eq!(raw_min, 3, "the raw rule would keep the dip");
+        let smoothed = smoothed_best_epoch(&losses).unwrap();
+        assert!((7..=11).contains(&smoothed), "{smoothed}");
+        // Fed epoch by epoch, the keeper ends on the same epoch, holding
+        // that epoch's checkpoint, and says so when it changes.
+        for stop in [losses.len(), 12, 9, 4, 1] {
+            let mut keeper = SmoothedKeeper::new(KeptBy::SmoothedValidationLoss);
+            let mut changes = Vec::new();
+            for (i, &l) in losses[..stop].iter().enumerate() {
+                changes.extend(keeper.push(l, i + 1).map(|c| c.0));
+            }
+            let (epoch, value, checkpoint) = keeper.finish().unwrap();
+            assert_eq!(Some(epoch), smoothed_best_epoch(&losses[..stop]), "{stop}");
+            assert_eq!(checkpoint, epoch);
+            assert!((value - smoothed_at(&losses[..stop], epoch - 1)).abs() < 1e-12);
+            assert!(changes.windows(2).all(|w| w[0] < w[1]), "{changes:?}");
+        }
+        // Without validation: the raw minimum of the training loss, at once.
+        let mut keeper = SmoothedKeeper::new(KeptBy::TrainingLoss);
+        assert_eq!(keeper.push(0.5, 1), Some((1, 0.5)));
+        assert_eq!(keeper.push(0.7, 2), None);
+        assert_eq!(keeper.push(f64::NAN, 3), None);
+        assert_eq!(keeper.finish().map(|b| b.0), Some(1));
+        assert!(
+            SmoothedKeeper::<u8>::new(KeptBy::TrainingLoss)
+                .finish()
+                .is_none()
+        );
     }
 }

@@ -22,6 +22,8 @@ mod predict;
 mod run_check;
 mod run_folder;
 mod stages;
+mod target_scale;
+pub mod timings;
 mod trainer;
 mod weights_file;
 
@@ -33,7 +35,7 @@ pub use evaluate::{Predictions, predict_windows};
 pub use events::{
     Command, EpochMetrics, Event, Failure, FailureStage, LiveMap, Outcome, StartInfo,
 };
-pub use final_fit::{FinalFit, REFIT_MAX_WINDOWS, Refit, smoothed_best_epoch};
+pub use final_fit::{FinalFit, KeptBy, REFIT_MAX_WINDOWS, Refit, smoothed_best_epoch};
 pub use history::{BatchPoint, JobState, RunHistory};
 pub use loss::cross_entropy;
 pub use memory::{
@@ -51,6 +53,8 @@ pub use run_check::MAX_RUN_JSON_BYTES;
 pub(crate) use run_folder::sha256_file;
 pub use run_folder::{RunInfo, RunPaths};
 pub use stages::{predict_stages, run_stages, scoring_from_windows, stage_classes};
+pub use target_scale::TargetScale;
+pub use timings::{PhaseTime, Timings};
 pub use trainer::{TrainRequest, merged_train, train};
 pub use weights_file::{
     MAX_HEADER_BYTES, TensorEntry, WeightsHeader, read_weights_header, save_weights,

@@ -107,6 +107,9 @@ impl RunInfo {
             if !self.classes.is_empty() {
                 return Err("a regression run has no classes".into());
             }
+            if let Some(scale) = &self.target_scale {
+                scale.check()?;
+            }
         } else {
             count("classes (number of)", self.classes.len(), MAX_CLASSES)?;
         }
@@ -256,6 +259,8 @@ impl SimpleBackend for MatchingHeader<'_> {
 /// Builds the run's network into `varmap`, each variable only after its
 /// shape matched the tensor of the same name in `header` (the header of
 /// `weights`, whose path names the file in errors), then loads the weights.
+/// A regression's network is wrapped so that it outputs the target's unit
+/// (`target_scale`).
 pub(crate) fn build_checked(
     info: &RunInfo,
     header: &WeightsHeader,
@@ -291,6 +296,11 @@ pub(crate) fn build_checked(
             format!("weights do not fit the model in run.json: {e}"),
         )
     })?;
+    let scale = info.target_scale();
+    if info.regression && !scale.is_identity() {
+        let net = super::target_scale::Unscaled { inner: net, scale };
+        return Ok((Box::new(net), summary));
+    }
     Ok((net, summary))
 }
 

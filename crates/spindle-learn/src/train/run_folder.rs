@@ -120,6 +120,18 @@ pub struct RunInfo {
     /// as in every run made before refitting existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_fit: Option<super::FinalFit>,
+    /// The standardization of a regression's targets on the training split
+    /// (the network learns `(value - mean) / sd`; loaded networks give the
+    /// target's unit again); `None`: identity, as in every run made before
+    /// targets were standardized, and in classifiers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_scale: Option<super::TargetScale>,
+    /// The rule that chooses the kept epoch of the first pass (the smoothed
+    /// validation minimum, or the lowest training loss without validation);
+    /// `None` in runs made before it was recorded, which kept the raw
+    /// minimum of the validation loss.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept_by: Option<super::KeptBy>,
 }
 
 impl RunInfo {
@@ -129,6 +141,11 @@ impl RunInfo {
             d.labels = label_files.get(&d.path).cloned();
         }
         self
+    }
+
+    /// The target scale of a regression (identity when none was stored).
+    pub fn target_scale(&self) -> super::TargetScale {
+        self.target_scale.unwrap_or_default()
     }
 
     /// The label files given for the data files (recording -> label file).

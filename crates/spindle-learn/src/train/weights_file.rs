@@ -148,7 +148,9 @@ fn parse_entries(
 /// The safetensors metadata Spindle writes: `format` (`pt`), `spindle_version`,
 /// `model` (the spec's JSON), `input_shape` (`[channels, samples]`),
 /// `input_rate_hz`, `classes` (JSON list), `regression`, `channels` (JSON
-/// list) and, when known, `input_unit`.
+/// list) and, when known, `input_unit`; a regression with standardized
+/// targets adds `target_mean` and `target_sd` (outputs are
+/// `learned * target_sd + target_mean`).
 pub fn weights_metadata(info: &RunInfo) -> BTreeMap<String, String> {
     let json = |v: serde_json::Value| v.to_string();
     let mut m = BTreeMap::new();
@@ -168,6 +170,10 @@ pub fn weights_metadata(info: &RunInfo) -> BTreeMap<String, String> {
     m.insert("channels".into(), json(serde_json::json!(info.channels)));
     if let Some(unit) = &info.input_unit {
         m.insert("input_unit".into(), unit.clone());
+    }
+    if let Some(scale) = &info.target_scale {
+        m.insert("target_mean".into(), scale.mean.to_string());
+        m.insert("target_sd".into(), scale.sd.to_string());
     }
     m
 }

@@ -11,5 +11,6 @@ mod support;
 mod dataset_splits;
 mod normalization_auto;
 mod refit;
+mod regression_targets;
 mod service_jobs;
 mod training_job;

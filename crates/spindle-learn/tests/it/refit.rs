@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use spindle_learn::dataset::{DatasetConfig, Normalization};
 use spindle_learn::jobs::{RunFolder, TrainJob, TrainJobSpec};
 use spindle_learn::model::ModelSpec;
-use spindle_learn::train::{DataRoles, Outcome, Refit, RunInfo, TrainConfig};
+use spindle_learn::train::{
+    DataRoles, KeptBy, Outcome, Refit, RunInfo, TrainConfig, smoothed_best_epoch,
+};
 use spindle_signals::recording::{
     Channel, EdfWriteOptions, Label, LabelSet, Recording, sidecar_path, write_edf, write_events_tsv,
 };
@@ -180,4 +182,89 @@ fn a_run_json_from_before_refitting_reads_as_not_refitted() {
     let info = RunInfo::load(&dir.path().join("run")).unwrap();
     assert_eq!(info.train.refit, Refit::Off);
     assert_eq!(info.final_fit, None);
+}
+
+/// The validation losses and balanced accuracies of `metrics.csv`, by epoch.
+fn validation_curve(run_dir: &Path) -> Vec<(f64, f64)> {
+    std::fs::read_to_string(run_dir.join("metrics.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| f[2] == "validation")
+        .map(|f| (f[3].parse().unwrap(), f[5].parse().unwrap()))
+        .collect()
+}
+
+#[test]
+fn without_a_refit_the_kept_epoch_follows_the_smoothed_validation_loss() {
+    // The small set of the refit test, refit off: 12 validation windows
+    // make a noisy curve, whose raw minimum is often one lucky epoch. The
+    // kept checkpoint is the epoch at the minimum of the curve smoothed
+    // over 5 epochs, and the weights kept are that epoch's own: scored
+    // again on the validation windows, they give that epoch's row of
+    // metrics.csv.
+    let dir = tempfile::tempdir().unwrap();
+    let train_path = write_recording(dir.path(), "train", 60, 1);
+    let test_path = write_recording(dir.path(), "test", 100, 2);
+    let mut dips = 0;
+    for seed in 0..4u64 {
+        let name = format!("off-{seed}");
+        let job = TrainJob::spawn(
+            TrainJobSpec {
+                data: DataRoles {
+                    train: vec![train_path.clone()],
+                    validation: Vec::new(),
+                    test: vec![test_path.clone()],
+                    labels: Default::default(),
+                },
+                dataset: DatasetConfig {
+                    normalization: Normalization::ZScore,
+                    seed,
+                    ..DatasetConfig::default()
+                },
+                model: ModelSpec::by_name("mlp").unwrap(),
+                train: TrainConfig {
+                    epochs: 20,
+                    seed,
+                    refit: Refit::Off,
+                    ..TrainConfig::default()
+                },
+                run_dir: RunFolder::At(dir.path().join(&name)),
+                init_from: None,
+            },
+            || {},
+        );
+        let o = finish(job, &name);
+        assert!(o.final_fit.is_none());
+        assert_eq!(o.kept_by, Some(KeptBy::SmoothedValidationLoss));
+        let run_dir = dir.path().join(&name);
+        assert_eq!(
+            RunInfo::load(&run_dir).unwrap().kept_by,
+            Some(KeptBy::SmoothedValidationLoss)
+        );
+        let curve = validation_curve(&run_dir);
+        let losses: Vec<f64> = curve.iter().map(|c| c.0).collect();
+        let smoothed = smoothed_best_epoch(&losses).unwrap();
+        let raw = 1
+            + (0..losses.len())
+                .min_by(|&a, &b| losses[a].total_cmp(&losses[b]))
+                .unwrap();
+        eprintln!(
+            "seed {seed}: raw minimum at epoch {raw}, smoothed at {smoothed}, kept {}",
+            o.best_epoch
+        );
+        dips += usize::from(raw != smoothed);
+        assert_eq!(o.best_epoch, smoothed, "seed {seed}: {losses:?}");
+        let kept_score = o.validation.as_ref().unwrap().balanced_accuracy;
+        assert!(
+            (kept_score - curve[smoothed - 1].1).abs() < 1e-5,
+            "seed {seed}: the kept weights score {kept_score} on validation, epoch {smoothed} scored {}",
+            curve[smoothed - 1].1
+        );
+    }
+    assert!(
+        dips >= 1,
+        "no seed had a raw minimum apart from the smoothed one"
+    );
 }

@@ -3,7 +3,7 @@
 //! cause (0.25 s alert to 0.65 s nearly asleep), and the occipital alpha
 //! rhythm grows with it, as it does in a drowsy person with eyes closed.
 //! The target is a number in seconds, so a model's error reads in seconds
-//! (and its size near 1 suits training, which does not rescale targets).
+//! (training standardizes targets, so any unit would do).
 
 use std::f64::consts::TAU;
 

@@ -247,7 +247,7 @@ impl SpindleApp {
                     !self.training.panel.is_training(),
                     egui::Button::new("Demo: predict a number"),
                 )
-                .on_hover_text("Opens the bundled reaction-time recordings and trains EEGNet to predict the reaction time from the alpha rhythm (regression: predicted against true, r, R² and the error in seconds), in about a minute.")
+                .on_hover_text("Opens the bundled reaction-time recordings and trains EEGNet to predict the reaction time from the alpha rhythm (regression: predicted against true, r, R² and the error in seconds), in about half a minute.")
                 .clicked()
             {
                 self.commands.push(AppCommand::StartRegressionDemo);
@@ -514,7 +514,7 @@ impl SpindleApp {
                 }
                 if ui
                     .button("Run the regression demo")
-                    .on_hover_text("Predicts a number: the reaction time from the alpha rhythm of the bundled reaction_time recordings (about a minute).")
+                    .on_hover_text("Predicts a number: the reaction time from the alpha rhythm of the bundled reaction_time recordings (about half a minute).")
                     .clicked()
                 {
                     ui.close();

@@ -1,5 +1,7 @@
 //! The training loop.
 
+mod files;
+mod init_from;
 mod live_map;
 mod refit;
 
@@ -18,16 +20,20 @@ use spindle_signals::rng::Rng;
 
 use super::device::device_name;
 use super::evaluate::{Predictions, predict_windows};
-use super::final_fit::{FinalFit, smoothed_best_epoch};
+use super::final_fit::{FinalFit, KeptBy, SmoothedKeeper, smoothed_best_epoch};
 use super::loss;
 use super::memory;
-use super::run_folder::{DataFile, MetricsLog, RunInfo, RunPaths, sha256_file};
+use super::run_folder::{MetricsLog, RunInfo, RunPaths};
+use super::timings::{self as phase, Timings};
 use super::{
-    Command, EpochMetrics, Event, Outcome, StartInfo, TrainConfig, TrainError, select_device,
+    Command, EpochMetrics, Event, Outcome, StartInfo, TargetScale, TrainConfig, TrainError,
+    select_device,
 };
 use crate::dataset::augment::{Transform, batch_seed};
 use crate::dataset::{Dataset, DatasetConfig, DatasetError, Representation, SplitData};
 use crate::model::{self, InputShape, ModelSpec, seeded_var_builder, trainable_vars};
+use files::{run_info, write_predictions, write_report};
+use init_from::load_matching;
 
 /// Everything one training run needs.
 #[derive(Debug, Clone)]
@@ -47,6 +53,9 @@ pub struct TrainRequest {
     /// Label files given explicitly (recording -> label file), recorded in
     /// `run.json` so that the run's windows can be rebuilt.
     pub label_files: std::collections::BTreeMap<PathBuf, PathBuf>,
+    /// Where the time went before training (loading, windowing, the
+    /// normalization probes); the run adds its own phases.
+    pub timings: Timings,
 }
 
 /// A snapshot of every variable (weights and batch-norm statistics).
@@ -113,10 +122,17 @@ fn run(
         run_dir,
         init_from,
         label_files,
+        timings,
     } = req;
     let device = select_device(config.device)?;
+    let built = Instant::now();
     let mut session = Session::new(&ds, &spec, &config, device, init_from.as_deref(), events)?;
+    session.timings = timings;
+    session
+        .timings
+        .add(phase::MODEL_BUILD, built.elapsed().as_secs_f64());
     session.announce(&spec, &dataset_config, events)?;
+    let writing = Instant::now();
     let paths = run_dir.as_deref().map(RunPaths::new);
     let mut weights_meta = BTreeMap::new();
     let mut run_info_saved = None;
@@ -124,7 +140,7 @@ fn run(
         Some(p) => {
             std::fs::create_dir_all(&p.dir).map_err(|e| TrainError::run_folder(&p.dir, e))?;
             let summary = &session.summary;
-            let info = run_info(
+            let mut info = run_info(
                 &ds,
                 &dataset_config,
                 &spec,
@@ -133,6 +149,8 @@ fn run(
                 &session.device,
             )?
             .with_label_files(&label_files);
+            info.target_scale = ds.regression.then_some(session.target);
+            info.kept_by = Some(KeptBy::for_validation(!ds.validation.is_empty()));
             info.save(&p.dir)?;
             weights_meta = super::weights_metadata(&info);
             run_info_saved = Some(info);
@@ -140,6 +158,9 @@ fn run(
         }
         None => None,
     };
+    session
+        .timings
+        .add(phase::WRITING, writing.elapsed().as_secs_f64());
     let started = Instant::now();
     let Some(progress) = session.train_epochs(
         paths.as_ref(),
@@ -155,7 +176,11 @@ fn run(
         && config.refit.applies(ds.train.len(), ds.validation.len()))
     .then(|| smoothed_best_epoch(&progress.val_losses))
     .flatten();
+    let evaluating = Instant::now();
     let (mut outcome, mut test_pred) = session.evaluate_kept(progress, 0.0, run_dir)?;
+    let mut timings = std::mem::take(&mut session.timings);
+    timings.add(phase::TEST_EVALUATION, evaluating.elapsed().as_secs_f64());
+    let refitting = Instant::now();
     if let Some(epochs) = refit_epochs {
         let all = refit::merged_train(&ds);
         let _ = events.send(Event::Warning(format!(
@@ -168,6 +193,7 @@ fn run(
             batch: session.batch,
             device: session.device.clone(),
             epochs,
+            target: session.target,
         };
         match refit::refit(&all, plan, commands, events)? {
             refit::RefitEnd::Done(snap, predictions) => {
@@ -201,11 +227,20 @@ fn run(
             refit::RefitEnd::Cancelled => return Ok(None),
         }
     }
+    if refit_epochs.is_some() {
+        timings.add(phase::REFIT, refitting.elapsed().as_secs_f64());
+    }
     outcome.train_seconds = started.elapsed().as_secs_f64();
     if let Some(p) = &paths {
-        // The report marks the run complete: everything else is written first.
+        // The report marks the run complete: everything else is written
+        // first. Its own writing is the one thing its timings cannot hold.
+        let writing = Instant::now();
         write_predictions(&p.predictions_tsv(), &ds, &test_pred)?;
+        timings.add(phase::WRITING, writing.elapsed().as_secs_f64());
+        outcome.timings = timings;
         write_report(&p.report_json(), &outcome)?;
+    } else {
+        outcome.timings = timings;
     }
     Ok(Some(outcome))
 }
@@ -226,8 +261,13 @@ pub(super) struct Session<'a> {
     class_weights: Option<Tensor>,
     /// Windows per step.
     pub(super) batch: usize,
+    /// A regression's targets standardized on the training split (identity
+    /// for a classifier); predictions are given back in the target's unit.
+    pub(super) target: TargetScale,
     /// No `Batch` events (a refit, whose steps the live charts do not show).
     pub(super) quiet_batches: bool,
+    /// Where the time went so far.
+    pub(super) timings: Timings,
     /// Rows and columns of one window as the model sees it.
     channels: usize,
     samples: usize,
@@ -235,9 +275,11 @@ pub(super) struct Session<'a> {
 
 /// Where the epochs got to.
 struct Progress {
-    /// The kept epoch: its number, its validation (or training) loss and its
-    /// weights.
+    /// The kept epoch: its number, its validation (or training) loss
+    /// (smoothed as `kept_by` says) and its weights.
     best: Option<(usize, f64, Snapshot)>,
+    /// The rule that chose it.
+    kept_by: KeptBy,
     epochs_run: usize,
     stopped_early: bool,
     /// The validation loss of each epoch run (empty without validation).
@@ -352,7 +394,13 @@ impl<'a> Session<'a> {
             opt,
             class_weights,
             batch,
+            target: if ds.regression {
+                TargetScale::fit(&ds.train.values)
+            } else {
+                TargetScale::IDENTITY
+            },
             quiet_batches: false,
+            timings: Timings::default(),
             channels,
             samples,
         })
@@ -423,14 +471,20 @@ impl<'a> Session<'a> {
         events: &Sender<Event>,
     ) -> Result<Option<Progress>, TrainError> {
         let config = self.config;
+        let kept_by = KeptBy::for_validation(!self.ds.validation.is_empty());
+        let mut keeper = SmoothedKeeper::new(kept_by);
         let mut progress = Progress {
             best: None,
+            kept_by,
             epochs_run: 0,
             stopped_early: false,
             val_losses: Vec::new(),
             user_stopped: false,
         };
-        let mut since_best = 0;
+        // Early stopping counts epochs since the raw loss last improved.
+        let (mut since_best, mut lowest) = (0, f64::INFINITY);
+        // The kept epoch whose weights are in the run folder.
+        let mut saved_epoch = None;
         let mut step_total = 0;
         let mut rng = Rng::new(config.seed ^ 0x5EED);
         let mut order: Vec<usize> = (0..self.ds.train.len()).collect();
@@ -440,23 +494,30 @@ impl<'a> Session<'a> {
             let lr = config.schedule.rate(config.lr, epoch - 1, config.epochs);
             self.opt.set_learning_rate(lr);
             rng.shuffle(&mut order);
-            let (loss_sum, correct, seen) =
-                match self.train_epoch(epoch, &order, &mut step_total, commands, events)? {
-                    EpochEnd::Done {
-                        loss_sum,
-                        correct,
-                        seen,
-                    } => (loss_sum, correct, seen),
-                    EpochEnd::Stop => {
-                        progress.stopped_early = true;
-                        progress.user_stopped = true;
-                        break;
-                    }
-                    EpochEnd::Cancel => return Ok(None),
-                };
+            let stepping = Instant::now();
+            let end = self.train_epoch(epoch, &order, &mut step_total, commands, events)?;
+            self.timings
+                .add(phase::TRAINING_STEPS, stepping.elapsed().as_secs_f64());
+            let (loss_sum, correct, seen) = match end {
+                EpochEnd::Done {
+                    loss_sum,
+                    correct,
+                    seen,
+                } => (loss_sum, correct, seen),
+                EpochEnd::Stop => {
+                    progress.stopped_early = true;
+                    progress.user_stopped = true;
+                    break;
+                }
+                EpochEnd::Cancel => return Ok(None),
+            };
             progress.epochs_run = epoch;
             let train_loss = loss_sum / seen.max(1) as f64;
+            let validating = Instant::now();
             let validation = self.validate()?;
+            self.timings
+                .add(phase::VALIDATION, validating.elapsed().as_secs_f64());
+            let checkpointing = Instant::now();
             let val_loss = validation.loss;
             progress.val_losses.extend(val_loss);
             let metrics = EpochMetrics {
@@ -476,30 +537,63 @@ impl<'a> Session<'a> {
             self.send_live_map(epoch, events);
 
             let score = val_loss.unwrap_or(train_loss);
-            if progress.best.as_ref().is_none_or(|(_, b, _)| score < *b) {
-                let snap = snapshot(&self.varmap)?;
-                if let Some(p) = paths {
-                    super::save_weights(&snap, weights_meta, &p.weights())?;
-                }
-                progress.best = Some((epoch, score, snap));
-                since_best = 0;
+            // Every epoch's weights wait until its smoothed loss is known.
+            if let Some((kept, value)) = keeper.push(score, snapshot(&self.varmap)?) {
+                saved_epoch = self.save_kept(&keeper, paths, weights_meta)?;
                 let _ = events.send(Event::NewBest {
-                    epoch,
-                    val_loss: score,
+                    epoch: kept,
+                    val_loss: value,
                 });
+            }
+            self.timings
+                .add(phase::CHECKPOINTS, checkpointing.elapsed().as_secs_f64());
+            if score < lowest {
+                (lowest, since_best) = (score, 0);
             } else {
                 since_best += 1;
                 if config.patience.is_some_and(|p| since_best >= p) {
                     let _ = events.send(Event::Warning(format!(
-                        "early stopping: no better validation loss for {since_best} epochs; keeping epoch {}",
-                        progress.best.as_ref().map_or(0, |b| b.0)
+                        "early stopping: no better validation loss for {since_best} epochs"
                     )));
                     progress.stopped_early = epoch < config.epochs;
                     break;
                 }
             }
         }
+        // The last epochs' smoothed losses (their windows cut by the end).
+        let before = keeper.kept_epoch();
+        progress.best = keeper.finish();
+        if let Some((epoch, value, snap)) = &progress.best {
+            if Some(*epoch) != before {
+                let _ = events.send(Event::NewBest {
+                    epoch: *epoch,
+                    val_loss: *value,
+                });
+            }
+            if let Some(p) = paths
+                && Some(*epoch) != saved_epoch
+            {
+                super::save_weights(snap, weights_meta, &p.weights())?;
+            }
+        }
         Ok(Some(progress))
+    }
+
+    /// Writes the kept epoch's weights into the run folder (when there is
+    /// one); the epoch written.
+    fn save_kept(
+        &self,
+        keeper: &SmoothedKeeper<Snapshot>,
+        paths: Option<&RunPaths>,
+        weights_meta: &BTreeMap<String, String>,
+    ) -> Result<Option<usize>, TrainError> {
+        match (paths, keeper.kept()) {
+            (Some(p), Some((epoch, _, snap))) => {
+                super::save_weights(snap, weights_meta, &p.weights())?;
+                Ok(Some(*epoch))
+            }
+            _ => Ok(None),
+        }
     }
 
     /// The training steps of `epoch` over the windows in `order`, obeying
@@ -569,7 +663,10 @@ impl<'a> Session<'a> {
         let out = self.net.forward_t(&xb, true)?;
         let mut correct = 0;
         let loss = if ds.regression {
-            let y: Vec<f32> = idx.iter().map(|&i| ds.train.values[i]).collect();
+            let y: Vec<f32> = idx
+                .iter()
+                .map(|&i| self.target.standardize(ds.train.values[i]))
+                .collect();
             loss::mse(&out, &Tensor::from_vec(y, b, device)?)?
         } else {
             let y: Vec<u32> = idx.iter().map(|&i| ds.train.y[i] as u32).collect();
@@ -588,8 +685,8 @@ impl<'a> Session<'a> {
             // No weight has been updated yet: the learning rate is not the cause.
             return Err(TrainError::Diverged(format!(
                 "the training loss was {loss_value} on the first batch, before any weight was updated: \
-                 the windows or the labels hold values too large to compute with (e.g. regression targets \
-                 far from 1, or recordings in the wrong unit); check the data, or scale the targets"
+                 the windows hold values too large to compute with (e.g. recordings in the wrong unit \
+                 without normalization); check the data"
             )));
         }
         if !loss_value.is_finite() {
@@ -605,6 +702,12 @@ impl<'a> Session<'a> {
             clip_gradients(&mut grads, &self.vars, max_norm)?;
         }
         self.opt.step(&grads)?;
+        // A regression's loss in the target's unit squared, as validation's.
+        let loss_value = if ds.regression {
+            self.target.unscale_mse(loss_value)
+        } else {
+            loss_value
+        };
         Ok((loss_value, correct))
     }
 
@@ -636,16 +739,19 @@ impl<'a> Session<'a> {
         self.opt.set_learning_rate(lr);
     }
 
-    /// The network's outputs for the windows of `split`.
+    /// The network's outputs for the windows of `split` (a regression's in
+    /// the target's unit).
     pub(super) fn predict(&self, split: &SplitData) -> Result<Predictions, TrainError> {
-        Ok(predict_windows(
+        let mut p = predict_windows(
             self.net.as_ref(),
             &split.x,
             self.channels,
             self.samples,
             self.batch,
             &self.device,
-        )?)
+        )?;
+        self.target.unscale_predictions(&mut p);
+        Ok(p)
     }
 
     /// Restores the kept weights and scores them on the test and validation
@@ -675,6 +781,9 @@ impl<'a> Session<'a> {
             validation_regression: None,
             normalization: ds.summary.normalization.clone(),
             final_fit: None,
+            target_scale: ds.regression.then_some(self.target),
+            kept_by: Some(progress.kept_by),
+            timings: Timings::default(),
         };
         let test_pred = self.predict(&ds.test)?;
         let val_pred = self.predict(&ds.validation)?;
@@ -819,247 +928,4 @@ fn restore(varmap: &VarMap, snap: &Snapshot) -> candle_core::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Copies into `varmap` every tensor of the safetensors file whose name and
-/// shape match; returns (copied, total in the map).
-fn load_matching(varmap: &VarMap, path: &Path, device: &Device) -> Result<Loaded, TrainError> {
-    let tensors = candle_core::safetensors::load(path, device)
-        .map_err(|e| TrainError::run_folder(path, e))?;
-    let data = varmap
-        .data()
-        .lock()
-        .map_err(|_| TrainError::run_folder(path, "variable map lock poisoned"))?;
-    let mut loaded = Loaded {
-        copied: 0,
-        total: data.len(),
-        reinitialized: Vec::new(),
-    };
-    let mut names: Vec<&String> = data.keys().collect();
-    names.sort();
-    for name in names {
-        let Some(var) = data.get(name) else { continue };
-        match tensors.get(name) {
-            Some(t) if t.dims() == var.dims() => {
-                var.set(t)?;
-                loaded.copied += 1;
-            }
-            Some(t) => loaded.reinitialized.push(format!(
-                "{name} ({:?} here, {:?} in the run)",
-                var.dims(),
-                t.dims()
-            )),
-            None => loaded
-                .reinitialized
-                .push(format!("{name} (not in the run)")),
-        }
-    }
-    Ok(loaded)
-}
-
-/// What [`load_matching`] took from a run's weights.
-struct Loaded {
-    /// Tensors copied.
-    copied: usize,
-    /// Tensors of the new network.
-    total: usize,
-    /// The new network's tensors left as freshly initialized, each with why.
-    reinitialized: Vec<String>,
-}
-
-impl Loaded {
-    /// The warning that says what fine-tuning from `from` kept.
-    fn message(&self, from: &Path) -> String {
-        let mut m = format!(
-            "fine-tuning: started from {} of {} tensors of {}",
-            self.copied,
-            self.total,
-            from.display()
-        );
-        if !self.reinitialized.is_empty() {
-            m.push_str(&format!(
-                "; re-initialized (they do not fit the new data): {}",
-                self.reinitialized.join(", ")
-            ));
-        }
-        m
-    }
-}
-
-fn run_info(
-    ds: &Dataset,
-    dataset_config: &DatasetConfig,
-    spec: &ModelSpec,
-    summary: &model::ModelSummary,
-    config: &TrainConfig,
-    device: &Device,
-) -> Result<RunInfo, TrainError> {
-    let data = ds
-        .files
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            Ok(DataFile {
-                path: p.clone(),
-                role: if i < ds.train_files {
-                    "train"
-                } else if i < ds.train_files + ds.validation_files {
-                    "validation"
-                } else {
-                    "test"
-                }
-                .into(),
-                sha256: sha256_file(p)?,
-                labels: None,
-            })
-        })
-        .collect::<Result<Vec<_>, TrainError>>()?;
-    let versions = [
-        ("spindle".to_string(), env!("CARGO_PKG_VERSION").to_string()),
-        ("candle".to_string(), "0.11.1".to_string()),
-    ]
-    .into_iter()
-    .collect();
-    Ok(RunInfo {
-        spindle_version: env!("CARGO_PKG_VERSION").into(),
-        data,
-        dataset_config: dataset_config.clone(),
-        channels: ds.channels.clone(),
-        rate_hz: ds.rate_hz,
-        window_len: ds.window_len,
-        stride_len: ds.stride_len,
-        input_channels: ds.input_channels,
-        input_len: ds.input_len,
-        input_rate_hz: ds.input_rate_hz,
-        normalization_mode: ds.normalization,
-        classes: ds.classes.clone(),
-        regression: ds.regression,
-        whole_file: ds.whole_file,
-        normalization: ds.stats.clone(),
-        model: spec.clone(),
-        model_summary: summary.clone(),
-        train: config.clone(),
-        device: device_name(device),
-        split: ds.summary.clone(),
-        versions,
-        input_unit: ds.input_unit.clone(),
-        final_fit: None,
-    })
-}
-
-/// `report.json`: test and validation scores, best epoch, training time.
-fn write_report(path: &Path, o: &Outcome) -> Result<(), TrainError> {
-    let value = if o.test_regression.is_some() || o.validation_regression.is_some() {
-        serde_json::json!({
-            "test": o.test_regression,
-            "validation": o.validation_regression,
-            "best_epoch": o.best_epoch,
-            "epochs_run": o.epochs_run,
-            "stopped_early": o.stopped_early,
-            "train_seconds": o.train_seconds,
-            "normalization": o.normalization,
-            "final_fit": o.final_fit,
-        })
-    } else {
-        serde_json::json!({
-            "test": o.test,
-            "validation": o.validation,
-            "best_epoch": o.best_epoch,
-            "epochs_run": o.epochs_run,
-            "stopped_early": o.stopped_early,
-            "train_seconds": o.train_seconds,
-            "normalization": o.normalization,
-            "final_fit": o.final_fit,
-        })
-    };
-    let text = serde_json::to_string_pretty(&value).map_err(|e| TrainError::run_folder(path, e))?;
-    spindle_signals::recording::write_atomic(path, text.as_bytes())
-        .map_err(|e| TrainError::run_folder(path, e))
-}
-
-/// `predictions.tsv`: one row per test window.
-fn write_predictions(path: &Path, ds: &Dataset, p: &Predictions) -> Result<(), TrainError> {
-    use std::fmt::Write as _;
-    let mut s = String::from("file\tonset\tduration\ttrue\tpredicted");
-    let duration = ds.window_len as f64 / ds.rate_hz;
-    if ds.regression {
-        s.push('\n');
-        for (i, w) in ds.test.windows.iter().enumerate() {
-            let pred = p.outputs.get(i * p.k).copied().unwrap_or(f32::NAN);
-            let _ = writeln!(
-                s,
-                "{}\t{:.3}\t{duration:.3}\t{}\t{pred}",
-                ds.files[w.source].display(),
-                w.onset_s,
-                w.class
-            );
-        }
-    } else {
-        for c in &ds.classes {
-            let _ = write!(s, "\tp_{c}");
-        }
-        s.push('\n');
-        let probs = p.probabilities();
-        let classes = p.classes();
-        for (i, w) in ds.test.windows.iter().enumerate() {
-            let _ = write!(
-                s,
-                "{}\t{:.3}\t{duration:.3}\t{}\t{}",
-                ds.files[w.source].display(),
-                w.onset_s,
-                w.class,
-                ds.classes[classes[i]]
-            );
-            for q in &probs[i] {
-                let _ = write!(s, "\t{q:.4}");
-            }
-            s.push('\n');
-        }
-    }
-    spindle_signals::recording::write_atomic(path, s.as_bytes())
-        .map_err(|e| TrainError::run_folder(path, e))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fine_tuning_names_the_tensors_that_do_not_fit() {
-        let dev = Device::Cpu;
-        let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join("model.safetensors");
-        let saved: HashMap<String, Tensor> = [
-            (
-                "conv.weight",
-                Tensor::ones((4, 2), DType::F32, &dev).unwrap(),
-            ),
-            (
-                "head.weight",
-                Tensor::ones((3, 4), DType::F32, &dev).unwrap(),
-            ),
-        ]
-        .into_iter()
-        .map(|(k, t)| (k.to_string(), t))
-        .collect();
-        candle_core::safetensors::save(&saved, &path).unwrap();
-        let varmap = VarMap::new();
-        let vb = candle_nn::VarBuilder::from_varmap(&varmap, DType::F32, &dev);
-        vb.get((4, 2), "conv.weight").unwrap();
-        vb.get((2, 4), "head.weight").unwrap();
-        vb.get(2, "head.bias").unwrap();
-        let loaded = load_matching(&varmap, &path, &dev).unwrap();
-        assert_eq!((loaded.copied, loaded.total), (1, 3));
-        let m = loaded.message(Path::new("old-run"));
-        assert!(
-            m.starts_with("fine-tuning: started from 1 of 3 tensors of old-run"),
-            "{m}"
-        );
-        assert!(m.contains("head.bias (not in the run)"), "{m}");
-        assert!(
-            m.contains("head.weight ([2, 4] here, [3, 4] in the run)"),
-            "{m}"
-        );
-        assert!(!m.contains("conv.weight"), "{m}");
-    }
 }

@@ -19,7 +19,7 @@ use crossbeam_channel::{Receiver, Sender};
 use super::{EpochEnd, Session, Snapshot, snapshot};
 use crate::dataset::{Dataset, SplitData};
 use crate::model::ModelSpec;
-use crate::train::{Command, Event, Predictions, TrainConfig, TrainError};
+use crate::train::{Command, Event, Predictions, TargetScale, TrainConfig, TrainError};
 use spindle_signals::rng::Rng;
 
 /// The dataset with the validation windows moved into the training split.
@@ -61,6 +61,9 @@ pub(super) struct RefitPlan<'a> {
     pub device: Device,
     /// Epochs to train.
     pub epochs: usize,
+    /// The first pass's target scale (fitted on the training split, as
+    /// `run.json` says), kept for the refit.
+    pub target: TargetScale,
 }
 
 /// Trains a fresh network (same seed) on `all` (training plus validation
@@ -77,9 +80,11 @@ pub(super) fn refit(
         batch,
         device,
         epochs,
+        target,
     } = plan;
     let mut session = Session::new(all, spec, config, device, None, events)?;
     session.batch = batch;
+    session.target = target;
     session.quiet_batches = true;
     let mut rng = Rng::new(config.seed ^ 0x5EED);
     let mut order: Vec<usize> = (0..all.train.len()).collect();
