@@ -12,6 +12,7 @@ mod features;
 mod finite;
 mod folds;
 mod normalize;
+pub(crate) mod on_demand;
 mod resample;
 mod source;
 mod split;
@@ -32,7 +33,11 @@ pub use folds::{
 pub use normalize::{
     ChannelStats, exponential_moving_standardize, normalize_windows, remove_window_means,
 };
-pub use source::{LoadedSource, load_sources};
+pub use on_demand::{
+    FileSamples, READ_ON_DEMAND_BYTES, available_memory_bytes, check_load_fits,
+    parse_mem_available, windows_readable_on_demand,
+};
+pub use source::{LoadedSource, load_sources, load_sources_on_demand};
 pub use split::SplitName;
 pub use split_data::SplitData;
 pub use windows::{WindowRef, cut_windows, median_duration_s};

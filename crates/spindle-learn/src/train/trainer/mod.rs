@@ -105,7 +105,7 @@ fn run(
     commands: &Receiver<Command>,
 ) -> Result<Option<Outcome>, TrainError> {
     let TrainRequest {
-        dataset: ds,
+        dataset: mut ds,
         dataset_config,
         model: spec,
         config,
@@ -156,7 +156,11 @@ fn run(
     .flatten();
     let (mut outcome, mut test_pred) = session.evaluate_kept(progress, 0.0, run_dir)?;
     if let Some(epochs) = refit_epochs {
-        let all = refit::merged_train(&ds);
+        let (batch, refit_device) = (session.batch, session.device.clone());
+        // The first pass's network is done with; its windows move into the
+        // refit's (held once, not twice, for a large set).
+        drop(session);
+        let all = refit::take_merged(&mut ds);
         let _ = events.send(Event::Warning(format!(
             "refit: training a fresh model on all {} training and validation windows for {epochs} epochs (the smoothed validation minimum); validation scores are the first pass's",
             all.train.len()
@@ -164,8 +168,8 @@ fn run(
         let plan = refit::RefitPlan {
             spec: &spec,
             config: &config,
-            batch: session.batch,
-            device: session.device.clone(),
+            batch,
+            device: refit_device,
             epochs,
         };
         match refit::refit(&all, plan, commands, events)? {
