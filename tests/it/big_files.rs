@@ -208,13 +208,27 @@ fn train_and_predict_read_only_their_windows_of_a_4_gb_file() {
     let loaded = load_run(&run, DeviceChoice::Cpu).unwrap();
     let whole = predict_file(&loaded, &small).unwrap();
     assert_eq!(whole.len(), RECORD_S as usize);
-    let mut chunked = Vec::new();
-    predict_file_in_chunks(&loaded, &small, 7, |chunk| {
-        chunked.extend_from_slice(chunk);
-        Ok(())
-    })
-    .unwrap();
-    assert_eq!(chunked, whole);
+    let chunked = |windows: usize| {
+        let mut all = Vec::new();
+        predict_file_in_chunks(&loaded, &small, windows, |chunk| {
+            assert!(chunk.len() <= windows);
+            all.extend_from_slice(chunk);
+            Ok(())
+        })
+        .unwrap();
+        all
+    };
+    // Chunks of whole forward batches (64 windows) give the same batches.
+    assert_eq!(chunked(64), whole);
+    // Other chunks change the last batches' sizes: the same within float noise.
+    let odd = chunked(7);
+    assert_eq!(odd.len(), whole.len());
+    for (a, b) in odd.iter().zip(&whole) {
+        assert_eq!((a.onset_s, &a.label), (b.onset_s, &b.label));
+        for (p, q) in a.probabilities.iter().zip(&b.probabilities) {
+            assert!((p - q).abs() < 1e-5, "{a:?} {b:?}");
+        }
+    }
     for (row, w) in on_demand.iter().zip(&whole) {
         assert_eq!(row[1], format!("{:.3}", w.onset_s));
         assert_eq!(row[3], w.label);
