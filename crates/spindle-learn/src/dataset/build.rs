@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use spindle_signals::dsp::DisplayFilter;
 use spindle_signals::recording::{ChannelKind, channel_kinds};
 
 use super::finite::check_finite;
@@ -14,9 +13,8 @@ use super::{
     SplitData, SplitName, WindowRef,
     auto_norm::{NormalizationChoice, choose_normalization},
     available_memory_bytes, check_load_fits, cut_windows, hold_out_trials, median_duration_s,
-    normalize::{exponential_moving_standardize, remove_window_means},
-    on_demand::Signals,
-    resample::resample,
+    normalize::remove_window_means,
+    signals::Signals,
     windows_readable_on_demand,
 };
 
@@ -827,57 +825,4 @@ fn most_common_rate(sources: &[LoadedSource], channels: &[String]) -> f64 {
         .into_iter()
         .max_by_key(|&(bits, n)| (n, bits))
         .map_or(1.0, |(bits, _)| f64::from_bits(bits))
-}
-
-/// The chosen channels of a source, resampled to `rate_hz`, filtered with
-/// `filter` (zero phase), standardized over time when `normalization` is
-/// [`Normalization::Ems`], and cut to a common length.
-pub fn prepare_signals(
-    source: &LoadedSource,
-    channels: &[String],
-    rate_hz: f64,
-    filter: &DisplayFilter,
-    normalization: Normalization,
-) -> Result<Vec<Vec<f32>>, DatasetError> {
-    let mut signals = extract_signals(source, channels, rate_hz)?;
-    if filter.is_active() {
-        for ch in &mut signals {
-            filter.apply_zero_phase(ch, rate_hz);
-        }
-    }
-    if normalization == Normalization::Ems {
-        for ch in &mut signals {
-            exponential_moving_standardize(ch, 1e-3, 1000, 1e-4);
-        }
-    }
-    Ok(signals)
-}
-
-/// The chosen channels of a source, resampled to `rate_hz` and cut to a
-/// common length.
-pub fn extract_signals(
-    source: &LoadedSource,
-    channels: &[String],
-    rate_hz: f64,
-) -> Result<Vec<Vec<f32>>, DatasetError> {
-    if source.file.is_some() {
-        let mut decoded = source.clone();
-        decoded.decode_whole(channels)?;
-        return extract_signals(&decoded, channels, rate_hz);
-    }
-    let mut out = Vec::with_capacity(channels.len());
-    for label in channels {
-        let Some(ch) = source.recording.channels.iter().find(|c| &c.label == label) else {
-            return Err(DatasetError::Invalid(format!(
-                "{}: has no channel {label:?}",
-                source.path().display()
-            )));
-        };
-        out.push(resample(&ch.samples, ch.rate_hz, rate_hz));
-    }
-    let n = out.iter().map(Vec::len).min().unwrap_or(0);
-    for ch in &mut out {
-        ch.truncate(n);
-    }
-    Ok(out)
 }

@@ -7,6 +7,12 @@
 //! gradients and AdamW's two moments), all `f32`. Candle keeps more
 //! intermediate tensors than the summary lists, so a step refused by this
 //! estimate cannot fit, while one it lets through may still run short.
+//!
+//! The load comes first: building the dataset refuses, before allocating
+//! them, windows (and whole channels of a recording that cannot be read a
+//! window at a time) that would not fit in the free memory
+//! ([`crate::dataset::check_load_fits`]). The step is then checked here
+//! against what the load left free, so the two together count both.
 
 use crate::model::ModelSummary;
 

@@ -7,7 +7,7 @@ use spindle_signals::recording::{LabelSet, RecordingError, is_edf_file, read_rec
 
 use super::run_folder::{RunInfo, RunPaths};
 use super::{DeviceChoice, TrainError, predict_windows, select_device};
-use crate::dataset::on_demand::Signals;
+use crate::dataset::signals::Signals;
 use crate::dataset::{
     DatasetError, FileSamples, LoadedSource, READ_ON_DEMAND_BYTES, Representation,
     available_memory_bytes, check_load_fits, normalize_windows, windows_readable_on_demand,
