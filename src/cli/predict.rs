@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::Args;
-use spindle_learn::train::{DeviceChoice, PredictedWindow, load_run, predict_file};
+use spindle_learn::train::{
+    DeviceChoice, PREDICT_CHUNK_WINDOWS, PredictedWindow, load_run, predict_file,
+    predict_file_in_chunks,
+};
 use spindle_signals::recording::{Label, LabelSet, write_atomic, write_events_tsv};
 
 /// Arguments of `spindle predict`.
@@ -41,37 +44,52 @@ pub fn run(args: &PredictArgs) -> anyhow::Result<()> {
     }
     table.push('\n');
     for file in &args.files {
-        let windows = predict_file(&run, file)?;
         if args.events {
+            let windows = predict_file(&run, file)?;
             let out = args.out.as_deref().unwrap_or(file);
-            write_events_tsv(out, &merge_runs(&windows))?;
+            let merged = merge_runs(&windows);
+            write_events_tsv(out, &merged)?;
             println!(
                 "wrote {} predicted events to {}",
-                merge_runs(&windows).len(),
+                merged.len(),
                 out.display()
             );
             return Ok(());
         }
-        for w in &windows {
-            let _ = write!(
-                table,
-                "{}\t{:.3}\t{:.3}\t{}",
-                file.display(),
-                w.onset_s,
-                w.duration_s,
-                w.label
-            );
-            for p in &w.probabilities {
-                let _ = write!(table, "\t{p:.4}");
+        // A chunk of windows at a time: a long recording is never held whole.
+        predict_file_in_chunks(&run, file, PREDICT_CHUNK_WINDOWS, |chunk| {
+            for w in chunk {
+                write_row(&mut table, file, w);
             }
-            table.push('\n');
-        }
+            if args.out.is_none() {
+                print!("{table}");
+                table.clear();
+            }
+            Ok(())
+        })?;
     }
     match &args.out {
         Some(out) => write_atomic(out, table.as_bytes())?,
         None => print!("{table}"),
     }
     Ok(())
+}
+
+/// One row of the table: file, onset, duration, label, then the class
+/// probabilities.
+fn write_row(table: &mut String, file: &std::path::Path, w: &PredictedWindow) {
+    let _ = write!(
+        table,
+        "{}\t{:.3}\t{:.3}\t{}",
+        file.display(),
+        w.onset_s,
+        w.duration_s,
+        w.label
+    );
+    for p in &w.probabilities {
+        let _ = write!(table, "\t{p:.4}");
+    }
+    table.push('\n');
 }
 
 /// One label per run of back-to-back windows predicted as the same class.

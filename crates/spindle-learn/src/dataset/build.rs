@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use spindle_signals::dsp::DisplayFilter;
 use spindle_signals::recording::{ChannelKind, channel_kinds};
 
 use super::finite::check_finite;
@@ -13,9 +12,10 @@ use super::{
     ChannelStats, DatasetConfig, DatasetError, LoadedSource, Normalization, Representation,
     SplitData, SplitName, WindowRef,
     auto_norm::{NormalizationChoice, choose_normalization},
-    cut_windows, hold_out_trials, median_duration_s,
-    normalize::{exponential_moving_standardize, remove_window_means},
-    resample::resample,
+    available_memory_bytes, check_load_fits, cut_windows, hold_out_trials, median_duration_s,
+    normalize::remove_window_means,
+    signals::Signals,
+    windows_readable_on_demand,
 };
 
 /// Counts and decisions worth showing to the user.
@@ -87,6 +87,36 @@ pub struct Dataset {
     pub input_unit: Option<String>,
 }
 
+impl Dataset {
+    /// A copy of everything but the windows: the three splits are empty.
+    /// Cheaper than a clone whose splits are replaced at once, which would
+    /// hold every window twice for a moment.
+    pub fn without_windows(&self) -> Dataset {
+        Dataset {
+            channels: self.channels.clone(),
+            rate_hz: self.rate_hz,
+            window_len: self.window_len,
+            input_channels: self.input_channels,
+            input_len: self.input_len,
+            input_rate_hz: self.input_rate_hz,
+            normalization: self.normalization,
+            stride_len: self.stride_len,
+            classes: self.classes.clone(),
+            regression: self.regression,
+            stats: self.stats.clone(),
+            files: self.files.clone(),
+            whole_file: self.whole_file,
+            train_files: self.train_files,
+            validation_files: self.validation_files,
+            train: SplitData::default(),
+            validation: SplitData::default(),
+            test: SplitData::default(),
+            summary: self.summary.clone(),
+            input_unit: self.input_unit.clone(),
+        }
+    }
+}
+
 /// Builds the dataset from training sources and (optionally) test sources;
 /// the validation set is held out from the training sources.
 pub fn build_dataset(
@@ -117,6 +147,7 @@ pub fn build_dataset_with_roles(
         .chain(test_sources)
         .collect();
     merge_labels(&mut sources, &config.merge);
+    decode_where_needed(&mut sources, config)?;
     let plan = Plan::new(&sources, n_train_sources, n_validation_sources, config)?;
     let mut summary = DatasetSummary::default();
     summary.warnings.extend(plan.padded_note.clone());
@@ -150,6 +181,52 @@ pub fn build_dataset_with_roles(
     })
 }
 
+/// Decodes the chosen channels of the sources left in their files whole,
+/// unless their windows can be read on demand
+/// ([`windows_readable_on_demand`]); what decoding takes is checked against
+/// the free memory first.
+fn decode_where_needed(
+    sources: &mut [LoadedSource],
+    config: &DatasetConfig,
+) -> Result<(), DatasetError> {
+    if sources.iter().all(|s| s.file.is_none()) {
+        return Ok(());
+    }
+    let channels = choose_channels(sources, &config.channels, &config.channel_types)?;
+    let rate_hz = common_rate(config, sources, &channels);
+    let rates = sources
+        .iter()
+        .filter(|s| s.file.is_some())
+        .flat_map(|s| &s.recording.channels)
+        .filter(|c| channels.contains(&c.label))
+        .map(|c| c.rate_hz);
+    let whole_file = sources.iter().any(|s| s.whole_file);
+    if !whole_file
+        && windows_readable_on_demand(rates, rate_hz, &config.filter, config.normalization)
+    {
+        return Ok(());
+    }
+    let needed: u64 = sources.iter().map(|s| s.undecoded_bytes(&channels)).sum();
+    check_load_fits(
+        needed,
+        available_memory_bytes(),
+        "decoding the chosen channels of the large recordings whole (resampling, a filter or --normalization ems needs whole channels)",
+    )?;
+    for s in sources {
+        s.decode_whole(&channels)?;
+    }
+    Ok(())
+}
+
+/// The dataset's rate: the one configured, else the most common rate of the
+/// chosen channels.
+fn common_rate(config: &DatasetConfig, sources: &[LoadedSource], channels: &[String]) -> f64 {
+    match config.rate_hz {
+        Some(r) if r > 0.0 => r,
+        _ => most_common_rate(sources, channels),
+    }
+}
+
 /// Renames the labels of every source as `merge` says (`from -> to`).
 fn merge_labels(sources: &mut [LoadedSource], merge: &BTreeMap<String, String>) {
     for s in sources {
@@ -177,8 +254,9 @@ struct Plan<'a> {
     /// The physical unit all `channels` share, when they do.
     input_unit: Option<String>,
     rate_hz: f64,
-    /// Per source, the chosen channels resampled, filtered and cut to one length.
-    signals: Vec<Vec<Vec<f32>>>,
+    /// Per source, the chosen channels resampled, filtered and cut to one
+    /// length, or read from the file a window at a time.
+    signals: Vec<Signals>,
     window_s: f64,
     window_len: usize,
     stride_len: usize,
@@ -212,13 +290,10 @@ impl<'a> Plan<'a> {
         let input_unit = common_unit(&sources[0], &channels);
         // Before filtering or resampling, which would smear a NaN over its channel.
         check_finite(sources, &channels)?;
-        let rate_hz = match config.rate_hz {
-            Some(r) if r > 0.0 => r,
-            _ => most_common_rate(sources, &channels),
-        };
-        let signals: Vec<Vec<Vec<f32>>> = sources
+        let rate_hz = common_rate(config, sources, &channels);
+        let signals: Vec<Signals> = sources
             .iter()
-            .map(|s| prepare_signals(s, &channels, rate_hz, &config.filter, config.normalization))
+            .map(|s| Signals::of(s, &channels, rate_hz, &config.filter, config.normalization))
             .collect::<Result<_, _>>()?;
         let window_s = window_seconds(sources, n_train_sources, whole_file, config)?;
         let mut window_len = (window_s * rate_hz).round() as usize;
@@ -261,7 +336,7 @@ impl<'a> Plan<'a> {
         let config = self.config;
         let mut windows = Vec::new();
         for (i, (s, sig)) in self.sources.iter().zip(&self.signals).enumerate() {
-            let n_samples = sig.first().map_or(0, Vec::len);
+            let n_samples = sig.len();
             if s.whole_file {
                 windows.push(WindowRef {
                     source: i,
@@ -448,17 +523,19 @@ impl<'a> Plan<'a> {
             .enumerate()
             .map(|(i, c)| (c.as_str(), i))
             .collect();
+        let kept = splits.iter().filter(|s| s.is_some()).count();
+        let window_bytes = (self.channels.len() * window_len * 4) as u64;
+        check_load_fits(
+            window_bytes.saturating_mul(kept as u64),
+            available_memory_bytes(),
+            &format!("holding the {kept} windows"),
+        )?;
         let mut data: BTreeMap<SplitName, SplitData> = BTreeMap::new();
         for (w, split) in windows.into_iter().zip(splits) {
             let Some(split) = split else { continue };
             let d = data.entry(split).or_default();
-            let sig = &self.signals[w.source];
             let before = d.x.len();
-            for ch in sig {
-                let end = (w.start + window_len).min(ch.len());
-                d.x.extend_from_slice(&ch[w.start.min(end)..end]);
-                d.x.resize(d.x.len() + window_len - (end - w.start.min(end)), 0.0);
-            }
+            self.signals[w.source].window(w.start, window_len, &mut d.x)?;
             if let Some(bad) = d.x[before..].iter().position(|v| !v.is_finite()) {
                 let ch = bad / window_len;
                 return Err(DatasetError::Invalid(format!(
@@ -554,10 +631,12 @@ impl<'a> Plan<'a> {
                 self.window_s
             )));
         };
-        for split in [&mut train, &mut validation, &mut test] {
-            split.x = config
-                .representation
-                .apply(&split.x, n_channels, window_len, rate_hz);
+        if config.representation != Representation::Raw {
+            for split in [&mut train, &mut validation, &mut test] {
+                split.x = config
+                    .representation
+                    .apply(&split.x, n_channels, window_len, rate_hz);
+            }
         }
         let normalization = choose_applied_normalization(
             config,
@@ -750,52 +829,4 @@ fn most_common_rate(sources: &[LoadedSource], channels: &[String]) -> f64 {
         .into_iter()
         .max_by_key(|&(bits, n)| (n, bits))
         .map_or(1.0, |(bits, _)| f64::from_bits(bits))
-}
-
-/// The chosen channels of a source, resampled to `rate_hz`, filtered with
-/// `filter` (zero phase), standardized over time when `normalization` is
-/// [`Normalization::Ems`], and cut to a common length.
-pub fn prepare_signals(
-    source: &LoadedSource,
-    channels: &[String],
-    rate_hz: f64,
-    filter: &DisplayFilter,
-    normalization: Normalization,
-) -> Result<Vec<Vec<f32>>, DatasetError> {
-    let mut signals = extract_signals(source, channels, rate_hz)?;
-    if filter.is_active() {
-        for ch in &mut signals {
-            filter.apply_zero_phase(ch, rate_hz);
-        }
-    }
-    if normalization == Normalization::Ems {
-        for ch in &mut signals {
-            exponential_moving_standardize(ch, 1e-3, 1000, 1e-4);
-        }
-    }
-    Ok(signals)
-}
-
-/// The chosen channels of a source, resampled to `rate_hz` and cut to a
-/// common length.
-pub fn extract_signals(
-    source: &LoadedSource,
-    channels: &[String],
-    rate_hz: f64,
-) -> Result<Vec<Vec<f32>>, DatasetError> {
-    let mut out = Vec::with_capacity(channels.len());
-    for label in channels {
-        let Some(ch) = source.recording.channels.iter().find(|c| &c.label == label) else {
-            return Err(DatasetError::Invalid(format!(
-                "{}: has no channel {label:?}",
-                source.path().display()
-            )));
-        };
-        out.push(resample(&ch.samples, ch.rate_hz, rate_hz));
-    }
-    let n = out.iter().map(Vec::len).min().unwrap_or(0);
-    for ch in &mut out {
-        ch.truncate(n);
-    }
-    Ok(out)
 }

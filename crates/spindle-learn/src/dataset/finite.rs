@@ -147,6 +147,7 @@ mod tests {
             recording,
             labels: LabelSet::default(),
             whole_file: false,
+            file: None,
         }
     }
 

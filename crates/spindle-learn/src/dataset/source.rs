@@ -9,8 +9,9 @@ use spindle_signals::recording::{
     is_label_file_name, is_recording_path, labels_for_recording, read_label_file,
     read_recording_channels, scan_audio_folder, unused_events_files,
 };
+use spindle_signals::recording::{RecordingError, is_edf_file};
 
-use super::DatasetError;
+use super::{DatasetError, FileSamples, READ_ON_DEMAND_BYTES};
 
 /// A recording with its labels, ready to be cut into windows.
 #[derive(Debug, Clone)]
@@ -21,6 +22,9 @@ pub struct LoadedSource {
     pub labels: LabelSet,
     /// True for a file of a labeled audio folder: the whole file is one example.
     pub whole_file: bool,
+    /// Where the samples are when they were left in the file (a large
+    /// EDF/BDF file): `recording`'s channels then have no samples.
+    pub file: Option<FileSamples>,
 }
 
 impl LoadedSource {
@@ -28,19 +32,67 @@ impl LoadedSource {
     pub fn path(&self) -> &Path {
         &self.recording.path
     }
+
+    /// Decodes the samples of `channels` (labels) when they were left in the
+    /// file, so that `recording` holds them (and only them) as for a file
+    /// read whole with those channels.
+    pub fn decode_whole(&mut self, channels: &[String]) -> Result<(), DatasetError> {
+        let Some(file) = self.file.take() else {
+            return Ok(());
+        };
+        self.recording
+            .channels
+            .retain(|c| channels.contains(&c.label));
+        let labels: Vec<String> = self
+            .recording
+            .channels
+            .iter()
+            .map(|c| c.label.clone())
+            .collect();
+        let samples = file.read_whole(&labels)?;
+        for (ch, samples) in self.recording.channels.iter_mut().zip(samples) {
+            ch.samples = samples;
+        }
+        Ok(())
+    }
+
+    /// Bytes the chosen `channels` take decoded whole; 0 when they are in
+    /// memory already.
+    pub fn undecoded_bytes(&self, channels: &[String]) -> u64 {
+        self.file.as_ref().map_or(0, |f| f.whole_bytes(channels))
+    }
 }
 
 /// Reads every recording named by `paths` (files, folders of recordings, or
 /// labeled audio folders), in a stable order, with the labels of `labels`
 /// where it names a label file for a recording. With `channels` named, only
 /// those channels are read (an EDF/BDF file decodes no other). Warnings
-/// name files that hold no labels.
+/// name files that hold no labels. EDF/BDF files over
+/// [`READ_ON_DEMAND_BYTES`] are left in the file ([`LoadedSource::file`]).
 pub fn load_sources(
     paths: &[PathBuf],
     labels: &BTreeMap<PathBuf, PathBuf>,
     channels: &[String],
     warnings: &mut Vec<String>,
 ) -> Result<Vec<LoadedSource>, DatasetError> {
+    load_sources_on_demand(paths, labels, channels, warnings, READ_ON_DEMAND_BYTES)
+}
+
+/// [`load_sources`], leaving the samples of EDF/BDF files larger than
+/// `on_demand_from_bytes` in the file (0: every EDF/BDF file).
+pub fn load_sources_on_demand(
+    paths: &[PathBuf],
+    labels: &BTreeMap<PathBuf, PathBuf>,
+    channels: &[String],
+    warnings: &mut Vec<String>,
+    on_demand_from_bytes: u64,
+) -> Result<Vec<LoadedSource>, DatasetError> {
+    let on_demand = |path: &Path| -> Result<bool, DatasetError> {
+        let len = std::fs::metadata(path)
+            .map_err(|e| RecordingError::io(path, e))?
+            .len();
+        Ok(len > on_demand_from_bytes && is_edf_file(path)?)
+    };
     let mut out = Vec::new();
     for path in paths {
         if path.is_dir() {
@@ -54,6 +106,7 @@ pub fn load_sources(
                         recording,
                         labels,
                         whole_file: true,
+                        file: None,
                     });
                 }
             } else {
@@ -71,11 +124,13 @@ pub fn load_sources(
                     )));
                 }
                 for file in files {
-                    out.push(load_file(&file, None, channels, warnings)?);
+                    let lazy = on_demand(&file)?;
+                    out.push(load_file(&file, None, channels, warnings, lazy)?);
                 }
             }
         } else {
-            out.push(load_file(path, labels.get(path), channels, warnings)?);
+            let lazy = path.exists() && on_demand(path)?;
+            out.push(load_file(path, labels.get(path), channels, warnings, lazy)?);
         }
     }
     Ok(out)
@@ -98,13 +153,29 @@ fn read_source(path: &Path, channels: &[String]) -> Result<Recording, DatasetErr
     })
 }
 
+/// Opens `path` on demand: header facts and annotations, the `channels`
+/// wanted (all when empty) without samples, and the file to read them from.
+fn open_source(path: &Path, channels: &[String]) -> Result<(Recording, FileSamples), DatasetError> {
+    let (mut recording, file) = FileSamples::open(path)?;
+    if !channels.is_empty() {
+        recording.channels.retain(|c| channels.contains(&c.label));
+    }
+    Ok((recording, file))
+}
+
 fn load_file(
     path: &Path,
     label_file: Option<&PathBuf>,
     channels: &[String],
     warnings: &mut Vec<String>,
+    on_demand: bool,
 ) -> Result<LoadedSource, DatasetError> {
-    let mut recording = read_source(path, channels)?;
+    let (mut recording, file) = if on_demand {
+        let (recording, file) = open_source(path, channels)?;
+        (recording, Some(file))
+    } else {
+        (read_source(path, channels)?, None)
+    };
     warnings.extend(unused_events_files(path));
     if channels.is_empty() {
         drop_bad_channels(&mut recording, warnings)?;
@@ -129,6 +200,7 @@ fn load_file(
         recording,
         labels,
         whole_file: false,
+        file,
     })
 }
 

@@ -397,6 +397,7 @@ fn load_files(info: &RunInfo, paths: &[PathBuf]) -> Result<Vec<LoadedSource>, Ex
                 recording,
                 labels: LabelSet::new(vec![Label::new(0.0, duration, class)]),
                 whole_file: true,
+                file: None,
             })
         })
         .collect()

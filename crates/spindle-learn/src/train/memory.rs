@@ -7,6 +7,12 @@
 //! gradients and AdamW's two moments), all `f32`. Candle keeps more
 //! intermediate tensors than the summary lists, so a step refused by this
 //! estimate cannot fit, while one it lets through may still run short.
+//!
+//! The load comes first: building the dataset refuses, before allocating
+//! them, windows (and whole channels of a recording that cannot be read a
+//! window at a time) that would not fit in the free memory
+//! ([`crate::dataset::check_load_fits`]). The step is then checked here
+//! against what the load left free, so the two together count both.
 
 use crate::model::ModelSummary;
 
@@ -63,31 +69,7 @@ pub fn largest_fitting_batch(
     usize::try_from(left / per_window).unwrap_or(usize::MAX)
 }
 
-/// Memory the system can give this process without swapping, bytes: Linux's
-/// `MemAvailable`. `None` where it is not known (other systems, an unreadable
-/// `/proc/meminfo`); the check is then skipped.
-pub fn available_memory_bytes() -> Option<u64> {
-    if !cfg!(target_os = "linux") {
-        return None;
-    }
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    parse_mem_available(&text)
-}
-
-/// The `MemAvailable:` line of a `/proc/meminfo` text, in bytes.
-pub fn parse_mem_available(meminfo: &str) -> Option<u64> {
-    let line = meminfo
-        .lines()
-        .find_map(|l| l.strip_prefix("MemAvailable:"))?;
-    let mut words = line.split_whitespace();
-    let value: u64 = words.next()?.parse().ok()?;
-    let scale = match words.next() {
-        Some("kB") => 1024,
-        None => 1,
-        Some(_) => return None,
-    };
-    value.checked_mul(scale)
-}
+pub use crate::dataset::{available_memory_bytes, parse_mem_available};
 
 /// True when a candle error says that the device ran out of memory (CUDA's
 /// `CUDA_ERROR_OUT_OF_MEMORY`, Metal's and the allocators' "out of memory").

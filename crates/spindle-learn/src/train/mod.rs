@@ -48,7 +48,10 @@ pub use options::{
     parse_param,
 };
 pub(crate) use predict::load_run_traced;
-pub use predict::{LoadedRun, PredictedWindow, load_run, predict_file};
+pub use predict::{
+    LoadedRun, PREDICT_CHUNK_WINDOWS, PredictedWindow, load_run, predict_file,
+    predict_file_in_chunks,
+};
 pub use run_check::MAX_RUN_JSON_BYTES;
 pub(crate) use run_folder::sha256_file;
 pub use run_folder::{RunInfo, RunPaths};

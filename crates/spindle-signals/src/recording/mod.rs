@@ -37,7 +37,7 @@ pub use labels::{
     Label, LabelSet, backup_path, events_tsv_text, read_events_tsv, read_labels_csv,
     write_events_tsv,
 };
-pub use open::{RECORDING_EXTENSIONS, is_recording_path, read_recording};
+pub use open::{RECORDING_EXTENSIONS, is_edf_file, is_recording_path, read_recording};
 pub use pairs::{is_label_file_name, paired_label_file, read_label_file};
 pub use samples::{READ_ON_DEMAND_BYTES, SampleStore, open_for_viewing, read_recording_channels};
 pub use summary::{RecordingSummary, read_summary};

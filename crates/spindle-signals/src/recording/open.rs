@@ -55,6 +55,13 @@ pub fn read_recording(path: &Path) -> Result<Recording, RecordingError> {
     }
 }
 
+/// True when `path` holds an EDF, EDF+, BDF or BDF+ file (by its content,
+/// never its name), which can be read on demand; a file that is no recording
+/// is the error [`read_recording`] gives for it.
+pub fn is_edf_file(path: &Path) -> Result<bool, RecordingError> {
+    Ok(recognize(path)? == Sniffed::Edf)
+}
+
 /// What `path` holds by its first bytes; a folder, an empty file or content
 /// of no supported format is the error [`read_recording`] gives for it
 /// (never [`Sniffed::Unknown`]).

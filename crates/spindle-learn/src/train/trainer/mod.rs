@@ -115,7 +115,7 @@ fn run(
     commands: &Receiver<Command>,
 ) -> Result<Option<Outcome>, TrainError> {
     let TrainRequest {
-        dataset: ds,
+        dataset: mut ds,
         dataset_config,
         model: spec,
         config,
@@ -182,7 +182,11 @@ fn run(
     timings.add(phase::TEST_EVALUATION, evaluating.elapsed().as_secs_f64());
     let refitting = Instant::now();
     if let Some(epochs) = refit_epochs {
-        let all = refit::merged_train(&ds);
+        let (batch, refit_device) = (session.batch, session.device.clone());
+        // The first pass's network is done with; its windows move into the
+        // refit's (held once, not twice, for a large set).
+        drop(session);
+        let all = refit::take_merged(&mut ds);
         let _ = events.send(Event::Warning(format!(
             "refit: training a fresh model on all {} training and validation windows for {epochs} epochs (the smoothed validation minimum); validation scores are the first pass's",
             all.train.len()
@@ -190,8 +194,8 @@ fn run(
         let plan = refit::RefitPlan {
             spec: &spec,
             config: &config,
-            batch: session.batch,
-            device: session.device.clone(),
+            batch,
+            device: refit_device,
             epochs,
             target: session.target,
         };

@@ -23,19 +23,39 @@ use crate::train::{Command, Event, Predictions, TargetScale, TrainConfig, TrainE
 use spindle_signals::rng::Rng;
 
 /// The dataset with the validation windows moved into the training split.
+/// The merged windows are laid out once, at their final size: a large set
+/// is then held twice (the first pass's and the merged), never three times.
 pub fn merged_train(ds: &Dataset) -> Dataset {
-    let mut all = ds.clone();
-    let v = std::mem::take(&mut all.validation);
-    let SplitData {
+    let mut all = ds.without_windows();
+    let (train, validation) = (&ds.train, &ds.validation);
+    let mut x = Vec::with_capacity(train.x.len() + validation.x.len());
+    x.extend_from_slice(&train.x);
+    x.extend_from_slice(&validation.x);
+    all.train = SplitData {
         x,
-        y,
-        values,
-        windows,
-    } = v;
-    all.train.x.extend(x);
-    all.train.y.extend(y);
-    all.train.values.extend(values);
-    all.train.windows.extend(windows);
+        y: [train.y.as_slice(), &validation.y].concat(),
+        values: [train.values.as_slice(), &validation.values].concat(),
+        windows: [train.windows.as_slice(), &validation.windows].concat(),
+    };
+    all.test = ds.test.clone();
+    all
+}
+
+/// [`merged_train`] for a dataset whose training and validation windows are
+/// not needed any more: they are moved out of `ds` (left empty there) rather
+/// than copied; the test windows are copied (`ds` keeps them for scoring).
+pub(super) fn take_merged(ds: &mut Dataset) -> Dataset {
+    let mut all = ds.without_windows();
+    let mut train = std::mem::take(&mut ds.train);
+    let validation = std::mem::take(&mut ds.validation);
+    train.x.reserve_exact(validation.x.len());
+    train.x.extend_from_slice(&validation.x);
+    drop(validation.x);
+    train.y.extend(validation.y);
+    train.values.extend(validation.values);
+    train.windows.extend(validation.windows);
+    all.train = train;
+    all.test = ds.test.clone();
     all
 }
 

@@ -203,6 +203,63 @@ impl PagedEdf {
         Ok(())
     }
 
+    /// Appends samples `range` of each data channel of `channels` (clamped
+    /// to the channel), one channel after the other, to `out`. Only the
+    /// records holding the span are read, in one read, and only the asked
+    /// channels decoded; the cache is not used. Training and prediction read
+    /// their windows here: each is read once, so caching them would only
+    /// evict what the viewer shows.
+    pub fn read_span(
+        &self,
+        channels: &[usize],
+        range: Range<usize>,
+        out: &mut Vec<f32>,
+    ) -> Result<(), RecordingError> {
+        let plans: Vec<(usize, ChannelPlan)> = channels
+            .iter()
+            .filter_map(|&c| self.channels.get(c).map(|p| (c, *p)))
+            .collect();
+        let spans: Vec<Range<usize>> = plans
+            .iter()
+            .map(|&(c, _)| {
+                let end = range.end.min(self.len(c));
+                range.start.min(end)..end
+            })
+            .collect();
+        let records = plans
+            .iter()
+            .zip(&spans)
+            .filter(|(_, s)| !s.is_empty())
+            .map(|(&(_, p), s)| s.start / p.spr..s.end.div_ceil(p.spr))
+            .reduce(|a, b| a.start.min(b.start)..a.end.max(b.end));
+        let Some(records) = records else {
+            return Ok(());
+        };
+        let mut bytes = vec![0u8; records.len() * self.record_bytes];
+        let at = self.header_bytes + (records.start * self.record_bytes) as u64;
+        crate::io_guard::note(&self.path);
+        read_exact_at(&self.file, &mut bytes, at).map_err(|e| self.changed(e))?;
+        let mut decoded = Vec::new();
+        for ((_, plan), span) in plans.iter().zip(spans) {
+            if span.is_empty() {
+                continue;
+            }
+            let (first, last) = (span.start / plan.spr, span.end.div_ceil(plan.spr));
+            decoded.clear();
+            decoded.resize((last - first) * plan.spr, 0.0);
+            let len = plan.spr * self.width;
+            for (k, r) in (first..last).enumerate() {
+                let record = &bytes[(r - records.start) * self.record_bytes..];
+                let part = &record[plan.start..plan.start + len];
+                let dst = &mut decoded[k * plan.spr..(k + 1) * plan.spr];
+                decode(part, self.width, plan.gain, plan.offset, dst);
+            }
+            let skip = span.start - first * plan.spr;
+            out.extend_from_slice(&decoded[skip..skip + span.len()]);
+        }
+        Ok(())
+    }
+
     /// Like [`Self::read`], from the cache alone: `false`, with nothing
     /// appended, when a block holding part of `range` is not decoded yet
     /// (then [`Self::warm`] it on a worker). Never touches the file, so the
@@ -500,6 +557,24 @@ mod tests {
             assert_eq!(streamed[1], whole.channels[1].samples);
             let only = paged.read_whole(&[1]).unwrap();
             assert_eq!(only, vec![whole.channels[1].samples.clone()]);
+            // Spans of several channels at once, read past the cache.
+            for range in [
+                0..10,
+                255..257,
+                25_000..25_700,
+                29_990..90_000,
+                90_000..90_010,
+            ] {
+                let mut out = Vec::new();
+                paged.read_span(&[1, 0], range.clone(), &mut out).unwrap();
+                let mut expected = Vec::new();
+                for c in [1, 0] {
+                    let samples = &whole.channels[c].samples;
+                    let end = range.end.min(samples.len());
+                    expected.extend_from_slice(&samples[range.start.min(end)..end]);
+                }
+                assert_eq!(out, expected, "{range:?}");
+            }
         }
     }
 
