@@ -408,6 +408,9 @@ fn layer_table(m: &spindle_learn::model::ModelSummary) -> String {
         "  receptive field: {} samples ({:.0} ms)",
         m.receptive_field_samples, m.receptive_field_ms
     );
+    for note in &m.sizing {
+        let _ = writeln!(s, "  sized to the data: {note}");
+    }
     s
 }
 
