@@ -154,6 +154,7 @@ fn run_cv(args: &TrainArgs, scheme: CvScheme, runs_dir: &Path) -> anyhow::Result
         scheme,
         out: out.clone(),
         init_from: args.init.clone(),
+        new_folder: None,
     };
     let job = CvJob::spawn(spec, || {});
     let mut folds = 0;

@@ -250,6 +250,51 @@ fn finished(a: &SpindleApp, n: usize) -> bool {
 }
 
 #[test]
+fn cross_validation_started_from_the_train_view_makes_its_folder_off_the_ui_thread() {
+    // The harness fails any frame that touches a file: the folder is made
+    // by the job, not by the click's frame.
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("eeg");
+    write_subjects(&data);
+    let runs = tmp.path().join("runs");
+    let mut h = app(vec![data], &runs);
+    step_until(&mut h, "the folder scan", 30, |a| {
+        !a.is_busy() && a.parts().shell.browser.entries.len() == 2
+    });
+    let mut o = h.state().parts().training.panel.options.clone();
+    o.model = "mlp".into();
+    o.epochs = 1;
+    h.state_mut()
+        .command(AppCommand::SetTrainOptions(Box::new(o)));
+    h.get_by_label("Train").click();
+    step_until(&mut h, "the dataset preview", 60, |a| {
+        matches!(
+            *a.parts().training.panel.preview,
+            spindle_app::gui::training::PreviewState::Ready(_)
+        ) && !a.is_busy()
+    });
+    h.get_by_label("Folds").click();
+    h.run_steps(1);
+    h.key_press(eframe::egui::Key::Backspace);
+    h.run_steps(1);
+    h.get_by_label("Folds").type_text("2");
+    h.run_steps(1);
+    h.get_by_label("Cross-validate").click();
+    step_until(&mut h, "the cross-validation", 240, |a| {
+        a.parts().training.cv.as_ref().is_some_and(|cv| cv.over) && !a.is_busy()
+    });
+    let cv = h.state().parts().training.cv.as_ref().unwrap();
+    let out = cv
+        .out()
+        .expect("the job said which folder it made")
+        .to_path_buf();
+    assert!(out.starts_with(&runs), "{}", out.display());
+    assert!(out.join("cv.json").is_file(), "{}", out.display());
+    assert!(out.join("fold-2").is_dir());
+    assert!(h.state().parts().shell.errors.is_empty());
+}
+
+#[test]
 fn fine_tuning_from_a_run_names_the_layers_it_re_initializes() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("eeg");
