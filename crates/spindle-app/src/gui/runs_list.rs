@@ -1,8 +1,10 @@
 //! The Runs view's list as rows: the runs folder's entries filtered by what
 //! the user typed, grouped by their sweep or cross-validation folder (a
 //! group row with the mean ± sd of its runs' scores, open or closed),
-//! pinned runs first, then sorted by the column the user clicked. Plain
-//! values without egui, so the order is tested on its own.
+//! pinned runs first, then sorted by the column the user clicked; ties
+//! follow the column's direction by name, as `list_runs` orders equal dates
+//! (newest first, then name descending). Plain values without egui, so the
+//! order is tested on its own.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,7 +13,7 @@ use std::time::SystemTime;
 use spindle_learn::runs::RunEntry;
 
 /// A column the list can be sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum SortKey {
     /// When the run last changed (its group: its newest run).
     #[default]
@@ -250,7 +252,8 @@ fn pinned(e: &RunEntry) -> bool {
     e.note.pinned
 }
 
-/// The order of two runs by the view's column (ties: name).
+/// The order of two runs by the view's column (ties: name, in the
+/// column's direction).
 fn compare(a: &RunEntry, b: &RunEntry, view: &ListView) -> Ordering {
     let o = match view.sort {
         SortKey::Date => a.modified.cmp(&b.modified),
@@ -260,7 +263,7 @@ fn compare(a: &RunEntry, b: &RunEntry, view: &ListView) -> Ordering {
         SortKey::Score => cmp_f64(a.test_score, b.test_score),
         SortKey::Time => cmp_f64(a.train_seconds, b.train_seconds),
     };
-    directed(o, view.descending).then_with(|| a.name.cmp(&b.name))
+    directed(o.then_with(|| a.name.cmp(&b.name)), view.descending)
 }
 
 /// The order of two top-level items: a group by its newest run, mean
@@ -305,7 +308,7 @@ fn compare_items(entries: &[RunEntry], a: &Item<'_>, b: &Item<'_>, view: &ListVi
         SortKey::Score => cmp_f64(mean(a), mean(b)),
         SortKey::Time => cmp_f64(seconds(a), seconds(b)),
     };
-    directed(o, view.descending).then_with(|| name(a).cmp(&name(b)))
+    directed(o.then_with(|| name(a).cmp(&name(b))), view.descending)
 }
 
 /// `o` reversed when descending.
@@ -432,5 +435,25 @@ mod tests {
             names(&e, &rows(&e, &v)),
             ["c", "b", "a", "[cv 2 0.70±0.14]"]
         );
+    }
+
+    #[test]
+    fn ties_follow_the_direction_as_list_runs_orders_them() {
+        // Three runs written in the same second, as a sweep writes them.
+        let e = vec![
+            entry("x-1", 7, "EEGNet", Some(0.5)),
+            entry("x-3", 7, "EEGNet", Some(0.5)),
+            entry("x-2", 7, "EEGNet", Some(0.5)),
+        ];
+        let mut v = ListView::new();
+        // Newest first: equal dates by name descending, as list_runs does.
+        assert_eq!(names(&e, &rows(&e, &v)), ["x-3", "x-2", "x-1"]);
+        v.click(SortKey::Date);
+        assert!(!v.descending);
+        assert_eq!(names(&e, &rows(&e, &v)), ["x-1", "x-2", "x-3"]);
+        v.click(SortKey::Score);
+        assert_eq!(names(&e, &rows(&e, &v)), ["x-3", "x-2", "x-1"]);
+        v.click(SortKey::Score);
+        assert_eq!(names(&e, &rows(&e, &v)), ["x-1", "x-2", "x-3"]);
     }
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use eframe::egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
-use spindle_app::gui::{AppCommand, Settings, SpindleApp};
+use spindle_app::gui::{AppCommand, RunsListSettings, Settings, SortKey, SpindleApp};
 use spindle_learn::runs::RunNote;
 use spindle_learn::train::JobState;
 use spindle_signals::eval::ClassificationReport;
@@ -67,7 +67,7 @@ fn craft(runs: &Path, rel: &str, kind: &str, correct: usize, seconds: f64, age_h
 fn show_runs(h: &mut AppHarness, n: usize) {
     h.get_by_label("Runs").click();
     step_until(h, "the runs listed", 30, |a| {
-        a.parts().runs.panel.entries.len() == n && !a.is_busy()
+        a.parts().runs.panel.entries().len() == n && !a.is_busy()
     });
 }
 
@@ -157,6 +157,36 @@ fn runs_sort_by_a_header_click_filter_as_typed_and_nest_a_cross_validation() {
 }
 
 #[test]
+fn the_runs_list_order_and_filter_come_back_from_the_settings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = tmp.path().join("runs");
+    craft(&runs, "2026-01-01_a", "eegnet", 4, 10.0, 5);
+    craft(&runs, "2026-01-02_b", "crnn", 10, 20.0, 4);
+    craft(&runs, "2026-01-03_c", "eegnet", 9, 30.0, 3);
+    let settings = Settings {
+        runs_dir: Some(runs.clone()),
+        runs_list: RunsListSettings {
+            sort: SortKey::Score,
+            descending: false,
+            filter: "eegnet".into(),
+        },
+        ..Settings::default()
+    };
+    let mut h = harness(SpindleApp::new(Vec::new(), settings), 1400.0, 900.0);
+    show_runs(&mut h, 3);
+    h.run_steps(2);
+    // Filtered and worst score first, as the last session left it.
+    assert!(h.query_by_label("2026-01-02_b").is_none());
+    assert!(top_to_bottom(&h, &["2026-01-01_a", "2026-01-03_c"]));
+    // A click changes the order the next session gets.
+    h.get_by_label("score").click();
+    h.run_steps(2);
+    assert!(top_to_bottom(&h, &["2026-01-03_c", "2026-01-01_a"]));
+    let view = &h.state().parts().runs.panel.view;
+    assert_eq!((view.sort, view.descending), (SortKey::Score, true));
+}
+
+#[test]
 fn a_pin_tags_and_note_are_saved_in_the_run_folder_and_read_again() {
     let tmp = tempfile::tempdir().unwrap();
     let runs = tmp.path().join("runs");
@@ -187,7 +217,7 @@ fn a_pin_tags_and_note_are_saved_in_the_run_folder_and_read_again() {
         a.parts()
             .runs
             .panel
-            .entries
+            .entries()
             .iter()
             .any(|e| e.dir == old && e.note.pinned)
     });
@@ -238,7 +268,7 @@ fn write_subjects(dir: &Path) {
 }
 
 fn finished(a: &SpindleApp, n: usize) -> bool {
-    let runs = &a.parts().runs.panel.entries;
+    let runs = a.parts().runs.panel.entries();
     a.parts()
         .training
         .panel
@@ -325,7 +355,7 @@ fn fine_tuning_from_a_run_names_the_layers_it_re_initializes() {
 
     // From the Runs view: Fine-tune starts the next run from its weights.
     show_runs(&mut h, 1);
-    let first = h.state().parts().runs.panel.entries[0].dir.clone();
+    let first = h.state().parts().runs.panel.entries()[0].dir.clone();
     h.get_by_label("Fine-tune").click();
     h.run_steps(2);
     assert_eq!(
@@ -411,7 +441,8 @@ fn a_fold_run_shows_its_cross_validation_in_results_with_each_fold_a_click_away(
     show_runs(&mut h, 3);
     h.get_by_label("⏵").click();
     h.run_steps(2);
-    // The folds in date order: all the same age, so by name.
+    // The folds in date order: all the same age, so by name (in the
+    // sort's direction).
     h.get_all_by_label("Open").next().unwrap().click();
     step_until(&mut h, "the fold shown in Results", 30, |a| {
         a.parts()

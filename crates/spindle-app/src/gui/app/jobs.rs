@@ -424,7 +424,7 @@ impl SpindleApp {
             && self
                 .runs
                 .panel
-                .entries
+                .entries()
                 .iter()
                 .any(|e| e.status == RunStatus::Running)
     }
