@@ -4,7 +4,7 @@
 //! metadata, and crafted run folders refused with one line.
 //!
 //! Each test trains a small model for one epoch on the bundled sample EEG
-//! (5 recordings, 4 classes, 2-s windows at 128 Hz or so).
+//! (5 recordings, 4 classes, 2-s windows at 256 Hz).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -219,14 +219,15 @@ fn onnx_export_names_its_input_and_output_in_metadata_and_refuses_what_it_cannot
     assert!(err.contains("filters whole recordings"), "{err}");
 }
 
-/// ShallowConvNet and Deep4 sized to the sample EEG's 128 Hz (about half
-/// the papers' 250 Hz): the CLI says which temporal kernel it chose, and
-/// the braindecode export carries the kernel the network was built with,
-/// in its constructor and its weights alike.
+/// ShallowConvNet and Deep4 sized to the sample EEG's 256 Hz (the papers
+/// give 250 Hz): the CLI says which temporal kernel it chose (Shallow's 25
+/// samples become 26; Deep4's 10.24 round to 10), and the braindecode
+/// export carries the kernel the network was built with, in its
+/// constructor and its weights alike.
 #[test]
 fn sized_models_export_to_braindecode_with_the_kernels_they_were_built_with() {
     let dir = tempfile::tempdir().unwrap();
-    for (model, kernel) in [("shallow", 13u64), ("deep4", 5)] {
+    for (model, kernel) in [("shallow", 26u64), ("deep4", 10)] {
         let run = dir.path().join(model);
         let out = spindle()
             .args(["train", "--data"])

@@ -456,4 +456,48 @@ mod tests {
         v.click(SortKey::Score);
         assert_eq!(names(&e, &rows(&e, &v)), ["x-1", "x-2", "x-3"]);
     }
+
+    /// What making the rows costs for 400 runs: the work each frame did
+    /// before the Runs view kept its rows (it now does it only when the
+    /// runs, the filter, the order or the open groups change).
+    /// `cargo test --release -p spindle-app --lib rows_cost -- --ignored --nocapture`
+    #[test]
+    #[ignore = "a measurement; run it on its own"]
+    fn rows_cost_for_400_runs() {
+        let kinds = ["EEGNet", "CRNN", "Deep4", "ShallowFBCSPNet", "CNN1d", "MLP"];
+        let e: Vec<RunEntry> = (0..400)
+            .map(|i| {
+                let name = if i < 60 {
+                    format!("cv-{}/fold-{}", i / 5, i % 5 + 1)
+                } else {
+                    format!("run-{i:03}_{}", kinds[i % 6])
+                };
+                entry(
+                    &name,
+                    (i * 37 % 500) as u64,
+                    kinds[i % 6],
+                    Some((i % 97) as f64 / 97.0),
+                )
+            })
+            .collect();
+        let mut v = ListView::new();
+        for (what, sort, filter) in [
+            ("by date", SortKey::Date, ""),
+            ("by score", SortKey::Score, ""),
+            ("filtered by eegnet", SortKey::Date, "eegnet"),
+        ] {
+            v.sort = sort;
+            v.filter = filter.into();
+            let started = std::time::Instant::now();
+            for _ in 0..100 {
+                let rows = rows(&e, &v);
+                let matching = e.iter().filter(|x| matches(x, &v.filter)).count();
+                std::hint::black_box((rows, matching));
+            }
+            println!(
+                "400 runs {what}: {:.3} ms to make the rows and count the matches",
+                started.elapsed().as_secs_f64() * 1e3 / 100.0
+            );
+        }
+    }
 }

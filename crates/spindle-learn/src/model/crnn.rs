@@ -98,7 +98,7 @@ pub struct CrnnConfig {
     /// Dropout probability before the output layer and between recurrent
     /// layers (default 0.25).
     pub dropout: f64,
-    /// Size the pooling to the window (see [`sized_pool`]; default on;
+    /// Size the pooling to the window (see the module documentation; default on;
     /// runs made before it existed read as off).
     pub size_to_window: bool,
 }
