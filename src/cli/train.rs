@@ -154,6 +154,7 @@ fn run_cv(args: &TrainArgs, scheme: CvScheme, runs_dir: &Path) -> anyhow::Result
         scheme,
         out: out.clone(),
         init_from: args.init.clone(),
+        new_folder: None,
     };
     let job = CvJob::spawn(spec, || {});
     let mut folds = 0;
@@ -421,6 +422,9 @@ fn layer_table(m: &spindle_learn::model::ModelSummary) -> String {
         "  receptive field: {} samples ({:.0} ms)",
         m.receptive_field_samples, m.receptive_field_ms
     );
+    for note in &m.sizing {
+        let _ = writeln!(s, "  sized to the data: {note}");
+    }
     s
 }
 

@@ -223,7 +223,7 @@ fn train_again_to_the_end(h: &mut AppHarness) {
         |a| matches!(state(a), Some(JobState::Finished(o)) if o.epochs_run == 3),
     );
     step_until(h, "the runs list", 30, |a| {
-        a.parts().runs.panel.entries.len() == 2
+        a.parts().runs.panel.entries().len() == 2
     });
 }
 
@@ -248,7 +248,7 @@ fn runs_made_by_the_cli_open_and_compare() {
     }
     let mut h = harness(vec![eeg], &runs);
     step_until(&mut h, "the runs list", 30, |a| {
-        a.parts().runs.panel.entries.len() == 2
+        a.parts().runs.panel.entries().len() == 2
     });
     h.get_by_label("Runs").click();
     h.run_steps(3);
@@ -267,7 +267,7 @@ fn runs_made_by_the_cli_open_and_compare() {
         h.query_by_label("train.epochs").is_none(),
         "equal settings are not"
     );
-    let first = h.state().parts().runs.panel.entries[0].dir.clone();
+    let first = h.state().parts().runs.panel.entries()[0].dir.clone();
     h.get_all_by_label("Open").next().unwrap().click();
     step_until(&mut h, "the opened run", 30, |a| {
         a.parts()
@@ -287,7 +287,7 @@ fn runs_made_by_the_cli_open_and_compare() {
     assert!(shows(&h, "cannot be undone"));
     h.get_by_label("Delete").click();
     step_until(&mut h, "the deletion", 30, |a| {
-        a.parts().runs.panel.entries.len() == 1
+        a.parts().runs.panel.entries().len() == 1
     });
     assert!(!first.exists());
 }
@@ -360,7 +360,7 @@ fn suggested_labels_are_accepted_one_by_one_or_all_at_once() {
     step_until(&mut h, "the recording and the runs", 30, |a| {
         !a.is_busy()
             && a.parts().recording.path().is_some()
-            && a.parts().runs.panel.entries.len() == 1
+            && a.parts().runs.panel.entries().len() == 1
     });
     assert_eq!(h.state().parts().recording.labels().unwrap().len(), 0);
     h.get_by_label("Runs").click();
@@ -521,7 +521,9 @@ fn cross_validates_from_the_train_view_with_fold_results_and_cancel() {
         folds.iter().all(|(_, o)| o.test.is_some()),
         "each fold is tested"
     );
-    let out = cv.job.out.clone();
+    // The job made the folder and named it when it planned the folds.
+    let out = cv.out().expect("the folder made").to_path_buf();
+    assert!(out.starts_with(&cv.job.out), "{}", out.display());
     assert!(
         out.join("cv.json").is_file(),
         "cv.json in {}",
@@ -542,7 +544,7 @@ fn cross_validates_from_the_train_view_with_fold_results_and_cancel() {
             .training
             .cv
             .as_ref()
-            .is_some_and(|cv| cv.job.out != out && cv.folds().is_some())
+            .is_some_and(|cv| cv.out().is_some_and(|o| o != out) && cv.folds().is_some())
     });
     assert!(shows(&h, "fold 1 of 2"));
     h.get_by_label("Cancel cross-validation").click();

@@ -425,7 +425,7 @@ fn train_results_and_runs_views() {
     t.until("the folder scan, the recording and the runs", 30, |a| {
         !a.is_busy()
             && a.parts().recording.path().is_some()
-            && a.parts().runs.panel.entries.len() == 2
+            && a.parts().runs.panel.entries().len() == 2
     });
 
     train_view(&mut t);
@@ -590,7 +590,7 @@ fn runs_view(t: &mut Tour) {
     t.click("Close window");
     assert!(!t.has(Role::Window, "Delete run?"));
     assert_eq!(
-        t.app().parts().runs.panel.entries.len(),
+        t.app().parts().runs.panel.entries().len(),
         2,
         "nothing was deleted"
     );
@@ -599,7 +599,7 @@ fn runs_view(t: &mut Tour) {
             .parts()
             .runs
             .panel
-            .entries
+            .entries()
             .iter()
             .all(|e| e.dir.exists())
     );
@@ -614,7 +614,7 @@ fn results_view(t: &mut Tour) {
         .parts()
         .runs
         .panel
-        .entries
+        .entries()
         .iter()
         .map(|e| e.dir.clone())
         .collect();

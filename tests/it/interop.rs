@@ -4,7 +4,7 @@
 //! metadata, and crafted run folders refused with one line.
 //!
 //! Each test trains a small model for one epoch on the bundled sample EEG
-//! (5 recordings, 4 classes, 2-s windows at 128 Hz or so).
+//! (5 recordings, 4 classes, 2-s windows at 256 Hz).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -217,6 +217,50 @@ fn onnx_export_names_its_input_and_output_in_metadata_and_refuses_what_it_cannot
             .arg(&filtered),
     );
     assert!(err.contains("filters whole recordings"), "{err}");
+}
+
+/// ShallowConvNet and Deep4 sized to the sample EEG's 256 Hz (the papers
+/// give 250 Hz): the CLI says which temporal kernel it chose (Shallow's 25
+/// samples become 26; Deep4's 10.24 round to 10), and the braindecode
+/// export carries the kernel the network was built with, in its
+/// constructor and its weights alike.
+#[test]
+fn sized_models_export_to_braindecode_with_the_kernels_they_were_built_with() {
+    let dir = tempfile::tempdir().unwrap();
+    for (model, kernel) in [("shallow", 26u64), ("deep4", 10)] {
+        let run = dir.path().join(model);
+        let out = spindle()
+            .args(["train", "--data"])
+            .arg(sample("eeg"))
+            .args(["--model", model, "--epochs", "1", "--seed", "5", "--out"])
+            .arg(&run)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{err}");
+        assert!(
+            err.contains(&format!(
+                "sized to the data: temporal kernel {kernel} samples"
+            )),
+            "{err}"
+        );
+        run_ok(
+            spindle()
+                .args(["export", "--to", "braindecode", "--run"])
+                .arg(&run),
+        );
+        let header = read_weights_header(&run.join("braindecode.safetensors")).unwrap();
+        let shapes: BTreeMap<String, Vec<usize>> = header
+            .tensors
+            .into_iter()
+            .map(|(name, t)| (name, t.shape))
+            .collect();
+        let weight = &shapes["conv_time_spat.conv_time.weight"];
+        assert_eq!(weight[2] as u64, kernel, "{model}: {weight:?}");
+        let args: serde_json::Value =
+            serde_json::from_str(&header.metadata["constructor"]).unwrap();
+        assert_eq!(args["filter_time_length"].as_u64(), Some(kernel), "{model}");
+    }
 }
 
 /// The sleep stager becomes braindecode's `SleepStagerChambon2018`: its

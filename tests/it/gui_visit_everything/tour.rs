@@ -50,7 +50,7 @@ impl Tour {
                 self.h.state().is_busy(),
                 self.h.state().parts().recording.path(),
                 self.h.state().parts().shell.browser.entries.len(),
-                self.h.state().parts().runs.panel.entries.len(),
+                self.h.state().parts().runs.panel.entries().len(),
                 self.h.state().parts().shell.tab,
             );
             self.h.step();

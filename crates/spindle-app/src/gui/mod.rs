@@ -49,7 +49,8 @@ pub use error::AppError;
 pub use frame_stats::FrameStats;
 pub use glossary::TERMS;
 pub use hypnogram::Night;
-pub use settings::{Settings, ThemeChoice};
+pub use runs_list::SortKey;
+pub use settings::{RunsListSettings, Settings, ThemeChoice};
 pub use spindle_signals::viewing::Entry;
 pub use viewer::{Ribbon, RibbonSpan};
 

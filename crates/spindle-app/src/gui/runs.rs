@@ -34,8 +34,14 @@ const PALETTE: [Color32; 6] = [
 pub struct RunsPanel {
     /// The runs folder listed.
     pub dir: PathBuf,
-    /// Its runs, newest first.
-    pub entries: Vec<RunEntry>,
+    /// Its runs, newest first (set through [`RunsPanel::set_entries`], so
+    /// that the list's rows are made again).
+    entries: Vec<RunEntry>,
+    /// Counts the changes to `entries`, so that the rows know when they
+    /// are stale.
+    generation: u64,
+    /// The list's rows as last made.
+    cache: RowCache,
     /// Runs ticked for comparison.
     pub compare: BTreeSet<PathBuf>,
     /// Runs read for comparison or display, by folder.
@@ -48,6 +54,19 @@ pub struct RunsPanel {
     pub view: ListView,
     /// The note being edited, if any.
     editing: Option<NoteEditor>,
+}
+
+/// The list's rows, kept from frame to frame until the runs, the filter,
+/// the order or the open groups change (filtering 400 runs formats and
+/// lowercases each one's text).
+#[derive(Debug, Default)]
+struct RowCache {
+    /// The generation of the entries and the view the rows were made for.
+    made_for: Option<(u64, ListView)>,
+    /// The rows.
+    rows: Vec<Row>,
+    /// Runs matching the filter (some may sit in closed groups).
+    matching: usize,
 }
 
 /// The note window's fields while the user edits a run's note.
@@ -68,6 +87,37 @@ struct NoteEditor {
 }
 
 impl RunsPanel {
+    /// The runs listed, newest first.
+    pub fn entries(&self) -> &[RunEntry] {
+        &self.entries
+    }
+
+    /// Takes in the runs folder's entries as listed.
+    pub fn set_entries(&mut self, entries: Vec<RunEntry>) {
+        self.entries = entries;
+        self.generation += 1;
+    }
+
+    /// Makes the rows again when the entries or the view changed since
+    /// they were made.
+    fn refresh_rows(&mut self) {
+        let fresh = self
+            .cache
+            .made_for
+            .as_ref()
+            .is_some_and(|(generation, view)| *generation == self.generation && *view == self.view);
+        if fresh {
+            return;
+        }
+        self.cache.rows = runs_list::rows(&self.entries, &self.view);
+        self.cache.matching = self
+            .entries
+            .iter()
+            .filter(|e| runs_list::matches(e, &self.view.filter))
+            .count();
+        self.cache.made_for = Some((self.generation, self.view.clone()));
+    }
+
     /// The runs that should be read again because they are still being written.
     pub fn live_runs(&self) -> Vec<PathBuf> {
         self.entries
@@ -80,6 +130,7 @@ impl RunsPanel {
     /// Forgets a deleted run.
     pub fn remove(&mut self, dir: &Path) {
         self.entries.retain(|e| e.dir != dir);
+        self.generation += 1;
         self.compare.remove(dir);
         self.snapshots.remove(dir);
     }
@@ -89,6 +140,7 @@ impl RunsPanel {
         if let Some(e) = self.entries.iter_mut().find(|e| e.dir == dir) {
             e.note = note.clone();
             e.note_problem = None;
+            self.generation += 1;
         }
         if let Some(s) = self.snapshots.get_mut(dir) {
             s.note = note;
@@ -110,7 +162,9 @@ impl RunsPanel {
             ui.label("No runs yet. Train one in the Train view, or run `spindle train` in a terminal: its runs appear here.");
             return;
         }
-        let rows = runs_list::rows(&self.entries, &self.view);
+        self.refresh_rows();
+        // Taken for the frame (the rows borrow nothing) and put back.
+        let rows = std::mem::take(&mut self.cache.rows);
         self.filter_bar(ui, &rows);
         let comparing = self
             .compare
@@ -124,6 +178,7 @@ impl RunsPanel {
             ui.available_height()
         };
         self.table(ui, &rows, list_height, commands);
+        self.cache.rows = rows;
         self.delete_dialog(ui, commands);
         self.note_window(ui, commands);
         if comparing {
@@ -149,11 +204,7 @@ impl RunsPanel {
                 self.view.filter.clear();
             }
             let shown = rows.iter().filter(|r| matches!(r, Row::Run { .. })).count();
-            let matching = self
-                .entries
-                .iter()
-                .filter(|e| runs_list::matches(e, &self.view.filter))
-                .count();
+            let matching = self.cache.matching;
             let closed = if shown < matching {
                 format!(", {} in closed groups", matching - shown)
             } else {

@@ -1,8 +1,10 @@
 //! The Runs view's list as rows: the runs folder's entries filtered by what
 //! the user typed, grouped by their sweep or cross-validation folder (a
 //! group row with the mean ± sd of its runs' scores, open or closed),
-//! pinned runs first, then sorted by the column the user clicked. Plain
-//! values without egui, so the order is tested on its own.
+//! pinned runs first, then sorted by the column the user clicked; ties
+//! follow the column's direction by name, as `list_runs` orders equal dates
+//! (newest first, then name descending). Plain values without egui, so the
+//! order is tested on its own.
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,7 +13,7 @@ use std::time::SystemTime;
 use spindle_learn::runs::RunEntry;
 
 /// A column the list can be sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum SortKey {
     /// When the run last changed (its group: its newest run).
     #[default]
@@ -250,7 +252,8 @@ fn pinned(e: &RunEntry) -> bool {
     e.note.pinned
 }
 
-/// The order of two runs by the view's column (ties: name).
+/// The order of two runs by the view's column (ties: name, in the
+/// column's direction).
 fn compare(a: &RunEntry, b: &RunEntry, view: &ListView) -> Ordering {
     let o = match view.sort {
         SortKey::Date => a.modified.cmp(&b.modified),
@@ -260,7 +263,7 @@ fn compare(a: &RunEntry, b: &RunEntry, view: &ListView) -> Ordering {
         SortKey::Score => cmp_f64(a.test_score, b.test_score),
         SortKey::Time => cmp_f64(a.train_seconds, b.train_seconds),
     };
-    directed(o, view.descending).then_with(|| a.name.cmp(&b.name))
+    directed(o.then_with(|| a.name.cmp(&b.name)), view.descending)
 }
 
 /// The order of two top-level items: a group by its newest run, mean
@@ -305,7 +308,7 @@ fn compare_items(entries: &[RunEntry], a: &Item<'_>, b: &Item<'_>, view: &ListVi
         SortKey::Score => cmp_f64(mean(a), mean(b)),
         SortKey::Time => cmp_f64(seconds(a), seconds(b)),
     };
-    directed(o, view.descending).then_with(|| name(a).cmp(&name(b)))
+    directed(o.then_with(|| name(a).cmp(&name(b))), view.descending)
 }
 
 /// `o` reversed when descending.
@@ -432,5 +435,69 @@ mod tests {
             names(&e, &rows(&e, &v)),
             ["c", "b", "a", "[cv 2 0.70±0.14]"]
         );
+    }
+
+    #[test]
+    fn ties_follow_the_direction_as_list_runs_orders_them() {
+        // Three runs written in the same second, as a sweep writes them.
+        let e = vec![
+            entry("x-1", 7, "EEGNet", Some(0.5)),
+            entry("x-3", 7, "EEGNet", Some(0.5)),
+            entry("x-2", 7, "EEGNet", Some(0.5)),
+        ];
+        let mut v = ListView::new();
+        // Newest first: equal dates by name descending, as list_runs does.
+        assert_eq!(names(&e, &rows(&e, &v)), ["x-3", "x-2", "x-1"]);
+        v.click(SortKey::Date);
+        assert!(!v.descending);
+        assert_eq!(names(&e, &rows(&e, &v)), ["x-1", "x-2", "x-3"]);
+        v.click(SortKey::Score);
+        assert_eq!(names(&e, &rows(&e, &v)), ["x-3", "x-2", "x-1"]);
+        v.click(SortKey::Score);
+        assert_eq!(names(&e, &rows(&e, &v)), ["x-1", "x-2", "x-3"]);
+    }
+
+    /// What making the rows costs for 400 runs: the work each frame did
+    /// before the Runs view kept its rows (it now does it only when the
+    /// runs, the filter, the order or the open groups change).
+    /// `cargo test --release -p spindle-app --lib rows_cost -- --ignored --nocapture`
+    #[test]
+    #[ignore = "a measurement; run it on its own"]
+    fn rows_cost_for_400_runs() {
+        let kinds = ["EEGNet", "CRNN", "Deep4", "ShallowFBCSPNet", "CNN1d", "MLP"];
+        let e: Vec<RunEntry> = (0..400)
+            .map(|i| {
+                let name = if i < 60 {
+                    format!("cv-{}/fold-{}", i / 5, i % 5 + 1)
+                } else {
+                    format!("run-{i:03}_{}", kinds[i % 6])
+                };
+                entry(
+                    &name,
+                    (i * 37 % 500) as u64,
+                    kinds[i % 6],
+                    Some((i % 97) as f64 / 97.0),
+                )
+            })
+            .collect();
+        let mut v = ListView::new();
+        for (what, sort, filter) in [
+            ("by date", SortKey::Date, ""),
+            ("by score", SortKey::Score, ""),
+            ("filtered by eegnet", SortKey::Date, "eegnet"),
+        ] {
+            v.sort = sort;
+            v.filter = filter.into();
+            let started = std::time::Instant::now();
+            for _ in 0..100 {
+                let rows = rows(&e, &v);
+                let matching = e.iter().filter(|x| matches(x, &v.filter)).count();
+                std::hint::black_box((rows, matching));
+            }
+            println!(
+                "400 runs {what}: {:.3} ms to make the rows and count the matches",
+                started.elapsed().as_secs_f64() * 1e3 / 100.0
+            );
+        }
     }
 }

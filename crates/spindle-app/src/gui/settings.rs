@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 
 use spindle_signals::dsp::DisplayFilter;
 
+use super::runs_list::SortKey;
+
 /// How many recent files and folders are remembered.
 const MAX_RECENT: usize = 10;
 
@@ -43,6 +45,30 @@ pub struct Settings {
     pub runs_dir: Option<PathBuf>,
     /// The audio output device (an ALSA PCM name on Linux); `None`: the default.
     pub audio_device: Option<String>,
+    /// The Runs view's list as the user left it.
+    pub runs_list: RunsListSettings,
+}
+
+/// The Runs view's order and filter, kept between sessions.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct RunsListSettings {
+    /// The column sorted by.
+    pub sort: SortKey,
+    /// Largest (newest, best) first.
+    pub descending: bool,
+    /// What the filter field held.
+    pub filter: String,
+}
+
+impl Default for RunsListSettings {
+    fn default() -> Self {
+        Self {
+            sort: SortKey::Date,
+            descending: true,
+            filter: String::new(),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -58,6 +84,7 @@ impl Default for Settings {
             show_labels: true,
             runs_dir: None,
             audio_device: None,
+            runs_list: RunsListSettings::default(),
         }
     }
 }

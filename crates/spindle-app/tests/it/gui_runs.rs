@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use eframe::egui::accesskit::Role;
 use egui_kittest::kittest::Queryable;
-use spindle_app::gui::{AppCommand, Settings, SpindleApp};
+use spindle_app::gui::{AppCommand, RunsListSettings, Settings, SortKey, SpindleApp};
 use spindle_learn::runs::RunNote;
 use spindle_learn::train::JobState;
 use spindle_signals::eval::ClassificationReport;
@@ -67,7 +67,7 @@ fn craft(runs: &Path, rel: &str, kind: &str, correct: usize, seconds: f64, age_h
 fn show_runs(h: &mut AppHarness, n: usize) {
     h.get_by_label("Runs").click();
     step_until(h, "the runs listed", 30, |a| {
-        a.parts().runs.panel.entries.len() == n && !a.is_busy()
+        a.parts().runs.panel.entries().len() == n && !a.is_busy()
     });
 }
 
@@ -157,6 +157,36 @@ fn runs_sort_by_a_header_click_filter_as_typed_and_nest_a_cross_validation() {
 }
 
 #[test]
+fn the_runs_list_order_and_filter_come_back_from_the_settings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let runs = tmp.path().join("runs");
+    craft(&runs, "2026-01-01_a", "eegnet", 4, 10.0, 5);
+    craft(&runs, "2026-01-02_b", "crnn", 10, 20.0, 4);
+    craft(&runs, "2026-01-03_c", "eegnet", 9, 30.0, 3);
+    let settings = Settings {
+        runs_dir: Some(runs.clone()),
+        runs_list: RunsListSettings {
+            sort: SortKey::Score,
+            descending: false,
+            filter: "eegnet".into(),
+        },
+        ..Settings::default()
+    };
+    let mut h = harness(SpindleApp::new(Vec::new(), settings), 1400.0, 900.0);
+    show_runs(&mut h, 3);
+    h.run_steps(2);
+    // Filtered and worst score first, as the last session left it.
+    assert!(h.query_by_label("2026-01-02_b").is_none());
+    assert!(top_to_bottom(&h, &["2026-01-01_a", "2026-01-03_c"]));
+    // A click changes the order the next session gets.
+    h.get_by_label("score").click();
+    h.run_steps(2);
+    assert!(top_to_bottom(&h, &["2026-01-03_c", "2026-01-01_a"]));
+    let view = &h.state().parts().runs.panel.view;
+    assert_eq!((view.sort, view.descending), (SortKey::Score, true));
+}
+
+#[test]
 fn a_pin_tags_and_note_are_saved_in_the_run_folder_and_read_again() {
     let tmp = tempfile::tempdir().unwrap();
     let runs = tmp.path().join("runs");
@@ -187,7 +217,7 @@ fn a_pin_tags_and_note_are_saved_in_the_run_folder_and_read_again() {
         a.parts()
             .runs
             .panel
-            .entries
+            .entries()
             .iter()
             .any(|e| e.dir == old && e.note.pinned)
     });
@@ -238,7 +268,7 @@ fn write_subjects(dir: &Path) {
 }
 
 fn finished(a: &SpindleApp, n: usize) -> bool {
-    let runs = &a.parts().runs.panel.entries;
+    let runs = a.parts().runs.panel.entries();
     a.parts()
         .training
         .panel
@@ -247,6 +277,51 @@ fn finished(a: &SpindleApp, n: usize) -> bool {
         .is_some_and(|h| matches!(h.state, JobState::Finished(_)))
         && runs.len() == n
         && !a.is_busy()
+}
+
+#[test]
+fn cross_validation_started_from_the_train_view_makes_its_folder_off_the_ui_thread() {
+    // The harness fails any frame that touches a file: the folder is made
+    // by the job, not by the click's frame.
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("eeg");
+    write_subjects(&data);
+    let runs = tmp.path().join("runs");
+    let mut h = app(vec![data], &runs);
+    step_until(&mut h, "the folder scan", 30, |a| {
+        !a.is_busy() && a.parts().shell.browser.entries.len() == 2
+    });
+    let mut o = h.state().parts().training.panel.options.clone();
+    o.model = "mlp".into();
+    o.epochs = 1;
+    h.state_mut()
+        .command(AppCommand::SetTrainOptions(Box::new(o)));
+    h.get_by_label("Train").click();
+    step_until(&mut h, "the dataset preview", 60, |a| {
+        matches!(
+            *a.parts().training.panel.preview,
+            spindle_app::gui::training::PreviewState::Ready(_)
+        ) && !a.is_busy()
+    });
+    h.get_by_label("Folds").click();
+    h.run_steps(1);
+    h.key_press(eframe::egui::Key::Backspace);
+    h.run_steps(1);
+    h.get_by_label("Folds").type_text("2");
+    h.run_steps(1);
+    h.get_by_label("Cross-validate").click();
+    step_until(&mut h, "the cross-validation", 240, |a| {
+        a.parts().training.cv.as_ref().is_some_and(|cv| cv.over) && !a.is_busy()
+    });
+    let cv = h.state().parts().training.cv.as_ref().unwrap();
+    let out = cv
+        .out()
+        .expect("the job said which folder it made")
+        .to_path_buf();
+    assert!(out.starts_with(&runs), "{}", out.display());
+    assert!(out.join("cv.json").is_file(), "{}", out.display());
+    assert!(out.join("fold-2").is_dir());
+    assert!(h.state().parts().shell.errors.is_empty());
 }
 
 #[test]
@@ -280,7 +355,7 @@ fn fine_tuning_from_a_run_names_the_layers_it_re_initializes() {
 
     // From the Runs view: Fine-tune starts the next run from its weights.
     show_runs(&mut h, 1);
-    let first = h.state().parts().runs.panel.entries[0].dir.clone();
+    let first = h.state().parts().runs.panel.entries()[0].dir.clone();
     h.get_by_label("Fine-tune").click();
     h.run_steps(2);
     assert_eq!(
@@ -366,7 +441,8 @@ fn a_fold_run_shows_its_cross_validation_in_results_with_each_fold_a_click_away(
     show_runs(&mut h, 3);
     h.get_by_label("⏵").click();
     h.run_steps(2);
-    // The folds in date order: all the same age, so by name.
+    // The folds in date order: all the same age, so by name (in the
+    // sort's direction).
     h.get_all_by_label("Open").next().unwrap().click();
     step_until(&mut h, "the fold shown in Results", 30, |a| {
         a.parts()

@@ -358,7 +358,7 @@ pub fn export_braindecode(dir: &Path) -> Result<BraindecodeExport, ExportError> 
             "a regression run has no braindecode classifier to become".into(),
         ));
     }
-    let spec = serde_json::to_value(&info.model).unwrap_or_default();
+    let spec = super::built_spec(info);
     let kind = info.model.kind();
     let eps = real(&spec, "batch_norm_eps");
     if matches!(kind, "shallow" | "deep4") && (eps - 1e-5).abs() > 1e-12 {

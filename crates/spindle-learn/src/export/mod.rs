@@ -84,6 +84,14 @@ fn check_preprocessing(dir: &Path, info: &RunInfo) -> Result<(), ExportError> {
     Ok(())
 }
 
+/// The run's model spec as its network was built: kernels and poolings
+/// sized to the run's rate and window where the architecture sizes them
+/// (`size_to_window`), so that an export has the trained network's shapes.
+fn built_spec(info: &RunInfo) -> serde_json::Value {
+    let (built, _) = info.model.sized_for(&info.input_shape());
+    serde_json::to_value(&built).unwrap_or_default()
+}
+
 /// The metadata props of an exported model: what its input and output are.
 fn metadata(dir: &Path, info: &RunInfo) -> Vec<(String, String)> {
     let json = |v: serde_json::Value| v.to_string();
@@ -166,7 +174,7 @@ pub fn export_onnx(dir: &Path) -> Result<Vec<u8>, ExportError> {
     let info = &run.info;
     check_preprocessing(dir, info)?;
     let weights = load_weights(dir)?;
-    let spec = serde_json::to_value(&info.model).unwrap_or_default();
+    let spec = built_spec(info);
     let mut g = Graph::default();
     let x = preprocessing(&mut g, info, "window");
     let logits = onnx_layers::network(

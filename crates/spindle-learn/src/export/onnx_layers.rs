@@ -79,16 +79,9 @@ pub fn network(
         "shallow" => shallow(g, w, spec, x),
         "deep4" => deep4(g, w, spec, x),
         "cnn1d" => {
-            // The pooling the network was built with (sized to the window
-            // unless `size_to_window` is off).
-            let (k, p) = (int(spec, "kernel")?, int(spec, "pool")?);
-            let blocks = widths(spec, "filters")?.len();
-            let sized = spec.get("size_to_window").and_then(Value::as_bool) == Some(true);
-            let p = if sized {
-                crate::model::cnn1d::sized_pool(blocks, k, p, shape.1)
-            } else {
-                p
-            };
+            // `spec` is the spec as built (`export::built_spec`): the
+            // pooling is the one chosen for the window.
+            let p = int(spec, "pool")?;
             let body = same_conv_stack(g, w, spec, x, p)?;
             let pooled = g.op(
                 "ReduceMean",

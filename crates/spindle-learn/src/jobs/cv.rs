@@ -37,10 +37,28 @@ pub struct CvJobSpec {
     /// How many folds, or one per subject.
     pub scheme: CvScheme,
     /// The cross-validation folder (created): `fold-N` run folders and
-    /// `cv.json`.
+    /// `cv.json`; with `new_folder`, the runs folder a new one is made in.
     pub out: PathBuf,
     /// Fine-tune every fold from this run folder's weights.
     pub init_from: Option<PathBuf>,
+    /// When set, the job makes a new folder in `out` whose name ends with
+    /// this ([`crate::runs::create_run_dir`]) on its own thread, after the
+    /// folds are planned, and cross-validates into it (the caller's thread,
+    /// a GUI's, never touches the disk); [`CvEvent::Planned`] says which.
+    pub new_folder: Option<String>,
+}
+
+impl CvJobSpec {
+    /// The same cross-validation into a new folder of `runs_dir` whose
+    /// name ends with `name`, made by the job (see `new_folder`).
+    #[must_use]
+    pub fn in_new_run_folder(self, runs_dir: PathBuf, name: String) -> Self {
+        Self {
+            out: runs_dir,
+            new_folder: Some(name),
+            ..self
+        }
+    }
 }
 
 /// What a cross-validation reports, in this order: `Planned`, then per fold
@@ -50,6 +68,8 @@ pub struct CvJobSpec {
 pub enum CvEvent {
     /// The folds are planned and the folder is created.
     Planned {
+        /// The cross-validation folder.
+        out: PathBuf,
         /// What each fold tests on.
         kind: FoldKind,
         /// Number of folds.
@@ -95,7 +115,8 @@ pub enum CvEvent {
 
 /// A running cross-validation. Dropping the handle cancels it.
 pub struct CvJob {
-    /// The cross-validation folder.
+    /// The cross-validation folder as given (with `new_folder`, the runs
+    /// folder; [`CvEvent::Planned`] names the folder made).
     pub out: PathBuf,
     /// See [`CvEvent`].
     pub events: Receiver<CvEvent>,
@@ -205,10 +226,23 @@ fn cross_validate(spec: &CvJobSpec, cancel: &AtomicBool, report: &Reporter<'_>) 
         Ok(plan) => plan,
         Err(message) => return CvEvent::Failed(message),
     };
-    if let Err(e) = std::fs::create_dir_all(&spec.out) {
-        return CvEvent::Failed(format!("{}: {e}", spec.out.display()));
-    }
+    let out = match &spec.new_folder {
+        Some(name) => match crate::runs::create_run_dir(&spec.out, name) {
+            Ok(dir) => dir,
+            Err(e) => return CvEvent::Failed(e.to_string()),
+        },
+        None => match std::fs::create_dir_all(&spec.out) {
+            Ok(()) => spec.out.clone(),
+            Err(e) => return CvEvent::Failed(format!("{}: {e}", spec.out.display())),
+        },
+    };
+    let spec = &CvJobSpec {
+        out: out.clone(),
+        new_folder: None,
+        ..spec.clone()
+    };
     report.send(CvEvent::Planned {
+        out,
         kind: plan.kind,
         folds: plan.folds.len(),
     });
@@ -363,6 +397,7 @@ mod tests {
             scheme,
             out: out.to_path_buf(),
             init_from: None,
+            new_folder: None,
         }
     }
 

@@ -43,15 +43,9 @@ pub const ARCHITECTURES: &[Architecture] = &[Architecture {
         ),
         SAME_CONV_KERNEL,
         SAME_CONV_POOL,
-        HyperParam {
-            key: "size_to_window",
-            label: "size to the window",
-            help: "grow the pooling until the receptive field covers a quarter of the window; off: kernel and pooling as given",
-            kind: super::registry::ParamKind::Flag,
-            min: 0.0,
-            max: 1.0,
-            regularizer: false,
-        },
+        super::sizing::size_to_window_param(
+            "grow the pooling until the receptive field covers a quarter of the window; off: kernel and pooling as given",
+        ),
         dropout_param("dropout", DROPOUT_HELP),
     ],
 }];
@@ -88,18 +82,6 @@ pub(crate) fn sized_pool(blocks: usize, kernel: usize, pool: usize, samples: usi
         }
     }
     best
-}
-
-/// Marks a saved cnn1d spec (the `model` of a `run.json`) written before
-/// `size_to_window` existed as not sized, so that the run rebuilds as it was
-/// trained; a spec made now without the field (by name) is sized.
-pub fn settings_before_sizing(model: &mut serde_json::Value) {
-    if model.get("kind").and_then(|k| k.as_str()) == Some("cnn1d")
-        && let Some(m) = model.as_object_mut()
-    {
-        m.entry("size_to_window")
-            .or_insert(serde_json::Value::Bool(false));
-    }
 }
 
 /// The kernel setting of a [`SameConvStack`] (1-D CNN, CRNN).
@@ -152,7 +134,7 @@ pub struct Cnn1dConfig {
     /// Grow the pooling with the window, from `pool` up to 8, until the receptive
     /// field covers a quarter of the window (default on;
     /// runs made before it existed read as off, see
-    /// [`settings_before_sizing`]).
+    /// [`settings_before_sizing`](super::settings_before_sizing)).
     pub size_to_window: bool,
 }
 
@@ -213,6 +195,30 @@ impl Hyper for Cnn1dConfig {
         input: &InputShape,
     ) -> std::result::Result<Box<dyn Traced>, ModelError> {
         Ok(Box::new(Cnn1d::new(vb, self, input)?))
+    }
+
+    fn sized_for(&self, input: &InputShape) -> (Self, Vec<String>) {
+        if !self.size_to_window {
+            return (self.clone(), Vec::new());
+        }
+        let pool = self.pool_for(input.samples);
+        let rf = stack_receptive_field(self.filters.len(), self.kernel, pool);
+        let note = format!(
+            "pooling {pool} per block{}: receptive field {rf} samples = {} of the {}-sample window (sized to the window: at least a quarter, pooling at most {MAX_SIZED_POOL})",
+            if pool == self.pool {
+                String::new()
+            } else {
+                format!(" instead of {}", self.pool)
+            },
+            super::sizing::seconds(rf, input.rate_hz),
+            input.samples
+        );
+        let sized = Self {
+            pool,
+            size_to_window: false,
+            ..self.clone()
+        };
+        (sized, vec![note])
     }
 }
 
@@ -393,7 +399,7 @@ mod tests {
         let mut saved = serde_json::json!(
             {"kind":"cnn1d","filters":[32,64,64],"kernel":7,"pool":2,"dropout":0.25}
         );
-        settings_before_sizing(&mut saved);
+        crate::model::settings_before_sizing(&mut saved);
         let Ok(old) = serde_json::from_value::<ModelSpec>(saved) else {
             panic!("an old cnn1d spec reads")
         };

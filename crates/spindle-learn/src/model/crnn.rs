@@ -14,6 +14,13 @@
 //! stay at chance on 510-sample blink windows, in PyTorch as here). The
 //! convolutions first turn every few samples into one feature vector, so the
 //! recurrent layer reads tens of steps instead.
+//!
+//! Sized to the window by default (`size_to_window`): the pooling grows
+//! from `pool` (up to 8) until the recurrent layer reads at most
+//! [`MAX_SIZED_STEPS`] steps, and shrinks (down to 1) when the window is
+//! too short for one step, so long windows are not read through hundreds
+//! of steps and short ones still build. Runs made before the setting
+//! existed read it as off and rebuild as they were.
 
 use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
@@ -45,6 +52,9 @@ pub const ARCHITECTURES: &[Architecture] = &[Architecture {
         ),
         SAME_CONV_KERNEL,
         SAME_CONV_POOL,
+        super::sizing::size_to_window_param(
+            "grow the pooling until the recurrent layer reads at most 32 steps (shrink it when the window is too short); off: pooling as given",
+        ),
         int(
             "hidden",
             "hidden units",
@@ -88,6 +98,45 @@ pub struct CrnnConfig {
     /// Dropout probability before the output layer and between recurrent
     /// layers (default 0.25).
     pub dropout: f64,
+    /// Size the pooling to the window (see the module documentation; default on;
+    /// runs made before it existed read as off).
+    pub size_to_window: bool,
+}
+
+/// The most steps the recurrent layer reads when the pooling is sized.
+pub const MAX_SIZED_STEPS: usize = 32;
+
+/// Largest pooling the sizing chooses.
+const MAX_SIZED_POOL: usize = 8;
+
+/// The pooling for `blocks` blocks on windows of `samples`: from `pool`,
+/// grown (up to 8) while the recurrent layer would read more than
+/// [`MAX_SIZED_STEPS`] steps, shrunk (down to 1) while the window leaves no
+/// step at all.
+pub(crate) fn sized_pool(blocks: usize, pool: usize, samples: usize) -> usize {
+    let steps = |p: usize| SameConvStack::feature_len(blocks, p, samples);
+    let mut p = pool.max(1);
+    while p < MAX_SIZED_POOL
+        && steps(p).is_some_and(|s| s > MAX_SIZED_STEPS)
+        && steps(p + 1).is_some()
+    {
+        p += 1;
+    }
+    while p > 1 && steps(p).is_none() {
+        p -= 1;
+    }
+    p
+}
+
+impl CrnnConfig {
+    /// The pooling used on windows of `samples` samples.
+    pub fn pool_for(&self, samples: usize) -> usize {
+        if self.size_to_window {
+            sized_pool(self.filters.len(), self.pool, samples)
+        } else {
+            self.pool
+        }
+    }
 }
 
 impl Default for CrnnConfig {
@@ -101,6 +150,7 @@ impl Default for CrnnConfig {
             layers: 1,
             bidirectional: true,
             dropout: 0.25,
+            size_to_window: true,
         }
     }
 }
@@ -133,7 +183,33 @@ impl Hyper for CrnnConfig {
     }
 
     fn feature_len(&self, samples: usize) -> Option<usize> {
-        SameConvStack::feature_len(self.filters.len(), self.pool, samples)
+        SameConvStack::feature_len(self.filters.len(), self.pool_for(samples), samples)
+    }
+
+    fn sized_for(&self, input: &InputShape) -> (Self, Vec<String>) {
+        if !self.size_to_window {
+            return (self.clone(), Vec::new());
+        }
+        let pool = self.pool_for(input.samples);
+        let blocks = self.filters.len();
+        let steps = SameConvStack::feature_len(blocks, pool, input.samples).unwrap_or(0);
+        let rf = super::cnn1d::stack_receptive_field(blocks, self.kernel, pool);
+        let note = format!(
+            "pooling {pool} per block{}: the recurrent layer reads {steps} steps of the {}-sample window, each convolution step sees {rf} samples = {} (sized to the window: at most {MAX_SIZED_STEPS} steps)",
+            if pool == self.pool {
+                String::new()
+            } else {
+                format!(" instead of {}", self.pool)
+            },
+            input.samples,
+            super::sizing::seconds(rf, input.rate_hz),
+        );
+        let sized = Self {
+            pool,
+            size_to_window: false,
+            ..self.clone()
+        };
+        (sized, vec![note])
     }
 
     fn build(
@@ -167,7 +243,7 @@ impl Crnn {
             input.channels,
             &config.filters,
             config.kernel,
-            config.pool,
+            config.pool_for(input.samples),
         )?;
         let stack = RecurrentStack::new(
             &vb.pp("rnn"),
@@ -250,7 +326,13 @@ mod tests {
         // nn.GRU(64, 64, bidirectional=True): 2 * 3 * (64*64 + 64*64 + 2*64).
         let gru = 2 * 3 * (64 * 64 + 64 * 64 + 2 * 64);
         assert_eq!(built.summary.trainable_params, conv + gru + (128 * 2 + 2));
-        assert_eq!(spec.min_samples(), 27);
+        // Sized, the pooling shrinks for short windows; as given, 3^3.
+        assert_eq!(spec.min_samples(), 1);
+        let unsized_spec = ModelSpec::new(CrnnConfig {
+            size_to_window: false,
+            ..CrnnConfig::default()
+        });
+        assert_eq!(unsized_spec.min_samples(), 27);
         assert_eq!(built.summary.receptive_field_samples, 510);
     }
 
@@ -287,14 +369,44 @@ mod tests {
 
     #[test]
     fn too_short_windows_name_the_minimum() {
-        let Some(spec) = ModelSpec::by_name("crnn") else {
-            panic!()
-        };
+        // As given (sized, the pooling shrinks instead).
+        let spec = ModelSpec::new(CrnnConfig {
+            size_to_window: false,
+            ..CrnnConfig::default()
+        });
         let vm = candle_nn::VarMap::new();
         let vb = VarBuilder::from_varmap(&vm, candle_core::DType::F32, &candle_core::Device::Cpu);
         let Err(err) = super::super::build(&spec, &shape(2, 20, 2), vb) else {
             panic!("20 samples accepted")
         };
         assert!(err.to_string().contains("at least 27"), "{err}");
+    }
+
+    #[test]
+    fn sized_pooling_keeps_the_recurrent_steps_few_and_tiny_windows_building() -> Result<()> {
+        let config = CrnnConfig::default();
+        // (window, pooling, steps the GRU reads)
+        for (samples, pool, steps) in [(510, 3, 18), (1024, 4, 16), (3000, 5, 24), (10, 2, 1)] {
+            let (sized, notes) = config.sized_for(&shape(2, samples, 2));
+            assert_eq!(sized.pool, pool, "{samples}");
+            assert!(!sized.size_to_window);
+            assert_eq!(config.feature_len(samples), Some(steps), "{samples}");
+            assert!(steps <= MAX_SIZED_STEPS);
+            assert!(notes[0].contains(&format!("reads {steps} steps")), "{notes:?}");
+        }
+        let spec = ModelSpec::new(config);
+        assert_output_shape(&spec, &shape(2, 5, 2), 2)?;
+        let built = build_cpu(&spec, &shape(2, 3000, 2), 0);
+        assert_eq!(built.summary.layers[2].output_shape, [64, 24]);
+        // A run from before the setting keeps pooling 3: 111 steps.
+        let mut saved = serde_json::json!({"kind": "crnn"});
+        crate::model::settings_before_sizing(&mut saved);
+        let Ok(old) = serde_json::from_value::<ModelSpec>(saved) else {
+            panic!("an old crnn spec reads")
+        };
+        let built = build_cpu(&old, &shape(2, 3000, 2), 0);
+        assert_eq!(built.summary.layers[2].output_shape, [64, 111]);
+        assert!(built.summary.sizing.is_empty());
+        Ok(())
     }
 }

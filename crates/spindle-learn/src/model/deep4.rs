@@ -13,6 +13,14 @@
 //! final_layer   conv over all remaining time = linear on the flattened features, bias
 //! ```
 //!
+//! Sized to the data by default (`size_to_window`): the paper's kernels are
+//! samples at 250 Hz (10 = 40 ms in the first layer; 10 pooled samples in
+//! blocks 2 to 4); sized, all four keep their durations at the data's rate
+//! (braindecode does not scale them: every block's rate scales alike, so
+//! one factor keeps every block's span), and the pooling, then the
+//! kernels, shrink when a window is too short for one step. Runs made
+//! before the setting existed read it as off and rebuild as they were.
+//!
 //! As braindecode (`split_first_layer=True`) there is no nonlinearity between
 //! the temporal and the spatial convolution, so they run as one
 //! ([`TimeSpaceConv`], shared with ShallowFBCSPNet). Every convolution is
@@ -125,9 +133,15 @@ pub const ARCHITECTURES: &[Architecture] = &[Architecture {
             1.0,
             64.0,
         ),
+        super::sizing::size_to_window_param(
+            "keep the kernels' durations (given at 250 Hz) at the data's rate, and shrink the pooling, then the kernels, for short windows; off: samples as given",
+        ),
         dropout_param("dropout", DROPOUT_HELP),
     ],
 }];
+
+/// The rate at which Deep4's kernels are given (the paper's 250 Hz).
+pub const REFERENCE_RATE_HZ: f64 = 250.0;
 
 /// Deep4Net as in braindecode (JSON kind `deep4`), with braindecode's
 /// defaults: ELU after every batch norm, max pooling, split first layer.
@@ -165,6 +179,10 @@ pub struct Deep4Config {
     pub batch_norm_momentum: f64,
     /// Batch-norm epsilon (default 1e-5).
     pub batch_norm_eps: f64,
+    /// Read the kernels as samples at [`REFERENCE_RATE_HZ`] and keep their
+    /// durations at the data's rate; shrink the pooling and the kernels for
+    /// short windows (default on; runs made before it existed read as off).
+    pub size_to_window: bool,
 }
 
 impl Default for Deep4Config {
@@ -184,6 +202,7 @@ impl Default for Deep4Config {
             dropout: 0.5,
             batch_norm_momentum: 0.1,
             batch_norm_eps: 1e-5,
+            size_to_window: true,
         }
     }
 }
@@ -250,6 +269,61 @@ impl Hyper for Deep4Config {
         input: &InputShape,
     ) -> std::result::Result<Box<dyn Traced>, ModelError> {
         Ok(Box::new(Deep4::new(vb, self, input)?))
+    }
+
+    fn sized_for(&self, input: &InputShape) -> (Self, Vec<String>) {
+        use super::sizing::{halve, kernel_note, scale_samples, shrink_until_fits, shrunk_note};
+        if !self.size_to_window {
+            return (self.clone(), Vec::new());
+        }
+        let (rate, reference) = (input.rate_hz, REFERENCE_RATE_HZ);
+        let later = |k: usize| scale_samples(k, reference, rate, 1, 64);
+        let mut c = Self {
+            filter_time_length: scale_samples(self.filter_time_length, reference, rate, 2, 128),
+            filter_length_2: later(self.filter_length_2),
+            filter_length_3: later(self.filter_length_3),
+            filter_length_4: later(self.filter_length_4),
+            size_to_window: false,
+            ..self.clone()
+        };
+        let (kernels, pool) = (c.kernels(), c.pool_time_length);
+        shrink_until_fits(
+            &mut c,
+            |c| c.feature_len(input.samples).is_some(),
+            &[
+                |c| {
+                    let shrunk = halve(&mut c.pool_time_length);
+                    c.pool_time_stride = c.pool_time_length;
+                    shrunk
+                },
+                |c| halve(&mut c.filter_length_4),
+                |c| halve(&mut c.filter_length_3),
+                |c| halve(&mut c.filter_length_2),
+                |c| halve(&mut c.filter_time_length),
+            ],
+        );
+        let mut notes = vec![
+            kernel_note("temporal kernel", kernels[0], rate, self.filter_time_length, reference),
+            format!(
+                "block kernels {}, {}, {} pooled samples (sized to the rate: {}, {}, {} at {reference:.0} Hz as given)",
+                kernels[1],
+                kernels[2],
+                kernels[3],
+                self.filter_length_2,
+                self.filter_length_3,
+                self.filter_length_4
+            ),
+        ];
+        notes.extend(shrunk_note("pooling", pool, c.pool_time_length, input.samples));
+        for (i, (before, after)) in kernels.iter().zip(c.kernels()).enumerate() {
+            notes.extend(shrunk_note(
+                &format!("block {} kernel", i + 1),
+                *before,
+                after,
+                input.samples,
+            ));
+        }
+        (c, notes)
     }
 }
 
@@ -473,9 +547,10 @@ mod tests {
 
     #[test]
     fn too_short_windows_name_the_minimum_length() {
-        let Some(spec) = ModelSpec::by_name("deep4") else {
-            panic!()
-        };
+        let spec = ModelSpec::new(Deep4Config {
+            size_to_window: false,
+            ..Deep4Config::default()
+        });
         let vm = VarMap::new();
         let vb = VarBuilder::from_varmap(&vm, DType::F32, &Device::Cpu);
         match build(&spec, &shape(4, 440, 2), vb) {
@@ -552,5 +627,52 @@ mod tests {
     #[test]
     fn overfits_a_tiny_dataset() -> Result<()> {
         assert_overfits(&spec_without_dropout(), 4, 480, 1e-3, 100).map(|_| ())
+    }
+
+    /// `input` at `rate_hz`.
+    fn at(mut input: InputShape, rate_hz: f64) -> InputShape {
+        input.rate_hz = rate_hz;
+        input
+    }
+
+    #[test]
+    fn sized_kernels_keep_their_duration_at_every_rate() {
+        let spec = Deep4Config::default();
+        let mut field_ms = Vec::new();
+        for (rate, kernel) in [(125.0, 5), (250.0, 10), (500.0, 20)] {
+            let input = at(shape(3, (8.0 * rate) as usize, 2), rate);
+            let (sized, notes) = spec.sized_for(&input);
+            assert_eq!(sized.kernels(), [kernel; 4], "{rate} Hz");
+            assert_eq!(sized.pool_time_length, 3);
+            assert_eq!(notes.len(), 2, "{notes:?}");
+            let built = build_cpu(&ModelSpec::new(spec.clone()), &input, 0);
+            field_ms.push(built.summary.receptive_field_ms);
+        }
+        // 441 samples at 250 Hz; within a tenth at the other rates (the
+        // 3-sample poolings, which stay, add 2 samples per block).
+        assert!((field_ms[1] - 1764.0).abs() < 1e-6, "{field_ms:?}");
+        for ms in &field_ms {
+            assert!((ms - field_ms[1]).abs() < 0.1 * field_ms[1], "{field_ms:?}");
+        }
+    }
+
+    #[test]
+    fn sized_tiny_windows_build_and_old_runs_keep_their_shapes() -> std::result::Result<(), serde_json::Error> {
+        let spec = ModelSpec::new(Deep4Config::default());
+        for samples in [8, 60, 250] {
+            let built = build_cpu(&spec, &at(shape(2, samples, 2), 250.0), 0);
+            assert!(
+                built.summary.sizing.iter().any(|n| n.contains("keeps at least one time step")),
+                "{samples}: {:?}",
+                built.summary.sizing
+            );
+        }
+        let mut saved = serde_json::json!({"kind": "deep4"});
+        crate::model::settings_before_sizing(&mut saved);
+        let old: ModelSpec = serde_json::from_value(saved)?;
+        let built = build_cpu(&old, &at(shape(2, 1000, 2), 500.0), 0);
+        assert!(built.summary.sizing.is_empty());
+        assert_eq!(built.summary.receptive_field_samples, 441);
+        Ok(())
     }
 }

@@ -15,6 +15,14 @@
 //! is a slow direct loop): the temporal convolution runs on `[B*C, 1, T]`,
 //! the depthwise spatial one is a batched matrix product, and depthwise +
 //! pointwise are merged into one convolution with the same parameters.
+//!
+//! Sized to the data by default (`size_to_window`): the paper's kernel and
+//! first pooling are samples at 128 Hz (64 = 0.5 s, 4 = 31 ms); sized, the
+//! temporal kernel and the first pooling keep those durations at the
+//! data's rate (braindecode does not scale them), so the separable stage
+//! always reads a signal of about 32 Hz, and the poolings shrink when a
+//! window is too short for one step. Runs made before the setting existed
+//! read it as off and rebuild as they were.
 
 use candle_core::{Module, Result, Tensor, Var};
 use candle_nn::VarBuilder;
@@ -66,14 +74,14 @@ pub const ARCHITECTURES: &[Architecture] = &[Architecture {
         int(
             "kernel_length",
             "temporal kernel (samples)",
-            "length of the frequency filters; half the rate resolves down to about 2 Hz",
+            "length of the frequency filters; sized: samples at 128 Hz, scaled to the data's rate (64 = 0.5 s resolves down to about 2 Hz)",
             2.0,
             1024.0,
         ),
         int(
             "pool1",
             "first pooling (samples)",
-            "time averaged after the spatial filters",
+            "time averaged after the spatial filters; sized: samples at 128 Hz, scaled to the data's rate",
             1.0,
             16.0,
         ),
@@ -84,9 +92,16 @@ pub const ARCHITECTURES: &[Architecture] = &[Architecture {
             1.0,
             32.0,
         ),
+        super::sizing::size_to_window_param(
+            "keep the temporal kernel's and the first pooling's durations (given at 128 Hz) at the data's rate, and shrink the poolings for short windows; off: samples as given",
+        ),
         dropout_param("dropout", DROPOUT_HELP),
     ],
 }];
+
+/// The rate at which EEGNet's kernel and first pooling are given (the
+/// paper's 128 Hz).
+pub const REFERENCE_RATE_HZ: f64 = 128.0;
 
 /// EEGNet v4 (Lawhern et al. 2018) as in braindecode's `EEGNet` (JSON kind
 /// `eegnet`).
@@ -116,6 +131,11 @@ pub struct EegNetConfig {
     /// Max L2 norm of each spatial filter, applied before each training
     /// forward pass as braindecode does (default 1; `null` for none).
     pub spatial_max_norm: Option<f64>,
+    /// Read `kernel_length` and `pool1` as samples at
+    /// [`REFERENCE_RATE_HZ`] and keep their durations at the data's rate;
+    /// shrink the poolings for short windows (default on; runs made before
+    /// it existed read as off).
+    pub size_to_window: bool,
 }
 
 impl Default for EegNetConfig {
@@ -132,6 +152,7 @@ impl Default for EegNetConfig {
             batch_norm_momentum: 0.1,
             batch_norm_eps: 1e-3,
             spatial_max_norm: Some(1.0),
+            size_to_window: true,
         }
     }
 }
@@ -173,6 +194,39 @@ impl Hyper for EegNetConfig {
         input: &InputShape,
     ) -> std::result::Result<Box<dyn Traced>, ModelError> {
         Ok(Box::new(EegNet::new(vb, self, input)?))
+    }
+
+    fn sized_for(&self, input: &InputShape) -> (Self, Vec<String>) {
+        use super::sizing::{halve, kernel_note, scale_samples, shrink_until_fits, shrunk_note};
+        if !self.size_to_window {
+            return (self.clone(), Vec::new());
+        }
+        let rate = input.rate_hz;
+        let mut c = Self {
+            kernel_length: scale_samples(self.kernel_length, REFERENCE_RATE_HZ, rate, 2, 1024),
+            pool1: scale_samples(self.pool1, REFERENCE_RATE_HZ, rate, 1, 16),
+            size_to_window: false,
+            ..self.clone()
+        };
+        let (pool1, pool2) = (c.pool1, c.pool2);
+        shrink_until_fits(
+            &mut c,
+            |c| c.feature_len(input.samples).is_some(),
+            &[|c| halve(&mut c.pool2), |c| halve(&mut c.pool1)],
+        );
+        let mut notes = vec![
+            kernel_note(
+                "temporal kernel",
+                c.kernel_length,
+                rate,
+                self.kernel_length,
+                REFERENCE_RATE_HZ,
+            ),
+            kernel_note("first pooling", pool1, rate, self.pool1, REFERENCE_RATE_HZ),
+        ];
+        notes.extend(shrunk_note("first pooling", pool1, c.pool1, input.samples));
+        notes.extend(shrunk_note("second pooling", pool2, c.pool2, input.samples));
+        (c, notes)
     }
 }
 
@@ -543,6 +597,14 @@ mod tests {
         })
     }
 
+    /// The published EEGNet, kernel and poolings in samples as given.
+    fn unsized_spec() -> ModelSpec {
+        ModelSpec::new(EegNetConfig {
+            size_to_window: false,
+            ..EegNetConfig::default()
+        })
+    }
+
     /// The reference first block: temporal conv, batch norm, spatial conv.
     fn front_reference(net: &EegNet, x: &Tensor, train: bool) -> Result<Tensor> {
         let y = net.conv_temporal.forward(x)?;
@@ -631,9 +693,7 @@ mod tests {
 
     #[test]
     fn summary_shapes_and_receptive_field() {
-        let Some(spec) = ModelSpec::by_name("eegnet") else {
-            panic!()
-        };
+        let spec = unsized_spec();
         let built = build_cpu(&spec, &shape(22, 1000, 4), 0);
         let shapes: Vec<(&str, &[usize])> = built
             .summary
@@ -675,9 +735,7 @@ mod tests {
 
     #[test]
     fn too_short_windows_name_the_minimum() {
-        let Some(spec) = ModelSpec::by_name("eegnet") else {
-            panic!()
-        };
+        let spec = unsized_spec();
         assert_eq!(spec.min_samples(), 27);
         assert!(spec.feature_len(27).is_some());
         let vm = candle_nn::VarMap::new();
@@ -713,6 +771,75 @@ mod tests {
         built.net.forward_t(&x, true)?;
         let norms = w.as_tensor().sqr()?.sum(1)?.sqrt()?.to_vec1::<f32>()?;
         assert!(norms.iter().all(|&n| n <= 1.0 + 1e-5), "{norms:?}");
+        Ok(())
+    }
+
+    /// `input` at `rate_hz`.
+    fn at(mut input: InputShape, rate_hz: f64) -> InputShape {
+        input.rate_hz = rate_hz;
+        input
+    }
+
+    #[test]
+    fn sized_kernels_keep_their_duration_at_every_rate() {
+        let spec = EegNetConfig::default();
+        let mut field_s = Vec::new();
+        for (rate, kernel, pool1) in [(128.0, 64, 4), (256.0, 128, 8), (512.0, 256, 16)] {
+            // 4-s windows.
+            let input = at(shape(4, (4.0 * rate) as usize, 2), rate);
+            let (sized, notes) = spec.sized_for(&input);
+            assert_eq!((sized.kernel_length, sized.pool1), (kernel, pool1), "{rate} Hz");
+            assert_eq!((sized.depthwise_kernel_length, sized.pool2), (16, 8));
+            assert!(!sized.size_to_window);
+            assert!(
+                notes[0].starts_with(&format!("temporal kernel {kernel} samples = 0.50 s at {rate:.0} Hz")),
+                "{notes:?}"
+            );
+            let built = build_cpu(&ModelSpec::new(spec.clone()), &input, 0);
+            assert_eq!(built.summary.sizing, notes);
+            assert_eq!(built.summary.layers[0].output_shape, [8, 4, input.samples + 1]);
+            field_s.push(built.summary.receptive_field_ms / 1000.0);
+        }
+        // The receptive field (kernel, poolings, separable kernel) is the
+        // same duration at every rate: 155 samples at 128 Hz.
+        assert!((field_s[0] - 155.0 / 128.0).abs() < 1e-9, "{field_s:?}");
+        for s in &field_s {
+            assert!((s - field_s[0]).abs() < 0.02, "{field_s:?}");
+        }
+    }
+
+    #[test]
+    fn sized_poolings_shrink_so_tiny_windows_build() -> Result<()> {
+        let spec = ModelSpec::new(EegNetConfig::default());
+        for samples in [2, 5, 16, 26, 40] {
+            let input = at(shape(3, samples, 2), 256.0);
+            let built = build_cpu(&spec, &input, 0);
+            let x = Tensor::randn(0f32, 1., (2, 3, samples), &Device::Cpu)?;
+            assert_eq!(built.net.forward_t(&x, true)?.dims(), [2, 2]);
+            assert!(
+                built.summary.sizing.iter().any(|n| n.contains("keeps at least one time step")),
+                "{samples}: {:?}",
+                built.summary.sizing
+            );
+        }
+        // Long enough windows keep both poolings.
+        let (sized, notes) = EegNetConfig::default().sized_for(&at(shape(3, 512, 2), 256.0));
+        assert_eq!((sized.pool1, sized.pool2), (8, 8));
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn a_run_from_before_sizing_rebuilds_the_old_shapes() -> std::result::Result<(), serde_json::Error> {
+        let mut saved = serde_json::json!({"kind": "eegnet", "f1": 8, "d": 2, "f2": 16,
+            "kernel_length": 64, "pool1": 4, "pool2": 8, "dropout": 0.25});
+        crate::model::settings_before_sizing(&mut saved);
+        let old: ModelSpec = serde_json::from_value(saved)?;
+        let built = build_cpu(&old, &at(shape(4, 512, 2), 256.0), 0);
+        assert!(built.summary.sizing.is_empty());
+        // Kernel 64 as given: 512 + 1 steps, pooled by 4 to 128.
+        assert_eq!(built.summary.layers[0].output_shape, [8, 4, 513]);
+        assert_eq!(built.summary.layers[4].output_shape, [16, 128]);
         Ok(())
     }
 }

@@ -24,6 +24,7 @@ pub mod norm;
 mod params;
 pub mod pool;
 pub mod registry;
+mod sizing;
 mod spec;
 mod summary;
 
@@ -49,7 +50,6 @@ mod testing;
 use candle_core::{DType, Tensor};
 use candle_nn::VarBuilder;
 
-pub use cnn1d::settings_before_sizing;
 pub use dense::seed_dropout;
 pub use error::ModelError;
 pub use init::seeded_var_builder;
@@ -59,6 +59,7 @@ pub use registry::{
     architecture_of, architectures,
 };
 pub use rnn::RnnCell;
+pub use sizing::settings_before_sizing;
 pub(crate) use spec::Hyper;
 pub use spec::{Kind, ModelSpec};
 pub(crate) use summary::Trace;
@@ -146,7 +147,8 @@ pub(crate) fn build_traced(
             ),
         });
     }
-    let min = spec.min_samples();
+    let (built, sizing) = spec.sized_for(input);
+    let min = built.min_samples();
     if input.samples < min {
         return Err(ModelError::InputTooShort {
             model: spec.display_name(),
@@ -156,8 +158,10 @@ pub(crate) fn build_traced(
     }
     let dtype = vb.dtype();
     let device = vb.device().clone();
-    let model = spec.build_network(vb, input)?;
-    finish(model, input, dtype, &device)
+    let model = built.build_network(vb, input)?;
+    let (model, mut summary) = finish(model, input, dtype, &device)?;
+    summary.sizing = sizing;
+    Ok((model, summary))
 }
 
 /// Runs a traced forward pass on a zero window and boxes the network.

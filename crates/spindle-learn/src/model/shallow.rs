@@ -17,6 +17,13 @@
 //! gradients, fewer operations. The temporal bias only shifts each batch-norm
 //! input channel by a constant, so in training mode its gradient is zero up to
 //! rounding (as in PyTorch); it is kept for parity.
+//!
+//! Sized to the data by default (`size_to_window`): the paper's kernel and
+//! pooling are samples at 250 Hz (25 = 0.1 s; pooling 75 = 0.3 s, stride
+//! 15 = 60 ms); sized, they keep those durations at the data's rate
+//! (braindecode does not scale them), and the pooling, then the kernel,
+//! shrink when a window is too short for one step. Runs made before the
+//! setting existed read it as off and rebuild as they were.
 
 use candle_core::{Module, Result, Tensor};
 use candle_nn::VarBuilder;
@@ -52,7 +59,7 @@ pub const ARCHITECTURES: &[Architecture] = &[Architecture {
         int(
             "filter_time_length",
             "temporal kernel (samples)",
-            "length of each frequency filter",
+            "length of each frequency filter; sized: samples at 250 Hz, scaled to the data's rate",
             2.0,
             256.0,
         ),
@@ -66,20 +73,27 @@ pub const ARCHITECTURES: &[Architecture] = &[Architecture {
         int(
             "pool_time_length",
             "pooling window (samples)",
-            "time over which power is averaged",
+            "time over which power is averaged; sized: samples at 250 Hz, scaled to the data's rate",
             1.0,
             512.0,
         ),
         int(
             "pool_time_stride",
             "pooling stride (samples)",
-            "step between power estimates",
+            "step between power estimates; sized: samples at 250 Hz, scaled to the data's rate",
             1.0,
             256.0,
+        ),
+        super::sizing::size_to_window_param(
+            "keep the kernel's and the pooling's durations (given at 250 Hz) at the data's rate, and shrink them for short windows; off: samples as given",
         ),
         dropout_param("dropout", DROPOUT_HELP),
     ],
 }];
+
+/// The rate at which ShallowConvNet's kernel and pooling are given (the
+/// paper's 250 Hz).
+pub const REFERENCE_RATE_HZ: f64 = 250.0;
 
 /// ShallowFBCSPNet as in braindecode (JSON kind `shallow`), with
 /// braindecode's defaults.
@@ -102,6 +116,11 @@ pub struct ShallowConfig {
     pub batch_norm_momentum: f64,
     /// Batch-norm epsilon (default 1e-5).
     pub batch_norm_eps: f64,
+    /// Read the kernel and the pooling as samples at
+    /// [`REFERENCE_RATE_HZ`] and keep their durations at the data's rate;
+    /// shrink them for short windows (default on; runs made before it
+    /// existed read as off).
+    pub size_to_window: bool,
 }
 
 impl Default for ShallowConfig {
@@ -115,6 +134,7 @@ impl Default for ShallowConfig {
             dropout: 0.5,
             batch_norm_momentum: 0.1,
             batch_norm_eps: 1e-5,
+            size_to_window: true,
         }
     }
 }
@@ -147,6 +167,39 @@ impl Hyper for ShallowConfig {
         input: &InputShape,
     ) -> std::result::Result<Box<dyn Traced>, ModelError> {
         Ok(Box::new(Shallow::new(vb, self, input)?))
+    }
+
+    fn sized_for(&self, input: &InputShape) -> (Self, Vec<String>) {
+        use super::sizing::{halve, kernel_note, scale_samples, shrink_until_fits, shrunk_note};
+        if !self.size_to_window {
+            return (self.clone(), Vec::new());
+        }
+        let (rate, reference) = (input.rate_hz, REFERENCE_RATE_HZ);
+        let mut c = Self {
+            filter_time_length: scale_samples(self.filter_time_length, reference, rate, 2, 256),
+            pool_time_length: scale_samples(self.pool_time_length, reference, rate, 1, 512),
+            pool_time_stride: scale_samples(self.pool_time_stride, reference, rate, 1, 256),
+            size_to_window: false,
+            ..self.clone()
+        };
+        let (kernel, pool) = (c.filter_time_length, c.pool_time_length);
+        shrink_until_fits(
+            &mut c,
+            |c| c.feature_len(input.samples).is_some(),
+            &[
+                |c| halve(&mut c.pool_time_length),
+                |c| halve(&mut c.filter_time_length),
+            ],
+        );
+        c.pool_time_stride = c.pool_time_stride.min(c.pool_time_length);
+        let mut notes = vec![
+            kernel_note("temporal kernel", kernel, rate, self.filter_time_length, reference),
+            kernel_note("pooling", pool, rate, self.pool_time_length, reference),
+            kernel_note("pooling stride", c.pool_time_stride, rate, self.pool_time_stride, reference),
+        ];
+        notes.extend(shrunk_note("temporal kernel", kernel, c.filter_time_length, input.samples));
+        notes.extend(shrunk_note("pooling", pool, c.pool_time_length, input.samples));
+        (c, notes)
     }
 }
 
@@ -397,5 +450,52 @@ mod tests {
     #[test]
     fn overfits_a_tiny_dataset() -> Result<()> {
         assert_overfits(&spec_without_dropout(), 4, 128, 1e-2, 100).map(|_| ())
+    }
+
+    /// `input` at `rate_hz`.
+    fn at(mut input: InputShape, rate_hz: f64) -> InputShape {
+        input.rate_hz = rate_hz;
+        input
+    }
+
+    #[test]
+    fn sized_kernel_and_pooling_keep_their_duration_at_every_rate() {
+        let spec = ShallowConfig::default();
+        for (rate, kernel, pool, stride) in
+            [(125.0, 13, 38, 8), (250.0, 25, 75, 15), (500.0, 50, 150, 30), (128.0, 13, 38, 8)]
+        {
+            let input = at(shape(3, (4.0 * rate) as usize, 2), rate);
+            let (sized, notes) = spec.sized_for(&input);
+            assert_eq!(
+                (sized.filter_time_length, sized.pool_time_length, sized.pool_time_stride),
+                (kernel, pool, stride),
+                "{rate} Hz"
+            );
+            assert_eq!(notes.len(), 3, "{notes:?}");
+            let built = build_cpu(&ModelSpec::new(spec.clone()), &input, 0);
+            // Receptive field: kernel + pooling - 1, about 0.4 s at every rate.
+            assert_eq!(built.summary.receptive_field_samples, kernel + pool - 1);
+            assert!((built.summary.receptive_field_ms - 396.0).abs() < 15.0, "{rate}");
+        }
+    }
+
+    #[test]
+    fn sized_tiny_windows_build_and_old_runs_keep_their_shapes() -> std::result::Result<(), serde_json::Error> {
+        let spec = ModelSpec::new(ShallowConfig::default());
+        for samples in [3, 30, 98] {
+            let built = build_cpu(&spec, &at(shape(2, samples, 2), 250.0), 0);
+            assert!(
+                built.summary.sizing.iter().any(|n| n.contains("keeps at least one time step")),
+                "{samples}: {:?}",
+                built.summary.sizing
+            );
+        }
+        let mut saved = serde_json::json!({"kind": "shallow"});
+        crate::model::settings_before_sizing(&mut saved);
+        let old: ModelSpec = serde_json::from_value(saved)?;
+        let built = build_cpu(&old, &at(shape(2, 1000, 2), 500.0), 0);
+        assert!(built.summary.sizing.is_empty());
+        assert_eq!(built.summary.receptive_field_samples, 99);
+        Ok(())
     }
 }

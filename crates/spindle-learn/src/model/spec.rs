@@ -36,6 +36,14 @@ pub(crate) trait Hyper:
 
     /// The network for windows of shape `input`, its variables under `vb`.
     fn build(&self, vb: VarBuilder, input: &InputShape) -> Result<Box<dyn Traced>, ModelError>;
+
+    /// The hyper-parameters the network is built with for windows of
+    /// `input` (kernels and poolings sized to the rate and the window when
+    /// the architecture sizes them, see `model::sizing`), and what sizing
+    /// chose, one line each (none when nothing is sized).
+    fn sized_for(&self, _input: &InputShape) -> (Self, Vec<String>) {
+        (self.clone(), Vec::new())
+    }
 }
 
 /// A JSON `kind` and how to read a spec of it: one per architecture file's
@@ -107,6 +115,7 @@ trait AnySpec: Debug + Send + Sync {
     fn validate(&self) -> Result<(), String>;
     fn feature_len(&self, samples: usize) -> Option<usize>;
     fn build(&self, vb: VarBuilder, input: &InputShape) -> Result<Box<dyn Traced>, ModelError>;
+    fn sized_for(&self, input: &InputShape) -> (Box<dyn AnySpec>, Vec<String>);
 }
 
 impl<T: Hyper> AnySpec for T {
@@ -130,6 +139,10 @@ impl<T: Hyper> AnySpec for T {
     }
     fn build(&self, vb: VarBuilder, input: &InputShape) -> Result<Box<dyn Traced>, ModelError> {
         Hyper::build(self, vb, input)
+    }
+    fn sized_for(&self, input: &InputShape) -> (Box<dyn AnySpec>, Vec<String>) {
+        let (sized, notes) = Hyper::sized_for(self, input);
+        (Box::new(sized), notes)
     }
 }
 
@@ -198,6 +211,16 @@ impl ModelSpec {
     /// (`None` when the window is too short).
     pub(crate) fn feature_len(&self, samples: usize) -> Option<usize> {
         self.0.feature_len(samples)
+    }
+
+    /// The spec the network is built with for windows of `input`: kernels
+    /// and poolings sized to the rate and the window where the architecture
+    /// does so and `size_to_window` is on (the result has it off and the
+    /// chosen sizes written in), with what was chosen, one line each. The
+    /// exports read the network's sizes from it.
+    pub fn sized_for(&self, input: &InputShape) -> (ModelSpec, Vec<String>) {
+        let (sized, notes) = self.0.sized_for(input);
+        (Self(sized), notes)
     }
 
     /// The untraced network (see [`super::build`], which checks the input first).

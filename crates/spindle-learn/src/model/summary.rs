@@ -26,6 +26,11 @@ pub struct ModelSummary {
     /// The receptive field in milliseconds at the input's sample rate
     /// (0 when the rate is not positive).
     pub receptive_field_ms: f64,
+    /// What sizing to the data chose (`size_to_window`), one line each,
+    /// e.g. `temporal kernel 32 samples = 0.25 s at 64 Hz (...)`; empty
+    /// when nothing was sized.
+    #[serde(default)]
+    pub sizing: Vec<String>,
 }
 
 impl ModelSummary {
@@ -42,6 +47,7 @@ impl ModelSummary {
             trainable_params,
             receptive_field_samples,
             receptive_field_ms,
+            sizing: Vec::new(),
         }
     }
 }

@@ -69,6 +69,8 @@ fn data_dir_for(os: &str, env: impl Fn(&str) -> Option<OsString>) -> Option<Path
 /// `run`. The creation itself decides which name is free, so concurrent
 /// callers never share a folder.
 pub fn create_run_dir(runs_dir: &Path, model_name: &str) -> Result<PathBuf, RunsError> {
+    // A file entry point: the app's tests fail a frame that makes a folder.
+    spindle_signals::io_guard::note(runs_dir);
     std::fs::create_dir_all(runs_dir).map_err(|e| RunsError::io(runs_dir, e))?;
     let base = run_dir_name(unix_seconds_now(), model_name);
     let mut n = 1usize;

@@ -33,6 +33,7 @@ fn cv_spec(eeg: &Path, out: &Path, epochs: usize) -> CvJobSpec {
         scheme: CvScheme::Folds(2),
         out: out.to_path_buf(),
         init_from: None,
+        new_folder: None,
     }
 }
 

@@ -14,8 +14,8 @@ use spindle_learn::jobs::{
     CvEvent, CvJob, CvJobSpec, ExplainEvent, ExplainJob, MapEvent, MapJob, SweepJob, SweepJobEvent,
     TrainJob, TrainJobSpec,
 };
+use spindle_learn::runs::RunStatus;
 use spindle_learn::runs::sweep::{GridAxis, LocalRunner, SweepPlan, TaskData, without_options};
-use spindle_learn::runs::{RunStatus, create_run_dir};
 use spindle_learn::train::{Event, JobState, RunHistory};
 
 use crate::gui::command::{NewSweep, Tab};
@@ -225,24 +225,17 @@ impl SpindleApp {
         data.test.clear();
         let options = self.training.panel.options.clone();
         let name = format!("{}-cv{scheme}", options.model);
-        let out = match create_run_dir(&self.runs.dir, &name) {
-            Ok(d) => d,
-            Err(e) => {
-                let path = self.runs.dir.clone();
-                self.report(AppError::RunFolder {
-                    reason: reason(&path, &e),
-                    path,
-                });
-                return;
-            }
-        };
+        // The job makes the folder on its own thread: this one never
+        // touches the disk.
         let spec = CvJobSpec {
             data,
             options,
             scheme,
-            out,
+            out: PathBuf::new(),
             init_from: self.training.panel.init_from.clone(),
-        };
+            new_folder: None,
+        }
+        .in_new_run_folder(self.runs.dir.clone(), name);
         self.training.cv = Some(CrossValidation {
             job: CvJob::spawn(spec, self.workers.waker().as_fn()),
             events: Vec::new(),
@@ -277,7 +270,7 @@ impl SpindleApp {
             return;
         };
         cv.over = true;
-        let out = cv.job.out.clone();
+        let out = cv.out().unwrap_or(&cv.job.out).to_path_buf();
         match ended {
             Ok(notice) => self.shell.notice = Some(notice),
             Err(message) => self.report(AppError::Run {
@@ -437,7 +430,7 @@ impl SpindleApp {
             && self
                 .runs
                 .panel
-                .entries
+                .entries()
                 .iter()
                 .any(|e| e.status == RunStatus::Running)
     }

@@ -27,7 +27,7 @@ use super::command::{AppCommand, Commands, Tab};
 use super::error::AppError;
 use super::frame_stats::FrameStats;
 use super::runs::RunsPanel;
-use super::settings::{Settings, ThemeChoice};
+use super::settings::{RunsListSettings, Settings, ThemeChoice};
 use super::worker::{Host, Scheduler};
 
 pub use state::{
@@ -109,6 +109,17 @@ impl SpindleApp {
             commands: Commands::default(),
         }
         .with_runs_dir(None)
+        .with_runs_list_settings()
+    }
+
+    /// Restores the Runs view's order and filter from the settings.
+    fn with_runs_list_settings(mut self) -> Self {
+        let saved = &self.shell.settings.runs_list;
+        let view = &mut self.runs.panel.view;
+        view.sort = saved.sort;
+        view.descending = saved.descending;
+        view.filter = saved.filter.clone();
+        self
     }
 
     /// Uses `dir` as the runs folder (else the one in the settings, else the
@@ -342,6 +353,12 @@ impl eframe::App for SpindleApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        let view = &self.runs.panel.view;
+        self.shell.settings.runs_list = RunsListSettings {
+            sort: view.sort,
+            descending: view.descending,
+            filter: view.filter.clone(),
+        };
         eframe::set_value(storage, eframe::APP_KEY, &self.shell.settings);
     }
 

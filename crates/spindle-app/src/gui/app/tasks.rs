@@ -394,7 +394,7 @@ impl SpindleApp {
             Some(&dir.clone()),
             "listing the runs",
             move || list_runs(&dir),
-            |app, entries| app.runs.panel.entries = entries,
+            |app, entries| app.runs.panel.set_entries(entries),
         );
     }
 

@@ -22,6 +22,14 @@ pub struct CrossValidation {
 }
 
 impl CrossValidation {
+    /// The cross-validation folder the job made, once planned.
+    pub fn out(&self) -> Option<&std::path::Path> {
+        self.events.iter().find_map(|e| match e {
+            CvEvent::Planned { out, .. } => Some(out.as_path()),
+            _ => None,
+        })
+    }
+
     /// Folds planned, once known.
     pub fn folds(&self) -> Option<usize> {
         self.events.iter().find_map(|e| match e {

@@ -142,6 +142,9 @@ fn layers(p: &TrainingPanel, ui: &mut Ui) {
                         }
                     });
                 });
+                for note in &summary.sizing {
+                    ui.label(RichText::new(format!("Sized to the data: {note}")).weak());
+                }
                 let window_ms = preview.window_s * 1000.0;
                 if summary.receptive_field_ms > 0.0 && summary.receptive_field_ms < window_ms * 0.1
                 {
