@@ -182,7 +182,7 @@ fn run(
     timings.add(phase::TEST_EVALUATION, evaluating.elapsed().as_secs_f64());
     let refitting = Instant::now();
     if let Some(epochs) = refit_epochs {
-        let (batch, refit_device) = (session.batch, session.device.clone());
+        let (batch, refit_device, target) = (session.batch, session.device.clone(), session.target);
         // The first pass's network is done with; its windows move into the
         // refit's (held once, not twice, for a large set).
         drop(session);
@@ -197,7 +197,7 @@ fn run(
             batch,
             device: refit_device,
             epochs,
-            target: session.target,
+            target,
         };
         match refit::refit(&all, plan, commands, events)? {
             refit::RefitEnd::Done(snap, predictions) => {
