@@ -21,6 +21,7 @@ mod keys;
 mod labels;
 mod lanes;
 mod listen;
+mod palette;
 mod recovery;
 mod results;
 mod ribbons;

@@ -17,17 +17,8 @@ use egui_plot::{Legend, Line, Plot, PlotPoints};
 use spindle_learn::runs::{RunEntry, RunNote, RunSnapshot, RunStatus, settings_diff, utc_minute};
 
 use super::command::{AppCommand, Commands, Pick, Tab};
+use super::palette::series_color;
 use super::runs_list::{self, ListView, Row, SortKey};
-
-/// Colors for overlaid runs.
-const PALETTE: [Color32; 6] = [
-    Color32::from_rgb(66, 133, 244),
-    Color32::from_rgb(219, 68, 55),
-    Color32::from_rgb(15, 157, 88),
-    Color32::from_rgb(244, 160, 0),
-    Color32::from_rgb(171, 71, 188),
-    Color32::from_rgb(0, 172, 193),
-];
 
 /// The Runs view's state.
 #[derive(Debug, Default)]
@@ -563,11 +554,7 @@ impl RunsPanel {
                         .iter()
                         .filter_map(|e| Some([e.epoch as f64, e.val_loss?]))
                         .collect();
-                    plot.line(
-                        Line::new(name(r), pts)
-                            .color(PALETTE[i % PALETTE.len()])
-                            .width(2.0),
-                    );
+                    plot.line(Line::new(name(r), pts).color(series_color(i)).width(2.0));
                 }
             });
         ui.horizontal(|ui| {
@@ -593,7 +580,7 @@ impl RunsPanel {
                 }
                 ui.end_row();
                 for (i, r) in runs.iter().enumerate() {
-                    ui.colored_label(PALETTE[i % PALETTE.len()], name(r));
+                    ui.colored_label(series_color(i), name(r));
                     let report = r.report.as_ref();
                     let c = report
                         .and_then(|x| x.test.as_ref())
@@ -613,7 +600,7 @@ impl RunsPanel {
                 .striped(true)
                 .show(ui, |ui| {
                     for (i, r) in runs.iter().enumerate() {
-                        ui.colored_label(PALETTE[i % PALETTE.len()], name(r));
+                        ui.colored_label(series_color(i), name(r));
                         let pin = if r.note.pinned { "★ " } else { "" };
                         ui.label(format!("{pin}{}", r.note.tags.join(", ")));
                         ui.label(&r.note.note);

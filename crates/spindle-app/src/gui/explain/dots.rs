@@ -7,15 +7,7 @@ use eframe::egui::{Color32, RichText, Ui};
 use egui_plot::{Legend, MarkerShape, Plot, PlotUi, Points};
 use spindle_learn::train::LiveMap;
 
-/// Class colors, in class order (then repeated).
-const CLASS_COLORS: [Color32; 6] = [
-    Color32::from_rgb(66, 133, 244),
-    Color32::from_rgb(219, 68, 55),
-    Color32::from_rgb(15, 157, 88),
-    Color32::from_rgb(244, 160, 0),
-    Color32::from_rgb(171, 71, 188),
-    Color32::from_rgb(0, 172, 193),
-];
+use super::super::palette::series_color;
 
 /// The windows of a map: how many, and each one's point, class or value,
 /// and split.
@@ -88,7 +80,7 @@ pub fn draw_dots(plot: &mut PlotUi<'_>, m: &MapDots<'_>) {
                     let members = (0..m.n)
                         .filter(|&i| (m.split)(i) == split && (m.class)(i) == Some(k))
                         .collect();
-                    (name.clone(), CLASS_COLORS[k % CLASS_COLORS.len()], members)
+                    (name.clone(), series_color(k), members)
                 })
                 .collect()
         };

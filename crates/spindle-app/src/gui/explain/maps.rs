@@ -15,7 +15,7 @@ use egui_plot::{HoverPosition, Legend, Plot};
 
 use super::super::command::{AppCommand, Commands};
 use super::dots::{MapDots, draw_dots};
-use super::selection::{DragState, Selection};
+use super::selection::{DragState, Selection, file_name, show_button};
 use spindle_learn::explain::embedding::{EmbedProgress, Embedding, Projection};
 use spindle_learn::jobs::{LearnedMaps, MapJob};
 
@@ -270,10 +270,7 @@ fn suspects(ui: &mut Ui, e: &Embedding, commands: &mut Commands) {
     ui.label("Windows whose 10 nearest neighbours in what the network learned mostly carry another label: a label placed wrong, or a window unlike its class.");
     for s in e.suspects.iter().take(SHOWN_SUSPECTS) {
         let w = &e.windows[s.window];
-        let file = w
-            .file
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let file = file_name(e, s.window);
         let other = e
             .classes
             .get(s.neighbours_label)
@@ -283,16 +280,7 @@ fn suspects(ui: &mut Ui, e: &Embedding, commands: &mut Commands) {
                 "{file} at {:.1} s: labeled {}, {} of {} neighbours {other}",
                 w.onset_s, w.label, s.others, s.neighbours
             );
-            if ui
-                .button(format!("Show {file} at {:.1} s", w.onset_s))
-                .clicked()
-            {
-                commands.push(AppCommand::JumpTo {
-                    file: w.file.clone(),
-                    onset_s: w.onset_s,
-                    duration_s: 2.0,
-                });
-            }
+            show_button(ui, commands, &file, w);
             ui.label(text);
         });
     }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use eframe::egui::{Color32, Painter, Rect, RichText, Stroke, StrokeKind, Ui};
 use egui_plot::{PlotPoint, PlotTransform, PlotUi, Points};
-use spindle_learn::explain::embedding::Embedding;
+use spindle_learn::explain::embedding::{EmbeddedWindow, Embedding};
 
 use super::super::command::{AppCommand, Commands};
 
@@ -153,13 +153,6 @@ fn count_by(windows: &[usize], key: impl Fn(usize) -> String) -> Vec<(String, us
 }
 
 /// A recording's file name.
-fn file_name(e: &Embedding, i: usize) -> String {
-    e.windows[i]
-        .file
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-}
-
 /// The selection's list: counts per label and per recording, "Clear
 /// selection", then one row per window with its Show button.
 pub fn list(ui: &mut Ui, e: &Embedding, selection: &mut Selection, commands: &mut Commands) {
@@ -208,16 +201,7 @@ pub fn list(ui: &mut Ui, e: &Embedding, selection: &mut Selection, commands: &mu
         let w = &e.windows[i];
         let file = file_name(e, i);
         ui.horizontal(|ui| {
-            if ui
-                .button(format!("Show {file} at {:.1} s", w.onset_s))
-                .clicked()
-            {
-                commands.push(AppCommand::JumpTo {
-                    file: w.file.clone(),
-                    onset_s: w.onset_s,
-                    duration_s: 2.0,
-                });
-            }
+            show_button(ui, commands, &file, w);
             ui.label(format!(
                 "{file} at {:.1} s ({}): labeled {}, predicted {}",
                 w.onset_s, w.split, w.label, w.predicted
@@ -230,6 +214,28 @@ pub fn list(ui: &mut Ui, e: &Embedding, selection: &mut Selection, commands: &mu
                 .small()
                 .weak(),
         );
+    }
+}
+
+/// The file name of window `i` of a map.
+pub(super) fn file_name(e: &Embedding, i: usize) -> String {
+    e.windows[i]
+        .file
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+}
+
+/// "Show FILE at T s": opens window `w` in the viewer.
+pub(super) fn show_button(ui: &mut Ui, commands: &mut Commands, file: &str, w: &EmbeddedWindow) {
+    if ui
+        .button(format!("Show {file} at {:.1} s", w.onset_s))
+        .clicked()
+    {
+        commands.push(AppCommand::JumpTo {
+            file: w.file.clone(),
+            onset_s: w.onset_s,
+            duration_s: 2.0,
+        });
     }
 }
 

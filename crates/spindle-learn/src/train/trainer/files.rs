@@ -78,34 +78,26 @@ pub(super) fn run_info(
 
 /// `report.json`: test and validation scores, best epoch, training time.
 pub(super) fn write_report(path: &Path, o: &Outcome) -> Result<(), TrainError> {
-    let value = if o.test_regression.is_some() || o.validation_regression.is_some() {
-        serde_json::json!({
-            "test": o.test_regression,
-            "validation": o.validation_regression,
-            "best_epoch": o.best_epoch,
-            "epochs_run": o.epochs_run,
-            "stopped_early": o.stopped_early,
-            "train_seconds": o.train_seconds,
-            "normalization": o.normalization,
-            "final_fit": o.final_fit,
-            "target_scale": o.target_scale,
-            "kept_by": o.kept_by,
-            "timings": o.timings,
-        })
-    } else {
-        serde_json::json!({
-            "test": o.test,
-            "validation": o.validation,
-            "best_epoch": o.best_epoch,
-            "epochs_run": o.epochs_run,
-            "stopped_early": o.stopped_early,
-            "train_seconds": o.train_seconds,
-            "normalization": o.normalization,
-            "final_fit": o.final_fit,
-            "kept_by": o.kept_by,
-            "timings": o.timings,
-        })
-    };
+    let regression = o.test_regression.is_some() || o.validation_regression.is_some();
+    let scores = |r: serde_json::Value, c: serde_json::Value| if regression { r } else { c };
+    let mut value = serde_json::json!({
+        "test": scores(serde_json::json!(o.test_regression), serde_json::json!(o.test)),
+        "validation": scores(
+            serde_json::json!(o.validation_regression),
+            serde_json::json!(o.validation)
+        ),
+        "best_epoch": o.best_epoch,
+        "epochs_run": o.epochs_run,
+        "stopped_early": o.stopped_early,
+        "train_seconds": o.train_seconds,
+        "normalization": o.normalization,
+        "final_fit": o.final_fit,
+        "kept_by": o.kept_by,
+        "timings": o.timings,
+    });
+    if regression {
+        value["target_scale"] = serde_json::json!(o.target_scale);
+    }
     let text = serde_json::to_string_pretty(&value).map_err(|e| TrainError::run_folder(path, e))?;
     spindle_signals::recording::write_atomic(path, text.as_bytes())
         .map_err(|e| TrainError::run_folder(path, e))
