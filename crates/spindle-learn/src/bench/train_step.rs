@@ -129,6 +129,21 @@ pub struct TrainBenchResult {
     pub device: String,
 }
 
+/// The architecture `name` with the papers' sizes in samples, not sized to
+/// the window and rate: the networks the PyTorch side of the comparison
+/// builds, so that both sides do the same work.
+fn paper_spec(name: &str) -> Result<ModelSpec, ModelError> {
+    let unknown = |detail: String| ModelError::InvalidInput {
+        reason: format!("unknown model {name}{detail}"),
+    };
+    let spec = ModelSpec::by_name(name).ok_or_else(|| unknown(String::new()))?;
+    let mut value = serde_json::to_value(&spec).map_err(|e| unknown(format!(": {e}")))?;
+    if let Some(sized) = value.get_mut("size_to_window") {
+        *sized = serde_json::Value::Bool(false);
+    }
+    serde_json::from_value(value).map_err(|e| unknown(format!(": {e}")))
+}
+
 /// Times training steps of `config` with batch 64 on `device`: `warmup`
 /// untimed steps, then at least `min_steps` timed steps and at least
 /// `min_seconds` of them; the median step time gives the throughput.
@@ -140,9 +155,7 @@ pub fn bench_train_step(
     min_seconds: f64,
 ) -> Result<TrainBenchResult, ModelError> {
     let batch = 64;
-    let spec = ModelSpec::by_name(config.model).ok_or_else(|| ModelError::InvalidInput {
-        reason: format!("unknown model {}", config.model),
-    })?;
+    let spec = paper_spec(config.model)?;
     let input = InputShape {
         channels: config.channels,
         samples: config.samples,
@@ -206,4 +219,35 @@ pub fn bench_train_step(
         threads: candle_core::utils::get_num_threads(),
         device: crate::train::device_name(device),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_configurations_build_the_papers_sizes_as_the_pytorch_side_does() {
+        for config in &STANDARD_CONFIGS {
+            let spec = paper_spec(config.model).unwrap();
+            let input = InputShape {
+                channels: config.channels,
+                samples: config.samples,
+                rate_hz: config.rate_hz,
+                n_outputs: config.classes,
+            };
+            let (_, notes) = spec.sized_for(&input);
+            assert!(notes.is_empty(), "{}: {notes:?}", config.name);
+        }
+        // Sized, EEGNet's temporal kernel at 250 Hz would be 125 samples.
+        let (_, sized) = ModelSpec::by_name("eegnet")
+            .unwrap()
+            .sized_for(&InputShape {
+                channels: 22,
+                samples: 1000,
+                rate_hz: 250.0,
+                n_outputs: 4,
+            });
+        assert!(!sized.is_empty());
+        assert!(paper_spec("nonesuch").is_err());
+    }
 }
