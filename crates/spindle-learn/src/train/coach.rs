@@ -2,6 +2,7 @@
 //! people who have not read curves before.
 
 use super::EpochMetrics;
+use super::final_fit::smoothed_best_epoch;
 
 /// What the curves show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +93,11 @@ pub fn advise(epochs: &[EpochMetrics], chance: Option<f64>) -> Advice {
                 (0, f64::INFINITY),
                 |(bi, b), (i, v)| if v < b { (i, v) } else { (bi, b) },
             );
+    // The epoch whose weights are kept: the trainer keeps the minimum of the
+    // smoothed curve, not of the raw one.
+    let kept_i = smoothed_best_epoch(&val)
+        .map_or(best_i, |epoch| epoch - 1)
+        .min(epochs.len() - 1);
     let last = val[val.len() - 1];
     let since_best = val.len() - 1 - best_i;
     let train: Vec<f64> = epochs.iter().map(|e| e.train_loss).collect();
@@ -100,8 +106,8 @@ pub fn advise(epochs: &[EpochMetrics], chance: Option<f64>) -> Advice {
         return say(
             Diagnosis::Overfitting,
             format!(
-                "Overfitting: for {since_best} epochs the validation loss has risen while the training loss keeps falling — the model is memorizing the training windows. The weights of epoch {} (the best on validation) are kept.",
-                epochs[best_i].epoch
+                "Overfitting: for {since_best} epochs the validation loss has risen while the training loss keeps falling — the model is memorizing the training windows. The weights of epoch {} (the best on validation, averaged with its neighbours) are kept.",
+                epochs[kept_i].epoch
             ),
         );
     }
@@ -129,10 +135,10 @@ pub fn advise(epochs: &[EpochMetrics], chance: Option<f64>) -> Advice {
             format!("Learning: the validation loss is still falling{acc}; more epochs may help."),
         );
     }
-    if let Some(advice) = regression_done(epochs, best_i, best, chance) {
+    if let Some(advice) = regression_done(epochs, kept_i, val[kept_i], chance) {
         return advice;
     }
-    let acc = epochs[best_i]
+    let acc = epochs[kept_i]
         .val_accuracy
         .map_or(String::new(), |a| match chance {
             Some(c) => format!(
@@ -146,7 +152,7 @@ pub fn advise(epochs: &[EpochMetrics], chance: Option<f64>) -> Advice {
         Diagnosis::Converged,
         format!(
             "Learned{acc}. The validation loss has settled; the weights of epoch {} are kept.",
-            epochs[best_i].epoch
+            epochs[kept_i].epoch
         ),
     )
 }
@@ -156,8 +162,8 @@ pub fn advise(epochs: &[EpochMetrics], chance: Option<f64>) -> Advice {
 /// squared error, the regression loss).
 fn regression_done(
     epochs: &[EpochMetrics],
-    best_i: usize,
-    best_loss: f64,
+    kept_i: usize,
+    kept_loss: f64,
     chance: Option<f64>,
 ) -> Option<Advice> {
     if chance.is_some() || epochs.iter().any(|e| e.val_accuracy.is_some()) {
@@ -167,8 +173,8 @@ fn regression_done(
         diagnosis: Diagnosis::Converged,
         sentence: format!(
             "Learned: the predictions are typically {:.3} off on validation, in the unit of the labels (the root of the mean squared error). The validation loss has settled; the weights of epoch {} are kept. Results shows predicted against true, r and R².",
-            best_loss.max(0.0).sqrt(),
-            epochs[best_i].epoch
+            kept_loss.max(0.0).sqrt(),
+            epochs[kept_i].epoch
         ),
     })
 }
@@ -201,7 +207,10 @@ mod tests {
         let acc = [0.4, 0.6, 0.7, 0.69, 0.68, 0.66, 0.65, 0.64];
         let a = advise(&curves(&train, &val, &acc), Some(0.25));
         assert_eq!(a.diagnosis, Diagnosis::Overfitting, "{}", a.sentence);
-        assert!(a.sentence.contains("epoch 3"), "{}", a.sentence);
+        // The raw minimum is epoch 3 (0.8); the trainer keeps the smoothed
+        // one, epoch 4 (0.92 against 0.95 over five epochs), and the coach
+        // names the epoch kept.
+        assert!(a.sentence.contains("epoch 4"), "{}", a.sentence);
     }
 
     #[test]
@@ -250,9 +259,10 @@ mod tests {
         epochs.iter_mut().for_each(|e| e.train_accuracy = None);
         let a = advise(&epochs, None);
         assert_eq!(a.diagnosis, Diagnosis::Converged, "{}", a.sentence);
-        // sqrt(0.004) = 0.063 at epoch 5.
-        assert!(a.sentence.contains("0.063 off"), "{}", a.sentence);
-        assert!(a.sentence.contains("epoch 5"), "{}", a.sentence);
+        // The smoothed minimum is the last epoch (0.00405 over the last three,
+        // against 0.0057 around the raw minimum at epoch 5): sqrt(0.0041) = 0.064.
+        assert!(a.sentence.contains("0.064 off"), "{}", a.sentence);
+        assert!(a.sentence.contains("epoch 7"), "{}", a.sentence);
     }
 
     #[test]

@@ -174,10 +174,12 @@ impl RunHistory {
         let (epoch, loss) = self.best?;
         Some(if loss.is_finite() {
             format!(
-                "The weights of epoch {epoch} are kept: its validation loss ({loss:.3}) is the lowest so far."
+                "The weights of epoch {epoch} are kept: its validation loss, averaged with its neighbours' ({loss:.3}), is the lowest so far."
             )
         } else {
-            format!("The weights of epoch {epoch} are kept (the lowest validation loss).")
+            format!(
+                "The weights of epoch {epoch} are kept (the lowest validation loss, averaged with its neighbours')."
+            )
         })
     }
 }

@@ -137,8 +137,15 @@ pub fn live_map(ui: &mut Ui, map: &LiveMap) {
         value: &value,
         split: &split,
     };
+    // Fixed, so that it follows each new map and the wheel scrolls the
+    // panel instead of zooming the map.
     Plot::new("live_map")
         .height(280.0)
+        .allow_zoom(false)
+        .allow_scroll(false)
+        .allow_drag(false)
+        .allow_boxed_zoom(false)
+        .allow_double_click_reset(false)
         .legend(Legend::default())
         .show(ui, |plot| draw_dots(plot, &dots));
 }
