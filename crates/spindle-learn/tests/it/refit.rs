@@ -72,8 +72,9 @@ fn write_recording(dir: &Path, name: &str, trials: usize, seed: u64) -> PathBuf 
     path
 }
 
-fn train(dir: &Path, train: &Path, test: &Path, seed: u64) -> Outcome {
-    let name = format!("seed-{seed}");
+/// Trains the small MLP of these tests into `dir/name`, seeded, with
+/// `refit`.
+fn train(dir: &Path, name: &str, train: &Path, test: &Path, seed: u64, refit: Refit) -> Outcome {
     let job = TrainJob::spawn(
         TrainJobSpec {
             data: DataRoles {
@@ -91,15 +92,15 @@ fn train(dir: &Path, train: &Path, test: &Path, seed: u64) -> Outcome {
             train: TrainConfig {
                 epochs: 20,
                 seed,
-                refit: Refit::Auto,
+                refit,
                 ..TrainConfig::default()
             },
-            run_dir: RunFolder::At(dir.join(&name)),
+            run_dir: RunFolder::At(dir.join(name)),
             init_from: None,
         },
         || {},
     );
-    finish(job, &name)
+    finish(job, name)
 }
 
 #[test]
@@ -110,7 +111,14 @@ fn refitting_on_every_trial_beats_the_split_alone() {
     let seeds = 0..8u64;
     let (mut refit_sum, mut split_sum, mut wins) = (0.0, 0.0, 0);
     for seed in seeds.clone() {
-        let o = train(dir.path(), &train_path, &test_path, seed);
+        let o = train(
+            dir.path(),
+            &format!("seed-{seed}"),
+            &train_path,
+            &test_path,
+            seed,
+            Refit::Auto,
+        );
         let fit = o.final_fit.clone().expect("a small set is refitted");
         assert_eq!(fit.trained_on, "train+validation");
         assert_eq!(fit.windows, 60, "every training trial");
@@ -210,32 +218,7 @@ fn without_a_refit_the_kept_epoch_follows_the_smoothed_validation_loss() {
     let mut dips = 0;
     for seed in 0..4u64 {
         let name = format!("off-{seed}");
-        let job = TrainJob::spawn(
-            TrainJobSpec {
-                data: DataRoles {
-                    train: vec![train_path.clone()],
-                    validation: Vec::new(),
-                    test: vec![test_path.clone()],
-                    labels: Default::default(),
-                },
-                dataset: DatasetConfig {
-                    normalization: Normalization::ZScore,
-                    seed,
-                    ..DatasetConfig::default()
-                },
-                model: ModelSpec::by_name("mlp").unwrap(),
-                train: TrainConfig {
-                    epochs: 20,
-                    seed,
-                    refit: Refit::Off,
-                    ..TrainConfig::default()
-                },
-                run_dir: RunFolder::At(dir.path().join(&name)),
-                init_from: None,
-            },
-            || {},
-        );
-        let o = finish(job, &name);
+        let o = train(dir.path(), &name, &train_path, &test_path, seed, Refit::Off);
         assert!(o.final_fit.is_none());
         assert_eq!(o.kept_by, Some(KeptBy::SmoothedValidationLoss));
         let run_dir = dir.path().join(&name);
