@@ -11,6 +11,7 @@
 
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor, bail};
 
+use super::isa::{Isa, Level};
 use super::{is_cpu_f32, par, slice, tensor, with_f32};
 
 /// Sizes of one depthwise convolution.
@@ -56,6 +57,7 @@ impl Dims {
 #[derive(Debug, Clone)]
 struct DwConvOp {
     pad: (usize, usize),
+    isa: Isa,
 }
 
 impl CustomOp3 for DwConvOp {
@@ -86,11 +88,7 @@ impl CustomOp3 for DwConvOp {
                 let j = r % d.maps;
                 d.pad_row(&x[r * d.l..(r + 1) * d.l], &mut buf);
                 yr.iter_mut().for_each(|v| *v = bias[j]);
-                for (kk, &wk) in w[j * d.k..(j + 1) * d.k].iter().enumerate() {
-                    for (yv, &xv) in yr.iter_mut().zip(&buf[kk..kk + d.l_out]) {
-                        *yv += wk * xv;
-                    }
-                }
+                correlate_add(self.isa, &buf, &w[j * d.k..(j + 1) * d.k], yr);
             }
         });
         let &[b, j, _] = l1.dims() else {
@@ -110,6 +108,10 @@ impl CustomOp3 for DwConvOp {
         let d = Dims::new(x.dims(), w.dims(), self.pad)?;
         let want_dx = x.track_op();
         let ws = w.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
+        let w_rev: Vec<Vec<f32>> = ws
+            .chunks_exact(d.k)
+            .map(|row| row.iter().rev().copied().collect())
+            .collect();
         let (dx, dw, db) = with_f32(x, |xs| {
             with_f32(grad, |gs| {
                 let parts = par::map_ranges(d.rows, 4, |rows| {
@@ -121,25 +123,21 @@ impl CustomOp3 for DwConvOp {
                         Vec::new()
                     };
                     let mut buf = vec![0f32; d.l_pad];
-                    let mut dbuf = vec![0f32; d.l_pad];
+                    // dy with K - 1 zeros on each side: the input gradient is
+                    // dy correlated with the reversed kernel.
+                    let mut dy_pad = vec![0f32; d.l_out + 2 * (d.k - 1)];
                     let r0 = rows.start;
                     for r in rows {
                         let j = r % d.maps;
                         let dy = &gs[r * d.l_out..(r + 1) * d.l_out];
                         d.pad_row(&xs[r * d.l..(r + 1) * d.l], &mut buf);
                         db[j] += dy.iter().sum::<f32>();
-                        for kk in 0..d.k {
-                            dw[j * d.k + kk] += dot(dy, &buf[kk..kk + d.l_out]);
-                        }
+                        // dw[k] = Σ_t dy[t] · x_pad[t + k]: x_pad correlated with dy.
+                        correlate_add(self.isa, &buf, dy, &mut dw[j * d.k..(j + 1) * d.k]);
                         if want_dx {
-                            dbuf.iter_mut().for_each(|v| *v = 0.0);
-                            for (kk, &wk) in ws[j * d.k..(j + 1) * d.k].iter().enumerate() {
-                                for (g, &dv) in dbuf[kk..kk + d.l_out].iter_mut().zip(dy) {
-                                    *g += wk * dv;
-                                }
-                            }
-                            dx[(r - r0) * d.l..(r - r0 + 1) * d.l]
-                                .copy_from_slice(&dbuf[d.pad_left..d.pad_left + d.l]);
+                            dy_pad[d.k - 1..d.k - 1 + d.l_out].copy_from_slice(dy);
+                            let out = &mut dx[(r - r0) * d.l..(r - r0 + 1) * d.l];
+                            correlate_add(self.isa, &dy_pad[d.pad_left..], &w_rev[j], out);
                         }
                     }
                     (dx, dw, db)
@@ -169,33 +167,204 @@ impl CustomOp3 for DwConvOp {
     }
 }
 
-/// Dot product with 16 independent lanes (vectorizes without fast-math).
-#[inline(always)]
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    let mut acc = [0f32; 16];
-    let ca = a.chunks_exact(16);
-    let cb = b.chunks_exact(16);
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
-    for (x, y) in ca.zip(cb) {
-        for l in 0..16 {
-            acc[l] += x[l] * y[l];
+/// `out[i] += Σ_k filter[k] · src[i + k]` for every `i < out.len()`: the
+/// inner loop of the forward pass (`src` the padded row, `filter` the
+/// kernel), of the kernel gradient (`filter` the output gradient) and of
+/// the input gradient (`src` the padded output gradient, `filter` the
+/// reversed kernel).
+///
+/// # Panics
+/// When `src` is shorter than `out.len() + filter.len() - 1`.
+fn correlate_add(isa: Isa, src: &[f32], filter: &[f32], out: &mut [f32]) {
+    if out.is_empty() || filter.is_empty() {
+        return;
+    }
+    assert!(
+        src.len() >= out.len() + filter.len() - 1,
+        "correlate_add: {} source values for {} outputs of a {}-tap filter",
+        src.len(),
+        out.len(),
+        filter.len()
+    );
+    #[cfg(target_arch = "x86_64")]
+    if matches!(isa.level(), Level::Avx2 | Level::Avx512) {
+        // SAFETY: an `Isa` of level AVX2 or AVX-512 comes from detecting
+        // AVX2 and FMA on this CPU, and the length of `src` was checked
+        // above.
+        unsafe { correlate_add_avx2(src, filter, out) };
+        return;
+    }
+    let _ = isa;
+    for (kk, &wk) in filter.iter().enumerate() {
+        for (o, &s) in out.iter_mut().zip(&src[kk..]) {
+            *o += wk * s;
         }
     }
-    acc.iter().sum::<f32>() + tail
+}
+
+/// [`correlate_add`] with AVX2: up to 64 outputs at a time held in eight
+/// registers through the whole filter, so that each multiply-add costs one
+/// load of `src` and none of `out`; the last tile of a row is as wide as
+/// what is left, its last vector masked.
+///
+/// # Safety
+/// The CPU runs AVX2 and FMA, and `src.len() >= out.len() + filter.len() - 1`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn correlate_add_avx2(src: &[f32], filter: &[f32], out: &mut [f32]) {
+    let n = out.len();
+    let s = src.as_ptr();
+    let o = out.as_mut_ptr();
+    let mut i = 0;
+    while i + 64 <= n {
+        // SAFETY: outputs i..i + 64 lie in `out` and the sources they read
+        // (up to i + 63 + filter.len() - 1) in `src`; the CPU runs AVX2.
+        unsafe { tile_avx2::<8, false>(s.add(i), filter, o.add(i), 8) };
+        i += 64;
+    }
+    let rest = n - i;
+    if rest == 0 {
+        return;
+    }
+    let lanes = rest % 8;
+    // SAFETY: as above for outputs i..n; a masked vector reads and writes
+    // only its first `lanes` values.
+    unsafe {
+        let (s, o) = (s.add(i), o.add(i));
+        match (rest.div_ceil(8), lanes == 0) {
+            (1, true) => tile_avx2::<1, false>(s, filter, o, lanes),
+            (2, true) => tile_avx2::<2, false>(s, filter, o, lanes),
+            (3, true) => tile_avx2::<3, false>(s, filter, o, lanes),
+            (4, true) => tile_avx2::<4, false>(s, filter, o, lanes),
+            (5, true) => tile_avx2::<5, false>(s, filter, o, lanes),
+            (6, true) => tile_avx2::<6, false>(s, filter, o, lanes),
+            (7, true) => tile_avx2::<7, false>(s, filter, o, lanes),
+            (1, false) => tile_avx2::<1, true>(s, filter, o, lanes),
+            (2, false) => tile_avx2::<2, true>(s, filter, o, lanes),
+            (3, false) => tile_avx2::<3, true>(s, filter, o, lanes),
+            (4, false) => tile_avx2::<4, true>(s, filter, o, lanes),
+            (5, false) => tile_avx2::<5, true>(s, filter, o, lanes),
+            (6, false) => tile_avx2::<6, true>(s, filter, o, lanes),
+            (7, false) => tile_avx2::<7, true>(s, filter, o, lanes),
+            (8, false) => tile_avx2::<8, true>(s, filter, o, lanes),
+            _ => unreachable!("a tile has 1 to 8 vectors"),
+        }
+    }
+}
+
+/// One tile of [`correlate_add_avx2`]: `V` vectors of 8 outputs at `o`,
+/// the last one limited to its first `lanes` values when `MASKED`.
+///
+/// # Safety
+/// The CPU runs AVX2 and FMA; `o` has `8·V` writable values (`8·(V-1) +
+/// lanes` when `MASKED`) and `s` the values those outputs read, plus
+/// `filter.len() - 1`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+unsafe fn tile_avx2<const V: usize, const MASKED: bool>(
+    s: *const f32,
+    filter: &[f32],
+    o: *mut f32,
+    lanes: usize,
+) {
+    use std::arch::x86_64::*;
+    let mask = {
+        let first = [-1i32, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0];
+        let start = if MASKED { 8 - lanes } else { 0 };
+        // SAFETY: start + 8 <= 16 values of `first`.
+        unsafe { _mm256_loadu_si256(first.as_ptr().add(start).cast()) }
+    };
+    // SAFETY: the caller's bounds; the masked vector touches only its first
+    // `lanes` values.
+    unsafe {
+        let load = |p: *const f32, v: usize| {
+            if MASKED && v == V - 1 {
+                _mm256_maskload_ps(p, mask)
+            } else {
+                _mm256_loadu_ps(p)
+            }
+        };
+        let mut acc = [_mm256_setzero_ps(); V];
+        for (v, a) in acc.iter_mut().enumerate() {
+            *a = load(o.add(8 * v), v);
+        }
+        for (kk, &wk) in filter.iter().enumerate() {
+            let wv = _mm256_set1_ps(wk);
+            let p = s.add(kk);
+            for (v, a) in acc.iter_mut().enumerate() {
+                *a = _mm256_fmadd_ps(wv, load(p.add(8 * v), v), *a);
+            }
+        }
+        for (v, a) in acc.iter().enumerate() {
+            if MASKED && v == V - 1 {
+                _mm256_maskstore_ps(o.add(8 * v), mask, *a);
+            } else {
+                _mm256_storeu_ps(o.add(8 * v), *a);
+            }
+        }
+    }
+}
+
+/// Adds the products of every window start `kk < K` and lag to `prods`:
+/// `prods[kk·K + kk + lag] += Σ_{t < L'} x[kk + t] · x[kk + t + lag]`, where
+/// `wsum[lag]` holds that sum for `kk = 0` on entry. Each window's sums
+/// follow from the previous one's by one product in and one out; the lags
+/// run in the inner loop, so the f64 sums of all lags advance together
+/// (vectors across lags instead of one dependent chain per lag).
+fn slide_products(isa: Isa, buf: &[f32], l_out: usize, wsum: &mut [f64], prods: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if matches!(isa.level(), Level::Avx2 | Level::Avx512) {
+        /// # Safety
+        /// The CPU runs AVX2 and FMA.
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn avx2(buf: &[f32], l_out: usize, wsum: &mut [f64], prods: &mut [f64]) {
+            slide_products_body(buf, l_out, wsum, prods)
+        }
+        // SAFETY: an `Isa` of level AVX2 or AVX-512 comes from detecting
+        // AVX2 and FMA on this CPU.
+        unsafe { avx2(buf, l_out, wsum, prods) };
+        return;
+    }
+    let _ = isa;
+    slide_products_body(buf, l_out, wsum, prods)
+}
+
+/// The loops of [`slide_products`], compiled into each variant.
+#[inline(always)]
+fn slide_products_body(buf: &[f32], l_out: usize, wsum: &mut [f64], prods: &mut [f64]) {
+    let k = wsum.len();
+    for kk in 0..k {
+        let lags = k - kk;
+        let row = &mut prods[kk * k + kk..(kk + 1) * k];
+        row.iter_mut()
+            .zip(&wsum[..lags])
+            .for_each(|(p, &w)| *p += w);
+        if lags > 1 {
+            // Window kk + 1 gains x[kk + L'] · x[kk + L' + lag] and loses
+            // x[kk] · x[kk + lag] (the lags the next window still uses).
+            let (head, tail) = (buf[kk] as f64, buf[kk + l_out] as f64);
+            let outs = &buf[kk..kk + lags - 1];
+            let ins = &buf[kk + l_out..kk + l_out + lags - 1];
+            for ((w, &o), &i) in wsum[..lags - 1].iter_mut().zip(outs).zip(ins) {
+                *w += tail * i as f64 - head * o as f64;
+            }
+        }
+    }
 }
 
 /// Depthwise convolution of `x` `[B, J, L]` with `w` `[J, K]` and `bias`
 /// `[J]`, after `pad = (left, right)` zeros: `[B, J, L + left + right - K + 1]`.
 pub fn dwconv(x: &Tensor, w: &Tensor, bias: &Tensor, pad: (usize, usize)) -> Result<Tensor> {
     if is_cpu_f32(x) && is_cpu_f32(w) && is_cpu_f32(bias) {
-        return x
-            .contiguous()?
-            .apply_op3(&w.contiguous()?, &bias.contiguous()?, DwConvOp { pad });
+        return x.contiguous()?.apply_op3(
+            &w.contiguous()?,
+            &bias.contiguous()?,
+            DwConvOp {
+                pad,
+                isa: Isa::best(),
+            },
+        );
     }
     dwconv_reference(x, w, bias, pad)
 }
@@ -231,11 +400,14 @@ pub fn window_stats(x: &Tensor, k: usize, pad: (usize, usize)) -> Result<(Vec<f6
     let x = x
         .to_dtype(candle_core::DType::F32)?
         .to_device(&candle_core::Device::Cpu)?;
+    let isa = Isa::best();
     let parts = with_f32(&x, |xs| {
         Ok(par::map_ranges(rows, 8, |range| {
             let mut sums = vec![0f64; k];
             let mut prods = vec![0f64; k * k];
             let mut buf = vec![0f32; l_pad];
+            let mut lag_dots = vec![0f32; k];
+            let mut wsum = vec![0f64; k];
             for r in range {
                 buf.iter_mut().for_each(|v| *v = 0.0);
                 buf[pad.0..pad.0 + l].copy_from_slice(&xs[r * l..(r + 1) * l]);
@@ -246,17 +418,14 @@ pub fn window_stats(x: &Tensor, k: usize, pad: (usize, usize)) -> Result<(Vec<f6
                         s += buf[kk + l_out] as f64 - buf[kk] as f64;
                     }
                 }
-                for lag in 0..k {
-                    let mut wsum = dot(&buf[..l_out], &buf[lag..lag + l_out]) as f64;
-                    for kk in 0..k - lag {
-                        prods[kk * k + kk + lag] += wsum;
-                        let next = kk + l_out;
-                        if next + lag < l_pad {
-                            wsum += buf[next] as f64 * buf[next + lag] as f64
-                                - buf[kk] as f64 * buf[kk + lag] as f64;
-                        }
-                    }
-                }
+                // lag_dots[lag] = Σ_{t < L'} x[t] · x[t + lag]: the first
+                // window's products at every lag.
+                lag_dots.iter_mut().for_each(|v| *v = 0.0);
+                correlate_add(isa, &buf, &buf[..l_out], &mut lag_dots);
+                wsum.iter_mut()
+                    .zip(&lag_dots)
+                    .for_each(|(w, &d)| *w = d as f64);
+                slide_products(isa, &buf, l_out, &mut wsum, &mut prods);
             }
             (sums, prods)
         }))
@@ -306,9 +475,90 @@ mod tests {
     }
 
     #[test]
-    fn window_stats_give_the_convolution_output_statistics() -> Result<()> {
+    fn correlate_add_matches_the_plain_sum_on_every_instruction_set() {
+        // Lengths around the 64-output tiles and the 8-output vectors.
+        for &(n, k) in &[
+            (1, 1),
+            (7, 3),
+            (8, 1),
+            (63, 5),
+            (64, 128),
+            (65, 2),
+            (137, 17),
+            (511, 128),
+        ] {
+            let src: Vec<f32> = (0..n + k - 1)
+                .map(|i| ((i * 7919) % 97) as f32 / 50.0 - 0.9)
+                .collect();
+            let filter: Vec<f32> = (0..k).map(|i| (i as f32 * 0.61).cos()).collect();
+            let start: Vec<f32> = (0..n).map(|i| i as f32 * 0.01).collect();
+            let want: Vec<f64> = (0..n)
+                .map(|i| {
+                    start[i] as f64
+                        + (0..k)
+                            .map(|kk| filter[kk] as f64 * src[i + kk] as f64)
+                            .sum::<f64>()
+                })
+                .collect();
+            for isa in Isa::available() {
+                let mut out = start.clone();
+                correlate_add(isa, &src, &filter, &mut out);
+                for (i, (&got, &w)) in out.iter().zip(&want).enumerate() {
+                    assert!(
+                        (got as f64 - w).abs() < 1e-4 * (1.0 + w.abs()),
+                        "{isa:?} n {n} k {k} output {i}: {got} vs {w}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn dwconv_fills_whole_tiles_like_the_reference() -> Result<()> {
+        // A row longer than a 64-output tile, the kernel of EEGNet at 256 Hz.
         let dev = Device::Cpu;
-        let (b, c, l, k, pad) = (3, 2, 50, 6, (3, 3));
+        let (b, j, l, k, pad) = (2, 3, 300, 128, (63, 64));
+        let x = Var::randn(0f32, 1., (b, j, l), &dev)?;
+        let w = Var::randn(0f32, 0.1, (j, k), &dev)?;
+        let bias = Var::randn(0f32, 0.5, j, &dev)?;
+        let y = dwconv(&x, &w, &bias, pad)?;
+        let r = dwconv_reference(&x, &w, &bias, pad)?;
+        let diff = (y - &r)?.abs()?.max_all()?.to_scalar::<f32>()?;
+        assert!(diff < 1e-4, "forward differs by {diff}");
+        let g = Tensor::randn(0f32, 1., r.dims(), &dev)?;
+        let fast = (dwconv(&x, &w, &bias, pad)? * &g)?.sum_all()?.backward()?;
+        let slow = (dwconv_reference(&x, &w, &bias, pad)? * &g)?
+            .sum_all()?
+            .backward()?;
+        for (name, v) in [("x", &x), ("w", &w), ("bias", &bias)] {
+            let (a, b) = (fast.get(v).unwrap(), slow.get(v).unwrap());
+            let diff = (a - b)?.abs()?.max_all()?.to_scalar::<f32>()?;
+            let scale = b.abs()?.max_all()?.to_scalar::<f32>()?;
+            assert!(
+                diff < 1e-4 * (1.0 + scale),
+                "gradient of {name} differs by {diff}"
+            );
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn window_stats_give_the_convolution_output_statistics() -> Result<()> {
+        // A small kernel, and EEGNet's at 256 Hz (whole 64-lag tiles).
+        for (b, c, l, k, pad) in [(3, 2, 50, 6, (3, 3)), (2, 3, 300, 128, (63, 64))] {
+            check_window_stats(b, c, l, k, pad)?;
+        }
+        Ok(())
+    }
+
+    fn check_window_stats(
+        b: usize,
+        c: usize,
+        l: usize,
+        k: usize,
+        pad: (usize, usize),
+    ) -> Result<()> {
+        let dev = Device::Cpu;
         let x = (Tensor::randn(0f32, 1., (b, c, l), &dev)? + 0.7)?;
         let (mean, cov) = window_stats(&x, k, pad)?;
         let w: Vec<f32> = (0..k).map(|i| (i as f32 * 0.37).sin()).collect();

@@ -8,13 +8,17 @@ const LOG2E: f32 = std::f32::consts::LOG2_E;
 const LN2_HI: f32 = 0.693_359_4;
 const LN2_LO: f32 = -2.121_944_4e-4;
 
-/// `e^x` for finite `x` (saturates to 0 below -87.3 and to `f32::MAX`-ish above 88.7).
+/// `e^x` (saturates to 0 below -87.3 and to `f32::MAX`-ish above 88.7; NaN
+/// gives NaN).
 #[inline(always)]
 pub fn exp(x: f32) -> f32 {
+    // 1.5 · 2^23: adding it rounds to an integer held in the low bits of
+    // the sum, so `n` needs no float-to-integer conversion (Rust's
+    // saturating `as i32` keeps the loops around this function scalar).
+    const ROUND: f32 = 12_582_912.0;
     let x = x.clamp(-87.336_55, 88.722_83);
-    // x is clamped, so the shifted value is positive and truncation is floor
-    // (no `floor`, which is a libm call on the x86-64 baseline).
-    let n = ((x * LOG2E + 128.5) as i32 - 128) as f32;
+    let z = x * LOG2E + ROUND;
+    let n = z - ROUND;
     let r = x - n * LN2_HI - n * LN2_LO;
     let r2 = r * r;
     let p = ((((1.987_569_1e-4 * r + 1.398_199_9e-3) * r + 8.333_452e-3) * r + 4.166_579_6e-2) * r
@@ -22,11 +26,12 @@ pub fn exp(x: f32) -> f32 {
         * r
         + 0.5;
     let y = p * r2 + r + 1.0;
-    // n in [-126, 128]: split the scale in two so that n = 128 does not overflow the exponent.
-    let ni = n as i32;
+    // n in [-126, 128]: split the scale in two so that n = 128 does not
+    // overflow the exponent (for NaN, `y` is NaN and so is the product).
+    let ni = (z.to_bits() as i32).wrapping_sub(ROUND.to_bits() as i32);
     let h = ni >> 1;
-    let s1 = f32::from_bits(((h + 127) as u32) << 23);
-    let s2 = f32::from_bits(((ni - h + 127) as u32) << 23);
+    let s1 = f32::from_bits((h.wrapping_add(127) as u32) << 23);
+    let s2 = f32::from_bits((ni.wrapping_sub(h).wrapping_add(127) as u32) << 23);
     y * s1 * s2
 }
 
@@ -55,6 +60,15 @@ pub fn tanh(x: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extremes_saturate_and_nan_stays_nan() {
+        assert!(exp(f32::NAN).is_nan());
+        assert_eq!(exp(-1000.0), exp(-87.336_55));
+        assert!(exp(-1000.0) < 1e-37);
+        assert!(exp(1000.0).is_finite() && exp(1000.0) > 3e38);
+        assert_eq!(exp(0.0), 1.0);
+    }
 
     #[test]
     fn close_to_libm() {
