@@ -355,10 +355,8 @@ pub(super) fn print_outcome(o: &Outcome, out: &std::path::Path) {
     }
     if let Some(fit) = &o.final_fit {
         println!(
-            "final model: trained again on {} windows ({}) for {} epochs, the smoothed validation minimum; validation scores are the first pass's{}",
-            fit.windows,
-            fit.trained_on,
-            fit.epochs,
+            "final model: {}; validation scores are the first pass's{}",
+            fit.describe(),
             fit.split_only_test_score
                 .map(|s| format!("; the first pass alone scored {s:.3} on the test windows"))
                 .unwrap_or_default()

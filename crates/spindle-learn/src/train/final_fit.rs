@@ -87,12 +87,62 @@ pub struct FinalFit {
     pub trained_on: String,
     /// Windows the final model was trained on.
     pub windows: usize,
-    /// Epochs it was trained for: the minimum of the smoothed validation
-    /// loss of the first pass.
+    /// Epochs of the refit: from the kept weights until the validation
+    /// windows fit as well as the training windows did (`target_loss`), at
+    /// most as many as the first pass kept. In runs made before the refit
+    /// continued from the kept weights (no `continued_from_epoch`), the
+    /// epochs a fresh network was trained for.
     pub epochs: usize,
     /// The first pass's test score (balanced accuracy, or R²) before the
     /// refit, for comparison; `None` without test windows.
     pub split_only_test_score: Option<f64>,
+    /// The first pass's epoch whose weights the refit continued from;
+    /// `None` in runs whose refit trained a fresh network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continued_from_epoch: Option<usize>,
+    /// The loss the validation windows had to reach: that of the training
+    /// windows under the kept weights (cross-entropy, or the regression's
+    /// squared error in its unit squared).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_loss: Option<f64>,
+    /// The validation windows' loss when the refit ended (the network had
+    /// trained on them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_loss: Option<f64>,
+}
+
+impl FinalFit {
+    /// One line on how the final model was trained, for `spindle train`
+    /// and the app.
+    pub fn describe(&self) -> String {
+        match (
+            self.continued_from_epoch,
+            self.target_loss,
+            self.validation_loss,
+        ) {
+            (Some(from), Some(target), Some(reached)) => format!(
+                "epoch {from}'s weights trained on for {} more epoch{} on all {} windows ({}), until the validation windows fit as well as the training windows had (loss {reached:.4}{} {target:.4}{})",
+                self.epochs,
+                if self.epochs == 1 { "" } else { "s" },
+                self.windows,
+                self.trained_on,
+                if reached <= target {
+                    " ≤"
+                } else {
+                    ", target"
+                },
+                if reached <= target {
+                    ""
+                } else {
+                    "; stopped at the first pass's epoch count"
+                },
+            ),
+            _ => format!(
+                "a fresh network trained on {} windows ({}) for {} epochs, the smoothed validation minimum",
+                self.windows, self.trained_on, self.epochs
+            ),
+        }
+    }
 }
 
 /// The 1-based epoch at which the validation loss, averaged over

@@ -11,7 +11,7 @@ use spindle_learn::dataset::{DatasetConfig, Normalization};
 use spindle_learn::jobs::{RunFolder, TrainJob, TrainJobSpec};
 use spindle_learn::model::ModelSpec;
 use spindle_learn::train::{
-    DataRoles, KeptBy, Outcome, Refit, RunInfo, TrainConfig, smoothed_best_epoch,
+    DataRoles, FinalFit, KeptBy, Outcome, Refit, RunInfo, TrainConfig, smoothed_best_epoch,
 };
 use spindle_signals::recording::{
     Channel, EdfWriteOptions, Label, LabelSet, Recording, sidecar_path, write_edf, write_events_tsv,
@@ -122,7 +122,16 @@ fn refitting_on_every_trial_beats_the_split_alone() {
         let fit = o.final_fit.clone().expect("a small set is refitted");
         assert_eq!(fit.trained_on, "train+validation");
         assert_eq!(fit.windows, 60, "every training trial");
-        assert!((1..=20).contains(&fit.epochs));
+        // Trained on from the kept weights until the validation windows fit
+        // as well as the training windows had, within the kept epoch count.
+        assert_eq!(fit.continued_from_epoch, Some(o.best_epoch));
+        assert!((1..=o.best_epoch).contains(&fit.epochs));
+        let (target, reached) = (fit.target_loss.unwrap(), fit.validation_loss.unwrap());
+        assert!(
+            reached <= target || fit.epochs == o.best_epoch,
+            "stopped after {} epochs at loss {reached} above {target}",
+            fit.epochs
+        );
         let refit = o.test.as_ref().unwrap().balanced_accuracy;
         let split = fit.split_only_test_score.unwrap();
         eprintln!(
@@ -135,7 +144,20 @@ fn refitting_on_every_trial_beats_the_split_alone() {
         // The run folder says so, and keeps the first pass's curves.
         let run_dir = dir.path().join(format!("seed-{seed}"));
         let info = RunInfo::load(&run_dir).unwrap();
-        assert_eq!(info.final_fit, Some(fit));
+        let saved = info.final_fit.clone().expect("run.json has the final fit");
+        let close = |a: Option<f64>, b: Option<f64>| (a.unwrap() - b.unwrap()).abs() < 1e-12;
+        assert!(
+            close(saved.target_loss, fit.target_loss)
+                && close(saved.validation_loss, fit.validation_loss)
+        );
+        assert_eq!(
+            FinalFit {
+                target_loss: fit.target_loss,
+                validation_loss: fit.validation_loss,
+                ..saved
+            },
+            fit
+        );
         assert_eq!(info.train.refit, Refit::Auto);
         let metrics = std::fs::read_to_string(run_dir.join("metrics.csv")).unwrap();
         assert!(metrics.lines().count() > 20, "the first pass's epochs");

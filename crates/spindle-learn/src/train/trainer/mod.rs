@@ -8,6 +8,7 @@ mod refit;
 pub use refit::merged_train;
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -181,14 +182,21 @@ fn run(
     let mut timings = std::mem::take(&mut session.timings);
     timings.add(phase::TEST_EVALUATION, evaluating.elapsed().as_secs_f64());
     let refitting = Instant::now();
-    if let Some(epochs) = refit_epochs {
+    if let Some(max_epochs) = refit_epochs {
         let (batch, refit_device, target) = (session.batch, session.device.clone(), session.target);
+        // The kept weights (restored by `evaluate_kept`) and how well they
+        // fit the training windows: the level the validation windows are
+        // trained to.
+        let kept = snapshot(&session.varmap)?;
+        let from_epoch = outcome.best_epoch;
+        let target_loss = session.loss_of(&ds.train, 0..ds.train.len())?;
+        let validation_windows = ds.validation.len();
         // The first pass's network is done with; its windows move into the
         // refit's (held once, not twice, for a large set).
         drop(session);
         let all = refit::take_merged(&mut ds);
         let _ = events.send(Event::Warning(format!(
-            "refit: training a fresh model on all {} training and validation windows for {epochs} epochs (the smoothed validation minimum); validation scores are the first pass's",
+            "refit: training on from epoch {from_epoch}'s weights on all {} training and validation windows until the validation windows fit as well as the training windows do (loss {target_loss:.4}), at most {max_epochs} epochs; validation scores are the first pass's",
             all.train.len()
         )));
         let plan = refit::RefitPlan {
@@ -196,11 +204,14 @@ fn run(
             config: &config,
             batch,
             device: refit_device,
-            epochs,
+            start: (kept, from_epoch),
+            max_epochs,
+            target_loss,
+            validation_windows,
             target,
         };
         match refit::refit(&all, plan, commands, events)? {
-            refit::RefitEnd::Done(snap, predictions) => {
+            refit::RefitEnd::Done(snap, predictions, run) => {
                 let split_only_test_score = outcome
                     .test
                     .as_ref()
@@ -211,8 +222,11 @@ fn run(
                 let fit = FinalFit {
                     trained_on: "train+validation".into(),
                     windows: all.train.len(),
-                    epochs,
+                    epochs: run.epochs,
                     split_only_test_score,
+                    continued_from_epoch: Some(from_epoch),
+                    target_loss: Some(target_loss),
+                    validation_loss: Some(run.validation_loss),
                 };
                 if let Some(p) = &paths {
                     super::save_weights(&snap, &weights_meta, &p.weights())?;
@@ -736,6 +750,36 @@ impl<'a> Session<'a> {
         scores.accuracy = Some(m.accuracy());
         scores.balanced_accuracy = Some(m.balanced_accuracy());
         Ok(scores)
+    }
+
+    /// The evaluation-mode loss of windows `range` of `split`:
+    /// cross-entropy, or a regression's squared error in its unit squared
+    /// (as the validation loss).
+    pub(super) fn loss_of(
+        &self,
+        split: &SplitData,
+        range: Range<usize>,
+    ) -> Result<f64, TrainError> {
+        let per = self.channels * self.samples;
+        let mut p = predict_windows(
+            self.net.as_ref(),
+            &split.x[range.start * per..range.end * per],
+            self.channels,
+            self.samples,
+            self.batch,
+            &self.device,
+        )?;
+        self.target.unscale_predictions(&mut p);
+        Ok(if self.ds.regression {
+            p.mse(&split.values[range])
+        } else {
+            p.cross_entropy(&split.y[range])
+        })
+    }
+
+    /// Loads `weights` into the network (a refit's start).
+    pub(super) fn restore_weights(&self, weights: &Snapshot) -> Result<(), TrainError> {
+        Ok(restore(&self.varmap, weights)?)
     }
 
     /// Sets the optimizer's learning rate.
