@@ -633,6 +633,18 @@ fn results_view(t: &mut Tour) {
     t.expect("Click a cell to list its windows.");
     t.expect("Apply to recording…");
     t.expect("Export curves (CSV)…");
+    // The teaching set is small: its final model trained on from the kept
+    // weights on every trial, and the results say so.
+    let refitted = t
+        .app()
+        .parts()
+        .runs
+        .result_run
+        .as_ref()
+        .and_then(|r| r.report.as_ref())
+        .is_some_and(|r| r.final_fit.is_some());
+    assert!(refitted, "a small set is refitted");
+    t.expect("Final model: epoch");
     t.expect("Suggest labels for sub-01.edf");
     t.check("Results view");
     t.click("What did the network rely on?");

@@ -101,6 +101,12 @@ impl ResultsPanel {
             ))
             .weak(),
         );
+        if let Some(fit) = &report.final_fit {
+            ui.label(RichText::new(format!("Final model: {}.", fit.describe())).weak())
+                .on_hover_text(
+                    "On a small set the validation trials only choose when to stop. The final model then also learns from them, so that no trial is wasted: the validation scores are the first pass's, and only the test set scores the final model.",
+                );
+        }
         egui::ScrollArea::vertical()
             .id_salt("results_scroll")
             .show(ui, |ui| {

@@ -370,14 +370,16 @@ impl SeparableConv {
         self.depth.elem_count() + self.point.elem_count()
     }
 
-    /// `[B, F1*D, T] -> [B, F2, T']`.
+    /// `[B, F1*D, T] -> [B, F2, T']`: the depthwise convolution, then the
+    /// pointwise one (a kernel of one sample). Done in two steps, not as one
+    /// full convolution with the composed `[F2, F1*D, Kd]` weight: that does
+    /// `F2` times the depthwise work (about 8x the multiply-adds for
+    /// EEGNet's sizes).
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let kernel = self.depth.dim(1)?;
-        let w = self
-            .point
-            .unsqueeze(2)? // [F2, F1*D, 1]
-            .broadcast_mul(&self.depth.unsqueeze(0)?)?; // [F2, F1*D, Kd]
-        spindle_kernels::conv1d::conv1d(x, &w, None, 1, self.padding.amounts(kernel)) // [B, F2, T']
+        let (maps, kernel) = self.depth.dims2()?;
+        let no_bias = Tensor::zeros(maps, self.depth.dtype(), self.depth.device())?;
+        let y = spindle_kernels::dwconv::dwconv(x, &self.depth, &no_bias, self.padding.amounts(kernel))?; // [B, F1*D, T']
+        spindle_kernels::conv1d::conv1d(&y, &self.point.unsqueeze(2)?, None, 1, (0, 0)) // [B, F2, T']
     }
 }
 

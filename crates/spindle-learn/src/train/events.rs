@@ -85,8 +85,8 @@ pub struct Outcome {
     pub validation_regression: Option<RegressionReport>,
     /// What `--normalization auto` chose and why (`None` for a fixed choice).
     pub normalization: Option<crate::dataset::NormalizationChoice>,
-    /// What the final model was trained on when it was trained again on
-    /// training plus validation (`None`: the first pass's kept epoch).
+    /// What the final model was trained on when it was refitted on training
+    /// plus validation (`None`: the first pass's kept epoch).
     pub final_fit: Option<super::FinalFit>,
     /// A regression's target standardization (`None` for a classifier).
     pub target_scale: Option<super::TargetScale>,

@@ -1,7 +1,8 @@
 //! Whether and how the final model is trained on every training trial: the
 //! `--refit` setting, the set size below which `auto` refits, the smoothed
-//! validation minimum that says for how many epochs, and what `run.json`
-//! and `report.json` say of the final fit (`final_fit`). The refit itself
+//! validation minimum that says which epoch is kept (and at most how many
+//! more the refit trains), and what `run.json` and `report.json` say of the
+//! final fit (`final_fit`). The refit itself
 //! is `trainer::refit`. Without a refit the kept checkpoint follows the
 //! same smoothed curve (`SmoothedKeeper`, `kept_by`).
 
@@ -15,7 +16,7 @@ pub const REFIT_MAX_WINDOWS: usize = 5_000;
 /// Epochs on each side of an epoch in the smoothed validation curve.
 const SMOOTH_HALF_WIDTH: usize = 2;
 
-/// Whether the final model is trained again on training plus validation.
+/// Whether the final model trains on, on training plus validation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "snake_case")]
@@ -350,6 +351,41 @@ mod tests {
             SmoothedKeeper::<u8>::new(KeptBy::TrainingLoss)
                 .finish()
                 .is_none()
+        );
+    }
+
+    #[test]
+    fn the_final_fit_says_where_it_started_and_where_it_stopped() {
+        let fit = FinalFit {
+            trained_on: "train+validation".into(),
+            windows: 500,
+            epochs: 2,
+            split_only_test_score: Some(0.99),
+            continued_from_epoch: Some(25),
+            target_loss: Some(0.0012),
+            validation_loss: Some(0.0009),
+        };
+        let line = fit.describe();
+        assert!(line.contains("epoch 25's weights"), "{line}");
+        assert!(line.contains("2 more epochs on all 500 windows"), "{line}");
+        assert!(line.contains("0.0009 ≤ 0.0012"), "{line}");
+        // Stopped by the epoch cap, above the target.
+        let capped = FinalFit {
+            validation_loss: Some(0.05),
+            ..fit.clone()
+        }
+        .describe();
+        assert!(capped.contains("target 0.0012"), "{capped}");
+        assert!(capped.contains("first pass's epoch count"), "{capped}");
+        // A run from before: a fresh network.
+        let old: FinalFit = serde_json::from_str(
+            r#"{"trained_on":"train+validation","windows":60,"epochs":9,"split_only_test_score":0.7}"#,
+        )
+        .unwrap();
+        assert_eq!(old.continued_from_epoch, None);
+        assert!(
+            old.describe()
+                .starts_with("a fresh network trained on 60 windows")
         );
     }
 }

@@ -172,10 +172,10 @@ pub struct TrainOptions {
     /// Weight the loss by inverse class frequency.
     #[cfg_attr(feature = "cli", arg(long))]
     pub class_weights: bool,
-    /// Train the final model again on training plus validation windows for
-    /// the number of epochs the validation curve chose (smoothed): auto (when
-    /// there are fewer than 5000 such windows), on, or off (keep the first
-    /// pass's best epoch).
+    /// Train the kept weights on, on training plus validation windows, until
+    /// the validation windows fit as well as the training windows did (at
+    /// most the kept epoch count): auto (when there are fewer than 5000 such
+    /// windows), on, or off (keep the first pass's best epoch).
     #[cfg_attr(feature = "cli", arg(long, value_enum, default_value_t = Refit::Auto))]
     #[serde(default)]
     pub refit: Refit,

@@ -114,8 +114,8 @@ pub struct RunInfo {
     /// runs made before it was recorded and for channels without a unit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_unit: Option<String>,
-    /// What the final model was trained on when it was trained again on
-    /// training plus validation after the first pass chose the epochs
+    /// What the final model was trained on when it was refitted on training
+    /// plus validation after the first pass chose its epoch
     /// (written when the refit ends); `None`: the first pass's kept epoch,
     /// as in every run made before refitting existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
