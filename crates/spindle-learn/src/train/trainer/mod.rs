@@ -13,12 +13,13 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor, Var};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW, VarMap};
+use candle_nn::{ParamsAdamW, VarMap};
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use spindle_signals::eval::{ClassificationReport, RegressionReport};
 use spindle_signals::recording::AUDIO_RATE_HZ;
 use spindle_signals::rng::Rng;
 
+use super::adamw::AdamW;
 use super::device::device_name;
 use super::evaluate::{Predictions, predict_windows};
 use super::final_fit::{FinalFit, KeptBy, SmoothedKeeper, smoothed_best_epoch};
@@ -914,7 +915,7 @@ fn clip_gradients(
     let mut total = 0.0f64;
     for v in vars {
         if let Some(g) = grads.get(v.as_tensor()) {
-            total += g.sqr()?.sum_all()?.to_scalar::<f32>()? as f64;
+            total += sum_of_squares(g)?;
         }
     }
     let norm = total.sqrt();
@@ -927,6 +928,21 @@ fn clip_gradients(
         }
     }
     Ok(())
+}
+
+/// The sum of the squares of `t`'s values: read in place for an f32 CPU
+/// tensor (no tensors built: this runs for every variable at every step),
+/// else with tensor ops.
+fn sum_of_squares(t: &Tensor) -> candle_core::Result<f64> {
+    if spindle_kernels::is_cpu_f32(t) && t.is_contiguous() {
+        let (storage, layout) = t.storage_and_layout();
+        if let (candle_core::Storage::Cpu(candle_core::CpuStorage::F32(values)), Some((a, b))) =
+            (&*storage, layout.contiguous_offsets())
+        {
+            return Ok(values[a..b].iter().map(|&v| (v * v) as f64).sum());
+        }
+    }
+    Ok(t.sqr()?.sum_all()?.to_scalar::<f32>()? as f64)
 }
 
 /// Class weights `n / (k * count)` for the classes present.
