@@ -449,8 +449,13 @@ impl BnActPoolOp {
                         best = if more { z } else { best };
                         pos = if more { i as u8 } else { pos };
                     }
-                    *o = A::apply(best);
+                    *o = best;
                     *a = pos;
+                }
+                // The activation of the maxima in a loop of its own, which
+                // vectorizes (inside the window loop it stays scalar).
+                for o in dst.iter_mut() {
+                    *o = A::apply(*o);
                 }
             }
         }
@@ -476,6 +481,7 @@ impl BnActPoolOp {
         let n = (b * l) as f64;
         let mut stats = Vec::with_capacity(chans.len());
         let mut gbuf = vec![0f32; b * p];
+        let mut xbuf = vec![0f32; b * p];
         for (g, ci) in chans.enumerate() {
             let inv = 1.0 / (self.var[ci] + self.eps).sqrt();
             let scale = gamma[ci] * inv;
@@ -495,16 +501,30 @@ impl BnActPoolOp {
                 let dout = &gs[(bi * c + ci) * p..(bi * c + ci + 1) * p];
                 let at = &am[bi * p..(bi + 1) * p];
                 let gr = &mut gbuf[bi * p..(bi + 1) * p];
-                let (mut s1, mut s2) = (0f32, 0f32);
-                for (o, ((&d, &a), gv_out)) in dout.iter().zip(at).zip(gr.iter_mut()).enumerate() {
-                    let xh = row[o * k + a as usize] * inv + shift;
-                    let gg = d * A::grad(xh * gv + bv);
-                    *gv_out = gg;
-                    s1 += gg;
-                    s2 += gg * xh;
+                let xr = &mut xbuf[bi * p..(bi + 1) * p];
+                // Gather the maxima, then the activation's gradient and the
+                // sums in loops of their own (each vectorizes; together,
+                // with the gather, they stayed scalar).
+                for (o, (&a, xh)) in at.iter().zip(xr.iter_mut()).enumerate() {
+                    *xh = row[o * k + a as usize] * inv + shift;
                 }
-                sdy += s1 as f64;
-                sdyx += s2 as f64;
+                for ((gg, &d), &xh) in gr.iter_mut().zip(dout).zip(xr.iter()) {
+                    *gg = d * A::grad(xh * gv + bv);
+                }
+                let (mut s1, mut s2) = ([0f32; 8], [0f32; 8]);
+                for (g8, x8) in gr.chunks_exact(8).zip(xr.chunks_exact(8)) {
+                    for j in 0..8 {
+                        s1[j] += g8[j];
+                        s2[j] += g8[j] * x8[j];
+                    }
+                }
+                let done = p / 8 * 8;
+                for (&gg, &xh) in gr[done..].iter().zip(&xr[done..]) {
+                    s1[0] += gg;
+                    s2[0] += gg * xh;
+                }
+                sdy += s1.iter().map(|&v| v as f64).sum::<f64>();
+                sdyx += s2.iter().map(|&v| v as f64).sum::<f64>();
             }
             let (m1, m2) = ((sdy / n) as f32, (sdyx / n) as f32);
             // dx = scale * (g - m1 - xh * m2) in training, scale * g otherwise,
