@@ -173,7 +173,7 @@ shot_demo() {
   start demo
   wait_for_run
   # Leave presentation mode, so the views are at their usual size.
-  click 887 50
+  click 1110 50
   click 124 37 2
   shot train-done
   click 189 37 2

@@ -122,7 +122,7 @@ impl FinalFit {
             self.validation_loss,
         ) {
             (Some(from), Some(target), Some(reached)) => format!(
-                "epoch {from}'s weights trained on for {} more epoch{} on all {} windows ({}), until the validation windows fit as well as the training windows had (loss {reached:.4}{} {target:.4}{})",
+                "epoch {from}'s weights, trained {} more epoch{} on all {} windows ({}) until the validation windows fit as well as the training windows had (loss {reached:.4}{} {target:.4}{})",
                 self.epochs,
                 if self.epochs == 1 { "" } else { "s" },
                 self.windows,

@@ -197,7 +197,7 @@ fn run(
         drop(session);
         let all = refit::take_merged(&mut ds);
         let _ = events.send(Event::Warning(format!(
-            "refit: training on from epoch {from_epoch}'s weights on all {} training and validation windows until the validation windows fit as well as the training windows do (loss {target_loss:.4}), at most {max_epochs} epochs; validation scores are the first pass's",
+            "refit: continuing from epoch {from_epoch}'s weights on all {} training and validation windows until the validation windows fit as well as the training windows (loss {target_loss:.4}), at most {max_epochs} epochs; validation scores are the first pass's",
             all.train.len()
         )));
         let plan = refit::RefitPlan {
