@@ -278,6 +278,7 @@ impl Progress {
                 self.line(line);
             }
             Event::Warning(w) => self.line(format!("warning: {w}")),
+            Event::Note(n) => self.line(format!("note: {n}")),
             Event::NewBest { .. }
             | Event::Map(_)
             | Event::Paused

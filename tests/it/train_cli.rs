@@ -21,16 +21,29 @@ fn metric_columns(path: &Path) -> Vec<String> {
 fn train_writes_a_complete_run_folder_and_predict_reuses_it() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    let stdout = run_ok(
-        spindle()
-            .args(["train", "--data"])
-            .arg(sample("eeg"))
-            .args([
-                "--model", "eegnet", "--epochs", "2", "--batch", "16", "--seed", "3", "--out",
-            ])
-            .arg(&run),
+    let out = spindle()
+        .args(["train", "--data"])
+        .arg(sample("eeg"))
+        .args([
+            "--model", "eegnet", "--epochs", "2", "--batch", "16", "--seed", "3", "--out",
+        ])
+        .arg(&run)
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
     );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("test: accuracy"), "{stdout}");
+    // The sample set is small, so the run is refitted: a note (not a
+    // warning) says so as it starts, and the summary names the final model.
+    assert!(
+        stderr.contains("note: refit: continuing from epoch"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("warning: refit"), "{stderr}");
+    assert!(stdout.contains("final model: epoch"), "{stdout}");
     for f in [
         "run.json",
         "metrics.csv",

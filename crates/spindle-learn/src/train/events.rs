@@ -142,6 +142,9 @@ pub enum Event {
     },
     /// Something the user should know that does not stop training.
     Warning(String),
+    /// What the run does next, worth a line but not a problem (the refit
+    /// starting).
+    Note(String),
     /// Training is paused.
     Paused,
     /// Training resumed.

@@ -66,6 +66,8 @@ pub struct RunHistory {
     pub best: Option<(usize, f64)>,
     /// Warnings the job sent.
     pub warnings: Vec<String>,
+    /// Notes the job sent (what it does next, not problems).
+    pub notes: Vec<String>,
     /// Where the job stands.
     pub state: JobState,
     /// Seconds spent in finished epochs.
@@ -85,6 +87,7 @@ impl RunHistory {
             batches: Vec::new(),
             best: None,
             warnings: Vec::new(),
+            notes: Vec::new(),
             state: JobState::Preparing,
             seconds: 0.0,
             live_map: None,
@@ -125,6 +128,7 @@ impl RunHistory {
             Event::Map(map) => self.live_map = Some(map),
             Event::NewBest { epoch, val_loss } => self.best = Some((epoch, val_loss)),
             Event::Warning(w) => self.warnings.push(w),
+            Event::Note(n) => self.notes.push(n),
             Event::Paused => self.state = JobState::Paused,
             Event::Resumed => self.state = JobState::Running,
             Event::Finished(o) => {

@@ -5,7 +5,7 @@
 //! Nothing here knows about a GUI: [`train`] runs on whatever thread calls it
 //! and reports over a channel; `crate::jobs` puts it on a worker thread.
 
-mod adamw;
+pub(crate) mod adamw;
 mod coach;
 mod config;
 mod device;

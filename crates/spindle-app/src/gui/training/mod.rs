@@ -451,6 +451,9 @@ impl TrainingPanel {
         if let Some(kept) = h.kept_weights() {
             ui.label(RichText::new(kept).weak());
         }
+        for n in h.notes.iter().take(3) {
+            ui.label(RichText::new(n).weak());
+        }
         for w in h.warnings.iter().take(5) {
             ui.colored_label(ui.visuals().warn_fg_color, w);
         }

@@ -196,7 +196,7 @@ fn run(
         // refit's (held once, not twice, for a large set).
         drop(session);
         let all = refit::take_merged(&mut ds);
-        let _ = events.send(Event::Warning(format!(
+        let _ = events.send(Event::Note(format!(
             "refit: continuing from epoch {from_epoch}'s weights on all {} training and validation windows until the validation windows fit as well as the training windows (loss {target_loss:.4}), at most {max_epochs} epochs; validation scores are the first pass's",
             all.train.len()
         )));
@@ -762,15 +762,7 @@ impl<'a> Session<'a> {
         range: Range<usize>,
     ) -> Result<f64, TrainError> {
         let per = self.channels * self.samples;
-        let mut p = predict_windows(
-            self.net.as_ref(),
-            &split.x[range.start * per..range.end * per],
-            self.channels,
-            self.samples,
-            self.batch,
-            &self.device,
-        )?;
-        self.target.unscale_predictions(&mut p);
+        let p = self.predict_windows(&split.x[range.start * per..range.end * per])?;
         Ok(if self.ds.regression {
             p.mse(&split.values[range])
         } else {
@@ -791,9 +783,15 @@ impl<'a> Session<'a> {
     /// The network's outputs for the windows of `split` (a regression's in
     /// the target's unit).
     pub(super) fn predict(&self, split: &SplitData) -> Result<Predictions, TrainError> {
+        self.predict_windows(&split.x)
+    }
+
+    /// The network's outputs for windows laid out `[n, channels, samples]`
+    /// in `x` (a regression's in the target's unit).
+    fn predict_windows(&self, x: &[f32]) -> Result<Predictions, TrainError> {
         let mut p = predict_windows(
             self.net.as_ref(),
-            &split.x,
+            x,
             self.channels,
             self.samples,
             self.batch,
