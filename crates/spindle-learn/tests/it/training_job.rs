@@ -82,6 +82,10 @@ fn events_arrive_in_order_and_a_run_finishes() {
             }
             Event::NewBest { .. } => "best",
             Event::Warning(_) => continue,
+            Event::Note(n) => {
+                assert!(n.starts_with("refit: continuing from epoch"), "{n}");
+                "note"
+            }
             Event::Finished(o) => {
                 assert!(o.test.is_some());
                 assert_eq!(o.epochs_run, 2);
@@ -97,6 +101,9 @@ fn events_arrive_in_order_and_a_run_finishes() {
         }
     }
     assert_eq!(kinds.first(), Some(&"started"));
+    // The sample set is small: the refit's note comes after the epochs,
+    // just before the end (the refit's own steps send no events).
+    assert!(kinds.ends_with(&["note", "finished"]), "{kinds:?}");
     assert!(kinds.contains(&"batch") && kinds.contains(&"epoch") && kinds.contains(&"best"));
     job.join();
     assert!(dir.path().join("run/report.json").exists());
