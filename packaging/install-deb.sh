@@ -26,7 +26,9 @@ fi
 deb=$(realpath "$deb")
 
 scratch=$(mktemp -d)
+demo=""
 cleanup() {
+  [[ -z $demo ]] || kill -- -"$demo" 2>/dev/null || true
   dpkg -r spindle >/dev/null 2>&1 || true
   rm -rf "$scratch"
 }
@@ -55,15 +57,20 @@ run spindle train --data /usr/share/spindle/sample_data/eeg --model mlp --epochs
 # user's data folder and trains the demo.
 if command -v xvfb-run >/dev/null; then
   runs=$scratch/home/.local/share/spindle/runs
-  run timeout 120 xvfb-run -a -s "-screen 0 1280x800x24" spindle demo >"$scratch/demo.log" 2>&1 &
+  # In a session of its own (setsid keeps the subshell's PID, which is no
+  # group leader here), so that one signal to the group ends xvfb-run, its
+  # Xvfb and the app, here or in `cleanup`.
+  (cd "$scratch/cwd" && exec setsid env -u SPINDLE_SAMPLE_DATA -u XDG_DATA_HOME HOME="$scratch/home" \
+    xvfb-run -a -s "-screen 0 1280x800x24" spindle demo) >"$scratch/demo.log" 2>&1 &
   demo=$!
   for _ in $(seq 240); do
     compgen -G "$runs/*/report.json" >/dev/null && break
     kill -0 "$demo" 2>/dev/null || break
     sleep 0.5
   done
-  kill "$demo" 2>/dev/null || true
+  kill -- -"$demo" 2>/dev/null || true
   wait "$demo" 2>/dev/null || true
+  demo=""
   compgen -G "$runs/*/report.json" >/dev/null ||
     fail "spindle demo trained no run in $runs: $(tail -n 5 "$scratch/demo.log")"
   [[ -s $scratch/home/.local/share/spindle/sample_data/eeg/sub-01.edf ]] ||
