@@ -370,13 +370,22 @@ impl SeparableConv {
         self.depth.elem_count() + self.point.elem_count()
     }
 
-    /// `[B, F1*D, T] -> [B, F2, T']`: the depthwise convolution, then the
-    /// pointwise one (a kernel of one sample). Done in two steps, not as one
-    /// full convolution with the composed `[F2, F1*D, Kd]` weight: that does
-    /// `F2` times the depthwise work (about 8x the multiply-adds for
-    /// EEGNet's sizes).
+    /// `[B, F1*D, T] -> [B, F2, T']`: on the CPU, the depthwise convolution,
+    /// then the pointwise one (a kernel of one sample). Done in two steps,
+    /// not as one full convolution with the composed `[F2, F1*D, Kd]`
+    /// weight: that does `F2` times the depthwise work (about 8x the
+    /// multiply-adds for EEGNet's sizes). Elsewhere (a GPU) the composed
+    /// convolution is one launch where candle's grouped one is a launch per
+    /// group.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         let (maps, kernel) = self.depth.dims2()?;
+        if !spindle_kernels::is_cpu_f32(x) {
+            let w = self
+                .point
+                .unsqueeze(2)? // [F2, F1*D, 1]
+                .broadcast_mul(&self.depth.unsqueeze(0)?)?; // [F2, F1*D, Kd]
+            return spindle_kernels::conv1d::conv1d(x, &w, None, 1, self.padding.amounts(kernel));
+        }
         let no_bias = Tensor::zeros(maps, self.depth.dtype(), self.depth.device())?;
         let y = spindle_kernels::dwconv::dwconv(x, &self.depth, &no_bias, self.padding.amounts(kernel))?; // [B, F1*D, T']
         spindle_kernels::conv1d::conv1d(&y, &self.point.unsqueeze(2)?, None, 1, (0, 0)) // [B, F2, T']
@@ -591,6 +600,37 @@ mod tests {
     use super::*;
     use crate::model::ModelSpec;
     use candle_core::Device;
+
+    /// The CPU's two steps (depthwise, then pointwise) give what the
+    /// composed convolution other devices run gives (here in f64, which
+    /// takes that path on the CPU too).
+    #[test]
+    fn separable_conv_in_two_steps_equals_the_composed_convolution() -> Result<()> {
+        let dev = Device::Cpu;
+        let depth = Tensor::randn(0f32, 1., (4, 6), &dev)?;
+        let point = Tensor::randn(0f32, 1., (3, 4), &dev)?;
+        let x = Tensor::randn(0f32, 1., (2, 4, 90), &dev)?;
+        let two_steps = SeparableConv {
+            depth: depth.clone(),
+            point: point.clone(),
+            padding: Padding::Half,
+        }
+        .forward(&x)?;
+        let f64 = candle_core::DType::F64;
+        let composed = SeparableConv {
+            depth: depth.to_dtype(f64)?,
+            point: point.to_dtype(f64)?,
+            padding: Padding::Half,
+        }
+        .forward(&x.to_dtype(f64)?)?;
+        assert_eq!(two_steps.dims(), composed.dims());
+        let diff = (two_steps.to_dtype(f64)? - composed)?
+            .abs()?
+            .max_all()?
+            .to_scalar::<f64>()?;
+        assert!(diff < 1e-4, "the two differ by {diff}");
+        Ok(())
+    }
 
     fn spec_without_dropout() -> ModelSpec {
         ModelSpec::new(EegNetConfig {
