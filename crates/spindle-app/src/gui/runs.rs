@@ -576,7 +576,12 @@ impl RunsPanel {
                     "kept epoch",
                     "seconds",
                 ] {
-                    ui.label(RichText::new(h).strong());
+                    let header = ui.label(RichText::new(h).strong());
+                    if h == "kept epoch" {
+                        header.on_hover_text(
+                            "The epoch the validation curve chose. \"+ 4 on all\": on a small set the final model then trained 4 more epochs on the training and validation windows together.",
+                        );
+                    }
                 }
                 ui.end_row();
                 for (i, r) in runs.iter().enumerate() {
@@ -589,7 +594,7 @@ impl RunsPanel {
                     ui.label(fmt(report.and_then(|x| x.test_score())));
                     ui.label(fmt(c.map(|c| c.balanced_accuracy)));
                     ui.label(fmt(c.map(|c| c.kappa)));
-                    ui.label(report.map_or("-".into(), |x| x.best_epoch.to_string()));
+                    ui.label(report.map_or("-".into(), kept_epoch_cell));
                     ui.label(report.map_or("-".into(), |x| format!("{:.1}", x.train_seconds)));
                     ui.end_row();
                 }
@@ -717,4 +722,40 @@ fn first_line(text: &str) -> String {
         short.push('…');
     }
     short
+}
+
+/// The comparison table's "kept epoch" cell: the epoch the validation curve
+/// chose and, for a refitted run, the epochs the final model then trained
+/// on training plus validation ("18 + 4 on all").
+fn kept_epoch_cell(report: &spindle_learn::runs::RunReport) -> String {
+    match &report.final_fit {
+        Some(fit) if fit.continued_from_epoch.is_some() => {
+            format!("{} + {} on all", report.best_epoch, fit.epochs)
+        }
+        Some(fit) => format!("{} (refit {} on all)", report.best_epoch, fit.epochs),
+        None => report.best_epoch.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_kept_epoch_cell_says_how_the_final_model_was_trained() {
+        let report = |final_fit: &str| {
+            spindle_learn::runs::RunReport::parse(
+                &format!(
+                    r#"{{"best_epoch":18,"epochs_run":20,"stopped_early":false,"train_seconds":1.5{final_fit}}}"#
+                ),
+                std::path::Path::new("report.json"),
+            )
+            .unwrap()
+        };
+        assert_eq!(kept_epoch_cell(&report("")), "18");
+        let continued = r#","final_fit":{"trained_on":"train+validation","windows":206,"epochs":4,"split_only_test_score":0.98,"continued_from_epoch":18,"target_loss":0.02,"validation_loss":0.01}"#;
+        assert_eq!(kept_epoch_cell(&report(continued)), "18 + 4 on all");
+        let fresh = r#","final_fit":{"trained_on":"train+validation","windows":206,"epochs":18,"split_only_test_score":0.98}"#;
+        assert_eq!(kept_epoch_cell(&report(fresh)), "18 (refit 18 on all)");
+    }
 }

@@ -79,8 +79,8 @@ pub struct RunReport {
     pub stopped_early: bool,
     /// Seconds spent training (not evaluating).
     pub train_seconds: f64,
-    /// What the final model was trained on when it was trained again on
-    /// training plus validation (absent in runs made before refitting).
+    /// What the final model was trained on when it was refitted on training
+    /// plus validation (absent in runs made before refitting).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub final_fit: Option<crate::train::FinalFit>,
 }
