@@ -16,7 +16,7 @@ use spindle_signals::recording::{
 };
 use spindle_signals::rng::Rng;
 
-use crate::support::{one_error_line, run_ok, spindle};
+use crate::support::{json, one_error_line, run_ok, spindle};
 
 const RATE_HZ: f64 = 128.0;
 const TRIAL_S: f64 = 2.0;
@@ -127,8 +127,7 @@ fn trained_run(dir: &Path) -> (PathBuf, PathBuf, f64) {
             ])
             .arg(&run),
     );
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    let report = json(&run.join("report.json"));
     let test_score = report["test"]["balanced_accuracy"].as_f64().unwrap();
     assert!(test_score > 0.9, "the model learned the task: {test_score}");
 

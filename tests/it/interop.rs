@@ -44,6 +44,23 @@ fn train(dir: &Path, model: &str, params: &[&str], extra: &[&str]) -> PathBuf {
 
 /// Raw windows `[n, channels, samples]` of `file` at `onsets_s`, in the
 /// run's channel order, physical units.
+/// Runs `spindle export --to braindecode` on `run`: the exported tensors'
+/// shapes by name, and the file's metadata.
+fn export_to_braindecode(run: &Path) -> (BTreeMap<String, Vec<usize>>, BTreeMap<String, String>) {
+    run_ok(
+        spindle()
+            .args(["export", "--to", "braindecode", "--run"])
+            .arg(run),
+    );
+    let header = read_weights_header(&run.join("braindecode.safetensors")).unwrap();
+    let shapes = header
+        .tensors
+        .into_iter()
+        .map(|(name, t)| (name, t.shape))
+        .collect();
+    (shapes, header.metadata)
+}
+
 fn raw_windows(info: &RunInfo, file: &Path, onsets_s: &[f64]) -> Tensor {
     let rec = read_recording(file).unwrap();
     let len = info.window_len;
@@ -244,21 +261,10 @@ fn sized_models_export_to_braindecode_with_the_kernels_they_were_built_with() {
             )),
             "{err}"
         );
-        run_ok(
-            spindle()
-                .args(["export", "--to", "braindecode", "--run"])
-                .arg(&run),
-        );
-        let header = read_weights_header(&run.join("braindecode.safetensors")).unwrap();
-        let shapes: BTreeMap<String, Vec<usize>> = header
-            .tensors
-            .into_iter()
-            .map(|(name, t)| (name, t.shape))
-            .collect();
+        let (shapes, meta) = export_to_braindecode(&run);
         let weight = &shapes["conv_time_spat.conv_time.weight"];
         assert_eq!(weight[2] as u64, kernel, "{model}: {weight:?}");
-        let args: serde_json::Value =
-            serde_json::from_str(&header.metadata["constructor"]).unwrap();
+        let args: serde_json::Value = serde_json::from_str(&meta["constructor"]).unwrap();
         assert_eq!(args["filter_time_length"].as_u64(), Some(kernel), "{model}");
     }
 }
@@ -280,18 +286,7 @@ fn the_sleep_stager_exports_to_braindecodes_sleep_stager_with_its_keys() {
             .args(["--model", "sleep", "--epochs", "1", "--out"])
             .arg(&run),
     );
-    run_ok(
-        spindle()
-            .args(["export", "--to", "braindecode", "--run"])
-            .arg(&run),
-    );
-    let header = read_weights_header(&run.join("braindecode.safetensors")).unwrap();
-    let shapes: BTreeMap<String, Vec<usize>> = header
-        .tensors
-        .into_iter()
-        .map(|(name, t)| (name, t.shape))
-        .collect();
-    let meta = header.metadata;
+    let (shapes, meta) = export_to_braindecode(&run);
     let want: BTreeMap<String, Vec<usize>> = [
         ("spatial_conv.weight", vec![4, 1, 4, 1]),
         ("spatial_conv.bias", vec![4]),

@@ -6,7 +6,22 @@ use std::process::Command;
 
 use spindle_signals::testdata::sample;
 
-use crate::support::{run_ok, spindle};
+use crate::support::{json, run_ok, spindle};
+
+/// The value `spindle predict` gives the first window of `recording`
+/// with the regression run `run` (its table's fourth column).
+fn first_predicted_value(run: &Path, recording: &Path) -> f64 {
+    let table = run_ok(spindle().args(["predict", "--run"]).arg(run).arg(recording));
+    table
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split('\t')
+        .nth(3)
+        .unwrap()
+        .parse()
+        .unwrap()
+}
 
 fn metric_columns(path: &Path) -> Vec<String> {
     // Everything but the wall-clock seconds.
@@ -61,8 +76,7 @@ fn train_writes_a_complete_run_folder_and_predict_reuses_it() {
         1 + 2 * 2,
         "a train and a validation row per epoch"
     );
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    let report = json(&run.join("report.json"));
     for key in [
         "accuracy",
         "balanced_accuracy",
@@ -389,26 +403,11 @@ fn regression_targets_far_from_one_train_and_predict_in_their_unit() {
             .args(["--model", "mlp", "--epochs", "3", "--out"])
             .arg(&run),
     );
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    let report = json(&run.join("report.json"));
     let mean = report["target_scale"]["mean"].as_f64().unwrap();
     assert!((1e19..2e19).contains(&mean), "{report}");
     assert!(report["test"]["mae"].as_f64().unwrap() < 1e19, "{report}");
-    let table = run_ok(
-        spindle()
-            .args(["predict", "--run"])
-            .arg(&run)
-            .arg(dir.path().join("sub-01.edf")),
-    );
-    let value: f64 = table
-        .lines()
-        .nth(1)
-        .unwrap()
-        .split('\t')
-        .nth(3)
-        .unwrap()
-        .parse()
-        .unwrap();
+    let value = first_predicted_value(&run, &dir.path().join("sub-01.edf"));
     assert!((0.5e19..2.5e19).contains(&value), "predicted {value}");
 }
 
@@ -589,29 +588,14 @@ fn numeric_labels_train_a_regressor_when_asked() {
             .arg(&run),
     );
     assert!(stdout.contains("test: MSE"), "{stdout}");
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    let report = json(&run.join("report.json"));
     for key in ["mse", "mae", "r", "r2", "n"] {
         assert!(
             report["test"].get(key).is_some(),
             "report.test.{key} missing"
         );
     }
-    let table = run_ok(
-        spindle()
-            .args(["predict", "--run"])
-            .arg(&run)
-            .arg(dir.path().join("sub-01.edf")),
-    );
-    let value: f64 = table
-        .lines()
-        .nth(1)
-        .unwrap()
-        .split('\t')
-        .nth(3)
-        .unwrap()
-        .parse()
-        .unwrap();
+    let value = first_predicted_value(&run, &dir.path().join("sub-01.edf"));
     assert!(value.is_finite());
     // Without --regression the same numbers are three classes.
     let stdout = run_ok(
@@ -646,8 +630,7 @@ fn the_regression_preset_reaches_an_r2_of_at_least_0_8_on_its_test_recording() {
             ])
             .arg(&run),
     );
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("report.json")).unwrap()).unwrap();
+    let report = json(&run.join("report.json"));
     let r2 = report["test"]["r2"].as_f64().unwrap();
     assert!(r2 >= 0.8, "test R² {r2:.3}: {report}");
     assert_eq!(report["test"]["n"], 60, "one test recording of 60 windows");

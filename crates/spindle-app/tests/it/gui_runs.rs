@@ -267,6 +267,27 @@ fn write_subjects(dir: &Path) {
     }
 }
 
+/// The app on generated subjects 1 and 2 written under `dir` (runs in
+/// `dir/runs`, returned), once its folder scan has listed them.
+fn two_subjects(dir: &Path) -> (AppHarness, PathBuf) {
+    let data = dir.join("eeg");
+    write_subjects(&data);
+    let runs = dir.join("runs");
+    let mut h = app(vec![data], &runs);
+    step_until(&mut h, "the folder scan", 30, |a| {
+        !a.is_busy() && a.parts().shell.browser.entries.len() == 2
+    });
+    (h, runs)
+}
+
+/// The Train view's dataset preview is ready and nothing else is running.
+fn preview_ready(a: &SpindleApp) -> bool {
+    matches!(
+        *a.parts().training.panel.preview,
+        spindle_app::gui::training::PreviewState::Ready(_)
+    ) && !a.is_busy()
+}
+
 fn finished(a: &SpindleApp, n: usize) -> bool {
     let runs = a.parts().runs.panel.entries();
     a.parts()
@@ -284,25 +305,14 @@ fn cross_validation_started_from_the_train_view_makes_its_folder_off_the_ui_thre
     // The harness fails any frame that touches a file: the folder is made
     // by the job, not by the click's frame.
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("eeg");
-    write_subjects(&data);
-    let runs = tmp.path().join("runs");
-    let mut h = app(vec![data], &runs);
-    step_until(&mut h, "the folder scan", 30, |a| {
-        !a.is_busy() && a.parts().shell.browser.entries.len() == 2
-    });
+    let (mut h, runs) = two_subjects(tmp.path());
     let mut o = h.state().parts().training.panel.options.clone();
     o.model = "mlp".into();
     o.epochs = 1;
     h.state_mut()
         .command(AppCommand::SetTrainOptions(Box::new(o)));
     h.get_by_label("Train").click();
-    step_until(&mut h, "the dataset preview", 60, |a| {
-        matches!(
-            *a.parts().training.panel.preview,
-            spindle_app::gui::training::PreviewState::Ready(_)
-        ) && !a.is_busy()
-    });
+    step_until(&mut h, "the dataset preview", 60, preview_ready);
     h.get_by_label("Folds").click();
     h.run_steps(1);
     h.key_press(eframe::egui::Key::Backspace);
@@ -327,13 +337,7 @@ fn cross_validation_started_from_the_train_view_makes_its_folder_off_the_ui_thre
 #[test]
 fn fine_tuning_from_a_run_names_the_layers_it_re_initializes() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("eeg");
-    write_subjects(&data);
-    let runs = tmp.path().join("runs");
-    let mut h = app(vec![data], &runs);
-    step_until(&mut h, "the folder scan", 30, |a| {
-        !a.is_busy() && a.parts().shell.browser.entries.len() == 2
-    });
+    let (mut h, _) = two_subjects(tmp.path());
     let set = |h: &mut AppHarness, classes: Vec<String>| {
         let mut o = h.state().parts().training.panel.options.clone();
         o.model = "mlp".into();
@@ -344,12 +348,7 @@ fn fine_tuning_from_a_run_names_the_layers_it_re_initializes() {
     };
     h.get_by_label("Train").click();
     set(&mut h, vec!["blink".into(), "eyes_open".into()]);
-    step_until(&mut h, "the dataset preview", 60, |a| {
-        matches!(
-            *a.parts().training.panel.preview,
-            spindle_app::gui::training::PreviewState::Ready(_)
-        ) && !a.is_busy()
-    });
+    step_until(&mut h, "the dataset preview", 60, preview_ready);
     h.get_by_label("Start training").click();
     step_until(&mut h, "the first run", 120, |a| finished(a, 1));
 
@@ -371,11 +370,7 @@ fn fine_tuning_from_a_run_names_the_layers_it_re_initializes() {
     // All four classes now: the output layer cannot be reused.
     set(&mut h, Vec::new());
     step_until(&mut h, "the preview of four classes", 60, |a| {
-        matches!(
-            *a.parts().training.panel.preview,
-            spindle_app::gui::training::PreviewState::Ready(_)
-        ) && !a.is_busy()
-            && !a.parts().training.panel.preview_is_stale()
+        preview_ready(a) && !a.parts().training.panel.preview_is_stale()
     });
     h.get_by_label("Start training").click();
     step_until(&mut h, "the fine-tuned run", 120, |a| finished(a, 2));
