@@ -710,13 +710,14 @@ impl Session {
 
 /// The display-filtered samples of every channel of `recording` for `key`
 /// (each with the filter's margin around it, filtered run by run): what a
-/// worker computes for [`Filtered`]. Reads the store, so never in a frame.
+/// worker computes for [`Filtered`]. Channels that cover the same samples
+/// are filtered together. Reads the store, so never in a frame.
 pub fn filter_spans(
     recording: &Recording,
     samples: &SampleStore,
     key: &FilterKey,
 ) -> Result<Vec<(usize, Vec<f32>)>, spindle_signals::recording::RecordingError> {
-    recording
+    let ranges: Vec<Range<usize>> = recording
         .channels
         .iter()
         .enumerate()
@@ -728,18 +729,35 @@ pub fn filter_spans(
                 samples.len(c),
                 key.start_s..key.end_s,
             );
-            let range = span.start.saturating_sub(margin)..(span.end + margin).min(samples.len(c));
-            let values = spindle_signals::dsp::filter_span(
-                samples,
-                c,
-                ch.rate_hz,
-                &recording.segments,
-                range.clone(),
-                &key.filter,
-            )?;
-            Ok((range.start, values))
+            span.start.saturating_sub(margin)..(span.end + margin).min(samples.len(c))
         })
-        .collect()
+        .collect();
+    let mut spans: Vec<(usize, Vec<f32>)> = vec![(0, Vec::new()); ranges.len()];
+    let mut done = vec![false; ranges.len()];
+    for c in 0..ranges.len() {
+        if done[c] {
+            continue;
+        }
+        let rate_hz = recording.channels[c].rate_hz;
+        let group: Vec<usize> = (c..ranges.len())
+            .filter(|&d| {
+                !done[d] && ranges[d] == ranges[c] && recording.channels[d].rate_hz == rate_hz
+            })
+            .collect();
+        let values = spindle_signals::dsp::filter_span(
+            samples,
+            &group,
+            rate_hz,
+            &recording.segments,
+            ranges[c].clone(),
+            &key.filter,
+        )?;
+        for (&d, v) in group.iter().zip(values) {
+            spans[d] = (ranges[c].start, v);
+            done[d] = true;
+        }
+    }
+    Ok(spans)
 }
 
 /// The samples of a channel of `len` samples at `rate_hz` that lie in the

@@ -169,9 +169,8 @@ pub fn prepare_signals(
 ) -> Result<Vec<Vec<f32>>, DatasetError> {
     let mut signals = extract_signals(source, channels, rate_hz)?;
     if filter.is_active() {
-        for ch in &mut signals {
-            filter.apply_zero_phase(ch, rate_hz);
-        }
+        let mut views: Vec<&mut [f32]> = signals.iter_mut().map(|ch| &mut ch[..]).collect();
+        filter.apply_zero_phase_many(&mut views, rate_hz);
     }
     if normalization == Normalization::Ems {
         for ch in &mut signals {

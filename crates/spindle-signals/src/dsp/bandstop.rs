@@ -1,7 +1,8 @@
 //! A zero-phase band-stop filter: what is left of a signal once one
 //! frequency band is taken out.
 
-use super::filter::{Biquad, zero_phase};
+use super::biquad::Biquad;
+use super::filter::zero_phase;
 
 /// Quality factors of the four sections of an 8th-order Butterworth
 /// filter: `1 / (2 cos((2k - 1) pi / 16))`, k = 1..=4. Steep enough that

@@ -7,26 +7,29 @@ use std::ops::Range;
 use super::DisplayFilter;
 use crate::recording::{RecordingError, SampleStore, Segment};
 
-/// Samples `range` of `channel` (clamped to it) filtered with `filter`,
-/// each run of contiguous data (`segments`, as in
-/// [`ChannelData`](super::ChannelData)) filtered on its own so that no
-/// filter runs across a gap. Reads the store, which may read the file:
-/// call it on a worker.
+/// Samples `range` of each of `channels` (all sampled at `rate_hz`; the
+/// range clamped to each) filtered with `filter`, each run of contiguous
+/// data (`segments`, as in [`ChannelData`](super::ChannelData)) filtered on
+/// its own so that no filter runs across a gap. Channels are filtered
+/// several at a time (the same results as one by one). Reads the store,
+/// which may read the file: call it on a worker.
 pub fn filter_span(
     store: &SampleStore,
-    channel: usize,
+    channels: &[usize],
     rate_hz: f64,
     segments: &[Segment],
     range: Range<usize>,
     filter: &DisplayFilter,
-) -> Result<Vec<f32>, RecordingError> {
-    let mut out = Vec::new();
-    store.read(channel, range.clone(), &mut out)?;
-    let first = range.start;
-    let end = first + out.len();
+) -> Result<Vec<Vec<f32>>, RecordingError> {
+    let mut outs = Vec::with_capacity(channels.len());
+    for &c in channels {
+        let mut out = Vec::new();
+        store.read(c, range.clone(), &mut out)?;
+        outs.push(out);
+    }
     let mut runs = Vec::new();
     if segments.is_empty() {
-        runs.push(0..store.len(channel));
+        runs.push(0..usize::MAX);
     }
     let mut data_s = 0.0;
     for seg in segments {
@@ -35,14 +38,19 @@ pub fn filter_span(
         let b = (data_s * rate_hz).round() as usize;
         runs.push(a..b);
     }
+    let first = range.start;
     for run in runs {
-        let a = run.start.max(first);
-        let b = run.end.min(end);
-        if a < b {
-            filter.apply_zero_phase(&mut out[a - first..b - first], rate_hz);
-        }
+        let mut parts: Vec<&mut [f32]> = outs
+            .iter_mut()
+            .filter_map(|out| {
+                let a = run.start.max(first);
+                let b = run.end.min(first + out.len());
+                (a < b).then(|| &mut out[a - first..b - first])
+            })
+            .collect();
+        filter.apply_zero_phase_many(&mut parts, rate_hz);
     }
-    Ok(out)
+    Ok(outs)
 }
 
 #[cfg(test)]
@@ -90,10 +98,11 @@ mod tests {
         // Filtered off the frame with a margin around the view.
         let margin = filter.margin_samples(rate_hz);
         let range = (20 * 256 - margin)..(30 * 256 + margin);
-        let span = filter_span(&store, 0, rate_hz, &[], range.clone(), &filter).unwrap();
+        let spans = filter_span(&store, &[0], rate_hz, &[], range.clone(), &filter).unwrap();
+        let span = &spans[0];
         let mut drawn = Trace::default();
         let from_span = Samples::Span {
-            span: &span,
+            span,
             first: range.start,
             len: samples.len(),
         };

@@ -5,6 +5,8 @@
 pub mod axis;
 mod bandstop;
 pub mod bench;
+mod biquad;
+mod cascade;
 mod dft;
 mod filter;
 mod filter_span;
@@ -18,8 +20,9 @@ mod trace;
 pub use axis::{format_hms, nice_step, peak_amplitude, robust_amplitude, time_ticks};
 pub use bandstop::BandStop;
 pub use bench::{FrameTiming, ViewerBench, bench_viewer_frame};
+pub use biquad::Biquad;
 pub use dft::RealDft;
-pub use filter::{Biquad, DisplayFilter, zero_phase};
+pub use filter::{DisplayFilter, zero_phase};
 pub use filter_span::filter_span;
 pub use intervals::IntervalIndex;
 pub use percentile_range::{
