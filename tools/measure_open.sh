@@ -2,7 +2,9 @@
 # Opens one recording in the release app under a virtual X display, pages
 # and zooms through it with xdotool (mouse wheel and the zoom buttons), and prints how long the first traces
 # took (the app's --frame-stats line), the highest resident memory sampled
-# every 20 ms (VmHWM of the process), and the frame times.
+# every 20 ms (VmHWM of the process), and the frame times: of all frames, and
+# of those after the first traces (the scrolling and zooming, without the
+# app's first paint and the opening, which "first traces" times).
 #
 #   tools/measure_open.sh FILE.edf [SECONDS_OF_SCROLLING]
 #   FILTERS=on tools/measure_open.sh FILE.edf   # with the display filters on
@@ -40,7 +42,7 @@ sample() {
 }
 for _ in $(seq 1 250); do
   sample
-  grep -q "first traces" "$log" && break
+  grep -q "first traces drawn" "$log" && break
   sleep 0.02
 done
 opened_kb=$peak
@@ -71,7 +73,7 @@ click 30 195
 for _ in $(seq 1 50); do kill -0 $app 2>/dev/null || break; sleep 0.1; done
 kill -TERM $app 2>/dev/null || true
 wait $app 2>/dev/null || true
-grep "first traces" "$log" || echo "no traces drawn within 5 s"
+grep "first traces drawn" "$log" || echo "no traces drawn within 5 s"
 echo "resident while opening: $((opened_kb / 1024)) MB; highest sampled while opening and scrolling: $((peak / 1024)) MB; VmHWM: $((hwm / 1024)) MB; $step wheel steps and clicks"
 grep -E "^frame" "$log" || true
 rm -rf "$log" "$home"

@@ -34,6 +34,9 @@ pub struct FrameStats {
     thread_cpu: Vec<f64>,
     /// When the first and the last frame during training began.
     training_span: Option<(std::time::Instant, std::time::Instant)>,
+    /// Where the frames after a recording's first traces begin in `own` and
+    /// in `total` (whose figure is the previous frame's).
+    viewing_from: Option<(usize, usize)>,
 }
 
 impl FrameStats {
@@ -61,6 +64,18 @@ impl FrameStats {
             if training {
                 self.total_training.push(t);
             }
+        }
+    }
+
+    /// Marks the frame that draws an opened recording's first traces: the
+    /// frames after it are the viewing (scrolling, zooming) that
+    /// `tools/measure_open.sh` measures, apart from opening the file and
+    /// the app's first paint (the opening is timed on its own, "first
+    /// traces drawn"). Call it before this frame is recorded; only the
+    /// first call counts.
+    pub fn first_traces_drawn(&mut self) {
+        if self.viewing_from.is_none() {
+            self.viewing_from = Some((self.own.len() + 1, self.total.len() + 2));
         }
     }
 
@@ -105,6 +120,17 @@ impl FrameStats {
                 "frame UI-thread CPU time (its CPU clock: logic + UI + tessellation + painting)",
                 &self.thread_cpu,
             ),
+            line(
+                "frame time after the first traces (logic + UI pass)",
+                self.viewing_from
+                    .map_or(&[][..], |(own, _)| &self.own[own.min(self.own.len())..]),
+            ),
+            line(
+                "frame CPU time after the first traces (eframe)",
+                self.viewing_from.map_or(&[][..], |(_, total)| {
+                    &self.total[total.min(self.total.len())..]
+                }),
+            ),
             line("while training: logic + UI pass", &self.own_training),
             line("while training: eframe CPU time", &self.total_training),
         ]
@@ -136,6 +162,35 @@ mod tests {
             "{r}"
         );
         assert_eq!(f.frames(), 100);
+        assert!(r.contains("frame CPU time after the first traces (eframe): no frames"));
+    }
+
+    #[test]
+    fn frames_after_the_first_traces_leave_out_the_opening() {
+        let mut f = FrameStats::default();
+        // The first paint, then frames while the file opens; eframe's
+        // figure for a frame arrives with the next one.
+        f.record(0.030, None, None, false);
+        f.record(0.001, Some(0.040), None, false);
+        // This frame draws the first traces.
+        f.first_traces_drawn();
+        f.record(0.020, Some(0.002), None, false);
+        f.first_traces_drawn();
+        for _ in 0..3 {
+            f.record(0.004, Some(0.025), None, false);
+        }
+        f.record(0.004, Some(0.005), None, false);
+        let r = f.report();
+        assert!(
+            r.contains("frame time after the first traces (logic + UI pass): 4 frames, median 4.00 ms, p99 4.00 ms"),
+            "{r}"
+        );
+        // The first-traces frame's 25 ms is its own; after it, 25, 25, 5.
+        assert!(
+            r.contains("frame CPU time after the first traces (eframe): 3 frames, median 25.00 ms, p99 25.00 ms, worst 25.00 ms"),
+            "{r}"
+        );
+        assert!(r.contains("frame CPU time (eframe: + tessellation + painting): 6 frames"));
     }
 
     #[test]

@@ -374,6 +374,9 @@ impl SpindleApp {
             && s.traces.iter().any(|t| !t.pieces.is_empty())
         {
             self.recording.opening_since = None;
+            if let Some(stats) = &mut self.shell.frame_stats {
+                stats.first_traces_drawn();
+            }
             if self.shell.print_frame_stats {
                 eprintln!(
                     "{}: first traces drawn {:.3} s after the open command (reading and preparing: {:.3} s)",
