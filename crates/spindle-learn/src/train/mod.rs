@@ -12,6 +12,7 @@ mod device;
 mod error;
 mod evaluate;
 mod events;
+mod file_hash;
 mod final_fit;
 mod history;
 mod loss;
@@ -36,6 +37,7 @@ pub use evaluate::{Predictions, predict_windows};
 pub use events::{
     Command, EpochMetrics, Event, Failure, FailureStage, LiveMap, Outcome, StartInfo,
 };
+pub(crate) use file_hash::sha256_file;
 pub use final_fit::{FinalFit, KeptBy, REFIT_MAX_WINDOWS, Refit, smoothed_best_epoch};
 pub use history::{BatchPoint, JobState, RunHistory};
 pub use loss::cross_entropy;
@@ -54,7 +56,6 @@ pub use predict::{
     predict_file_in_chunks,
 };
 pub use run_check::MAX_RUN_JSON_BYTES;
-pub(crate) use run_folder::sha256_file;
 pub use run_folder::{RunInfo, RunPaths};
 pub use stages::{predict_stages, run_stages, scoring_from_windows, stage_classes};
 pub use target_scale::TargetScale;

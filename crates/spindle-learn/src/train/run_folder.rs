@@ -6,8 +6,6 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use super::{EpochMetrics, TrainConfig, TrainError};
 use crate::dataset::{ChannelStats, DatasetConfig, DatasetSummary};
 use crate::model::{ModelSpec, ModelSummary};
@@ -164,18 +162,6 @@ impl RunInfo {
         spindle_signals::recording::write_atomic(&path, text.as_bytes())
             .map_err(|e| TrainError::run_folder(&path, e))
     }
-}
-
-/// SHA-256 of a file, hex.
-pub fn sha256_file(path: &Path) -> Result<String, TrainError> {
-    let mut file = File::open(path).map_err(|e| TrainError::run_folder(path, e))?;
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher).map_err(|e| TrainError::run_folder(path, e))?;
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
 }
 
 /// Appends one row per split and epoch to `metrics.csv`, flushing each time

@@ -6,7 +6,8 @@ use std::path::Path;
 use candle_core::Device;
 
 use super::super::device::device_name;
-use super::super::run_folder::{DataFile, RunInfo, sha256_file};
+use super::super::file_hash::sha256_file;
+use super::super::run_folder::{DataFile, RunInfo};
 use crate::dataset::{Dataset, DatasetConfig};
 use crate::model::{self, ModelSpec};
 use crate::train::{Outcome, Predictions, TrainConfig, TrainError};
