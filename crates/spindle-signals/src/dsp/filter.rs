@@ -68,7 +68,8 @@ impl DisplayFilter {
 
     /// Filters each of `xs` (all sampled at `rate_hz`) in place with zero
     /// phase, as [`apply_zero_phase`](Self::apply_zero_phase) does one; four
-    /// channels of equal length at a time take about the time of one.
+    /// channels of equal length at a time take about one and a half times
+    /// the time of one.
     pub fn apply_zero_phase_many(&self, xs: &mut [&mut [f32]], rate_hz: f64) {
         zero_phase_many(&self.sections(rate_hz), xs);
     }
