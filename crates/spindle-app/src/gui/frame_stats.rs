@@ -34,9 +34,12 @@ pub struct FrameStats {
     thread_cpu: Vec<f64>,
     /// When the first and the last frame during training began.
     training_span: Option<(std::time::Instant, std::time::Instant)>,
-    /// Where the frames after a recording's first traces begin in `own` and
-    /// in `total` (whose figure is the previous frame's).
-    viewing_from: Option<(usize, usize)>,
+    /// The frame (its index in `own`) that drew a recording's first traces.
+    first_traces_frame: Option<usize>,
+    /// `own` of the frames after that one.
+    own_viewing: Vec<f64>,
+    /// `total` of the frames after that one.
+    total_viewing: Vec<f64>,
 }
 
 impl FrameStats {
@@ -51,6 +54,18 @@ impl FrameStats {
         thread_cpu_s: Option<f64>,
         training: bool,
     ) {
+        // This frame's index, and the frame eframe's figure is about.
+        let frame = self.own.len();
+        let after_first_traces = |f: usize| self.first_traces_frame.is_some_and(|k| f > k);
+        if after_first_traces(frame) {
+            self.own_viewing.push(own_s);
+        }
+        if let Some(t) = total_s
+            && frame > 0
+            && after_first_traces(frame - 1)
+        {
+            self.total_viewing.push(t);
+        }
         self.own.push(own_s);
         self.thread_cpu.extend(thread_cpu_s);
         if training {
@@ -74,8 +89,8 @@ impl FrameStats {
     /// traces drawn"). Call it before this frame is recorded; only the
     /// first call counts.
     pub fn first_traces_drawn(&mut self) {
-        if self.viewing_from.is_none() {
-            self.viewing_from = Some((self.own.len() + 1, self.total.len() + 2));
+        if self.first_traces_frame.is_none() {
+            self.first_traces_frame = Some(self.own.len());
         }
     }
 
@@ -122,14 +137,11 @@ impl FrameStats {
             ),
             line(
                 "frame time after the first traces (logic + UI pass)",
-                self.viewing_from
-                    .map_or(&[][..], |(own, _)| &self.own[own.min(self.own.len())..]),
+                &self.own_viewing,
             ),
             line(
                 "frame CPU time after the first traces (eframe)",
-                self.viewing_from.map_or(&[][..], |(_, total)| {
-                    &self.total[total.min(self.total.len())..]
-                }),
+                &self.total_viewing,
             ),
             line("while training: logic + UI pass", &self.own_training),
             line("while training: eframe CPU time", &self.total_training),
@@ -176,7 +188,9 @@ mod tests {
         f.first_traces_drawn();
         f.record(0.020, Some(0.002), None, false);
         f.first_traces_drawn();
-        for _ in 0..3 {
+        // eframe's figure for the first-traces frame, then two more.
+        f.record(0.004, Some(0.100), None, false);
+        for _ in 0..2 {
             f.record(0.004, Some(0.025), None, false);
         }
         f.record(0.004, Some(0.005), None, false);
@@ -185,12 +199,25 @@ mod tests {
             r.contains("frame time after the first traces (logic + UI pass): 4 frames, median 4.00 ms, p99 4.00 ms"),
             "{r}"
         );
-        // The first-traces frame's 25 ms is its own; after it, 25, 25, 5.
+        // The first-traces frame's 100 ms is left out; after it, 25, 25, 5.
         assert!(
             r.contains("frame CPU time after the first traces (eframe): 3 frames, median 25.00 ms, p99 25.00 ms, worst 25.00 ms"),
             "{r}"
         );
         assert!(r.contains("frame CPU time (eframe: + tessellation + painting): 6 frames"));
+        // First traces in the very first frame, which has no eframe figure.
+        let mut f = FrameStats::default();
+        f.first_traces_drawn();
+        f.record(0.020, None, None, false);
+        f.record(0.004, Some(0.100), None, false);
+        f.record(0.004, Some(0.025), None, false);
+        assert!(
+            f.report().contains(
+                "frame CPU time after the first traces (eframe): 1 frames, median 25.00 ms"
+            ),
+            "{}",
+            f.report()
+        );
     }
 
     #[test]
