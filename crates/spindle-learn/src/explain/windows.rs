@@ -131,7 +131,9 @@ fn rebuild_run_dataset(
     for d in &info.data {
         // A file changed since training would give other windows than the
         // run was scored on (a missing one is named when it is loaded).
-        if d.path.exists() && crate::train::sha256_file(&d.path)? != d.sha256 {
+        // Every byte is read: the remembered hashes judge by size and
+        // modification time, which a copy with `cp -p` keeps.
+        if d.path.exists() && crate::train::sha256_file_cached(&d.path, None)? != d.sha256 {
             return Err(ExplainError::file(
                 &d.path,
                 "changed since the run was trained (its SHA-256 differs from the one in run.json); explain on it with --data, or train again",

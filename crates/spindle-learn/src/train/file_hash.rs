@@ -1,7 +1,7 @@
 //! SHA-256 of the data files a run names in `run.json`, remembered for large
-//! files. Hashing reads every byte (about 1 GB/s on one core), so a 10 GB
-//! recording costs each run on it 12 s; the runs of a sweep or of
-//! cross-validation hash the same files again and again. A file of at least
+//! files. Hashing reads every byte (about 1.2 GB/s on one core here: 3.4 s
+//! for a 4 GB file), and the runs of a sweep or of cross-validation hash the
+//! same files again and again. A file of at least
 //! [`REMEMBERED_FROM_BYTES`] is looked up by its path, size and modification
 //! time in a small cache file (`file-hashes.tsv` in the platform's cache
 //! folder) and hashed only when they changed, as `make` and `rsync` decide
@@ -10,6 +10,7 @@
 //! hashed again.
 
 use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
@@ -24,8 +25,8 @@ pub const REMEMBERED_FROM_BYTES: u64 = 64 << 20;
 /// Entries the cache keeps (the newest).
 const MAX_ENTRIES: usize = 1000;
 
-/// The largest cache file read (a kept cache is about 150 bytes an entry).
-const MAX_CACHE_BYTES: u64 = 1 << 20;
+/// The largest cache file read or written (an entry is about 150 bytes).
+const MAX_CACHE_BYTES: usize = 1 << 20;
 
 /// SHA-256 of a file, hex, remembered in the user's cache folder for large
 /// files (see the module's documentation).
@@ -35,7 +36,7 @@ pub fn sha256_file(path: &Path) -> Result<String, TrainError> {
 
 /// [`sha256_file`] with the cache file `cache` (`None`: no cache).
 pub fn sha256_file_cached(path: &Path, cache: Option<&Path>) -> Result<String, TrainError> {
-    let file = File::open(path).map_err(|e| TrainError::run_folder(path, e))?;
+    let mut file = File::open(path).map_err(|e| TrainError::run_folder(path, e))?;
     let key = cache.and_then(|_| Key::of(path, &file));
     if let (Some(cache), Some(key)) = (cache, &key)
         && let Some(hash) = read_entries(cache)
@@ -45,23 +46,22 @@ pub fn sha256_file_cached(path: &Path, cache: Option<&Path>) -> Result<String, T
     {
         return Ok(hash);
     }
-    let hash = sha256_of(path, file)?;
-    if let (Some(cache), Some(key)) = (cache, key) {
-        remember(
-            cache,
-            Entry {
-                key,
-                sha256: hash.clone(),
-            },
-        );
+    let hash = sha256_of(path, &mut file)?;
+    // A file that changed while it was read (still being written) is not
+    // remembered.
+    if let (Some(cache), Some(key)) = (cache, key)
+        && Key::of(path, &file).as_ref() == Some(&key)
+    {
+        let sha256 = hash.clone();
+        remember(cache, Entry { key, sha256 });
     }
     Ok(hash)
 }
 
 /// Hashes the whole of `file` (opened from `path`).
-fn sha256_of(path: &Path, mut file: File) -> Result<String, TrainError> {
+fn sha256_of(path: &Path, file: &mut File) -> Result<String, TrainError> {
     let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher).map_err(|e| TrainError::run_folder(path, e))?;
+    std::io::copy(file, &mut hasher).map_err(|e| TrainError::run_folder(path, e))?;
     Ok(hasher
         .finalize()
         .iter()
@@ -72,7 +72,8 @@ fn sha256_of(path: &Path, mut file: File) -> Result<String, TrainError> {
 /// What identifies a file's contents in the cache.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Key {
-    /// The canonical path; never holds a tab or a line break.
+    /// The canonical path (a path with a tab or a line break is never
+    /// remembered).
     path: String,
     size: u64,
     modified_ns: u128,
@@ -138,26 +139,44 @@ impl Entry {
     }
 }
 
-/// The cache's entries, oldest first; none when it is missing, too large or
-/// unreadable (malformed lines are skipped).
+/// The cache's entries, oldest first; none when it is missing, not a plain
+/// file, over [`MAX_CACHE_BYTES`] or unreadable (malformed lines are
+/// skipped).
 fn read_entries(cache: &Path) -> Vec<Entry> {
-    let small = std::fs::metadata(cache).is_ok_and(|m| m.len() <= MAX_CACHE_BYTES);
-    let text = if small {
-        std::fs::read_to_string(cache).unwrap_or_default()
-    } else {
-        String::new()
-    };
+    spindle_signals::io_guard::note(cache);
+    let mut text = String::new();
+    let read = File::open(cache).and_then(|f| {
+        if !f.metadata()?.is_file() {
+            return Ok(0);
+        }
+        f.take(MAX_CACHE_BYTES as u64 + 1).read_to_string(&mut text)
+    });
+    if !matches!(read, Ok(n) if n <= MAX_CACHE_BYTES) {
+        return Vec::new();
+    }
     text.lines().filter_map(Entry::parse).collect()
 }
 
 /// Adds `entry` to the cache (replacing the file's older entry, keeping the
-/// newest [`MAX_ENTRIES`]), written atomically; a failure is ignored.
+/// newest [`MAX_ENTRIES`] within [`MAX_CACHE_BYTES`]), written atomically; a
+/// failure is ignored. Another process's entry written between the read and
+/// the write here is lost, which costs that file one more hashing.
 fn remember(cache: &Path, entry: Entry) {
     let mut entries = read_entries(cache);
     entries.retain(|e| e.key.path != entry.key.path);
     entries.push(entry);
-    let skip = entries.len().saturating_sub(MAX_ENTRIES);
-    let text: String = entries[skip..].iter().map(Entry::line).collect();
+    let lines: Vec<String> = entries.iter().map(Entry::line).collect();
+    let mut bytes = 0;
+    let kept = lines
+        .iter()
+        .rev()
+        .take(MAX_ENTRIES)
+        .take_while(|l| {
+            bytes += l.len();
+            bytes <= MAX_CACHE_BYTES
+        })
+        .count();
+    let text: String = lines[lines.len() - kept..].concat();
     if let Some(dir) = cache.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
@@ -228,6 +247,14 @@ mod tests {
         large_file(&data, 2);
         set_modified(&data, t);
         assert_eq!(sha256_file_cached(&data, Some(&cache)).unwrap(), first);
+        // A new size with the same time: hashed again.
+        let longer = File::options().write(true).open(&data).unwrap();
+        longer.set_len(REMEMBERED_FROM_BYTES + 1).unwrap();
+        longer.set_modified(t).unwrap();
+        drop(longer);
+        let grown = sha256_file_cached(&data, Some(&cache)).unwrap();
+        assert_ne!(grown, first);
+        assert_eq!(grown, sha256_file_cached(&data, None).unwrap());
         // A new modification time: hashed again, and the entry replaced.
         set_modified(&data, t + std::time::Duration::from_secs(1));
         let second = sha256_file_cached(&data, Some(&cache)).unwrap();
@@ -284,6 +311,25 @@ mod tests {
         assert_eq!(kept.len(), MAX_ENTRIES);
         assert_eq!(kept[0], entry(5));
         assert_eq!(kept[MAX_ENTRIES - 1], entry(MAX_ENTRIES + 4));
+        // Entries with long paths: the newest that fit in the byte limit.
+        let long = |i: usize| {
+            let mut e = entry(i);
+            e.key.path = format!("/{}/{i}.edf", "d".repeat(4000));
+            e
+        };
+        let fit = MAX_CACHE_BYTES / long(0).line().len();
+        let full: String = (0..fit).map(|i| long(i).line()).collect();
+        std::fs::write(&cache, full).unwrap();
+        assert_eq!(read_entries(&cache).len(), fit);
+        remember(&cache, long(fit));
+        let kept = read_entries(&cache);
+        assert_eq!(kept.len(), fit);
+        assert_eq!(kept[0], long(1));
+        assert_eq!(kept.last(), Some(&long(fit)));
+        assert!(std::fs::metadata(&cache).unwrap().len() <= MAX_CACHE_BYTES as u64);
+        // A cache over the limit is ignored.
+        std::fs::write(&cache, "x".repeat(MAX_CACHE_BYTES + 1)).unwrap();
+        assert!(read_entries(&cache).is_empty());
     }
 
     #[test]

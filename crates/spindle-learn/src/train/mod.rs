@@ -37,7 +37,7 @@ pub use evaluate::{Predictions, predict_windows};
 pub use events::{
     Command, EpochMetrics, Event, Failure, FailureStage, LiveMap, Outcome, StartInfo,
 };
-pub(crate) use file_hash::sha256_file;
+pub(crate) use file_hash::sha256_file_cached;
 pub use final_fit::{FinalFit, KeptBy, REFIT_MAX_WINDOWS, Refit, smoothed_best_epoch};
 pub use history::{BatchPoint, JobState, RunHistory};
 pub use loss::cross_entropy;
