@@ -186,6 +186,12 @@ fn train_and_predict_read_only_their_windows_of_a_4_gb_file() {
     );
     // Decoding the 4 channels whole would take 480 MB of f32.
     assert!(peak < 250.0, "train peaked at {peak:.0} MB");
+    // The pause for the file's checksum (4 GB: seconds) is announced.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("note: checksumming ") && stderr.contains(" GB) for run.json"),
+        "{stderr}"
+    );
     let table = dir.path().join("table.tsv");
     let (out, peak) = output_and_peak_rss_mb(
         spindle()

@@ -133,7 +133,9 @@ fn rebuild_run_dataset(
         // run was scored on (a missing one is named when it is loaded).
         // Every byte is read: the remembered hashes judge by size and
         // modification time, which a copy with `cp -p` keeps.
-        if d.path.exists() && crate::train::sha256_file_cached(&d.path, None)? != d.sha256 {
+        if d.path.exists()
+            && crate::train::sha256_file_cached(&d.path, None, |_, _| {})? != d.sha256
+        {
             return Err(ExplainError::file(
                 &d.path,
                 "changed since the run was trained (its SHA-256 differs from the one in run.json); explain on it with --data, or train again",

@@ -28,14 +28,27 @@ const MAX_ENTRIES: usize = 1000;
 /// The largest cache file read or written (an entry is about 150 bytes).
 const MAX_CACHE_BYTES: usize = 1 << 20;
 
+/// Files at least this large (1 GiB, about a second of hashing) are worth a
+/// word to the user before they are hashed.
+pub const NOTED_FROM_BYTES: u64 = 1 << 30;
+
 /// SHA-256 of a file, hex, remembered in the user's cache folder for large
-/// files (see the module's documentation).
-pub fn sha256_file(path: &Path) -> Result<String, TrainError> {
-    sha256_file_cached(path, cache_file().as_deref())
+/// files (see the module's documentation). `before_hashing` is called with
+/// the file's size in bytes, and whether its hash will be remembered, when
+/// the file is about to be read whole (not when the cache answers).
+pub fn sha256_file(
+    path: &Path,
+    before_hashing: impl FnOnce(u64, bool),
+) -> Result<String, TrainError> {
+    sha256_file_cached(path, cache_file().as_deref(), before_hashing)
 }
 
 /// [`sha256_file`] with the cache file `cache` (`None`: no cache).
-pub fn sha256_file_cached(path: &Path, cache: Option<&Path>) -> Result<String, TrainError> {
+pub fn sha256_file_cached(
+    path: &Path,
+    cache: Option<&Path>,
+    before_hashing: impl FnOnce(u64, bool),
+) -> Result<String, TrainError> {
     let mut file = File::open(path).map_err(|e| TrainError::run_folder(path, e))?;
     let key = cache.and_then(|_| Key::of(path, &file));
     if let (Some(cache), Some(key)) = (cache, &key)
@@ -46,6 +59,8 @@ pub fn sha256_file_cached(path: &Path, cache: Option<&Path>) -> Result<String, T
     {
         return Ok(hash);
     }
+    let bytes = file.metadata().map_or(0, |m| m.len());
+    before_hashing(bytes, key.is_some());
     let hash = sha256_of(path, &mut file)?;
     // A file that changed while it was read (still being written) is not
     // remembered.
@@ -239,27 +254,35 @@ mod tests {
         large_file(&data, 1);
         let t = std::time::SystemTime::now();
         set_modified(&data, t);
-        let first = sha256_file_cached(&data, Some(&cache)).unwrap();
-        assert_eq!(first, sha256_file_cached(&data, None).unwrap());
+        // Hashing is announced with the size and whether it is remembered.
+        let mut told = Vec::new();
+        let first = sha256_file_cached(&data, Some(&cache), |b, r| told.push((b, r))).unwrap();
+        let uncached = sha256_file_cached(&data, None, |b, r| told.push((b, r))).unwrap();
+        assert_eq!(first, uncached);
+        let size = REMEMBERED_FROM_BYTES;
+        assert_eq!(told, [(size, true), (size, false)]);
         assert_eq!(read_entries(&cache).len(), 1);
         // Changed in place with the same size and time: the cache answers
         // (which shows it is used), as make or rsync would.
         large_file(&data, 2);
         set_modified(&data, t);
-        assert_eq!(sha256_file_cached(&data, Some(&cache)).unwrap(), first);
+        let mut hashed = false;
+        let remembered = sha256_file_cached(&data, Some(&cache), |_, _| hashed = true).unwrap();
+        assert_eq!(remembered, first);
+        assert!(!hashed, "the cache answered, nothing to announce");
         // A new size with the same time: hashed again.
         let longer = File::options().write(true).open(&data).unwrap();
         longer.set_len(REMEMBERED_FROM_BYTES + 1).unwrap();
         longer.set_modified(t).unwrap();
         drop(longer);
-        let grown = sha256_file_cached(&data, Some(&cache)).unwrap();
+        let grown = sha256_file_cached(&data, Some(&cache), |_, _| {}).unwrap();
         assert_ne!(grown, first);
-        assert_eq!(grown, sha256_file_cached(&data, None).unwrap());
+        assert_eq!(grown, sha256_file_cached(&data, None, |_, _| {}).unwrap());
         // A new modification time: hashed again, and the entry replaced.
         set_modified(&data, t + std::time::Duration::from_secs(1));
-        let second = sha256_file_cached(&data, Some(&cache)).unwrap();
+        let second = sha256_file_cached(&data, Some(&cache), |_, _| {}).unwrap();
         assert_ne!(second, first);
-        assert_eq!(second, sha256_file_cached(&data, None).unwrap());
+        assert_eq!(second, sha256_file_cached(&data, None, |_, _| {}).unwrap());
         assert_eq!(read_entries(&cache).len(), 1);
     }
 
@@ -270,7 +293,7 @@ mod tests {
         std::fs::write(&small, b"abc").unwrap();
         let cache = dir.path().join("file-hashes.tsv");
         assert_eq!(
-            sha256_file_cached(&small, Some(&cache)).unwrap(),
+            sha256_file_cached(&small, Some(&cache), |_, _| {}).unwrap(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert!(!cache.exists());
@@ -278,14 +301,18 @@ mod tests {
         let data = dir.path().join("big.edf");
         large_file(&data, 3);
         std::fs::write(&cache, "not\ta cache\n\u{0}").unwrap();
-        let hash = sha256_file_cached(&data, Some(&cache)).unwrap();
-        assert_eq!(hash, sha256_file_cached(&data, None).unwrap());
+        let hash = sha256_file_cached(&data, Some(&cache), |_, _| {}).unwrap();
+        assert_eq!(hash, sha256_file_cached(&data, None, |_, _| {}).unwrap());
         assert_eq!(read_entries(&cache).len(), 1);
         // A cache that cannot be written (its folder is a file): no error.
         let blocked = small.join("file-hashes.tsv");
-        assert_eq!(sha256_file_cached(&data, Some(&blocked)).unwrap(), hash);
+        assert_eq!(
+            sha256_file_cached(&data, Some(&blocked), |_, _| {}).unwrap(),
+            hash
+        );
         // A missing data file is an error naming it.
-        let err = sha256_file_cached(&dir.path().join("gone.edf"), Some(&cache)).unwrap_err();
+        let err =
+            sha256_file_cached(&dir.path().join("gone.edf"), Some(&cache), |_, _| {}).unwrap_err();
         assert!(err.to_string().contains("gone.edf"), "{err}");
     }
 

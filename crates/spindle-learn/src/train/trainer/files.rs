@@ -4,16 +4,18 @@
 use std::path::Path;
 
 use candle_core::Device;
+use crossbeam_channel::Sender;
 
 use super::super::device::device_name;
-use super::super::file_hash::sha256_file;
+use super::super::file_hash::{NOTED_FROM_BYTES, sha256_file};
 use super::super::run_folder::{DataFile, RunInfo};
 use crate::dataset::{Dataset, DatasetConfig};
 use crate::model::{self, ModelSpec};
-use crate::train::{Outcome, Predictions, TrainConfig, TrainError};
+use crate::train::{Event, Outcome, Predictions, TrainConfig, TrainError};
 
-/// `run.json` of a run about to train: its data files (hashed), settings,
-/// dataset facts and model.
+/// `run.json` of a run about to train: its data files (hashed, a note on
+/// `events` before a large file is read whole), settings, dataset facts and
+/// model.
 pub(super) fn run_info(
     ds: &Dataset,
     dataset_config: &DatasetConfig,
@@ -21,6 +23,7 @@ pub(super) fn run_info(
     summary: &model::ModelSummary,
     config: &TrainConfig,
     device: &Device,
+    events: &Sender<Event>,
 ) -> Result<RunInfo, TrainError> {
     let data = ds
         .files
@@ -37,7 +40,11 @@ pub(super) fn run_info(
                     "test"
                 }
                 .into(),
-                sha256: sha256_file(p)?,
+                sha256: sha256_file(p, |bytes, remembered| {
+                    if bytes >= NOTED_FROM_BYTES {
+                        let _ = events.send(Event::Note(hashing_note(p, bytes, remembered)));
+                    }
+                })?,
                 labels: None,
             })
         })
@@ -75,6 +82,24 @@ pub(super) fn run_info(
         target_scale: None,
         kept_by: None,
     })
+}
+
+/// What a run says before it reads a large data file whole for its
+/// checksum (a pause of about a second per GB before the first epoch).
+fn hashing_note(path: &Path, bytes: u64, remembered: bool) -> String {
+    let name = path
+        .file_name()
+        .unwrap_or(path.as_os_str())
+        .to_string_lossy();
+    let later = if remembered {
+        "; later runs on the unchanged file reuse it"
+    } else {
+        ""
+    };
+    format!(
+        "checksumming {name} ({:.1} GB) for run.json, about a second per GB{later}",
+        bytes as f64 / 1e9
+    )
 }
 
 /// `report.json`: test and validation scores, best epoch, training time.

@@ -149,6 +149,7 @@ fn run(
                 summary,
                 &config,
                 &session.device,
+                events,
             )?
             .with_label_files(&label_files);
             info.target_scale = ds.regression.then_some(session.target);
