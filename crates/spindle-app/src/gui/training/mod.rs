@@ -293,7 +293,9 @@ impl TrainingPanel {
         if presenting || !wide {
             egui::ScrollArea::vertical()
                 .id_salt("train_scroll")
+                .auto_shrink([false, true])
                 .show(ui, |ui| {
+                    clear_of_scroll_bar(ui);
                     if !presenting {
                         self.forms(ui, commands);
                         ui.separator();
@@ -305,10 +307,18 @@ impl TrainingPanel {
         ui.columns(2, |cols| {
             egui::ScrollArea::vertical()
                 .id_salt("train_forms")
-                .show(&mut cols[0], |ui| self.forms(ui, commands));
+                .auto_shrink([false, true])
+                .show(&mut cols[0], |ui| {
+                    clear_of_scroll_bar(ui);
+                    self.forms(ui, commands);
+                });
             egui::ScrollArea::vertical()
                 .id_salt("train_live")
-                .show(&mut cols[1], |ui| self.live(ui, commands, presenting, cv));
+                .auto_shrink([false, true])
+                .show(&mut cols[1], |ui| {
+                    clear_of_scroll_bar(ui);
+                    self.live(ui, commands, presenting, cv);
+                });
         });
     }
 
@@ -518,4 +528,13 @@ fn first_labeled_folder(sources: &[Source]) -> Option<PathBuf> {
         .into_iter()
         .next()
         .map(|(f, _)| f)
+}
+
+/// Narrows a scroll area's contents by the width of its scroll bar, which
+/// floats over them: text wraps before the bar instead of under it (the
+/// area itself keeps its width: `auto_shrink([false, true])`).
+fn clear_of_scroll_bar(ui: &mut Ui) {
+    let bar = &ui.spacing().scroll;
+    let bar_w = bar.bar_inner_margin + bar.bar_width + bar.bar_outer_margin;
+    ui.set_max_width((ui.available_width() - bar_w).max(0.0));
 }
