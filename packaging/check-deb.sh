@@ -11,10 +11,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 shopt -s nullglob
-debs=(target/packages/spindle_*.deb)
-deb=${1:-}
-if [[ -z $deb ]] && ((${#debs[@]})); then deb=${debs[${#debs[@]} - 1]}; fi
-[[ -f $deb ]] || { echo "error: no .deb to check (build one with packaging/deb.sh)" >&2; exit 2; }
+# shellcheck source=packaging/common.sh
+source packaging/common.sh
+deb_to_use check "${1:-}"
+deb=$DEB
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 dpkg-deb -x "$deb" "$root"

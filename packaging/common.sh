@@ -2,8 +2,9 @@
 # shellcheck disable=SC2034 # its variables are read by the scripts that source it
 # What packaging/deb.sh and packaging/tarball.sh share: their build options,
 # the build of the binary, and the files the binary writes about itself (man
-# page, shell completions). Sourced, not run; expects `set -euo pipefail` and
-# the repository root as the working directory.
+# page, shell completions); and what packaging/check-deb.sh and
+# install-deb.sh share: which .deb they take. Sourced, not run; expects
+# `set -euo pipefail` and the repository root as the working directory.
 
 PROFILE=${SPINDLE_PACKAGE_PROFILE:-dist}
 FEATURES=""
@@ -143,4 +144,18 @@ $extra
 # Prints a size in bytes as MB with one decimal.
 megabytes() {
   awk -v b="$1" 'BEGIN { printf "%.1f MB", b / 1e6 }'
+}
+
+# The .deb to check or install: GIVEN when not empty, else the last
+# target/packages/spindle_*.deb in name order. Sets DEB; dies saying there is
+# no .deb to VERB when that is not a file.
+deb_to_use() {
+  local verb=$1 given=${2:-} f
+  DEB=$given
+  if [[ -z $DEB ]]; then
+    for f in target/packages/spindle_*.deb; do
+      [[ -e $f ]] && DEB=$f
+    done
+  fi
+  [[ -f $DEB ]] || die "no .deb to $verb (build one with packaging/deb.sh)"
 }

@@ -14,10 +14,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 shopt -s nullglob
-debs=(target/packages/spindle_*.deb)
-deb=${1:-}
-if [[ -z $deb ]] && ((${#debs[@]})); then deb=${debs[${#debs[@]} - 1]}; fi
-[[ -f $deb ]] || { echo "error: no .deb to install (build one with packaging/deb.sh)" >&2; exit 2; }
+# shellcheck source=packaging/common.sh
+source packaging/common.sh
+deb_to_use install "${1:-}"
+deb=$DEB
 [[ $EUID -eq 0 ]] || { echo "error: installing $deb with dpkg needs root" >&2; exit 2; }
 if dpkg -s spindle >/dev/null 2>&1; then
   echo "error: a spindle package is installed already; not replacing it (dpkg -r spindle first)" >&2
